@@ -1,0 +1,12 @@
+/**
+ * `npm run bench`: every benchmark, then one table of figures (markdown) on stdout.
+ * Figures come from this machine at this moment; docs/benchmarks.md keeps the last run.
+ */
+import { cpus } from 'node:os';
+import { benchFoundation } from './foundation-bench.ts';
+import { figures, markdownTable } from './harness.ts';
+
+process.env['TASA_LOG_LEVEL'] ??= 'silent';
+process.stderr.write(`benchmarks on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}\n`);
+await benchFoundation();
+console.log(markdownTable(figures));

@@ -1,0 +1,29 @@
+/** Validation of command-line values: one clear sentence for anything wrong. */
+import { normalizeSymbol, type SymbolCode } from '../domain/symbol.ts';
+import { isIsoDate, type IsoDate } from '../domain/time.ts';
+import { TasaError } from '../errors.ts';
+
+export interface DateRange {
+  from: IsoDate;
+  to: IsoDate;
+}
+
+export function parseIsoDateArg(flag: string, value: string): IsoDate {
+  if (!isIsoDate(value)) {
+    throw new TasaError('bad_argument', `${flag} must be a date as YYYY-MM-DD, not "${value}".`, { input: `${flag}=${value}` });
+  }
+  return value;
+}
+
+/** Inclusive Bogota dates; `to` defaults to `from`. */
+export function parseDateRange(from: string, to: string | undefined): DateRange {
+  const range = { from: parseIsoDateArg('--from', from), to: parseIsoDateArg('--to', to ?? from) };
+  if (range.to < range.from) {
+    throw new TasaError('bad_argument', `--to ${range.to} is before --from ${range.from}.`, { input: `--to=${range.to}` });
+  }
+  return range;
+}
+
+export function parseSymbolArg(value: string): SymbolCode {
+  return normalizeSymbol(value);
+}

@@ -1,0 +1,87 @@
+/** `tasa import <file> --symbol USD/COP`: L0 + L1 from a CSV, CSV.gz or TwelveData export. */
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { SingleBar } from 'cli-progress';
+import type { StandardizeCounts } from '../../domain/standardize.ts';
+import { importBarFile, type ImportSummary } from '../../pipeline/import-bars.ts';
+import { parseSymbolArg } from '../args.ts';
+import { createContext, withStore } from '../context.ts';
+
+interface ImportCliOptions {
+  symbol: string;
+  timezone?: string;
+  rejects?: string;
+}
+
+/** Rejected rows printed on stderr; the rest go to --rejects. */
+const REJECTS_SHOWN = 20;
+
+export function registerImportCommand(program: Command): void {
+  program
+    .command('import')
+    .description('Import 5-minute bars (CSV, CSV.gz, TwelveData time_series JSON/CSV) into L0 raw and L1 standardized bars')
+    .argument('<file>', 'file to import')
+    .option('--symbol <symbol>', 'instrument the file holds', 'USD/COP')
+    .option('--timezone <zone>', 'zone of times written without an offset (IANA name)', 'UTC')
+    .option('--rejects <file>', 'write every rejected row (line, reason) to this CSV file')
+    .action(async (file: string, o: ImportCliOptions) => {
+      const summary = await runImport(file, o);
+      process.exitCode = summary.fatal ? 1 : 0;
+    });
+}
+
+async function runImport(file: string, o: ImportCliOptions): Promise<ImportSummary> {
+  const ctx = createContext();
+  const symbol = parseSymbolArg(o.symbol);
+  const progress = process.stderr.isTTY ? new SingleBar({ format: 'importing [{bar}] {percentage}% | {value}/{total} bytes', stream: process.stderr }) : null;
+  let started = false;
+  const summary = await withStore(ctx, (db) =>
+    importBarFile(db, ctx.calendar, file, {
+      symbol,
+      ...(o.timezone === undefined ? {} : { timezone: o.timezone }),
+      onProgress: (read, total) => {
+        if (!progress) return;
+        if (!started) progress.start(total, 0);
+        started = true;
+        progress.update(read);
+      },
+    }),
+  ).finally(() => progress?.stop());
+  reportRejects(summary, o.rejects);
+  console.log(summaryLine(summary));
+  return summary;
+}
+
+function reportRejects(s: ImportSummary, rejectsFile: string | undefined): void {
+  for (const r of s.rejected.slice(0, REJECTS_SHOWN)) console.error(`${s.file}:${r.lineNo}: rejected: ${r.reason}`);
+  if (s.rejected.length > REJECTS_SHOWN && !rejectsFile) {
+    console.error(`... and ${s.rejected.length - REJECTS_SHOWN} more rejected rows (use --rejects <file> to write them all)`);
+  }
+  if (rejectsFile) {
+    const lines = s.rejected.map((r) => `${r.lineNo},"${r.reason.replace(/"/g, '""')}"`);
+    writeFileSync(rejectsFile, ['line,reason', ...lines].join('\n') + '\n');
+  }
+  if (s.fatal) {
+    console.error(`${s.file}:${s.fatal.lineNo}: ${s.fatal.reason}; the ${s.rowsRead} rows read before it were kept.`);
+  }
+}
+
+/** The one-line summary: rows read, stored raw, standardized, repaired, dropped by reason, rejected. */
+export function summaryLine(s: ImportSummary): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const parts = [
+    `${s.file}: rows read ${n(s.rowsRead)}`,
+    `stored raw ${n(s.storedRaw)}${s.alreadyImported ? ' (file already imported)' : ''}`,
+  ];
+  if (s.standardize) parts.push(...standardizeParts(s.standardize, n));
+  parts.push(`rejected ${n(s.rejected.length)}`);
+  parts.push(`bars new ${n(s.bars.inserted)}, changed ${n(s.bars.updated)}, unchanged ${n(s.bars.unchanged)}`);
+  return parts.join(' | ');
+}
+
+function standardizeParts(c: StandardizeCounts, n: (x: number) => string): string[] {
+  const dropped = Object.entries(c.dropped)
+    .filter(([, count]) => count > 0)
+    .map(([reason, count]) => `${reason.replace(/_/g, '-')} ${n(count)}`);
+  return [`standardized ${n(c.standardized)}`, `repaired ${n(c.repaired)}`, `dropped ${dropped.length ? dropped.join(', ') : '0'}`];
+}

@@ -1,0 +1,59 @@
+/**
+ * One typed configuration, read from the environment. Every setting has a default that works
+ * embedded; DATABASE_URL (and later REDIS_URL, TWELVEDATA_API_KEYS) switch on the real parts.
+ */
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
+import { TasaError } from './errors.ts';
+
+export const ConfigSchema = Type.Object({
+  DATABASE_URL: Type.Optional(Type.String({ description: 'PostgreSQL 15+ URL; unset = embedded PGlite' })),
+  TASA_DATA_DIR: Type.String({ default: '.tasa', description: 'Directory of the embedded database and local files' }),
+  REDIS_URL: Type.Optional(Type.String({ description: 'Redis URL; unset = in-process bus' })),
+  TASA_LOG_LEVEL: Type.Union(
+    [Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')],
+    { default: 'info' },
+  ),
+  TASA_CALENDAR_OVERRIDES: Type.Optional(
+    Type.String({ description: 'Path of a JSON file with holiday additions/removals for decree changes' }),
+  ),
+  TASA_SYMBOLS: Type.String({ default: 'USD/COP', description: 'Comma-separated symbols to ingest' }),
+});
+
+export type Config = Static<typeof ConfigSchema>;
+
+/** Reads and validates the configuration; an invalid value is one clear error naming the variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const known: Record<string, string> = {};
+  for (const key of Object.keys(ConfigSchema.properties)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') known[key] = value;
+  }
+  const candidate = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, known));
+  const firstError = [...Value.Errors(ConfigSchema, candidate)][0];
+  if (firstError) {
+    const variable = firstError.instancePath.replace(/^\//, '') || 'configuration';
+    throw new TasaError('bad_argument', `Invalid ${variable}: ${firstError.message}.`, { input: variable });
+  }
+  return candidate as Config;
+}
+
+/** The configuration with secrets removed, for `tasa doctor`, logs and `/status`. */
+export function redactedConfig(config: Config): Record<string, string | undefined> {
+  return {
+    ...config,
+    DATABASE_URL: config.DATABASE_URL === undefined ? undefined : redactUrl(config.DATABASE_URL),
+    REDIS_URL: config.REDIS_URL === undefined ? undefined : redactUrl(config.REDIS_URL),
+  };
+}
+
+/** Removes the password from a connection URL. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '<unparseable url>';
+  }
+}

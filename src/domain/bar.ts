@@ -1,0 +1,58 @@
+/**
+ * Bars. A 5-minute bar is labelled by its OPEN time and covers [open, open + 5 min)
+ * (left-closed, right-open). Prices are COP per USD.
+ */
+import type { SymbolCode } from './symbol.ts';
+import { MINUTE_MS } from './time.ts';
+
+export const BAR_MS = 5 * MINUTE_MS;
+
+/** Where a stored bar's values came from. */
+export type BarSource = 'import' | 'twelvedata_ws' | 'twelvedata_rest' | 'simulator';
+
+/**
+ * - `repaired`: the timestamp was corrected (e.g. Bogota wall time labelled as UTC).
+ * - `flat`: open = high = low = close (the feed carried one price for the bar).
+ * - `backfilled`: filled after the fact from REST history, not from the live stream.
+ * - `empty`: the slot had no tick at all; OHLC carry no trade (live aggregation only).
+ */
+export type BarFlag = 'repaired' | 'flat' | 'backfilled' | 'empty';
+
+export interface Ohlc {
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+}
+
+export interface Bar extends Ohlc {
+  symbol: SymbolCode;
+  /** Open time, epoch ms UTC, aligned to the 5-minute grid. */
+  time: number;
+  volume: number | null;
+  tickCount: number | null;
+  source: BarSource;
+  revision: number;
+  flags: BarFlag[];
+}
+
+/** Why a set of OHLC values cannot be a bar, or null when it can. */
+export function ohlcViolation(bar: Ohlc): string | null {
+  const { open, high, low, close } = bar;
+  for (const [name, value] of [['open', open], ['high', high], ['low', low], ['close', close]] as const) {
+    if (!Number.isFinite(value)) return `${name} is not a number`;
+    if (value <= 0) return `${name} must be > 0 (got ${value})`;
+  }
+  if (high < Math.max(open, close)) return `high ${high} is below max(open, close) ${Math.max(open, close)}`;
+  if (low > Math.min(open, close)) return `low ${low} is above min(open, close) ${Math.min(open, close)}`;
+  return null;
+}
+
+export function isFlat(bar: Ohlc): boolean {
+  return bar.open === bar.high && bar.high === bar.low && bar.low === bar.close;
+}
+
+/** The open time of the 5-minute slot containing `t`. */
+export function barOpenTime(t: number): number {
+  return Math.floor(t / BAR_MS) * BAR_MS;
+}

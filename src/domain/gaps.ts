@@ -1,0 +1,30 @@
+/** Missing bars inside sessions, merged into intervals. */
+import { BAR_MS } from './bar.ts';
+import type { IsoDate } from './time.ts';
+
+export interface Gap {
+  date: IsoDate;
+  /** Open time of the first missing bar, epoch ms UTC. */
+  from: number;
+  /** End of the last missing bar (exclusive), epoch ms UTC. */
+  to: number;
+  bars: number;
+}
+
+/** Runs of consecutive grid slots absent from `present`, one interval per run. */
+export function findGaps(date: IsoDate, grid: readonly number[], present: ReadonlySet<number>): Gap[] {
+  const gaps: Gap[] = [];
+  let current: Gap | null = null;
+  for (const slot of grid) {
+    if (present.has(slot)) {
+      current = null;
+    } else if (current && current.to === slot) {
+      current.to = slot + BAR_MS;
+      current.bars++;
+    } else {
+      current = { date, from: slot, to: slot + BAR_MS, bars: 1 };
+      gaps.push(current);
+    }
+  }
+  return gaps;
+}

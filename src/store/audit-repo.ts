@@ -1,0 +1,67 @@
+/** The append-only audit log: who did what to which entity. */
+import type { Db } from './db.ts';
+import { chunked, isoTimeOrNull } from './rows.ts';
+
+export interface AuditInput {
+  actor: string;
+  action: string;
+  entity: string;
+  details: Record<string, unknown>;
+  /** Epoch ms; defaults to the database clock. Pass the injected Clock's time when simulating. */
+  at?: number;
+}
+
+export interface AuditEntry {
+  id: number;
+  at: number;
+  actor: string;
+  action: string;
+  entity: string;
+  details: Record<string, unknown>;
+}
+
+export interface AuditFilter {
+  action?: string;
+  entity?: string;
+  /** Epoch ms, inclusive. */
+  from?: number;
+  /** Epoch ms, exclusive. */
+  to?: number;
+  limit: number;
+  /** Keyset paging: entries with a larger id only. */
+  afterId?: number;
+}
+
+/** Appends entries in one statement per chunk; returns how many were written. */
+export async function appendAudit(db: Db, entries: readonly AuditInput[]): Promise<number> {
+  await db.transaction(async (tx) => {
+    for (const chunk of chunked(entries)) {
+      await tx.query(
+        `INSERT INTO audit_log (at, actor, action, entity, details)
+         SELECT coalesce(t.at, now()), t.actor, t.action, t.entity, t.details::jsonb
+         FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[]) AS t(at, actor, action, entity, details)`,
+        [
+          chunk.map((e) => isoTimeOrNull(e.at)),
+          chunk.map((e) => e.actor),
+          chunk.map((e) => e.action),
+          chunk.map((e) => e.entity),
+          chunk.map((e) => JSON.stringify(e.details)),
+        ],
+      );
+    }
+  });
+  return entries.length;
+}
+
+/** Entries matching every given filter, oldest first (by id). */
+export async function listAudit(db: Db, filter: AuditFilter): Promise<AuditEntry[]> {
+  const rows = await db.query<Omit<AuditEntry, 'at'> & { at: Date }>(
+    `SELECT id, at, actor, action, entity, details FROM audit_log
+     WHERE ($1::text IS NULL OR action = $1) AND ($2::text IS NULL OR entity = $2)
+       AND ($3::timestamptz IS NULL OR at >= $3) AND ($4::timestamptz IS NULL OR at < $4)
+       AND id > $5
+     ORDER BY id LIMIT $6`,
+    [filter.action ?? null, filter.entity ?? null, isoTimeOrNull(filter.from), isoTimeOrNull(filter.to), filter.afterId ?? 0, filter.limit],
+  );
+  return rows.map((r) => ({ ...r, at: r.at.getTime() }));
+}

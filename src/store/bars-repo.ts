@@ -1,0 +1,215 @@
+/** L1 storage: one clean bar per (symbol, open time), with the history of replaced values. */
+import type { Bar, BarFlag, BarSource } from '../domain/bar.ts';
+import type { SymbolCode } from '../domain/symbol.ts';
+import type { Db } from './db.ts';
+import { isoTime } from './rows.ts';
+import { loadRows, stageRows, unlessDuplicate, type Column } from './staging.ts';
+
+export interface UpsertBarsResult {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+}
+
+/** The values compared to decide whether a bar changed, in one order shared by the SQL below. */
+const VALUE_COLUMN_LIST = ['open', 'high', 'low', 'close', 'volume', 'tick_count', 'source', 'flags'];
+const VALUE_COLUMNS = VALUE_COLUMN_LIST.join(', ');
+const BAR_COLUMNS = `symbol, time, ${VALUE_COLUMNS}, revision`;
+
+/** `b.open, b.high, ...` for table alias `b`. */
+function valuesOf(alias: string): string {
+  return VALUE_COLUMN_LIST.map((c) => `${alias}.${c}`).join(', ');
+}
+
+const INPUT_TABLE = 'tasa_bars_input';
+const INPUT_COLUMNS: readonly Column[] = [
+  { name: 'symbol', type: 'text' },
+  { name: 'time', type: 'timestamptz' },
+  { name: 'open', type: 'float8' },
+  { name: 'high', type: 'float8' },
+  { name: 'low', type: 'float8' },
+  { name: 'close', type: 'float8' },
+  { name: 'volume', type: 'float8' },
+  { name: 'tick_count', type: 'int' },
+  { name: 'source', type: 'text' },
+  { name: 'flags', type: 'text[]' },
+];
+
+/**
+ * One statement: `changed` reads the current rows (statement snapshot) that differ from the
+ * input, `history` copies them to bar_revisions, and the upsert writes only rows that are new
+ * or differ (revision + 1). Identical rows are not touched.
+ */
+const MERGE_BARS = `
+  WITH changed AS (
+    SELECT b.symbol, b.time, b.revision, ${valuesOf('b')}
+    FROM bars b JOIN ${INPUT_TABLE} i ON b.symbol = i.symbol AND b.time = i.time
+    WHERE (${valuesOf('b')}) IS DISTINCT FROM (${valuesOf('i')})
+  ),
+  history AS (
+    INSERT INTO bar_revisions (symbol, time, revision, ${VALUE_COLUMNS})
+    SELECT symbol, time, revision, ${VALUE_COLUMNS} FROM changed
+  ),
+  written AS (
+    INSERT INTO bars AS b (symbol, time, ${VALUE_COLUMNS})
+    SELECT symbol, time, ${VALUE_COLUMNS} FROM ${INPUT_TABLE}
+    ON CONFLICT (symbol, time) DO UPDATE
+      SET (${VALUE_COLUMNS}) = (${valuesOf('excluded')}),
+          revision = b.revision + 1,
+          updated_at = now()
+      WHERE (${valuesOf('b')}) IS DISTINCT FROM (${valuesOf('excluded')})
+    RETURNING 1
+  )
+  SELECT (SELECT count(*) FROM written)::int AS written, (SELECT count(*) FROM changed)::int AS updated`;
+
+/**
+ * Inserts new bars; replaces bars whose values differ (old values go to bar_revisions, revision + 1);
+ * leaves identical ones untouched, so re-running is harmless. The input `revision` is ignored.
+ * When the input holds the same (symbol, time) twice, the last one wins. One transaction.
+ */
+export async function upsertBars(db: Db, bars: readonly Bar[]): Promise<UpsertBarsResult> {
+  const unique = lastPerKey(bars);
+  if (unique.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
+  const tuples = unique.map(barTuple);
+  return db.transaction(async (tx) => {
+    // First load of a range (the common bulk case): nothing to compare with, COPY straight in.
+    const fresh = !(await anyBarIn(tx, unique));
+    if (fresh && (await unlessDuplicate(tx, (sp) => loadRows(sp, 'bars', INPUT_COLUMNS, tuples)))) {
+      return { inserted: unique.length, updated: 0, unchanged: 0 };
+    }
+    await stageRows(tx, INPUT_TABLE, INPUT_COLUMNS, tuples);
+    const [row] = await tx.query<{ written: number; updated: number }>(MERGE_BARS);
+    const written = row?.written ?? 0;
+    const updated = row?.updated ?? 0;
+    return { inserted: written - updated, updated, unchanged: unique.length - written };
+  });
+}
+
+/** Whether any stored bar of these symbols lies between the earliest and latest input time. */
+async function anyBarIn(tx: Db, bars: readonly Bar[]): Promise<boolean> {
+  let from = Infinity;
+  let to = -Infinity;
+  for (const b of bars) {
+    from = Math.min(from, b.time);
+    to = Math.max(to, b.time);
+  }
+  const symbols = [...new Set(bars.map((b) => b.symbol))];
+  const [row] = await tx.query<{ found: boolean }>(
+    'SELECT EXISTS (SELECT 1 FROM bars WHERE symbol = ANY($1::text[]) AND time BETWEEN $2 AND $3) AS found',
+    [symbols, isoTime(from), isoTime(to)],
+  );
+  return row?.found ?? false;
+}
+
+function lastPerKey(bars: readonly Bar[]): Bar[] {
+  const byKey = new Map<string, Bar>();
+  for (const bar of bars) byKey.set(`${bar.symbol}\u0000${bar.time}`, bar);
+  return byKey.size === bars.length ? [...bars] : [...byKey.values()];
+}
+
+/** Values in INPUT_COLUMNS order. Flags are sorted and unique so their order is never a change. */
+function barTuple(b: Bar): unknown[] {
+  const flags = [...new Set(b.flags)].sort();
+  return [b.symbol, isoTime(b.time), b.open, b.high, b.low, b.close, b.volume, b.tickCount, b.source, flags];
+}
+
+interface BarRow {
+  symbol: string;
+  time: Date;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number | null;
+  tick_count: number | null;
+  source: string;
+  flags: string[];
+  revision: number;
+}
+
+function toBar(r: BarRow): Bar {
+  return {
+    symbol: r.symbol,
+    time: r.time.getTime(),
+    open: r.open,
+    high: r.high,
+    low: r.low,
+    close: r.close,
+    volume: r.volume,
+    tickCount: r.tick_count,
+    source: r.source as BarSource,
+    revision: r.revision,
+    flags: r.flags as BarFlag[],
+  };
+}
+
+/** Bars with open time in [fromMs, toMsExclusive), by time. */
+export async function barsBetween(db: Db, symbol: SymbolCode, fromMs: number, toMsExclusive: number): Promise<Bar[]> {
+  const rows = await db.query<BarRow>(
+    `SELECT ${BAR_COLUMNS} FROM bars WHERE symbol = $1 AND time >= $2 AND time < $3 ORDER BY time`,
+    [symbol, isoTime(fromMs), isoTime(toMsExclusive)],
+  );
+  return rows.map(toBar);
+}
+
+/**
+ * Bars with open time in [fromMs, toMs), `batchSize` at a time, by time. Keyset pagination
+ * (time > last seen) keeps every page an index range scan and memory bounded, whatever the span.
+ */
+export async function* streamBars(db: Db, symbol: SymbolCode, fromMs: number, toMs: number, batchSize = 10_000): AsyncIterable<Bar[]> {
+  let after: string = '-infinity';
+  for (;;) {
+    const rows = await db.query<BarRow>(
+      `SELECT ${BAR_COLUMNS} FROM bars
+       WHERE symbol = $1 AND time >= $2 AND time < $3 AND time > $4::timestamptz
+       ORDER BY time LIMIT $5`,
+      [symbol, isoTime(fromMs), isoTime(toMs), after, batchSize],
+    );
+    const last = rows.at(-1);
+    if (last === undefined) return;
+    yield rows.map(toBar);
+    if (rows.length < batchSize) return;
+    after = last.time.toISOString();
+  }
+}
+
+/** Open times (epoch ms) of the stored bars in [fromMs, toMs), ascending. */
+export async function barTimesBetween(db: Db, symbol: SymbolCode, fromMs: number, toMs: number): Promise<number[]> {
+  const rows = await db.query<{ time: Date }>('SELECT time FROM bars WHERE symbol = $1 AND time >= $2 AND time < $3 ORDER BY time', [
+    symbol,
+    isoTime(fromMs),
+    isoTime(toMs),
+  ]);
+  return rows.map((r) => r.time.getTime());
+}
+
+export interface StoredBarsSummary {
+  count: number;
+  /** Open time of the first and last stored bar, epoch ms; both 0 when `count` is 0. */
+  first: number;
+  last: number;
+}
+
+/** How many bars of `symbol` are stored and the span they cover. */
+export async function storedBarsSummary(db: Db, symbol: SymbolCode): Promise<StoredBarsSummary> {
+  const [row] = await db.query<{ count: number; first: Date | null; last: Date | null }>(
+    'SELECT count(*)::int AS count, min(time) AS first, max(time) AS last FROM bars WHERE symbol = $1',
+    [symbol],
+  );
+  return { count: row?.count ?? 0, first: row?.first?.getTime() ?? 0, last: row?.last?.getTime() ?? 0 };
+}
+
+export interface BarRevision extends Omit<Bar, 'revision'> {
+  /** The revision these values were before being replaced. */
+  revision: number;
+  replacedAt: number;
+}
+
+/** The replaced values of one bar, oldest first. */
+export async function barRevisions(db: Db, symbol: SymbolCode, timeMs: number): Promise<BarRevision[]> {
+  const rows = await db.query<BarRow & { replaced_at: Date }>(
+    `SELECT ${BAR_COLUMNS}, replaced_at FROM bar_revisions WHERE symbol = $1 AND time = $2 ORDER BY revision`,
+    [symbol, isoTime(timeMs)],
+  );
+  return rows.map((r) => ({ ...toBar(r), replacedAt: r.replaced_at.getTime() }));
+}

@@ -1,0 +1,59 @@
+/**
+ * The one database interface of Tasa. Two drivers implement it: PostgreSQL through postgres.js
+ * (production, `DATABASE_URL`) and PGlite (embedded PostgreSQL in WASM, the zero-setup default).
+ *
+ * Both drivers return the same JS types for the same SQL:
+ * - int8/bigint (count(*), identity ids) -> number (not bigint, not string)
+ * - timestamptz -> Date; float8/int4 -> number; jsonb -> parsed value; text[] -> string[]
+ * - date -> 'YYYY-MM-DD' string (never a Date, so no time-zone shift)
+ * - numeric -> string (exact), as both libraries do by default
+ *
+ * Parameters: `$1..` placeholders. Pass arrays for `$n::float8[]`, `$n::timestamptz[]`,
+ * `$n::text[]` (nulls allowed); timestamps as Date or ISO strings; jsonb as a JSON string with
+ * `$n::text::jsonb` (or as an object with `$n::jsonb`).
+ */
+import path from 'node:path';
+
+export type DbDriver = 'postgres' | 'pglite';
+
+export interface Db {
+  readonly driver: DbDriver;
+  /** Where the data lives, without any password: a redacted URL or `pglite:<abs path>` / `pglite:memory`. */
+  readonly target: string;
+  /** One statement with `$1..` placeholders; returns the rows. */
+  query<T extends object = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Several statements, no parameters (migrations, DDL). */
+  exec(text: string): Promise<void>;
+  /**
+   * Runs `fn` in a transaction: commit when it resolves, rollback when it throws. Inside, use only
+   * `tx`; awaiting the outer Db there deadlocks on PGlite (one connection). Nested calls use savepoints.
+   */
+  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  /**
+   * Bulk load through COPY (CSV). Values: null, number, string, boolean, Date, arrays, objects (jsonb).
+   * Does not support ON CONFLICT: copy into a staging table when duplicates are possible.
+   */
+  copyRows?(table: string, columns: string[], rows: readonly (readonly unknown[])[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenDbOptions {
+  /** PostgreSQL URL; when set, the postgres driver is used. */
+  databaseUrl?: string;
+  /** Directory holding the embedded database (`<dataDir>/pgdata`). */
+  dataDir?: string;
+  /** Embedded database in memory only (tests). */
+  memory?: boolean;
+}
+
+/** Opens PostgreSQL when a URL is given, else PGlite on disk under `<dataDir>/pgdata`, else in memory. */
+export async function openDb(opts: OpenDbOptions): Promise<Db> {
+  if (opts.databaseUrl !== undefined && opts.databaseUrl !== '') {
+    const { openPostgres } = await import('./postgres-driver.ts');
+    return openPostgres(opts.databaseUrl);
+  }
+  const { openPglite } = await import('./pglite-driver.ts');
+  if (opts.memory === true) return openPglite({});
+  if (opts.dataDir === undefined) throw new Error('openDb needs databaseUrl, dataDir or memory: true');
+  return openPglite({ dataDir: path.resolve(opts.dataDir, 'pgdata') });
+}

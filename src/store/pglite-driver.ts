@@ -1,0 +1,83 @@
+/** The embedded driver: PGlite (PostgreSQL in WASM, one connection) behind the `Db` interface. */
+import { mkdir } from 'node:fs/promises';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { TasaError, errorMessage } from '../errors.ts';
+import type { Db } from './db.ts';
+import { copyStatement, csvRows, wireParam } from './sql-text.ts';
+
+const OID_INT8 = 20;
+const OID_DATE = 1082;
+
+/** Same result types as the postgres driver (see db.ts): int8 as number, date as 'YYYY-MM-DD'. */
+const PARSERS = {
+  [OID_INT8]: (x: string) => Number(x),
+  [OID_DATE]: (x: string) => x,
+};
+
+/** A PGlite Db that can also snapshot itself (tests clone one migrated database many times). */
+export interface PgliteDb extends Db {
+  /** The whole data directory as an uncompressed tarball, for `openPglite({ loadDataDir })`. */
+  dump(): Promise<Blob>;
+}
+
+export interface PgliteOptions {
+  /** Absolute data directory; omitted = in memory. */
+  dataDir?: string;
+  /** Start from a `dump()` instead of an empty cluster (much faster than initdb). */
+  loadDataDir?: Blob;
+}
+
+export async function openPglite(opts: PgliteOptions): Promise<PgliteDb> {
+  const target = opts.dataDir === undefined ? 'pglite:memory' : `pglite:${opts.dataDir}`;
+  try {
+    if (opts.dataDir !== undefined) await mkdir(opts.dataDir, { recursive: true });
+    const pg = await PGlite.create({ dataDir: opts.dataDir, loadDataDir: opts.loadDataDir, parsers: PARSERS });
+    return {
+      ...wrap(pg, target),
+      close: () => pg.close(),
+      dump: async () => (await pg.dumpDataDir('none')) as Blob,
+    };
+  } catch (err) {
+    throw new TasaError('database_unreachable', `Cannot open the embedded database at ${target}: ${errorMessage(err)}.`, {
+      input: target,
+      hint: 'Another Tasa process may be using it, or the directory is damaged; move it away to start afresh.',
+    });
+  }
+}
+
+/** The query surface shared by the PGlite instance and its transactions. */
+type Conn = Pick<Transaction, 'query' | 'exec'>;
+
+function wrap(conn: PGlite | Transaction, target: string, savepointDepth = 0): Db {
+  return {
+    driver: 'pglite',
+    target,
+    async query<T extends object>(text: string, params: readonly unknown[] = []): Promise<T[]> {
+      return (await conn.query<T>(text, params.map(wireParam))).rows;
+    },
+    async exec(text: string): Promise<void> {
+      await conn.exec(text);
+    },
+    async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+      if (conn instanceof PGlite) return conn.transaction((tx) => fn(wrap(tx, target)));
+      return inSavepoint(conn, `tasa_sp${savepointDepth}`, () => fn(wrap(conn, target, savepointDepth + 1)));
+    },
+    async copyRows(table: string, columns: string[], rows: readonly (readonly unknown[])[]): Promise<void> {
+      const blob = new Blob([csvRows(rows)]);
+      await conn.query(copyStatement(table, columns, `'/dev/blob'`), [], { blob });
+    },
+    close: async () => {},
+  };
+}
+
+async function inSavepoint<T>(conn: Conn, name: string, fn: () => Promise<T>): Promise<T> {
+  await conn.exec(`SAVEPOINT ${name}`);
+  try {
+    const result = await fn();
+    await conn.exec(`RELEASE SAVEPOINT ${name}`);
+    return result;
+  } catch (err) {
+    await conn.exec(`ROLLBACK TO SAVEPOINT ${name}`);
+    throw err;
+  }
+}

@@ -1,0 +1,150 @@
+/** The PostgreSQL driver (postgres.js): a connection pool behind the `Db` interface. */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import postgres from 'postgres';
+import { redactUrl } from '../config.ts';
+import { TasaError, errorMessage } from '../errors.ts';
+import type { Db } from './db.ts';
+import { copyStatement, csvRows, parseArrayLiteral, wireParam } from './sql-text.ts';
+
+const CONNECT_TIMEOUT_S = 5;
+const COPY_CHUNK_ROWS = 5_000;
+
+/**
+ * Types that make results match PGlite's (see db.ts): int8 as number, date as its 'YYYY-MM-DD'
+ * text, a string given for json/jsonb taken as JSON text (postgres.js would otherwise encode it
+ * again as a JSON string literal), and arrays parsed with NULL elements as null.
+ */
+const SCALAR_TYPES = {
+  bigint: { to: 20, from: [20], serialize: (x: number | bigint) => String(x), parse: (x: string) => Number(x) },
+  date: { to: 1082, from: [1082], serialize: (x: string) => x, parse: (x: string) => x },
+  json: {
+    to: 114,
+    from: [114, 3802],
+    serialize: (x: unknown) => (typeof x === 'string' ? x : JSON.stringify(x)),
+    parse: (x: string): unknown => JSON.parse(x),
+  },
+};
+
+const asText = (x: string): string => x;
+const asNumber = (x: string): number => Number(x);
+/** Array type oid -> element parser, for the array types Tasa uses. */
+const ARRAY_ELEMENT_PARSERS: Record<number, (raw: string) => unknown> = {
+  1000: (x) => x === 't', // bool[]
+  1005: asNumber, // int2[]
+  1007: asNumber, // int4[]
+  1016: asNumber, // int8[]
+  1021: asNumber, // float4[]
+  1022: asNumber, // float8[]
+  1009: asText, // text[]
+  1015: asText, // varchar[]
+  1231: asText, // numeric[] (exact, as text like scalar numeric)
+  1182: asText, // date[]
+  1185: (x) => new Date(x), // timestamptz[]
+  3807: (x) => JSON.parse(x) as unknown, // jsonb[]
+};
+
+const TYPES: Record<string, postgres.PostgresType> = {
+  ...SCALAR_TYPES,
+  ...Object.fromEntries(
+    Object.entries(ARRAY_ELEMENT_PARSERS).map(([oid, parseElement]) => [
+      `array_${oid}`,
+      { to: Number(oid), from: [Number(oid)], serialize: (x: unknown) => x, parse: (x: string) => parseArrayLiteral(x, parseElement) },
+    ]),
+  ),
+};
+
+type Conn = postgres.Sql<typeof TYPES> | postgres.TransactionSql<typeof TYPES>;
+type WireParam = postgres.ParameterOrJSON<never>;
+
+/** Opens a pool and checks it can reach the server, failing within ~5 s with a redacted message. */
+export async function openPostgres(url: string): Promise<Db> {
+  const target = redactUrl(url);
+  let sql: postgres.Sql<typeof TYPES> | undefined;
+  try {
+    sql = postgres(url, {
+      connect_timeout: CONNECT_TIMEOUT_S,
+      onnotice: () => {},
+      types: TYPES,
+      connection: { application_name: 'tasa' },
+    });
+    await withDeadline(sql.unsafe('select 1'), CONNECT_TIMEOUT_S * 1000 + 500, `no answer within ${CONNECT_TIMEOUT_S} s`);
+  } catch (err) {
+    void sql?.end({ timeout: 0 }).catch(() => {});
+    throw unreachable(url, target, err);
+  }
+  const pool = sql;
+  return wrap(pool, target, () => pool.end({ timeout: 5 }));
+}
+
+/**
+ * postgres.js keeps retrying a query whose connection attempt timed out (the query waits in its
+ * queue for ever), so the first query gets its own deadline.
+ */
+async function withDeadline<T>(work: Promise<T>, ms: number, reason: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(reason)), ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function unreachable(url: string, target: string, err: unknown): TasaError {
+  return new TasaError('database_unreachable', `Cannot reach PostgreSQL at ${target}: ${withoutSecrets(failureReason(err), url)}.`, {
+    input: target,
+    hint: 'Check that the server runs and DATABASE_URL is right, or unset DATABASE_URL to use the embedded database.',
+  });
+}
+
+/** Node reports some connect failures as an AggregateError with an empty message. */
+function failureReason(err: unknown): string {
+  if (err instanceof AggregateError && err.message === '') return err.errors.map(errorMessage).join('; ');
+  const message = errorMessage(err).replace(/\.$/, '');
+  if (message !== '') return message;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? code : 'unknown error';
+}
+
+function withoutSecrets(text: string, url: string): string {
+  let password = '';
+  try {
+    password = decodeURIComponent(new URL(url).password);
+  } catch {
+    // an unparseable URL has no password we can find; remove the whole URL below
+  }
+  let out = text.split(url).join('<url>');
+  if (password !== '') out = out.split(password).join('***');
+  return out;
+}
+
+function wrap(conn: Conn, target: string, close: () => Promise<void>): Db {
+  return {
+    driver: 'postgres',
+    target,
+    async query<T extends object>(text: string, params: readonly unknown[] = []): Promise<T[]> {
+      const rows = await conn.unsafe(text, params.map(wireParam) as WireParam[], { prepare: params.length > 0 });
+      return Array.from(rows) as unknown as T[];
+    },
+    async exec(text: string): Promise<void> {
+      await conn.unsafe(text);
+    },
+    async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+      const run = (tx: postgres.TransactionSql<typeof TYPES>) => fn(wrap(tx, target, async () => {}));
+      const result = 'savepoint' in conn ? conn.savepoint(run) : conn.begin(run);
+      return (await result) as T;
+    },
+    async copyRows(table: string, columns: string[], rows: readonly (readonly unknown[])[]): Promise<void> {
+      const sink = await conn.unsafe(copyStatement(table, columns, 'STDIN')).writable();
+      await pipeline(Readable.from(csvChunks(rows)), sink);
+    },
+    close,
+  };
+}
+
+function* csvChunks(rows: readonly (readonly unknown[])[]): Generator<string> {
+  for (let i = 0; i < rows.length; i += COPY_CHUNK_ROWS) yield csvRows(rows.slice(i, i + COPY_CHUNK_ROWS));
+}

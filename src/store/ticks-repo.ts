@@ -1,0 +1,95 @@
+/** Live ticks, stored in monthly partitions of `ticks` (ticks_yYYYYmMM, UTC months). */
+import type { SymbolCode } from '../domain/symbol.ts';
+import type { Db } from './db.ts';
+import { chunked, isoTime } from './rows.ts';
+
+export interface Tick {
+  symbol: SymbolCode;
+  /** Exchange time, epoch ms. */
+  time: number;
+  price: number;
+  bid: number | null;
+  ask: number | null;
+  /** When Tasa received it, epoch ms. */
+  receivedAt: number;
+  source: string;
+}
+
+/** First instants (epoch ms) of the UTC months overlapping [fromMs, toMs). */
+export function monthStartsBetween(fromMs: number, toMs: number): number[] {
+  const out: number[] = [];
+  const first = new Date(fromMs);
+  for (let m = Date.UTC(first.getUTCFullYear(), first.getUTCMonth(), 1); m < toMs; ) {
+    out.push(m);
+    const d = new Date(m);
+    m = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+  }
+  return out;
+}
+
+/**
+ * Makes sure a partition exists for every UTC month overlapping [fromMs, toMs); rows already in
+ * the default partition for those months move into the new partitions. Returns the partition names.
+ */
+export async function ensureTickPartitions(db: Db, fromMs: number, toMs: number): Promise<string[]> {
+  const months = monthStartsBetween(fromMs, toMs).map((m) => isoTime(m).slice(0, 10));
+  if (months.length === 0) return [];
+  const rows = await db.query<{ name: string }>(
+    'SELECT tasa_ensure_tick_partition(m) AS name FROM unnest($1::date[]) WITH ORDINALITY AS t(m, n) ORDER BY n',
+    [months],
+  );
+  return rows.map((r) => r.name);
+}
+
+/** Stores ticks; an identical (symbol, time, price, received_at) is ignored. Returns how many were new. */
+export async function insertTicks(db: Db, ticks: readonly Tick[]): Promise<number> {
+  let inserted = 0;
+  for (const chunk of chunked(ticks)) {
+    const [row] = await db.query<{ n: number }>(
+      `WITH inserted AS (
+         INSERT INTO ticks (symbol, time, price, bid, ask, received_at, source)
+         SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::float8[], $4::float8[], $5::float8[], $6::timestamptz[], $7::text[])
+         ON CONFLICT DO NOTHING RETURNING 1)
+       SELECT count(*)::int AS n FROM inserted`,
+      [
+        chunk.map((t) => t.symbol),
+        chunk.map((t) => isoTime(t.time)),
+        chunk.map((t) => t.price),
+        chunk.map((t) => t.bid),
+        chunk.map((t) => t.ask),
+        chunk.map((t) => isoTime(t.receivedAt)),
+        chunk.map((t) => t.source),
+      ],
+    );
+    inserted += row?.n ?? 0;
+  }
+  return inserted;
+}
+
+interface TickRow {
+  symbol: string;
+  time: Date;
+  price: number;
+  bid: number | null;
+  ask: number | null;
+  received_at: Date;
+  source: string;
+}
+
+/** Ticks with exchange time in [fromMs, toMs), by time then arrival. */
+export async function ticksBetween(db: Db, symbol: SymbolCode, fromMs: number, toMs: number): Promise<Tick[]> {
+  const rows = await db.query<TickRow>(
+    `SELECT symbol, time, price, bid, ask, received_at, source FROM ticks
+     WHERE symbol = $1 AND time >= $2 AND time < $3 ORDER BY time, received_at`,
+    [symbol, isoTime(fromMs), isoTime(toMs)],
+  );
+  return rows.map((r) => ({
+    symbol: r.symbol,
+    time: r.time.getTime(),
+    price: r.price,
+    bid: r.bid,
+    ask: r.ask,
+    receivedAt: r.received_at.getTime(),
+    source: r.source,
+  }));
+}

@@ -1,0 +1,107 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { MarketCalendar } from '../../src/domain/calendar.ts';
+import type { ParsedRawBar } from '../../src/domain/raw-bar.ts';
+import { standardizeBars } from '../../src/domain/standardize.ts';
+
+const calendar = new MarketCalendar();
+const MIN = 60_000;
+let line = 0;
+
+function row(iso: string, close: number, extra: Partial<ParsedRawBar> = {}): ParsedRawBar {
+  return { lineNo: ++line, time: Date.parse(iso), open: close, high: close + 1, low: close - 1, close, volume: 0, sourceLabel: 'twelvedata', ...extra };
+}
+
+/** `count` consecutive 5-minute rows from `startIso`, closes starting at `price` and rising by 1. */
+function block(startIso: string, count: number, price: number, extra: Partial<ParsedRawBar> = {}): ParsedRawBar[] {
+  const start = Date.parse(startIso);
+  return Array.from({ length: count }, (_, i) => row(new Date(start + i * 5 * MIN).toISOString(), price + i, extra));
+}
+
+describe('standardizeBars', () => {
+  it('keeps session bars, drops off-session and non-trading-day rows with counts', () => {
+    const rows = [
+      ...block('2024-01-02T13:00:00Z', 60, 3900),
+      row('2024-01-02T18:00:00Z', 3950), // 13:00 Bogota: session is over
+      row('2024-01-02T12:55:00Z', 3890), // 07:55 Bogota: before the open, and not a mislabelled block
+      row('2024-01-06T14:00:00Z', 3900), // Saturday
+      row('2024-01-08T14:00:00Z', 3900), // Reyes Magos observed (Monday)
+    ];
+    const r = standardizeBars(rows, 'USD/COP', calendar);
+    assert.equal(r.bars.length, 60);
+    assert.equal(r.bars[0]?.time, Date.parse('2024-01-02T13:00:00Z'));
+    assert.equal(r.bars.at(-1)?.time, Date.parse('2024-01-02T17:55:00Z'));
+    assert.deepEqual(r.counts.dropped, { non_trading_day: 2, off_session: 2, off_grid: 0, duplicate: 0, mislabelled_duplicate: 0 });
+    assert.equal(r.counts.input, 64);
+    assert.equal(r.counts.standardized, 60);
+    assert.equal(r.counts.repaired, 0);
+  });
+
+  it('on a day with both versions keeps the correctly labelled bars and fills only the missing slots from the shifted copy', () => {
+    const correct = block('2024-01-03T13:00:00Z', 10, 3900, { high: 5000 });
+    const mislabelled = block('2024-01-03T08:00:00Z', 12, 3900); // same bars, Bogota wall clock labelled UTC
+    const r = standardizeBars([...mislabelled, ...correct], 'USD/COP', calendar);
+    assert.equal(r.bars.length, 12);
+    assert.equal(r.counts.dropped.mislabelled_duplicate, 10);
+    assert.equal(r.counts.repaired, 2);
+    const kept = r.bars.filter((b) => !b.flags.includes('repaired'));
+    assert.equal(kept.length, 10);
+    assert.ok(kept.every((b) => b.high === 5000), 'the correctly labelled rows win');
+    assert.deepEqual(
+      r.bars.filter((b) => b.flags.includes('repaired')).map((b) => new Date(b.time).toISOString()),
+      ['2024-01-03T13:50:00.000Z', '2024-01-03T13:55:00.000Z'],
+    );
+    assert.deepEqual(r.repairs, [{ date: '2024-01-03', shiftedBars: 2, droppedCopies: 10, evidence: 'matching_prices' }]);
+  });
+
+  it('shifts a session that exists only in the mislabelled form', () => {
+    const r = standardizeBars(block('2024-01-04T08:00:00Z', 60, 3900), 'USD/COP', calendar);
+    assert.equal(r.bars.length, 60);
+    assert.equal(r.bars[0]?.time, Date.parse('2024-01-04T13:00:00Z'));
+    assert.ok(r.bars.every((b) => b.flags.includes('repaired')));
+    assert.deepEqual(r.repairs, [{ date: '2024-01-04', shiftedBars: 60, droppedCopies: 0, evidence: 'session_shape' }]);
+  });
+
+  it('treats early rows whose prices do not match the session as overnight prints, not a mislabelled copy', () => {
+    const session = block('2024-01-05T13:00:00Z', 60, 3900);
+    const overnight = block('2024-01-05T08:00:00Z', 12, 4100);
+    const r = standardizeBars([...overnight, ...session], 'USD/COP', calendar);
+    assert.equal(r.bars.length, 60);
+    assert.equal(r.counts.repaired, 0);
+    assert.equal(r.counts.dropped.off_session, 12);
+    assert.deepEqual(r.repairs, []);
+  });
+
+  it('does not shift early rows that are part of a 24-hour quote stream', () => {
+    const stream = block('2024-01-09T00:00:00Z', 13 * 12, 3900); // 00:00Z..12:55Z, no session rows
+    const r = standardizeBars(stream, 'USD/COP', calendar);
+    assert.equal(r.bars.length, 0);
+    assert.equal(r.counts.dropped.off_session, 156);
+  });
+
+  it('parses rows with any offset into the same UTC slot and dedupes them', () => {
+    const a = row('2024-01-10T08:00:00-05:00', 3900);
+    const b = row('2024-01-10T13:00:00Z', 3900);
+    const r = standardizeBars([a, b], 'USD/COP', calendar);
+    assert.equal(r.bars.length, 1);
+    assert.equal(r.counts.dropped.duplicate, 1);
+  });
+
+  it('drops rows off the 5-minute grid and flags flat and backfilled bars', () => {
+    const offGrid = row('2024-01-10T13:02:00Z', 3900);
+    const flat = { ...row('2024-01-10T13:05:00Z', 3900), high: 3900, low: 3900, sourceLabel: 'twelvedata_backfill' };
+    const r = standardizeBars([offGrid, flat], 'USD/COP', calendar);
+    assert.equal(r.counts.dropped.off_grid, 1);
+    assert.deepEqual(r.bars[0]?.flags, ['flat', 'backfilled']);
+  });
+
+  it('is deterministic: the same rows in another order give the same bars', () => {
+    const rows = [...block('2024-01-11T08:00:00Z', 20, 3900), ...block('2024-01-11T13:00:00Z', 5, 3900)];
+    const forward = standardizeBars(rows, 'USD/COP', calendar);
+    const backward = standardizeBars([...rows].reverse(), 'USD/COP', calendar);
+    assert.deepEqual(
+      backward.bars.map((b) => [b.time, b.close, b.flags]),
+      forward.bars.map((b) => [b.time, b.close, b.flags]),
+    );
+  });
+});

@@ -1,0 +1,58 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { TasaError } from '../../src/errors.ts';
+import { latestSchemaVersion, loadMigrations, migrate, schemaVersion } from '../../src/store/migrate.ts';
+import { databaseTargets } from '../support/test-db.ts';
+
+const TABLES = ['audit_log', 'bar_revisions', 'bars', 'holidays', 'pipeline_runs', 'raw_bars', 'schema_migrations', 'sessions', 'symbols', 'ticks', 'ticks_default'];
+
+for (const target of databaseTargets()) {
+  describe(`migrate on ${target.name}`, () => {
+    it('applies every migration once; a second run applies nothing', async () => {
+      const db = await target.open({ blank: true });
+      try {
+        assert.equal(await schemaVersion(db), 0);
+        const names = (await loadMigrations()).map((m) => m.name);
+        assert.deepEqual(await migrate(db), { from: 0, to: latestSchemaVersion(), applied: names });
+        assert.deepEqual(await migrate(db), { from: latestSchemaVersion(), to: latestSchemaVersion(), applied: [] });
+        assert.equal(await schemaVersion(db), latestSchemaVersion());
+        const tables = await db.query<{ name: string }>(
+          `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
+        );
+        assert.deepEqual(tables.map((t) => t.name), TABLES);
+      } finally {
+        await db.close();
+      }
+    });
+
+    it('lets concurrent callers race: the schema is applied exactly once', async () => {
+      const db = await target.open({ blank: true });
+      try {
+        const results = await Promise.all([migrate(db), migrate(db), migrate(db)]);
+        assert.equal(results.flatMap((r) => r.applied).length, (await loadMigrations()).length);
+        const [row] = await db.query<{ n: number }>('SELECT count(*) AS n FROM schema_migrations');
+        assert.equal(row?.n, latestSchemaVersion());
+      } finally {
+        await db.close();
+      }
+    });
+
+    it('refuses to run when an applied migration was edited', async () => {
+      const db = await target.open();
+      try {
+        await db.query("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1");
+        await assert.rejects(migrate(db), (err: unknown) => err instanceof TasaError && err.code === 'conflict' && /001_foundation\.sql/.test(err.message));
+      } finally {
+        await db.close();
+      }
+    });
+  });
+}
+
+describe('latestSchemaVersion', () => {
+  it('is the highest numbered migration file', async () => {
+    const versions = (await loadMigrations()).map((m) => m.version);
+    assert.equal(latestSchemaVersion(), Math.max(...versions));
+    assert.deepEqual(versions, [...versions].sort((a, b) => a - b));
+  });
+});
