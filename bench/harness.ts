@@ -23,7 +23,7 @@ export async function timed<T>(fn: () => Promise<T> | T): Promise<{ ms: number; 
 }
 
 /** Best of `runs` timings (ms) of `fn`, after one warm-up run. */
-export async function bestOf(runs: number, fn: () => Promise<unknown> | unknown): Promise<number> {
+export async function bestOf(runs: number, fn: () => unknown): Promise<number> {
   await fn();
   let best = Infinity;
   for (let i = 0; i < runs; i++) best = Math.min(best, (await timed(fn)).ms);

@@ -4,6 +4,7 @@ import { TasaError, errorMessage } from '../errors.ts';
 import { registerAdminCommands } from './commands/admin-commands.ts';
 import { registerImportCommand } from './commands/import-command.ts';
 import { registerQueryCommands } from './commands/query-commands.ts';
+import { registerSimulateCommand } from './commands/simulate-command.ts';
 import { registerUpCommand } from './commands/up-command.ts';
 
 export function buildProgram(): Command {
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   registerImportCommand(program);
   registerQueryCommands(program);
   registerAdminCommands(program);
+  registerSimulateCommand(program);
   return program;
 }
 

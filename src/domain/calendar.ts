@@ -249,6 +249,14 @@ export class MarketCalendar {
     }
   }
 
+  /** The decree overrides in force, normalised (sorted), e.g. to tell whether a copy of the calendar is stale. */
+  overrides(): Required<CalendarOverrides> {
+    return {
+      add: [...this.additions].sort(([a], [b]) => (a < b ? -1 : 1)).map(([date, name]) => ({ date, name })),
+      remove: [...this.removals].sort(),
+    };
+  }
+
   isTradingDay(date: IsoDate): boolean {
     return this.entry(date).info.tradingDay;
   }

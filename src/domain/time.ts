@@ -15,28 +15,50 @@ export type IsoDate = string;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** True when `s` is a real calendar date in `YYYY-MM-DD` form (rejects 2024-02-30). */
-export function isIsoDate(s: string): s is IsoDate {
+export function isIsoDate(s: string): boolean {
   return ISO_DATE.test(s) && DateTime.fromISO(s, { zone: 'UTC' }).isValid;
 }
 
-/** The Bogota calendar date of an instant. */
+/** The Bogota calendar date of an instant (Bogota keeps one offset all day: no DST). */
 export function bogotaDate(t: number): IsoDate {
-  return DateTime.fromMillis(t, { zone: MARKET_ZONE }).toISODate() as IsoDate;
+  const utcDate = new Date(t).toISOString().slice(0, 10);
+  return new Date(t + bogotaOffsetOn(utcDate) * MINUTE_MS).toISOString().slice(0, 10);
 }
 
 /** The UTC instant of a Bogota wall-clock time on a date, e.g. (2024-01-02, 8, 0) -> 13:00Z. */
 export function bogotaWallTime(date: IsoDate, hour: number, minute = 0): number {
-  return DateTime.fromISO(date, { zone: MARKET_ZONE }).set({ hour, minute, second: 0, millisecond: 0 }).toMillis();
+  return utcMidnight(date) + hour * HOUR_MS + minute * MINUTE_MS - bogotaOffsetOn(date) * MINUTE_MS;
+}
+
+const offsetByDate = new Map<IsoDate, number>();
+
+/**
+ * Bogota's UTC offset in minutes on a date (-300 since 1993), from the zone database. Asking
+ * the zone is slow (Intl), and the calendar asks for every day of every year it builds, so the
+ * answer is kept per date. Bogota has no DST, so noon stands for the whole day.
+ */
+function bogotaOffsetOn(date: IsoDate): number {
+  let offset = offsetByDate.get(date);
+  if (offset === undefined) {
+    offset = DateTime.fromMillis(utcMidnight(date) + 12 * HOUR_MS, { zone: MARKET_ZONE }).offset;
+    offsetByDate.set(date, offset);
+  }
+  return offset;
+}
+
+/** Midnight UTC of a `YYYY-MM-DD` date (plain integer arithmetic: calendar code calls this in loops). */
+function utcMidnight(date: IsoDate): number {
+  return Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10)));
 }
 
 /** `YYYY-MM-DD` plus `days`. */
 export function addDays(date: IsoDate, days: number): IsoDate {
-  return DateTime.fromISO(date, { zone: 'UTC' }).plus({ days }).toISODate() as IsoDate;
+  return new Date(utcMidnight(date) + days * DAY_MS).toISOString().slice(0, 10);
 }
 
 /** ISO weekday, 1 = Monday .. 7 = Sunday. */
 export function weekday(date: IsoDate): number {
-  return DateTime.fromISO(date, { zone: 'UTC' }).weekday;
+  return new Date(utcMidnight(date)).getUTCDay() || 7;
 }
 
 /** Every date from `from` to `to`, both inclusive. */

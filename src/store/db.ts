@@ -8,9 +8,12 @@
  * - date -> 'YYYY-MM-DD' string (never a Date, so no time-zone shift)
  * - numeric -> string (exact), as both libraries do by default
  *
- * Parameters: `$1..` placeholders. Pass arrays for `$n::float8[]`, `$n::timestamptz[]`,
- * `$n::text[]` (nulls allowed); timestamps as Date or ISO strings; jsonb as a JSON string with
- * `$n::text::jsonb` (or as an object with `$n::jsonb`).
+ * Parameters: `$1..` placeholders, always with a cast where the type matters. Pass JS arrays for
+ * `$n::float8[]`, `$n::timestamptz[]`, `$n::text[]` (nulls allowed; a JS array is always sent as
+ * a PostgreSQL array); timestamps as Date or ISO strings, never epoch numbers; jsonb as JSON
+ * text with `$n::text::jsonb` (or a plain object with `$n::jsonb`). Use only timestamptz, never
+ * timestamp: both libraries read `timestamp` in the Node process's local zone.
+ * Sessions run in UTC on both drivers.
  */
 import path from 'node:path';
 

@@ -1,17 +1,8 @@
 /** Market holidays (Colombia and the US), as computed by the calendar plus overrides. */
 import { TasaError } from '../errors.ts';
+import type { Holiday } from '../domain/calendar.ts';
 import type { IsoDate } from '../domain/time.ts';
 import type { Db } from './db.ts';
-
-export type HolidayMarket = 'CO' | 'US';
-
-export interface Holiday {
-  date: IsoDate;
-  market: HolidayMarket;
-  name: string;
-  /** Where the entry came from, e.g. `date-holidays` or an overrides file. */
-  origin: string;
-}
 
 /**
  * Replaces every holiday (all markets) dated in years fromYear..toYear, inclusive, with `rows`,

@@ -35,7 +35,7 @@ export async function openPglite(opts: PgliteOptions): Promise<PgliteDb> {
     return {
       ...wrap(pg, target),
       close: () => pg.close(),
-      dump: async () => (await pg.dumpDataDir('none')) as Blob,
+      dump: () => pg.dumpDataDir('none'),
     };
   } catch (err) {
     throw new TasaError('database_unreachable', `Cannot open the embedded database at ${target}: ${errorMessage(err)}.`, {

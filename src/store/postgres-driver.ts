@@ -1,5 +1,5 @@
 /** The PostgreSQL driver (postgres.js): a connection pool behind the `Db` interface. */
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import postgres from 'postgres';
 import { redactUrl } from '../config.ts';
@@ -18,6 +18,8 @@ const COPY_CHUNK_ROWS = 5_000;
 const SCALAR_TYPES = {
   bigint: { to: 20, from: [20], serialize: (x: number | bigint) => String(x), parse: (x: string) => Number(x) },
   date: { to: 1082, from: [1082], serialize: (x: string) => x, parse: (x: string) => x },
+  // postgres.js would re-parse text timestamps with JS Date (losing 'infinity' and microseconds)
+  timestamptz: { to: 1184, from: [1184], serialize: (x: Date | string) => (typeof x === 'string' ? x : x.toISOString()), parse: parseTimestamptz },
   json: {
     to: 114,
     from: [114, 3802],
@@ -25,6 +27,13 @@ const SCALAR_TYPES = {
     parse: (x: string): unknown => JSON.parse(x),
   },
 };
+
+/** Like PGlite: ±infinity become ±Infinity (numbers), everything else a Date. */
+function parseTimestamptz(x: string): Date | number {
+  if (x === 'infinity') return Infinity;
+  if (x === '-infinity') return -Infinity;
+  return new Date(x);
+}
 
 const asText = (x: string): string => x;
 const asNumber = (x: string): number => Number(x);
@@ -40,7 +49,7 @@ const ARRAY_ELEMENT_PARSERS: Record<number, (raw: string) => unknown> = {
   1015: asText, // varchar[]
   1231: asText, // numeric[] (exact, as text like scalar numeric)
   1182: asText, // date[]
-  1185: (x) => new Date(x), // timestamptz[]
+  1185: parseTimestamptz, // timestamptz[]
   3807: (x) => JSON.parse(x) as unknown, // jsonb[]
 };
 
@@ -66,7 +75,9 @@ export async function openPostgres(url: string): Promise<Db> {
       connect_timeout: CONNECT_TIMEOUT_S,
       onnotice: () => {},
       types: TYPES,
-      connection: { application_name: 'tasa' },
+      // Same session settings as PGlite, whatever the server's defaults: UTC for any
+      // time-zone-dependent SQL (::date, date_trunc) and shortest-exact float8 text.
+      connection: { application_name: 'tasa', TimeZone: 'UTC', extra_float_digits: 1 },
     });
     await withDeadline(sql.unsafe('select 1'), CONNECT_TIMEOUT_S * 1000 + 500, `no answer within ${CONNECT_TIMEOUT_S} s`);
   } catch (err) {
@@ -138,10 +149,28 @@ function wrap(conn: Conn, target: string, close: () => Promise<void>): Db {
       return (await result) as T;
     },
     async copyRows(table: string, columns: string[], rows: readonly (readonly unknown[])[]): Promise<void> {
-      const sink = await conn.unsafe(copyStatement(table, columns, 'STDIN')).writable();
+      const pending = conn.unsafe(copyStatement(table, columns, 'STDIN'));
+      const sink = await pending.writable();
+      forwardLateError(pending, sink);
       await pipeline(Readable.from(csvChunks(rows)), sink);
     },
     close,
+  };
+}
+
+/**
+ * postgres.js 3.4.9 loses an error that the server reports after the last COPY chunk (e.g. a
+ * CHECK violation): the query promise was already resolved with the stream, and the stream's
+ * final callback is never called, so the load would hang for ever. The error still reaches the
+ * query's `reject`; hand it to the stream so the pipeline fails with it.
+ */
+function forwardLateError(pending: object, sink: Writable): void {
+  const query = pending as { reject?: unknown };
+  const reject = query.reject;
+  if (typeof reject !== 'function') throw new Error('postgres.js internals changed: Query.reject is missing (copyRows)');
+  query.reject = (err: unknown) => {
+    sink.destroy(err instanceof Error ? err : new Error(String(err)));
+    (reject as (err: unknown) => void)(err);
   };
 }
 

@@ -1,28 +1,52 @@
 /**
  * Reference rows derived from code: the known instruments and the holiday table (a copy of the
- * calendar's answers for SQL joins). Rewritten only when the calendar's answers changed.
+ * calendar's answers, for SQL joins). The holiday table is rebuilt only when what it was built
+ * from changed (holiday library version, decree overrides, years), because building 21 years of
+ * calendar takes about a second and every command starts here.
  */
-import type { MarketCalendar } from '../domain/calendar.ts';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { Holiday, MarketCalendar } from '../domain/calendar.ts';
 import { INSTRUMENTS } from '../domain/symbol.ts';
+import { getAppState, setAppState } from './app-state-repo.ts';
 import type { Db } from './db.ts';
-import { holidaysBetween, replaceHolidays, type Holiday } from './holidays-repo.ts';
+import { replaceHolidays } from './holidays-repo.ts';
 import { ensureSymbols } from './symbols-repo.ts';
 
 /** The years the holiday table covers. */
 export const HOLIDAY_TABLE_YEARS = { from: 2015, to: 2035 } as const;
+const FINGERPRINT_KEY = 'holidays.fingerprint';
 
 export async function syncReferenceData(db: Db, calendar: MarketCalendar): Promise<void> {
   await ensureSymbols(db, INSTRUMENTS);
+  const fingerprint = calendarFingerprint(calendar);
+  if ((await getAppState<string>(db, FINGERPRINT_KEY)) === fingerprint) return;
   const { from, to } = HOLIDAY_TABLE_YEARS;
-  const wanted: Holiday[] = [];
-  for (let year = from; year <= to; year++) wanted.push(...calendar.holidays(year), ...calendar.usHolidays(year));
-  const stored = await holidaysBetween(db, `${from}-01-01`, `${to}-12-31`);
-  if (!sameHolidays(wanted, stored)) await replaceHolidays(db, wanted, from, to);
+  const rows: Holiday[] = [];
+  for (let year = from; year <= to; year++) rows.push(...calendar.holidays(year), ...calendar.usHolidays(year));
+  await db.transaction(async (tx) => {
+    await replaceHolidays(tx, rows, from, to);
+    await setAppState(tx, FINGERPRINT_KEY, fingerprint);
+  });
 }
 
-function sameHolidays(a: readonly Holiday[], b: readonly Holiday[]): boolean {
-  const key = (h: Holiday) => `${h.date}|${h.market}|${h.name}|${h.origin}`;
-  const left = a.map(key).sort();
-  const right = b.map(key).sort();
-  return left.length === right.length && left.every((k, i) => k === right[i]);
+function calendarFingerprint(calendar: MarketCalendar): string {
+  const parts = { library: holidayLibraryVersion(), overrides: calendar.overrides(), years: HOLIDAY_TABLE_YEARS };
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
+}
+
+function holidayLibraryVersion(): string {
+  const entry = createRequire(import.meta.url).resolve('date-holidays');
+  let dir = dirname(entry);
+  for (let i = 0; i < 4; i++, dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'date-holidays' && pkg.version) return pkg.version;
+    } catch {
+      // not this directory; keep walking up
+    }
+  }
+  return 'unknown';
 }

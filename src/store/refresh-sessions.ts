@@ -6,7 +6,7 @@ import type { Bar } from '../domain/bar.ts';
 import type { MarketCalendar } from '../domain/calendar.ts';
 import { sessionQuality, type SessionQuality } from '../domain/session-quality.ts';
 import type { SymbolCode } from '../domain/symbol.ts';
-import { bogotaDate, type IsoDate } from '../domain/time.ts';
+import type { IsoDate } from '../domain/time.ts';
 import { barsBetween } from './bars-repo.ts';
 import type { Db } from './db.ts';
 import { sessionsBetween, upsertSessions } from './sessions-repo.ts';
@@ -17,7 +17,7 @@ export async function refreshSessions(db: Db, calendar: MarketCalendar, symbol: 
   const first = sessions[0];
   const last = sessions.at(-1);
   if (!first || !last) return 0;
-  const barsByDate = groupByBogotaDate(await barsBetween(db, symbol, first.open, last.close));
+  const barsByDate = groupBySession(await barsBetween(db, symbol, first.open, last.close), calendar);
   const stored = new Map((await sessionsBetween(db, symbol, from, to)).map((q) => [q.date, q]));
   const changed = sessions
     .map((session) => sessionQuality(symbol, session, barsByDate.get(session.date) ?? []))
@@ -25,10 +25,12 @@ export async function refreshSessions(db: Db, calendar: MarketCalendar, symbol: 
   return changed.length === 0 ? 0 : upsertSessions(db, changed);
 }
 
-function groupByBogotaDate(bars: readonly Bar[]): Map<IsoDate, Bar[]> {
+/** Bars by the date of the session they fall in; bars outside every session are left out. */
+function groupBySession(bars: readonly Bar[], calendar: MarketCalendar): Map<IsoDate, Bar[]> {
   const byDate = new Map<IsoDate, Bar[]>();
   for (const bar of bars) {
-    const date = bogotaDate(bar.time);
+    const date = calendar.sessionAt(bar.time)?.date;
+    if (date === undefined) continue;
     const list = byDate.get(date);
     if (list) list.push(bar);
     else byDate.set(date, [bar]);

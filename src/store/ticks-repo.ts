@@ -18,6 +18,7 @@ export interface Tick {
 /** First instants (epoch ms) of the UTC months overlapping [fromMs, toMs). */
 export function monthStartsBetween(fromMs: number, toMs: number): number[] {
   const out: number[] = [];
+  if (toMs <= fromMs) return out;
   const first = new Date(fromMs);
   for (let m = Date.UTC(first.getUTCFullYear(), first.getUTCMonth(), 1); m < toMs; ) {
     out.push(m);

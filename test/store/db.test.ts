@@ -24,7 +24,8 @@ for (const target of databaseTargets()) {
         SELECT 42::int8 AS big, count(*) AS counted, 7::int AS int4, 1.25::float8 AS f8, 1.5::numeric AS num, true AS flag,
                '2024-01-02T13:00:00.123Z'::timestamptz AS ts, '2024-02-29'::date AS d, ARRAY['2024-01-01'::date] AS ds,
                '{"a":[1,"x",null]}'::jsonb AS j, ARRAY['flat','repaired']::text[] AS flags, '{}'::text[] AS none,
-               ARRAY[1.5, NULL]::float8[] AS prices, ARRAY[1, 2]::int8[] AS bigs, NULL::text AS nothing
+               ARRAY[1.5, NULL]::float8[] AS prices, ARRAY[1, 2]::int8[] AS bigs, NULL::text AS nothing,
+               'infinity'::timestamptz AS forever, current_setting('TimeZone') AS zone, '2024-01-02T03:00:00Z'::timestamptz::date AS utc_day
         FROM (VALUES (1), (2)) v(x)`);
       assert.deepEqual(row, {
         big: 42,
@@ -42,6 +43,9 @@ for (const target of databaseTargets()) {
         prices: [1.5, null],
         bigs: [1, 2],
         nothing: null,
+        forever: Infinity,
+        zone: 'UTC',
+        utc_day: '2024-01-02',
       });
     });
 
@@ -94,9 +98,9 @@ for (const target of databaseTargets()) {
     });
 
     it('copies rows with awkward values through copyRows', async () => {
-      assert.ok(db.copyRows, 'both drivers implement copyRows');
+      assert.ok(db.copyRows !== undefined, 'both drivers implement copyRows');
       await db.exec('CREATE TABLE copy_probe (n int, label text, t timestamptz, tags text[], doc jsonb, x float8)');
-      const rows = AWKWARD_TEXT.map((label, n) => [n, label, new Date(Date.UTC(2024, 0, 2, 13, n)), [label, 'b'], { label }, n / 3]);
+      const rows: unknown[][] = AWKWARD_TEXT.map((label, n) => [n, label, new Date(Date.UTC(2024, 0, 2, 13, n)), [label, 'b'], { label }, n / 3]);
       rows.push([99, null, null, [], null, null]);
       await db.copyRows('copy_probe', ['n', 'label', 't', 'tags', 'doc', 'x'], rows);
       const back = await db.query('SELECT n, label, t, tags, doc, x FROM copy_probe ORDER BY n');

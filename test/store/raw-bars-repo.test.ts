@@ -60,6 +60,14 @@ for (const target of databaseTargets()) {
       assert.equal(await originImported(db, 'sha-b'), 20);
     });
 
+    it('falls back from COPY to a merge when the input itself repeats a line (first copy wins)', async () => {
+      const rows = fileRows(6, T0 + 45 * 24 * 60 * MIN);
+      const repeated = [...rows, { ...rows[2]!, raw: 'second copy of line 4' }];
+      assert.equal(await insertRawBars(db, 'USD/COP', { name: 'dup.csv', sha256: 'sha-dup' }, repeated), 6);
+      const [line4] = await db.query<{ raw: string }>("SELECT raw FROM raw_bars WHERE origin_sha256 = 'sha-dup' AND line_no = 4");
+      assert.equal(line4?.raw, rows[2]?.raw);
+    });
+
     it('takes the unnest path without COPY, with the same result', async () => {
       const plain = withoutCopy(db);
       const rows = fileRows(15, T0 + 60 * 24 * 60 * MIN);

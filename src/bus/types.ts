@@ -1,0 +1,81 @@
+/**
+ * The bus contract shared by both drivers (Redis and in-process). Every event on a symbol's
+ * stream carries a per-symbol sequence number (1, 2, 3, ...) across all its channels, so a
+ * WebSocket client can resume with `since` and detect a gap by the number alone.
+ */
+import { TasaError } from '../errors.ts';
+
+export const CHANNELS = ['ticks', 'bars', 'status', 'alerts', 'predictions'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+/** Subscribes to every symbol, including symbols first published after the subscription. */
+export const ALL_SYMBOLS = '*';
+
+/** Events a replay returns at most when the caller gives no limit. */
+export const DEFAULT_REPLAY_LIMIT = 10_000;
+
+export interface BusEvent<T = unknown> {
+  seq: number;
+  channel: Channel;
+  symbol: string;
+  /** Publish time, epoch ms, from the publisher's clock. */
+  time: number;
+  data: T;
+}
+
+export interface ReplayResult<T = unknown> {
+  /** Events after `since`, in seq order, at most `limit`; call again from the last seq for more. */
+  events: BusEvent<T>[];
+  /** False when `since` is older than the replay window (or ahead of the stream): refetch over REST. */
+  complete: boolean;
+}
+
+/** Called in seq order; the result is ignored. An async handler is not awaited (the next event does not wait for it); its rejection is logged like a throw. */
+export type EventHandler = (e: BusEvent) => unknown;
+
+export type BroadcastHandler = (data: unknown) => unknown;
+
+export interface SubscribeOptions {
+  /** Deliver events after this seq first (replay), then live ones. Single symbols only. */
+  since?: number;
+  /** Only these channels (default: all). */
+  channels?: Channel[];
+}
+
+export type Unsubscribe = () => Promise<void>;
+
+export interface Bus {
+  readonly kind: 'redis' | 'memory';
+  /** Appends to the symbol's stream with the next per-symbol sequence number (shared by every process through Redis). */
+  publish<T>(channel: Channel, symbol: string, data: T): Promise<BusEvent<T>>;
+  /**
+   * Live events of a symbol (or '*' for all symbols), in seq order, optionally starting after
+   * `since` (replayed first, then live, without gap or duplicate). Rejects with
+   * ReplayWindowExceededError when `since` is no longer in the replay window.
+   */
+  subscribe(symbol: string, handler: EventHandler, opts?: SubscribeOptions): Promise<Unsubscribe>;
+  replay(symbol: string, since: number, limit?: number): Promise<ReplayResult>;
+  /** The seq of the symbol's latest event, 0 when it has none. */
+  lastSeq(symbol: string): Promise<number>;
+  /** Latest-value cache (latest price, session stats): JSON values with a TTL. */
+  setLatest(key: string, value: unknown, ttlMs: number): Promise<void>;
+  getLatest<T>(key: string): Promise<T | null>;
+  /** Fire-and-forget broadcast without sequence or replay (process status, lifecycle). */
+  broadcast(topic: string, data: unknown): Promise<void>;
+  onBroadcast(topic: string, handler: BroadcastHandler): Promise<Unsubscribe>;
+  close(): Promise<void>;
+}
+
+/** `since` is older than what the bus keeps (or ahead of the stream): the caller must refetch over REST. */
+export class ReplayWindowExceededError extends TasaError {
+  constructor(
+    readonly symbol: string,
+    readonly since: number,
+  ) {
+    super('not_found', `Events of ${symbol} after seq ${since} are no longer in the replay window.`, {
+      input: `since=${since}`,
+      hint: 'Refetch the history over REST, then subscribe from its latest seq.',
+    });
+    this.name = 'ReplayWindowExceededError';
+  }
+}
