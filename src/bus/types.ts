@@ -72,7 +72,7 @@ export class ReplayWindowExceededError extends TasaError {
     readonly symbol: string,
     readonly since: number,
   ) {
-    super('not_found', `Events of ${symbol} after seq ${since} are no longer in the replay window.`, {
+    super('not_found', `Events of ${symbol} after seq ${since} are outside the replay window (it keeps the latest events only; a seq ahead of the stream is outside too).`, {
       input: `since=${since}`,
       hint: 'Refetch the history over REST, then subscribe from its latest seq.',
     });

@@ -185,9 +185,9 @@ export async function barTimesBetween(db: Db, symbol: SymbolCode, fromMs: number
 
 export interface StoredBarsSummary {
   count: number;
-  /** Open time of the first and last stored bar, epoch ms; both 0 when `count` is 0. */
-  first: number;
-  last: number;
+  /** Open time of the first and last stored bar, epoch ms; null when there is none. */
+  first: number | null;
+  last: number | null;
 }
 
 /** How many bars of `symbol` are stored and the span they cover. */
@@ -196,7 +196,7 @@ export async function storedBarsSummary(db: Db, symbol: SymbolCode): Promise<Sto
     'SELECT count(*)::int AS count, min(time) AS first, max(time) AS last FROM bars WHERE symbol = $1',
     [symbol],
   );
-  return { count: row?.count ?? 0, first: row?.first?.getTime() ?? 0, last: row?.last?.getTime() ?? 0 };
+  return { count: row?.count ?? 0, first: row?.first?.getTime() ?? null, last: row?.last?.getTime() ?? null };
 }
 
 export interface BarRevision extends Omit<Bar, 'revision'> {

@@ -1,19 +1,8 @@
 /** Live ticks, stored in monthly partitions of `ticks` (ticks_yYYYYmMM, UTC months). */
 import type { SymbolCode } from '../domain/symbol.ts';
+import type { Tick, TickSource } from '../domain/tick.ts';
 import type { Db } from './db.ts';
 import { chunked, isoTime } from './rows.ts';
-
-export interface Tick {
-  symbol: SymbolCode;
-  /** Exchange time, epoch ms. */
-  time: number;
-  price: number;
-  bid: number | null;
-  ask: number | null;
-  /** When Tasa received it, epoch ms. */
-  receivedAt: number;
-  source: string;
-}
 
 /** First instants (epoch ms) of the UTC months overlapping [fromMs, toMs). */
 export function monthStartsBetween(fromMs: number, toMs: number): number[] {
@@ -74,7 +63,7 @@ interface TickRow {
   bid: number | null;
   ask: number | null;
   received_at: Date;
-  source: string;
+  source: TickSource;
 }
 
 /** Ticks with exchange time in [fromMs, toMs), by time then arrival. */

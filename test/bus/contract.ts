@@ -261,6 +261,7 @@ export function busContract(target: BusTarget): void {
       await bus.close();
       assert.ok(performance.now() - started < 1_000, 'close took under a second');
       await assert.rejects(bus.publish('ticks', SYM, {}), /closed/);
+      await assert.rejects(bus.lastSeq(SYM), /closed/);
       await scope.close();
     });
 

@@ -9,7 +9,8 @@ import { holidaysBetween, replaceHolidays } from '../../src/store/holidays-repo.
 import { finishRun, listRuns, startRun } from '../../src/store/pipeline-runs-repo.ts';
 import { sessionsBetween, upsertSessions } from '../../src/store/sessions-repo.ts';
 import { ensureSymbols, knownSymbols } from '../../src/store/symbols-repo.ts';
-import { ensureTickPartitions, insertTicks, monthStartsBetween, ticksBetween, type Tick } from '../../src/store/ticks-repo.ts';
+import type { Tick } from '../../src/domain/tick.ts';
+import { ensureTickPartitions, insertTicks, monthStartsBetween, ticksBetween } from '../../src/store/ticks-repo.ts';
 import { databaseTargets } from '../support/test-db.ts';
 
 function session(date: string, overrides: Partial<SessionQuality> = {}): SessionQuality {

@@ -101,7 +101,10 @@ class MemoryBus implements Bus {
   }
 
   lastSeq(symbol: string): Promise<number> {
-    return settle(() => this.rings.get(checkSymbol(symbol))?.lastSeq ?? 0);
+    return settle(() => {
+      this.ensureOpen();
+      return this.rings.get(checkSymbol(symbol))?.lastSeq ?? 0;
+    });
   }
 
   setLatest(key: string, value: unknown, ttlMs: number): Promise<void> {

@@ -103,13 +103,22 @@ export function unreachable(target: string, err: unknown): TasaError {
   });
 }
 
-/** A failed command as a TasaError: Redis refusing it is a bug, anything else means Redis is out of reach. */
-export function commandFailure(target: string, what: string, err: unknown): TasaError {
+/**
+ * A failed command as a TasaError: Redis refusing it is a bug; anything else means Redis is out
+ * of reach, said in words rather than in ioredis's ("Stream isn't writeable...") when the
+ * connection is known to be down.
+ */
+export function commandFailure(target: string, what: string, err: unknown, status: string): TasaError {
   if (err instanceof TasaError) return err;
   if (err instanceof Error && err.name === 'ReplyError') {
     return new TasaError('internal', `Redis at ${target} rejected ${what}: ${err.message}.`, { input: target, cause: err });
   }
-  return unreachable(target, err);
+  if (status === 'ready') return unreachable(target, err);
+  return new TasaError('database_unreachable', `Redis at ${target} is unreachable: the connection is down (${status}).`, {
+    input: target,
+    hint: 'The bus reconnects by itself; spool and retry meanwhile.',
+    cause: err,
+  });
 }
 
 export { redactUrl };

@@ -160,7 +160,7 @@ class RedisBus implements Bus {
       this.p.main.multi().xrange(this.keys.stream(symbol), `(${since}-0`, '+', 'COUNT', count).get(this.keys.counter(symbol)).exec(),
     );
     const [range, counter] = (replies ?? []).map(([err, value]) => {
-      if (err) throw commandFailure(this.p.target, 'replay', err);
+      if (err) throw commandFailure(this.p.target, 'replay', err, this.p.main.status);
       return value;
     });
     const events = this.decodeAll(symbol, parseEntries(range));
@@ -169,6 +169,7 @@ class RedisBus implements Bus {
   }
 
   async lastSeq(symbol: string): Promise<number> {
+    this.ensureOpen();
     checkSymbol(symbol);
     const counter = await this.command('lastSeq', () => this.p.main.get(this.keys.counter(symbol)));
     return Math.max(Number(counter ?? 0), this.floor.of(symbol));
@@ -247,7 +248,7 @@ class RedisBus implements Bus {
     try {
       return await run();
     } catch (err) {
-      throw commandFailure(this.p.target, what, err);
+      throw commandFailure(this.p.target, what, err, this.p.main.status);
     }
   }
 

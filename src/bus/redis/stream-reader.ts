@@ -63,7 +63,9 @@ export class StreamReader {
   private readonly loop: Promise<void>;
 
   constructor(private readonly deps: StreamReaderDeps) {
-    deps.reader.on('close', () => (this.readerId = null));
+    deps.reader.on('close', () => {
+      this.readerId = null; // a new connection has a new client ID
+    });
     this.loop = this.run();
   }
 

@@ -44,7 +44,7 @@ export function marketStatusText(calendar: MarketCalendar, clock: Clock): string
 
 async function dataStatusText(db: Db, calendar: MarketCalendar, clock: Clock): Promise<string> {
   const summary = await storedBarsSummary(db, 'USD/COP');
-  if (summary.count === 0) {
+  if (summary.first === null || summary.last === null) {
     return 'No USD/COP bars stored yet. Load history with: npm run tasa -- import <file.csv.gz> --symbol USD/COP';
   }
   const to = bogotaDate(clock.now());

@@ -1,0 +1,57 @@
+/** What the TwelveData stream yields: ticks, connection states, subscription results and problems. */
+import type { Tick } from '../../domain/tick.ts';
+
+export type StreamState = 'connecting' | 'connected' | 'subscribed' | 'disconnected' | 'reconnecting' | 'stopped';
+
+export type ProblemKind =
+  /** Not JSON, not a JSON object, or a binary frame. */
+  | 'malformed_frame'
+  /** An event name the client does not know, or an object without one. */
+  | 'unknown_event'
+  /** A price event without a usable symbol or price. */
+  | 'bad_price'
+  /** A price event without a usable exchange timestamp. */
+  | 'bad_timestamp'
+  /** The upgrade was refused with 401/403: the key is bad. */
+  | 'auth_failed'
+  /** The server answered a subscribe with an error. */
+  | 'subscribe_error'
+  /** Any other `status: "error"` event from the server. */
+  | 'server_error'
+  /** The consumer fell behind: the oldest queued events were dropped. */
+  | 'queue_overflow';
+
+export interface TickEvent {
+  type: 'tick';
+  tick: Tick;
+}
+
+export interface StatusEvent {
+  type: 'status';
+  state: StreamState;
+  detail?: string;
+  /** Consecutive failed connection attempts so far (connecting, reconnecting). */
+  attempt?: number;
+  /** Backoff before the next attempt (reconnecting). */
+  delayMs?: number;
+  /** Short hash of the key in use (connecting). */
+  keyId?: string;
+}
+
+export interface SubscriptionEvent {
+  type: 'subscription';
+  success: string[];
+  failed: string[];
+}
+
+export interface ProblemEvent {
+  type: 'problem';
+  kind: ProblemKind;
+  detail: string;
+}
+
+export type FeedEvent = TickEvent | StatusEvent | SubscriptionEvent | ProblemEvent;
+
+export function problem(kind: ProblemKind, detail: string): ProblemEvent {
+  return { type: 'problem', kind, detail };
+}

@@ -1,0 +1,200 @@
+/**
+ * One symbol's path from a feed tick to stored bars and bus events:
+ * validate -> aggregate (bars close on the clock) -> store (ticks and final bars) -> publish.
+ * Nothing here blocks on the database or the bus; their failures are counted and logged once.
+ */
+import type { CancelTimer, Clock } from '../clock.ts';
+import type { Bus, Channel } from '../bus/index.ts';
+import { BarAggregator, type AggregatorEvent } from '../domain/aggregator.ts';
+import type { Bar } from '../domain/bar.ts';
+import type { MarketCalendar } from '../domain/calendar.ts';
+import type { Tick } from '../domain/tick.ts';
+import { TickValidator } from '../domain/tick-validation.ts';
+import { errorMessage } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { DurableWriter } from './durable-writer.ts';
+
+export interface TickPipelineOptions {
+  symbol: string;
+  calendar: MarketCalendar;
+  clock: Clock;
+  bus: Bus;
+  writer: DurableWriter;
+  logger: Logger;
+  /** Relative jump vs the last accepted price above which a tick is rejected (e.g. 0.05). */
+  maxJump: number;
+  /** Last stored close, the validator's first reference price. */
+  lastPrice?: number;
+  watermarkMs?: number;
+  /** How long the latest price stays in the cache without a new tick. */
+  latestTtlMs?: number;
+}
+
+export interface PipelineCounters {
+  received: number;
+  rejected: Record<string, number>;
+  outcomes: Record<string, number>;
+  barsFinal: number;
+  emptySlots: number;
+  publishFailures: number;
+  lastTickAt: number | null;
+  /** Exchange time -> receive, ms, latest samples. */
+  feedLatenciesMs: number[];
+}
+
+export interface LatestPrice {
+  symbol: string;
+  price: number;
+  bid: number | null;
+  ask: number | null;
+  spread: number | null;
+  /** Exchange timestamp, ISO 8601 UTC. */
+  timestamp: string;
+  receivedAt: string;
+  source: string;
+}
+
+const LATENCY_SAMPLES = 1000;
+
+export class TickPipeline {
+  private readonly validator: TickValidator;
+  private readonly aggregator: BarAggregator;
+  private timer: CancelTimer | null = null;
+  private publishDown = false;
+  readonly counters: PipelineCounters = {
+    received: 0,
+    rejected: {},
+    outcomes: {},
+    barsFinal: 0,
+    emptySlots: 0,
+    publishFailures: 0,
+    lastTickAt: null,
+    feedLatenciesMs: [],
+  };
+
+  constructor(private readonly opts: TickPipelineOptions) {
+    this.validator = new TickValidator({ maxJump: opts.maxJump, ...(opts.lastPrice === undefined ? {} : { lastPrice: opts.lastPrice }) });
+    this.aggregator = new BarAggregator({
+      symbol: opts.symbol,
+      calendar: opts.calendar,
+      startedAt: opts.clock.now(),
+      ...(opts.watermarkMs === undefined ? {} : { watermarkMs: opts.watermarkMs }),
+    });
+    this.scheduleClose();
+  }
+
+  /** Feeds one tick through; returns what became of it. */
+  addTick(tick: Tick): string {
+    const c = this.counters;
+    c.received++;
+    const verdict = this.validator.check(tick);
+    if (!verdict.ok) {
+      c.rejected[verdict.reason] = (c.rejected[verdict.reason] ?? 0) + 1;
+      return verdict.reason;
+    }
+    const { outcome, events } = this.aggregator.addTick(tick);
+    c.outcomes[outcome] = (c.outcomes[outcome] ?? 0) + 1;
+    if (outcome === 'duplicate' || outcome === 'outside_session') return outcome;
+    c.lastTickAt = tick.receivedAt;
+    pushSample(c.feedLatenciesMs, tick.receivedAt - tick.time);
+    this.opts.writer.addTick(tick);
+    this.publishTick(tick);
+    this.handle(events);
+    return outcome;
+  }
+
+  /** Closes every slot that is due (called on the clock; also at disconnect and shutdown). */
+  closeDueBars(): void {
+    this.handle(this.aggregator.advanceTo(this.opts.clock.now()));
+    this.scheduleClose();
+  }
+
+  forming(): Bar | null {
+    return this.aggregator.forming();
+  }
+
+  stop(): void {
+    this.timer?.();
+    this.timer = null;
+  }
+
+  private scheduleClose(): void {
+    this.timer?.();
+    const now = this.opts.clock.now();
+    const deadline = this.aggregator.nextDeadline(now);
+    this.timer = deadline === null ? null : this.opts.clock.setTimer(Math.max(0, deadline - now), () => this.closeDueBars());
+  }
+
+  private handle(events: AggregatorEvent[]): void {
+    const now = this.opts.clock.now();
+    for (const e of events) {
+      if (e.kind === 'empty') {
+        this.counters.emptySlots++;
+        this.publish('bars', { time: new Date(e.time).toISOString(), empty: true, final: true });
+        continue;
+      }
+      if (e.final) {
+        this.counters.barsFinal++;
+        this.opts.writer.addBar(e.bar, now);
+      }
+      this.publish('bars', barMessage(e.bar, e.final));
+    }
+  }
+
+  private publishTick(tick: Tick): void {
+    const latest: LatestPrice = {
+      symbol: tick.symbol,
+      price: tick.price,
+      bid: tick.bid,
+      ask: tick.ask,
+      spread: tick.bid !== null && tick.ask !== null ? round(tick.ask - tick.bid) : null,
+      timestamp: new Date(tick.time).toISOString(),
+      receivedAt: new Date(tick.receivedAt).toISOString(),
+      source: tick.source,
+    };
+    this.publish('ticks', latest);
+    this.guard(this.opts.bus.setLatest(`latest:${tick.symbol}`, latest, this.opts.latestTtlMs ?? 24 * 3600_000));
+  }
+
+  private publish(channel: Channel, data: unknown): void {
+    this.guard(this.opts.bus.publish(channel, this.opts.symbol, data));
+  }
+
+  /** Bus failures never stop ingestion: the database write is the durable path. */
+  private guard(p: Promise<unknown>): void {
+    p.then(
+      () => {
+        if (this.publishDown) this.opts.logger.info({ symbol: this.opts.symbol }, 'bus publishing recovered');
+        this.publishDown = false;
+      },
+      (err: unknown) => {
+        this.counters.publishFailures++;
+        if (!this.publishDown) this.opts.logger.warn({ symbol: this.opts.symbol, err: errorMessage(err) }, 'bus publish failed; ticks and bars are still stored');
+        this.publishDown = true;
+      },
+    );
+  }
+}
+
+export function barMessage(bar: Bar, final: boolean): Record<string, unknown> {
+  return {
+    time: new Date(bar.time).toISOString(),
+    open: bar.open,
+    high: bar.high,
+    low: bar.low,
+    close: bar.close,
+    tickCount: bar.tickCount,
+    revision: bar.revision,
+    final,
+    source: bar.source,
+  };
+}
+
+function round(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}
+
+function pushSample(samples: number[], value: number): void {
+  samples.push(value);
+  if (samples.length > LATENCY_SAMPLES) samples.shift();
+}
