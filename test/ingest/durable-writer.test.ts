@@ -26,7 +26,7 @@ function bar(i: number): Bar {
   return { symbol: 'USD/COP', time: T0 + i * 300_000, open: 4000, high: 4010, low: 3990, close: 4005, volume: null, tickCount: 10, source: 'simulator', revision: 1, flags: [] };
 }
 
-async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
+async function waitFor(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
     if (await check()) return;
     await new Promise((r) => setTimeout(r, 50));
@@ -82,7 +82,7 @@ describe('DurableWriter when PostgreSQL goes away', { skip: process.env['TEST_DA
       assert.ok(writer.stats().spooled >= 101);
 
       await admin.exec(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
-      await waitFor(async () => !writer.stats().databaseDown, 'recovery');
+      await waitFor(() => !writer.stats().databaseDown, 'recovery');
       await writer.close();
       assert.equal((await ticksBetween(scratch.db, 'USD/COP', T0, T0 + 600_000)).length, 101);
       assert.equal((await barsBetween(scratch.db, 'USD/COP', T0, T0 + 900_000)).length, 1);
