@@ -14,9 +14,9 @@ export type BarSource = 'import' | 'twelvedata_ws' | 'twelvedata_rest' | 'simula
  * - `repaired`: the timestamp was corrected (e.g. Bogota wall time labelled as UTC).
  * - `flat`: open = high = low = close (the feed carried one price for the bar).
  * - `backfilled`: filled after the fact from REST history, not from the live stream.
- * - `empty`: the slot had no tick at all; OHLC carry no trade (live aggregation only).
+ * A slot with no tick at all has no bar (never a forward-filled one): it shows as missing.
  */
-export type BarFlag = 'repaired' | 'flat' | 'backfilled' | 'empty';
+export type BarFlag = 'repaired' | 'flat' | 'backfilled';
 
 export interface Ohlc {
   open: number;

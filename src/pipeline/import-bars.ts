@@ -8,13 +8,13 @@ import type { MarketCalendar } from '../domain/calendar.ts';
 import { parseRawBar, type ParsedRawBar } from '../domain/raw-bar.ts';
 import { standardizeBars, type StandardizeCounts, type TimezoneRepair } from '../domain/standardize.ts';
 import type { SymbolCode } from '../domain/symbol.ts';
-import { bogotaDate, DAY_MS } from '../domain/time.ts';
+import { DAY_MS, toIsoUtc } from '../domain/time.ts';
 import { openBarFile, type BarFileProblem } from '../feeds/replay/bar-file.ts';
 import { appendAudit } from '../store/audit-repo.ts';
 import { upsertBars } from '../store/bars-repo.ts';
 import type { Db } from '../store/db.ts';
 import { finishRun, startRun } from '../store/pipeline-runs-repo.ts';
-import { insertRawBars, rawBarsBetween } from '../store/raw-bars-repo.ts';
+import { insertRawBars, rawBarsBetween, type RawBarInput } from '../store/raw-bars-repo.ts';
 import { refreshSessions } from '../store/refresh-sessions.ts';
 
 export interface ImportOptions {
@@ -46,68 +46,82 @@ export interface ImportSummary {
 }
 
 export async function importBarFile(db: Db, calendar: MarketCalendar, path: string, opts: ImportOptions): Promise<ImportSummary> {
-  const actor = opts.actor ?? 'cli';
-  const l0 = await readIntoRaw(db, path, opts);
+  const file = await readBarFile(path, opts);
   const summary: ImportSummary = {
-    ...l0.summary,
+    file: file.name,
+    sha256: file.sha256,
+    rowsRead: file.rowsRead,
+    storedRaw: 0,
+    alreadyImported: false,
+    rejected: file.rejected,
+    fatal: file.fatal,
     standardize: null,
     bars: { inserted: 0, updated: 0, unchanged: 0 },
     repairs: [],
     sessionsRefreshed: 0,
   };
-  // Always standardized, even when L0 had every row already: an earlier run may have stopped
-  // between L0 and L1, and standardizing unchanged rows writes nothing.
-  await standardizeImported(db, calendar, opts.symbol, l0.parsed, l0.summary.sha256, summary);
-  await appendAudit(db, [auditOfImport(actor, opts.symbol, summary)]);
+  // L0 and L1 do not depend on each other once the file is read (L1 reads other files' raw rows
+  // only), so on a server they run on two connections at once; PGlite has one connection.
+  // L1 always runs, even when L0 had every row already: an earlier run may have stopped between
+  // the two, and standardizing unchanged rows writes nothing.
+  const storeRaw = () => storeRawRows(db, opts.symbol, file, summary);
+  const standardize = () => standardizeImported(db, calendar, opts.symbol, file.parsed, file.sha256, summary);
+  if (db.driver === 'postgres') await Promise.all([storeRaw(), standardize()]);
+  else {
+    await storeRaw();
+    await standardize();
+  }
+  await appendAudit(db, [auditOfImport(opts.actor ?? 'cli', opts.symbol, summary)]);
   return summary;
 }
 
-interface RawStage {
-  summary: Pick<ImportSummary, 'file' | 'sha256' | 'rowsRead' | 'storedRaw' | 'alreadyImported' | 'rejected' | 'fatal'>;
+interface ReadFile {
+  name: string;
+  format: string;
+  sha256: string;
+  rowsRead: number;
+  rejected: RejectedRow[];
+  fatal: BarFileProblem | null;
+  /** Every record for L0 (rejected ones unparsed). */
+  records: RawBarInput[];
+  /** The valid rows for L1. */
   parsed: ParsedRawBar[];
 }
 
-/** L0: every record into raw_bars (rejected ones too, unparsed); the valid ones returned parsed. */
-async function readIntoRaw(db: Db, path: string, opts: ImportOptions): Promise<RawStage> {
+/** Reads and parses the whole file; a fault part-way keeps the rows before it. */
+async function readBarFile(path: string, opts: ImportOptions): Promise<ReadFile> {
   const reader = await openBarFile(path, opts.timezone === undefined ? {} : { timezone: opts.timezone });
-  const runId = await startRun(db, { layer: 'L0', symbol: opts.symbol, params: { file: reader.info.name, format: reader.info.format } });
-  const parsed: ParsedRawBar[] = [];
-  const rejected: RejectedRow[] = [];
-  const pending: Parameters<typeof insertRawBars>[3] = [];
-  let rowsRead = 0;
-  try {
-    for await (const chunk of reader) {
-      rowsRead += chunk.records.length + chunk.problems.length;
-      for (const problem of chunk.problems) rejected.push(problem);
-      for (const record of chunk.records) {
-        const result = parseRawBar(record, opts.symbol, reader.info.defaultZone);
-        if (result.ok) parsed.push(result.bar);
-        else rejected.push({ lineNo: record.lineNo, reason: result.reason });
-        pending.push({ lineNo: record.lineNo, raw: record.raw, parsed: result.ok ? result.bar : null, sourceLabel: record.sourceLabel });
-      }
-      opts.onProgress?.(chunk.bytesRead, reader.info.sizeBytes);
+  const out = { parsed: [] as ParsedRawBar[], rejected: [] as RejectedRow[], records: [] as RawBarInput[], rowsRead: 0 };
+  for await (const chunk of reader) {
+    out.rowsRead += chunk.records.length + chunk.problems.length;
+    out.rejected.push(...chunk.problems);
+    for (const record of chunk.records) {
+      const result = parseRawBar(record, opts.symbol, reader.info.defaultZone);
+      if (result.ok) out.parsed.push(result.bar);
+      else out.rejected.push({ lineNo: record.lineNo, reason: result.reason });
+      out.records.push({ lineNo: record.lineNo, raw: record.raw, parsed: result.ok ? result.bar : null, sourceLabel: record.sourceLabel });
     }
-    // The file's identity (sha256) is known only once it has been read whole, so rows are written after.
-    const sha256 = reader.sha256();
-    const storedRaw = await insertRawBars(db, opts.symbol, { name: reader.info.name, sha256 }, pending);
-    const summary = {
-      file: reader.info.name,
-      sha256,
-      rowsRead,
-      storedRaw,
-      alreadyImported: storedRaw === 0 && pending.length > 0,
-      rejected,
-      fatal: reader.fatal(),
-    };
+    opts.onProgress?.(chunk.bytesRead, reader.info.sizeBytes);
+  }
+  out.rejected.sort((a, b) => a.lineNo - b.lineNo);
+  // The file's identity (sha256) is known only once it has been read whole.
+  return { ...out, name: reader.info.name, format: reader.info.format, sha256: reader.sha256(), fatal: reader.fatal() };
+}
+
+/** L0: every record into raw_bars, as received, with the file and line it came from. */
+async function storeRawRows(db: Db, symbol: SymbolCode, file: ReadFile, summary: ImportSummary): Promise<void> {
+  const runId = await startRun(db, { layer: 'L0', symbol, params: { file: file.name, format: file.format, sha256: file.sha256 } });
+  try {
+    summary.storedRaw = await insertRawBars(db, symbol, { name: file.name, sha256: file.sha256 }, file.records);
+    summary.alreadyImported = summary.storedRaw === 0 && file.records.length > 0;
     await finishRun(db, runId, {
       status: summary.alreadyImported ? 'skipped' : 'completed',
-      rowsIn: rowsRead,
-      rowsOut: storedRaw,
-      summary: { sha256, rejected: rejected.length, fatal: summary.fatal },
+      rowsIn: file.rowsRead,
+      rowsOut: summary.storedRaw,
+      summary: { rejected: file.rejected.length, fatal: file.fatal },
     });
-    return { summary, parsed };
   } catch (err) {
-    await finishRun(db, runId, { status: 'failed', rowsIn: rowsRead, rowsOut: 0, summary: {}, error: String(err) });
+    await finishRun(db, runId, { status: 'failed', rowsIn: file.rowsRead, rowsOut: 0, summary: {}, error: String(err) });
     throw err;
   }
 }
@@ -133,7 +147,8 @@ async function standardizeImported(
     summary.bars = await upsertBars(db, result.bars);
     summary.standardize = result.counts;
     summary.repairs = result.repairs;
-    summary.sessionsRefreshed = await refreshSessions(db, calendar, symbol, bogotaDate(from), bogotaDate(to - 1));
+    // Sessions lie inside their own UTC date, so the UTC days of the rows name their session dates.
+    summary.sessionsRefreshed = await refreshSessions(db, calendar, symbol, toIsoUtc(from).slice(0, 10), toIsoUtc(to - 1).slice(0, 10));
     if (summary.bars.inserted + summary.bars.updated > 0) await appendAudit(db, result.repairs.map((r) => auditOfRepair(symbol, r)));
     await finishRun(db, runId, { status: 'completed', rowsIn: result.counts.input, rowsOut: result.counts.standardized, summary: { ...result.counts, bars: summary.bars } });
   } catch (err) {

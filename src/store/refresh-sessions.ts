@@ -1,41 +1,44 @@
 /**
- * Recomputes per-session quality from the stored bars (the rule lives in domain/session-quality)
- * and writes only the sessions whose figures changed, so a repeated import writes nothing.
+ * Recomputes per-session quality from the stored bars and writes only the sessions whose
+ * figures changed, so a repeated import writes nothing. The database counts the bars inside
+ * each session window (the windows come from the calendar); the rule that turns counts into
+ * a status lives in domain/session-quality.
  */
-import type { Bar } from '../domain/bar.ts';
-import type { MarketCalendar } from '../domain/calendar.ts';
-import { sessionQuality, type SessionQuality } from '../domain/session-quality.ts';
+import type { MarketCalendar, Session } from '../domain/calendar.ts';
+import { sessionQualityFromCounts, type SessionBarCounts, type SessionQuality } from '../domain/session-quality.ts';
 import type { SymbolCode } from '../domain/symbol.ts';
 import type { IsoDate } from '../domain/time.ts';
-import { barsBetween } from './bars-repo.ts';
 import type { Db } from './db.ts';
+import { isoTime } from './rows.ts';
 import { sessionsBetween, upsertSessions } from './sessions-repo.ts';
 
 /** Returns the number of session rows written. */
 export async function refreshSessions(db: Db, calendar: MarketCalendar, symbol: SymbolCode, from: IsoDate, to: IsoDate): Promise<number> {
   const sessions = calendar.sessionsBetween(from, to);
-  const first = sessions[0];
-  const last = sessions.at(-1);
-  if (!first || !last) return 0;
-  const barsByDate = groupBySession(await barsBetween(db, symbol, first.open, last.close), calendar);
+  if (sessions.length === 0) return 0;
+  const counts = await sessionBarCounts(db, symbol, sessions);
   const stored = new Map((await sessionsBetween(db, symbol, from, to)).map((q) => [q.date, q]));
   const changed = sessions
-    .map((session) => sessionQuality(symbol, session, barsByDate.get(session.date) ?? []))
+    .map((session) => sessionQualityFromCounts(symbol, session, counts.get(session.date) ?? { present: 0, flat: 0, repaired: 0 }))
     .filter((q) => !sameQuality(q, stored.get(q.date)));
   return changed.length === 0 ? 0 : upsertSessions(db, changed);
 }
 
-/** Bars by the date of the session they fall in; bars outside every session are left out. */
-function groupBySession(bars: readonly Bar[], calendar: MarketCalendar): Map<IsoDate, Bar[]> {
-  const byDate = new Map<IsoDate, Bar[]>();
-  for (const bar of bars) {
-    const date = calendar.sessionAt(bar.time)?.date;
-    if (date === undefined) continue;
-    const list = byDate.get(date);
-    if (list) list.push(bar);
-    else byDate.set(date, [bar]);
-  }
-  return byDate;
+/** Bars inside each session's [open, close), counted by the database. */
+async function sessionBarCounts(db: Db, symbol: SymbolCode, sessions: readonly Session[]): Promise<Map<IsoDate, SessionBarCounts>> {
+  const rows = await db.query<SessionBarCounts & { date: string }>(
+    // LATERAL: one index range scan per session instead of a range join over all bars.
+    `SELECT s.date, c.present, c.flat, c.repaired
+     FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) AS s(date, open, close)
+     CROSS JOIN LATERAL (
+       SELECT count(*)::int AS present,
+              count(*) FILTER (WHERE 'flat' = ANY (b.flags))::int AS flat,
+              count(*) FILTER (WHERE 'repaired' = ANY (b.flags))::int AS repaired
+       FROM bars b WHERE b.symbol = $1 AND b.time >= s.open AND b.time < s.close) c
+     WHERE c.present > 0`,
+    [symbol, sessions.map((s) => s.date), sessions.map((s) => isoTime(s.open)), sessions.map((s) => isoTime(s.close))],
+  );
+  return new Map(rows.map((r) => [r.date, { present: r.present, flat: r.flat, repaired: r.repaired }]));
 }
 
 function sameQuality(a: SessionQuality, b: SessionQuality | undefined): boolean {

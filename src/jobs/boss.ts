@@ -1,0 +1,130 @@
+/**
+ * Scheduled jobs on pg-boss: cron in America/Bogota, workers polling the same database, on
+ * PostgreSQL (pg-boss's own pool from the connection string) or on embedded PGlite (through
+ * `pgBossDb`, in this process). pg-boss only schedules and dispatches: the handlers are plain
+ * async functions that the CLI and tests also call directly.
+ *
+ * - pg-boss keeps one schedule per queue, so the failsafe's two crons are two queues that
+ *   dispatch to the same handler.
+ * - Queues are `stately` (at most one job queued and one running each): a slow run never piles
+ *   up behind itself, and with several workers on one database each cron fires once.
+ * - Every dispatch first asks the calendar: on a day without a session nothing runs, whatever
+ *   cron says (cron knows weekdays, not Colombian holidays).
+ * - pg-boss decides when cron fires by the wall clock (its own timers); the handlers get the
+ *   injected clock's time.
+ */
+import PgBoss from 'pg-boss';
+import type { Clock } from '../clock.ts';
+import type { MarketCalendar } from '../domain/calendar.ts';
+import { bogotaDate, MARKET_ZONE } from '../domain/time.ts';
+import { errorMessage } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { Db } from '../store/db.ts';
+import { pgBossDb } from './boss-db.ts';
+
+export type JobName = 'failsafe' | 'sync';
+
+export interface JobContext {
+  queue: string;
+  job: JobName;
+  /** The injected clock's time when the job started. */
+  firedAt: number;
+}
+
+export type JobHandler = (ctx: JobContext) => Promise<unknown>;
+export type JobHandlers = Record<JobName, JobHandler>;
+
+export interface ScheduledQueue {
+  queue: string;
+  job: JobName;
+  cron: string;
+}
+
+export const JOB_TIME_ZONE = MARKET_ZONE;
+
+export const JOB_SCHEDULES: readonly ScheduledQueue[] = [
+  { queue: 'failsafe', job: 'failsafe', cron: '0 * * * 1-5' },
+  // Five minutes after the 13:00 close: the session's last bar is due by then.
+  { queue: 'failsafe-at-close', job: 'failsafe', cron: '5 13 * * 1-5' },
+  { queue: 'sync', job: 'sync', cron: '*/5 8-12 * * 1-5' },
+];
+
+const SCHEMA = 'pgboss';
+const JOB_EXPIRE_SECONDS = 30 * 60;
+const DEFAULT_POLLING_SECONDS = 2;
+const STOP_TIMEOUT_MS = 30_000;
+
+export interface StartJobsOptions {
+  db: Db;
+  /** PostgreSQL URL: pg-boss opens its own small pool. Without it pg-boss runs over `db` (PGlite). */
+  databaseUrl?: string;
+  clock: Clock;
+  calendar: MarketCalendar;
+  logger: Logger;
+  handlers: JobHandlers;
+  /** How often workers look for due jobs; default 2 s (pg-boss's minimum is 0.5 s). */
+  pollingIntervalSeconds?: number;
+}
+
+export interface RunningJobs {
+  readonly boss: PgBoss;
+  /** Queues a job for a scheduled queue now (it runs through the same dispatch, calendar check included). */
+  send(queue: string, data?: object): Promise<string | null>;
+  stop(): Promise<void>;
+}
+
+export async function startJobs(o: StartJobsOptions): Promise<RunningJobs> {
+  const boss = new PgBoss(bossConfig(o));
+  boss.on('error', (err) => o.logger.error({ err: errorMessage(err) }, 'jobs: pg-boss error'));
+  await boss.start();
+  try {
+    for (const s of JOB_SCHEDULES) await register(boss, s, o);
+  } catch (err) {
+    await boss.stop({ graceful: false, close: true });
+    throw err;
+  }
+  o.logger.info({ queues: JOB_SCHEDULES.map((s) => `${s.queue} ${s.cron}`), tz: JOB_TIME_ZONE, driver: o.databaseUrl ? 'postgres' : o.db.driver }, 'jobs: started');
+  let stopping: Promise<void> | null = null;
+  return {
+    boss,
+    send: (queue, data = {}) => boss.send(queue, data),
+    stop: () => (stopping ??= stopJobs(boss, o.logger)),
+  };
+}
+
+/** Waits for running jobs (up to 30 s), then stops polling and cron; closes pg-boss's own pool. */
+export async function stopJobs(boss: PgBoss, logger?: Logger): Promise<void> {
+  await boss.stop({ graceful: true, wait: true, close: true, timeout: STOP_TIMEOUT_MS });
+  logger?.info('jobs: stopped');
+}
+
+function bossConfig(o: StartJobsOptions): PgBoss.ConstructorOptions {
+  const common = { schema: SCHEMA, application_name: 'tasa-jobs' };
+  if (o.databaseUrl !== undefined && o.databaseUrl !== '') return { ...common, connectionString: o.databaseUrl, max: 4 };
+  return { ...common, db: pgBossDb(o.db) };
+}
+
+async function register(boss: PgBoss, s: ScheduledQueue, o: StartJobsOptions): Promise<void> {
+  await boss.createQueue(s.queue, { name: s.queue, policy: 'stately', retryLimit: 1, expireInSeconds: JOB_EXPIRE_SECONDS });
+  await boss.schedule(s.queue, s.cron, {}, { tz: JOB_TIME_ZONE });
+  await boss.work(s.queue, { pollingIntervalSeconds: o.pollingIntervalSeconds ?? DEFAULT_POLLING_SECONDS }, () => dispatch(s, o));
+}
+
+/** Runs the queue's handler unless the market has no session today; the result is the job's output. */
+export async function dispatch(s: ScheduledQueue, o: Pick<StartJobsOptions, 'clock' | 'calendar' | 'logger' | 'handlers'>): Promise<unknown> {
+  const firedAt = o.clock.now();
+  const date = bogotaDate(firedAt);
+  if (!o.calendar.isTradingDay(date)) {
+    o.logger.info({ queue: s.queue, date }, 'jobs: no session today, nothing to do');
+    return { skipped: 'non_trading_day', date };
+  }
+  const started = o.clock.now();
+  try {
+    const result = await o.handlers[s.job]({ queue: s.queue, job: s.job, firedAt });
+    o.logger.info({ queue: s.queue, ms: o.clock.now() - started }, 'jobs: done');
+    return result;
+  } catch (err) {
+    o.logger.error({ queue: s.queue, err: errorMessage(err) }, 'jobs: failed');
+    throw err;
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The failsafe job (hourly and just after the close): backfill whatever the live path missed in
+ * the last few sessions, then check each session's coverage of the bars that should exist by now.
+ * A session still below target after the backfill gets one open alert (repeat runs update it
+ * rather than add rows); a session back at target has its alert resolved. On a day without a
+ * session it does nothing at all, whatever the cron says.
+ */
+import type { Clock } from '../clock.ts';
+import { BAR_MS } from '../domain/bar.ts';
+import type { MarketCalendar, Session } from '../domain/calendar.ts';
+import type { SymbolCode } from '../domain/symbol.ts';
+import { bogotaDate, MINUTE_MS } from '../domain/time.ts';
+import { raiseAlert, resolveAlert } from '../store/alerts-repo.ts';
+import type { Db } from '../store/db.ts';
+import { coverageOf, type SessionCoverage } from './coverage.ts';
+import { gapFillPass, type GapFillSummary } from './gap-fill.ts';
+import type { HistorySource } from './history-source.ts';
+import { recordedRun } from './recorded-run.ts';
+
+export const FAILSAFE_DEFAULTS = {
+  sessions: 5,
+  /** A bar counts as due this long after its slot ends (time for the live path to store it). */
+  graceMs: 2 * MINUTE_MS,
+  targetCoverage: 0.95,
+};
+
+export const COVERAGE_ALERT_KIND = 'coverage_below_target';
+
+export interface FailsafeOptions {
+  db: Db;
+  calendar: MarketCalendar;
+  source: HistorySource;
+  symbol: SymbolCode;
+  clock: Clock;
+  /** How many recent sessions to check, the one in progress included; default 5. */
+  sessions?: number;
+  graceMs?: number;
+  /** Share of due bars a session must have, 0..1; default 0.95. */
+  targetCoverage?: number;
+  maxRequests?: number;
+}
+
+export interface AlertCounts {
+  raised: number;
+  /** Still open from an earlier run: updated, not duplicated. */
+  repeated: number;
+  resolved: number;
+}
+
+export interface FailsafeResult {
+  status: 'completed' | 'skipped';
+  reason: 'non_trading_day' | null;
+  runId: number | null;
+  gapFill: GapFillSummary | null;
+  coverage: SessionCoverage[];
+  alerts: AlertCounts;
+}
+
+export async function runFailsafe(o: FailsafeOptions): Promise<FailsafeResult> {
+  const now = o.clock.now();
+  if (!o.calendar.isTradingDay(bogotaDate(now))) {
+    return { status: 'skipped', reason: 'non_trading_day', runId: null, gapFill: null, coverage: [], alerts: { raised: 0, repeated: 0, resolved: 0 } };
+  }
+  const dueBy = now - (o.graceMs ?? FAILSAFE_DEFAULTS.graceMs);
+  const target = o.targetCoverage ?? FAILSAFE_DEFAULTS.targetCoverage;
+  const sessions = recentSessions(o.calendar, dueBy, o.sessions ?? FAILSAFE_DEFAULTS.sessions);
+  const from = sessions[0]?.date ?? bogotaDate(dueBy);
+  const to = sessions.at(-1)?.date ?? from;
+  const params = { from, to, dueBy: new Date(dueBy).toISOString(), targetCoverage: target, maxRequests: o.maxRequests ?? null };
+  return recordedRun(
+    o.db,
+    o.clock,
+    { layer: 'failsafe', symbol: o.symbol, params },
+    async (runId): Promise<FailsafeResult> => {
+      const gapFill = await gapFillPass({ ...o, from, to, dueBy, actor: 'failsafe' });
+      const coverage = await coverageOf(o.db, o.calendar, o.symbol, sessions, dueBy);
+      const alerts = await reconcileAlerts(o, coverage, target, { runId, budgetExhausted: gapFill.budgetExhausted });
+      return { status: 'completed', reason: null, runId, gapFill, coverage, alerts };
+    },
+    (r) => ({ status: 'completed', rowsIn: r.gapFill?.fetchedBars ?? 0, rowsOut: r.gapFill?.filledBars ?? 0, summary: { ...r.gapFill, coverage: r.coverage, alerts: r.alerts } }),
+  );
+}
+
+/**
+ * The last `count` sessions with at least one due bar, oldest first: the one in progress at
+ * `dueBy` (if a slot of it has ended) and the ones before it.
+ */
+export function recentSessions(calendar: MarketCalendar, dueBy: number, count: number): Session[] {
+  const sessions: Session[] = [];
+  const current = calendar.sessionAt(dueBy);
+  if (current !== null && current.open + BAR_MS <= dueBy) sessions.push(current);
+  let before = current?.open ?? dueBy;
+  while (sessions.length < count) {
+    const previous = calendar.previousSession(before);
+    sessions.push(previous);
+    before = previous.open;
+  }
+  return sessions.reverse();
+}
+
+async function reconcileAlerts(o: FailsafeOptions, coverage: readonly SessionCoverage[], target: number, context: Record<string, unknown>): Promise<AlertCounts> {
+  const counts: AlertCounts = { raised: 0, repeated: 0, resolved: 0 };
+  const at = o.clock.now();
+  for (const c of coverage) {
+    const dedupeKey = `${COVERAGE_ALERT_KIND}:${o.symbol}:${c.date}`;
+    if (c.coverage >= target) {
+      if (await resolveAlert(o.db, dedupeKey, at)) counts.resolved++;
+      continue;
+    }
+    const { created } = await raiseAlert(o.db, {
+      kind: COVERAGE_ALERT_KIND,
+      severity: c.present === 0 ? 'critical' : 'warning',
+      symbol: o.symbol,
+      message: coverageMessage(o.symbol, c, target),
+      details: { ...c, target, ...context },
+      dedupeKey,
+      at,
+    });
+    if (created) counts.raised++;
+    else counts.repeated++;
+  }
+  return counts;
+}
+
+function coverageMessage(symbol: SymbolCode, c: SessionCoverage, target: number): string {
+  const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+  return `${symbol} ${c.date}: ${c.present} of ${c.due} due bars stored (${pct(c.coverage)}) after backfill, below the ${pct(target)} target.`;
+}
