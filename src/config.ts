@@ -18,6 +18,14 @@ export const ConfigSchema = Type.Object({
     Type.String({ description: 'Path of a JSON file with holiday additions/removals for decree changes' }),
   ),
   TASA_SYMBOLS: Type.String({ default: 'USD/COP', description: 'Comma-separated symbols to ingest' }),
+  TWELVEDATA_WS_URL: Type.String({ default: 'wss://ws.twelvedata.com/v1/quotes/price', description: 'TwelveData WebSocket URL' }),
+  TWELVEDATA_REST_URL: Type.String({ default: 'https://api.twelvedata.com', description: 'TwelveData REST base URL' }),
+  TASA_SIMULATOR_PORT: Type.Integer({ default: 8090, minimum: 0, maximum: 65535, description: 'Port of the built-in simulator (used when no API key is set); 0 = any free port' }),
+  TASA_CLOCK_START: Type.Optional(Type.String({ description: 'Run the process clock from this ISO time (simulated sessions)' })),
+  TASA_HISTORY_WAIT_MS: Type.Optional(
+    Type.Integer({ minimum: 0, description: 'How long ingestion waits for history before going live; default 0 embedded, 60000 with DATABASE_URL' }),
+  ),
+  TASA_CLOCK_SPEED: Type.Number({ default: 1, exclusiveMinimum: 0, description: 'Clock speed factor for simulated time' }),
 });
 
 export type Config = Static<typeof ConfigSchema>;
@@ -39,7 +47,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 }
 
 /** The configuration with secrets removed, for `tasa doctor`, logs and `/status`. */
-export function redactedConfig(config: Config): Record<string, string | undefined> {
+export function redactedConfig(config: Config): Record<string, string | number | undefined> {
   return {
     ...config,
     DATABASE_URL: config.DATABASE_URL === undefined ? undefined : redactUrl(config.DATABASE_URL),

@@ -8,7 +8,7 @@ import type { Clock, CancelTimer } from '../clock.ts';
 import type { MarketCalendar } from '../domain/calendar.ts';
 import type { IsoDate } from '../domain/time.ts';
 import { errorMessage } from '../errors.ts';
-import type { FeedEvent, LiveFeed } from '../feeds/feed.ts';
+import type { FeedEvent, LiveFeed } from '../feeds/feed-events.ts';
 import type { Logger } from '../log.ts';
 import { barsBetween } from '../store/bars-repo.ts';
 import type { Db } from '../store/db.ts';

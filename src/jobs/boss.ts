@@ -64,6 +64,8 @@ export interface StartJobsOptions {
   handlers: JobHandlers;
   /** How often workers look for due jobs; default 2 s (pg-boss's minimum is 0.5 s). */
   pollingIntervalSeconds?: number;
+  /** How often pg-boss checks the crons and hands fired ones to the queues; default pg-boss's 30 s and 5 s. */
+  cronCheckIntervalSeconds?: number;
 }
 
 export interface RunningJobs {
@@ -99,7 +101,12 @@ export async function stopJobs(boss: PgBoss, logger?: Logger): Promise<void> {
 }
 
 function bossConfig(o: StartJobsOptions): PgBoss.ConstructorOptions {
-  const common = { schema: SCHEMA, application_name: 'tasa-jobs' };
+  const cron = o.cronCheckIntervalSeconds;
+  const common = {
+    schema: SCHEMA,
+    application_name: 'tasa-jobs',
+    ...(cron === undefined ? {} : { cronMonitorIntervalSeconds: cron, cronWorkerIntervalSeconds: cron }),
+  };
   if (o.databaseUrl !== undefined && o.databaseUrl !== '') return { ...common, connectionString: o.databaseUrl, max: 4 };
   return { ...common, db: pgBossDb(o.db) };
 }

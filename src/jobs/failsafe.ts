@@ -9,13 +9,14 @@ import type { Clock } from '../clock.ts';
 import { BAR_MS } from '../domain/bar.ts';
 import type { MarketCalendar, Session } from '../domain/calendar.ts';
 import type { SymbolCode } from '../domain/symbol.ts';
-import { bogotaDate, MINUTE_MS } from '../domain/time.ts';
+import { bogotaDate, MINUTE_MS, type IsoDate } from '../domain/time.ts';
+import { errorMessage } from '../errors.ts';
 import { raiseAlert, resolveAlert } from '../store/alerts-repo.ts';
 import type { Db } from '../store/db.ts';
 import { coverageOf, type SessionCoverage } from './coverage.ts';
 import { gapFillPass, type GapFillSummary } from './gap-fill.ts';
 import type { HistorySource } from './history-source.ts';
-import { recordedRun } from './recorded-run.ts';
+import { recordedRun, type RunOutcome } from './recorded-run.ts';
 
 export const FAILSAFE_DEFAULTS = {
   sessions: 5,
@@ -51,7 +52,10 @@ export interface FailsafeResult {
   status: 'completed' | 'skipped';
   reason: 'non_trading_day' | null;
   runId: number | null;
+  /** Null when skipped, or when the backfill failed (see `fillError`). */
   gapFill: GapFillSummary | null;
+  /** Why the backfill failed; coverage is still checked and alerted on (the run is recorded as failed). */
+  fillError: string | null;
   coverage: SessionCoverage[];
   alerts: AlertCounts;
 }
@@ -59,26 +63,48 @@ export interface FailsafeResult {
 export async function runFailsafe(o: FailsafeOptions): Promise<FailsafeResult> {
   const now = o.clock.now();
   if (!o.calendar.isTradingDay(bogotaDate(now))) {
-    return { status: 'skipped', reason: 'non_trading_day', runId: null, gapFill: null, coverage: [], alerts: { raised: 0, repeated: 0, resolved: 0 } };
+    return { status: 'skipped', reason: 'non_trading_day', runId: null, gapFill: null, fillError: null, coverage: [], alerts: { raised: 0, repeated: 0, resolved: 0 } };
   }
+  const scope = failsafeScope(o, now);
+  const params = { from: scope.from, to: scope.to, dueBy: new Date(scope.dueBy).toISOString(), targetCoverage: scope.target, maxRequests: o.maxRequests ?? null };
+  return recordedRun(o.db, o.clock, { layer: 'failsafe', symbol: o.symbol, params }, (runId) => backfillAndCheck(o, scope, runId), runOutcome);
+}
+
+interface FailsafeScope {
+  sessions: Session[];
+  from: IsoDate;
+  to: IsoDate;
+  dueBy: number;
+  target: number;
+}
+
+function failsafeScope(o: FailsafeOptions, now: number): FailsafeScope {
   const dueBy = now - (o.graceMs ?? FAILSAFE_DEFAULTS.graceMs);
-  const target = o.targetCoverage ?? FAILSAFE_DEFAULTS.targetCoverage;
   const sessions = recentSessions(o.calendar, dueBy, o.sessions ?? FAILSAFE_DEFAULTS.sessions);
   const from = sessions[0]?.date ?? bogotaDate(dueBy);
-  const to = sessions.at(-1)?.date ?? from;
-  const params = { from, to, dueBy: new Date(dueBy).toISOString(), targetCoverage: target, maxRequests: o.maxRequests ?? null };
-  return recordedRun(
-    o.db,
-    o.clock,
-    { layer: 'failsafe', symbol: o.symbol, params },
-    async (runId): Promise<FailsafeResult> => {
-      const gapFill = await gapFillPass({ ...o, from, to, dueBy, actor: 'failsafe' });
-      const coverage = await coverageOf(o.db, o.calendar, o.symbol, sessions, dueBy);
-      const alerts = await reconcileAlerts(o, coverage, target, { runId, budgetExhausted: gapFill.budgetExhausted });
-      return { status: 'completed', reason: null, runId, gapFill, coverage, alerts };
-    },
-    (r) => ({ status: 'completed', rowsIn: r.gapFill?.fetchedBars ?? 0, rowsOut: r.gapFill?.filledBars ?? 0, summary: { ...r.gapFill, coverage: r.coverage, alerts: r.alerts } }),
-  );
+  return { sessions, from, to: sessions.at(-1)?.date ?? from, dueBy, target: o.targetCoverage ?? FAILSAFE_DEFAULTS.targetCoverage };
+}
+
+async function backfillAndCheck(o: FailsafeOptions, scope: FailsafeScope, runId: number): Promise<FailsafeResult> {
+  // Alerting must not depend on REST being reachable: a failed backfill still gets its coverage checked.
+  let fillError: string | null = null;
+  const gapFill = await gapFillPass({ ...o, from: scope.from, to: scope.to, dueBy: scope.dueBy, actor: 'failsafe' }).catch((err: unknown) => {
+    fillError = errorMessage(err);
+    return null;
+  });
+  const coverage = await coverageOf(o.db, o.calendar, o.symbol, scope.sessions, scope.dueBy);
+  const alerts = await reconcileAlerts(o, coverage, scope.target, { runId, budgetExhausted: gapFill?.budgetExhausted ?? false, fillError });
+  return { status: 'completed', reason: null, runId, gapFill, fillError, coverage, alerts };
+}
+
+function runOutcome(r: FailsafeResult): RunOutcome {
+  return {
+    status: r.fillError === null ? 'completed' : 'failed',
+    error: r.fillError,
+    rowsIn: r.gapFill?.fetchedBars ?? 0,
+    rowsOut: r.gapFill?.filledBars ?? 0,
+    summary: { ...r.gapFill, coverage: r.coverage, alerts: r.alerts },
+  };
 }
 
 /**

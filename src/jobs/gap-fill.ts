@@ -74,18 +74,13 @@ export interface GapFillSummary {
 /** One recorded run (`pipeline_runs`, layer 'backfill' unless told otherwise). */
 export async function fillGaps(o: GapFillOptions): Promise<GapFillSummary & { runId: number }> {
   const layer = o.layer ?? 'backfill';
-  let runId = 0;
-  const summary = await recordedRun(
+  return recordedRun(
     o.db,
     o.clock,
     { layer, symbol: o.symbol, params: { from: o.from, to: o.to, maxRequests: o.maxRequests ?? null } },
-    (id) => {
-      runId = id;
-      return gapFillPass({ ...o, actor: o.actor ?? layer });
-    },
-    (s) => ({ status: 'completed', rowsIn: s.fetchedBars, rowsOut: s.filledBars, summary: { ...s } }),
+    async (runId) => ({ ...(await gapFillPass({ ...o, actor: o.actor ?? layer })), runId }),
+    ({ runId: _, ...s }) => ({ status: 'completed', rowsIn: s.fetchedBars, rowsOut: s.filledBars, summary: s }),
   );
-  return { ...summary, runId };
 }
 
 /** The gap fill without its own run record (the failsafe records one run for fill + coverage). */
@@ -95,6 +90,8 @@ export async function gapFillPass(o: GapFillOptions & { actor: string }): Promis
   const before = await missingNow(o, sessions, dueBy);
   const windows = requestWindows(before.gaps);
   const s = startingSummary(o, sessions.length, before, windows.length);
+  const report = () => o.onProgress?.({ requestsDone: s.requests, requestsPlanned: windows.length, filledBars: s.filledBars, missingBars: before.missing });
+  report();
   for (const window of windows) {
     if (o.maxRequests !== undefined && s.requests >= o.maxRequests) {
       s.stoppedAtMaxRequests = true;
@@ -110,7 +107,7 @@ export async function gapFillPass(o: GapFillOptions & { actor: string }): Promis
     s.fetchedBars += result.bars.length;
     s.rawRowsStored += stored.rawRows;
     s.filledBars += stored.filled.length;
-    o.onProgress?.({ requestsDone: s.requests, requestsPlanned: windows.length, filledBars: s.filledBars, missingBars: before.missing });
+    report();
   }
   // Sessions with nothing missing get their quality row too; unchanged rows are not rewritten.
   await refreshSessions(o.db, o.calendar, o.symbol, o.from, o.to);

@@ -10,8 +10,8 @@ export interface RunHeader {
   params: Record<string, unknown>;
 }
 
-/** What the finished row says about a result. */
-export type RunOutcome = Omit<FinishRunInput, 'at' | 'error'>;
+/** What the finished row says about a result (a step may finish as 'failed' without throwing). */
+export type RunOutcome = Omit<FinishRunInput, 'at'>;
 
 /** Times come from the injected clock, so simulated runs are dated in simulated time. */
 export async function recordedRun<T>(

@@ -45,18 +45,13 @@ export interface SyncSummary {
 }
 
 export async function runSync(o: SyncOptions): Promise<SyncSummary & { runId: number }> {
-  let runId = 0;
-  const summary = await recordedRun(
+  return recordedRun(
     o.db,
     o.clock,
     { layer: 'sync', symbol: o.symbol, params: { since: o.since ?? 0 } },
-    (id) => {
-      runId = id;
-      return syncPass(o);
-    },
-    (s) => ({ status: 'completed', rowsIn: s.events, rowsOut: s.ticks.inserted + s.bars.inserted + s.bars.updated, summary: { ...s } }),
+    async (runId) => ({ ...(await syncPass(o)), runId }),
+    ({ runId: _, ...s }) => ({ status: 'completed', rowsIn: s.events, rowsOut: s.ticks.inserted + s.bars.inserted + s.bars.updated, summary: { ...s } }),
   );
-  return { ...summary, runId };
 }
 
 async function syncPass(o: SyncOptions): Promise<SyncSummary> {

@@ -111,17 +111,23 @@ export async function takeApiKeyCredits(db: Db, id: string, credits: number, now
 
 /** Marks the current minute or day window as used up (the server said so with a 429). */
 export async function markApiKeyExhausted(db: Db, id: string, scope: CreditScope, now: number): Promise<void> {
-  const sql =
-    scope === 'minute'
-      ? `UPDATE api_keys SET
-           minute_used = greatest(CASE WHEN minute_start >= $2::timestamptz THEN minute_used ELSE 0 END, minute_limit),
-           minute_start = greatest(minute_start, $2::timestamptz), updated_at = $4::timestamptz
-         WHERE key_id = $1`
-      : `UPDATE api_keys SET
-           day_used = greatest(CASE WHEN day >= $3::date THEN day_used ELSE 0 END, day_limit),
-           day = greatest(day, $3::date), updated_at = $4::timestamptz
-         WHERE key_id = $1`;
-  await db.query(sql, [id, isoTime(minuteStartOf(now)), utcDateOf(now), isoTime(now)]);
+  if (scope === 'minute') {
+    await db.query(
+      `UPDATE api_keys SET
+         minute_used = greatest(CASE WHEN minute_start >= $2::timestamptz THEN minute_used ELSE 0 END, minute_limit),
+         minute_start = greatest(minute_start, $2::timestamptz), updated_at = $3::timestamptz
+       WHERE key_id = $1`,
+      [id, isoTime(minuteStartOf(now)), isoTime(now)],
+    );
+  } else {
+    await db.query(
+      `UPDATE api_keys SET
+         day_used = greatest(CASE WHEN day >= $2::date THEN day_used ELSE 0 END, day_limit),
+         day = greatest(day, $2::date), updated_at = $3::timestamptz
+       WHERE key_id = $1`,
+      [id, utcDateOf(now), isoTime(now)],
+    );
+  }
 }
 
 /** A rejected key (401/403): no worker uses it again until it is reinstated. */

@@ -1,29 +1,64 @@
 /**
- * `tasa up` (what `npm start` runs): prepares the store and shows the state of the system:
- * the market now, the data held and its quality. Live ingestion, the API and the dashboard
- * join this command as they are built.
+ * `tasa up` (what `npm start` runs): every role in one process — the store, the bus, ingestion
+ * with its lifecycle, the scheduled jobs and, without a TwelveData key, the built-in simulator.
+ * `tasa ingest` runs ingestion alone (distributed set-ups). Both run until SIGINT/SIGTERM.
  */
 import type { Command } from 'commander';
-import { systemClock, type Clock } from '../../clock.ts';
+import type { Clock } from '../../clock.ts';
 import type { MarketCalendar } from '../../domain/calendar.ts';
 import { bogotaDate, toBogotaText, HOUR_MS, MINUTE_MS, addDays } from '../../domain/time.ts';
+import { createLogger } from '../../log.ts';
 import { storedBarsSummary } from '../../store/bars-repo.ts';
 import { sessionsBetween } from '../../store/sessions-repo.ts';
-import type { Db } from '../../store/db.ts';
-import { createContext, withStore } from '../context.ts';
+import { startSystem, type RunningSystem, type SystemRoles } from '../../system.ts';
+import { createContext, type CliContext } from '../context.ts';
+
+const STATUS_EVERY_MS = 30_000;
 
 export function registerUpCommand(program: Command): void {
   program
     .command('up')
-    .description('Prepare the store and show the market, the data held and its quality')
-    .action(async () => {
-      const ctx = createContext();
-      await withStore(ctx, async (db) => {
-        console.log(`Tasa ${process.env['npm_package_version'] ?? ''} — store: ${db.target}`);
-        console.log(marketStatusText(ctx.calendar, systemClock));
-        console.log(await dataStatusText(db, ctx.calendar, systemClock));
-      });
-    });
+    .description('Run everything in one process: ingestion, jobs, and the simulator when no TwelveData key is set')
+    .action(() => runUntilSignal({ ingest: true, jobs: true }));
+  program
+    .command('ingest')
+    .description('Run live ingestion only (one writer per symbol, by database lease)')
+    .action(() => runUntilSignal({ ingest: true, jobs: false }));
+}
+
+async function runUntilSignal(roles: SystemRoles): Promise<void> {
+  const ctx = createContext();
+  const logger = createLogger(ctx.config.TASA_LOG_LEVEL);
+  const system = await startSystem({ config: ctx.config, calendar: ctx.calendar, logger, roles });
+  console.log(`Tasa — store ${system.db.target}, bus ${system.bus.kind}, upstream ${system.status().upstream}`);
+  console.log(await overview(ctx, system));
+  system.ingest?.lifecycle.onTransition((t) => console.log(`${toBogotaText(t.at)}  ingest ${t.from} -> ${t.to} (${t.reason})`));
+  const timer = setInterval(() => console.log(statusLine(system)), STATUS_EVERY_MS);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  clearInterval(timer);
+  console.log('stopping...');
+  await system.stop();
+}
+
+async function overview(ctx: CliContext, system: RunningSystem): Promise<string> {
+  const lines = [marketStatusText(ctx.calendar, system.clock)];
+  for (const symbol of system.symbols) lines.push(await dataStatusText(system, ctx.calendar, symbol));
+  return lines.join('\n');
+}
+
+/** One line: lifecycle state, ticks and bars so far, the latest price and its age. */
+function statusLine(system: RunningSystem): string {
+  const status = system.status();
+  const parts = [`${status.now}`, `ingest ${status.ingest?.state ?? 'off'}`];
+  for (const [symbol, c] of Object.entries(status.ingest?.symbols ?? {})) {
+    const age = c.lastTickAt === null ? 'no tick yet' : `last tick ${Math.round((system.clock.now() - c.lastTickAt) / 1000)} s ago`;
+    parts.push(`${symbol}: ${c.received} ticks, ${c.barsFinal} bars, ${c.emptySlots} empty slots, ${age}`);
+  }
+  if (status.ingest) parts.push(`written ${status.ingest.writer.ticksWritten} ticks / ${status.ingest.writer.barsWritten} bars`);
+  return parts.join(' | ');
 }
 
 /** "Market open/closed" with the next change and a countdown, in Bogota time. */
@@ -42,19 +77,19 @@ export function marketStatusText(calendar: MarketCalendar, clock: Clock): string
   return lines.join('\n');
 }
 
-async function dataStatusText(db: Db, calendar: MarketCalendar, clock: Clock): Promise<string> {
-  const summary = await storedBarsSummary(db, 'USD/COP');
+async function dataStatusText(system: RunningSystem, calendar: MarketCalendar, symbol: string): Promise<string> {
+  const summary = await storedBarsSummary(system.db, symbol);
   if (summary.first === null || summary.last === null) {
-    return 'No USD/COP bars stored yet. Load history with: npm run tasa -- import <file.csv.gz> --symbol USD/COP';
+    return `${symbol}: no bars stored yet (live bars and backfill will arrive; history: npm run tasa -- import <file.csv.gz>)`;
   }
-  const to = bogotaDate(clock.now());
+  const to = bogotaDate(system.clock.now());
   const from = addDays(to, -30);
-  const recent = await sessionsBetween(db, 'USD/COP', from, to);
+  const recent = await sessionsBetween(system.db, symbol, from, to);
   const expected = calendar.sessionsBetween(from, to).length;
   const complete = recent.filter((s) => s.status === 'complete').length;
   return [
-    `USD/COP: ${summary.count.toLocaleString('en-US')} bars from ${toBogotaText(summary.first)} to ${toBogotaText(summary.last)}`,
-    `last 30 days: ${complete} of ${expected} sessions complete`,
+    `${symbol}: ${summary.count.toLocaleString('en-US')} bars from ${toBogotaText(summary.first)} to ${toBogotaText(summary.last)}`,
+    `${symbol}: last 30 days: ${complete} of ${expected} sessions complete`,
   ].join('\n');
 }
 

@@ -1,7 +1,11 @@
-/** What the TwelveData stream yields: ticks, connection states, subscription results and problems. */
-import type { Tick } from '../../domain/tick.ts';
+/**
+ * The one interface every live source offers (TwelveData's WebSocket, the simulator through it):
+ * an async iterator of events, tardis-style, so consumers don't care which source it is.
+ * Events: ticks, connection states, subscription results and problems.
+ */
+import type { Tick } from '../domain/tick.ts';
 
-export type StreamState = 'connecting' | 'connected' | 'subscribed' | 'disconnected' | 'reconnecting' | 'stopped';
+export type FeedState = 'connecting' | 'connected' | 'subscribed' | 'disconnected' | 'reconnecting' | 'stopped';
 
 export type ProblemKind =
   /** Not JSON, not a JSON object, or a binary frame. */
@@ -28,7 +32,7 @@ export interface TickEvent {
 
 export interface StatusEvent {
   type: 'status';
-  state: StreamState;
+  state: FeedState;
   detail?: string;
   /** Consecutive failed connection attempts so far (connecting, reconnecting). */
   attempt?: number;
@@ -54,4 +58,11 @@ export type FeedEvent = TickEvent | StatusEvent | SubscriptionEvent | ProblemEve
 
 export function problem(kind: ProblemKind, detail: string): ProblemEvent {
   return { type: 'problem', kind, detail };
+}
+
+export interface LiveFeed {
+  /** The events until the feed stops; one consumer. */
+  events(): AsyncIterable<FeedEvent>;
+  /** Stops the feed and ends the iteration. */
+  close(): Promise<void>;
 }

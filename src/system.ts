@@ -1,0 +1,195 @@
+/**
+ * The composition root: builds the running system from the configuration, embedded or
+ * distributed alike. `tasa up` runs every role in one process; `tasa ingest` runs ingestion only.
+ * Without a TwelveData key the built-in simulator stands in for TwelveData, on the same protocol.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createBus, type Bus } from './bus/index.ts';
+import { ScaledClock, systemClock, type Clock } from './clock.ts';
+import type { Config } from './config.ts';
+import type { MarketCalendar } from './domain/calendar.ts';
+import { normalizeSymbol } from './domain/symbol.ts';
+import { toBogotaText } from './domain/time.ts';
+import { TasaError } from './errors.ts';
+import { startSimulator, type RunningSimulator } from './feeds/simulator/index.ts';
+import { KeyPool } from './feeds/twelvedata/key-pool.ts';
+import { TwelveDataStream } from './feeds/twelvedata/ws-client.ts';
+import { IngestService, type IngestStatus } from './ingest/ingest-service.ts';
+import { startJobs, type RunningJobs } from './jobs/boss.ts';
+import { fillGaps } from './jobs/gap-fill.ts';
+import { jobHandlers } from './jobs/handlers.ts';
+import { createRestSource, type RestSource } from './jobs/history-source.ts';
+import type { Logger } from './log.ts';
+import { openDb, type Db } from './store/db.ts';
+import { migrate } from './store/migrate.ts';
+import { syncReferenceData } from './store/reference-data.ts';
+
+export interface SystemRoles {
+  ingest: boolean;
+  jobs: boolean;
+}
+
+export interface SystemOptions {
+  config: Config;
+  calendar: MarketCalendar;
+  logger: Logger;
+  roles: SystemRoles;
+  env?: Record<string, string | undefined>;
+}
+
+export interface RunningSystem {
+  db: Db;
+  bus: Bus;
+  clock: Clock;
+  symbols: string[];
+  /** Set when the built-in simulator stands in for TwelveData. */
+  simulator: RunningSimulator | null;
+  ingest: IngestService | null;
+  jobs: RunningJobs | null;
+  status(): SystemStatus;
+  stop(): Promise<void>;
+}
+
+export interface SystemStatus {
+  now: string;
+  store: string;
+  bus: string;
+  upstream: string;
+  ingest: IngestStatus | null;
+}
+
+interface Upstream {
+  kind: 'twelvedata' | 'simulator';
+  keys: string[];
+  restUrl: string;
+  wsUrl: string;
+  simulator: RunningSimulator | null;
+}
+
+export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
+  const env = o.env ?? process.env;
+  const symbols = o.config.TASA_SYMBOLS.split(',').map((s) => normalizeSymbol(s));
+  const keys = KeyPool.keysFromEnv(env);
+  const clock = chooseClock(o, keys.length === 0);
+  const db = await openStore(o.config);
+  const stack: Array<() => Promise<void>> = [() => db.close()];
+  try {
+    await migrate(db);
+    await syncReferenceData(db, o.calendar);
+    const bus = await createBus({ clock, logger: o.logger, ...(o.config.REDIS_URL ? { redisUrl: o.config.REDIS_URL } : {}) });
+    stack.push(() => bus.close());
+    const upstream = await openUpstream(o, clock, keys);
+    if (upstream.simulator) stack.push(() => upstream.simulator?.close() ?? Promise.resolve());
+    const rest = createRestSource({ db, clock, keys: upstream.keys, baseUrl: upstream.restUrl, logger: o.logger, plan: KeyPool.planFromEnv(env) });
+    const jobs = o.roles.jobs ? await startWorkers(o, db, bus, clock, rest, symbols) : null;
+    if (jobs) stack.push(() => jobs.stop());
+    const ingest = o.roles.ingest ? createIngest(o, db, bus, clock, rest, upstream, symbols) : null;
+    if (ingest) {
+      stack.push(() => ingest.stop());
+      ingest.start();
+    }
+    const stop = once(() => unwind(stack));
+    return {
+      db,
+      bus,
+      clock,
+      symbols,
+      simulator: upstream.simulator,
+      ingest,
+      jobs,
+      status: () => ({
+        now: toBogotaText(clock.now()),
+        store: db.target,
+        bus: bus.kind,
+        upstream: upstream.kind === 'simulator' ? `simulator at ${upstream.restUrl}` : 'twelvedata',
+        ingest: ingest?.status() ?? null,
+      }),
+      stop,
+    };
+  } catch (err) {
+    await unwind(stack);
+    throw err;
+  }
+}
+
+/**
+ * Real time, unless configured otherwise. With the simulator and a closed market, the clock
+ * starts at the next session's open so that `npm start` shows a live session at any hour.
+ */
+function chooseClock(o: SystemOptions, simulated: boolean): Clock {
+  const { TASA_CLOCK_START, TASA_CLOCK_SPEED } = o.config;
+  if (TASA_CLOCK_START !== undefined) {
+    const start = Date.parse(TASA_CLOCK_START);
+    if (Number.isNaN(start)) throw new TasaError('bad_argument', `TASA_CLOCK_START must be an ISO time, not "${TASA_CLOCK_START}".`);
+    return new ScaledClock(start, TASA_CLOCK_SPEED);
+  }
+  const now = systemClock.now();
+  if (!simulated || o.calendar.isMarketOpen(now)) return TASA_CLOCK_SPEED === 1 ? systemClock : new ScaledClock(now, TASA_CLOCK_SPEED);
+  const open = o.calendar.nextSession(now).open;
+  o.logger.info({ simulatedFrom: toBogotaText(open) }, 'market closed: the simulated clock starts at the next session open');
+  return new ScaledClock(open, TASA_CLOCK_SPEED);
+}
+
+async function openStore(config: Config): Promise<Db> {
+  return config.DATABASE_URL === undefined ? openDb({ dataDir: resolve(config.TASA_DATA_DIR) }) : openDb({ databaseUrl: config.DATABASE_URL });
+}
+
+async function openUpstream(o: SystemOptions, clock: Clock, keys: string[]): Promise<Upstream> {
+  const { config } = o;
+  if (keys.length > 0) return { kind: 'twelvedata', keys, restUrl: config.TWELVEDATA_REST_URL, wsUrl: config.TWELVEDATA_WS_URL, simulator: null };
+  const simulator = await startSimulator({ clock, port: config.TASA_SIMULATOR_PORT, logger: o.logger });
+  o.logger.info({ rest: simulator.restUrl, ws: simulator.wsUrl }, 'no TwelveData key set: using the built-in simulator');
+  // The simulator accepts any key; this one exists only in this process.
+  return { kind: 'simulator', keys: [randomBytes(12).toString('hex')], restUrl: simulator.restUrl, wsUrl: simulator.wsUrl, simulator };
+}
+
+function startWorkers(o: SystemOptions, db: Db, bus: Bus, clock: Clock, rest: RestSource, symbols: string[]): Promise<RunningJobs> {
+  return startJobs({
+    db,
+    clock,
+    calendar: o.calendar,
+    logger: o.logger,
+    ...(o.config.DATABASE_URL === undefined ? {} : { databaseUrl: o.config.DATABASE_URL }),
+    handlers: jobHandlers({ db, calendar: o.calendar, clock, source: rest.source, bus: o.config.REDIS_URL ? bus : null, symbols }),
+  });
+}
+
+function createIngest(o: SystemOptions, db: Db, bus: Bus, clock: Clock, rest: RestSource, upstream: Upstream, symbols: string[]): IngestService {
+  const dataDir = resolve(o.config.TASA_DATA_DIR);
+  return new IngestService({
+    db,
+    bus,
+    clock,
+    calendar: o.calendar,
+    logger: o.logger,
+    symbols,
+    holder: `${hostname()}:${process.pid}`,
+    spoolPath: join(dataDir, 'spool', 'ingest.jsonl'),
+    openFeed: (subscribed) =>
+      new TwelveDataStream({
+        url: upstream.wsUrl,
+        keys: rest.pool,
+        symbols: subscribed,
+        clock,
+        logger: o.logger,
+        source: upstream.kind === 'simulator' ? 'simulator' : 'twelvedata_ws',
+        shouldReconnect: () => o.calendar.isMarketOpen(clock.now()),
+      }),
+    readiness: { waitForL0Ms: o.config.TASA_HISTORY_WAIT_MS ?? (o.config.DATABASE_URL === undefined ? 0 : 60_000) },
+    fillGaps: (symbol, from, to) => fillGaps({ db, calendar: o.calendar, source: rest.source, symbol, from, to, clock, layer: 'failsafe' }),
+  });
+}
+
+async function unwind(stack: Array<() => Promise<void>>): Promise<void> {
+  while (stack.length > 0) {
+    const close = stack.pop();
+    await close?.().catch(() => undefined);
+  }
+}
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | null = null;
+  return () => (done ??= fn());
+}
