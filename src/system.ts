@@ -152,7 +152,8 @@ function startWorkers(o: SystemOptions, db: Db, bus: Bus, clock: Clock, rest: Re
     calendar: o.calendar,
     logger: o.logger,
     ...(o.config.DATABASE_URL === undefined ? {} : { databaseUrl: o.config.DATABASE_URL }),
-    handlers: jobHandlers({ db, calendar: o.calendar, clock, source: rest.source, bus: o.config.REDIS_URL ? bus : null, symbols }),
+    // The stream to reconcile: Redis's, or the in-process bus when ingestion runs in this process.
+    handlers: jobHandlers({ db, calendar: o.calendar, clock, source: rest.source, bus: o.config.REDIS_URL || o.roles.ingest ? bus : null, symbols }),
   });
 }
 

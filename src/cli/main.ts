@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { TasaError, errorMessage } from '../errors.ts';
 import { registerAdminCommands } from './commands/admin-commands.ts';
 import { registerImportCommand } from './commands/import-command.ts';
+import { registerJobsCommands } from './commands/jobs-commands.ts';
 import { registerQueryCommands } from './commands/query-commands.ts';
 import { registerSimulateCommand } from './commands/simulate-command.ts';
 import { registerUpCommand } from './commands/up-command.ts';
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerQueryCommands(program);
   registerAdminCommands(program);
   registerSimulateCommand(program);
+  registerJobsCommands(program);
   return program;
 }
 

@@ -31,7 +31,7 @@ export async function ensureTickPartitions(db: Db, fromMs: number, toMs: number)
   return rows.map((r) => r.name);
 }
 
-/** Stores ticks; an identical (symbol, time, price, received_at) is ignored. Returns how many were new. */
+/** Stores ticks; one identical in every field (a second delivery) is ignored. Returns how many were new. */
 export async function insertTicks(db: Db, ticks: readonly Tick[]): Promise<number> {
   let inserted = 0;
   for (const chunk of chunked(ticks)) {

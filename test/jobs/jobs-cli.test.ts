@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,7 +55,10 @@ describe('tasa backfill and tasa worker (embedded store, simulator)', { concurre
   before(async () => {
     sim = await startSimulator({ clock: systemClock, seed: 3 });
   });
-  after(() => sim.close());
+  after(async () => {
+    await sim.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
 
   it('stops at --max-requests, and a second run completes the range from the simulator', async () => {
     const args = ['backfill', '--symbol', 'USD/COP', '--from', first.date, '--to', last.date, '--simulator-url', sim.restUrl];
@@ -91,8 +94,8 @@ describe('tasa backfill and tasa worker (embedded store, simulator)', { concurre
     }
     assert.match(stdout, /failsafe \(0 \* \* \* 1-5\), failsafe-at-close \(5 13 \* \* 1-5\), sync \(\*\/5 8-12 \* \* 1-5\) in America\/Bogota/);
     child.kill('SIGTERM');
-    const [code] = (await exited) as [number | null];
-    assert.equal(code, 0, stderr);
+    const [code, signal] = (await exited) as [number | null, NodeJS.Signals | null];
+    assert.equal(code, 0, `exit ${code} signal ${signal}; stdout: ${stdout}; stderr: ${stderr}`);
     assert.match(stdout, /worker: stopped/);
   });
 });

@@ -86,8 +86,10 @@ async function runWorker(o: WorkerCliOptions): Promise<void> {
       const { source } = restSource(db, keys, o.simulatorUrl, logger);
       const handlers = jobHandlers({ db, calendar: ctx.calendar, clock, source, bus, symbols });
       const jobs = await startJobs({ db, databaseUrl: ctx.config.DATABASE_URL, clock, calendar: ctx.calendar, logger, handlers });
+      // Listen before saying so: stdout to a pipe is synchronous, so a supervisor may signal at once.
+      const signalled = untilSignal();
       console.log(`worker: ${JOB_SCHEDULES.map((s) => `${s.queue} (${s.cron})`).join(', ')} in ${JOB_TIME_ZONE} for ${symbols.join(', ')} on ${db.target}; Ctrl-C to stop`);
-      await untilSignal();
+      await signalled;
       console.log('worker: stopping (waiting for running jobs)');
       await jobs.stop();
       console.log('worker: stopped');

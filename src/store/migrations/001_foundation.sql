@@ -97,7 +97,8 @@ CREATE TABLE ticks (
   ask         float8,
   received_at timestamptz NOT NULL,
   source      text NOT NULL,
-  CONSTRAINT ticks_dedup_key UNIQUE (symbol, time, price, received_at)
+  -- A tick identical in every field is the same tick delivered twice (a replay, a sync).
+  CONSTRAINT ticks_dedup_key UNIQUE NULLS NOT DISTINCT (symbol, time, price, bid, ask, received_at)
 ) PARTITION BY RANGE (time);
 CREATE TABLE ticks_default PARTITION OF ticks DEFAULT;
 
