@@ -4,9 +4,11 @@
  */
 import { cpus } from 'node:os';
 import { benchFoundation } from './foundation-bench.ts';
+import { benchLive } from './live-bench.ts';
 import { figures, markdownTable } from './harness.ts';
 
 process.env['TASA_LOG_LEVEL'] ??= 'silent';
 process.stderr.write(`benchmarks on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}\n`);
 await benchFoundation();
+await benchLive();
 console.log(markdownTable(figures));

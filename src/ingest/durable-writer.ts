@@ -6,10 +6,12 @@
  * - When the database fails, the batch goes to an append-only spool file (JSON lines) and the
  *   writer retries with backoff; the spool is written back, in order, before anything newer.
  *   Nothing accepted is dropped, and a crash while the database is down loses nothing either.
+ * - Batching, retries and the write timeout pace real I/O, so they run on real time (systemClock)
+ *   even when the process runs on a simulated clock; `clock` only stamps latencies.
  */
 import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { Clock, CancelTimer } from '../clock.ts';
+import { systemClock, type Clock, type CancelTimer } from '../clock.ts';
 import type { Bar } from '../domain/bar.ts';
 import type { Tick } from '../domain/tick.ts';
 import { errorMessage } from '../errors.ts';
@@ -54,6 +56,7 @@ export class DurableWriter {
   private batch: Batch = { ticks: [], bars: [] };
   private flushTimer: CancelTimer | null = null;
   private flushing: Promise<void> | null = null;
+  private closed = false;
   private retryDelayMs = 0;
   private readonly partitionsReady = new Set<number>();
   private readonly stat: WriterStats = { ticksWritten: 0, barsWritten: 0, flushes: 0, failures: 0, spooled: 0, pending: 0, databaseDown: false, barLatenciesMs: [] };
@@ -95,15 +98,17 @@ export class DurableWriter {
     await this.flushing;
   }
 
+  /** A last flush; whatever the database still refuses stays in the spool file for the next start. */
   async close(): Promise<void> {
+    this.closed = true;
     await this.flush();
     this.cancelTimer();
   }
 
   private flushSoon(delayMs: number): void {
-    if (this.flushTimer && delayMs > 0) return;
+    if (this.closed || (this.flushTimer && delayMs > 0)) return;
     this.cancelTimer();
-    this.flushTimer = this.opts.clock.setTimer(Math.max(delayMs, this.retryDelayMs), () => {
+    this.flushTimer = systemClock.setTimer(Math.max(delayMs, this.retryDelayMs), () => {
       this.flushTimer = null;
       void this.flush();
     });
@@ -145,7 +150,7 @@ export class DurableWriter {
 
   private withTimeout(work: () => Promise<void>): Promise<void> {
     return new Promise((resolve, reject) => {
-      const cancel = this.opts.clock.setTimer(this.writeTimeoutMs, () => reject(new Error(`database write took over ${this.writeTimeoutMs} ms`)));
+      const cancel = systemClock.setTimer(this.writeTimeoutMs, () => reject(new Error(`database write took over ${this.writeTimeoutMs} ms`)));
       work().then(
         () => {
           cancel();

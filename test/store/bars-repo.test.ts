@@ -102,7 +102,7 @@ for (const target of databaseTargets()) {
 
     it('lists bar times and summarises what is stored', async () => {
       const symbol = 'G/COP';
-      assert.deepEqual(await storedBarsSummary(db, symbol), { count: 0, first: 0, last: 0 });
+      assert.deepEqual(await storedBarsSummary(db, symbol), { count: 0, first: null, last: null });
       await upsertBars(db, barSeries(T0, 3, { symbol }));
       assert.deepEqual(await barTimesBetween(db, symbol, T0, T0 + 2 * BAR_MS), [T0, T0 + BAR_MS]);
       assert.deepEqual(await storedBarsSummary(db, symbol), { count: 3, first: T0, last: T0 + 2 * BAR_MS });

@@ -4,6 +4,7 @@
  * until SIGINT/SIGTERM.
  */
 import type { Command } from 'commander';
+import { untilShutdownSignal } from '../signals.ts';
 import { SingleBar } from 'cli-progress';
 import { createBus, type Bus } from '../../bus/index.ts';
 import { systemClock } from '../../clock.ts';
@@ -87,7 +88,7 @@ async function runWorker(o: WorkerCliOptions): Promise<void> {
       const handlers = jobHandlers({ db, calendar: ctx.calendar, clock, source, bus, symbols });
       const jobs = await startJobs({ db, databaseUrl: ctx.config.DATABASE_URL, clock, calendar: ctx.calendar, logger, handlers });
       // Listen before saying so: stdout to a pipe is synchronous, so a supervisor may signal at once.
-      const signalled = untilSignal();
+      const signalled = untilShutdownSignal();
       console.log(`worker: ${JOB_SCHEDULES.map((s) => `${s.queue} (${s.cron})`).join(', ')} in ${JOB_TIME_ZONE} for ${symbols.join(', ')} on ${db.target}; Ctrl-C to stop`);
       await signalled;
       console.log('worker: stopping (waiting for running jobs)');
@@ -171,14 +172,3 @@ function positiveInteger(flag: string, value: string): number {
   return n;
 }
 
-function untilSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-}

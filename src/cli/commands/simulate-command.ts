@@ -5,6 +5,7 @@
  * reproduce the real service's failures for testing clients.
  */
 import type { Command } from 'commander';
+import { untilShutdownSignal } from '../signals.ts';
 import { ScaledClock, systemClock, type Clock } from '../../clock.ts';
 import type { Bar } from '../../domain/bar.ts';
 import { DAY_MS, toIsoUtc } from '../../domain/time.ts';
@@ -93,7 +94,7 @@ async function runSimulator(o: SimulateCliOptions): Promise<void> {
     ...optionalSettings(o),
   });
   printBanner(sim, symbols, clock, o);
-  await untilSignal();
+  await untilShutdownSignal();
   console.log('stopping the simulator');
   await sim.close();
 }
@@ -143,24 +144,14 @@ async function storedBars(symbols: string[], start: number): Promise<Bar[]> {
 }
 
 function printBanner(sim: RunningSimulator, symbols: string[], clock: Clock, o: SimulateCliOptions): void {
-  const key = list(o.apiKeys)?.[0] ?? 'demo';
+  // Never echo a configured key: show a placeholder when keys were given.
+  const key = list(o.apiKeys) === undefined ? 'demo' : '<your-key>';
   console.log(`TwelveData simulator: ${symbols.join(', ')} (${o.replayFromStore ? 'replay' : `model, seed ${o.seed}`})`);
   console.log(`REST ${sim.restUrl}   e.g. ${sim.restUrl}/time_series?symbol=${symbols[0] ?? 'USD/COP'}&interval=5min&apikey=${key}`);
   console.log(`WS   ${sim.wsUrl}?apikey=${key}`);
   console.log(`clock ${toIsoUtc(clock.now())}${o.speed === undefined ? '' : ` at ${o.speed}x`}; Ctrl-C to stop`);
 }
 
-function untilSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-}
 
 function list(value: string | undefined): string[] | undefined {
   const items = value

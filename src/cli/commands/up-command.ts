@@ -12,6 +12,7 @@ import { storedBarsSummary } from '../../store/bars-repo.ts';
 import { sessionsBetween } from '../../store/sessions-repo.ts';
 import { startSystem, type RunningSystem, type SystemRoles } from '../../system.ts';
 import { createContext, type CliContext } from '../context.ts';
+import { untilShutdownSignal } from '../signals.ts';
 
 const STATUS_EVERY_MS = 30_000;
 
@@ -34,10 +35,7 @@ async function runUntilSignal(roles: SystemRoles): Promise<void> {
   console.log(await overview(ctx, system));
   system.ingest?.lifecycle.onTransition((t) => console.log(`${toBogotaText(t.at)}  ingest ${t.from} -> ${t.to} (${t.reason})`));
   const timer = setInterval(() => console.log(statusLine(system)), STATUS_EVERY_MS);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await untilShutdownSignal();
   clearInterval(timer);
   console.log('stopping...');
   await system.stop();
