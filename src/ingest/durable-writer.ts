@@ -19,6 +19,7 @@ import type { Logger } from '../log.ts';
 import { upsertBars } from '../store/bars-repo.ts';
 import type { Db } from '../store/db.ts';
 import { ensureTickPartitions, insertTicks } from '../store/ticks-repo.ts';
+import { pushBounded } from './samples.ts';
 
 export interface WriterOptions {
   db: Db;
@@ -49,8 +50,6 @@ interface Batch {
   ticks: Tick[];
   bars: Array<{ bar: Bar; closedAt: number }>;
 }
-
-const LATENCY_SAMPLES = 1000;
 
 export class DurableWriter {
   private batch: Batch = { ticks: [], bars: [] };
@@ -142,7 +141,7 @@ export class DurableWriter {
       });
     });
     const now = clock.now();
-    for (const { closedAt } of batch.bars) this.recordLatency(now - closedAt);
+    for (const { closedAt } of batch.bars) pushBounded(this.stat.barLatenciesMs, now - closedAt);
     this.stat.ticksWritten += batch.ticks.length;
     this.stat.barsWritten += batch.bars.length;
     this.stat.flushes++;
@@ -171,12 +170,6 @@ export class DurableWriter {
       await ensureTickPartitions(this.opts.db, tick.time, tick.time + 1);
       this.partitionsReady.add(month);
     }
-  }
-
-  private recordLatency(ms: number): void {
-    const samples = this.stat.barLatenciesMs;
-    samples.push(ms);
-    if (samples.length > LATENCY_SAMPLES) samples.shift();
   }
 
   private async spool(batch: Batch, err: unknown): Promise<void> {

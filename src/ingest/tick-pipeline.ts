@@ -13,6 +13,7 @@ import { TickValidator } from '../domain/tick-validation.ts';
 import { errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { DurableWriter } from './durable-writer.ts';
+import { pushBounded } from './samples.ts';
 
 export interface TickPipelineOptions {
   symbol: string;
@@ -54,8 +55,6 @@ export interface LatestPrice {
   source: string;
 }
 
-const LATENCY_SAMPLES = 1000;
-
 export class TickPipeline {
   private readonly validator: TickValidator;
   private readonly aggregator: BarAggregator;
@@ -96,7 +95,7 @@ export class TickPipeline {
     c.outcomes[outcome] = (c.outcomes[outcome] ?? 0) + 1;
     if (outcome === 'duplicate' || outcome === 'outside_session') return outcome;
     c.lastTickAt = tick.receivedAt;
-    pushSample(c.feedLatenciesMs, tick.receivedAt - tick.time);
+    pushBounded(c.feedLatenciesMs, tick.receivedAt - tick.time);
     this.opts.writer.addTick(tick);
     this.publishTick(tick);
     this.handle(events);
@@ -192,9 +191,4 @@ export function barMessage(bar: Bar, final: boolean): Record<string, unknown> {
 
 function round(x: number): number {
   return Math.round(x * 1e6) / 1e6;
-}
-
-function pushSample(samples: number[], value: number): void {
-  samples.push(value);
-  if (samples.length > LATENCY_SAMPLES) samples.shift();
 }

@@ -17,15 +17,9 @@ export interface AlertInput {
   at?: number;
 }
 
-export interface Alert {
+export interface Alert extends Omit<AlertInput, 'at'> {
   id: number;
   at: number;
-  kind: string;
-  severity: AlertSeverity;
-  symbol: string | null;
-  message: string;
-  details: Record<string, unknown>;
-  dedupeKey: string;
   occurrences: number;
   lastSeenAt: number;
   resolvedAt: number | null;
