@@ -26,6 +26,23 @@ export const ConfigSchema = Type.Object({
     Type.Integer({ minimum: 0, description: 'How long ingestion waits for history before going live; default 0 embedded, 60000 with DATABASE_URL' }),
   ),
   TASA_CLOCK_SPEED: Type.Number({ default: 1, exclusiveMinimum: 0, description: 'Clock speed factor for simulated time' }),
+  TASA_HTTP_HOST: Type.String({ default: '127.0.0.1', description: 'Address the API/WS server listens on (0.0.0.0 to serve other machines)' }),
+  TASA_HTTP_PORT: Type.Integer({ default: 8080, minimum: 0, maximum: 65535, description: 'Port of the API/WS server and dashboard; 0 = any free port' }),
+  TASA_AUTH: Type.Union([Type.Literal('writes'), Type.Literal('all')], {
+    default: 'writes',
+    description: 'writes = reads are public, writes and admin need a token; all = every route but /health needs a token',
+  }),
+  TASA_JWT_SECRET: Type.Optional(Type.String({ minLength: 32, description: 'HS256 secret; when set, JWTs (claim role: reader|admin) are accepted besides API tokens' })),
+  TASA_CORS_ORIGINS: Type.String({ default: '', description: 'Comma-separated origins allowed by CORS; empty = same origin only' }),
+  TASA_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 1200, minimum: 0, description: 'Requests per minute per client (by token, else IP); 0 = no limit' }),
+  TASA_WS_MAX_BUFFER_BYTES: Type.Integer({ default: 1_048_576, minimum: 1024, description: 'Send buffer per WebSocket client before its updates are conflated' }),
+  TASA_ALERT_PRICE_MOVE_PCT: Type.Number({ default: 0.5, exclusiveMinimum: 0, description: 'Alert when price moves more than this % within a bar or vs the previous bar' }),
+  TASA_ALERT_STALE_SECONDS: Type.Integer({ default: 120, minimum: 1, description: 'Alert when no tick arrives for this long in session' }),
+  TASA_ALERT_KEY_BUDGET_PCT: Type.Number({ default: 10, minimum: 0, maximum: 100, description: 'Alert when the day budget of TwelveData credits left falls below this %' }),
+  TASA_ALERT_WEBHOOK_URL: Type.Optional(Type.String({ description: 'POST each new alert as JSON to this URL' })),
+  TASA_SMTP_URL: Type.Optional(Type.String({ description: 'SMTP URL for alert e-mails (smtp[s]://user:pass@host:port)' })),
+  TASA_ALERT_EMAIL_TO: Type.Optional(Type.String({ description: 'Recipients of alert e-mails (comma-separated)' })),
+  TASA_ALERT_EMAIL_FROM: Type.String({ default: 'tasa@localhost', description: 'Sender of alert e-mails' }),
 });
 
 export type Config = Static<typeof ConfigSchema>;
@@ -52,6 +69,10 @@ export function redactedConfig(config: Config): Record<string, string | number |
     ...config,
     DATABASE_URL: config.DATABASE_URL === undefined ? undefined : redactUrl(config.DATABASE_URL),
     REDIS_URL: config.REDIS_URL === undefined ? undefined : redactUrl(config.REDIS_URL),
+    TASA_JWT_SECRET: config.TASA_JWT_SECRET === undefined ? undefined : '***',
+    TASA_SMTP_URL: config.TASA_SMTP_URL === undefined ? undefined : redactUrl(config.TASA_SMTP_URL),
+    // A webhook URL often carries its secret in the path: show only whether one is set.
+    TASA_ALERT_WEBHOOK_URL: config.TASA_ALERT_WEBHOOK_URL === undefined ? undefined : '***',
   };
 }
 

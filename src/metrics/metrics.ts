@@ -1,0 +1,46 @@
+/**
+ * Every Prometheus metric Tasa exports, defined once. Components receive the `Metrics` object
+ * (one per process) and record into it; `GET /metrics` renders its registry. The names here are
+ * the ones deploy/prometheus-rules.yml and deploy/grafana-dashboard.json use: change them together.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+const LATENCY_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
+  const registry = new Registry();
+  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'tasa_process_' });
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Counter<L>({ name, help, labelNames, registers: [registry] });
+  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Gauge<L>({ name, help, labelNames, registers: [registry] });
+  const histogram = <L extends string>(name: string, help: string, labelNames: readonly L[] = [], buckets = LATENCY_BUCKETS_S) =>
+    new Histogram<L>({ name, help, labelNames, buckets, registers: [registry] });
+  return {
+    registry,
+    ticksReceived: counter('tasa_ticks_received_total', 'Ticks received from the feed', ['symbol']),
+    ticksRejected: counter('tasa_ticks_rejected_total', 'Ticks rejected by validation', ['symbol', 'reason']),
+    ticksStored: counter('tasa_ticks_stored_total', 'Ticks written to the database'),
+    barsReceived: counter('tasa_bars_closed_total', 'Bars closed by the aggregator (final and revisions)', ['symbol', 'kind']),
+    barsStored: counter('tasa_bars_stored_total', 'Bars written to the database'),
+    feedReconnects: counter('tasa_feed_reconnects_total', 'Feed connections opened after the first'),
+    subscriptionFailures: counter('tasa_feed_subscription_failures_total', 'Symbols the feed refused to subscribe', ['symbol']),
+    keyCreditsLeft: gauge('tasa_key_credits_left', 'TwelveData credits left in the current window', ['key_id', 'window']),
+    wsClients: gauge('tasa_ws_clients', 'Connected WebSocket clients'),
+    wsMessagesSent: counter('tasa_ws_messages_sent_total', 'Messages sent to WebSocket clients', ['type']),
+    wsMessagesDropped: counter('tasa_ws_messages_dropped_total', 'Messages dropped or conflated for slow WebSocket clients', ['reason']),
+    exchangeToReceive: histogram('tasa_exchange_to_receive_seconds', 'Exchange timestamp to receive time of a tick', ['symbol']),
+    receiveToStored: histogram('tasa_receive_to_stored_seconds', 'Receive time to durable write of a tick or bar', ['kind']),
+    barCloseToClient: histogram('tasa_bar_close_to_client_seconds', 'Bar close to send to a WebSocket client'),
+    dataFreshness: gauge('tasa_data_freshness_seconds', 'Age of the latest tick of a symbol (set while the market is open)', ['symbol']),
+    marketOpen: gauge('tasa_market_open', '1 while the USD/COP session is open'),
+    gapsOpen: gauge('tasa_gaps_open', 'Missing bars in the current and previous sessions', ['symbol']),
+    jobRuns: counter('tasa_job_runs_total', 'Job runs by outcome', ['job', 'outcome']),
+    jobDuration: histogram('tasa_job_duration_seconds', 'Job run durations', ['job'], [0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300]),
+    httpDuration: histogram('tasa_http_request_duration_seconds', 'HTTP request durations', ['method', 'route', 'status']),
+    alertsRaised: counter('tasa_alerts_raised_total', 'Alerts raised (new, not repeats)', ['kind']),
+    predictionLatency: histogram('tasa_prediction_latency_seconds', 'Policy inference latency on a final bar', ['model']),
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * The one fastify server: REST API, WebSocket gateway, OpenAPI, metrics and (when built) the
+ * dashboard. Each concern is a plugin under routes/ or ws/ that receives the ServerDeps as its
+ * options; cross-cutting parts (errors, auth, CORS, rate limits, request metrics) are set up here.
+ */
+import fastifyCors from '@fastify/cors';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import fastifyWebsocket from '@fastify/websocket';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { authPlugin } from './auth.ts';
+import type { ServerDeps } from './deps.ts';
+import { installErrorHandler } from './http-errors.ts';
+import { adminRoutes } from './routes/admin-routes.ts';
+import { candleRoutes } from './routes/candle-routes.ts';
+import { complianceRoutes } from './routes/compliance-routes.ts';
+import { healthRoutes } from './routes/health-routes.ts';
+import { marketRoutes } from './routes/market-routes.ts';
+import { metricsRoutes } from './routes/metrics-routes.ts';
+import { pipelineRoutes } from './routes/pipeline-routes.ts';
+import { realtimeRoutes } from './routes/realtime-routes.ts';
+import { referenceRoutes } from './routes/reference-routes.ts';
+import { gatewayRoutes } from './ws/gateway-routes.ts';
+
+export type TasaServer = FastifyInstance;
+
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const logger: FastifyBaseLogger = deps.logger.child({ component: 'http' });
+  const app = Fastify({
+    loggerInstance: logger,
+    disableRequestLogging: true,
+    // Query strings like ?symbol=USD/COP arrive URL-encoded; keep path params decoded too.
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  installErrorHandler(app);
+  const closers: Array<() => Promise<unknown>> = [];
+  app.addHook('onClose', async () => {
+    for (const close of closers) await close();
+  });
+  await registerCommonPlugins(app, deps, closers);
+  recordRequestDurations(app, deps);
+  for (const routes of [healthRoutes, marketRoutes, candleRoutes, referenceRoutes, pipelineRoutes, complianceRoutes, adminRoutes, realtimeRoutes, gatewayRoutes, metricsRoutes]) {
+    await app.register(routes, deps);
+  }
+  return app;
+}
+
+async function registerCommonPlugins(app: FastifyInstance, deps: ServerDeps, closers: Array<() => Promise<unknown>>): Promise<void> {
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'Tasa API', version: deps.version, description: 'USD/COP market data and trading research. Times are UTC (ISO 8601 with Z).' },
+      components: { securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' }, bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  const origins = deps.config.TASA_CORS_ORIGINS.split(',').map((o) => o.trim()).filter((o) => o !== '');
+  // An explicit allow-list only: never '*' (and so never '*' with credentials).
+  await app.register(fastifyCors, { origin: origins.length > 0 ? origins : false, credentials: origins.length > 0 });
+  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+  await app.register(authPlugin, deps);
+  await registerRateLimit(app, deps, closers);
+}
+
+async function registerRateLimit(app: FastifyInstance, deps: ServerDeps, closers: Array<() => Promise<unknown>>): Promise<void> {
+  const max = deps.config.TASA_RATE_LIMIT_PER_MINUTE;
+  if (max === 0) return;
+  // With Redis, every API process shares one count per client.
+  const redis = deps.config.REDIS_URL ? new Redis(deps.config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 1 }) : null;
+  if (redis) closers.push(() => redis.quit());
+  await app.register(fastifyRateLimit, {
+    max,
+    timeWindow: 60_000,
+    ...(redis ? { redis, nameSpace: 'tasa:ratelimit:' } : {}),
+    keyGenerator: (request) => (request.principal ? `p:${request.principal.id}` : `ip:${request.ip}`),
+    allowList: (request) => request.url === '/health' || request.url === '/metrics',
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: 429,
+      error: { code: 'rate_limited', message: `Rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}.` },
+    }),
+  });
+}
+
+function recordRequestDurations(app: FastifyInstance, deps: ServerDeps): void {
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    deps.metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+}
+
+/** Builds the server and listens; `close()` stops it (and its WebSocket clients). */
+export async function startServer(deps: ServerDeps): Promise<{ app: FastifyInstance; url: string; close: () => Promise<void> }> {
+  const app = await buildServer(deps);
+  await app.listen({ host: deps.config.TASA_HTTP_HOST, port: deps.config.TASA_HTTP_PORT });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : deps.config.TASA_HTTP_PORT;
+  return { app, url: `http://${deps.config.TASA_HTTP_HOST}:${port}`, close: () => app.close() };
+}

@@ -1,0 +1,5 @@
+/** TODO(helper): routes. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { ServerDeps } from '../deps.ts';
+
+export const realtimeRoutes: FastifyPluginAsyncTypebox<ServerDeps> = async (_app, _deps) => {};
