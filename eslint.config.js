@@ -17,7 +17,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/clock.ts', 'bench/**', 'scripts/**'],
+    files: ['src/clock.ts', 'src/web/clock.ts', 'bench/**', 'scripts/**'],
     rules: { 'no-restricted-properties': 'off' },
   },
   {

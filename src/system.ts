@@ -18,6 +18,8 @@ import { KeyPool } from './feeds/twelvedata/key-pool.ts';
 import { TwelveDataStream } from './feeds/twelvedata/ws-client.ts';
 import { IngestService, type IngestStatus } from './ingest/ingest-service.ts';
 import { startJobs, type RunningJobs } from './jobs/boss.ts';
+import { createMetrics, type Metrics } from './metrics/metrics.ts';
+import { startServer } from './server/app.ts';
 import { fillGaps } from './jobs/gap-fill.ts';
 import { jobHandlers } from './jobs/handlers.ts';
 import { createRestSource, type RestSource } from './jobs/history-source.ts';
@@ -25,10 +27,13 @@ import type { Logger } from './log.ts';
 import { openDb, type Db } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
 import { syncReferenceData } from './store/reference-data.ts';
+import { TASA_VERSION } from './version.ts';
 
 export interface SystemRoles {
   ingest: boolean;
   jobs: boolean;
+  /** The REST/WS server (and dashboard). */
+  api: boolean;
 }
 
 export interface SystemOptions {
@@ -48,6 +53,9 @@ export interface RunningSystem {
   simulator: RunningSimulator | null;
   ingest: IngestService | null;
   jobs: RunningJobs | null;
+  metrics: Metrics;
+  /** Base URL of the API/WS server when this process serves it. */
+  apiUrl: string | null;
   status(): SystemStatus;
   stop(): Promise<void>;
 }
@@ -73,6 +81,7 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
   const symbols = o.config.TASA_SYMBOLS.split(',').map((s) => normalizeSymbol(s));
   const keys = KeyPool.keysFromEnv(env);
   const clock = chooseClock(o, keys.length === 0);
+  const metrics = createMetrics();
   const db = await openStore(o.config);
   const stack: Array<() => Promise<void>> = [() => db.close()];
   try {
@@ -90,24 +99,19 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
       stack.push(() => ingest.stop());
       ingest.start();
     }
+    const status = (): SystemStatus => ({
+      now: toBogotaText(clock.now()),
+      store: db.target,
+      bus: bus.kind,
+      upstream: upstream.kind === 'simulator' ? `simulator at ${upstream.restUrl}` : 'twelvedata',
+      ingest: ingest?.status() ?? null,
+    });
+    const server = o.roles.api
+      ? await startServer({ db, bus, clock, calendar: o.calendar, config: o.config, logger: o.logger, metrics, symbols, version: TASA_VERSION, localStatus: ingest ? status : null, jobs })
+      : null;
+    if (server) stack.push(() => server.close());
     const stop = once(() => unwind(stack));
-    return {
-      db,
-      bus,
-      clock,
-      symbols,
-      simulator: upstream.simulator,
-      ingest,
-      jobs,
-      status: () => ({
-        now: toBogotaText(clock.now()),
-        store: db.target,
-        bus: bus.kind,
-        upstream: upstream.kind === 'simulator' ? `simulator at ${upstream.restUrl}` : 'twelvedata',
-        ingest: ingest?.status() ?? null,
-      }),
-      stop,
-    };
+    return { db, bus, clock, symbols, simulator: upstream.simulator, ingest, jobs, metrics, apiUrl: server?.url ?? null, status, stop };
   } catch (err) {
     await unwind(stack);
     throw err;

@@ -9,7 +9,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { authPlugin } from './auth.ts';
 import type { ServerDeps } from './deps.ts';
@@ -23,6 +23,7 @@ import { metricsRoutes } from './routes/metrics-routes.ts';
 import { pipelineRoutes } from './routes/pipeline-routes.ts';
 import { realtimeRoutes } from './routes/realtime-routes.ts';
 import { referenceRoutes } from './routes/reference-routes.ts';
+import { webRoutes } from './routes/web-routes.ts';
 import { gatewayRoutes } from './ws/gateway-routes.ts';
 
 export type TasaServer = FastifyInstance;
@@ -31,7 +32,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const logger: FastifyBaseLogger = deps.logger.child({ component: 'http' });
   const app = Fastify({
     loggerInstance: logger,
-    disableRequestLogging: true,
+    // Per-request lines would drown the log at thousands of requests/s; durations go to /metrics.
+    logController: new LogController({ disableRequestLogging: true }),
     // Query strings like ?symbol=USD/COP arrive URL-encoded; keep path params decoded too.
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -42,7 +44,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   await registerCommonPlugins(app, deps, closers);
   recordRequestDurations(app, deps);
-  for (const routes of [healthRoutes, marketRoutes, candleRoutes, referenceRoutes, pipelineRoutes, complianceRoutes, adminRoutes, realtimeRoutes, gatewayRoutes, metricsRoutes]) {
+  for (const routes of [healthRoutes, marketRoutes, candleRoutes, referenceRoutes, pipelineRoutes, complianceRoutes, adminRoutes, realtimeRoutes, gatewayRoutes, metricsRoutes, webRoutes]) {
     await app.register(routes, deps);
   }
   return app;

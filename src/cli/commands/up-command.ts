@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import type { Clock } from '../../clock.ts';
 import type { MarketCalendar } from '../../domain/calendar.ts';
+import { marketStatus } from '../../domain/market-status.ts';
 import { bogotaDate, toBogotaText, HOUR_MS, MINUTE_MS, addDays } from '../../domain/time.ts';
 import { createLogger } from '../../log.ts';
 import { storedBarsSummary } from '../../store/bars-repo.ts';
@@ -20,11 +21,15 @@ export function registerUpCommand(program: Command): void {
   program
     .command('up')
     .description('Run everything in one process: ingestion, jobs, and the simulator when no TwelveData key is set')
-    .action(() => runUntilSignal({ ingest: true, jobs: true }));
+    .action(() => runUntilSignal({ ingest: true, jobs: true, api: true }));
   program
     .command('ingest')
     .description('Run live ingestion only (one writer per symbol, by database lease)')
-    .action(() => runUntilSignal({ ingest: true, jobs: false }));
+    .action(() => runUntilSignal({ ingest: true, jobs: false, api: false }));
+  program
+    .command('serve')
+    .description('Run the REST/WebSocket API and dashboard only (ingest and workers run elsewhere, over DATABASE_URL and REDIS_URL)')
+    .action(() => runUntilSignal({ ingest: false, jobs: false, api: true }));
 }
 
 async function runUntilSignal(roles: SystemRoles): Promise<void> {
@@ -32,6 +37,7 @@ async function runUntilSignal(roles: SystemRoles): Promise<void> {
   const logger = createLogger(ctx.config.TASA_LOG_LEVEL);
   const system = await startSystem({ config: ctx.config, calendar: ctx.calendar, logger, roles });
   console.log(`Tasa — store ${system.db.target}, bus ${system.bus.kind}, upstream ${system.status().upstream}`);
+  if (system.apiUrl !== null) console.log(`API and dashboard on ${system.apiUrl} (OpenAPI at ${system.apiUrl}/docs)`);
   console.log(await overview(ctx, system));
   system.ingest?.lifecycle.onTransition((t) => console.log(`${toBogotaText(t.at)}  ingest ${t.from} -> ${t.to} (${t.reason})`));
   const timer = setInterval(() => console.log(statusLine(system)), STATUS_EVERY_MS);
@@ -61,15 +67,13 @@ function statusLine(system: RunningSystem): string {
 
 /** "Market open/closed" with the next change and a countdown, in Bogota time. */
 export function marketStatusText(calendar: MarketCalendar, clock: Clock): string {
-  const now = clock.now();
-  const today = calendar.dayInfo(bogotaDate(now));
-  const session = calendar.nextSession(now);
+  const { now, open, today, nextOpen, nextClose } = marketStatus(calendar, clock.now());
   const lines = [`now ${toBogotaText(now)} (America/Bogota)`];
-  if (calendar.isMarketOpen(now)) {
-    lines.push(`USD/COP market OPEN, closes ${toBogotaText(session.close)} (in ${duration(session.close - now)})`);
+  if (open) {
+    lines.push(`USD/COP market OPEN, closes ${toBogotaText(nextClose)} (in ${duration(nextClose - now)})`);
   } else {
     const why = today.holiday ? ` (holiday: ${today.holiday})` : today.tradingDay ? '' : ' (weekend)';
-    lines.push(`USD/COP market CLOSED${why}, opens ${toBogotaText(session.open)} (in ${duration(session.open - now)})`);
+    lines.push(`USD/COP market CLOSED${why}, opens ${toBogotaText(nextOpen)} (in ${duration(nextOpen - now)})`);
   }
   if (today.nextDaySettlement) lines.push(`today is a US holiday (${today.usHoliday}): trades settle next day`);
   return lines.join('\n');

@@ -1,0 +1,45 @@
+/** The dashboard's REST client: same-origin JSON, the admin token (if entered) as X-API-Key. */
+const TOKEN_KEY = 'tasa.token';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function storedToken(): string | null {
+  return localStorage.getItem(TOKEN_KEY);
+}
+
+export function storeToken(token: string | null): void {
+  if (token === null || token === '') localStorage.removeItem(TOKEN_KEY);
+  else localStorage.setItem(TOKEN_KEY, token);
+}
+
+function headers(json: boolean): Record<string, string> {
+  const h: Record<string, string> = { accept: 'application/json' };
+  if (json) h['content-type'] = 'application/json';
+  const token = storedToken();
+  if (token !== null) h['x-api-key'] = token;
+  return h;
+}
+
+async function parse<T>(response: Response): Promise<T> {
+  const body = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
+  if (!response.ok) throw new ApiError(response.status, body?.error?.message ?? `${response.status} ${response.statusText}`);
+  return body as T;
+}
+
+export async function getJson<T>(path: string): Promise<T> {
+  return parse<T>(await fetch(path, { headers: headers(false) }));
+}
+
+export async function sendJson<T>(method: 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  return parse<T>(await fetch(path, { method, headers: headers(body !== undefined), ...(body === undefined ? {} : { body: JSON.stringify(body) }) }));
+}
+
+export const SYMBOL = 'USD/COP';
+export const SYMBOL_PATH = encodeURIComponent(SYMBOL);

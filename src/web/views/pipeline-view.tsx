@@ -1,0 +1,4 @@
+/** TODO(helper): the pipeline view. */
+export function PipelineView() {
+  return <section class="panel"><p class="empty">Not built yet.</p></section>;
+}
