@@ -3,6 +3,7 @@
  * Figures come from this machine at this moment; docs/benchmarks.md keeps the last run.
  */
 import { cpus } from 'node:os';
+import { benchBacktest } from './backtest-bench.ts';
 import { benchFoundation } from './foundation-bench.ts';
 import { benchLive } from './live-bench.ts';
 import { figures, markdownTable } from './harness.ts';
@@ -11,4 +12,5 @@ process.env['TASA_LOG_LEVEL'] ??= 'silent';
 process.stderr.write(`benchmarks on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}\n`);
 await benchFoundation();
 await benchLive();
+await benchBacktest();
 console.log(markdownTable(figures));
