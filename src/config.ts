@@ -26,6 +26,11 @@ export const ConfigSchema = Type.Object({
     Type.Integer({ minimum: 0, description: 'How long ingestion waits for history before going live; default 0 embedded, 60000 with DATABASE_URL' }),
   ),
   TASA_CLOCK_SPEED: Type.Number({ default: 1, exclusiveMinimum: 0, description: 'Clock speed factor for simulated time' }),
+  TASA_ARCHIVE_DIR: Type.Optional(Type.String({ description: 'Directory of the Parquet archive; default <TASA_DATA_DIR>/archive' })),
+  TASA_ARCHIVE_S3_BUCKET: Type.Optional(Type.String({ description: 'S3 bucket of the archive (credentials from the AWS SDK environment); unset = local directory' })),
+  TASA_ARCHIVE_S3_ENDPOINT: Type.Optional(Type.String({ description: 'S3-compatible endpoint URL (path-style addressing)' })),
+  TASA_ARCHIVE_S3_PREFIX: Type.Optional(Type.String({ description: 'Key prefix inside the bucket' })),
+  AWS_REGION: Type.Optional(Type.String({ description: 'Region of the S3 archive' })),
   TASA_HTTP_HOST: Type.String({ default: '127.0.0.1', description: 'Address the API/WS server listens on (0.0.0.0 to serve other machines)' }),
   TASA_HTTP_PORT: Type.Integer({ default: 8080, minimum: 0, maximum: 65535, description: 'Port of the API/WS server and dashboard; 0 = any free port' }),
   TASA_AUTH: Type.Union([Type.Literal('writes'), Type.Literal('all')], {
@@ -70,6 +75,7 @@ export function redactedConfig(config: Config): Record<string, string | number |
     DATABASE_URL: config.DATABASE_URL === undefined ? undefined : redactUrl(config.DATABASE_URL),
     REDIS_URL: config.REDIS_URL === undefined ? undefined : redactUrl(config.REDIS_URL),
     TASA_JWT_SECRET: config.TASA_JWT_SECRET === undefined ? undefined : '***',
+    TASA_ARCHIVE_S3_ENDPOINT: config.TASA_ARCHIVE_S3_ENDPOINT === undefined ? undefined : redactUrl(config.TASA_ARCHIVE_S3_ENDPOINT),
     TASA_SMTP_URL: config.TASA_SMTP_URL === undefined ? undefined : redactUrl(config.TASA_SMTP_URL),
     // A webhook URL often carries its secret in the path: show only whether one is set.
     TASA_ALERT_WEBHOOK_URL: config.TASA_ALERT_WEBHOOK_URL === undefined ? undefined : '***',
