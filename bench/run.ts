@@ -6,11 +6,13 @@ import { cpus } from 'node:os';
 import { benchBacktest } from './backtest-bench.ts';
 import { benchFoundation } from './foundation-bench.ts';
 import { benchLive } from './live-bench.ts';
+import { benchIndicators } from './research-bench.ts';
 import { figures, markdownTable } from './harness.ts';
 
 process.env['TASA_LOG_LEVEL'] ??= 'silent';
 process.stderr.write(`benchmarks on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}\n`);
 await benchFoundation();
 await benchLive();
+await benchIndicators();
 await benchBacktest();
 console.log(markdownTable(figures));

@@ -92,8 +92,11 @@ export interface RlDataset {
   /** Bars of history in one observation (the current bar and window - 1 before it, inside the episode). */
   window: number;
   costs: TradingCosts;
-  /** Means/stds of each feature over the training split only. */
-  normalization: { means: number[]; stds: number[] };
+  /**
+   * Means/stds of each feature over the training split only; a normalized value is
+   * (x - mean) / std, then limited to ±clip when `clip` is set.
+   */
+  normalization: { means: number[]; stds: number[]; clip?: number };
   splits: Record<Split, { from: IsoDate; to: IsoDate; sessions: number }>;
   /** Sessions left out between splits so that no window or label leaks across them. */
   purgeSessions: number;

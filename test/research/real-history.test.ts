@@ -1,0 +1,55 @@
+/**
+ * Sanity check of L2-L4 on the real 2020-2025 USD/COP history (flat bars, gaps, short sessions).
+ * Skips when ../shared/data is absent: nothing else depends on it.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { MarketCalendar } from '../../src/domain/calendar.ts';
+import { parseRawBar, type ParsedRawBar } from '../../src/domain/raw-bar.ts';
+import { standardizeBars } from '../../src/domain/standardize.ts';
+import { openBarFile } from '../../src/feeds/replay/bar-file.ts';
+import { computeFeatures } from '../../src/research/features.ts';
+import { computeIndicators, indicatorColumn, WARMUP } from '../../src/research/indicators.ts';
+import { buildRlDataset } from '../../src/research/rl-dataset.ts';
+import { toSeries } from '../../src/research/series.ts';
+import { INDICATOR_NAMES } from '../../src/research/types.ts';
+
+const REAL_FILE = fileURLToPath(new URL('../../../shared/data/usdcop_m5_2020-01_2025-06.csv.gz', import.meta.url));
+
+describe('research layers on the real history', { skip: existsSync(REAL_FILE) ? false : `${REAL_FILE} is absent` }, () => {
+  it('give indicators after warm-up, features NaN only where documented, and a dataset with three splits', async () => {
+    const rows: ParsedRawBar[] = [];
+    for await (const chunk of await openBarFile(REAL_FILE)) {
+      for (const rec of chunk.records) {
+        const parsed = parseRawBar(rec, 'USD/COP');
+        if (parsed.ok) rows.push(parsed.bar);
+      }
+    }
+    const calendar = new MarketCalendar();
+    const series = toSeries(standardizeBars(rows, 'USD/COP', calendar).bars, calendar);
+    assert.ok(series.length > 70_000, `${series.length} session bars`);
+
+    const indicators = computeIndicators(series);
+    for (const name of INDICATOR_NAMES) {
+      const values = indicatorColumn(indicators, name);
+      const missing = values.filter(Number.isNaN).length;
+      assert.equal(missing, WARMUP[name] - 1, `${name}: ${missing} NaN rows`);
+    }
+
+    const table = computeFeatures(series, indicators);
+    const sessions = new Set(series.map((b) => b.session)).size;
+    for (const [j, name] of table.names.entries()) {
+      const missing = table.columns[j]!.filter((x) => !Number.isFinite(x)).length;
+      // Zero-width Bollinger bands (flat stretches) and each session's first bar are the documented exceptions.
+      const allowed = name === 'bb_position' ? 200 : name === 'rv_session' ? sessions : 60;
+      assert.ok(missing <= allowed, `${name}: ${missing} missing values`);
+    }
+
+    const dataset = buildRlDataset('USD/COP', series, table);
+    for (const split of ['train', 'validation', 'test'] as const) assert.ok(dataset.splits[split].sessions > 100, `${split}: ${dataset.splits[split].sessions} sessions`);
+    assert.ok(dataset.splits.train.to < dataset.splits.validation.from && dataset.splits.validation.to < dataset.splits.test.from);
+    for (const e of dataset.episodes) assert.ok(e.features.every((x) => Math.abs(x) <= 10));
+  });
+});
