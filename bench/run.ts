@@ -6,6 +6,7 @@ import { cpus } from 'node:os';
 import { benchBacktest } from './backtest-bench.ts';
 import { benchFoundation } from './foundation-bench.ts';
 import { benchLive } from './live-bench.ts';
+import { benchPpo } from './ppo-bench.ts';
 import { benchIndicators } from './research-bench.ts';
 import { figures, markdownTable } from './harness.ts';
 
@@ -15,4 +16,5 @@ await benchFoundation();
 await benchLive();
 await benchIndicators();
 await benchBacktest();
+await benchPpo();
 console.log(markdownTable(figures));

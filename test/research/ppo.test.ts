@@ -62,6 +62,22 @@ describe('trading environment', () => {
 });
 
 describe('PPO pieces', () => {
+  it('seeded random: same seed and stream, same draws; categorical never draws a zero probability', () => {
+    const draws = (seed: number, stream: number) => {
+      const rng = new SeededRandom(seed, stream);
+      return Array.from({ length: 5 }, () => rng.nextUint32());
+    };
+    assert.deepEqual(draws(1, 2), draws(1, 2));
+    assert.notDeepEqual(draws(1, 2), draws(1, 3));
+    assert.notDeepEqual(draws(1, 2), draws(2, 2));
+    const rng = new SeededRandom(5);
+    const counts = [0, 0, 0];
+    for (let i = 0; i < 3000; i++) counts[rng.categorical([0.2, 0.8, 0])]! += 1;
+    assert.equal(counts[2], 0);
+    assert.ok(counts[0]! > 450 && counts[0]! < 750, `short drawn ${counts[0]} times of 3000 at p = 0.2`);
+    assert.throws(() => rng.categorical([0, 0, 0]), isCode('bad_argument'));
+  });
+
   it('GAE: discounted TD errors, cut at episode ends, bootstrapped at the rollout end', () => {
     const { advantages, returns } = computeGae([1, 2, 3], [0.5, 1, 1.5], [0, 1, 0], 2, 0.9, 0.5);
     const d2 = 3 + 0.9 * 2 - 1.5;
@@ -173,6 +189,9 @@ describe('PPO training on a synthetic signal', () => {
     }
     assert.throws(() => deserializeModel(new Uint8Array([1, 2, 3])), isCode('bad_input'));
     assert.throws(() => deserializeModel(bytes.subarray(0, bytes.length - 4)), isCode('bad_input'));
+    const header = Buffer.from('{"version":1,"activation":"tanh"}');
+    const noShapes = Buffer.concat([Buffer.from('TPPO'), Buffer.from([header.length, 0, 0, 0]), header]);
+    assert.throws(() => deserializeModel(noShapes), isCode('bad_input'));
   });
 
   it('a decision refuses features of the wrong size or missing values', () => {

@@ -1,0 +1,498 @@
+/**
+ * PPO (clipped surrogate objective, GAE(λ) advantages, value loss, entropy bonus, Adam,
+ * minibatches, several epochs per rollout) on the trading environment of an RlDataset's train
+ * split, with the validation split evaluated at the end.
+ *
+ * Reproducibility: initial weights, action sampling, episode choice and minibatch order each use
+ * their own SeededRandom stream derived from `seed`, and the WASM backend is single-threaded, so
+ * two runs with the same seed and dataset produce identical weights on the same backend.
+ *
+ * Rewards are trained on `rewardScale` x the environment's reward (log returns, so x 1e4 = basis
+ * points: a value network learns badly on targets of order 1e-4). Every figure reported (the
+ * curve, the evaluation) is in the environment's own unit, net log return per episode.
+ */
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import * as tf from '@tensorflow/tfjs';
+import { systemClock, type Clock } from '../../clock.ts';
+import { TasaError } from '../../errors.ts';
+import type { Logger } from '../../log.ts';
+import type { RlDataset, Split } from '../types.ts';
+import { ACTIONS, JsForward, TfActorCritic, initialModel, mostLikelyAction, type PpoModel } from './actor-critic.ts';
+import { RANDOM_STREAMS, SeededRandom, initTfBackend, type TfBackendInfo } from './tf-backend.ts';
+import { TradingEnv } from './trading-env.ts';
+
+export interface PpoConfig {
+  /** Environment steps to train for (rounded up to whole rollouts). */
+  steps: number;
+  /** Environment steps collected per iteration before the network is updated. */
+  rolloutLength: number;
+  learningRate: number;
+  /** Discount factor. */
+  gamma: number;
+  /** GAE λ. */
+  lambda: number;
+  /** PPO clip range ε: the probability ratio is clipped to [1 - ε, 1 + ε]. */
+  clip: number;
+  /** Passes over each rollout. */
+  epochs: number;
+  minibatchSize: number;
+  entropyCoef: number;
+  valueCoef: number;
+  /** The actor's gradients, and separately the critic's, are scaled down when their norm exceeds this. */
+  maxGradNorm: number;
+  /** Stop an iteration's epochs early once a minibatch's approximate KL exceeds 1.5 x this; null = never. */
+  targetKl: number | null;
+  /** Multiplies rewards for training only (see the file comment). */
+  rewardScale: number;
+  /** Hidden layer sizes of the actor and of the critic. */
+  hidden: number[];
+  seed: number;
+}
+
+export const DEFAULT_PPO_CONFIG: Readonly<PpoConfig> = Object.freeze({
+  steps: 100_000,
+  rolloutLength: 2048,
+  learningRate: 3e-4,
+  gamma: 0.99,
+  lambda: 0.95,
+  clip: 0.2,
+  epochs: 10,
+  minibatchSize: 256,
+  entropyCoef: 0.01,
+  valueCoef: 0.5,
+  maxGradNorm: 0.5,
+  targetKl: null,
+  rewardScale: 1e4,
+  hidden: [64, 64],
+  seed: 1,
+});
+
+export function resolvePpoConfig(config: Partial<PpoConfig> = {}): PpoConfig {
+  const c: PpoConfig = { ...DEFAULT_PPO_CONFIG, ...config, hidden: [...(config.hidden ?? DEFAULT_PPO_CONFIG.hidden)] };
+  const bad = (name: string, rule: string, value: unknown) => new TasaError('bad_argument', `PPO ${name} must be ${rule}, got ${String(value)}.`, { input: name });
+  for (const name of ['steps', 'rolloutLength', 'epochs', 'minibatchSize'] as const) {
+    if (!Number.isInteger(c[name]) || c[name] < 1) throw bad(name, 'an integer >= 1', c[name]);
+  }
+  for (const name of ['learningRate', 'clip', 'maxGradNorm', 'rewardScale'] as const) {
+    if (!(Number.isFinite(c[name]) && c[name] > 0)) throw bad(name, 'a number > 0', c[name]);
+  }
+  for (const name of ['gamma', 'lambda'] as const) {
+    if (!(c[name] >= 0 && c[name] <= 1)) throw bad(name, 'a number in [0, 1]', c[name]);
+  }
+  for (const name of ['entropyCoef', 'valueCoef'] as const) {
+    if (!(Number.isFinite(c[name]) && c[name] >= 0)) throw bad(name, 'a number >= 0', c[name]);
+  }
+  if (c.targetKl !== null && !(c.targetKl > 0)) throw bad('targetKl', 'a number > 0 or null', c.targetKl);
+  if (c.hidden.length === 0 || !c.hidden.every((h) => Number.isInteger(h) && h >= 1)) throw bad('hidden', 'a non-empty list of integers >= 1', c.hidden.join(','));
+  if (!Number.isInteger(c.seed)) throw bad('seed', 'an integer', c.seed);
+  return c;
+}
+
+/** One training iteration (one rollout and its update). JSON-safe: a missing value is null. */
+export interface PpoCurvePoint {
+  iteration: number;
+  /** Environment steps so far. */
+  steps: number;
+  /** Episodes finished during this rollout. */
+  episodes: number;
+  /** Mean net log return of the episodes finished during this rollout; null when none finished. */
+  meanEpisodeReward: number | null;
+  policyLoss: number;
+  valueLoss: number;
+  entropy: number;
+  approxKl: number;
+  clipFraction: number;
+  /** Minibatch updates done (fewer than epochs x minibatches when targetKl stopped early). */
+  updates: number;
+  /** Environment steps per second of wall time, collection and update included. */
+  stepsPerSecond: number;
+}
+
+export interface PpoProgress {
+  iteration: number;
+  iterations: number;
+  steps: number;
+  totalSteps: number;
+  point: PpoCurvePoint;
+}
+
+export interface PpoEvaluation {
+  split: Split;
+  episodes: number;
+  steps: number;
+  /** Mean net log return per episode of the greedy (most likely action) policy. */
+  meanReward: number;
+  /** The same for the always-flat policy (0 unless costs are charged for nothing: a check). */
+  flatMeanReward: number;
+  /** Share of decisions short, flat, long. */
+  positionShares: { short: number; flat: number; long: number };
+  /** Mean number of position changes per episode (the closing one included). */
+  meanTradesPerEpisode: number;
+}
+
+export interface PpoTrainOptions {
+  onProgress?: (progress: PpoProgress) => void;
+  /** Stops between iterations; the result then has `stopped: true`. */
+  signal?: AbortSignal;
+  clock?: Clock;
+  logger?: Pick<Logger, 'warn'>;
+}
+
+export interface PpoTrainingResult {
+  model: PpoModel;
+  /** To store with the weights (`serializeModel(model, metadata)`): what serving needs to rebuild the inputs. */
+  metadata: Record<string, unknown>;
+  config: PpoConfig;
+  curve: PpoCurvePoint[];
+  /** Null when the dataset has no validation episode. */
+  validation: PpoEvaluation | null;
+  backend: TfBackendInfo;
+  steps: number;
+  iterations: number;
+  seconds: number;
+  stoppedEarly: boolean;
+}
+
+/** Trains a PPO policy on `dataset`'s train split. */
+export async function trainPpo(dataset: RlDataset, config: Partial<PpoConfig> = {}, options: PpoTrainOptions = {}): Promise<PpoTrainingResult> {
+  const cfg = resolvePpoConfig(config);
+  const backend = await initTfBackend(options.logger);
+  const clock = options.clock ?? systemClock;
+  const env = new TradingEnv(dataset, 'train');
+  const spec = { featureNames: dataset.featureNames, window: dataset.window };
+  const net = new TfActorCritic(initialModel(spec, cfg.hidden, new SeededRandom(cfg.seed, RANDOM_STREAMS.initialWeights)));
+  const optimizer = tf.train.adam(cfg.learningRate, 0.9, 0.999, 1e-5);
+  const run = new TrainingRun(env, cfg);
+  const iterations = Math.ceil(cfg.steps / cfg.rolloutLength);
+  const curve: PpoCurvePoint[] = [];
+  const started = clock.now();
+  let stoppedEarly = false;
+  try {
+    for (let iteration = 1; iteration <= iterations; iteration++) {
+      if (options.signal?.aborted === true) {
+        stoppedEarly = true;
+        break;
+      }
+      const point = run.iterate(net, optimizer, iteration, clock);
+      curve.push(point);
+      options.onProgress?.({ iteration, iterations, steps: point.steps, totalSteps: iterations * cfg.rolloutLength, point });
+      await nextTurn(); // lets a progress bar draw and signals arrive
+    }
+    const model = net.toModel();
+    return {
+      model,
+      metadata: trainingMetadata(dataset, cfg),
+      config: cfg,
+      curve,
+      validation: evaluateModel(dataset, model, 'validation'),
+      backend,
+      steps: curve.at(-1)?.steps ?? 0,
+      iterations: curve.length,
+      seconds: (clock.now() - started) / 1000,
+      stoppedEarly,
+    };
+  } finally {
+    net.dispose();
+    optimizer.dispose();
+  }
+}
+
+/** What travels with the weights: the dataset they were trained on and how to rebuild its inputs. */
+export function trainingMetadata(dataset: RlDataset, config: PpoConfig): Record<string, unknown> {
+  return {
+    symbol: dataset.symbol,
+    datasetHash: dataset.hash,
+    normalization: dataset.normalization,
+    costs: dataset.costs,
+    splits: dataset.splits,
+    config,
+  };
+}
+
+// ---- rollouts ----
+
+/** One rollout's transitions. Buffers are reused from one iteration to the next. */
+class Rollout {
+  readonly observations: Float32Array;
+  readonly actions: Int32Array;
+  readonly logProbs: Float64Array;
+  readonly values: Float64Array;
+  /** Scaled rewards (what the critic learns). */
+  readonly rewards: Float64Array;
+  /** 1 where the episode ended with this step. */
+  readonly dones: Uint8Array;
+  /** Value of the observation after the last step (bootstrap). */
+  lastValue = 0;
+
+  constructor(
+    readonly length: number,
+    readonly observationSize: number,
+  ) {
+    this.observations = new Float32Array(length * observationSize);
+    this.actions = new Int32Array(length);
+    this.logProbs = new Float64Array(length);
+    this.values = new Float64Array(length);
+    this.rewards = new Float64Array(length);
+    this.dones = new Uint8Array(length);
+  }
+}
+
+/** GAE(λ) advantages and the critic's targets (advantage + value). */
+export function computeGae(
+  rewards: ArrayLike<number>,
+  values: ArrayLike<number>,
+  dones: ArrayLike<number>,
+  lastValue: number,
+  gamma: number,
+  lambda: number,
+): { advantages: Float64Array; returns: Float64Array } {
+  const n = rewards.length;
+  const advantages = new Float64Array(n);
+  const returns = new Float64Array(n);
+  let next = 0;
+  for (let t = n - 1; t >= 0; t--) {
+    const live = dones[t] === 1 ? 0 : 1;
+    const nextValue = t === n - 1 ? lastValue : (values[t + 1] as number);
+    const delta = (rewards[t] as number) + gamma * nextValue * live - (values[t] as number);
+    next = delta + gamma * lambda * live * next;
+    advantages[t] = next;
+    returns[t] = next + (values[t] as number);
+  }
+  return { advantages, returns };
+}
+
+/** The state that lives across iterations: the running episode, the random streams, the buffers. */
+class TrainingRun {
+  private readonly actionRng: SeededRandom;
+  private readonly episodeRng: SeededRandom;
+  private readonly batchRng: SeededRandom;
+  private readonly rollout: Rollout;
+  private observation: Float32Array;
+  private episodeReward = 0;
+  private steps = 0;
+
+  constructor(
+    private readonly env: TradingEnv,
+    private readonly cfg: PpoConfig,
+  ) {
+    this.actionRng = new SeededRandom(cfg.seed, RANDOM_STREAMS.actions);
+    this.episodeRng = new SeededRandom(cfg.seed, RANDOM_STREAMS.episodes);
+    this.batchRng = new SeededRandom(cfg.seed, RANDOM_STREAMS.minibatches);
+    this.rollout = new Rollout(cfg.rolloutLength, env.observationSize);
+    this.observation = this.newEpisode();
+  }
+
+  iterate(net: TfActorCritic, optimizer: tf.Optimizer, iteration: number, clock: Clock): PpoCurvePoint {
+    const started = clock.now();
+    const finished = this.collect(new JsForward(net.toModel()));
+    const losses = this.update(net, optimizer);
+    if (![losses.policyLoss, losses.valueLoss, losses.entropy].every(Number.isFinite)) {
+      throw new TasaError('internal', `PPO training diverged at iteration ${iteration} (a loss is not finite).`, { input: 'learningRate', hint: 'Lower the learning rate or the reward scale.' });
+    }
+    const elapsed = Math.max(clock.now() - started, 1);
+    this.steps += this.cfg.rolloutLength;
+    return {
+      iteration,
+      steps: this.steps,
+      episodes: finished.length,
+      meanEpisodeReward: finished.length === 0 ? null : finished.reduce((a, b) => a + b, 0) / finished.length,
+      ...losses,
+      stepsPerSecond: (this.cfg.rolloutLength / elapsed) * 1000,
+    };
+  }
+
+  private newEpisode(): Float32Array {
+    this.episodeReward = 0;
+    return this.env.reset(this.episodeRng.int(this.env.episodes.length));
+  }
+
+  /** Fills the rollout with the current policy; returns the rewards of the episodes it finished. */
+  private collect(forward: JsForward): number[] {
+    const r = this.rollout;
+    const probabilities = new Float64Array(ACTIONS);
+    const finished: number[] = [];
+    for (let t = 0; t < r.length; t++) {
+      r.observations.set(this.observation, t * r.observationSize);
+      forward.probabilities(this.observation, probabilities);
+      const action = this.actionRng.categorical(probabilities);
+      r.actions[t] = action;
+      r.logProbs[t] = Math.log(probabilities[action] as number);
+      r.values[t] = forward.value(this.observation);
+      const { observation, reward, done } = this.env.step(action);
+      r.rewards[t] = reward * this.cfg.rewardScale;
+      r.dones[t] = done ? 1 : 0;
+      this.episodeReward += reward;
+      if (done) {
+        finished.push(this.episodeReward);
+        this.observation = this.newEpisode();
+      } else {
+        this.observation = observation;
+      }
+    }
+    r.lastValue = forward.value(this.observation);
+    return finished;
+  }
+
+  private update(net: TfActorCritic, optimizer: tf.Optimizer): Omit<PpoCurvePoint, 'iteration' | 'steps' | 'episodes' | 'meanEpisodeReward' | 'stepsPerSecond'> {
+    const r = this.rollout;
+    const { advantages, returns } = computeGae(r.rewards, r.values, r.dones, r.lastValue, this.cfg.gamma, this.cfg.lambda);
+    const order = Int32Array.from({ length: r.length }, (_, i) => i);
+    const sums = new Float64Array(STAT_NAMES.length);
+    let updates = 0;
+    epochs: for (let epoch = 0; epoch < this.cfg.epochs; epoch++) {
+      this.batchRng.shuffle(order);
+      for (let start = 0; start < r.length; start += this.cfg.minibatchSize) {
+        const batch = gatherBatch(r, advantages, returns, order.subarray(start, Math.min(start + this.cfg.minibatchSize, r.length)));
+        const stats = minibatchStep(net, optimizer, batch, this.cfg);
+        stats.forEach((x, i) => (sums[i] = (sums[i] as number) + x));
+        updates += 1;
+        if (this.cfg.targetKl !== null && (stats[3] as number) > 1.5 * this.cfg.targetKl) break epochs;
+      }
+    }
+    const mean = (i: number) => (sums[i] as number) / updates;
+    return { policyLoss: mean(0), valueLoss: mean(1), entropy: mean(2), approxKl: mean(3), clipFraction: mean(4), updates };
+  }
+}
+
+// ---- the gradient step ----
+
+const STAT_NAMES = ['policyLoss', 'valueLoss', 'entropy', 'approxKl', 'clipFraction'] as const;
+
+interface Batch {
+  size: number;
+  observations: Float32Array;
+  actionsOneHot: Float32Array;
+  oldLogProbs: Float32Array;
+  /** Normalized within the minibatch. */
+  advantages: Float32Array;
+  returns: Float32Array;
+}
+
+/** Fresh arrays per batch: tf.tensor may keep a reference to its data (cpu backend). */
+function gatherBatch(r: Rollout, advantages: Float64Array, returns: Float64Array, indices: Int32Array): Batch {
+  const size = indices.length;
+  const d = r.observationSize;
+  const batch: Batch = {
+    size,
+    observations: new Float32Array(size * d),
+    actionsOneHot: new Float32Array(size * ACTIONS),
+    oldLogProbs: new Float32Array(size),
+    advantages: new Float32Array(size),
+    returns: new Float32Array(size),
+  };
+  let mean = 0;
+  indices.forEach((t) => (mean += advantages[t] as number));
+  mean /= size;
+  let variance = 0;
+  indices.forEach((t) => (variance += ((advantages[t] as number) - mean) ** 2));
+  const std = Math.sqrt(variance / size) + 1e-8;
+  indices.forEach((t, k) => {
+    batch.observations.set(r.observations.subarray(t * d, (t + 1) * d), k * d);
+    batch.actionsOneHot[k * ACTIONS + (r.actions[t] as number)] = 1;
+    batch.oldLogProbs[k] = r.logProbs[t] as number;
+    batch.advantages[k] = ((advantages[t] as number) - mean) / std;
+    batch.returns[k] = returns[t] as number;
+  });
+  return batch;
+}
+
+/** One Adam step on the PPO loss; returns [policyLoss, valueLoss, entropy, approxKl, clipFraction]. */
+function minibatchStep(net: TfActorCritic, optimizer: tf.Optimizer, batch: Batch, cfg: PpoConfig): number[] {
+  let stats: tf.Tensor1D | undefined;
+  tf.tidy(() => {
+    const observations = tf.tensor2d(batch.observations, [batch.size, batch.observations.length / batch.size]);
+    const actionsOneHot = tf.tensor2d(batch.actionsOneHot, [batch.size, ACTIONS]);
+    const oldLogProbs = tf.tensor1d(batch.oldLogProbs);
+    const advantages = tf.tensor1d(batch.advantages);
+    const returns = tf.tensor1d(batch.returns);
+    const { grads } = tf.variableGrads(() => {
+      const { logits, values } = net.forward(observations);
+      const logProbsAll = tf.sub(logits, tf.logSumExp(logits, 1, true));
+      const logProbs = tf.sum(tf.mul(logProbsAll, actionsOneHot), 1);
+      const logRatio = tf.sub(logProbs, oldLogProbs);
+      const ratio = tf.exp(logRatio);
+      const clipped = tf.clipByValue(ratio, 1 - cfg.clip, 1 + cfg.clip);
+      const policyLoss = tf.neg(tf.mean(tf.minimum(tf.mul(ratio, advantages), tf.mul(clipped, advantages))));
+      const valueLoss = tf.mean(tf.squaredDifference(values, returns));
+      const entropy = tf.neg(tf.mean(tf.sum(tf.mul(tf.exp(logProbsAll), logProbsAll), 1)));
+      // Schulman's low-variance estimator of KL(old || new): E[(r - 1) - log r].
+      const approxKl = tf.mean(tf.sub(tf.sub(ratio, 1), logRatio));
+      const clipFraction = tf.mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), cfg.clip), 'float32'));
+      stats = tf.keep(tf.stack<tf.Tensor>([policyLoss, valueLoss, entropy, approxKl, clipFraction]) as tf.Tensor1D);
+      return tf.sub<tf.Scalar>(tf.add(policyLoss, tf.mul(valueLoss, cfg.valueCoef)), tf.mul(entropy, cfg.entropyCoef));
+    }, net.variables);
+    // Each network clipped on its own: the critic's gradients (large while values are off by
+    // tens of bps) would otherwise dominate a shared norm and shrink the actor's steps.
+    const towerGrads = (vars: tf.Variable[]) => Object.fromEntries(vars.map((v) => [v.name, grads[v.name] as tf.Tensor]));
+    optimizer.applyGradients({
+      ...clipByGlobalNorm(towerGrads(net.actorVariables), cfg.maxGradNorm),
+      ...clipByGlobalNorm(towerGrads(net.criticVariables), cfg.maxGradNorm),
+    });
+  });
+  if (!stats) throw new TasaError('internal', 'The PPO loss produced no statistics.');
+  const values = Array.from(stats.dataSync());
+  stats.dispose();
+  return values;
+}
+
+/** Scales the gradients by min(1, maxNorm / ‖g‖), ‖g‖ being their norm taken together. */
+function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): tf.NamedTensorMap {
+  const names = Object.keys(grads);
+  const squares = names.map((n) => tf.sum(tf.square(grads[n] as tf.Tensor)));
+  const norm = tf.sqrt(tf.addN(squares));
+  const scale = tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6)));
+  return Object.fromEntries(names.map((n) => [n, tf.mul(grads[n] as tf.Tensor, scale)]));
+}
+
+// ---- evaluation ----
+
+/** Runs the greedy policy of `model` (and the flat policy) over every episode of a split; null when the split has none. */
+export function evaluateModel(dataset: RlDataset, model: PpoModel, split: Split): PpoEvaluation | null {
+  if (!dataset.episodes.some((e) => e.split === split && e.times.length >= 2)) return null;
+  const env = new TradingEnv(dataset, split);
+  const forward = new JsForward(model);
+  const probabilities = new Float64Array(ACTIONS);
+  const greedy = (obs: Float32Array): number => mostLikelyAction(forward.probabilities(obs, probabilities));
+  const trained = runEpisodes(env, greedy);
+  const flat = runEpisodes(env, () => 1);
+  const n = env.episodes.length;
+  return {
+    split,
+    episodes: n,
+    steps: trained.steps,
+    meanReward: trained.totalReward / n,
+    flatMeanReward: flat.totalReward / n,
+    positionShares: { short: trained.actions[0] / trained.steps, flat: trained.actions[1] / trained.steps, long: trained.actions[2] / trained.steps },
+    meanTradesPerEpisode: trained.trades / n,
+  };
+}
+
+interface EpisodesRun {
+  totalReward: number;
+  steps: number;
+  actions: [number, number, number];
+  trades: number;
+}
+
+/** Plays every episode of the env with `choose`; totals rewards, actions and position changes. */
+export function runEpisodes(env: TradingEnv, choose: (observation: Float32Array) => number): EpisodesRun {
+  const out: EpisodesRun = { totalReward: 0, steps: 0, actions: [0, 0, 0], trades: 0 };
+  for (const episode of env.episodes) {
+    let observation = env.reset(episode);
+    for (;;) {
+      const before = env.position;
+      const action = choose(observation);
+      const result = env.step(action);
+      out.actions[action as 0 | 1 | 2] += 1;
+      out.steps += 1;
+      out.totalReward += result.reward;
+      if (action - 1 !== before) out.trades += 1;
+      if (result.done) {
+        if (action !== 1) out.trades += 1;
+        break;
+      }
+      observation = result.observation;
+    }
+  }
+  return out;
+}
