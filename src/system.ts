@@ -17,6 +17,7 @@ import { startSimulator, type RunningSimulator } from './feeds/simulator/index.t
 import { KeyPool } from './feeds/twelvedata/key-pool.ts';
 import { TwelveDataStream } from './feeds/twelvedata/ws-client.ts';
 import { IngestService, type IngestStatus } from './ingest/ingest-service.ts';
+import { startStatusPublisher } from './ingest/status-publisher.ts';
 import { startJobs, type RunningJobs } from './jobs/boss.ts';
 import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import { startServer } from './server/app.ts';
@@ -106,6 +107,8 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
       upstream: upstream.kind === 'simulator' ? `simulator at ${upstream.restUrl}` : 'twelvedata',
       ingest: ingest?.status() ?? null,
     });
+    // API processes elsewhere read this process's status from the bus.
+    if (ingest) stack.push(startStatusPublisher({ bus, clock, status, logger: o.logger }));
     const server = o.roles.api
       ? await startServer({ db, bus, clock, calendar: o.calendar, config: o.config, logger: o.logger, metrics, symbols, version: TASA_VERSION, localStatus: ingest ? status : null, jobs })
       : null;

@@ -213,3 +213,19 @@ export async function barRevisions(db: Db, symbol: SymbolCode, timeMs: number): 
   );
   return rows.map((r) => ({ ...toBar(r), replacedAt: r.replaced_at.getTime() }));
 }
+
+/** The latest stored bar with open time before `beforeMs`, or null. */
+export async function lastBarBefore(db: Db, symbol: SymbolCode, beforeMs: number): Promise<Bar | null> {
+  const [row] = await db.query<BarRow>(`SELECT ${BAR_COLUMNS} FROM bars WHERE symbol = $1 AND time < $2 ORDER BY time DESC LIMIT 1`, [symbol, isoTime(beforeMs)]);
+  return row ? toBar(row) : null;
+}
+
+/** Open time of the `n`-th latest stored bar (n >= 1) before `beforeMs`, or null when fewer are stored. */
+export async function nthBarTimeBefore(db: Db, symbol: SymbolCode, beforeMs: number, n: number): Promise<number | null> {
+  const [row] = await db.query<{ time: Date }>('SELECT time FROM bars WHERE symbol = $1 AND time < $2 ORDER BY time DESC OFFSET $3 LIMIT 1', [
+    symbol,
+    isoTime(beforeMs),
+    n - 1,
+  ]);
+  return row ? row.time.getTime() : null;
+}

@@ -1,5 +1,216 @@
-/** TODO(helper): routes. */
+/**
+ * `GET /api/candlesticks/{symbol}` (candles resampled from the stored 5-minute bars inside
+ * sessions, optionally with indicators) and `GET /api/stats/{symbol}` (last price, change,
+ * session range, realized volatility).
+ */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type, type Static } from 'typebox';
+import { CANDLE_INTERVALS, type Candle } from '../../domain/resample.ts';
+import { toIsoUtc } from '../../domain/time.ts';
+import { TasaError } from '../../errors.ts';
+import { WARMUP, computeIndicators } from '../../research/indicators.ts';
+import { INDICATOR_NAMES, type IndicatorName } from '../../research/types.ts';
+import { barsBefore, loadCandles } from '../candle-query.ts';
 import type { ServerDeps } from '../deps.ts';
+import { COMMON_ERRORS, ErrorBody } from '../http-errors.ts';
+import { marketStats, type MarketStats } from '../market-figures.ts';
+import { IsoTime, Nullable, SymbolString, calendarInstant } from '../market-inputs.ts';
+import { servedSymbol } from '../request-inputs.ts';
 
-export const candleRoutes: FastifyPluginAsyncTypebox<ServerDeps> = async (_app, _deps) => {};
+const DEFAULT_LIMIT = 300;
+const MAX_LIMIT = 5000;
+
+const SymbolPath = Type.Object({ symbol: SymbolString });
+
+const CandleQuerystring = Type.Object({
+  interval: Type.Union(
+    CANDLE_INTERVALS.map((i) => Type.Literal(i)),
+    { default: '5min', description: 'Bucket size; buckets align to the session open (08:00 Bogota) and never span sessions; 1day = the session' },
+  ),
+  from: Type.Optional(Type.String({ description: 'First bucket open: a Bogota date (YYYY-MM-DD) or an ISO 8601 time with Z/offset. With it, the first `limit` candles from there.', examples: ['2024-01-02', '2024-01-02T13:00:00Z'] })),
+  to: Type.Optional(Type.String({ description: 'Buckets opening before this (a date means through that Bogota day). Default: now.', examples: ['2024-01-31'] })),
+  limit: Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT, description: 'Most candles returned; without `from`, the latest ones' }),
+  indicators: Type.Optional(
+    Type.String({
+      description: `Comma-separated, interval=5min only: ${INDICATOR_NAMES.join(', ')}. Computed over the returned bars with up to 50 earlier stored bars as warm-up; null until warmed up.`,
+      examples: ['ema20,rsi14'],
+    }),
+  ),
+});
+
+const CandleBody = Type.Object({
+  time: Type.String({ format: 'date-time', description: 'Bucket open, UTC' }),
+  open: Type.Number(),
+  high: Type.Number(),
+  low: Type.Number(),
+  close: Type.Number(),
+  bars: Type.Integer({ description: '5-minute bars present in the bucket' }),
+  expected: Type.Integer({ description: '5-minute bars in a full bucket' }),
+  complete: Type.Boolean({ description: 'Every 5-minute bar of the bucket is present' }),
+  indicators: Type.Optional(Type.Record(Type.String(), Nullable(Type.Number()), { description: 'The requested indicators at this bar (null before warm-up)' })),
+});
+
+const CandlesResponse = Type.Object(
+  {
+    symbol: Type.String(),
+    interval: Type.String(),
+    count: Type.Integer(),
+    truncated: Type.Boolean({ description: 'More candles exist in the range than `limit` returned' }),
+    candles: Type.Array(CandleBody),
+  },
+  {
+    examples: [
+      {
+        symbol: 'USD/COP',
+        interval: '1h',
+        count: 1,
+        truncated: false,
+        candles: [{ time: '2024-01-02T13:00:00.000Z', open: 3920, high: 3931.5, low: 3915, close: 3928, bars: 12, expected: 12, complete: true }],
+      },
+    ],
+  },
+);
+
+const VOLATILITY_FORMULA = 'sqrt(sum(r^2) / n) * sqrt(barsPerSession * tradingDaysPerYear), r = log returns of adjacent 5-minute closes of the session';
+
+const StatsResponse = Type.Object(
+  {
+    symbol: Type.String(),
+    time: IsoTime,
+    last: Nullable(Type.Number(), 'The latest price'),
+    source: Nullable(Type.Union([Type.Literal('latest_price'), Type.Literal('stored_bar')]), 'latest_price = the live cache; stored_bar = the close of the last stored bar'),
+    lastAt: Nullable(IsoTime, 'Exchange time of the latest price, or open time of the stored bar'),
+    previousClose: Nullable(Type.Number(), "The previous session's close (its last stored bar)"),
+    previousSession: Type.String({ description: 'Bogota date of the previous session' }),
+    change: Nullable(Type.Number(), 'last - previousClose'),
+    changePct: Nullable(Type.Number(), '100 * change / previousClose'),
+    session: Type.Object({
+      date: Type.String({ description: 'The session open now, else the latest one' }),
+      inProgress: Type.Boolean(),
+      open: Nullable(Type.Number()),
+      high: Nullable(Type.Number()),
+      low: Nullable(Type.Number()),
+      bars: Type.Integer({ description: '5-minute bars stored so far' }),
+    }),
+    realizedVolatility: Type.Object({
+      value: Nullable(Type.Number(), 'Annualized, as a fraction (0.12 = 12 %); null with fewer than 2 returns'),
+      returns: Type.Integer({ description: 'n: the returns used' }),
+      barsPerSession: Type.Integer(),
+      tradingDaysPerYear: Type.Integer({ description: "Sessions in the session's year, from the market calendar" }),
+      formula: Type.String(),
+    }),
+  },
+  { description: `Missing figures are null. Realized volatility: ${VOLATILITY_FORMULA}.` },
+);
+
+export const candleRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) => {
+  app.get(
+    '/api/candlesticks/:symbol',
+    {
+      schema: {
+        tags: ['market'],
+        summary: 'Candles (OHLC) from the stored 5-minute bars',
+        description:
+          'Resampled inside sessions: buckets open at the session open (08:00 Bogota) and never span two sessions; 1day is the session. Each candle says how many 5-minute bars it holds and whether it is complete. Without `from`: the latest `limit` candles before `to`.',
+        params: SymbolPath,
+        querystring: CandleQuerystring,
+        response: { ...COMMON_ERRORS, 200: CandlesResponse, 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      const symbol = servedSymbol(deps.symbols, request.params.symbol);
+      const q = request.query;
+      const indicators = parseIndicators(q.indicators, q.interval);
+      const to = q.to === undefined ? deps.clock.now() : calendarInstant('to', q.to, 'end');
+      const from = q.from === undefined ? null : calendarInstant('from', q.from, 'start');
+      if (from !== null && from >= to) throw new TasaError('bad_argument', `from ${q.from} is not before to ${q.to ?? 'now'}.`, { input: `from=${q.from}` });
+      const { candles, truncated } = await loadCandles(deps.db, deps.calendar, { symbol, interval: q.interval, from, to, limit: q.limit });
+      const values = indicators.length === 0 ? null : await indicatorValues(deps, symbol, candles, indicators);
+      return {
+        symbol,
+        interval: q.interval,
+        count: candles.length,
+        truncated,
+        candles: candles.map((c, i) => ({ ...candleBody(c), ...(values ? { indicators: values[i] ?? {} } : {}) })),
+      };
+    },
+  );
+
+  app.get(
+    '/api/stats/:symbol',
+    {
+      schema: {
+        tags: ['market'],
+        summary: 'Last price, change, session range, realized volatility',
+        description: `Last price (live cache, else the last stored close: see source), change vs the previous session's close, the latest session's open/high/low so far, and realized volatility: ${VOLATILITY_FORMULA}. Missing figures are null.`,
+        params: SymbolPath,
+        response: { ...COMMON_ERRORS, 200: StatsResponse, 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      const symbol = servedSymbol(deps.symbols, request.params.symbol);
+      const now = deps.clock.now();
+      return statsBody(symbol, now, await marketStats(deps, symbol, now));
+    },
+  );
+  return Promise.resolve();
+};
+
+function parseIndicators(value: string | undefined, interval: string): IndicatorName[] {
+  if (value === undefined || value.trim() === '') return [];
+  if (interval !== '5min') {
+    throw new TasaError('bad_argument', `indicators are computed on 5-minute bars only: use interval=5min, not ${interval}.`, { input: `interval=${interval}` });
+  }
+  const names = [...new Set(value.split(',').map((s) => s.trim()))];
+  const unknown = names.filter((n) => !(INDICATOR_NAMES as readonly string[]).includes(n));
+  if (unknown.length > 0) {
+    throw new TasaError('bad_argument', `Unknown indicator ${unknown.join(', ')}; available: ${INDICATOR_NAMES.join(', ')}.`, { input: `indicators=${value}` });
+  }
+  return names as IndicatorName[];
+}
+
+/**
+ * Indicators over the returned 5-minute candles, run from up to max(WARMUP) earlier stored bars
+ * so the first candles have values when history exists (the research layer's overnight rule:
+ * straight across sessions). NaN before warm-up becomes null.
+ */
+async function indicatorValues(deps: ServerDeps, symbol: string, candles: readonly Candle[], names: readonly IndicatorName[]): Promise<Array<Record<string, number | null>>> {
+  const first = candles[0];
+  if (first === undefined) return [];
+  const warmup = await barsBefore(deps.db, symbol, first.time, Math.max(...names.map((n) => WARMUP[n])) - 1);
+  const rows = computeIndicators([...warmup, ...candles]).slice(warmup.length);
+  return rows.map((row) => Object.fromEntries(names.map((n) => [n, Number.isFinite(row[n]) ? row[n] : null])));
+}
+
+function candleBody(c: Candle): Static<typeof CandleBody> {
+  return { time: toIsoUtc(c.time), open: c.open, high: c.high, low: c.low, close: c.close, bars: c.bars, expected: c.expected, complete: c.complete };
+}
+
+function statsBody(symbol: string, now: number, s: MarketStats): Static<typeof StatsResponse> {
+  return {
+    symbol,
+    time: toIsoUtc(now),
+    last: s.last,
+    source: s.lastSource,
+    lastAt: s.lastAt === null ? null : toIsoUtc(s.lastAt),
+    previousClose: s.previousClose,
+    previousSession: s.previousSession.date,
+    change: s.change,
+    changePct: s.changePct,
+    session: {
+      date: s.current.session.date,
+      inProgress: s.current.inProgress,
+      open: s.current.ohlc?.open ?? null,
+      high: s.current.ohlc?.high ?? null,
+      low: s.current.ohlc?.low ?? null,
+      bars: s.current.quality.present,
+    },
+    realizedVolatility: {
+      value: s.realizedVolatility,
+      returns: s.returns,
+      barsPerSession: s.current.session.barCount,
+      tradingDaysPerYear: s.tradingDaysPerYear,
+      formula: VOLATILITY_FORMULA,
+    },
+  };
+}

@@ -1,5 +1,215 @@
-/** TODO(helper): routes. */
+/**
+ * `GET /market/latest` (the latest price from the live cache), `GET /market/status` (open or
+ * closed, next open and close, holidays) and `GET /market/session` (one session's OHLC and data
+ * quality from the stored bars).
+ */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type, type Static } from 'typebox';
+import type { Session } from '../../domain/calendar.ts';
+import { marketStatus } from '../../domain/market-status.ts';
+import { MARKET_ZONE, toBogotaText, toIsoUtc } from '../../domain/time.ts';
+import { TasaError } from '../../errors.ts';
 import type { ServerDeps } from '../deps.ts';
+import { COMMON_ERRORS, ErrorBody } from '../http-errors.ts';
+import { cachedLatestPrice, latestSession, sessionOnDate, sessionSummary, type SessionSummary } from '../market-figures.ts';
+import { DateString, IsoTime, Nullable, SymbolString, calendarDate } from '../market-inputs.ts';
+import { servedSymbol } from '../request-inputs.ts';
 
-export const marketRoutes: FastifyPluginAsyncTypebox<ServerDeps> = async (_app, _deps) => {};
+const SymbolQuery = Type.Object({ symbol: SymbolString });
+
+const LatestBody = Type.Object(
+  {
+    symbol: Type.String(),
+    price: Type.Number(),
+    bid: Nullable(Type.Number()),
+    ask: Nullable(Type.Number()),
+    spread: Nullable(Type.Number(), 'ask - bid, when the feed gives both'),
+    timestamp: Type.String({ format: 'date-time', description: 'Exchange time of the tick, UTC' }),
+    receivedAt: IsoTime,
+    ageSeconds: Type.Number({ description: 'Seconds from the exchange time to now' }),
+    source: Type.String({ description: 'Where the tick came from: twelvedata_ws, simulator, ...' }),
+  },
+  {
+    description: 'The latest tick price the ingest process cached (kept 24 h).',
+    examples: [
+      {
+        symbol: 'USD/COP',
+        price: 3921.5,
+        bid: null,
+        ask: null,
+        spread: null,
+        timestamp: '2024-01-02T15:00:00.000Z',
+        receivedAt: '2024-01-02T15:00:00.210Z',
+        ageSeconds: 3.2,
+        source: 'twelvedata_ws',
+      },
+    ],
+  },
+);
+
+const SessionRef = Type.Object({
+  date: Type.String({ description: 'Bogota date' }),
+  open: IsoTime,
+  close: IsoTime,
+  nextDaySettlement: Type.Boolean({ description: 'A US holiday: trades settle the next day' }),
+  usHoliday: Nullable(Type.String()),
+});
+
+const MarketStatusBody = Type.Object(
+  {
+    time: IsoTime,
+    bogotaTime: Type.String({ description: 'The same instant in Bogota wall time, for people', examples: ['2024-01-02 10:00:00 -05:00'] }),
+    timeZone: Type.Literal(MARKET_ZONE),
+    open: Type.Boolean(),
+    sessionHours: Type.Object({ open: Type.String({ examples: ['08:00'] }), close: Type.String({ examples: ['13:00'] }), timeZone: Type.Literal(MARKET_ZONE) }),
+    today: Type.Object({
+      date: Type.String({ description: 'Bogota date' }),
+      tradingDay: Type.Boolean(),
+      weekend: Type.Boolean(),
+      holiday: Nullable(Type.String(), 'The Colombian holiday closing the market, by name'),
+      usHoliday: Nullable(Type.String()),
+      nextDaySettlement: Type.Boolean({ description: 'A US holiday on a Colombian trading day: trades settle the next day' }),
+    }),
+    currentSession: Nullable(SessionRef, 'The session open now'),
+    nextSession: SessionRef,
+    nextOpen: IsoTime,
+    nextClose: IsoTime,
+    secondsToNextChange: Type.Number({ description: 'Until the next close while open, else until the next open' }),
+  },
+  { description: 'Open or closed now, per the market calendar (08:00-13:00 Bogota on Colombian business days).' },
+);
+
+const SessionBody = Type.Object(
+  {
+    symbol: Type.String(),
+    date: Type.String({ description: 'Bogota date of the session' }),
+    open: IsoTime,
+    close: IsoTime,
+    inProgress: Type.Boolean({ description: 'The session is open now: figures are so far' }),
+    nextDaySettlement: Type.Boolean(),
+    usHoliday: Nullable(Type.String()),
+    ohlc: Nullable(
+      Type.Object({ open: Type.Number(), high: Type.Number(), low: Type.Number(), close: Type.Number() }),
+      'From the stored 5-minute bars; null when none is stored',
+    ),
+    bars: Type.Object({
+      present: Type.Integer(),
+      expected: Type.Integer({ description: 'Bars in a full session (60)' }),
+      expectedSoFar: Type.Integer({ description: 'Slots that have ended by now' }),
+      missing: Type.Integer(),
+      coverage: Type.Number({ description: 'present / expected' }),
+      flatShare: Nullable(Type.Number(), 'Share of present bars with open = high = low = close'),
+      repaired: Type.Integer({ description: 'Bars whose timestamp was repaired' }),
+    }),
+    status: Type.Union([Type.Literal('complete'), Type.Literal('partial'), Type.Literal('missing')]),
+    lastBarAt: Nullable(IsoTime),
+  },
+  { description: 'One session: OHLC and data quality computed from the stored bars (the same rule as the sessions table).' },
+);
+
+export const marketRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) => {
+  app.get(
+    '/market/latest',
+    {
+      schema: {
+        tags: ['market'],
+        summary: 'Latest price',
+        description: 'The latest tick of the symbol from the live cache: price, bid/ask/spread when known, exchange time and its age. 404 while no tick has been received.',
+        querystring: SymbolQuery,
+        response: { ...COMMON_ERRORS, 200: LatestBody, 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      const symbol = servedSymbol(deps.symbols, request.query.symbol);
+      const latest = await cachedLatestPrice(deps, symbol);
+      if (latest === null) {
+        throw new TasaError('not_found', `No price for ${symbol} yet: no tick has been received in the last 24 h.`, {
+          input: `symbol=${request.query.symbol}`,
+          hint: 'Prices arrive while the market is open and ingestion runs (tasa up or tasa ingest); GET /api/stats gives the last stored close.',
+        });
+      }
+      return { ...latest, symbol, ageSeconds: Math.max(0, (deps.clock.now() - Date.parse(latest.timestamp)) / 1000) };
+    },
+  );
+
+  app.get(
+    '/market/status',
+    {
+      schema: {
+        tags: ['market'],
+        summary: 'Market open or closed',
+        description: 'Now in UTC and Bogota time, session hours, next open and close, the Colombian holiday or weekend closing today, and US-holiday next-day settlement.',
+        response: { ...COMMON_ERRORS, 200: MarketStatusBody },
+      },
+    },
+    () => marketStatusBody(deps),
+  );
+
+  app.get(
+    '/market/session',
+    {
+      schema: {
+        tags: ['market'],
+        summary: 'One session: OHLC and data quality',
+        description:
+          'The session of `date` (default: the session open now, else the latest one): OHLC from the stored 5-minute bars, bars present and expected, coverage, flat share, repaired bars, status. 404 for a weekend, a holiday (named) or a session not opened yet.',
+        querystring: Type.Object({ symbol: SymbolString, date: Type.Optional(DateString) }),
+        response: { ...COMMON_ERRORS, 200: SessionBody, 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      const symbol = servedSymbol(deps.symbols, request.query.symbol);
+      const now = deps.clock.now();
+      const date = request.query.date;
+      const session = date === undefined ? latestSession(deps.calendar, now) : sessionOnDate(deps.calendar, calendarDate('date', date), now);
+      return sessionBody(symbol, await sessionSummary(deps, symbol, session, now));
+    },
+  );
+  return Promise.resolve();
+};
+
+function sessionRef(s: Session): Static<typeof SessionRef> {
+  return { date: s.date, open: toIsoUtc(s.open), close: toIsoUtc(s.close), nextDaySettlement: s.nextDaySettlement, usHoliday: s.usHoliday };
+}
+
+function marketStatusBody(deps: ServerDeps): Static<typeof MarketStatusBody> {
+  const m = marketStatus(deps.calendar, deps.clock.now());
+  const hour = (h: number): string => `${String(h).padStart(2, '0')}:00`;
+  return {
+    time: toIsoUtc(m.now),
+    bogotaTime: toBogotaText(m.now),
+    timeZone: MARKET_ZONE,
+    open: m.open,
+    sessionHours: { open: hour(m.sessionHours.open), close: hour(m.sessionHours.close), timeZone: MARKET_ZONE },
+    today: {
+      date: m.today.date,
+      tradingDay: m.today.tradingDay,
+      weekend: m.weekend,
+      holiday: m.today.holiday,
+      usHoliday: m.today.usHoliday,
+      nextDaySettlement: m.today.nextDaySettlement,
+    },
+    currentSession: m.current ? sessionRef(m.current) : null,
+    nextSession: sessionRef(m.next),
+    nextOpen: toIsoUtc(m.nextOpen),
+    nextClose: toIsoUtc(m.nextClose),
+    secondsToNextChange: ((m.open ? m.nextClose : m.nextOpen) - m.now) / 1000,
+  };
+}
+
+function sessionBody(symbol: string, s: SessionSummary): Static<typeof SessionBody> {
+  const q = s.quality;
+  return {
+    symbol,
+    date: s.session.date,
+    open: toIsoUtc(s.session.open),
+    close: toIsoUtc(s.session.close),
+    inProgress: s.inProgress,
+    nextDaySettlement: s.session.nextDaySettlement,
+    usHoliday: s.session.usHoliday,
+    ohlc: s.ohlc,
+    bars: { present: q.present, expected: q.expected, expectedSoFar: s.expectedSoFar, missing: q.missing, coverage: q.present / q.expected, flatShare: q.flatShare, repaired: q.repaired },
+    status: q.status,
+    lastBarAt: s.lastBarAt === null ? null : toIsoUtc(s.lastBarAt),
+  };
+}

@@ -1,5 +1,190 @@
-/** TODO(helper): routes. */
+/**
+ * The stored data as the CLI shows it: `GET /api/market/historical` (bars, streamed as JSON or
+ * CSV), `GET /api/sessions`, `GET /api/gaps`, `GET /api/calendar`. Rows come from
+ * store/query-rows.ts, the code behind `tasa bars|sessions|gaps|calendar`, so the columns and
+ * values are the same (snake_case keys, UTC times).
+ */
+import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { SymbolCode } from '../../domain/symbol.ts';
+import { createRowFormatter } from '../../row-writer.ts';
+import { streamBars } from '../../store/bars-repo.ts';
+import type { Db } from '../../store/db.ts';
+import { BAR_COLUMNS, barRow, calendarRows, gapRows, sessionRows, utcBounds, type DateRange } from '../../store/query-rows.ts';
 import type { ServerDeps } from '../deps.ts';
+import { COMMON_ERRORS, ErrorBody } from '../http-errors.ts';
+import { DateString, Nullable, SymbolString, calendarDateRange } from '../market-inputs.ts';
+import { servedSymbol } from '../request-inputs.ts';
 
-export const referenceRoutes: FastifyPluginAsyncTypebox<ServerDeps> = async (_app, _deps) => {};
+/** Bars per database page while streaming: bounded memory whatever the range. */
+const HISTORICAL_PAGE_BARS = 5000;
+
+const RangeQuery = {
+  from: DateString,
+  to: Type.Optional(Type.String({ description: 'Last Bogota date, inclusive, YYYY-MM-DD (default: from)', examples: ['2024-01-31'] })),
+};
+
+const BarRowSchema = Type.Object({
+  time: Type.String({ format: 'date-time', description: 'Bar open, UTC; the bar covers [time, time + 5 min)' }),
+  open: Type.Number(),
+  high: Type.Number(),
+  low: Type.Number(),
+  close: Type.Number(),
+  volume: Nullable(Type.Number()),
+  source: Type.String({ description: 'import, twelvedata_ws, twelvedata_rest, simulator' }),
+  revision: Type.Integer(),
+  flags: Type.String({ description: 'Flags joined with | (repaired, flat, backfilled); empty when none' }),
+});
+
+const SessionRowSchema = Type.Object({
+  date: Type.String(),
+  expected: Type.Integer(),
+  present: Type.Integer(),
+  missing: Type.Integer(),
+  flat_share: Nullable(Type.Number()),
+  repaired: Type.Integer(),
+  status: Type.String({ description: 'complete, partial or missing' }),
+});
+
+const GapRowSchema = Type.Object({
+  date: Type.String(),
+  from: Type.String({ format: 'date-time', description: 'Open of the first missing bar, UTC' }),
+  to: Type.String({ format: 'date-time', description: 'End of the last missing bar (exclusive), UTC' }),
+  bars: Type.Integer(),
+});
+
+const CalendarRowSchema = Type.Object({
+  date: Type.String(),
+  weekday: Type.String({ examples: ['Mon'] }),
+  trading_day: Type.Boolean(),
+  holiday: Nullable(Type.String(), 'Colombian holiday (closes the market), by name'),
+  next_day_settlement: Type.Boolean({ description: 'A US holiday on a trading day: trades settle the next day' }),
+  us_holiday: Nullable(Type.String()),
+  session_open: Nullable(Type.String({ format: 'date-time' })),
+  session_close: Nullable(Type.String({ format: 'date-time' })),
+});
+
+export const referenceRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) => {
+  app.get(
+    '/api/market/historical',
+    {
+      schema: {
+        tags: ['data'],
+        summary: 'Stored 5-minute bars, streamed',
+        description:
+          'The bars of the inclusive Bogota dates from..to, as `tasa bars` prints them. Streamed page by page (JSON array or CSV with a header), so any range answers in constant memory; CSV comes as an attachment.',
+        querystring: Type.Object({
+          symbol: SymbolString,
+          ...RangeQuery,
+          format: Type.Union([Type.Literal('json'), Type.Literal('csv')], { default: 'json' }),
+        }),
+        response: {
+          ...COMMON_ERRORS,
+          200: {
+            description: 'The bars, by time',
+            content: { 'application/json': { schema: Type.Array(BarRowSchema) }, 'text/csv': { schema: Type.String({ description: 'time,open,high,low,close,volume,source,revision,flags' }) } },
+          },
+          404: ErrorBody,
+        },
+      },
+    },
+    async (request, reply) => {
+      const q = request.query;
+      const symbol = servedSymbol(deps.symbols, q.symbol);
+      const range = calendarDateRange(q.from, q.to);
+      const body = await historicalStream(deps.db, symbol, range, q.format);
+      if (q.format === 'csv') {
+        reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${symbol.replace('/', '')}_${range.from}_${range.to}.csv"`);
+      } else {
+        reply.type('application/json; charset=utf-8');
+      }
+      // A stream skips serialization; the 200 schema above documents what it carries.
+      return reply.send(body as unknown as string);
+    },
+  );
+
+  app.get(
+    '/api/sessions',
+    {
+      schema: {
+        tags: ['data'],
+        summary: 'Data quality per session',
+        description: 'One row per trading day of from..to (inclusive Bogota dates), as `tasa sessions` prints it: expected, present and missing bars, flat share, repaired bars, status.',
+        querystring: Type.Object({ symbol: SymbolString, ...RangeQuery }),
+        response: { ...COMMON_ERRORS, 200: Type.Object({ symbol: Type.String(), from: Type.String(), to: Type.String(), sessions: Type.Array(SessionRowSchema) }), 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      const symbol = servedSymbol(deps.symbols, request.query.symbol);
+      const range = calendarDateRange(request.query.from, request.query.to);
+      return { symbol, ...range, sessions: await sessionRows(deps.db, deps.calendar, symbol, range) };
+    },
+  );
+
+  app.get(
+    '/api/gaps',
+    {
+      schema: {
+        tags: ['data'],
+        summary: 'Missing bars inside sessions',
+        description: 'Runs of missing 5-minute bars inside the sessions of from..to, merged into intervals (UTC, end exclusive), as `tasa gaps` prints them.',
+        querystring: Type.Object({ symbol: SymbolString, ...RangeQuery }),
+        response: {
+          ...COMMON_ERRORS,
+          200: Type.Object({ symbol: Type.String(), from: Type.String(), to: Type.String(), missingBars: Type.Integer(), gaps: Type.Array(GapRowSchema) }),
+          404: ErrorBody,
+        },
+      },
+    },
+    async (request) => {
+      const symbol = servedSymbol(deps.symbols, request.query.symbol);
+      const range = calendarDateRange(request.query.from, request.query.to);
+      const gaps = await gapRows(deps.db, deps.calendar, symbol, range);
+      return { symbol, ...range, missingBars: gaps.reduce((n, g) => n + g.bars, 0), gaps };
+    },
+  );
+
+  app.get(
+    '/api/calendar',
+    {
+      schema: {
+        tags: ['data'],
+        summary: 'Trading days and holidays',
+        description: 'Every day of from..to: trading day or not, the Colombian holiday by name, US next-day settlement, session open and close (UTC), as `tasa calendar` prints it.',
+        querystring: Type.Object(RangeQuery),
+        response: { ...COMMON_ERRORS, 200: Type.Object({ from: Type.String(), to: Type.String(), days: Type.Array(CalendarRowSchema) }) },
+      },
+    },
+    (request) => {
+      const range = calendarDateRange(request.query.from, request.query.to);
+      return { ...range, days: calendarRows(deps.calendar, range) };
+    },
+  );
+  return Promise.resolve();
+};
+
+/**
+ * The bars as text chunks. The first page is read before answering, so that a database that is
+ * down gives an error status rather than a 200 cut short; later pages are read as the client
+ * consumes the stream (back-pressure), and closing the connection stops the reading.
+ */
+async function historicalStream(db: Db, symbol: SymbolCode, range: DateRange, format: 'json' | 'csv'): Promise<Readable> {
+  const { from, to } = utcBounds(range);
+  const pages = streamBars(db, symbol, from, to, HISTORICAL_PAGE_BARS)[Symbol.asyncIterator]();
+  const first = await pages.next();
+  const formatter = createRowFormatter(format, BAR_COLUMNS);
+  async function* chunks(): AsyncGenerator<string> {
+    try {
+      let page = first;
+      while (page.done !== true) {
+        yield formatter.rows(page.value.map(barRow));
+        page = await pages.next();
+      }
+      yield formatter.end();
+    } finally {
+      await pages.return?.();
+    }
+  }
+  return Readable.from(chunks());
+}

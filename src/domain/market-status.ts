@@ -1,0 +1,44 @@
+/**
+ * Whether the USD/COP market is open at an instant, and when it next opens and closes: one
+ * answer for the CLI (`tasa up`'s banner) and the API (`GET /market/status`). Pure: the caller
+ * passes the time.
+ */
+import type { DayInfo, MarketCalendar, Session } from './calendar.ts';
+import { SESSION_CLOSE_HOUR, SESSION_OPEN_HOUR } from './calendar.ts';
+import { bogotaDate } from './time.ts';
+
+export interface MarketStatus {
+  now: number;
+  open: boolean;
+  /** The Bogota calendar day of `now`. */
+  today: DayInfo;
+  weekend: boolean;
+  /** The session open at `now`, or null. */
+  current: Session | null;
+  /** Start of the next session after `now` (the one after the current session while open). */
+  nextOpen: number;
+  /** The end of the current session while open, else of the next session. */
+  nextClose: number;
+  /** The session `nextOpen` starts. */
+  next: Session;
+  /** Session hours in Bogota wall time, e.g. 8 and 13. */
+  sessionHours: { open: number; close: number };
+}
+
+export function marketStatus(calendar: MarketCalendar, now: number): MarketStatus {
+  const today = calendar.dayInfo(bogotaDate(now));
+  const current = calendar.sessionAt(now);
+  // While open, nextSession(now) is the current session: the next one starts after its close.
+  const next = current ? calendar.nextSession(current.close) : calendar.nextSession(now);
+  return {
+    now,
+    open: current !== null,
+    today,
+    weekend: today.weekday >= 6,
+    current,
+    nextOpen: next.open,
+    nextClose: current ? current.close : next.close,
+    next,
+    sessionHours: { open: SESSION_OPEN_HOUR, close: SESSION_CLOSE_HOUR },
+  };
+}

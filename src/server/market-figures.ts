@@ -1,0 +1,112 @@
+/**
+ * Figures the market routes serve, from stored bars and the latest-price cache: a session's
+ * OHLC and quality, the latest price, and session statistics. A figure that is not there is
+ * null (or a 404 when the whole answer would be empty), never a made-up value.
+ */
+import { BAR_MS, type Bar } from '../domain/bar.ts';
+import type { MarketCalendar, Session } from '../domain/calendar.ts';
+import { sessionQuality, type SessionQuality } from '../domain/session-quality.ts';
+import { adjacentLogReturns, annualizedRealizedVolatility, sessionOhlc, tradingDaysInYear } from '../domain/session-stats.ts';
+import type { SymbolCode } from '../domain/symbol.ts';
+import { toIsoUtc, type IsoDate } from '../domain/time.ts';
+import type { Ohlc } from '../domain/bar.ts';
+import { TasaError } from '../errors.ts';
+import type { LatestPrice } from '../ingest/tick-pipeline.ts';
+import { barsBetween, lastBarBefore } from '../store/bars-repo.ts';
+import type { ServerDeps } from './deps.ts';
+
+const WEEKDAY_NAMES = ['', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+
+/** The session open at `now`, else the latest one that has closed. */
+export function latestSession(calendar: MarketCalendar, now: number): Session {
+  return calendar.sessionAt(now) ?? calendar.previousSession(now);
+}
+
+/** The session on `date`; a 404 naming the holiday or weekend when there is none, or when it has not opened yet. */
+export function sessionOnDate(calendar: MarketCalendar, date: IsoDate, now: number): Session {
+  const day = calendar.dayInfo(date);
+  const session = calendar.sessionFor(date);
+  if (session === null) {
+    const why = day.holiday !== null ? `a Colombian holiday (${day.holiday})` : `a ${WEEKDAY_NAMES[day.weekday] ?? 'weekend day'}; the market trades Monday to Friday`;
+    throw new TasaError('not_found', `${date} is not a trading day: ${why}.`, { input: `date=${date}` });
+  }
+  if (session.open > now) {
+    throw new TasaError('not_found', `The session of ${date} has not opened yet (it opens at ${toIsoUtc(session.open)}).`, { input: `date=${date}` });
+  }
+  return session;
+}
+
+/** The latest price of a symbol from the bus cache, or null when none is cached. */
+export function cachedLatestPrice(deps: Pick<ServerDeps, 'bus'>, symbol: SymbolCode): Promise<LatestPrice | null> {
+  return deps.bus.getLatest<LatestPrice>(`latest:${symbol}`);
+}
+
+export interface SessionSummary {
+  session: Session;
+  inProgress: boolean;
+  /** Grid slots whose 5 minutes have passed (the whole session once closed). */
+  expectedSoFar: number;
+  ohlc: Ohlc | null;
+  quality: SessionQuality;
+  lastBarAt: number | null;
+  bars: Bar[];
+}
+
+/** The session's figures from its bars stored so far (open time before `now`). */
+export async function sessionSummary(deps: Pick<ServerDeps, 'db'>, symbol: SymbolCode, session: Session, now: number): Promise<SessionSummary> {
+  const bars = await barsBetween(deps.db, symbol, session.open, Math.min(session.close, now));
+  return {
+    session,
+    inProgress: now >= session.open && now < session.close,
+    expectedSoFar: Math.max(0, Math.min(session.barCount, Math.floor((now - session.open) / BAR_MS))),
+    ohlc: sessionOhlc(bars),
+    quality: sessionQuality(symbol, session, bars),
+    lastBarAt: bars.at(-1)?.time ?? null,
+    bars,
+  };
+}
+
+export interface MarketStats {
+  last: number | null;
+  lastSource: 'latest_price' | 'stored_bar' | null;
+  lastAt: number | null;
+  previousSession: Session;
+  previousClose: number | null;
+  change: number | null;
+  changePct: number | null;
+  current: SessionSummary;
+  realizedVolatility: number | null;
+  returns: number;
+  tradingDaysPerYear: number;
+}
+
+/** Last price, change vs the previous session's close, the latest session's range and realized volatility. */
+export async function marketStats(deps: Pick<ServerDeps, 'db' | 'bus' | 'calendar'>, symbol: SymbolCode, now: number): Promise<MarketStats> {
+  const session = latestSession(deps.calendar, now);
+  const previousSession = deps.calendar.previousSession(session.open);
+  const [current, cached, stored, previousBar] = await Promise.all([
+    sessionSummary(deps, symbol, session, now),
+    cachedLatestPrice(deps, symbol),
+    lastBarBefore(deps.db, symbol, now),
+    lastBarBefore(deps.db, symbol, previousSession.close),
+  ]);
+  // The previous session's close is its own last bar: an older bar would be another day's close.
+  const previousClose = previousBar !== null && previousBar.time >= previousSession.open ? previousBar.close : null;
+  const last = cached ? { value: cached.price, source: 'latest_price' as const, at: Date.parse(cached.timestamp) } : stored ? { value: stored.close, source: 'stored_bar' as const, at: stored.time } : null;
+  const returns = adjacentLogReturns(current.bars);
+  const tradingDaysPerYear = tradingDaysInYear(deps.calendar, Number(session.date.slice(0, 4)));
+  const change = last !== null && previousClose !== null ? last.value - previousClose : null;
+  return {
+    last: last?.value ?? null,
+    lastSource: last?.source ?? null,
+    lastAt: last?.at ?? null,
+    previousSession,
+    previousClose,
+    change,
+    changePct: change !== null && previousClose !== null ? (change / previousClose) * 100 : null,
+    current,
+    realizedVolatility: annualizedRealizedVolatility(returns, session.barCount, tradingDaysPerYear),
+    returns: returns.length,
+    tradingDaysPerYear,
+  };
+}

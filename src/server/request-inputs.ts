@@ -1,0 +1,73 @@
+/**
+ * Request values that need more than a schema: a symbol this server serves, a range of Bogota
+ * session dates, an instant given as a date or a date-time, the authenticated principal. Each bad
+ * value is one TasaError that names the input.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { Principal } from './auth.ts';
+import { normalizeSymbol, type SymbolCode } from '../domain/symbol.ts';
+import { addDays, bogotaWallTime, DAY_MS, isIsoDate, type IsoDate } from '../domain/time.ts';
+import { TasaError } from '../errors.ts';
+import { HttpError } from './http-errors.ts';
+
+/** `USD/COP`, `USDCOP` or `usd-cop` -> `USD/COP`; a symbol this server does not serve is not_found (404). */
+export function servedSymbol(served: readonly string[], input: string, name = 'symbol'): SymbolCode {
+  const unknown = () => new TasaError('not_found', `Unknown ${name} "${input}"; this server serves ${served.join(', ')}.`, { input: name });
+  let symbol: SymbolCode;
+  try {
+    symbol = normalizeSymbol(input);
+  } catch {
+    throw unknown();
+  }
+  if (!served.includes(symbol)) throw unknown();
+  return symbol;
+}
+
+/** Bogota session dates from..to (inclusive) and the instants they span: [start of from, start of the day after to). */
+export interface DatePeriod {
+  from: IsoDate;
+  to: IsoDate;
+  fromMs: number;
+  toMs: number;
+  days: number;
+}
+
+export function datePeriod(from: string, to: string, maxDays: number, names: { from: string; to: string } = { from: 'from', to: 'to' }): DatePeriod {
+  for (const [name, value] of [
+    [names.from, from],
+    [names.to, to],
+  ] as const) {
+    if (!isIsoDate(value)) throw new TasaError('bad_argument', `${name} must be a date as YYYY-MM-DD, not "${value}".`, { input: name });
+  }
+  if (to < from) throw new TasaError('bad_argument', `${names.to} ${to} is before ${names.from} ${from}.`, { input: names.to });
+  const fromMs = bogotaWallTime(from, 0);
+  const toMs = bogotaWallTime(addDays(to, 1), 0);
+  const days = Math.round((toMs - fromMs) / DAY_MS);
+  if (days > maxDays) throw new TasaError('bad_argument', `${names.from}..${names.to} spans ${days} days; at most ${maxDays} are allowed per request.`, { input: names.to });
+  return { from, to, fromMs, toMs, days };
+}
+
+const DATE_TIME_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/**
+ * An instant: ISO 8601 date-time with `Z` or an offset, or a Bogota date, which means the start
+ * of that day for a `start` bound and the start of the next day for an (exclusive) `end` bound,
+ * so that `to=2024-01-31` includes all of the 31st.
+ */
+export function instantParam(name: string, value: string, bound: 'start' | 'end'): number {
+  if (isIsoDate(value)) return bogotaWallTime(bound === 'start' ? value : addDays(value, 1), 0);
+  const t = DATE_TIME_WITH_ZONE.test(value) ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(t)) {
+    throw new TasaError('bad_argument', `${name} must be a date (YYYY-MM-DD, Bogota) or an ISO 8601 time with Z or an offset, not "${value}".`, { input: name });
+  }
+  return t;
+}
+
+/** Who sent a request on a route behind `requireRole` (which already answered 401 without a token). */
+export function principalOf(request: FastifyRequest): Principal {
+  if (request.principal === null) throw new HttpError(401, 'This route needs a token: send X-API-Key or Authorization: Bearer.');
+  return request.principal;
+}
+
+/** OpenAPI `security` of routes that need a token: X-API-Key or Authorization: Bearer. */
+export const TOKEN_SECURITY: Array<Record<string, string[]>> = [{ apiKey: [] }, { bearer: [] }];

@@ -1,0 +1,89 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { BAR_MS, type Bar } from '../../src/domain/bar.ts';
+import { MarketCalendar } from '../../src/domain/calendar.ts';
+import { CandleResampler, bucketAt, resampleBars } from '../../src/domain/resample.ts';
+
+const calendar = new MarketCalendar();
+const OPEN = Date.UTC(2024, 0, 2, 13, 0);
+const NEXT_OPEN = Date.UTC(2024, 0, 3, 13, 0);
+
+function bar(time: number, open: number, high: number, low: number, close: number): Bar {
+  return { symbol: 'USD/COP', time, open, high, low, close, volume: 0, tickCount: null, source: 'import', revision: 1, flags: [] };
+}
+
+/** Slot i of a session: distinct values so that each OHLC field has one right answer. */
+function slot(sessionOpen: number, i: number): Bar {
+  return bar(sessionOpen + i * BAR_MS, 4000 + i, 4010 + ((i * 7) % 13), 3990 - ((i * 5) % 11), 4001 + i);
+}
+
+describe('resampling 5-minute bars into candles', () => {
+  it('makes one hour candle of twelve bars: first open, highest high, lowest low, last close', () => {
+    const bars = Array.from({ length: 12 }, (_, i) => slot(OPEN, i));
+    const [candle, ...rest] = resampleBars(calendar, '1h', bars);
+    assert.deepEqual(rest, []);
+    assert.deepEqual(candle, {
+      time: OPEN,
+      session: '2024-01-02',
+      open: 4000,
+      high: Math.max(...bars.map((b) => b.high)),
+      low: Math.min(...bars.map((b) => b.low)),
+      close: 4012,
+      bars: 12,
+      expected: 12,
+      complete: true,
+    });
+  });
+
+  it('aligns buckets to the session open and flags buckets with missing bars incomplete', () => {
+    const bars = [0, 1, 2, 4, 5, 6, 7, 8].map((i) => slot(OPEN, i));
+    const candles = resampleBars(calendar, '15min', bars);
+    assert.deepEqual(
+      candles.map((c) => [new Date(c.time).toISOString(), c.bars, c.complete, c.open, c.close]),
+      [
+        ['2024-01-02T13:00:00.000Z', 3, true, 4000, 4003],
+        ['2024-01-02T13:15:00.000Z', 2, false, 4004, 4006],
+        ['2024-01-02T13:30:00.000Z', 3, true, 4006, 4009],
+      ],
+    );
+  });
+
+  it('never lets a bucket span two sessions; 1day is the session', () => {
+    const bars = [...[58, 59].map((i) => slot(OPEN, i)), ...[0, 1].map((i) => slot(NEXT_OPEN, i))];
+    const hours = resampleBars(calendar, '1h', bars);
+    assert.deepEqual(
+      hours.map((c) => [new Date(c.time).toISOString(), c.session, c.bars, c.expected]),
+      [
+        ['2024-01-02T17:00:00.000Z', '2024-01-02', 2, 12],
+        ['2024-01-03T13:00:00.000Z', '2024-01-03', 2, 12],
+      ],
+    );
+    const days = resampleBars(calendar, '1day', bars);
+    assert.deepEqual(
+      days.map((c) => [c.session, c.bars, c.expected, c.complete, c.open, c.close]),
+      [
+        ['2024-01-02', 2, 60, false, 4058, 4060],
+        ['2024-01-03', 2, 60, false, 4000, 4002],
+      ],
+    );
+  });
+
+  it('5min keeps each bar as its own complete candle; bars outside sessions are ignored', () => {
+    const outside = bar(Date.UTC(2024, 0, 2, 12, 55), 1, 1, 1, 1);
+    const candles = resampleBars(calendar, '5min', [outside, slot(OPEN, 0), slot(OPEN, 1)]);
+    assert.deepEqual(
+      candles.map((c) => [c.time, c.bars, c.complete]),
+      [
+        [OPEN, 1, true],
+        [OPEN + BAR_MS, 1, true],
+      ],
+    );
+    assert.equal(bucketAt(calendar, '1h', outside.time), null);
+  });
+
+  it('refuses bars out of time order', () => {
+    const r = new CandleResampler(calendar, '15min');
+    r.add(slot(OPEN, 6));
+    assert.throws(() => r.add(slot(OPEN, 0)), /time order/);
+  });
+});
