@@ -1,0 +1,107 @@
+/**
+ * Downsampling of a backtest's equity curve for storage and display. Pure.
+ *
+ * A five-year run has ~80,000 bar marks; the stored curve keeps at most `maxPoints` of them, chosen
+ * so that two things survive exactly:
+ * - session closes: buckets never straddle a session (Bogota trading date) while there are no more
+ *   sessions than points, so the last point of each session is that session's closing equity and
+ *   the PnL per session can be recomputed from the stored curve; with more sessions than points,
+ *   each bucket holds `sessionsPerPoint` whole sessions and closes with the last of them;
+ * - the maximum drawdown: each point carries the DEEPEST drawdown seen inside its bucket (not the
+ *   drawdown at its last bar), so the maximum over the stored points equals the run's.
+ *
+ * A point is `[time, equity, drawdown]`: the open time (epoch ms UTC) of the bucket's last bar
+ * (bars are labelled by open time; the equity is marked at that bar's close), the equity at that
+ * mark, and the drawdown as a positive fraction of the running peak (the initial equity counts as a peak).
+ */
+import { bogotaDate } from '../domain/time.ts';
+import { TasaError } from '../errors.ts';
+
+export const MAX_EQUITY_POINTS = 2000;
+
+export type EquityPoint = [time: number, equity: number, drawdown: number];
+
+export interface DownsampledEquity {
+  points: EquityPoint[];
+  /** Whole sessions per point: 1 when every session close is a point (possibly with intra-session points too). */
+  sessionsPerPoint: number;
+  /** Bars in the full-resolution curve. */
+  bars: number;
+  sessions: number;
+}
+
+/** Reduces a curve to at most `maxPoints` points; see the module header. `initialEquity` defaults to the first mark. */
+export function downsampleEquity(times: ArrayLike<number>, equity: ArrayLike<number>, maxPoints = MAX_EQUITY_POINTS, initialEquity?: number): DownsampledEquity {
+  validate(times, equity, maxPoints, initialEquity);
+  const n = equity.length;
+  if (n === 0) return { points: [], sessionsPerPoint: 1, bars: 0, sessions: 0 };
+  const sessionStarts = sessionStartIndexes(times);
+  const sessions = sessionStarts.length;
+  const ends = bucketEnds(sessionStarts, n, maxPoints);
+  const points: EquityPoint[] = [];
+  let peak = initialEquity ?? equity[0]!;
+  let start = 0;
+  for (const end of ends) {
+    let deepest = 0;
+    for (let i = start; i <= end; i++) {
+      const e = equity[i]!;
+      if (e > peak) peak = e;
+      const dd = peak > 0 ? 1 - e / peak : 0;
+      if (dd > deepest) deepest = dd;
+    }
+    points.push([times[end]!, equity[end]!, deepest]);
+    start = end + 1;
+  }
+  return { points, sessionsPerPoint: Math.max(1, Math.ceil(sessions / maxPoints)), bars: n, sessions };
+}
+
+function validate(times: ArrayLike<number>, equity: ArrayLike<number>, maxPoints: number, initialEquity: number | undefined): void {
+  if (times.length !== equity.length) {
+    throw new TasaError('bad_argument', `downsampleEquity got ${times.length} times for ${equity.length} equity marks; it needs one time per mark.`, { input: 'times' });
+  }
+  if (!Number.isInteger(maxPoints) || maxPoints < 1) throw new TasaError('bad_argument', `downsampleEquity maxPoints must be an integer >= 1, got ${maxPoints}.`, { input: 'maxPoints' });
+  if (initialEquity !== undefined && !(Number.isFinite(initialEquity) && initialEquity > 0)) {
+    throw new TasaError('bad_argument', `downsampleEquity initialEquity must be a finite number > 0, got ${initialEquity}.`, { input: 'initialEquity' });
+  }
+  for (let i = 1; i < times.length; i++) {
+    if (!(times[i]! > times[i - 1]!)) throw new TasaError('bad_argument', `downsampleEquity times must increase strictly; index ${i} does not.`, { input: 'times' });
+  }
+}
+
+/** Index of the first bar of each session (a new Bogota date starts a session). */
+function sessionStartIndexes(times: ArrayLike<number>): number[] {
+  const starts: number[] = [];
+  let previous = '';
+  for (let i = 0; i < times.length; i++) {
+    const date = bogotaDate(times[i]!);
+    if (date !== previous) starts.push(i);
+    previous = date;
+  }
+  return starts;
+}
+
+/** Last index of each bucket, ascending; the last one is n - 1. */
+function bucketEnds(sessionStarts: readonly number[], n: number, maxPoints: number): number[] {
+  const sessions = sessionStarts.length;
+  const sessionEnd = (s: number): number => (s + 1 < sessions ? sessionStarts[s + 1]! - 1 : n - 1);
+  const ends: number[] = [];
+  if (n <= maxPoints) return Array.from({ length: n }, (_, i) => i);
+  if (sessions > maxPoints) {
+    const k = Math.ceil(sessions / maxPoints);
+    for (let s = k - 1; s < sessions + k - 1; s += k) ends.push(sessionEnd(Math.min(s, sessions - 1)));
+    return ends;
+  }
+  // Split each session into at most `perSession` chunks of equal size; the last chunk ends at its close.
+  const perSession = Math.floor(maxPoints / sessions);
+  for (let s = 0; s < sessions; s++) {
+    const first = sessionStarts[s]!;
+    const last = sessionEnd(s);
+    const size = last - first + 1;
+    const chunk = Math.ceil(size / Math.min(perSession, size));
+    // Counted back from the close, so the close is always a bucket end; the first chunk may be shorter.
+    const sessionEnds: number[] = [];
+    for (let end = last; end >= first; end -= chunk) sessionEnds.push(end);
+    ends.push(...sessionEnds.reverse());
+  }
+  return ends;
+}

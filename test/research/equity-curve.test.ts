@@ -1,0 +1,81 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { BAR_MS } from '../../src/domain/bar.ts';
+import { bogotaDate } from '../../src/domain/time.ts';
+import { TasaError } from '../../src/errors.ts';
+import { runBacktest } from '../../src/research/backtest.ts';
+import { downsampleEquity } from '../../src/research/equity-curve.ts';
+import { computePerformance } from '../../src/research/performance.ts';
+import { prng, syntheticSeries } from './synthetic-series.ts';
+
+/** 2024-01-02 and 2024-01-03, 08:00 Bogota (13:00Z). */
+const DAY1 = Date.UTC(2024, 0, 2, 13);
+const DAY2 = Date.UTC(2024, 0, 3, 13);
+
+function times(...starts: Array<[number, number]>): Float64Array {
+  const out: number[] = [];
+  for (const [open, bars] of starts) for (let i = 0; i < bars; i++) out.push(open + i * BAR_MS);
+  return Float64Array.from(out);
+}
+
+describe('downsampleEquity', () => {
+  it('keeps every bar when they fit, with the drawdown from the initial equity as first peak', () => {
+    const t = times([DAY1, 3]);
+    const d = downsampleEquity(t, [95, 100, 90], 10, 100);
+    assert.deepEqual(d.points, [
+      [t[0], 95, 1 - 95 / 100],
+      [t[1], 100, 0],
+      [t[2], 90, 1 - 90 / 100],
+    ]);
+    assert.equal(d.sessionsPerPoint, 1);
+    assert.equal(d.bars, 3);
+    assert.equal(d.sessions, 1);
+  });
+
+  it('ends a bucket at each session close and keeps the deepest drawdown inside it (hand-checked)', () => {
+    const t = times([DAY1, 4], [DAY2, 2]);
+    const d = downsampleEquity(t, [100, 110, 99, 105, 120, 90], 2, 100);
+    assert.equal(d.points.length, 2);
+    assert.deepEqual(d.points[0], [t[3], 105, 1 - 99 / 110]);
+    assert.deepEqual(d.points[1], [t[5], 90, 1 - 90 / 120]);
+    assert.equal(d.sessionsPerPoint, 1);
+  });
+
+  it('groups whole sessions when there are more sessions than points', () => {
+    const t = times([DAY1, 2], [DAY2, 2], [Date.UTC(2024, 0, 4, 13), 2], [Date.UTC(2024, 0, 5, 13), 2], [Date.UTC(2024, 0, 8, 13), 2]);
+    const equity = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    const d = downsampleEquity(t, equity, 2, 1);
+    assert.equal(d.sessionsPerPoint, 3);
+    assert.deepEqual(
+      d.points.map((p) => p[1]),
+      [6, 10],
+    );
+    assert.equal(d.sessions, 5);
+  });
+
+  it('on a real backtest: at most maxPoints, every session close kept, max drawdown exact', () => {
+    const series = syntheticSeries(3000, { seed: 11 });
+    const random = prng(5);
+    const targets = Int8Array.from(series, () => Math.floor(random() * 3) - 1);
+    const run = runBacktest(series, targets, { spreadBps: 1, feeBps: 0.5 });
+    const maxPoints = 400;
+    const d = downsampleEquity(run.times, run.equity, maxPoints, run.initialEquity);
+    assert.ok(d.points.length <= maxPoints && d.points.length > maxPoints / 2, `${d.points.length} points`);
+    const metrics = computePerformance(run, 60 * 250);
+    assert.equal(Math.max(...d.points.map((p) => p[2])), metrics.maxDrawdown);
+    const stored = new Set(d.points.map((p) => p[0]));
+    for (let i = 0; i < series.length; i++) {
+      const last = i === series.length - 1 || series[i + 1]!.session !== series[i]!.session;
+      if (last) assert.ok(stored.has(run.times[i]!), `session close of ${series[i]!.session} kept`);
+    }
+    assert.equal(new Set(d.points.map((p) => bogotaDate(p[0]))).size, d.sessions);
+  });
+
+  it('returns nothing for an empty curve and names bad input', () => {
+    assert.deepEqual(downsampleEquity([], [], 10).points, []);
+    assert.throws(() => downsampleEquity([1, 2], [1], 10), (e: unknown) => e instanceof TasaError && /one time per mark/.test(e.message));
+    assert.throws(() => downsampleEquity([1], [1], 0), (e: unknown) => e instanceof TasaError && e.input === 'maxPoints');
+    assert.throws(() => downsampleEquity([2, 1], [1, 1], 10), (e: unknown) => e instanceof TasaError && e.input === 'times');
+    assert.throws(() => downsampleEquity([1], [1], 10, 0), (e: unknown) => e instanceof TasaError && e.input === 'initialEquity');
+  });
+});
