@@ -12,6 +12,9 @@
  *   cron says (cron knows weekdays, not Colombian holidays).
  * - pg-boss decides when cron fires by the wall clock (its own timers); the handlers get the
  *   injected clock's time.
+ * - On-demand queues (`backfill`, `pipeline`) have no cron: they run what `send` queued (e.g. an
+ *   admin's request over the API), on any day, with the job's data (schemas in job-payloads.ts).
+ *   A worker without a handler for one still takes its jobs and fails them with a clear message.
  */
 import PgBoss from 'pg-boss';
 import type { Clock } from '../clock.ts';
@@ -19,6 +22,7 @@ import type { MarketCalendar } from '../domain/calendar.ts';
 import { bogotaDate, MARKET_ZONE } from '../domain/time.ts';
 import { errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import type { Db } from '../store/db.ts';
 import { pgBossDb } from './boss-db.ts';
 
@@ -32,7 +36,23 @@ export interface JobContext {
 }
 
 export type JobHandler = (ctx: JobContext) => Promise<unknown>;
-export type JobHandlers = Record<JobName, JobHandler>;
+
+/** Queues without a schedule: they run only what is sent to them. */
+export type OnDemandJobName = 'backfill' | 'pipeline';
+
+export interface OnDemandJobContext {
+  queue: OnDemandJobName;
+  jobId: string;
+  /** The job's data as queued; the handler checks it (job-payloads.ts). */
+  data: unknown;
+  /** The injected clock's time when the job started. */
+  firedAt: number;
+}
+
+export type OnDemandJobHandler = (ctx: OnDemandJobContext) => Promise<unknown>;
+
+/** The scheduled jobs' handlers, and those of the on-demand queues this worker can run. */
+export type JobHandlers = Record<JobName, JobHandler> & Partial<Record<OnDemandJobName, OnDemandJobHandler>>;
 
 export interface ScheduledQueue {
   queue: string;
@@ -47,6 +67,18 @@ export const JOB_SCHEDULES: readonly ScheduledQueue[] = [
   // Five minutes after the 13:00 close: the session's last bar is due by then.
   { queue: 'failsafe-at-close', job: 'failsafe', cron: '5 13 * * 1-5' },
   { queue: 'sync', job: 'sync', cron: '*/5 8-12 * * 1-5' },
+];
+
+export interface OnDemandQueue {
+  queue: OnDemandJobName;
+  /** A running job is given up (and failed) after this long. */
+  expireInSeconds: number;
+}
+
+export const ON_DEMAND_QUEUES: readonly OnDemandQueue[] = [
+  // A multi-year backfill waits out per-minute credit limits; a pipeline run may train a policy.
+  { queue: 'backfill', expireInSeconds: 4 * 60 * 60 },
+  { queue: 'pipeline', expireInSeconds: 6 * 60 * 60 },
 ];
 
 const SCHEMA = 'pgboss';
@@ -66,11 +98,16 @@ export interface StartJobsOptions {
   pollingIntervalSeconds?: number;
   /** How often pg-boss checks the crons and hands fired ones to the queues; default pg-boss's 30 s and 5 s. */
   cronCheckIntervalSeconds?: number;
+  /** Prometheus metrics: runs by outcome (ok, failed, skipped) and durations per job. */
+  metrics?: Metrics;
 }
 
 export interface RunningJobs {
   readonly boss: PgBoss;
-  /** Queues a job for a scheduled queue now (it runs through the same dispatch, calendar check included). */
+  /**
+   * Queues a job now: on a scheduled queue it runs through the same dispatch (calendar check
+   * included); on an on-demand queue (`backfill`, `pipeline`) `data` is the job's data. Returns the job id.
+   */
   send(queue: string, data?: object): Promise<string | null>;
   stop(): Promise<void>;
 }
@@ -81,11 +118,12 @@ export async function startJobs(o: StartJobsOptions): Promise<RunningJobs> {
   await boss.start();
   try {
     for (const s of JOB_SCHEDULES) await register(boss, s, o);
+    for (const q of ON_DEMAND_QUEUES) await registerOnDemand(boss, q, o);
   } catch (err) {
     await boss.stop({ graceful: false, close: true });
     throw err;
   }
-  o.logger.info({ queues: JOB_SCHEDULES.map((s) => `${s.queue} ${s.cron}`), tz: JOB_TIME_ZONE, driver: o.databaseUrl ? 'postgres' : o.db.driver }, 'jobs: started');
+  o.logger.info({ queues: JOB_SCHEDULES.map((s) => `${s.queue} ${s.cron}`), onDemand: ON_DEMAND_QUEUES.map((q) => q.queue), tz: JOB_TIME_ZONE, driver: o.databaseUrl ? 'postgres' : o.db.driver }, 'jobs: started');
   let stopping: Promise<void> | null = null;
   return {
     boss,
@@ -100,7 +138,28 @@ export async function stopJobs(boss: PgBoss, logger?: Logger): Promise<void> {
   logger?.info('jobs: stopped');
 }
 
-function bossConfig(o: StartJobsOptions): PgBoss.ConstructorOptions {
+/**
+ * A job queue for a process that runs no workers (`tasa serve`): it only sends on-demand jobs,
+ * which the workers on the same database (`tasa worker`, `tasa up`) run. No crons, no maintenance.
+ */
+export async function openJobSender(o: Pick<StartJobsOptions, 'db' | 'databaseUrl' | 'logger'>): Promise<Pick<RunningJobs, 'send' | 'stop'>> {
+  const boss = new PgBoss({ ...bossConfig(o), supervise: false, schedule: false });
+  boss.on('error', (err) => o.logger.error({ err: errorMessage(err) }, 'jobs: pg-boss error'));
+  await boss.start();
+  try {
+    for (const q of ON_DEMAND_QUEUES) await createOnDemandQueue(boss, q);
+  } catch (err) {
+    await boss.stop({ graceful: false, close: true });
+    throw err;
+  }
+  let stopping: Promise<void> | null = null;
+  return {
+    send: (queue, data = {}) => boss.send(queue, data),
+    stop: () => (stopping ??= boss.stop({ graceful: false, close: true, wait: true })),
+  };
+}
+
+function bossConfig(o: Pick<StartJobsOptions, 'db' | 'databaseUrl' | 'cronCheckIntervalSeconds'>): PgBoss.ConstructorOptions {
   const cron = o.cronCheckIntervalSeconds;
   const common = {
     schema: SCHEMA,
@@ -117,21 +176,71 @@ async function register(boss: PgBoss, s: ScheduledQueue, o: StartJobsOptions): P
   await boss.work(s.queue, { pollingIntervalSeconds: o.pollingIntervalSeconds ?? DEFAULT_POLLING_SECONDS }, () => dispatch(s, o));
 }
 
+/** Standard policy: every request is kept (two backfills of different ranges both run), one at a time per worker. */
+async function registerOnDemand(boss: PgBoss, q: OnDemandQueue, o: StartJobsOptions): Promise<void> {
+  await createOnDemandQueue(boss, q);
+  await boss.work(q.queue, { pollingIntervalSeconds: o.pollingIntervalSeconds ?? DEFAULT_POLLING_SECONDS }, async ([job]) => {
+    if (job === undefined) return null;
+    return dispatchOnDemand(q.queue, job.id, job.data, o);
+  });
+}
+
+/** Not retried: a backfill resumes where it stopped when queued again; a failed pipeline run needs a look first. */
+async function createOnDemandQueue(boss: PgBoss, q: OnDemandQueue): Promise<void> {
+  await boss.createQueue(q.queue, { name: q.queue, policy: 'standard', retryLimit: 0, expireInSeconds: q.expireInSeconds });
+}
+
+/** Runs an on-demand job's handler; a worker without one fails the job, saying so. */
+export async function dispatchOnDemand(
+  queue: OnDemandJobName,
+  jobId: string,
+  data: unknown,
+  o: Pick<StartJobsOptions, 'clock' | 'logger' | 'handlers' | 'metrics'>,
+): Promise<unknown> {
+  const handler = o.handlers[queue];
+  if (handler === undefined) {
+    o.logger.error({ queue, jobId }, `jobs: no ${queue} handler in this worker`);
+    o.metrics?.jobRuns.inc({ job: queue, outcome: 'failed' });
+    throw new Error(`no ${queue} handler in this worker`);
+  }
+  const started = o.clock.now();
+  const stopTimer = o.metrics?.jobDuration.startTimer({ job: queue });
+  try {
+    const result = await handler({ queue, jobId, data, firedAt: started });
+    o.logger.info({ queue, jobId, ms: o.clock.now() - started }, 'jobs: done');
+    o.metrics?.jobRuns.inc({ job: queue, outcome: 'ok' });
+    return result;
+  } catch (err) {
+    o.logger.error({ queue, jobId, err: errorMessage(err) }, 'jobs: failed');
+    o.metrics?.jobRuns.inc({ job: queue, outcome: 'failed' });
+    throw err;
+  } finally {
+    stopTimer?.();
+  }
+}
+
 /** Runs the queue's handler unless the market has no session today; the result is the job's output. */
-export async function dispatch(s: ScheduledQueue, o: Pick<StartJobsOptions, 'clock' | 'calendar' | 'logger' | 'handlers'>): Promise<unknown> {
+export async function dispatch(s: ScheduledQueue, o: Pick<StartJobsOptions, 'clock' | 'calendar' | 'logger' | 'handlers' | 'metrics'>): Promise<unknown> {
   const firedAt = o.clock.now();
   const date = bogotaDate(firedAt);
   if (!o.calendar.isTradingDay(date)) {
     o.logger.info({ queue: s.queue, date }, 'jobs: no session today, nothing to do');
+    o.metrics?.jobRuns.inc({ job: s.job, outcome: 'skipped' });
     return { skipped: 'non_trading_day', date };
   }
   const started = o.clock.now();
+  // Durations on real time (prom-client's timer): the injected clock may run scaled.
+  const stopTimer = o.metrics?.jobDuration.startTimer({ job: s.job });
   try {
     const result = await o.handlers[s.job]({ queue: s.queue, job: s.job, firedAt });
     o.logger.info({ queue: s.queue, ms: o.clock.now() - started }, 'jobs: done');
+    o.metrics?.jobRuns.inc({ job: s.job, outcome: 'ok' });
     return result;
   } catch (err) {
     o.logger.error({ queue: s.queue, err: errorMessage(err) }, 'jobs: failed');
+    o.metrics?.jobRuns.inc({ job: s.job, outcome: 'failed' });
     throw err;
+  } finally {
+    stopTimer?.();
   }
 }

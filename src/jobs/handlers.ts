@@ -1,10 +1,19 @@
-/** The job handlers a worker runs: the failsafe and the sync, for every configured symbol. */
+/**
+ * The job handlers a worker runs: the failsafe and the sync, for every configured symbol; the
+ * on-demand backfill (`tasa backfill`'s gap fill, for the job's symbol and dates); and the
+ * pipeline when one is given.
+ */
 import type { Bus } from '../bus/index.ts';
 import type { Clock } from '../clock.ts';
 import type { MarketCalendar } from '../domain/calendar.ts';
 import type { SymbolCode } from '../domain/symbol.ts';
 import type { Db } from '../store/db.ts';
-import type { JobHandlers } from './boss.ts';
+import { normalizeSymbol } from '../domain/symbol.ts';
+import { isIsoDate } from '../domain/time.ts';
+import { TasaError } from '../errors.ts';
+import type { JobHandlers, OnDemandJobContext, OnDemandJobHandler } from './boss.ts';
+import { fillGaps } from './gap-fill.ts';
+import { BackfillJobData, parseJobData } from './job-payloads.ts';
 import { runFailsafe, type FailsafeOptions } from './failsafe.ts';
 import type { HistorySource } from './history-source.ts';
 import { runSync } from './sync.ts';
@@ -18,6 +27,8 @@ export interface JobDependencies {
   bus: Pick<Bus, 'replay'> | null;
   symbols: readonly SymbolCode[];
   failsafe?: Pick<FailsafeOptions, 'sessions' | 'graceMs' | 'targetCoverage' | 'maxRequests'>;
+  /** Runs `pipeline` jobs (data: PipelineJobData); without it this worker fails them. */
+  pipeline?: OnDemandJobHandler;
 }
 
 export function jobHandlers(d: JobDependencies): JobHandlers {
@@ -28,7 +39,20 @@ export function jobHandlers(d: JobDependencies): JobHandlers {
       if (bus === null) return { skipped: 'no shared stream (REDIS_URL is not set)' };
       return perSymbol(d.symbols, (symbol) => runSync({ db: d.db, bus, symbol, clock: d.clock }));
     },
+    backfill: (ctx) => runBackfillJob(d, ctx),
+    ...(d.pipeline === undefined ? {} : { pipeline: d.pipeline }),
   };
+}
+
+/** The same gap fill as `tasa backfill`; its audit entries name who asked for it. */
+async function runBackfillJob(d: JobDependencies, ctx: OnDemandJobContext): Promise<unknown> {
+  const data = parseJobData(ctx.queue, BackfillJobData, ctx.data);
+  for (const [field, value] of [['from', data.from], ['to', data.to]] as const) {
+    if (!isIsoDate(value)) throw new TasaError('bad_input', `The backfill job's ${field} "${value}" is not a calendar date.`, { input: field });
+  }
+  if (data.to < data.from) throw new TasaError('bad_input', `The backfill job's to ${data.to} is before its from ${data.from}.`, { input: 'to' });
+  const symbol = normalizeSymbol(data.symbol);
+  return fillGaps({ db: d.db, calendar: d.calendar, source: d.source, symbol, from: data.from, to: data.to, clock: d.clock, maxRequests: data.maxRequests, actor: data.requestedBy });
 }
 
 /** One symbol after the other (they share the key budget); results keyed by symbol. */

@@ -5,6 +5,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from './auth.ts';
+import { FIRST_CALENDAR_YEAR, LAST_CALENDAR_YEAR } from '../domain/calendar.ts';
 import { normalizeSymbol, type SymbolCode } from '../domain/symbol.ts';
 import { addDays, bogotaWallTime, DAY_MS, isIsoDate, type IsoDate } from '../domain/time.ts';
 import { TasaError } from '../errors.ts';
@@ -38,6 +39,10 @@ export function datePeriod(from: string, to: string, maxDays: number, names: { f
     [names.to, to],
   ] as const) {
     if (!isIsoDate(value)) throw new TasaError('bad_argument', `${name} must be a date as YYYY-MM-DD, not "${value}".`, { input: name });
+    const year = Number(value.slice(0, 4));
+    if (year < FIRST_CALENDAR_YEAR || year > LAST_CALENDAR_YEAR) {
+      throw new TasaError('bad_argument', `${name} must lie in ${FIRST_CALENDAR_YEAR}-${LAST_CALENDAR_YEAR}, the years the market calendar covers, not ${value}.`, { input: name });
+    }
   }
   if (to < from) throw new TasaError('bad_argument', `${names.to} ${to} is before ${names.from} ${from}.`, { input: names.to });
   const fromMs = bogotaWallTime(from, 0);

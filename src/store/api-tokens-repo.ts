@@ -4,6 +4,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { TasaError } from '../errors.ts';
+import { appendAudit } from './audit-repo.ts';
 import type { Db } from './db.ts';
 import { isoTimeOrNull, msOrNull } from './rows.ts';
 
@@ -63,6 +64,38 @@ export async function revokeApiToken(db: Db, id: string, at?: number): Promise<b
 export async function listApiTokens(db: Db): Promise<ApiToken[]> {
   const rows = await db.query<TokenRow>('SELECT id, name, role, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY created_at, id');
   return rows.map(toToken);
+}
+
+export async function getApiToken(db: Db, id: string): Promise<ApiToken | null> {
+  const [row] = await db.query<TokenRow>('SELECT id, name, role, created_at, last_used_at, revoked_at FROM api_tokens WHERE id = $1', [id]);
+  return row ? toToken(row) : null;
+}
+
+/**
+ * Creates a token and its audit entry (`token.create`) in one transaction. The entry names the
+ * token by id, never by its secret.
+ */
+export async function createTokenWithAudit(db: Db, input: { name: string; role: TokenRole; actor: string; at?: number }): Promise<{ token: string; info: ApiToken }> {
+  return db.transaction(async (tx) => {
+    const created = await createApiToken(tx, input);
+    await appendAudit(tx, [{ actor: input.actor, action: 'token.create', entity: `token:${created.info.id}`, details: { name: input.name, role: input.role }, at: input.at }]);
+    return created;
+  });
+}
+
+/** Revokes an active token with its audit entry (`token.revoke`); an unknown id is not_found, a revoked one a conflict. */
+export async function revokeTokenWithAudit(db: Db, input: { id: string; actor: string; at?: number }): Promise<ApiToken> {
+  return db.transaction(async (tx) => {
+    const before = await getApiToken(tx, input.id);
+    if (before === null) throw new TasaError('not_found', `API token ${input.id} does not exist.`, { input: input.id, hint: 'List the tokens to see their ids.' });
+    if (before.revokedAt !== null || !(await revokeApiToken(tx, input.id, input.at))) {
+      throw new TasaError('conflict', `API token ${input.id} is already revoked.`, { input: input.id });
+    }
+    await appendAudit(tx, [{ actor: input.actor, action: 'token.revoke', entity: `token:${input.id}`, details: { name: before.name, role: before.role }, at: input.at }]);
+    const after = await getApiToken(tx, input.id);
+    if (after === null) throw new TasaError('internal', `API token ${input.id} vanished while being revoked.`, { input: input.id });
+    return after;
+  });
 }
 
 function toToken(r: TokenRow): ApiToken {

@@ -30,6 +30,15 @@ export interface AuditFilter {
   limit: number;
   /** Keyset paging: entries with a larger id only. */
   afterId?: number;
+  /** Keyset paging backwards: entries with a smaller id only. */
+  beforeId?: number;
+  /** Newest first (by id) instead of oldest first. */
+  newestFirst?: boolean;
+  /** Entities from this one to `entityTo`, both inclusive, in byte order (e.g. `bars:USD/COP:2024-01-01`..`bars:USD/COP:2024-01-31`). */
+  entityFrom?: string;
+  entityTo?: string;
+  /** Actions starting with this text, e.g. `repair.`. */
+  actionPrefix?: string;
 }
 
 /** Appends entries in one statement per chunk; returns how many were written. */
@@ -53,15 +62,37 @@ export async function appendAudit(db: Db, entries: readonly AuditInput[]): Promi
   return entries.length;
 }
 
-/** Entries matching every given filter, oldest first (by id). */
+/** Entries matching every given filter, oldest first (by id) unless `newestFirst`. */
 export async function listAudit(db: Db, filter: AuditFilter): Promise<AuditEntry[]> {
   const rows = await db.query<Omit<AuditEntry, 'at'> & { at: Date }>(
     `SELECT id, at, actor, action, entity, details FROM audit_log
      WHERE ($1::text IS NULL OR action = $1) AND ($2::text IS NULL OR entity = $2)
        AND ($3::timestamptz IS NULL OR at >= $3) AND ($4::timestamptz IS NULL OR at < $4)
-       AND id > $5
-     ORDER BY id LIMIT $6`,
-    [filter.action ?? null, filter.entity ?? null, isoTimeOrNull(filter.from), isoTimeOrNull(filter.to), filter.afterId ?? 0, filter.limit],
+       AND id > $5 AND ($7::bigint IS NULL OR id < $7)
+       AND ($8::text IS NULL OR entity COLLATE "C" >= $8) AND ($9::text IS NULL OR entity COLLATE "C" <= $9)
+       AND ($10::text IS NULL OR starts_with(action, $10))
+     ORDER BY id ${filter.newestFirst === true ? 'DESC' : 'ASC'} LIMIT $6`,
+    [
+      filter.action ?? null,
+      filter.entity ?? null,
+      isoTimeOrNull(filter.from),
+      isoTimeOrNull(filter.to),
+      filter.afterId ?? 0,
+      filter.limit,
+      filter.beforeId ?? null,
+      filter.entityFrom ?? null,
+      filter.entityTo ?? null,
+      filter.actionPrefix ?? null,
+    ],
   );
   return rows.map((r) => ({ ...r, at: r.at.getTime() }));
+}
+
+/** How many entries each action has among the entities from..to (byte order, both inclusive). */
+export async function auditCountsByAction(db: Db, entityFrom: string, entityTo: string): Promise<Record<string, number>> {
+  const rows = await db.query<{ action: string; n: number }>(
+    `SELECT action, count(*)::int AS n FROM audit_log WHERE entity COLLATE "C" >= $1 AND entity COLLATE "C" <= $2 GROUP BY action ORDER BY action`,
+    [entityFrom, entityTo],
+  );
+  return Object.fromEntries(rows.map((r) => [r.action, r.n]));
 }

@@ -50,6 +50,12 @@ export interface RunFilter {
   limit?: number;
   /** Keyset paging: runs with a smaller id only. */
   beforeId?: number;
+  /** Runs of any of these layers (steps). */
+  layers?: readonly string[];
+  /** Runs started at or after this instant (epoch ms). */
+  startedFrom?: number;
+  /** Only runs that stored a manifest. */
+  withManifest?: boolean;
 }
 
 /** Records a run as `running`; returns its id. */
@@ -99,9 +105,52 @@ export async function listRuns(db: Db, filter: RunFilter = {}): Promise<Pipeline
   const rows = await db.query<RunRow>(
     `SELECT * FROM pipeline_runs
      WHERE ($1::text IS NULL OR layer = $1) AND ($2::text IS NULL OR symbol = $2) AND ($3::text IS NULL OR status = $3)
-       AND ($4::bigint IS NULL OR id < $4)
+       AND ($4::bigint IS NULL OR id < $4) AND ($6::text[] IS NULL OR layer = ANY($6::text[]))
+       AND ($7::timestamptz IS NULL OR started_at >= $7) AND (NOT $8::boolean OR manifest IS NOT NULL)
      ORDER BY id DESC LIMIT $5`,
-    [filter.layer ?? null, filter.symbol ?? null, filter.status ?? null, filter.beforeId ?? null, filter.limit ?? 100],
+    [
+      filter.layer ?? null,
+      filter.symbol ?? null,
+      filter.status ?? null,
+      filter.beforeId ?? null,
+      filter.limit ?? 100,
+      filter.layers === undefined ? null : [...filter.layers],
+      isoTimeOrNull(filter.startedFrom),
+      filter.withManifest === true,
+    ],
+  );
+  return rows.map(toRun);
+}
+
+/**
+ * The newest run of each of the given layers (steps), optionally only those with a status or
+ * symbol: one row per layer that has any, keyed by layer.
+ */
+export async function latestRunPerLayer(db: Db, layers: readonly string[], filter: { symbol?: string; statuses?: readonly RunStatus[] } = {}): Promise<Map<string, PipelineRun>> {
+  const rows = await db.query<RunRow>(
+    `SELECT DISTINCT ON (layer) * FROM pipeline_runs
+     WHERE layer = ANY($1::text[]) AND ($2::text IS NULL OR symbol = $2) AND ($3::text[] IS NULL OR status = ANY($3::text[]))
+     ORDER BY layer, id DESC`,
+    [[...layers], filter.symbol ?? null, filter.statuses === undefined ? null : [...filter.statuses]],
+  );
+  return new Map(rows.map((r) => [r.layer, toRun(r)]));
+}
+
+/**
+ * Runs of the given layers for a symbol whose `params.from`..`params.to` (Bogota dates, as the
+ * gap fill and the failsafe record them) overlap from..to and that wrote rows or failed, newest first.
+ */
+export async function runsTouchingDates(
+  db: Db,
+  filter: { layers: readonly string[]; symbol: string; from: string; to: string; limit: number },
+): Promise<PipelineRun[]> {
+  const rows = await db.query<RunRow>(
+    `SELECT * FROM pipeline_runs
+     WHERE layer = ANY($1::text[]) AND symbol = $2
+       AND (params->>'from') COLLATE "C" <= $4 AND (params->>'to') COLLATE "C" >= $3
+       AND (status = 'failed' OR coalesce(rows_out, 0) > 0)
+     ORDER BY id DESC LIMIT $5`,
+    [[...filter.layers], filter.symbol, filter.from, filter.to, filter.limit],
   );
   return rows.map(toRun);
 }
@@ -122,4 +171,10 @@ function toRun(r: RunRow): PipelineRun {
     datasetHash: r.dataset_hash,
     error: r.error,
   };
+}
+
+/** Every layer (step) that has recorded a run, sorted. */
+export async function recordedLayers(db: Db): Promise<string[]> {
+  const rows = await db.query<{ layer: string }>('SELECT DISTINCT layer FROM pipeline_runs ORDER BY layer');
+  return rows.map((r) => r.layer);
 }

@@ -113,3 +113,44 @@ export async function originImported(db: Db, sha256: string): Promise<number> {
   const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM raw_bars WHERE origin_sha256 = $1', [sha256]);
   return row?.n ?? 0;
 }
+
+/** One origin (file or REST answer) of the raw rows of a period. */
+export interface RawOriginSummary {
+  origin: string;
+  sha256: string;
+  /** Parsed rows with time in the period. */
+  rowsInPeriod: number;
+  /** Every row stored from this origin (any time, unparsed ones included). */
+  rowsTotal: number;
+  /** Epoch ms of the first and last parsed row in the period. */
+  firstTime: number;
+  lastTime: number;
+  /** When its first row was stored, epoch ms. */
+  ingestedAt: number;
+}
+
+/** The origins of the raw rows with time in [fromMs, toMs), by ingest time. */
+export async function rawOriginsBetween(db: Db, symbol: SymbolCode, fromMs: number, toMs: number): Promise<RawOriginSummary[]> {
+  const rows = await db.query<{ origin: string; sha256: string; rows_in_period: number; rows_total: number; first_time: Date; last_time: Date; ingested_at: Date }>(
+    `WITH inside AS (
+       SELECT origin, origin_sha256, count(*)::int AS rows_in_period, min(time) AS first_time, max(time) AS last_time
+       FROM raw_bars WHERE symbol = $1 AND time >= $2 AND time < $3
+       GROUP BY origin, origin_sha256)
+     SELECT i.origin, i.origin_sha256 AS sha256, i.rows_in_period, i.first_time, i.last_time, t.rows_total, t.ingested_at
+     FROM inside i
+     CROSS JOIN LATERAL (
+       SELECT count(*)::int AS rows_total, min(ingested_at) AS ingested_at FROM raw_bars r WHERE r.origin_sha256 = i.origin_sha256 AND r.origin = i.origin
+     ) t
+     ORDER BY t.ingested_at, i.origin`,
+    [symbol, isoTime(fromMs), isoTime(toMs)],
+  );
+  return rows.map((r) => ({
+    origin: r.origin,
+    sha256: r.sha256,
+    rowsInPeriod: r.rows_in_period,
+    rowsTotal: r.rows_total,
+    firstTime: r.first_time.getTime(),
+    lastTime: r.last_time.getTime(),
+    ingestedAt: r.ingested_at.getTime(),
+  }));
+}

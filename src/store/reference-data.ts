@@ -32,12 +32,17 @@ export async function syncReferenceData(db: Db, calendar: MarketCalendar): Promi
   });
 }
 
-function calendarFingerprint(calendar: MarketCalendar): string {
+/** The fingerprint of the calendar the holiday table was last built from (null before the first sync). */
+export async function storedCalendarFingerprint(db: Db): Promise<string | null> {
+  return getAppState<string>(db, FINGERPRINT_KEY);
+}
+
+export function calendarFingerprint(calendar: MarketCalendar): string {
   const parts = { library: holidayLibraryVersion(), overrides: calendar.overrides(), years: HOLIDAY_TABLE_YEARS };
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
 }
 
-function holidayLibraryVersion(): string {
+export function holidayLibraryVersion(): string {
   const entry = createRequire(import.meta.url).resolve('date-holidays');
   let dir = dirname(entry);
   for (let i = 0; i < 4; i++, dir = dirname(dir)) {
