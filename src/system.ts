@@ -18,7 +18,7 @@ import { KeyPool } from './feeds/twelvedata/key-pool.ts';
 import { TwelveDataStream } from './feeds/twelvedata/ws-client.ts';
 import { IngestService, type IngestStatus } from './ingest/ingest-service.ts';
 import { startStatusPublisher } from './ingest/status-publisher.ts';
-import { startJobs, type RunningJobs } from './jobs/boss.ts';
+import { openJobSender, startJobs, type RunningJobs } from './jobs/boss.ts';
 import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import { startServer } from './server/app.ts';
 import { fillGaps } from './jobs/gap-fill.ts';
@@ -109,8 +109,10 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
     });
     // API processes elsewhere read this process's status from the bus.
     if (ingest) stack.push(startStatusPublisher({ bus, clock, status, logger: o.logger }));
+    const queue = jobs ?? (o.roles.api ? await openSender(o, db) : null);
+    if (queue && queue !== jobs) stack.push(() => queue.stop());
     const server = o.roles.api
-      ? await startServer({ db, bus, clock, calendar: o.calendar, config: o.config, logger: o.logger, metrics, symbols, version: TASA_VERSION, localStatus: ingest ? status : null, jobs })
+      ? await startServer({ db, bus, clock, calendar: o.calendar, config: o.config, logger: o.logger, metrics, symbols, version: TASA_VERSION, localStatus: ingest ? status : null, jobs: queue })
       : null;
     if (server) stack.push(() => server.close());
     const stop = once(() => unwind(stack));
@@ -188,6 +190,12 @@ function createIngest(o: SystemOptions, db: Db, bus: Bus, clock: Clock, rest: Re
     readiness: { waitForL0Ms: o.config.TASA_HISTORY_WAIT_MS ?? (o.config.DATABASE_URL === undefined ? 0 : 60_000) },
     fillGaps: (symbol, from, to) => fillGaps({ db, calendar: o.calendar, source: rest.source, symbol, from, to, clock, layer: 'failsafe' }),
   });
+}
+
+/** An API-only process queues work for workers elsewhere; that needs PostgreSQL (embedded PGlite has no other process to run it). */
+async function openSender(o: SystemOptions, db: Db): Promise<Pick<RunningJobs, 'send' | 'stop'> | null> {
+  if (o.config.DATABASE_URL === undefined) return null;
+  return openJobSender({ db, databaseUrl: o.config.DATABASE_URL, logger: o.logger });
 }
 
 async function unwind(stack: Array<() => Promise<void>>): Promise<void> {
