@@ -16,6 +16,7 @@ import { TasaError } from './errors.ts';
 import { startSimulator, type RunningSimulator } from './feeds/simulator/index.ts';
 import { KeyPool } from './feeds/twelvedata/key-pool.ts';
 import { TwelveDataStream } from './feeds/twelvedata/ws-client.ts';
+import { startAlertEngine } from './alerts/alert-engine.ts';
 import { IngestService, type IngestStatus } from './ingest/ingest-service.ts';
 import { startStatusPublisher } from './ingest/status-publisher.ts';
 import { openJobSender, startJobs, type RunningJobs } from './jobs/boss.ts';
@@ -93,9 +94,9 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
     const upstream = await openUpstream(o, clock, keys);
     if (upstream.simulator) stack.push(() => upstream.simulator?.close() ?? Promise.resolve());
     const rest = createRestSource({ db, clock, keys: upstream.keys, baseUrl: upstream.restUrl, logger: o.logger, plan: KeyPool.planFromEnv(env) });
-    const jobs = o.roles.jobs ? await startWorkers(o, db, bus, clock, rest, symbols) : null;
+    const jobs = o.roles.jobs ? await startWorkers(o, { db, bus, clock, rest, metrics, symbols }) : null;
     if (jobs) stack.push(() => jobs.stop());
-    const ingest = o.roles.ingest ? createIngest(o, db, bus, clock, rest, upstream, symbols) : null;
+    const ingest = o.roles.ingest ? createIngest(o, { db, bus, clock, rest, metrics, symbols }, upstream) : null;
     if (ingest) {
       stack.push(() => ingest.stop());
       ingest.start();
@@ -109,6 +110,11 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
     });
     // API processes elsewhere read this process's status from the bus.
     if (ingest) stack.push(startStatusPublisher({ bus, clock, status, logger: o.logger }));
+    // Alerts are evaluated where the jobs run: once per deployment in the usual set-ups (a second evaluator only deduplicates).
+    if (o.roles.jobs) {
+      const alerts = await startAlertEngine({ db, bus, clock, calendar: o.calendar, config: o.config, logger: o.logger, metrics, symbols, localStatus: ingest ? status : null });
+      stack.push(() => alerts.stop());
+    }
     const queue = jobs ?? (o.roles.api ? await openSender(o, db) : null);
     if (queue && queue !== jobs) stack.push(() => queue.stop());
     const server = o.roles.api
@@ -154,10 +160,21 @@ async function openUpstream(o: SystemOptions, clock: Clock, keys: string[]): Pro
   return { kind: 'simulator', keys: [randomBytes(12).toString('hex')], restUrl: simulator.restUrl, wsUrl: simulator.wsUrl, simulator };
 }
 
-function startWorkers(o: SystemOptions, db: Db, bus: Bus, clock: Clock, rest: RestSource, symbols: string[]): Promise<RunningJobs> {
+/** What the roles share. */
+interface Parts {
+  db: Db;
+  bus: Bus;
+  clock: Clock;
+  rest: RestSource;
+  metrics: Metrics;
+  symbols: string[];
+}
+
+function startWorkers(o: SystemOptions, { db, bus, clock, rest, metrics, symbols }: Parts): Promise<RunningJobs> {
   return startJobs({
     db,
     clock,
+    metrics,
     calendar: o.calendar,
     logger: o.logger,
     ...(o.config.DATABASE_URL === undefined ? {} : { databaseUrl: o.config.DATABASE_URL }),
@@ -166,12 +183,13 @@ function startWorkers(o: SystemOptions, db: Db, bus: Bus, clock: Clock, rest: Re
   });
 }
 
-function createIngest(o: SystemOptions, db: Db, bus: Bus, clock: Clock, rest: RestSource, upstream: Upstream, symbols: string[]): IngestService {
+function createIngest(o: SystemOptions, { db, bus, clock, rest, metrics, symbols }: Parts, upstream: Upstream): IngestService {
   const dataDir = resolve(o.config.TASA_DATA_DIR);
   return new IngestService({
     db,
     bus,
     clock,
+    metrics,
     calendar: o.calendar,
     logger: o.logger,
     symbols,

@@ -16,6 +16,7 @@ import type { Bar } from '../domain/bar.ts';
 import type { Tick } from '../domain/tick.ts';
 import { errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { upsertBars } from '../store/bars-repo.ts';
 import type { Db } from '../store/db.ts';
 import { ensureTickPartitions, insertTicks } from '../store/ticks-repo.ts';
@@ -32,6 +33,8 @@ export interface WriterOptions {
   retryMaxMs?: number;
   /** A write that takes longer counts as failed (a vanished server can hang a query). */
   writeTimeoutMs?: number;
+  /** Prometheus metrics: ticks and bars stored, receive (bar close) -> durable row latency. */
+  metrics?: Metrics;
 }
 
 export interface WriterStats {
@@ -145,6 +148,16 @@ export class DurableWriter {
     this.stat.ticksWritten += batch.ticks.length;
     this.stat.barsWritten += batch.bars.length;
     this.stat.flushes++;
+    this.recordWrite(batch, now);
+  }
+
+  private recordWrite(batch: Batch, now: number): void {
+    const m = this.opts.metrics;
+    if (!m) return;
+    m.ticksStored.inc(batch.ticks.length);
+    m.barsStored.inc(batch.bars.length);
+    for (const tick of batch.ticks) m.receiveToStored.observe({ kind: 'tick' }, Math.max(0, now - tick.receivedAt) / 1000);
+    for (const { closedAt } of batch.bars) m.receiveToStored.observe({ kind: 'bar' }, Math.max(0, now - closedAt) / 1000);
   }
 
   private withTimeout(work: () => Promise<void>): Promise<void> {

@@ -10,6 +10,7 @@ import type { IsoDate } from '../domain/time.ts';
 import { errorMessage } from '../errors.ts';
 import type { FeedEvent, LiveFeed } from '../feeds/feed-events.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { barsBetween } from '../store/bars-repo.ts';
 import type { Db } from '../store/db.ts';
 import { acquireLease, releaseLease } from '../store/leases-repo.ts';
@@ -38,6 +39,8 @@ export interface IngestServiceOptions {
   readiness?: Partial<ReadinessOptions>;
   /** Fills gaps of recent sessions from REST (the failsafe job's gap-fill), used in CHECKING_DATA. */
   fillGaps?: (symbol: string, from: IsoDate, to: IsoDate) => Promise<unknown>;
+  /** Prometheus metrics, passed on to the pipelines and the writer; feed reconnects and refused subscriptions. */
+  metrics?: Metrics;
 }
 
 export interface IngestStatus {
@@ -60,6 +63,8 @@ export class IngestService {
   private readonly feedStatus: IngestStatus['feed'] = { state: 'stopped', detail: null, connects: 0, problems: {}, failedSymbols: [] };
   private dataChecks: DataCheck[] = [];
   private feed: LiveFeed | null = null;
+  /** Whether the current feed has connected once: its later connections are reconnects. */
+  private feedConnected = false;
   private stopped = false;
   private wake: (() => void) | null = null;
   private running: Promise<void> | null = null;
@@ -68,7 +73,7 @@ export class IngestService {
     this.lifecycle = new Lifecycle(() => opts.clock.now());
     this.readiness = { ...DEFAULT_READINESS, ...opts.readiness };
     this.leaseTtlMs = opts.leaseTtlMs ?? 30_000;
-    this.writer = new DurableWriter({ db: opts.db, clock: opts.clock, logger: opts.logger, spoolPath: opts.spoolPath });
+    this.writer = new DurableWriter({ db: opts.db, clock: opts.clock, logger: opts.logger, spoolPath: opts.spoolPath, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
     this.lifecycle.onTransition((t) => this.announce(t));
   }
 
@@ -197,6 +202,7 @@ export class IngestService {
     await this.ensurePipelines();
     const feed = this.opts.openFeed(this.opts.symbols);
     this.feed = feed;
+    this.feedConnected = false;
     this.feedStatus.connects++;
     const timers = [this.closeFeedAt(feed, closeAt + (this.opts.watermarkMs ?? 2_000) + 1_000), this.renewLeasesWhile(feed)];
     try {
@@ -238,15 +244,23 @@ export class IngestService {
       case 'status':
         this.feedStatus.state = event.state;
         this.feedStatus.detail = event.detail ?? null;
+        if (event.state === 'connected') this.countConnection();
         return;
       case 'subscription':
         this.feedStatus.failedSymbols = event.failed;
+        for (const symbol of event.failed) this.opts.metrics?.subscriptionFailures.inc({ symbol });
         if (event.failed.length > 0) this.opts.logger.warn({ failed: event.failed }, 'symbols failed to subscribe');
         return;
       case 'problem':
         this.feedStatus.problems[event.kind] = (this.feedStatus.problems[event.kind] ?? 0) + 1;
         return;
     }
+  }
+
+  /** A session's first connection is expected; every later one of the same feed is a reconnect. */
+  private countConnection(): void {
+    if (this.feedConnected) this.opts.metrics?.feedReconnects.inc();
+    this.feedConnected = true;
   }
 
   private async ensurePipelines(): Promise<void> {
@@ -265,6 +279,7 @@ export class IngestService {
           maxJump: this.opts.maxJump ?? 0.05,
           ...(lastPrice === null ? {} : { lastPrice }),
           ...(this.opts.watermarkMs === undefined ? {} : { watermarkMs: this.opts.watermarkMs }),
+          ...(this.opts.metrics ? { metrics: this.opts.metrics } : {}),
         }),
       );
     }

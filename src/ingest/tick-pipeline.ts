@@ -12,6 +12,7 @@ import type { Tick } from '../domain/tick.ts';
 import { TickValidator } from '../domain/tick-validation.ts';
 import { errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import type { DurableWriter } from './durable-writer.ts';
 import { pushBounded } from './samples.ts';
 
@@ -29,6 +30,8 @@ export interface TickPipelineOptions {
   watermarkMs?: number;
   /** How long the latest price stays in the cache without a new tick. */
   latestTtlMs?: number;
+  /** Prometheus metrics: ticks received/rejected, bars closed, exchange -> receive latency. */
+  metrics?: Metrics;
 }
 
 export interface PipelineCounters {
@@ -85,10 +88,13 @@ export class TickPipeline {
   /** Feeds one tick through; returns what became of it. */
   addTick(tick: Tick): string {
     const c = this.counters;
+    const metrics = this.opts.metrics;
     c.received++;
+    metrics?.ticksReceived.inc({ symbol: this.opts.symbol });
     const verdict = this.validator.check(tick);
     if (!verdict.ok) {
       c.rejected[verdict.reason] = (c.rejected[verdict.reason] ?? 0) + 1;
+      metrics?.ticksRejected.inc({ symbol: this.opts.symbol, reason: verdict.reason });
       return verdict.reason;
     }
     const { outcome, events } = this.aggregator.addTick(tick);
@@ -96,6 +102,8 @@ export class TickPipeline {
     if (outcome === 'duplicate' || outcome === 'outside_session') return outcome;
     c.lastTickAt = tick.receivedAt;
     pushBounded(c.feedLatenciesMs, tick.receivedAt - tick.time);
+    // An exchange stamp ahead of our clock is skew, not a negative latency.
+    metrics?.exchangeToReceive.observe({ symbol: this.opts.symbol }, Math.max(0, tick.receivedAt - tick.time) / 1000);
     this.opts.writer.addTick(tick);
     this.publishTick(tick);
     this.handle(events);
@@ -134,6 +142,7 @@ export class TickPipeline {
       }
       if (e.final) {
         this.counters.barsFinal++;
+        this.opts.metrics?.barsReceived.inc({ symbol: this.opts.symbol, kind: e.bar.revision > 1 ? 'revision' : 'final' });
         this.opts.writer.addBar(e.bar, now);
       }
       this.publish('bars', barMessage(e.bar, e.final));

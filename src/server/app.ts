@@ -15,6 +15,7 @@ import { authPlugin } from './auth.ts';
 import type { ServerDeps } from './deps.ts';
 import { installErrorHandler } from './http-errors.ts';
 import { adminRoutes } from './routes/admin-routes.ts';
+import { alertsRoutes } from './routes/alerts-routes.ts';
 import { analyticsRoutes } from './routes/analytics-routes.ts';
 import { candleRoutes } from './routes/candle-routes.ts';
 import { complianceRoutes } from './routes/compliance-routes.ts';
@@ -45,7 +46,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   await registerCommonPlugins(app, deps, closers);
   recordRequestDurations(app, deps);
-  for (const routes of [healthRoutes, marketRoutes, candleRoutes, referenceRoutes, pipelineRoutes, complianceRoutes, adminRoutes, analyticsRoutes, realtimeRoutes, gatewayRoutes, metricsRoutes, webRoutes]) {
+  for (const routes of [healthRoutes, marketRoutes, candleRoutes, referenceRoutes, pipelineRoutes, complianceRoutes, adminRoutes, alertsRoutes, analyticsRoutes, realtimeRoutes, gatewayRoutes, metricsRoutes, webRoutes]) {
     await app.register(routes, deps);
   }
   return app;

@@ -90,7 +90,26 @@ export async function listAlerts(db: Db, filter: AlertFilter = {}): Promise<Aler
      ORDER BY id DESC LIMIT $4`,
     [filter.kind ?? null, filter.symbol ?? null, filter.openOnly === true, filter.limit ?? 100],
   );
-  return rows.map((r) => ({
+  return rows.map(toAlert);
+}
+
+/**
+ * Closes an alert by id (an operator acknowledging it); resolving a resolved alert changes
+ * nothing. Returns the alert as it now is and whether this call closed it; null for an unknown id.
+ */
+export async function resolveAlertById(db: Db, id: number, at?: number): Promise<{ alert: Alert; closed: boolean } | null> {
+  const [row] = await db.query<AlertRow & { was_open: boolean }>(
+    `WITH target AS (SELECT id, resolved_at IS NULL AS was_open FROM alerts WHERE id = $1 FOR UPDATE)
+     UPDATE alerts a SET resolved_at = coalesce(a.resolved_at, coalesce($2::timestamptz, now()))
+     FROM target WHERE a.id = target.id
+     RETURNING a.*, target.was_open`,
+    [id, isoTimeOrNull(at)],
+  );
+  return row ? { alert: toAlert(row), closed: row.was_open } : null;
+}
+
+function toAlert(r: AlertRow): Alert {
+  return {
     id: r.id,
     at: r.at.getTime(),
     kind: r.kind,
@@ -102,5 +121,11 @@ export async function listAlerts(db: Db, filter: AlertFilter = {}): Promise<Aler
     occurrences: r.occurrences,
     lastSeenAt: r.last_seen_at.getTime(),
     resolvedAt: r.resolved_at === null ? null : r.resolved_at.getTime(),
-  }));
+  };
+}
+
+/** How many alerts are open (not resolved). */
+export async function countOpenAlerts(db: Db): Promise<number> {
+  const [row] = await db.query<{ count: number }>('SELECT count(*)::int AS count FROM alerts WHERE resolved_at IS NULL');
+  return row?.count ?? 0;
 }

@@ -1,0 +1,56 @@
+/**
+ * What an alert looks like on the `alerts` bus channel, to webhooks and in e-mails: one JSON
+ * shape with UTC ISO times.
+ *
+ * Bus streams are per symbol and `publish` needs a concrete one ('*' only subscribes). An alert
+ * about one symbol goes on that symbol's stream; a system alert (feed down, key budget) concerns
+ * every served symbol, so it goes on each of their streams: a client following USD/COP sees it
+ * without a special subscription. A '*' subscriber may therefore see a system alert once per
+ * symbol, with the same `id`.
+ */
+import type { Bus } from '../bus/index.ts';
+import { toIsoUtc } from '../domain/time.ts';
+import { errorMessage } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { Alert, AlertSeverity } from '../store/alerts-repo.ts';
+
+export interface AlertMessage {
+  /** `open` when raised (new, not a repeat), `resolved` when its condition cleared or an operator closed it. */
+  state: 'open' | 'resolved';
+  id: number;
+  kind: string;
+  severity: AlertSeverity;
+  symbol: string | null;
+  message: string;
+  details: Record<string, unknown>;
+  dedupeKey: string;
+  /** When it was raised (open) or resolved, ISO 8601 UTC. */
+  at: string;
+}
+
+/** The message for a stored alert: open unless it has been resolved. */
+export function alertMessage(alert: Pick<Alert, 'id' | 'kind' | 'severity' | 'symbol' | 'message' | 'details' | 'dedupeKey' | 'at' | 'resolvedAt'>): AlertMessage {
+  return {
+    state: alert.resolvedAt === null ? 'open' : 'resolved',
+    id: alert.id,
+    kind: alert.kind,
+    severity: alert.severity,
+    symbol: alert.symbol,
+    message: alert.message,
+    details: alert.details,
+    dedupeKey: alert.dedupeKey,
+    at: toIsoUtc(alert.resolvedAt ?? alert.at),
+  };
+}
+
+/** Publishes on the `alerts` channel (see the header for system alerts); a bus failure is logged, never thrown. */
+export async function publishAlert(bus: Bus, symbols: readonly string[], msg: AlertMessage, logger: Logger): Promise<void> {
+  const targets = msg.symbol === null ? symbols : [msg.symbol];
+  for (const symbol of targets) {
+    try {
+      await bus.publish('alerts', symbol, msg);
+    } catch (err) {
+      logger.warn({ alert: msg.dedupeKey, symbol, err: errorMessage(err) }, 'alerts: bus publish failed');
+    }
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Gauges whose value is a fact about the shared state rather than an event in this process, set
+ * when Prometheus scrapes: market open (calendar), data freshness (bus latest-tick cache, only
+ * while the market is open), key credits left (`api_keys`) and gaps open (missing bars of the
+ * current and previous sessions, the failsafe's coverage figure, cached for `gapsCacheMs`).
+ * They read the database and the bus, so any API process reports them, whichever process ingests.
+ */
+import type { Bus } from '../bus/index.ts';
+import type { Clock } from '../clock.ts';
+import type { MarketCalendar } from '../domain/calendar.ts';
+import { errorMessage } from '../errors.ts';
+import type { LatestPrice } from '../ingest/tick-pipeline.ts';
+import { coverageOf } from '../jobs/coverage.ts';
+import { FAILSAFE_DEFAULTS, recentSessions } from '../jobs/failsafe.ts';
+import type { Logger } from '../log.ts';
+import { listApiKeys, windowUsage } from '../store/api-keys-repo.ts';
+import type { Db } from '../store/db.ts';
+import type { Metrics } from './metrics.ts';
+
+export interface ScrapeGaugeOptions {
+  db: Db;
+  bus: Bus;
+  clock: Clock;
+  calendar: MarketCalendar;
+  metrics: Metrics;
+  symbols: readonly string[];
+  logger: Logger;
+  /** How long the gaps figure is reused (it costs a query over two sessions); default 30 s of the clock. */
+  gapsCacheMs?: number;
+}
+
+export interface ScrapeGauges {
+  /** Sets every scrape-time gauge; a part that fails is logged and its gauge cleared, never thrown. */
+  update(): Promise<void>;
+}
+
+const DEFAULT_GAPS_CACHE_MS = 30_000;
+
+export function createScrapeGauges(o: ScrapeGaugeOptions): ScrapeGauges {
+  const cacheMs = o.gapsCacheMs ?? DEFAULT_GAPS_CACHE_MS;
+  let gapsAt: number | null = null;
+  const guarded = async (name: string, clear: () => void, work: () => Promise<void>): Promise<void> => {
+    try {
+      await work();
+    } catch (err) {
+      clear();
+      o.logger.warn({ gauge: name, err: errorMessage(err) }, 'metrics: could not read a scrape-time gauge');
+    }
+  };
+  const update = async (): Promise<void> => {
+    const now = o.clock.now();
+    const open = o.calendar.isMarketOpen(now);
+    o.metrics.marketOpen.set(open ? 1 : 0);
+    await Promise.all([
+      guarded('tasa_data_freshness_seconds', () => o.metrics.dataFreshness.reset(), () => setFreshness(o, now, open)),
+      guarded('tasa_key_credits_left', () => o.metrics.keyCreditsLeft.reset(), () => setKeyCredits(o, now)),
+      guarded(
+        'tasa_gaps_open',
+        () => {
+          o.metrics.gapsOpen.reset();
+          gapsAt = null;
+        },
+        async () => {
+          if (gapsAt !== null && now - gapsAt < cacheMs && now >= gapsAt) return;
+          await setGapsOpen(o, now);
+          gapsAt = now;
+        },
+      ),
+    ]);
+  };
+  // Concurrent scrapes share one update, so one never renders another's half-reset gauges.
+  let inflight: Promise<void> | null = null;
+  return {
+    update: () =>
+      (inflight ??= update().finally(() => {
+        inflight = null;
+      })),
+  };
+}
+
+/** Seconds since the latest tick was received, per symbol, while the market is open; no sample otherwise. */
+async function setFreshness(o: ScrapeGaugeOptions, now: number, open: boolean): Promise<void> {
+  for (const symbol of o.symbols) {
+    const latest = open ? await o.bus.getLatest<LatestPrice>(`latest:${symbol}`) : null;
+    const receivedAt = latest === null ? NaN : Date.parse(latest.receivedAt);
+    // No known tick: no sample (a made-up age would be a guess); deploy rules alert on the absence in session.
+    if (!Number.isFinite(receivedAt)) o.metrics.dataFreshness.remove({ symbol });
+    else o.metrics.dataFreshness.set({ symbol }, Math.max(0, now - receivedAt) / 1000);
+  }
+}
+
+/** Credits left in the current minute and day windows of each key; a bad key has none. */
+async function setKeyCredits(o: ScrapeGaugeOptions, now: number): Promise<void> {
+  const keys = await listApiKeys(o.db);
+  o.metrics.keyCreditsLeft.reset();
+  for (const k of keys) {
+    const used = windowUsage(k, now);
+    const bad = k.status === 'bad';
+    o.metrics.keyCreditsLeft.set({ key_id: k.id, window: 'minute' }, bad ? 0 : Math.max(0, k.minuteLimit - used.minuteUsed));
+    o.metrics.keyCreditsLeft.set({ key_id: k.id, window: 'day' }, bad ? 0 : Math.max(0, k.dayLimit - used.dayUsed));
+  }
+}
+
+/** Missing due bars of the current (if a slot of it is due) and previous sessions, as the failsafe counts them. */
+async function setGapsOpen(o: ScrapeGaugeOptions, now: number): Promise<void> {
+  const dueBy = now - FAILSAFE_DEFAULTS.graceMs;
+  const sessions = recentSessions(o.calendar, dueBy, 2);
+  for (const symbol of o.symbols) {
+    const coverage = await coverageOf(o.db, o.calendar, symbol, sessions, dueBy);
+    o.metrics.gapsOpen.set({ symbol }, coverage.reduce((sum, c) => sum + c.missing, 0));
+  }
+}
