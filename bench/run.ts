@@ -7,6 +7,7 @@ import { benchBacktest } from './backtest-bench.ts';
 import { benchFoundation } from './foundation-bench.ts';
 import { benchLive } from './live-bench.ts';
 import { benchPpo } from './ppo-bench.ts';
+import { benchServing } from './serving-bench.ts';
 import { benchIndicators } from './research-bench.ts';
 import { figures, markdownTable } from './harness.ts';
 
@@ -14,6 +15,7 @@ process.env['TASA_LOG_LEVEL'] ??= 'silent';
 process.stderr.write(`benchmarks on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}\n`);
 await benchFoundation();
 await benchLive();
+await benchServing();
 await benchIndicators();
 await benchBacktest();
 await benchPpo();

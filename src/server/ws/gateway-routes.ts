@@ -1,5 +1,60 @@
-/** TODO(helper): WebSocket gateway routes. */
+/**
+ * The WebSocket gateway: `/ws` (subscribe with messages) and `/ws/{symbol}` (subscribed to every
+ * channel of the symbol at connect, `?since=` to resume). The protocol is in protocol.ts, the
+ * slow-client policy in send-queue.ts, the one-bus-subscription-per-symbol fan-out in fanout.ts.
+ * With TASA_AUTH=all the handshake needs a token (`?token=`, X-API-Key or Authorization), checked
+ * by auth.ts before the upgrade.
+ */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import type { ServerDeps } from '../deps.ts';
+import { servedSymbol, SymbolParam as SymbolString } from './symbols.ts';
+import { openConnection } from './connection.ts';
+import { gatewayHub } from './fanout.ts';
 
-export const gatewayRoutes: FastifyPluginAsyncTypebox<ServerDeps> = async (_app, _deps) => {};
+const Token = Type.Optional(Type.String({ description: 'API token, for clients that cannot set headers on the handshake (TASA_AUTH=all)' }));
+
+export const gatewayRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) => {
+  const hub = gatewayHub(app, deps);
+
+  app.get(
+    '/ws',
+    {
+      websocket: true,
+      schema: {
+        tags: ['realtime'],
+        summary: 'WebSocket gateway: subscribe to symbols and channels with messages',
+        querystring: Type.Object({ token: Token }),
+      },
+    },
+    (socket, request) => {
+      openConnection(socket, request, { hub, deps });
+    },
+  );
+
+  app.get(
+    '/ws/:symbol',
+    {
+      websocket: true,
+      schema: {
+        tags: ['realtime'],
+        summary: 'WebSocket gateway subscribed to one symbol (every channel) at connect',
+        params: Type.Object({ symbol: SymbolString }),
+        querystring: Type.Object({
+          since: Type.Optional(Type.Integer({ minimum: 0, description: 'Replay the events after this seq first, then live' })),
+          token: Token,
+        }),
+      },
+      // Before the upgrade, so that an unknown symbol is a plain 404.
+      preValidation: (request, _reply, done) => {
+        servedSymbol(deps.symbols, request.params.symbol);
+        done();
+      },
+    },
+    async (socket, request) => {
+      const session = openConnection(socket, request, { hub, deps });
+      await session.subscribe([servedSymbol(deps.symbols, request.params.symbol)], undefined, request.query.since);
+    },
+  );
+  return Promise.resolve();
+};

@@ -1,0 +1,201 @@
+/**
+ * Serving figures: `/market/latest` requests/s, and WebSocket fan-out (messages/s delivered,
+ * p99 publish -> client latency, event-loop lag of the server) at 1,000 and 10,000 clients.
+ * The server (memory bus, rate limit off) runs here; the load runs in a child process
+ * (bench/serving-load.ts) so that clients and server do not share an event loop. Both share the
+ * machine's cores, so the figures are a floor for a server with a core of its own.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import Fastify from 'fastify';
+import { pino } from 'pino';
+import { createMemoryBus, type Bus } from '../src/bus/index.ts';
+import { systemClock } from '../src/clock.ts';
+import { loadConfig } from '../src/config.ts';
+import { MarketCalendar } from '../src/domain/calendar.ts';
+import type { LatestPrice } from '../src/ingest/tick-pipeline.ts';
+import { createMetrics, type Metrics } from '../src/metrics/metrics.ts';
+import { startServer } from '../src/server/app.ts';
+import type { ServerDeps } from '../src/server/deps.ts';
+import type { Db } from '../src/store/db.ts';
+import { databaseTargets } from '../test/support/test-db.ts';
+import { formatRate, record } from './harness.ts';
+import type { HttpReport, LoadCommand, LoadReply, WsReport } from './serving-load.ts';
+
+const LOAD = fileURLToPath(new URL('./serving-load.ts', import.meta.url));
+const SYMBOL = 'USD/COP';
+
+export async function benchServing(): Promise<void> {
+  const db: Db = await (databaseTargets()[0] as { open: () => Promise<Db> }).open();
+  const bus = createMemoryBus({ clock: systemClock });
+  const metrics = createMetrics({ defaultMetrics: false });
+  const deps: ServerDeps = {
+    db,
+    bus,
+    clock: systemClock,
+    calendar: new MarketCalendar(),
+    config: loadConfig({ TASA_LOG_LEVEL: 'silent', TASA_HTTP_PORT: '0', TASA_RATE_LIMIT_PER_MINUTE: '0' }),
+    logger: pino({ level: 'silent' }),
+    metrics,
+    symbols: [SYMBOL],
+    version: 'bench',
+    localStatus: null,
+    jobs: null,
+  };
+  const server = await startServer(deps);
+  const load = new LoadProcess();
+  try {
+    await benchBareFastify(load);
+    await benchLatest(load, bus, new URL(server.url));
+    // A moderate and a heavy rate each: latency below saturation, then throughput at the aim.
+    await benchFanout(load, bus, metrics, server.url, 1_000, [
+      { rate: 100, events: 500, sampleEvery: 5 },
+      { rate: 300, events: 1_500, sampleEvery: 5 },
+    ]);
+    await benchFanout(load, bus, metrics, server.url, 10_000, [
+      { rate: 10, events: 50, sampleEvery: 25 },
+      { rate: 30, events: 150, sampleEvery: 25 },
+    ]);
+  } finally {
+    load.stop();
+    await server.close();
+    await bus.close();
+    await db.close();
+  }
+}
+
+/** What this machine allows: a bare fastify JSON route under the same load, to put the next figure in scale. */
+async function benchBareFastify(load: LoadProcess): Promise<void> {
+  const app = Fastify();
+  app.get('/latest', () => ({ symbol: SYMBOL, price: 4000.5, bid: 4000, ask: 4001, spread: 1 }));
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  try {
+    const address = app.server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    const cpu = process.cpuUsage();
+    const r = (await load.call({ cmd: 'http', port, path: '/latest', connections: 64, durationMs: 3_000, warmupMs: 500 })) as HttpReport;
+    record('serving', 'baseline: bare fastify JSON route', formatRate(r.requests, r.elapsedMs, 'req'), `this machine's ceiling for the load below; ${perCpuSecond(r.total, cpu)} req per server CPU-second`);
+  } finally {
+    await app.close();
+  }
+}
+
+async function benchLatest(load: LoadProcess, bus: Bus, url: URL): Promise<void> {
+  const now = systemClock.now();
+  const latest: LatestPrice = { symbol: SYMBOL, price: 4000.5, bid: 4000, ask: 4001, spread: 1, timestamp: new Date(now).toISOString(), receivedAt: new Date(now).toISOString(), source: 'bench' };
+  await bus.setLatest(`latest:${SYMBOL}`, latest, 3_600_000);
+  const connections = 64;
+  const cpu = process.cpuUsage();
+  const r = (await load.call({ cmd: 'http', port: Number(url.port), path: '/market/latest?symbol=USD%2FCOP', connections, durationMs: 5_000, warmupMs: 1_000 })) as HttpReport;
+  record(
+    'serving',
+    'GET /market/latest',
+    formatRate(r.requests, r.elapsedMs, 'req'),
+    `${connections} keep-alive connections from a child process; p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms; ${r.errors} non-200; ` +
+      `${perCpuSecond(r.total, cpu)} req per server CPU-second`,
+  );
+}
+
+interface FanoutRun {
+  rate: number;
+  events: number;
+  sampleEvery: number;
+}
+
+async function benchFanout(load: LoadProcess, bus: Bus, metrics: Metrics, httpUrl: string, clients: number, runs: FanoutRun[]): Promise<void> {
+  const sampleEvery = runs[0]?.sampleEvery ?? 10;
+  const opened = (await load.call({ cmd: 'ws-open', url: `${httpUrl.replace(/^http/, 'ws')}/ws`, clients, sampleEvery })) as { connected: number; failed: number };
+  const label = `ws fan-out, ${clients.toLocaleString('en-US')} clients`;
+  record('serving', `${label}: held`, `${opened.connected.toLocaleString('en-US')} connected`, opened.failed > 0 ? `${opened.failed} failed to connect` : 'every client subscribed');
+  await publishAtRate(bus, 20, 200); // warm-up
+  await sleep(500);
+  for (const run of runs) await fanoutRun(load, bus, metrics, `${label} at ${run.rate} ticks/s`, opened.connected, run);
+  await load.call({ cmd: 'ws-close' });
+  await sleep(500);
+}
+
+async function fanoutRun(load: LoadProcess, bus: Bus, metrics: Metrics, label: string, clients: number, o: FanoutRun): Promise<void> {
+  await load.call({ cmd: 'ws-expect', events: o.events });
+  const droppedBefore = await droppedTotal(metrics);
+  const lag = monitorEventLoopDelay({ resolution: 5 });
+  lag.enable();
+  const cpu = process.cpuUsage();
+  const start = systemClock.now();
+  await publishAtRate(bus, o.events, o.rate);
+  let report = (await load.call({ cmd: 'ws-report' })) as WsReport;
+  for (const deadline = systemClock.now() + 20_000; report.completeClients < clients && systemClock.now() < deadline; ) {
+    await sleep(100);
+    report = (await load.call({ cmd: 'ws-report' })) as WsReport;
+  }
+  lag.disable();
+  const serverCpu = perCpuSecond(report.received, cpu);
+  const expected = o.events * clients;
+  const dropped = (await droppedTotal(metrics)) - droppedBefore;
+  record(
+    'serving',
+    label,
+    formatRate(report.received, report.lastAt - start, 'msg'),
+    `delivered ${report.received.toLocaleString('en-US')} of ${expected.toLocaleString('en-US')} (${dropped} conflated/dropped); ` +
+      `publish -> client p50 ${report.p50Ms} ms, p99 ${report.p99Ms} ms, max ${report.maxMs} ms (${report.samples.toLocaleString('en-US')} samples); ` +
+      `server event-loop lag p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms, max ${(lag.max / 1e6).toFixed(1)} ms; ${serverCpu} msg per server CPU-second`,
+  );
+}
+
+/** Publishes `events` ticks at `rate` per second (in small batches on a 2 ms loop), each stamped with its publish time. */
+async function publishAtRate(bus: Bus, events: number, rate: number): Promise<void> {
+  const start = systemClock.now();
+  for (let published = 0; published < events; ) {
+    const due = Math.min(events, Math.floor(((systemClock.now() - start) * rate) / 1000) + 1);
+    for (; published < due; published++) {
+      const now = systemClock.now();
+      const price = 4000 + (published % 100) / 10;
+      await bus.publish('ticks', SYMBOL, { symbol: SYMBOL, price, bid: price - 0.5, ask: price + 0.5, spread: 1, timestamp: new Date(now).toISOString(), receivedAt: new Date(now).toISOString(), source: 'bench' });
+    }
+    await sleep(2);
+  }
+}
+
+/** Work per CPU-second the server process used since `since` (its own and the kernel's on its behalf): capacity on a core of its own. */
+function perCpuSecond(count: number, since: NodeJS.CpuUsage): string {
+  const used = process.cpuUsage(since);
+  const seconds = (used.user + used.system) / 1e6;
+  return Math.round(count / seconds).toLocaleString('en-US');
+}
+
+async function droppedTotal(metrics: Metrics): Promise<number> {
+  const values = (await metrics.wsMessagesDropped.get()).values;
+  return values.reduce((sum, v) => sum + v.value, 0);
+}
+
+/** The load child and its one-at-a-time command channel. */
+class LoadProcess {
+  private readonly child: ChildProcess;
+  private waiting: ((m: LoadReply) => void) | null = null;
+
+  constructor() {
+    this.child = fork(LOAD, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child.on('message', (m: LoadReply) => {
+      const resolve = this.waiting;
+      this.waiting = null;
+      resolve?.(m);
+    });
+  }
+
+  call(command: LoadCommand): Promise<LoadReply> {
+    return new Promise((resolve, reject) => {
+      this.waiting = (m) => (m.cmd === 'error' ? reject(new Error(`load process: ${m.message}`)) : resolve(m));
+      this.child.send(command);
+    });
+  }
+
+  stop(): void {
+    this.child.kill();
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  process.env['TASA_LOG_LEVEL'] ??= 'silent';
+  await benchServing();
+}
