@@ -4,8 +4,10 @@ import { TasaError, errorMessage } from '../errors.ts';
 import { registerAdminCommands } from './commands/admin-commands.ts';
 import { registerImportCommand } from './commands/import-command.ts';
 import { registerJobsCommands } from './commands/jobs-commands.ts';
+import { registerPipelineCommands } from './commands/pipeline-commands.ts';
 import { registerQueryCommands } from './commands/query-commands.ts';
 import { registerSimulateCommand } from './commands/simulate-command.ts';
+import { registerTokenCommands } from './commands/token-commands.ts';
 import { registerUpCommand } from './commands/up-command.ts';
 
 export function buildProgram(): Command {
@@ -19,6 +21,8 @@ export function buildProgram(): Command {
   registerAdminCommands(program);
   registerSimulateCommand(program);
   registerJobsCommands(program);
+  registerPipelineCommands(program);
+  registerTokenCommands(program);
   return program;
 }
 

@@ -37,11 +37,22 @@ export const authPlugin = fp(async (app: FastifyInstance, deps: ServerDeps) => {
   const jwtSecret = deps.config.TASA_JWT_SECRET;
   if (jwtSecret !== undefined) await app.register(fastifyJwt, { secret: jwtSecret, verify: { algorithms: ['HS256'] } });
   app.decorateRequest('principal', null);
-  app.addHook('onRequest', async (request) => {
-    request.principal = await identify(request, deps, jwtSecret !== undefined);
-    if (deps.config.TASA_AUTH === 'all' && request.principal === null && !ALWAYS_PUBLIC.some((re) => re.test(request.url))) {
-      throw new HttpError(401, 'This server requires a token for every route: send X-API-Key or Authorization: Bearer.');
-    }
+  const requireAll = deps.config.TASA_AUTH === 'all';
+  const refuseAnonymous = (request: FastifyRequest): Error | undefined =>
+    requireAll && request.principal === null && !ALWAYS_PUBLIC.some((re) => re.test(request.url))
+      ? new HttpError(401, 'This server requires a token for every route: send X-API-Key or Authorization: Bearer.')
+      : undefined;
+  // Callback style so that an anonymous read (the hot path) costs no promise and no database trip.
+  app.addHook('onRequest', (request, _reply, done) => {
+    const credential = credentialOf(request);
+    if (credential === null) return done(refuseAnonymous(request));
+    identify(credential, request, deps, jwtSecret !== undefined).then(
+      (principal) => {
+        request.principal = principal;
+        done();
+      },
+      (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
+    );
   });
   app.decorate('requireRole', (role: TokenRole): preHandlerHookHandler => {
     return (request, _reply, done) => {
@@ -53,9 +64,7 @@ export const authPlugin = fp(async (app: FastifyInstance, deps: ServerDeps) => {
   });
 });
 
-async function identify(request: FastifyRequest, deps: ServerDeps, jwtEnabled: boolean): Promise<Principal | null> {
-  const credential = credentialOf(request);
-  if (credential === null) return null;
+async function identify(credential: string, request: FastifyRequest, deps: ServerDeps, jwtEnabled: boolean): Promise<Principal> {
   if (credential.startsWith('tasa_')) {
     const token = await findActiveToken(deps.db, credential, deps.clock.now());
     if (token === null) throw new HttpError(401, 'Unknown or revoked API token.');

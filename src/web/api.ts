@@ -5,6 +5,8 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** The server's error code (not_found, bad_argument, unauthorized, ...) when it gave one. */
+    readonly code: string | null = null,
   ) {
     super(message);
   }
@@ -27,14 +29,22 @@ function headers(json: boolean): Record<string, string> {
   return h;
 }
 
-async function parse<T>(response: Response): Promise<T> {
-  const body = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
-  if (!response.ok) throw new ApiError(response.status, body?.error?.message ?? `${response.status} ${response.statusText}`);
+async function parse<T>(response: Response, acceptStatus: readonly number[] = []): Promise<T> {
+  const body = (await response.json().catch(() => null)) as { error?: { message?: string; code?: string } } | null;
+  if (!response.ok && !acceptStatus.includes(response.status)) throw new ApiError(response.status, body?.error?.message ?? `${response.status} ${response.statusText}`, body?.error?.code ?? null);
   return body as T;
 }
 
-export async function getJson<T>(path: string): Promise<T> {
-  return parse<T>(await fetch(path, { headers: headers(false) }));
+/** `acceptStatus`: error statuses whose body is the answer too (/health answers 503 with its report). */
+export async function getJson<T>(path: string, acceptStatus: readonly number[] = []): Promise<T> {
+  return parse<T>(await fetch(path, { headers: headers(false) }), acceptStatus);
+}
+
+/** A text resource (the Prometheus exposition at /metrics). */
+export async function getText(path: string): Promise<string> {
+  const response = await fetch(path, { headers: { ...headers(false), accept: 'text/plain' } });
+  if (!response.ok) throw new ApiError(response.status, `${response.status} ${response.statusText}`);
+  return response.text();
 }
 
 export async function sendJson<T>(method: 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {

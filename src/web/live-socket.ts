@@ -1,29 +1,63 @@
 /**
- * The dashboard's WebSocket client on the gateway protocol (`/ws`): subscribes, remembers the
- * last seq per symbol and resumes with `since` after a reconnect (capped backoff), so a short
- * outage loses nothing. When the server says the gap is too old it asks the view to refetch.
+ * The dashboard's WebSocket client on the gateway protocol (`/ws`, src/server/ws/protocol.ts):
+ * subscribes, remembers the last seq per symbol and resumes with `since` after a reconnect
+ * (capped backoff with jitter), so a short outage loses nothing. When the server says the gap is
+ * too old for its replay window, the view refetches over REST. The server sends a heartbeat every
+ * 15 s of its clock; a socket silent for much longer is treated as dead and replaced.
  */
 import { storedToken } from './api.ts';
 
+export interface QuoteData {
+  price: number | null;
+  bid: number | null;
+  ask: number | null;
+  spread: number | null;
+}
+
+export interface BarData {
+  time: string;
+  open: number | null;
+  high: number | null;
+  low: number | null;
+  close: number | null;
+  revision: number | null;
+  /** false while the bar is forming (one update per tick); true when closed or revised. */
+  final: boolean;
+  /** A slot that closed without ticks: no prices, never forward-filled. */
+  empty: boolean;
+}
+
+export interface MarketStatusData {
+  market_open: boolean;
+  session_date: string;
+  next_open: string;
+  next_close: string;
+}
+
 export type ServerMessage =
-  | { type: 'market_data'; symbol: string; seq: number; timestamp: string; data: { price: number; bid: number | null; ask: number | null; spread: number | null } }
-  | { type: 'bar'; symbol: string; seq: number; timestamp: string; data: { time: string; open: number; high: number; low: number; close: number; revision: number; final: boolean } }
-  | { type: 'market_status'; data: Record<string, unknown> }
-  | { type: 'alert'; symbol?: string; seq?: number; data: { kind: string; severity: string; message: string } }
-  | { type: 'prediction'; symbol: string; seq: number; data: Record<string, unknown> }
-  | { type: 'heartbeat' | 'subscribed' | 'unsubscribed' }
-  | { type: 'error'; code?: string; message: string };
+  | { type: 'market_data'; symbol: string; seq: number; timestamp: string; data: QuoteData }
+  | { type: 'bar'; symbol: string; seq: number; timestamp: string; data: BarData }
+  | { type: 'market_status'; symbol?: string; seq?: number; timestamp: string; data: MarketStatusData }
+  | { type: 'alert'; symbol: string; seq: number; timestamp: string; data: unknown }
+  | { type: 'prediction'; symbol: string; seq: number; timestamp: string; data: unknown }
+  | { type: 'heartbeat'; timestamp: string }
+  | { type: 'subscribed' | 'unsubscribed'; symbols: string[]; channels: string[] }
+  | { type: 'error'; code: string; message: string; symbol?: string; resume_since?: number; refetch?: string };
 
 export type SocketState = 'connecting' | 'open' | 'closed';
 
 export interface LiveSocketOptions {
   symbols: string[];
-  channels: string[];
+  channels: Array<'ticks' | 'bars' | 'status' | 'alerts' | 'predictions'>;
   onMessage: (m: ServerMessage) => void;
   onState: (s: SocketState) => void;
   /** Events were missed beyond the replay window: reload history over REST. */
   onRefetch: () => void;
 }
+
+/** Real time without any frame (heartbeats included) after which the socket is presumed dead. */
+const SILENCE_LIMIT_MS = 45_000;
+const MAX_BACKOFF_MS = 15_000;
 
 export class LiveSocket {
   private ws: WebSocket | null = null;
@@ -31,6 +65,7 @@ export class LiveSocket {
   private attempts = 0;
   private closed = false;
   private retry: ReturnType<typeof setTimeout> | null = null;
+  private watchdog: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly opts: LiveSocketOptions) {
     this.connect();
@@ -39,6 +74,7 @@ export class LiveSocket {
   close(): void {
     this.closed = true;
     if (this.retry !== null) clearTimeout(this.retry);
+    if (this.watchdog !== null) clearTimeout(this.watchdog);
     this.ws?.close();
   }
 
@@ -51,16 +87,27 @@ export class LiveSocket {
     ws.onopen = () => {
       this.attempts = 0;
       this.opts.onState('open');
+      this.feedWatchdog(ws);
       for (const symbol of this.opts.symbols) {
         const since = this.lastSeq.get(symbol);
         ws.send(JSON.stringify({ action: 'subscribe', symbols: [symbol], channels: this.opts.channels, ...(since === undefined ? {} : { since }) }));
       }
     };
-    ws.onmessage = (event: MessageEvent<string>) => this.receive(event.data);
+    ws.onmessage = (event: MessageEvent<string>) => {
+      this.feedWatchdog(ws);
+      this.receive(event.data);
+    };
     ws.onclose = () => {
+      if (this.ws !== ws) return;
+      if (this.watchdog !== null) clearTimeout(this.watchdog);
       this.opts.onState('closed');
       if (!this.closed) this.scheduleReconnect();
     };
+  }
+
+  private feedWatchdog(ws: WebSocket): void {
+    if (this.watchdog !== null) clearTimeout(this.watchdog);
+    this.watchdog = setTimeout(() => ws.close(4000, 'silent'), SILENCE_LIMIT_MS);
   }
 
   private receive(text: string): void {
@@ -73,12 +120,19 @@ export class LiveSocket {
     if ('seq' in message && typeof message.seq === 'number' && 'symbol' in message && typeof message.symbol === 'string') {
       this.lastSeq.set(message.symbol, message.seq);
     }
-    if (message.type === 'error' && (message.code === 'replay_unavailable' || message.code === 'slow_consumer')) this.opts.onRefetch();
+    if (message.type === 'error' && message.code === 'replay_unavailable') {
+      // Start again from the live edge; the REST history covers what the window lost.
+      if (message.symbol !== undefined) this.lastSeq.delete(message.symbol);
+      this.opts.onRefetch();
+    }
+    if (message.type === 'error' && message.code === 'slow_consumer' && message.resume_since !== undefined && message.symbol !== undefined) {
+      this.ws?.send(JSON.stringify({ action: 'subscribe', symbols: [message.symbol], channels: this.opts.channels, since: message.resume_since }));
+    }
     this.opts.onMessage(message);
   }
 
   private scheduleReconnect(): void {
-    const delay = Math.min(15_000, 500 * 2 ** this.attempts++) * (0.75 + Math.random() * 0.5);
+    const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** this.attempts++) * (0.75 + Math.random() * 0.5);
     this.retry = setTimeout(() => this.connect(), delay);
   }
 }

@@ -30,8 +30,17 @@ function App() {
   }, []);
   const active = VIEWS.find((v) => v.path === path) ?? VIEWS[0];
   const View = active.view;
+  useEffect(() => {
+    document.title = `${active.label} · Tasa USD/COP`;
+  }, [active]);
   return (
     <>
+      <a class="skip" href="#content" onClick={(e) => {
+        e.preventDefault();
+        document.getElementById('content')?.focus();
+      }}>
+        Skip to content
+      </a>
       <header class="top">
         <h1>Tasa · USD/COP</h1>
         <nav class="views" aria-label="Views">
@@ -44,8 +53,8 @@ function App() {
         <span class="spacer" />
         <TokenBox />
       </header>
-      <main>
-        <View />
+      <main id="content" tabIndex={-1} data-view={active.path}>
+        <View key={active.path} />
       </main>
     </>
   );
@@ -64,7 +73,9 @@ function TokenBox() {
         setSaved(token.trim() !== '');
       }}
     >
-      <label for="token" class="muted">API token</label>
+      <label for="token" class="muted">
+        Admin token
+      </label>
       <input id="token" type="password" autocomplete="off" placeholder="tasa_…" value={token} onInput={(e) => setToken(e.currentTarget.value)} size={14} />
       <button type="submit">{saved ? 'Update' : 'Save'}</button>
     </form>

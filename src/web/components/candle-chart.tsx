@@ -1,7 +1,13 @@
 /**
  * The candlestick chart (lightweight-charts): candles, optional EMA/Bollinger overlays, an RSI
  * and a MACD pane, session-start markers, and a time axis in Bogota time. The library spaces
- * bars by index, so nights and weekends take no room: non-session time is collapsed.
+ * bars by index, so nights, weekends and holidays take no room: non-session time is collapsed,
+ * and each session's first bar carries a marker with its date.
+ *
+ * History comes in through props; live bars go through the handle (no re-render per tick).
+ * Live candles newer than the history are kept and re-applied when the history is reloaded, so a
+ * refetch never drops the forming bar. The element's data-* attributes say what is drawn (tests
+ * and people debugging read them): data-candles, data-live-updates, data-last-time, data-last-close.
  */
 import {
   CandlestickSeries,
@@ -10,26 +16,21 @@ import {
   createSeriesMarkers,
   HistogramSeries,
   LineSeries,
+  TickMarkType,
+  type CandlestickData,
+  type WhitespaceData,
   type IChartApi,
   type ISeriesApi,
   type ISeriesMarkersPluginApi,
+  type MouseEventParams,
   type Time,
   type UTCTimestamp,
 } from 'lightweight-charts';
-import { useEffect, useRef } from 'preact/hooks';
-import { bogotaDay, bogotaTime, cop } from '../format.ts';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { Candle, IndicatorSeries } from '../candle-types.ts';
+import { bogotaDay, bogotaMinute, bogotaTime, cop } from '../format.ts';
 
-export interface Candle {
-  time: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  /** Bogota trading date of the candle's session (session boundaries). */
-  session: string;
-}
-
-export type IndicatorSeries = Partial<Record<'ema20' | 'ema50' | 'bbUpper' | 'bbMiddle' | 'bbLower' | 'rsi14' | 'macd' | 'macdSignal' | 'macdHistogram', Array<number | null>>>;
+export type { Candle, IndicatorSeries } from '../candle-types.ts';
 
 export interface ChartHandle {
   /** Adds the candle or replaces the one with the same time (the forming bar, a revision). */
@@ -41,17 +42,77 @@ interface Props {
   indicators: IndicatorSeries | null;
   showOverlays: boolean;
   showOscillators: boolean;
+  /** Daily candles: no session markers, dates on the axis. */
+  daily: boolean;
+  /** Bucket size: a missing bucket inside a session is left as an empty slot (never filled). Null for daily candles. */
+  stepMs: number | null;
+  /** Changes when the data set changes (interval switch): the view is fitted again. */
+  dataKey: string;
+  /** A smaller chart (a day's detail). */
+  compact?: boolean;
   onReady?: (handle: ChartHandle) => void;
 }
 
 const seconds = (ms: number): UTCTimestamp => Math.floor(ms / 1000) as UTCTimestamp;
 const msOf = (t: Time): number => (typeof t === 'number' ? t * 1000 : 0);
+const bar = (k: Candle): CandlestickData<Time> => ({ time: seconds(k.time), open: k.open, high: k.high, low: k.low, close: k.close });
 
-export function CandleChart({ candles, indicators, showOverlays, showOscillators, onReady }: Props) {
+/** The candles with an empty slot for every missing bucket inside a session, so gaps show as gaps. */
+function withGaps(candles: Candle[], stepMs: number | null): Array<CandlestickData<Time> | WhitespaceData<Time>> {
+  const out: Array<CandlestickData<Time> | WhitespaceData<Time>> = [];
+  let previous: Candle | undefined;
+  for (const k of candles) {
+    if (stepMs !== null && previous !== undefined && previous.session === k.session) {
+      for (let t = previous.time + stepMs; t < k.time; t += stepMs) out.push({ time: seconds(t) });
+    }
+    out.push(bar(k));
+    previous = k;
+  }
+  return out;
+}
+
+function tickMark(t: Time, type: TickMarkType): string {
+  const ms = msOf(t);
+  if (type === TickMarkType.Year) return new Date(ms - 5 * 3_600_000).toISOString().slice(0, 4);
+  if (type === TickMarkType.Month || type === TickMarkType.DayOfMonth) return bogotaDay(ms);
+  return bogotaTime(ms);
+}
+
+/** What the chart holds now: the history and the live candles since. */
+class ChartData {
+  history: Candle[] = [];
+  live = new Map<number, Candle>();
+  updates = 0;
+
+  all(): Candle[] {
+    const lastHistory = this.history.at(-1)?.time ?? -Infinity;
+    const newer = [...this.live.values()].filter((k) => k.time > lastHistory).sort((a, b) => a.time - b.time);
+    return [...this.history, ...newer];
+  }
+}
+
+export function CandleChart({ candles, indicators, showOverlays, showOscillators, daily, stepMs, dataKey, compact = false, onReady }: Props) {
+  const step = useRef(stepMs);
+  step.current = stepMs;
   const box = useRef<HTMLDivElement>(null);
   const chart = useRef<IChartApi | null>(null);
   const series = useRef<ISeriesApi<'Candlestick'> | null>(null);
   const markers = useRef<ISeriesMarkersPluginApi<Time> | null>(null);
+  const data = useRef(new ChartData());
+  const fitted = useRef<string | null>(null);
+  const shownKey = useRef<string | null>(null);
+  const [legend, setLegend] = useState<Candle | null>(null);
+
+  const describe = () => {
+    const el = box.current;
+    if (!el) return;
+    const all = data.current.all();
+    const last = all.at(-1);
+    el.dataset['candles'] = String(all.length);
+    el.dataset['liveUpdates'] = String(data.current.updates);
+    el.dataset['lastTime'] = last ? new Date(last.time).toISOString() : '';
+    el.dataset['lastClose'] = last ? String(last.close) : '';
+  };
 
   useEffect(() => {
     if (!box.current) return;
@@ -59,16 +120,41 @@ export function CandleChart({ candles, indicators, showOverlays, showOscillators
       autoSize: true,
       layout: { background: { type: ColorType.Solid, color: '#171e26' }, textColor: '#c9d1d9', panes: { separatorColor: '#2a3542' } },
       grid: { vertLines: { color: '#1f2a36' }, horzLines: { color: '#1f2a36' } },
-      localization: { timeFormatter: (t: Time) => `${bogotaDay(msOf(t))} ${bogotaTime(msOf(t))} COT`, priceFormatter: (p: number) => cop(p) },
-      timeScale: { timeVisible: true, secondsVisible: false, tickMarkFormatter: (t: Time) => bogotaTime(msOf(t)) },
+      localization: { timeFormatter: (t: Time) => bogotaMinute(msOf(t)), priceFormatter: (p: number) => cop(p) },
+      timeScale: { timeVisible: true, secondsVisible: false, tickMarkFormatter: tickMark, rightOffset: 3 },
+      rightPriceScale: { borderColor: '#2a3542' },
     });
     chart.current = c;
-    series.current = c.addSeries(CandlestickSeries, { upColor: '#26a69a', downColor: '#ef5350', wickUpColor: '#26a69a', wickDownColor: '#ef5350', borderVisible: false });
-    markers.current = createSeriesMarkers(series.current, []);
+    const s = c.addSeries(CandlestickSeries, { upColor: '#26a69a', downColor: '#ef5350', wickUpColor: '#26a69a', wickDownColor: '#ef5350', borderVisible: false });
+    series.current = s;
+    markers.current = createSeriesMarkers(s, []);
+    const onMove = (p: MouseEventParams<Time>) => {
+      const hit = p.time === undefined ? null : data.current.all().find((k) => seconds(k.time) === p.time);
+      setLegend(hit ?? null);
+    };
+    c.subscribeCrosshairMove(onMove);
     onReady?.({
-      update: (candle) => series.current?.update({ time: seconds(candle.time), open: candle.open, high: candle.high, low: candle.low, close: candle.close }),
+      update: (candle) => {
+        const d = data.current;
+        d.updates++;
+        const all = d.all();
+        const last = all.at(-1);
+        if (last === undefined || candle.time >= last.time) {
+          d.live.set(candle.time, candle);
+          s.update(bar(candle));
+        } else {
+          // A revision of an older bar: replace it where it is.
+          const i = d.history.findIndex((k) => k.time === candle.time);
+          if (i >= 0) d.history[i] = candle;
+          else d.live.set(candle.time, candle);
+          if (all.some((k) => k.time === candle.time)) s.update(bar(candle), true);
+          else s.setData(withGaps(d.all(), step.current));
+        }
+        describe();
+      },
     });
     return () => {
+      c.unsubscribeCrosshairMove(onMove);
       c.remove();
       chart.current = null;
     };
@@ -78,14 +164,41 @@ export function CandleChart({ candles, indicators, showOverlays, showOscillators
     const c = chart.current;
     const s = series.current;
     if (!c || !s) return;
-    s.setData(candles.map((k) => ({ time: seconds(k.time), open: k.open, high: k.high, low: k.low, close: k.close })));
-    markers.current?.setMarkers(sessionStarts(candles));
+    const d = data.current;
+    if (shownKey.current !== dataKey) d.live.clear();
+    shownKey.current = dataKey;
+    d.history = [...candles];
+    const all = d.all();
+    const points = withGaps(all, stepMs);
+    s.setData(points);
+    markers.current?.setMarkers(daily ? [] : sessionStarts(all));
     const extra = drawIndicators(c, candles, indicators, showOverlays, showOscillators);
-    c.timeScale().fitContent();
-    return () => extra.forEach((x) => c.removeSeries(x));
-  }, [candles, indicators, showOverlays, showOscillators]);
+    if (fitted.current !== dataKey && all.length > 0) {
+      // Show the latest bars at a readable width rather than squeezing the whole history.
+      c.timeScale().setVisibleLogicalRange({ from: Math.max(0, points.length - 150), to: points.length + 3 });
+      fitted.current = dataKey;
+    }
+    describe();
+    return () => {
+      // Unmounting removes the whole chart first; its series are gone with it.
+      if (chart.current === c) extra.forEach((x) => c.removeSeries(x));
+    };
+  }, [candles, indicators, showOverlays, showOscillators, daily, stepMs, dataKey]);
 
-  return <div ref={box} class="chart" role="img" aria-label="USD/COP candlestick chart, times in Bogota (COT)" data-candles={candles.length} />;
+  return (
+    <div class="chart-wrap">
+      <p class="legend muted" aria-live="off">
+        {legend ? `${bogotaMinute(legend.time)} · O ${cop(legend.open)} H ${cop(legend.high)} L ${cop(legend.low)} C ${cop(legend.close)}` : 'Times in Bogota (COT, UTC−5) · nights, weekends and holidays collapsed · ▼ marks each session open'}
+      </p>
+      <div
+        ref={box}
+        class={`chart${compact ? ' compact' : showOscillators && !daily ? ' with-panes' : ''}`}
+        role="img"
+        aria-label="USD/COP candlestick chart, times in Bogota (COT)"
+        data-testid="candle-chart"
+      />
+    </div>
+  );
 }
 
 function sessionStarts(candles: Candle[]) {
@@ -95,31 +208,38 @@ function sessionStarts(candles: Candle[]) {
 }
 
 function line(candles: Candle[], values: Array<number | null> | undefined) {
-  return (values ?? []).flatMap((v, i) => (v === null || candles[i] === undefined ? [] : [{ time: seconds(candles[i].time), value: v }]));
+  return (values ?? []).flatMap((v, i) => {
+    const k = candles[i];
+    return v === null || k === undefined ? [] : [{ time: seconds(k.time), value: v }];
+  });
 }
 
 function drawIndicators(c: IChartApi, candles: Candle[], ind: IndicatorSeries | null, overlays: boolean, oscillators: boolean) {
   const added: Array<ISeriesApi<'Line'> | ISeriesApi<'Histogram'>> = [];
   if (!ind) return added;
-  const addLine = (values: Array<number | null> | undefined, color: string, pane = 0) => {
-    const s = c.addSeries(LineSeries, { color, lineWidth: 1, priceLineVisible: false, lastValueVisible: false }, pane);
+  const addLine = (values: Array<number | null> | undefined, color: string, pane = 0, title = '') => {
+    const s = c.addSeries(LineSeries, { color, lineWidth: 1, priceLineVisible: false, lastValueVisible: false, title }, pane);
     s.setData(line(candles, values));
     added.push(s);
   };
   if (overlays) {
-    addLine(ind.ema20, '#f0b429');
-    addLine(ind.ema50, '#a371f7');
+    addLine(ind.ema20, '#f0b429', 0, 'EMA 20');
+    addLine(ind.ema50, '#a371f7', 0, 'EMA 50');
     addLine(ind.bbUpper, '#58a6ff');
-    addLine(ind.bbMiddle, '#3b6ea8');
+    addLine(ind.bbMiddle, '#3b6ea8', 0, 'BB 20');
     addLine(ind.bbLower, '#58a6ff');
   }
   if (oscillators) {
-    addLine(ind.rsi14, '#f0b429', 1);
-    addLine(ind.macd, '#58a6ff', 2);
-    addLine(ind.macdSignal, '#ef5350', 2);
+    addLine(ind.rsi14, '#f0b429', 1, 'RSI 14');
+    addLine(ind.macd, '#58a6ff', 2, 'MACD');
+    addLine(ind.macdSignal, '#ef5350', 2, 'signal');
     const h = c.addSeries(HistogramSeries, { color: '#3b6ea8', priceLineVisible: false, lastValueVisible: false }, 2);
     h.setData(line(candles, ind.macdHistogram));
     added.push(h);
+    const panes = c.panes();
+    panes[0]?.setStretchFactor(3);
+    panes[1]?.setStretchFactor(1);
+    panes[2]?.setStretchFactor(1);
   }
   return added;
 }

@@ -1,30 +1,38 @@
 /** Open/closed with a live countdown to the next open or close, and the holiday name when closed. */
 import { useEffect, useState } from 'preact/hooks';
 import { anchorServerTime, serverNow } from '../clock.ts';
-import { duration } from '../format.ts';
+import { bogotaDateTime, duration } from '../format.ts';
 
+/** GET /market/status (src/server/routes/market-routes.ts), the fields shown here. */
 export interface MarketStatus {
-  /** The server clock's time (simulated sessions run on their own clock). */
-  now: string;
+  /** The server clock's time (a simulated session runs on its own clock). */
+  time: string;
   open: boolean;
-  nextOpen: string | null;
-  nextClose: string | null;
-  holiday: string | null;
+  nextOpen: string;
+  nextClose: string;
+  today: { date: string; tradingDay: boolean; weekend: boolean; holiday: string | null; usHoliday: string | null; nextDaySettlement: boolean };
+}
+
+function closedReason(s: MarketStatus): string {
+  if (s.today.holiday !== null) return ` · ${s.today.holiday}`;
+  if (s.today.weekend) return ' · weekend';
+  return '';
 }
 
 export function MarketStatusBadge({ status }: { status: MarketStatus }) {
-  anchorServerTime(status.now);
   const [now, setNow] = useState(serverNow());
+  useEffect(() => anchorServerTime(status.time, false), [status.time]);
   useEffect(() => {
     const id = window.setInterval(() => setNow(serverNow()), 1000);
     return () => window.clearInterval(id);
   }, []);
-  const target = status.open ? status.nextClose : status.nextOpen;
-  const left = target === null ? null : duration(Date.parse(target) - now);
+  const target = Date.parse(status.open ? status.nextClose : status.nextOpen);
+  const left = Math.max(0, target - now);
   return (
-    <span class={`badge ${status.open ? 'ok' : 'warn'}`} data-testid="market-status">
-      {status.open ? 'market open' : `market closed${status.holiday ? ` (${status.holiday})` : ''}`}
-      {left !== null && ` · ${status.open ? 'closes' : 'opens'} in ${left}`}
+    <span class={`badge ${status.open ? 'ok' : 'warn'}`} data-testid="market-status" title={`${status.open ? 'Closes' : 'Opens'} at ${bogotaDateTime(target)}`}>
+      {status.open ? 'market open' : `market closed${closedReason(status)}`}
+      {` · ${status.open ? 'closes' : 'opens'} in ${duration(left)}`}
+      {status.today.nextDaySettlement && status.today.usHoliday !== null && ` · US holiday (${status.today.usHoliday}): next-day settlement`}
     </span>
   );
 }

@@ -1,5 +1,10 @@
-/** The candlesticks API's shapes and the small time rules the terminal needs on the client. */
-import type { Candle, IndicatorSeries } from '../components/candle-chart.tsx';
+/**
+ * The candlesticks API's shapes (GET /api/candlesticks/{symbol}, src/server/routes/candle-routes.ts)
+ * and the small time rules the terminal needs on the client: which bucket a 5-minute bar falls in,
+ * and how live 5-minute bars fold into a 15-minute, hourly or daily candle.
+ */
+import { INDICATOR_KEYS, type Candle, type IndicatorSeries } from '../candle-types.ts';
+import { bogotaDateOf } from '../format.ts';
 
 export type Interval = '5min' | '15min' | '1h' | '1day';
 
@@ -14,27 +19,65 @@ const MINUTES: Record<Exclude<Interval, '1day'>, number> = { '5min': 5, '15min':
 /** Sessions open at 08:00 Bogota = 13:00Z; every intraday bucket divides the hour, so the UTC grid aligns with the open. */
 const SESSION_OPEN_UTC_HOUR = 13;
 
+export interface CandleJson {
+  time: string;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  /** 5-minute bars present in the bucket, and in a full bucket. */
+  bars: number;
+  expected: number;
+  complete: boolean;
+  indicators?: Record<string, number | null>;
+}
+
 export interface CandlesResponse {
-  candles: Array<{ time: string; open: number; high: number; low: number; close: number }>;
-  indicators?: Record<string, Array<number | null>>;
+  symbol: string;
+  interval: string;
+  count: number;
+  truncated: boolean;
+  candles: CandleJson[];
 }
 
 export function candlesFrom(r: CandlesResponse): Candle[] {
   return r.candles.map((c) => {
     const time = Date.parse(c.time);
-    return { time, open: c.open, high: c.high, low: c.low, close: c.close, session: new Date(time - 5 * 3_600_000).toISOString().slice(0, 10) };
+    return { time, open: c.open, high: c.high, low: c.low, close: c.close, session: bogotaDateOf(time) };
   });
 }
 
+/** The per-candle indicator records as one array per indicator; null when none were asked for. */
 export function indicatorsFrom(r: CandlesResponse): IndicatorSeries | null {
-  return r.indicators ?? null;
+  if (!r.candles.some((c) => c.indicators !== undefined)) return null;
+  const out: IndicatorSeries = {};
+  for (const key of INDICATOR_KEYS) out[key] = r.candles.map((c) => c.indicators?.[key] ?? null);
+  return out;
 }
 
+/** Open time of the bucket holding `ms` (the session open for daily candles). */
 export function bucketStart(ms: number, interval: Interval): number {
-  if (interval === '1day') {
-    const day = new Date(ms - 5 * 3_600_000).toISOString().slice(0, 10);
-    return Date.parse(`${day}T${SESSION_OPEN_UTC_HOUR}:00:00Z`);
-  }
+  if (interval === '1day') return Date.parse(`${bogotaDateOf(ms)}T${SESSION_OPEN_UTC_HOUR}:00:00Z`);
   const size = MINUTES[interval] * 60_000;
   return Math.floor(ms / size) * size;
+}
+
+/**
+ * The candle of one bucket from the stored candle (if the history had it) and the live 5-minute
+ * bars received for it since. High and low take every source; the open is the stored one when
+ * there is one; the close is the latest live bar's.
+ */
+export function foldBucket(start: number, stored: Candle | undefined, live: readonly Candle[]): Candle | null {
+  const bars = [...live].sort((a, b) => a.time - b.time);
+  const first = bars[0];
+  const last = bars.at(-1);
+  if (first === undefined || last === undefined) return stored ?? null;
+  return {
+    time: start,
+    open: stored?.open ?? first.open,
+    high: Math.max(stored?.high ?? -Infinity, ...bars.map((b) => b.high)),
+    low: Math.min(stored?.low ?? Infinity, ...bars.map((b) => b.low)),
+    close: last.close,
+    session: first.session,
+  };
 }

@@ -1,4 +1,140 @@
-/** TODO(helper): the quality view. */
+/**
+ * Data quality: a calendar heatmap of session coverage over a period (holidays named), totals of
+ * gaps, repairs and backfills, the feed and lifecycle state, the key pool's credits and recent
+ * alerts. Clicking a day (or Enter on it) shows its bars, gaps, and what was repaired or
+ * backfilled, with the audit entries that record it.
+ *
+ * Routes: GET /market/status (today in Bogota), /api/pipeline/data-quality, /api/calendar,
+ * /status, /api/alerts; for a day /api/market/historical and /api/compliance/audit-trail.
+ */
+import { useMemo, useState } from 'preact/hooks';
+import { SYMBOL, SYMBOL_PATH } from '../api.ts';
+import type { CalendarBody, DataQualityBody, DayQuality, StatusBody } from '../api-types.ts';
+import { AlertsPanel } from '../components/alerts-panel.tsx';
+import { CalendarHeatmap, type DayLevel, type HeatDay } from '../components/calendar-heatmap.tsx';
+import { Empty, Loaded } from '../components/empty-state.tsx';
+import { FeedPanel } from '../components/feed-panel.tsx';
+import { KeysPanel } from '../components/keys-panel.tsx';
+import type { MarketStatus } from '../components/market-status.tsx';
+import { integer, percent } from '../format.ts';
+import { useApi } from '../use-api.ts';
+import { QualityDay } from './quality-day.tsx';
+
+const PERIODS = [
+  { days: 31, label: '1 month' },
+  { days: 92, label: '3 months' },
+  { days: 183, label: '6 months' },
+  { days: 366, label: '1 year' },
+] as const;
+
+function addDays(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T12:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+function levelOf(q: DayQuality | undefined, today: string): DayLevel {
+  if (q === undefined) return 'none';
+  if (q.date === today) return 'pending';
+  const c = q.coverage ?? 0;
+  if (q.status === 'complete') return 'complete';
+  if (q.present === 0) return 'missing';
+  return c >= 0.95 ? 'high' : c >= 0.5 ? 'partial' : 'low';
+}
+
+function dayLabel(date: string, q: DayQuality | undefined, holiday: string | null, today: string): string {
+  if (holiday !== null) return `${date}: holiday, ${holiday}`;
+  if (q === undefined) return `${date}: no session`;
+  const extra = [q.repaired > 0 ? `${q.repaired} repaired` : '', q.backfilled > 0 ? `${q.backfilled} backfilled` : '', q.gaps.length > 0 ? `${q.gaps.length} gaps` : ''].filter((s) => s !== '');
+  return `${date}: ${q.present}/${q.expected} bars (${percent(q.coverage, 0)})${q.date === today ? ', in progress' : `, ${q.status}`}${extra.length ? `, ${extra.join(', ')}` : ''}`;
+}
+
 export function QualityView() {
-  return <section class="panel"><p class="empty">Not built yet.</p></section>;
+  const [periodDays, setPeriodDays] = useState<number>(92);
+  const [selected, setSelected] = useState<string | null>(null);
+  const market = useApi<MarketStatus>('/market/status');
+  const today = market.data?.today.date ?? null;
+  const from = today === null ? null : addDays(today, -periodDays + 1);
+  const quality = useApi<DataQualityBody>(today && from ? `/api/pipeline/data-quality?symbol=${SYMBOL_PATH}&from=${from}&to=${today}` : null, 60_000);
+  const calendar = useApi<CalendarBody>(today && from ? `/api/calendar?from=${from}&to=${today}` : null);
+  const status = useApi<StatusBody>('/status', 15_000);
+
+  const days = useMemo((): HeatDay[] => {
+    if (!calendar.data || !quality.data || today === null) return [];
+    const byDate = new Map(quality.data.byDay.map((d) => [d.date, d]));
+    return calendar.data.days.map((d) => {
+      const q = byDate.get(d.date);
+      return { date: d.date, level: d.holiday !== null ? 'holiday' : levelOf(q, today), label: dayLabel(d.date, q, d.holiday, today) };
+    });
+  }, [calendar.data, quality.data, today]);
+  const selectedDay = quality.data?.byDay.find((d) => d.date === selected);
+
+  return (
+    <>
+      <section class="panel" aria-labelledby="coverage-title">
+        <div class="toolbar">
+          <h2 id="coverage-title">Session coverage · {SYMBOL}</h2>
+          <span class="spacer" />
+          <span class="muted">Period</span>
+          {PERIODS.map((p) => (
+            <button key={p.days} aria-pressed={periodDays === p.days} onClick={() => setPeriodDays(p.days)}>
+              {p.label}
+            </button>
+          ))}
+        </div>
+        {market.error && <Empty>Could not read the market calendar: {market.error}</Empty>}
+        <Loaded resource={quality} missing="This server has no data-quality report (GET /api/pipeline/data-quality answered 404).">
+          {(q) => (
+            <>
+              <QualityTotals q={q} />
+              {q.bars.present === 0 ? <Empty>No bars stored in this period: import history (tasa import) or let the live session run.</Empty> : null}
+              <CalendarHeatmap days={days} selected={selected} onSelect={setSelected} />
+            </>
+          )}
+        </Loaded>
+      </section>
+      {selected !== null && (
+        <section class="panel" aria-label={`Session ${selected}`} data-testid="quality-day">
+          <QualityDay date={selected} quality={selectedDay} holiday={calendar.data?.days.find((d) => d.date === selected)?.holiday ?? null} onClose={() => setSelected(null)} />
+        </section>
+      )}
+      <div class="grid-2">
+        <section class="panel" aria-labelledby="feed-title">
+          <h2 id="feed-title">Feed and lifecycle</h2>
+          <Loaded resource={status}>{(s) => <FeedPanel status={s} />}</Loaded>
+        </section>
+        <section class="panel" aria-labelledby="keys-title">
+          <h2 id="keys-title">Key-pool credits</h2>
+          <Loaded resource={status}>{(s) => <KeysPanel keys={s.keys} />}</Loaded>
+        </section>
+      </div>
+      <section class="panel" aria-labelledby="alerts-title">
+        <h2 id="alerts-title">Recent alerts</h2>
+        <AlertsPanel />
+      </section>
+    </>
+  );
+}
+
+function QualityTotals({ q }: { q: DataQualityBody }) {
+  const figures: Array<[string, string]> = [
+    ['sessions', integer(q.sessions.total)],
+    ['complete', integer(q.sessions.complete)],
+    ['partial', integer(q.sessions.partial)],
+    ['missing', integer(q.sessions.missing)],
+    ['coverage', percent(q.bars.coverage)],
+    ['gaps', integer(q.bars.gaps)],
+    ['missing bars', integer(q.bars.missing)],
+    ['repaired bars', integer(q.bars.repaired)],
+    ['backfilled bars', integer(q.bars.backfilled)],
+    ['flat share', percent(q.bars.flatShare)],
+  ];
+  return (
+    <dl class="figures" data-testid="quality-totals">
+      {figures.map(([name, value]) => (
+        <div key={name}>
+          <dt>{name}</dt>
+          <dd class="num">{value}</dd>
+        </div>
+      ))}
+    </dl>
+  );
 }

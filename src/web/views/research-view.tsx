@@ -1,4 +1,188 @@
-/** TODO(helper): the research view. */
+/**
+ * Research: the backtests (newest first) and, for the selected one, its charts, metrics, gates
+ * and trades; the model registry with a promote button (admin) for candidates. The selected run
+ * is kept in the address (#/research?run=12) so it can be linked.
+ *
+ * Routes: GET /api/backtests, /api/backtests/{id}, /api/models; POST /api/models/{id}/promote (admin).
+ */
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, SYMBOL, SYMBOL_PATH } from '../api.ts';
+import { AdminButton } from '../components/admin-button.tsx';
+import { Badge, CheckBadge } from '../components/badge.tsx';
+import { Empty, Loaded } from '../components/empty-state.tsx';
+import { bogotaDateTime, decimal, percent, shortHash } from '../format.ts';
+import { useApi } from '../use-api.ts';
+import { BacktestRun } from './research-run.tsx';
+import type { BacktestJson, ModelJson, Page } from './research-types.ts';
+
+function runInHash(): number | null {
+  const query = location.hash.split('?')[1] ?? '';
+  const run = Number(new URLSearchParams(query).get('run'));
+  return Number.isInteger(run) && run > 0 ? run : null;
+}
+
+function metric(m: object, key: string): number | null {
+  const v: unknown = (m as Record<string, unknown>)[key];
+  return typeof v === 'number' ? v : null;
+}
+
 export function ResearchView() {
-  return <section class="panel"><p class="empty">Not built yet.</p></section>;
+  const backtests = useApi<Page<BacktestJson>>(`/api/backtests?symbol=${SYMBOL_PATH}&limit=100`, 60_000);
+  const models = useApi<Page<ModelJson>>(`/api/models?symbol=${SYMBOL_PATH}`, 60_000);
+  const [selected, setSelected] = useState<number | null>(runInHash());
+  useEffect(() => {
+    const onHash = () => setSelected(runInHash());
+    addEventListener('hashchange', onHash);
+    return () => removeEventListener('hashchange', onHash);
+  }, []);
+
+  return (
+    <>
+      <section class="panel" aria-labelledby="backtests-title">
+        <h2 id="backtests-title">Backtests · {SYMBOL}</h2>
+        <Loaded resource={backtests} missing="This server does not serve backtests yet (GET /api/backtests answered 404).">
+          {(page) => <BacktestList runs={page.items} selected={selected} more={page.nextBeforeId != null} />}
+        </Loaded>
+      </section>
+      {selected !== null && (
+        <section class="panel" aria-label={`Backtest ${selected}`}>
+          <BacktestRun id={selected} />
+        </section>
+      )}
+      <section class="panel" aria-labelledby="models-title">
+        <h2 id="models-title">Model registry</h2>
+        <Loaded resource={models} missing="This server does not serve the model registry yet (GET /api/models answered 404).">
+          {(page) => <ModelTable models={page.items} reload={models.reload} />}
+        </Loaded>
+      </section>
+    </>
+  );
+}
+
+function BacktestList({ runs, selected, more }: { runs: BacktestJson[]; selected: number | null; more: boolean }) {
+  if (runs.length === 0) return <Empty>No backtest has run yet: run the pipeline through L6 (Pipeline view, admin) or `tasa pipeline run`.</Empty>;
+  return (
+    <div class="table-wrap" data-testid="backtest-list">
+      <table>
+        <thead>
+          <tr>
+            <th class="num">run</th>
+            <th>policy</th>
+            <th>sessions</th>
+            <th class="num">return</th>
+            <th class="num">Sortino</th>
+            <th class="num">max DD</th>
+            <th class="num">trades</th>
+            <th>gates</th>
+            <th>dataset</th>
+            <th>run at (COT)</th>
+          </tr>
+        </thead>
+        <tbody>
+          {runs.map((b) => (
+            <tr key={b.id} aria-current={b.id === selected ? 'true' : undefined}>
+              <td class="num">
+                <a href={`#/research?run=${b.id}`}>#{b.id}</a>
+              </td>
+              <td>{b.policyId}</td>
+              <td>
+                {b.fromDate} – {b.toDate}
+              </td>
+              <td class="num">{percent(metric(b.metrics, 'totalReturn'))}</td>
+              <td class="num">{decimal(metric(b.metrics, 'sortino'), 2)}</td>
+              <td class="num">{percent(metric(b.metrics, 'maxDrawdown'))}</td>
+              <td class="num">{decimal(metric(b.metrics, 'tradeCount'), 0)}</td>
+              <td>{b.passed === null ? <Badge tone="muted">n/a</Badge> : <CheckBadge ok={b.passed} yes="pass" no="fail" />}</td>
+              <td>
+                <code title={b.datasetHash ?? undefined}>{shortHash(b.datasetHash)}</code>
+              </td>
+              <td>{bogotaDateTime(b.createdAt)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {more && <p class="muted small">The 100 newest are listed.</p>}
+    </div>
+  );
+}
+
+const STATUS_TONES = { production: 'ok', candidate: 'warn', retired: 'muted' } as const;
+
+function ModelTable({ models, reload }: { models: ModelJson[]; reload: () => void }) {
+  if (models.length === 0) return <Empty>No model registered yet: training (L5) registers PPO policies and the baselines.</Empty>;
+  return (
+    <div class="table-wrap" data-testid="model-table">
+      <table>
+        <thead>
+          <tr>
+            <th>model</th>
+            <th>kind</th>
+            <th>status</th>
+            <th class="num">Sortino</th>
+            <th class="num">return</th>
+            <th>dataset</th>
+            <th>created (COT)</th>
+            <th>promoted (COT)</th>
+            <th>action (admin)</th>
+          </tr>
+        </thead>
+        <tbody>
+          {models.map((m) => (
+            <tr key={m.id} data-model={m.id}>
+              <td>
+                <code>{m.id}</code>
+              </td>
+              <td>{m.kind}</td>
+              <td>
+                <Badge tone={STATUS_TONES[m.status]}>{m.status}</Badge>
+              </td>
+              <td class="num">{decimal(metric(m.metrics, 'sortino'), 2)}</td>
+              <td class="num">{percent(metric(m.metrics, 'totalReturn'))}</td>
+              <td>
+                <code title={m.datasetHash ?? undefined}>{shortHash(m.datasetHash)}</code>
+              </td>
+              <td>{bogotaDateTime(m.createdAt)}</td>
+              <td>{bogotaDateTime(m.promotedAt)}</td>
+              <td>
+                {m.status !== 'production' && <PromoteAction model={m} onDone={reload} />}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/**
+ * Promote: the server refuses (409) a model whose newest backtest did not pass the production
+ * gates; the refusal is shown, with a second button to promote anyway (?force=true, audited).
+ */
+function PromoteAction({ model, onDone }: { model: ModelJson; onDone: () => void }) {
+  const [refused, setRefused] = useState(false);
+  const path = `/api/models/${encodeURIComponent(model.id)}/promote`;
+  const describe = (a: { previousId: string | null; changed: boolean }) => (a.changed ? `promoted${a.previousId ? `; ${a.previousId} is a candidate again` : ''}` : 'already in production');
+  return (
+    <span class="toolbar">
+      <AdminButton
+        label="Promote"
+        path={path}
+        confirm={`Promote ${model.id} to production for ${model.symbol}? The current production model becomes a candidate.`}
+        describe={describe}
+        onDone={onDone}
+        onError={(err) => setRefused(err instanceof ApiError && err.status === 409)}
+        testId={`promote-${model.id}`}
+      />
+      {refused && (
+        <AdminButton
+          label="Promote anyway"
+          path={`${path}?force=true`}
+          confirm={`Promote ${model.id} although it has not passed the production gates? This is recorded in the audit log.`}
+          describe={describe}
+          onDone={onDone}
+          testId={`force-promote-${model.id}`}
+        />
+      )}
+    </span>
+  );
 }
