@@ -6,11 +6,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
 import { alertMessage, publishAlert } from '../../alerts/alert-message.ts';
-import { normalizeSymbol } from '../../domain/symbol.ts';
 import { toIsoUtc } from '../../domain/time.ts';
 import { TasaError } from '../../errors.ts';
 import { listAlerts, resolveAlertById, type Alert } from '../../store/alerts-repo.ts';
 import type { ServerDeps } from '../deps.ts';
+import { servedSymbol } from '../request-inputs.ts';
 import { COMMON_ERRORS, ErrorBody } from '../http-errors.ts';
 
 const AlertJson = Type.Object(
@@ -55,19 +55,6 @@ function alertJson(a: Alert): Static<typeof AlertJson> {
   };
 }
 
-/** A served symbol in canonical form; anything else is a 404 (an unknown resource, not a malformed request). */
-function servedSymbol(input: string, deps: ServerDeps): string {
-  let symbol: string | null;
-  try {
-    symbol = normalizeSymbol(input);
-  } catch {
-    symbol = null;
-  }
-  if (symbol === null || !deps.symbols.includes(symbol)) {
-    throw new TasaError('not_found', `Unknown symbol "${input}"; this server serves ${deps.symbols.join(', ')}.`, { input: 'symbol' });
-  }
-  return symbol;
-}
 
 export const alertsRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) => {
   app.get(
@@ -86,7 +73,7 @@ export const alertsRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) =
         openOnly: q.open === true,
         limit: q.limit ?? 100,
         ...(q.kind === undefined ? {} : { kind: q.kind }),
-        ...(q.symbol === undefined ? {} : { symbol: servedSymbol(q.symbol, deps) }),
+        ...(q.symbol === undefined ? {} : { symbol: servedSymbol(deps.symbols, q.symbol) }),
       });
       return { alerts: alerts.map(alertJson) };
     },

@@ -26,7 +26,8 @@ import {
 } from '../../store/subscriptions-repo.ts';
 import type { ServerDeps } from '../deps.ts';
 import { COMMON_ERRORS, ErrorBody } from '../http-errors.ts';
-import { servedSymbol, SymbolParam as SymbolString } from '../ws/symbols.ts';
+import { SymbolString } from '../market-inputs.ts';
+import { servedSymbol } from '../request-inputs.ts';
 import { openConnection, resolveSymbols } from '../ws/connection.ts';
 import { gatewayHub } from '../ws/fanout.ts';
 import { ChannelName, errorPayload } from '../ws/protocol.ts';

@@ -8,7 +8,7 @@ import type { WebSocket } from 'ws';
 import { bogotaDate } from '../../domain/time.ts';
 import { errorMessage } from '../../errors.ts';
 import type { ServerDeps } from '../deps.ts';
-import { servedSymbol } from './symbols.ts';
+import { servedSymbol } from '../request-inputs.ts';
 import type { UpdateFrequency } from '../../store/subscriptions-repo.ts';
 import { ClientSession } from './client-session.ts';
 import type { FanoutHub } from './fanout.ts';

@@ -8,7 +8,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { ServerDeps } from '../deps.ts';
-import { servedSymbol, SymbolParam as SymbolString } from './symbols.ts';
+import { SymbolString } from '../market-inputs.ts';
+import { servedSymbol } from '../request-inputs.ts';
 import { openConnection } from './connection.ts';
 import { gatewayHub } from './fanout.ts';
 

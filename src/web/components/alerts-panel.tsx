@@ -1,0 +1,55 @@
+/** Recent alerts (GET /api/alerts), newest first, with a resolve button for open ones (admin). */
+import type { AlertJson } from '../api-types.ts';
+import { bogotaDateTime, integer } from '../format.ts';
+import { useApi } from '../use-api.ts';
+import { AdminButton } from './admin-button.tsx';
+import { SeverityBadge } from './badge.tsx';
+import { Empty, Loaded } from './empty-state.tsx';
+
+export function AlertsPanel({ limit = 20 }: { limit?: number }) {
+  const alerts = useApi<{ alerts: AlertJson[] }>(`/api/alerts?limit=${limit}`, 30_000);
+  return (
+    <Loaded resource={alerts} missing="This server does not serve alerts (GET /api/alerts answered 404).">
+      {({ alerts: list }) =>
+        list.length === 0 ? (
+          <Empty>No alerts raised.</Empty>
+        ) : (
+          <div class="table-wrap" data-testid="alerts-panel">
+            <table>
+              <thead>
+                <tr>
+                  <th>raised</th>
+                  <th>severity</th>
+                  <th>kind</th>
+                  <th>message</th>
+                  <th class="num">times</th>
+                  <th>state</th>
+                </tr>
+              </thead>
+              <tbody>
+                {list.map((a) => (
+                  <tr key={a.id}>
+                    <td>{bogotaDateTime(a.at)}</td>
+                    <td>
+                      <SeverityBadge severity={a.severity} />
+                    </td>
+                    <td>{a.kind}</td>
+                    <td class="wrap">{a.message}</td>
+                    <td class="num">{integer(a.occurrences)}</td>
+                    <td>
+                      {a.resolvedAt !== null ? (
+                        <span class="muted">resolved {bogotaDateTime(a.resolvedAt)}</span>
+                      ) : (
+                        <AdminButton label="Resolve" path={`/api/alerts/${a.id}/resolve`} describe={() => 'resolved'} onDone={alerts.reload} />
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )
+      }
+    </Loaded>
+  );
+}

@@ -1,0 +1,113 @@
+/**
+ * The dashboard's pure parts, in Node: COP and Bogota formatting, the fold of live 5-minute bars
+ * into longer candles, the indicator reshaping, and the Prometheus text reader of the System view.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { bogotaClock, bogotaDateOf, bogotaDateTime, bogotaMinute, bytes, cop, decimal, duration, elapsed, integer, MISSING, percent, signed } from '../../src/web/format.ts';
+import { Metrics, parsePrometheusText } from '../../src/web/prom-text.ts';
+import { bucketStart, candlesFrom, foldBucket, indicatorsFrom, type CandlesResponse } from '../../src/web/views/candles.ts';
+
+const T = (iso: string) => Date.parse(iso);
+
+describe('formatting', () => {
+  it('writes COP with thousands separators and 2 decimals, and missing values as a dash', () => {
+    assert.equal(cop(3921.5), '3,921.50');
+    assert.equal(cop(4_210_123.456), '4,210,123.46');
+    assert.equal(signed(12.3), '+12.30');
+    assert.equal(signed(-0.5), '-0.50');
+    assert.equal(integer(1234567), '1,234,567');
+    assert.equal(percent(0.01234), '1.23 %');
+    assert.equal(decimal(1.23456, 3), '1.235');
+    for (const missing of [null, undefined, NaN, Infinity]) {
+      assert.equal(cop(missing), MISSING);
+      assert.equal(percent(missing), MISSING);
+    }
+  });
+
+  it('shows times in Bogota (UTC-5) labelled COT, and dates sessions in Bogota', () => {
+    assert.equal(bogotaDateTime('2024-01-02T13:00:00Z'), '2024-01-02 08:00:00 COT');
+    assert.equal(bogotaDateTime(T('2024-01-03T04:59:59Z')), '2024-01-02 23:59:59 COT');
+    assert.equal(bogotaMinute(T('2024-01-02T17:55:00Z')), '2024-01-02 12:55 COT');
+    assert.equal(bogotaClock('2024-01-02T15:04:05Z'), '10:04:05 COT');
+    assert.equal(bogotaDateTime(null), MISSING);
+    assert.equal(bogotaDateOf(T('2024-01-03T04:00:00Z')), '2024-01-02');
+  });
+
+  it('writes durations and sizes for people', () => {
+    assert.equal(duration(45_000), '45 s');
+    assert.equal(duration(3 * 3_600_000 + 12 * 60_000), '3 h 12 min');
+    assert.equal(duration(-5), '0 s');
+    assert.equal(elapsed(850), '850 ms');
+    assert.equal(bytes(12_345_678), '12.3 MB');
+  });
+});
+
+describe('candles', () => {
+  const bar = (iso: string, open: number, high: number, low: number, close: number) => ({ time: T(iso), open, high, low, close, session: bogotaDateOf(T(iso)) });
+
+  it('puts a 5-minute bar in its bucket; daily buckets open at the session open', () => {
+    assert.equal(bucketStart(T('2024-01-02T13:25:00Z'), '15min'), T('2024-01-02T13:15:00Z'));
+    assert.equal(bucketStart(T('2024-01-02T13:55:00Z'), '1h'), T('2024-01-02T13:00:00Z'));
+    assert.equal(bucketStart(T('2024-01-02T17:55:00Z'), '1day'), T('2024-01-02T13:00:00Z'));
+    assert.equal(bucketStart(T('2024-01-02T13:05:00Z'), '5min'), T('2024-01-02T13:05:00Z'));
+  });
+
+  it('folds live bars into the stored candle: its open, every high and low, the latest close', () => {
+    const stored = bar('2024-01-02T13:00:00Z', 100, 104, 99, 103);
+    const live = [bar('2024-01-02T13:10:00Z', 102, 103, 98, 101), bar('2024-01-02T13:05:00Z', 103, 106, 102, 102)];
+    assert.deepEqual(foldBucket(T('2024-01-02T13:00:00Z'), stored, live), { time: T('2024-01-02T13:00:00Z'), open: 100, high: 106, low: 98, close: 101, session: '2024-01-02' });
+    assert.deepEqual(foldBucket(T('2024-01-02T13:00:00Z'), undefined, live.slice(0, 1)), { ...live[0], time: T('2024-01-02T13:00:00Z') });
+    assert.equal(foldBucket(T('2024-01-02T13:00:00Z'), undefined, []), null);
+  });
+
+  it('turns the API answer into candles and one series per indicator', () => {
+    const r: CandlesResponse = {
+      symbol: 'USD/COP',
+      interval: '5min',
+      count: 2,
+      truncated: false,
+      candles: [
+        { time: '2024-01-02T13:00:00.000Z', open: 1, high: 2, low: 0.5, close: 1.5, bars: 1, expected: 1, complete: true, indicators: { ema20: null, rsi14: 50 } },
+        { time: '2024-01-02T13:05:00.000Z', open: 1.5, high: 2, low: 1, close: 2, bars: 1, expected: 1, complete: true, indicators: { ema20: 1.7, rsi14: 55 } },
+      ],
+    };
+    assert.deepEqual(
+      candlesFrom(r).map((c) => [c.time, c.close, c.session]),
+      [
+        [T('2024-01-02T13:00:00Z'), 1.5, '2024-01-02'],
+        [T('2024-01-02T13:05:00Z'), 2, '2024-01-02'],
+      ],
+    );
+    const ind = indicatorsFrom(r);
+    assert.deepEqual(ind?.ema20, [null, 1.7]);
+    assert.deepEqual(ind?.rsi14, [50, 55]);
+    assert.deepEqual(ind?.macd, [null, null], 'an indicator not asked for is null, not zero');
+    assert.equal(indicatorsFrom({ ...r, candles: r.candles.map(({ indicators: _, ...c }) => c) }), null);
+  });
+});
+
+describe('Prometheus text', () => {
+  const text = [
+    '# HELP tasa_ws_clients Connected WebSocket clients',
+    '# TYPE tasa_ws_clients gauge',
+    'tasa_ws_clients 3',
+    'tasa_ticks_received_total{symbol="USD/COP"} 120',
+    'tasa_ticks_received_total{symbol="EUR/USD"} 30',
+    'tasa_http_request_duration_seconds_sum{method="GET",route="/health",status="200"} 0.5',
+    'tasa_http_request_duration_seconds_count{method="GET",route="/health",status="200"} 4',
+    'tasa_http_request_duration_seconds_bucket{le="+Inf",method="GET",route="/health",status="200"} 4',
+    'weird_label{msg="a \\"quoted\\" word"} 1',
+  ].join('\n');
+
+  it('reads samples with labels, sums over label sets and takes histogram means', () => {
+    const m = new Metrics(parsePrometheusText(text));
+    assert.equal(m.sum('tasa_ws_clients'), 3);
+    assert.equal(m.sum('tasa_ticks_received_total'), 150);
+    assert.equal(m.sum('tasa_ticks_received_total', { symbol: 'USD/COP' }), 120);
+    assert.equal(m.mean('tasa_http_request_duration_seconds'), 0.125);
+    assert.equal(m.sum('tasa_absent_metric'), null, 'a metric without samples is missing, not zero');
+    assert.equal(m.series('weird_label')[0]?.labels['msg'], 'a "quoted" word');
+    assert.equal(m.series('tasa_http_request_duration_seconds_bucket')[0]?.labels['le'], '+Inf');
+  });
+});
