@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createBus, type Bus } from './bus/index.ts';
 import { ScaledClock, systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
@@ -21,10 +22,14 @@ import { IngestService, type IngestStatus } from './ingest/ingest-service.ts';
 import { startStatusPublisher } from './ingest/status-publisher.ts';
 import { openJobSender, startJobs, type RunningJobs } from './jobs/boss.ts';
 import { createMetrics, type Metrics } from './metrics/metrics.ts';
+import { archiveOptionsFrom, openArchive } from './pipeline/archive/archive-store.ts';
+import { readCodeVersion } from './pipeline/manifest.ts';
+import { startLivePredictor } from './research/live-predictor.ts';
 import { startServer } from './server/app.ts';
 import { fillGaps } from './jobs/gap-fill.ts';
 import { jobHandlers } from './jobs/handlers.ts';
 import { createRestSource, type RestSource } from './jobs/history-source.ts';
+import { pipelineJobHandler, schedulePipelineJobs, type PipelineJobDeps } from './jobs/pipeline-jobs.ts';
 import type { Logger } from './log.ts';
 import { openDb, type Db } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
@@ -94,12 +99,18 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
     const upstream = await openUpstream(o, clock, keys);
     if (upstream.simulator) stack.push(() => upstream.simulator?.close() ?? Promise.resolve());
     const rest = createRestSource({ db, clock, keys: upstream.keys, baseUrl: upstream.restUrl, logger: o.logger, plan: KeyPool.planFromEnv(env) });
-    const jobs = o.roles.jobs ? await startWorkers(o, { db, bus, clock, rest, metrics, symbols }) : null;
+    const pipeline = o.roles.jobs ? await pipelineDeps(o, { db, bus, clock, rest, metrics, symbols }, env) : null;
+    if (pipeline) stack.push(() => pipeline.archive.close());
+    const jobs = o.roles.jobs ? await startWorkers(o, { db, bus, clock, rest, metrics, symbols }, pipeline) : null;
     if (jobs) stack.push(() => jobs.stop());
+    if (jobs && pipeline) await schedulePipelineJobs(jobs.boss, pipeline);
     const ingest = o.roles.ingest ? createIngest(o, { db, bus, clock, rest, metrics, symbols }, upstream) : null;
     if (ingest) {
       stack.push(() => ingest.stop());
       ingest.start();
+      // The production policy predicts on every final live bar, where the bars are made.
+      const predictor = await startLivePredictor({ db, bus, clock, calendar: o.calendar, logger: o.logger, metrics, symbols });
+      stack.push(() => predictor.stop());
     }
     const status = (): SystemStatus => ({
       now: toBogotaText(clock.now()),
@@ -170,7 +181,21 @@ interface Parts {
   symbols: string[];
 }
 
-function startWorkers(o: SystemOptions, { db, bus, clock, rest, metrics, symbols }: Parts): Promise<RunningJobs> {
+async function pipelineDeps(o: SystemOptions, { db, clock, metrics, symbols }: Parts, env: Record<string, string | undefined>): Promise<PipelineJobDeps> {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  return {
+    db,
+    archive: await openArchive(archiveOptionsFrom(o.config)),
+    clock,
+    calendar: o.calendar,
+    logger: o.logger,
+    metrics,
+    symbols,
+    codeVersion: await readCodeVersion(root, env['TASA_GIT_COMMIT']),
+  };
+}
+
+function startWorkers(o: SystemOptions, { db, bus, clock, rest, metrics, symbols }: Parts, pipeline: PipelineJobDeps | null): Promise<RunningJobs> {
   return startJobs({
     db,
     clock,
@@ -179,7 +204,15 @@ function startWorkers(o: SystemOptions, { db, bus, clock, rest, metrics, symbols
     logger: o.logger,
     ...(o.config.DATABASE_URL === undefined ? {} : { databaseUrl: o.config.DATABASE_URL }),
     // The stream to reconcile: Redis's, or the in-process bus when ingestion runs in this process.
-    handlers: jobHandlers({ db, calendar: o.calendar, clock, source: rest.source, bus: o.config.REDIS_URL || o.roles.ingest ? bus : null, symbols }),
+    handlers: jobHandlers({
+      db,
+      calendar: o.calendar,
+      clock,
+      source: rest.source,
+      bus: o.config.REDIS_URL || o.roles.ingest ? bus : null,
+      symbols,
+      ...(pipeline ? { pipeline: pipelineJobHandler(pipeline) } : {}),
+    }),
   });
 }
 

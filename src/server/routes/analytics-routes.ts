@@ -139,6 +139,8 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<ServerDeps> = async (app
       if (refusal !== null && promotion.changed) {
         await appendAudit(deps.db, [{ actor, action: 'model.promote.force', entity: `model:${id}`, details: { overridden: refusal.message }, at }]);
       }
+      // Live predictors switch to the new production model at once instead of at their next poll.
+      if (promotion.changed) await deps.bus.broadcast('models', { symbol: promotion.model.symbol, id });
       return { model: modelView(promotion.model), previousId: promotion.previousId, changed: promotion.changed };
     },
   );

@@ -1,0 +1,74 @@
+/**
+ * `tasa backtest`: one policy (a registered model or a baseline) over any range of sessions,
+ * outside the pipeline's splits. Indicators and features are computed over every stored bar up
+ * to the range's end, so their values inside the range are exactly the pipeline's. A model sees
+ * its features normalized as in its training dataset and pays that dataset's costs; a baseline
+ * pays the default dataset costs. The run is stored in `backtests` (no pipeline run, no dataset hash).
+ */
+import type { Clock } from '../clock.ts';
+import type { MarketCalendar } from '../domain/calendar.ts';
+import { bogotaDate, type IsoDate } from '../domain/time.ts';
+import { TasaError } from '../errors.ts';
+import { computeFeatures } from '../research/features.ts';
+import { computeIndicators } from '../research/indicators.ts';
+import { sessionBarsPerYear } from '../research/performance.ts';
+import { evaluatePolicy, rowsOfSessions, type PolicyEvaluation } from '../research/policy-evaluation.ts';
+import { DEFAULT_RL_DATASET_CONFIG } from '../research/rl-dataset.ts';
+import { toSeries } from '../research/series.ts';
+import type { TradingCosts } from '../research/types.ts';
+import { storedBarsSummary } from '../store/bars-repo.ts';
+import type { Db } from '../store/db.ts';
+import { loadBars, timeRange } from './layers/l1-standardized.ts';
+import { loadPolicy, resolveBacktestConfig, storeBacktests, type BacktestConfig, type LoadedPolicy } from './layers/l6-backtest.ts';
+
+export interface AdHocBacktestOptions {
+  db: Db;
+  calendar: MarketCalendar;
+  clock: Clock;
+  symbol: string;
+  policyId: string;
+  from: IsoDate;
+  to: IsoDate;
+  backtest?: Omit<BacktestConfig, 'split' | 'baselines'>;
+}
+
+export interface AdHocBacktest {
+  evaluation: PolicyEvaluation;
+  backtestId: number;
+  costs: TradingCosts;
+}
+
+export async function backtestOverRange(o: AdHocBacktestOptions): Promise<AdHocBacktest> {
+  const loaded = await loadPolicy(o.db, o.policyId);
+  const config = resolveBacktestConfig(o.backtest ?? {});
+  const stored = await storedBarsSummary(o.db, o.symbol);
+  if (stored.first === null) throw new TasaError('not_found', `No bars of ${o.symbol} are stored; import history first (tasa import).`, { input: o.symbol });
+  const first = bogotaDate(stored.first);
+  if (o.to < first) throw new TasaError('not_found', `The stored bars of ${o.symbol} start on ${first}, after --to ${o.to}.`, { input: o.to });
+  const series = toSeries(await loadBars(o.db, o.symbol, timeRange(first, o.to)), o.calendar);
+  const indicators = computeIndicators(series);
+  const features = computeFeatures(series, indicators, loaded.inputs?.featureOptions ?? {});
+  const { start, end } = rowsOfSessions(series, o.from, o.to);
+  const costs = costsOf(loaded);
+  const evaluation = evaluatePolicy({ symbol: o.symbol, series, indicators, features, start, end }, loaded, {
+    costs,
+    initialEquity: config.initialEquity,
+    flatAtSessionEnd: config.flatAtSessionEnd,
+    thresholds: config.gates,
+    barsPerYear: sessionBarsPerYear(o.calendar, o.from, o.to),
+    generatedAt: o.clock.now(),
+    datasetHash: null,
+    reportConfig: { range: `${o.from}..${o.to}`, source: 'tasa backtest' },
+  });
+  const [backtestId] = await storeBacktests(o.db, o.clock, o.symbol, [evaluation], { pipelineRunId: null, datasetHash: null, config: { gates: config.gates, source: 'tasa backtest' } });
+  return { evaluation, backtestId: backtestId!, costs };
+}
+
+/** A model pays the costs it was trained with; a baseline the default dataset costs. */
+function costsOf(loaded: LoadedPolicy): TradingCosts {
+  if (loaded.kind === 'baseline') return { ...DEFAULT_RL_DATASET_CONFIG.costs };
+  const metadata = 'metadata' in loaded.policy ? (loaded.policy.metadata as Record<string, unknown>) : {};
+  const costs = metadata['costs'] as Partial<TradingCosts> | undefined;
+  if (typeof costs?.spreadBps === 'number' && typeof costs.feeBps === 'number') return { spreadBps: costs.spreadBps, feeBps: costs.feeBps };
+  throw new TasaError('bad_input', `Model ${loaded.id} does not record the trading costs it was trained with.`, { input: loaded.id, hint: 'Retrain it with tasa train.' });
+}

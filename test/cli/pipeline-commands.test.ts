@@ -1,0 +1,74 @@
+/**
+ * `tasa pipeline run`, `tasa backtest`, `tasa models list` as a user runs them: separate
+ * processes on an embedded store and a local archive, after `tasa import` of a synthetic file.
+ * (Training itself is covered by test/pipeline/research-pipeline.test.ts.)
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { syntheticSeries } from '../research/synthetic-series.ts';
+
+const run = promisify(execFile);
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'tasa-cli-pipeline-'));
+
+async function tasa(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env: Record<string, string | undefined> = { ...process.env, TASA_DATA_DIR: join(dir, 'data'), TASA_ARCHIVE_DIR: join(dir, 'archive'), TASA_LOG_LEVEL: 'silent' };
+  delete env['DATABASE_URL'];
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', MAIN, ...args], { env, timeout: 180_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+/** ~40 sessions in the format of the real history file. */
+function historyCsv(): string {
+  const lines = syntheticSeries(2400, { seed: 5 }).map((b) => {
+    const t = new Date(b.time).toISOString().replace('T', ' ').replace('.000Z', '+00:00');
+    return `${t},USD/COP,${b.open},${b.high},${b.low},${b.close},0,twelvedata,x,y`;
+  });
+  return ['time,symbol,open,high,low,close,volume,source,created_at,updated_at', ...lines].join('\n') + '\n';
+}
+
+describe('tasa pipeline commands (embedded store)', { concurrency: false }, () => {
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('imports a history, runs L0-L4 and L6 without training, and reports each layer', async () => {
+    const file = join(dir, 'history.csv');
+    writeFileSync(file, historyCsv());
+    assert.equal((await tasa(['import', file])).code, 0);
+    const r = await tasa(['pipeline', 'run', '--skip-training']);
+    assert.equal(r.code, 0, r.stderr);
+    for (const layer of ['L0', 'L1', 'L2', 'L3', 'L4', 'L6']) assert.match(r.stdout, new RegExp(`^${layer} completed +run \\d+ +dataset [0-9a-f]{16}`, 'm'));
+    assert.doesNotMatch(r.stdout, /^L5/m);
+    assert.match(r.stdout, /^backtests stored: \d+, \d+, \d+, \d+$/m, 'the four baselines');
+    assert.match(r.stderr, /^L6 USD\/COP: completed \(run \d+\)$/m, 'progress on stderr');
+  });
+
+  it('backtests a baseline over dates and writes its report', async () => {
+    const report = join(dir, 'report.html');
+    const r = await tasa(['backtest', '--policy', 'sma-crossover', '--from', '2024-01-15', '--to', '2024-02-15', '--report', report]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^backtest \d+: sma-crossover on 2024-01-15\.\.2024-02-15/m);
+    assert.match(r.stdout, /total return -?\d+\.\d+%/);
+    assert.ok(existsSync(report));
+    assert.match(readFileSync(report, 'utf8'), /^<!DOCTYPE html>/);
+  });
+
+  it('refuses a gap between layers with one sentence and exit code 2; lists no model before training', async () => {
+    const gap = await tasa(['pipeline', 'run', '--layers', 'L1,L3']);
+    assert.equal(gap.code, 2);
+    assert.match(gap.stderr, /^error: .*consecutive data layers/m);
+    const list = await tasa(['models', 'list', '--format', 'json']);
+    assert.equal(list.code, 0, list.stderr);
+    assert.deepEqual(JSON.parse(list.stdout), []);
+  });
+});
