@@ -8,7 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import { TfActorCritic, encodeInput } from '../src/research/ppo/actor-critic.ts';
 import { PpoPolicy, serializeModel } from '../src/research/ppo/ppo-policy.ts';
 import { DEFAULT_PPO_CONFIG, trainPpo } from '../src/research/ppo/ppo-trainer.ts';
-import { SeededRandom, initTfBackend } from '../src/research/ppo/tf-backend.ts';
+import { SeededRandom } from '../src/domain/random.ts';
+import { initTfBackend } from '../src/research/ppo/tf-backend.ts';
 import { syntheticRlDataset } from '../test/support/synthetic-rl-dataset.ts';
 import { record } from './harness.ts';
 

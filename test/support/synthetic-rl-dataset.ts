@@ -5,7 +5,7 @@
  * nothing earns about 0 minus its costs.
  */
 import type { IsoDate } from '../../src/domain/time.ts';
-import { SeededRandom } from '../../src/research/ppo/tf-backend.ts';
+import { SeededRandom } from '../../src/domain/random.ts';
 import type { Episode, RlDataset, Split } from '../../src/research/types.ts';
 
 export interface SyntheticRlOptions {

@@ -5,7 +5,7 @@
  * ManualClock run is reproducible.
  */
 import type { CancelTimer, Clock } from '../../clock.ts';
-import { Rng, hashString } from './random.ts';
+import { Rng, hashString } from '../../domain/random.ts';
 
 export interface StreamFaultRates {
   /** Probability per price event of an extra invalid-JSON text frame sent just before it. */

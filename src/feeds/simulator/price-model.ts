@@ -17,7 +17,7 @@ import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../domain/time.ts';
 import type { SimInstrument } from './instruments.ts';
 import { roundTo } from './instruments.ts';
 import type { SlotPriceSource } from './price-source.ts';
-import { Rng, hashString } from './random.ts';
+import { Rng, hashString } from '../../domain/random.ts';
 
 /** The model's first day (a Monday); nothing exists before it. */
 export const ANCHOR_DATE = '2000-01-03';

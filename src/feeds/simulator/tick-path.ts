@@ -11,7 +11,7 @@ import type { SimInstrument } from './instruments.ts';
 import { roundTo } from './instruments.ts';
 import { isBogotaSessionTime } from './price-model.ts';
 import type { SlotPriceSource } from './price-source.ts';
-import { Rng, hashString } from './random.ts';
+import { Rng, hashString } from '../../domain/random.ts';
 
 export interface SimTick {
   /** Exchange time, epoch ms (sub-second; the wire carries it floored to the second). */

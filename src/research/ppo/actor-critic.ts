@@ -16,7 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { TasaError } from '../../errors.ts';
 import type { Position } from '../types.ts';
-import type { SeededRandom } from './tf-backend.ts';
+import type { SeededRandom } from '../../domain/random.ts';
 
 export const ACTIONS = 3;
 /** Position one-hot appended to the features. */

@@ -12,7 +12,7 @@
 import { TasaError } from '../../errors.ts';
 import type { Decision, Observation, Policy, Position } from '../types.ts';
 import { JsForward, mostLikelyAction, POSITION_INPUTS, checkModelShape, encodeInput, type DenseLayer, type PpoModel } from './actor-critic.ts';
-import type { SeededRandom } from './tf-backend.ts';
+import type { SeededRandom } from '../../domain/random.ts';
 
 const MAGIC = 'TPPO';
 const FORMAT_VERSION = 1;

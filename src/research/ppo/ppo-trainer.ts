@@ -18,7 +18,8 @@ import { TasaError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { RlDataset, Split } from '../types.ts';
 import { ACTIONS, JsForward, TfActorCritic, initialModel, mostLikelyAction, type PpoModel } from './actor-critic.ts';
-import { RANDOM_STREAMS, SeededRandom, initTfBackend, type TfBackendInfo } from './tf-backend.ts';
+import { SeededRandom } from '../../domain/random.ts';
+import { RANDOM_STREAMS, initTfBackend, type TfBackendInfo } from './tf-backend.ts';
 import { TradingEnv } from './trading-env.ts';
 
 export interface PpoConfig {
