@@ -12,18 +12,12 @@ import type { Bus } from '../bus/index.ts';
 import { toIsoUtc } from '../domain/time.ts';
 import { errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { Alert, AlertSeverity } from '../store/alerts-repo.ts';
+import type { Alert, AlertInput } from '../store/alerts-repo.ts';
 
-export interface AlertMessage {
+export interface AlertMessage extends Omit<AlertInput, 'at'> {
   /** `open` when raised (new, not a repeat), `resolved` when its condition cleared or an operator closed it. */
   state: 'open' | 'resolved';
   id: number;
-  kind: string;
-  severity: AlertSeverity;
-  symbol: string | null;
-  message: string;
-  details: Record<string, unknown>;
-  dedupeKey: string;
   /** When it was raised (open) or resolved, ISO 8601 UTC. */
   at: string;
 }
