@@ -95,7 +95,8 @@ export async function marketStats(deps: Pick<ServerDeps, 'db' | 'bus' | 'calenda
   const last = cached ? { value: cached.price, source: 'latest_price' as const, at: Date.parse(cached.timestamp) } : stored ? { value: stored.close, source: 'stored_bar' as const, at: stored.time } : null;
   const returns = adjacentLogReturns(current.bars);
   const tradingDaysPerYear = tradingDaysInYear(deps.calendar, Number(session.date.slice(0, 4)));
-  const change = last !== null && previousClose !== null ? last.value - previousClose : null;
+  // Prices carry at most a few decimals: drop the binary-subtraction noise (4146.49 - 4149.32 = -2.8299999999999272).
+  const change = last !== null && previousClose !== null ? Math.round((last.value - previousClose) * 1e6) / 1e6 : null;
   return {
     last: last?.value ?? null,
     lastSource: last?.source ?? null,
