@@ -33,17 +33,26 @@ export interface DatePeriod {
   days: number;
 }
 
+export function outsideCalendar(name: string, value: string): TasaError {
+  return new TasaError('bad_argument', `${name} must lie in ${FIRST_CALENDAR_YEAR}-${LAST_CALENDAR_YEAR}, the years the market calendar covers, not ${value}.`, {
+    input: `${name}=${value}`,
+  });
+}
+
+export function inCalendarYears(year: number): boolean {
+  return year >= FIRST_CALENDAR_YEAR && year <= LAST_CALENDAR_YEAR;
+}
+
+/** A `YYYY-MM-DD` the market calendar covers. */
+export function calendarDate(name: string, value: string): IsoDate {
+  if (!isIsoDate(value)) throw new TasaError('bad_argument', `${name} must be a date as YYYY-MM-DD, not "${value}".`, { input: `${name}=${value}` });
+  if (!inCalendarYears(Number(value.slice(0, 4)))) throw outsideCalendar(name, value);
+  return value;
+}
+
 export function datePeriod(from: string, to: string, maxDays: number, names: { from: string; to: string } = { from: 'from', to: 'to' }): DatePeriod {
-  for (const [name, value] of [
-    [names.from, from],
-    [names.to, to],
-  ] as const) {
-    if (!isIsoDate(value)) throw new TasaError('bad_argument', `${name} must be a date as YYYY-MM-DD, not "${value}".`, { input: name });
-    const year = Number(value.slice(0, 4));
-    if (year < FIRST_CALENDAR_YEAR || year > LAST_CALENDAR_YEAR) {
-      throw new TasaError('bad_argument', `${name} must lie in ${FIRST_CALENDAR_YEAR}-${LAST_CALENDAR_YEAR}, the years the market calendar covers, not ${value}.`, { input: name });
-    }
-  }
+  calendarDate(names.from, from);
+  calendarDate(names.to, to);
   if (to < from) throw new TasaError('bad_argument', `${names.to} ${to} is before ${names.from} ${from}.`, { input: names.to });
   const fromMs = bogotaWallTime(from, 0);
   const toMs = bogotaWallTime(addDays(to, 1), 0);

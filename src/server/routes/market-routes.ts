@@ -12,8 +12,8 @@ import { TasaError } from '../../errors.ts';
 import type { ServerDeps } from '../deps.ts';
 import { COMMON_ERRORS, ErrorBody } from '../http-errors.ts';
 import { cachedLatestPrice, latestSession, sessionOnDate, sessionSummary, type SessionSummary } from '../market-figures.ts';
-import { DateString, IsoTime, Nullable, SymbolString, calendarDate } from '../market-inputs.ts';
-import { servedSymbol } from '../request-inputs.ts';
+import { DateString, IsoTime, Nullable, SymbolString } from '../market-inputs.ts';
+import { calendarDate, servedSymbol } from '../request-inputs.ts';
 
 const SymbolQuery = Type.Object({ symbol: SymbolString });
 
