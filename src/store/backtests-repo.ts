@@ -60,18 +60,9 @@ export interface BacktestInput {
 }
 
 /** A stored backtest without its curve, trades and report (listings). */
-export interface BacktestSummary {
+export interface BacktestSummary
+  extends Pick<BacktestInput, 'policyId' | 'symbol' | 'fromDate' | 'toDate' | 'config' | 'metrics' | 'gates' | 'passed' | 'datasetHash' | 'pipelineRunId'> {
   id: number;
-  policyId: string;
-  symbol: string;
-  fromDate: IsoDate;
-  toDate: IsoDate;
-  config: Record<string, unknown>;
-  metrics: PerformanceMetrics;
-  gates: GateReport | null;
-  passed: boolean | null;
-  datasetHash: string | null;
-  pipelineRunId: number | null;
   hasReport: boolean;
   createdAt: number;
 }

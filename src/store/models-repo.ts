@@ -27,13 +27,7 @@ export interface ModelInput {
 }
 
 /** A registry entry without its weights (listings). */
-export interface ModelSummary {
-  id: string;
-  kind: ModelKind;
-  symbol: string;
-  datasetHash: string | null;
-  config: Record<string, unknown>;
-  metrics: Record<string, unknown>;
+export interface ModelSummary extends Pick<ModelInput, 'id' | 'kind' | 'symbol' | 'datasetHash' | 'config' | 'metrics'> {
   trainingCurve: unknown[];
   status: ModelStatus;
   /** Size of the stored weights in bytes; null when there are none. */
