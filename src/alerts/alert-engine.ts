@@ -24,7 +24,7 @@ import type { CancelTimer, Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { MarketCalendar } from '../domain/calendar.ts';
 import { errorMessage } from '../errors.ts';
-import { INGEST_STATUS_KEY, type IngestStatusSnapshot } from '../ingest/status-publisher.ts';
+import { readIngestStatus } from '../ingest/status-publisher.ts';
 import type { LatestPrice } from '../ingest/tick-pipeline.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/metrics.ts';
@@ -253,9 +253,8 @@ class AlertEngineRun {
   }
 
   private async checkFeed(now: number): Promise<void> {
-    const local = this.o.localStatus;
     // A snapshot expires when its publisher stops: then the status is unknown, and "no ticks" speaks.
-    const status = local ? local() : ((await this.o.bus.getLatest<IngestStatusSnapshot>(INGEST_STATUS_KEY))?.status ?? null);
+    const { status } = await readIngestStatus({ localStatus: this.o.localStatus ?? null, bus: this.o.bus, clock: this.o.clock });
     const result = feedDownDecision({
       now,
       marketOpen: this.o.calendar.isMarketOpen(now),

@@ -1,7 +1,8 @@
 /**
  * Publishes the ingest process's status to the bus cache, where an API process elsewhere
- * (`tasa serve`) reads it for `/status` and `/health`. The value expires after three missed
- * periods, so a dead ingest process shows as "no ingest process has reported", not as stale data.
+ * (`tasa serve`) reads it for `/status` and `/health`, and the alert engine for the feed state,
+ * all through `readIngestStatus`. The value expires after three missed periods, so a dead ingest
+ * process shows as "no ingest process has reported", not as stale data.
  */
 import type { Bus } from '../bus/index.ts';
 import type { CancelTimer, Clock } from '../clock.ts';
@@ -59,5 +60,36 @@ export function startStatusPublisher(o: StatusPublisherOptions): () => Promise<v
     timer?.();
     timer = null;
     await inFlight;
+  };
+}
+
+export type IngestStatusSource = 'local' | 'ingest_process' | 'none';
+
+export interface KnownIngestStatus {
+  source: IngestStatusSource;
+  /** Epoch ms of the snapshot (now for a local status); null when unknown. */
+  publishedAt: number | null;
+  status: SystemStatus | null;
+  /** One sentence saying where the status comes from, or why it is unknown. */
+  note: string;
+}
+
+export const NO_INGEST_REPORT = 'unknown (no ingest process has reported)';
+
+/**
+ * Where a process learns the ingest status: from itself when it runs ingestion (`tasa up`), else
+ * from the published snapshot (`tasa serve` beside `tasa ingest`). Absent means unknown.
+ */
+export async function readIngestStatus(deps: { localStatus: (() => SystemStatus) | null; bus: Pick<Bus, 'getLatest'>; clock: Pick<Clock, 'now'> }): Promise<KnownIngestStatus> {
+  if (deps.localStatus !== null) {
+    return { source: 'local', publishedAt: deps.clock.now(), status: deps.localStatus(), note: 'ingestion runs in this process' };
+  }
+  const snapshot = await deps.bus.getLatest<IngestStatusSnapshot>(INGEST_STATUS_KEY);
+  if (snapshot === null) return { source: 'none', publishedAt: null, status: null, note: NO_INGEST_REPORT };
+  return {
+    source: 'ingest_process',
+    publishedAt: Date.parse(snapshot.publishedAt),
+    status: snapshot.status,
+    note: `snapshot published by the ingest process at ${snapshot.publishedAt}`,
   };
 }

@@ -14,7 +14,7 @@ import { listApiKeys, windowUsage, type ApiKeyState } from '../../store/api-keys
 import { latestRunPerLayer, recordedLayers, type PipelineRun } from '../../store/pipeline-runs-repo.ts';
 import type { ServerDeps } from '../deps.ts';
 import { COMMON_ERRORS } from '../http-errors.ts';
-import { readIngestStatus, type KnownIngestStatus } from '../ingest-status.ts';
+import { readIngestStatus, type KnownIngestStatus } from '../../ingest/status-publisher.ts';
 import { IsoTime, Nullable } from '../market-inputs.ts';
 
 /** A dependency that does not answer within this is reported down (real time: it paces I/O). */
