@@ -1,5 +1,6 @@
 /** Missing bars inside sessions, merged into intervals. */
 import { BAR_MS } from './bar.ts';
+import type { MarketCalendar, Session } from './calendar.ts';
 import type { IsoDate } from './time.ts';
 
 export interface Gap {
@@ -27,4 +28,9 @@ export function findGaps(date: IsoDate, grid: readonly number[], present: Readon
     }
   }
   return gaps;
+}
+
+/** The session's grid slots whose bar has ended by `dueBy` (epoch ms): those that should exist. */
+export function dueSlots(calendar: MarketCalendar, session: Session, dueBy: number): number[] {
+  return calendar.barGrid(session).filter((open) => open + BAR_MS <= dueBy);
 }

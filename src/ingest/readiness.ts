@@ -5,7 +5,8 @@
 import { access } from 'node:fs/promises';
 import type { MarketCalendar, Session } from '../domain/calendar.ts';
 import { HOUR_MS } from '../domain/time.ts';
-import { barTimesBetween, storedBarsSummary } from '../store/bars-repo.ts';
+import { storedBarsSummary } from '../store/bars-repo.ts';
+import { coverageOf } from '../store/coverage.ts';
 import type { Db } from '../store/db.ts';
 import { listRuns } from '../store/pipeline-runs-repo.ts';
 
@@ -62,12 +63,10 @@ export async function checkData(db: Db, calendar: MarketCalendar, symbol: string
   const lastBarAt = summary.last;
   const lastClose = sessions.at(-1)?.close ?? now;
   const fresh = lastBarAt !== null && lastClose - lastBarAt <= opts.freshnessMs;
-  let expected = 0;
-  let present = 0;
-  for (const s of sessions) {
-    expected += s.barCount;
-    present += (await barTimesBetween(db, symbol, s.open, s.close)).length;
-  }
+  // Closed sessions: every slot is due, so this counts whole sessions (one query for all of them).
+  const coverage = await coverageOf(db, calendar, symbol, sessions, now);
+  const expected = coverage.reduce((sum, c) => sum + c.due, 0);
+  const present = coverage.reduce((sum, c) => sum + c.present, 0);
   const completeness = expected === 0 ? 1 : present / expected;
   return { symbol, lastBarAt, fresh, expected, present, completeness, complete: completeness >= opts.completenessTarget, sessions };
 }

@@ -13,7 +13,7 @@ import { bogotaDate, MINUTE_MS, type IsoDate } from '../domain/time.ts';
 import { errorMessage } from '../errors.ts';
 import { raiseAlert, resolveAlert } from '../store/alerts-repo.ts';
 import type { Db } from '../store/db.ts';
-import { coverageOf, type SessionCoverage } from './coverage.ts';
+import { coverageOf, type SessionCoverage } from '../store/coverage.ts';
 import { gapFillPass, type GapFillSummary } from './gap-fill.ts';
 import type { HistorySource } from './history-source.ts';
 import { recordedRun, type RunOutcome } from './recorded-run.ts';

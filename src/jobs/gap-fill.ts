@@ -19,7 +19,8 @@ import type { Db } from '../store/db.ts';
 import { refreshSessions } from '../store/refresh-sessions.ts';
 import { storeWindow } from './backfill-store.ts';
 import { DailyBudgetExhaustedError } from './budgeted-pool.ts';
-import { dueSlots, missingGaps, requestWindows, type RequestWindow } from './gap-plan.ts';
+import { dueSlots } from '../domain/gaps.ts';
+import { missingGaps, requestWindows, type RequestWindow } from './gap-plan.ts';
 import type { HistorySource } from './history-source.ts';
 import { recordedRun } from './recorded-run.ts';
 

@@ -7,7 +7,7 @@
  */
 import { BAR_MS } from '../domain/bar.ts';
 import type { MarketCalendar, Session } from '../domain/calendar.ts';
-import { findGaps, type Gap } from '../domain/gaps.ts';
+import { dueSlots, findGaps, type Gap } from '../domain/gaps.ts';
 import { MAX_OUTPUTSIZE } from '../feeds/twelvedata/time-series.ts';
 
 /** The REST client pages every `outputsize - 1` slots, so a window this long is exactly one request. */
@@ -22,11 +22,6 @@ export interface RequestWindow {
   gaps: Gap[];
   /** Missing slots inside (the sum of the gaps' bars). */
   missing: number;
-}
-
-/** The session's grid slots whose bar has ended by `dueBy` (epoch ms): those that should exist. */
-export function dueSlots(calendar: MarketCalendar, session: Session, dueBy: number): number[] {
-  return calendar.barGrid(session).filter((open) => open + BAR_MS <= dueBy);
 }
 
 /** Runs of due slots without a stored bar, session by session, in time order. */

@@ -10,7 +10,7 @@ import type { Clock } from '../clock.ts';
 import type { MarketCalendar } from '../domain/calendar.ts';
 import { errorMessage } from '../errors.ts';
 import type { LatestPrice } from '../ingest/tick-pipeline.ts';
-import { coverageOf } from '../jobs/coverage.ts';
+import { coverageOf } from '../store/coverage.ts';
 import { FAILSAFE_DEFAULTS, recentSessions } from '../jobs/failsafe.ts';
 import type { Logger } from '../log.ts';
 import { listApiKeys, windowUsage } from '../store/api-keys-repo.ts';

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { BAR_MS } from '../../src/domain/bar.ts';
 import { MINUTE_MS } from '../../src/domain/time.ts';
 import { recentSessions } from '../../src/jobs/failsafe.ts';
-import { dueSlots, gapSlots, MAX_SLOTS_PER_REQUEST, missingGaps, requestWindows } from '../../src/jobs/gap-plan.ts';
+import { dueSlots } from '../../src/domain/gaps.ts';
+import { gapSlots, MAX_SLOTS_PER_REQUEST, missingGaps, requestWindows } from '../../src/jobs/gap-plan.ts';
 import { calendar, sessionOf, sessionSlotsExcept } from './support/jobs-fixtures.ts';
 
 const HOUR = 60 * MINUTE_MS;

@@ -1,10 +1,10 @@
-/** How much of each session's due bar grid is stored: the figure the failsafe alerts on. */
+/** How much of each session's due bar grid is stored: the figure the failsafe alerts on, readiness checks and /metrics reports. */
 import type { MarketCalendar, Session } from '../domain/calendar.ts';
 import type { SymbolCode } from '../domain/symbol.ts';
 import type { IsoDate } from '../domain/time.ts';
-import { barTimesBetween } from '../store/bars-repo.ts';
-import type { Db } from '../store/db.ts';
-import { dueSlots } from './gap-plan.ts';
+import { dueSlots } from '../domain/gaps.ts';
+import { barTimesBetween } from './bars-repo.ts';
+import type { Db } from './db.ts';
 
 export interface SessionCoverage {
   date: IsoDate;
