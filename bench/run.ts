@@ -4,11 +4,13 @@
  */
 import { cpus } from 'node:os';
 import { benchBacktest } from './backtest-bench.ts';
+import { benchFaults } from './fault-bench.ts';
 import { benchFoundation } from './foundation-bench.ts';
 import { benchLive } from './live-bench.ts';
 import { benchPipeline } from './pipeline-bench.ts';
 import { benchPpo } from './ppo-bench.ts';
 import { benchServing } from './serving-bench.ts';
+import { benchSpoolDrain } from './spool-bench.ts';
 import { benchIndicators } from './research-bench.ts';
 import { figures, markdownTable } from './harness.ts';
 
@@ -16,9 +18,11 @@ process.env['TASA_LOG_LEVEL'] ??= 'silent';
 process.stderr.write(`benchmarks on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}\n`);
 await benchFoundation();
 await benchLive();
+await benchSpoolDrain();
 await benchServing();
 await benchIndicators();
 await benchBacktest();
 await benchPipeline();
 await benchPpo();
+benchFaults();
 console.log(markdownTable(figures));

@@ -81,15 +81,22 @@ export class ManualClock implements Clock {
   }
 }
 
-/** A clock that starts at `start` and runs `speed` times faster than the wall clock (demo replay). */
+/**
+ * A clock that starts at `start` and runs `speed` times faster than the wall clock (demo replay).
+ * `anchor` is the wall-clock epoch ms at which this clock reads `start` (default: now). Processes
+ * given the same start, speed and anchor share one simulated timeline whenever each of them starts.
+ */
 export class ScaledClock implements Clock {
-  private readonly realStart = Date.now();
+  private readonly realStart: number;
 
   constructor(
     private readonly start: number,
     private readonly speed: number,
+    anchor: number = Date.now(),
   ) {
     if (!(speed > 0)) throw new RangeError(`clock speed must be > 0, got ${speed}`);
+    if (!Number.isFinite(anchor)) throw new RangeError(`clock anchor must be an epoch ms, got ${anchor}`);
+    this.realStart = anchor;
   }
 
   now(): number {

@@ -26,6 +26,30 @@ export const ConfigSchema = Type.Object({
     Type.Integer({ minimum: 0, description: 'How long ingestion waits for history before going live; default 0 embedded, 60000 with DATABASE_URL' }),
   ),
   TASA_CLOCK_SPEED: Type.Number({ default: 1, exclusiveMinimum: 0, description: 'Clock speed factor for simulated time' }),
+  TASA_SPOOL_MAX_BYTES: Type.Integer({
+    default: 1024 ** 3,
+    minimum: 1024 * 1024,
+    description: 'Bound of the ingest spool file, where ticks and bars wait while the database is down (default 1 GiB); when full, new ones are dropped, counted and logged',
+  }),
+  TASA_FEED_SILENCE_MS: Type.Integer({
+    default: 30_000,
+    minimum: 1000,
+    description: 'Clock ms without any frame (price or heartbeat reply) after which the TwelveData socket counts as dead and is reopened',
+  }),
+  TASA_INGEST_LEASE_MS: Type.Integer({
+    default: 30_000,
+    minimum: 1000,
+    description: 'Clock ms an ingest lease lasts unless renewed (every third of it): how long a standby waits after the writer dies, and how long a pause the writer survives',
+  }),
+  TASA_INGEST_WATERMARK_MS: Type.Integer({
+    default: 2_000,
+    minimum: 0,
+    maximum: 600_000,
+    description: 'Clock ms a 5-minute bar waits after its slot ends for delayed ticks before it is final (and the feed stays open after the close)',
+  }),
+  TASA_CLOCK_ANCHOR: Type.Optional(
+    Type.Integer({ minimum: 0, description: 'Wall-clock epoch ms at which the clock reads TASA_CLOCK_START (default: process start); one anchor gives several processes one simulated timeline' }),
+  ),
   TASA_ARCHIVE_DIR: Type.Optional(Type.String({ description: 'Directory of the Parquet archive; default <TASA_DATA_DIR>/archive' })),
   TASA_ARCHIVE_S3_BUCKET: Type.Optional(Type.String({ description: 'S3 bucket of the archive (credentials from the AWS SDK environment); unset = local directory' })),
   TASA_ARCHIVE_S3_ENDPOINT: Type.Optional(Type.String({ description: 'S3-compatible endpoint URL (path-style addressing)' })),
@@ -41,6 +65,7 @@ export const ConfigSchema = Type.Object({
   TASA_CORS_ORIGINS: Type.String({ default: '', description: 'Comma-separated origins allowed by CORS; empty = same origin only' }),
   TASA_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 1200, minimum: 0, description: 'Requests per minute per client (by token, else IP); 0 = no limit' }),
   TASA_WS_MAX_BUFFER_BYTES: Type.Integer({ default: 1_048_576, minimum: 1024, description: 'Send buffer per WebSocket client before its updates are conflated' }),
+  TASA_BUS_PUBLISH_BUFFER: Type.Integer({ default: 100_000, minimum: 1, description: 'Bus events a process keeps, in order, while Redis is unreachable; beyond it they are refused and announced to clients as gaps' }),
   TASA_ALERT_PRICE_MOVE_PCT: Type.Number({ default: 0.5, exclusiveMinimum: 0, description: 'Alert when price moves more than this % within a bar or vs the previous bar' }),
   TASA_ALERT_STALE_SECONDS: Type.Integer({ default: 120, minimum: 1, description: 'Alert when no tick arrives for this long in session' }),
   TASA_ALERT_KEY_BUDGET_PCT: Type.Number({ default: 10, minimum: 0, maximum: 100, description: 'Alert when the day budget of TwelveData credits left falls below this %' }),

@@ -31,6 +31,7 @@ import { jobHandlers } from './jobs/handlers.ts';
 import { createRestSource, type RestSource } from './jobs/history-source.ts';
 import { pipelineJobHandler, schedulePipelineJobs, type PipelineJobDeps } from './jobs/pipeline-jobs.ts';
 import type { Logger } from './log.ts';
+import { busSeqFloors } from './store/bus-seq-repo.ts';
 import { openDb, type Db } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
 import { syncReferenceData } from './store/reference-data.ts';
@@ -94,11 +95,17 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
   try {
     await migrate(db);
     await syncReferenceData(db, o.calendar);
-    const bus = await createBus({ clock, logger: o.logger, ...(o.config.REDIS_URL ? { redisUrl: o.config.REDIS_URL } : {}) });
+    const bus = await createBus({
+      clock,
+      logger: o.logger,
+      ...(o.config.REDIS_URL ? { redisUrl: o.config.REDIS_URL } : {}),
+      publishBuffer: o.config.TASA_BUS_PUBLISH_BUFFER,
+      seqFloors: busSeqFloors(db, clock),
+    });
     stack.push(() => bus.close());
     const upstream = await openUpstream(o, clock, keys);
     if (upstream.simulator) stack.push(() => upstream.simulator?.close() ?? Promise.resolve());
-    const rest = createRestSource({ db, clock, keys: upstream.keys, baseUrl: upstream.restUrl, logger: o.logger, plan: KeyPool.planFromEnv(env) });
+    const rest = createRestSource({ db, clock, keys: upstream.keys, baseUrl: upstream.restUrl, simulated: upstream.kind === 'simulator', logger: o.logger, plan: KeyPool.planFromEnv(env) });
     const pipeline = o.roles.jobs ? await pipelineDeps(o, { db, bus, clock, rest, metrics, symbols }, env) : null;
     if (pipeline) stack.push(() => pipeline.archive.close());
     const jobs = o.roles.jobs ? await startWorkers(o, { db, bus, clock, rest, metrics, symbols }, pipeline) : null;
@@ -145,11 +152,11 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
  * starts at the next session's open so that `npm start` shows a live session at any hour.
  */
 function chooseClock(o: SystemOptions, simulated: boolean): Clock {
-  const { TASA_CLOCK_START, TASA_CLOCK_SPEED } = o.config;
+  const { TASA_CLOCK_START, TASA_CLOCK_SPEED, TASA_CLOCK_ANCHOR } = o.config;
   if (TASA_CLOCK_START !== undefined) {
     const start = Date.parse(TASA_CLOCK_START);
     if (Number.isNaN(start)) throw new TasaError('bad_argument', `TASA_CLOCK_START must be an ISO time, not "${TASA_CLOCK_START}".`);
-    return new ScaledClock(start, TASA_CLOCK_SPEED);
+    return new ScaledClock(start, TASA_CLOCK_SPEED, TASA_CLOCK_ANCHOR);
   }
   const now = systemClock.now();
   if (!simulated || o.calendar.isMarketOpen(now)) return TASA_CLOCK_SPEED === 1 ? systemClock : new ScaledClock(now, TASA_CLOCK_SPEED);
@@ -158,8 +165,12 @@ function chooseClock(o: SystemOptions, simulated: boolean): Clock {
   return new ScaledClock(open, TASA_CLOCK_SPEED);
 }
 
+/**
+ * The embedded store belongs to this process for as long as it runs (and is served from here to
+ * other `tasa` commands): a long-running role never depends on another process's store.
+ */
 async function openStore(config: Config): Promise<Db> {
-  return config.DATABASE_URL === undefined ? openDb({ dataDir: resolve(config.TASA_DATA_DIR) }) : openDb({ databaseUrl: config.DATABASE_URL });
+  return config.DATABASE_URL === undefined ? openDb({ dataDir: resolve(config.TASA_DATA_DIR), requireOwner: true }) : openDb({ databaseUrl: config.DATABASE_URL });
 }
 
 async function openUpstream(o: SystemOptions, clock: Clock, keys: string[]): Promise<Upstream> {
@@ -228,6 +239,9 @@ function createIngest(o: SystemOptions, { db, bus, clock, rest, metrics, symbols
     symbols,
     holder: `${hostname()}:${process.pid}`,
     spoolPath: join(dataDir, 'spool', 'ingest.jsonl'),
+    spoolMaxBytes: o.config.TASA_SPOOL_MAX_BYTES,
+    leaseTtlMs: o.config.TASA_INGEST_LEASE_MS,
+    watermarkMs: o.config.TASA_INGEST_WATERMARK_MS,
     openFeed: (subscribed) =>
       new TwelveDataStream({
         url: upstream.wsUrl,
@@ -236,6 +250,7 @@ function createIngest(o: SystemOptions, { db, bus, clock, rest, metrics, symbols
         clock,
         logger: o.logger,
         source: upstream.kind === 'simulator' ? 'simulator' : 'twelvedata_ws',
+        silenceTimeoutMs: o.config.TASA_FEED_SILENCE_MS,
         shouldReconnect: () => o.calendar.isMarketOpen(clock.now()),
       }),
     readiness: { waitForL0Ms: o.config.TASA_HISTORY_WAIT_MS ?? (o.config.DATABASE_URL === undefined ? 0 : 60_000) },

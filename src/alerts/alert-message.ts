@@ -37,14 +37,15 @@ export function alertMessage(alert: Pick<Alert, 'id' | 'kind' | 'severity' | 'sy
   };
 }
 
-/** Publishes on the `alerts` channel (see the header for system alerts); a bus failure is logged, never thrown. */
-export async function publishAlert(bus: Bus, symbols: readonly string[], msg: AlertMessage, logger: Logger): Promise<void> {
+/**
+ * Publishes on the `alerts` channel (see the header for system alerts); a bus failure is logged,
+ * never thrown. Not awaited: while Redis is unreachable the events wait in the bus's buffer (in
+ * order), and the engine and its notifiers must not wait for Redis.
+ */
+export function publishAlert(bus: Bus, symbols: readonly string[], msg: AlertMessage, logger: Logger): Promise<void> {
   const targets = msg.symbol === null ? symbols : [msg.symbol];
   for (const symbol of targets) {
-    try {
-      await bus.publish('alerts', symbol, msg);
-    } catch (err) {
-      logger.warn({ alert: msg.dedupeKey, symbol, err: errorMessage(err) }, 'alerts: bus publish failed');
-    }
+    bus.publish('alerts', symbol, msg).catch((err: unknown) => logger.warn({ alert: msg.dedupeKey, symbol, err: errorMessage(err) }, 'alerts: bus publish failed'));
   }
+  return Promise.resolve();
 }

@@ -6,13 +6,25 @@ import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import { createMemoryBus } from './memory/memory-bus.ts';
 import { createRedisBus } from './redis/redis-bus.ts';
-import type { Bus } from './types.ts';
+import type { Bus, SeqFloorStore } from './types.ts';
 
 export * from './types.ts';
 export { createMemoryBus, DEFAULT_REPLAY_WINDOW, type MemoryBusOptions } from './memory/memory-bus.ts';
-export { createRedisBus, DEFAULT_KEY_PREFIX, DEFAULT_MAX_LEN, type RedisBusOptions } from './redis/redis-bus.ts';
+export { createRedisBus, DEFAULT_KEY_PREFIX, DEFAULT_MAX_LEN, DEFAULT_PUBLISH_BUFFER, type RedisBusOptions } from './redis/redis-bus.ts';
 
-export async function createBus(opts: { redisUrl?: string; clock: Clock; logger?: Logger }): Promise<Bus> {
-  if (opts.redisUrl !== undefined && opts.redisUrl !== '') return createRedisBus({ url: opts.redisUrl, clock: opts.clock, logger: opts.logger });
+export interface CreateBusOptions {
+  redisUrl?: string;
+  clock: Clock;
+  logger?: Logger;
+  /** Redis only: events kept while Redis is unreachable (see RedisBusOptions). */
+  publishBuffer?: number;
+  /** Redis only: the seq floors outside Redis (PostgreSQL). */
+  seqFloors?: SeqFloorStore;
+}
+
+export async function createBus(opts: CreateBusOptions): Promise<Bus> {
+  if (opts.redisUrl !== undefined && opts.redisUrl !== '') {
+    return createRedisBus({ url: opts.redisUrl, clock: opts.clock, logger: opts.logger, publishBuffer: opts.publishBuffer, seqFloors: opts.seqFloors });
+  }
   return createMemoryBus({ clock: opts.clock, logger: opts.logger });
 }

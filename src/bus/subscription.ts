@@ -4,12 +4,13 @@
  * or late is dropped, which is what makes "replay, then live" free of gaps and duplicates.
  */
 import type { Logger } from '../log.ts';
-import { ALL_SYMBOLS, type BusEvent, type Channel, type EventHandler } from './types.ts';
+import { ALL_SYMBOLS, type BusEvent, type Channel, type EventHandler, type GapHandler, type SeqGap } from './types.ts';
 
 export class Subscription {
   private readonly delivered = new Map<string, number>();
-  /** Live events held back while the replay runs; null once live. */
-  private held: BusEvent[] | null;
+  /** Live events (and gaps) held back while the replay runs; null once live. */
+  private held: Array<BusEvent | SeqGap> | null;
+  private readonly onGap: GapHandler | null;
   private active = true;
 
   constructor(
@@ -17,9 +18,10 @@ export class Subscription {
     private readonly handler: EventHandler,
     private readonly channels: ReadonlySet<Channel> | null,
     private readonly logger: Logger,
-    opts: { replaying: boolean },
+    opts: { replaying: boolean; onGap?: GapHandler },
   ) {
     this.held = opts.replaying ? [] : null;
+    this.onGap = opts.onGap ?? null;
   }
 
   get isActive(): boolean {
@@ -46,11 +48,21 @@ export class Subscription {
     this.deliver(e);
   }
 
+  /** Seqs that cannot be delivered (see SeqGap), in order with the events: held while the replay runs like a live event. */
+  offerGap(gap: SeqGap): void {
+    if (!this.active) return;
+    if (this.held) this.held.push(gap);
+    else this.deliverGap(gap);
+  }
+
   /** Ends the replay: the held live events follow, minus those the replay already delivered. */
   goLive(): void {
     const held = this.held ?? [];
     this.held = null;
-    for (const e of held) this.deliver(e);
+    for (const item of held) {
+      if ('seq' in item) this.deliver(item);
+      else this.deliverGap(item);
+    }
   }
 
   cancel(): void {
@@ -65,6 +77,15 @@ export class Subscription {
     this.delivered.set(e.symbol, e.seq);
     if (this.channels && !this.channels.has(e.channel)) return;
     callIsolated(this.logger, () => this.handler(e), { symbol: e.symbol, seq: e.seq, channel: e.channel });
+  }
+
+  /** A gap the subscriber has already passed (its events were replayed or it started later) is not reported. */
+  private deliverGap(gap: SeqGap): void {
+    const last = this.delivered.get(gap.symbol);
+    if (!this.active || (last !== undefined && gap.to <= last)) return;
+    this.delivered.set(gap.symbol, gap.to);
+    const onGap = this.onGap;
+    if (onGap) callIsolated(this.logger, () => onGap(gap), { symbol: gap.symbol, gap: `${gap.from}..${gap.to}` });
   }
 }
 

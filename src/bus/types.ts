@@ -40,14 +40,59 @@ export interface SubscribeOptions {
   since?: number;
   /** Only these channels (default: all). */
   channels?: Channel[];
+  /** Told when live delivery jumps over seqs that cannot be delivered (trimmed before they were read, or lost with Redis). */
+  onGap?: GapHandler;
+}
+
+/**
+ * Seqs `from..to` of `symbol` exist (or may have existed) but cannot be delivered: a subscriber
+ * must refetch that stretch over REST. `afterTime` / `beforeTime` (epoch ms) are the publish times
+ * of the events either side of the hole, when known, so that the refetch covers the right period.
+ */
+export interface SeqGap {
+  symbol: string;
+  from: number;
+  to: number;
+  afterTime: number | null;
+  beforeTime: number | null;
+}
+
+export type GapHandler = (gap: SeqGap) => unknown;
+
+/**
+ * Where a bus keeps each symbol's seq floor outside Redis (PostgreSQL: store/bus-seq-repo.ts), so
+ * that seqs continue after a Redis that restarted empty even when every process restarted too.
+ * `save` never lowers a stored floor.
+ */
+export interface SeqFloorStore {
+  load(symbol: string): Promise<number>;
+  save(symbol: string, seq: number): Promise<void>;
+}
+
+/** The local publish buffer of a bus (events waiting for Redis), for health and metrics. */
+export interface PublishBacklog {
+  /** Events waiting to be published, in order. */
+  pending: number;
+  /** Events refused because the buffer was full, since the bus started. */
+  dropped: number;
+  /** Publish time (epoch ms) of the oldest waiting event, null when none waits. */
+  oldestAt: number | null;
 }
 
 export type Unsubscribe = () => Promise<void>;
 
 export interface Bus {
   readonly kind: 'redis' | 'memory';
-  /** Appends to the symbol's stream with the next per-symbol sequence number (shared by every process through Redis). */
+  /**
+   * Appends to the symbol's stream with the next per-symbol sequence number (shared by every
+   * process through Redis). While Redis is unreachable the event waits, in order, in a bounded
+   * local buffer, and the promise resolves once it is published with its seq; it rejects only
+   * for a bad argument, a closed bus, or a full buffer (then the event has no seq and the
+   * readers are told of the hole: see SeqGap).
+   */
   publish<T>(channel: Channel, symbol: string, data: T): Promise<BusEvent<T>>;
+  /** Events waiting in the local publish buffer (always empty on the in-process bus). */
+  backlog(): PublishBacklog;
   /**
    * Live events of a symbol (or '*' for all symbols), in seq order, optionally starting after
    * `since` (replayed first, then live, without gap or duplicate). Rejects with

@@ -1,6 +1,6 @@
 /** Argument checks shared by both drivers, so that they reject the same calls with the same errors. */
 import { TasaError } from '../errors.ts';
-import { ALL_SYMBOLS, CHANNELS, DEFAULT_REPLAY_LIMIT, type Channel, type SubscribeOptions } from './types.ts';
+import { ALL_SYMBOLS, CHANNELS, DEFAULT_REPLAY_LIMIT, type Channel, type GapHandler, type SubscribeOptions } from './types.ts';
 
 const bad = (message: string, input: string) => new TasaError('bad_argument', message, { input });
 
@@ -44,6 +44,7 @@ export interface CheckedSubscription {
   symbol: string;
   since: number | undefined;
   channels: ReadonlySet<Channel> | null;
+  onGap: GapHandler | undefined;
 }
 
 export function checkSubscription(symbol: string, opts: SubscribeOptions = {}): CheckedSubscription {
@@ -53,7 +54,7 @@ export function checkSubscription(symbol: string, opts: SubscribeOptions = {}): 
     if (symbol === ALL_SYMBOLS) throw bad('`since` needs a single symbol: sequence numbers are per symbol.', `since=${opts.since}`);
   }
   const channels = opts.channels === undefined ? null : new Set(opts.channels.map(checkChannel));
-  return { symbol, since: opts.since, channels };
+  return { symbol, since: opts.since, channels, onGap: opts.onGap };
 }
 
 /** Values go through JSON on both drivers, so a subscriber sees the same thing from either. */

@@ -20,17 +20,24 @@
  *   until the next morning). `advanceTo(now)` emits the final bars and empty slots, in time order.
  *   The watermark only delays the close: a tick stamped 13:04:59 arriving at 13:05:01 still lands
  *   in the 13:00 bar; a tick stamped 13:05:01 is the 13:05 bar's whatever its arrival.
+ * - Coverage: the aggregator watches the feed from `startedAt` (default: the first `advanceTo`'s
+ *   now), and the caller reports the feed's outages with `feedDown(at)` / `feedUp(at)` (a
+ *   disconnect, a stall from its last frame, a lost lease). A bar's `coverage` is the share of its
+ *   slot [open, open + 5 min) that was watched with the feed up; below 1 the bar is flagged
+ *   `partial` (it may miss ticks; the failsafe replaces it with the vendor's bar). An outage
+ *   reported late (a stall is detected only after the silence timeout) downgrades the closed bars
+ *   it overlaps: they are revised with their lower coverage.
  * - Empty slots: a session slot that closes with no tick yields an `EmptySlot` event, not a bar
- *   (no forward fill). Only slots the aggregator watched from their open are reported: those
- *   opening at/after `startedAt` (default: the first `advanceTo`'s now). It cannot know what
- *   happened before it started; the gap-fill job finds those holes from the calendar and the store.
- *   A slot it saw only partly is not declared empty, and its bar, if any, may miss early ticks
- *   (a REST backfill revises it).
+ *   (no forward fill). Only slots watched whole (coverage 1) are reported: a slot seen only partly,
+ *   or before the aggregator started, may have had ticks it never saw. The gap-fill job finds
+ *   those holes from the calendar and the store.
  * - Revisions: the first final bar of a slot is revision 1; forming updates carry the revision the
  *   bar will get (1) with final = false. A tick for a closed slot, before the revision horizon,
- *   recomputes the bar and emits it at once as final with revision + 1 (`late_revision`); an
- *   empty slot that gets a late tick becomes a bar with revision 1, as does a closed slot that
- *   was never tracked (it closed before the aggregator started). After the horizon: `too_late`.
+ *   is aggregated (`late_revision`) and marks the slot dirty: the revised bar (revision + 1) is
+ *   emitted on the next `advanceTo`, due `lateFlushMs` after the tick's arrival (`nextDeadline`),
+ *   so a burst of late ticks makes one revision per flush window, not one per tick. An empty slot
+ *   that gets late ticks becomes a bar with revision 1, as does a closed slot that was never
+ *   tracked (it closed before the aggregator started). After the horizon: `too_late`.
  * - Horizon: `revisionHorizonMs` after the slot's end, or by default until the session's close
  *   + 1 h, measured on the aggregator's now. Slot state (OHLC and the slot's quotes for duplicate
  *   detection) is dropped at the horizon; with the default one, memory holds one session at most.
@@ -44,6 +51,8 @@ import type { Tick, TickSource } from './tick.ts';
 import { HOUR_MS } from './time.ts';
 
 export const DEFAULT_WATERMARK_MS = 2_000;
+/** Late ticks for a closed slot are gathered this long into one revision. */
+export const DEFAULT_LATE_FLUSH_MS = 1_000;
 /** With no `revisionHorizonMs`, late ticks revise bars until this long after the session's close. */
 export const DEFAULT_SESSION_REVISION_GRACE_MS = HOUR_MS;
 
@@ -74,8 +83,10 @@ export interface AggregatorStats {
   accepted: number;
   duplicates: number;
   outsideSession: number;
-  /** Ticks aggregated into a closed slot, each emitting a revised final bar. */
+  /** Ticks aggregated into a closed slot (they are emitted as revisions, several ticks to one). */
   lateRevisions: number;
+  /** Revised final bars emitted: at most one per dirty slot per flush. */
+  revisions: number;
   tooLate: number;
   /** Slots closed on the clock with no tick. */
   emptySlots: number;
@@ -90,8 +101,16 @@ export interface BarAggregatorOptions {
   watermarkMs?: number;
   /** How long after a slot's end a late tick still revises it; default: until session close + 1 h. */
   revisionHorizonMs?: number;
-  /** Since when the aggregator watches the feed (slots opening earlier are never reported empty). */
+  /** Since when the aggregator watches the feed (slots opening earlier are partial, never reported empty). */
   startedAt?: number;
+  /** How long late ticks for a closed slot are gathered into one revision; default 1 s. */
+  lateFlushMs?: number;
+}
+
+/** A time span [from, to) during which the feed was down; `to` is Infinity while it still is. */
+interface Outage {
+  from: number;
+  to: number;
 }
 
 /** What the aggregator keeps per slot while the slot can still change. */
@@ -112,6 +131,10 @@ interface Slot {
   /** Revision of the last final bar emitted; 0 before the first. */
   revision: number;
   closed: boolean;
+  /** When the revision gathering this closed slot's late ticks is due; Infinity when none is pending. */
+  flushAt: number;
+  /** The coverage of the last final bar emitted (NaN before the first). */
+  emittedCoverage: number;
 }
 
 export function barSourceOf(source: TickSource): BarSource {
@@ -123,7 +146,13 @@ export class BarAggregator {
   private readonly calendar: MarketCalendar;
   private readonly watermarkMs: number;
   private readonly revisionHorizonMs: number | null;
-  private readonly startedAt: number | null;
+  private readonly lateFlushMs: number;
+  /** Since when the feed is watched: the option, else the first `advanceTo`'s now. */
+  private startedAt: number | null;
+  /** The feed's outages, in time order, disjoint; the last may still be open. */
+  private readonly outages: Outage[] = [];
+  /** Closed slots with late ticks (or a lower coverage) not yet emitted as a revision. */
+  private readonly dirtySlots = new Set<Slot>();
   /** Every slot still inside its revision horizon. */
   private readonly slots = new Map<number, Slot>();
   /** Slots with ticks not yet closed: usually the forming one, briefly its predecessor. */
@@ -138,6 +167,7 @@ export class BarAggregator {
     duplicates: 0,
     outsideSession: 0,
     lateRevisions: 0,
+    revisions: 0,
     tooLate: 0,
     emptySlots: 0,
     finalBars: 0,
@@ -149,7 +179,31 @@ export class BarAggregator {
     this.calendar = opts.calendar;
     this.watermarkMs = opts.watermarkMs ?? DEFAULT_WATERMARK_MS;
     this.revisionHorizonMs = opts.revisionHorizonMs ?? null;
+    this.lateFlushMs = opts.lateFlushMs ?? DEFAULT_LATE_FLUSH_MS;
     this.startedAt = opts.startedAt ?? null;
+  }
+
+  /**
+   * The feed went down at `at` (a disconnect; for a stall, its last frame). Slots overlapping the
+   * outage get a coverage below 1; closed bars it overlaps are revised on the next `advanceTo`.
+   * Idempotent while down; an `at` before the last recovery merges with that outage.
+   */
+  feedDown(at: number): void {
+    assertInstant('feedDown', at);
+    let from = at;
+    for (let last = this.outages.at(-1); last !== undefined && last.to >= from; last = this.outages.at(-1)) {
+      from = Math.min(from, last.from);
+      this.outages.pop();
+    }
+    this.outages.push({ from, to: Infinity });
+    this.downgradeClosedSlots(from);
+  }
+
+  /** The feed is up again (connected) from `at`. */
+  feedUp(at: number): void {
+    assertInstant('feedUp', at);
+    const last = this.outages.at(-1);
+    if (last !== undefined && last.to === Infinity) last.to = Math.max(at, last.from);
   }
 
   /** Adds a tick (already validated). Returns its outcome and the events it causes. */
@@ -160,19 +214,26 @@ export class BarAggregator {
     if (typeof slot === 'string') return this.skip(slot);
     if (!slot.quotes.add(tick.time, tick.price, tick.bid ?? NaN, tick.ask ?? NaN)) return this.skip('duplicate');
     aggregate(slot, tick);
-    return slot.closed ? this.revise(slot) : this.updateForming(slot);
+    return slot.closed ? this.markLate(slot, tick) : this.updateForming(slot);
   }
 
-  /** Closes every slot whose end + watermark <= now, emitting final bars and empty slots, in time order. */
+  /**
+   * Closes every slot whose end + watermark <= now, emitting final bars and empty slots, and emits
+   * one revision per dirty slot (late ticks gathered since the last call), in time order.
+   */
   advanceTo(now: number): AggregatorEvent[] {
     if (!Number.isFinite(now)) throw new RangeError(`advanceTo needs epoch milliseconds (got ${now})`);
-    if (this.now !== null && now <= this.now) return [];
-    assertCalendarCovers(this.calendar, now);
-    this.now = now;
-    this.emptyCursor ??= ceilToSlot(this.startedAt ?? now);
-    const events = [...this.closeOpenSlots(now), ...this.reportEmptySlots(now)].sort(byEventTime);
-    this.dropExpiredSlots(now);
-    return events;
+    const events: AggregatorEvent[] = [];
+    if (this.now === null || now > this.now) {
+      assertCalendarCovers(this.calendar, now);
+      this.now = now;
+      this.startedAt ??= now;
+      this.emptyCursor ??= ceilToSlot(this.startedAt);
+      events.push(...this.closeOpenSlots(now), ...this.reportEmptySlots(now));
+    }
+    events.push(...this.flushRevisions());
+    this.dropExpiredSlots(this.now);
+    return events.sort(byEventTime);
   }
 
   /**
@@ -183,6 +244,7 @@ export class BarAggregator {
   nextDeadline(now: number): number | null {
     let earliest = Infinity;
     for (const slot of this.openSlots) earliest = Math.min(earliest, this.closesAt(slot.time));
+    for (const slot of this.dirtySlots) earliest = Math.min(earliest, slot.flushAt);
     const from = this.now === null ? barOpenTime(now) : this.firstUnclosedSlot(this.now);
     const session = this.sessionFrom(from);
     if (session !== null) earliest = Math.min(earliest, this.closesAt(Math.max(from, session.open)));
@@ -245,10 +307,51 @@ export class BarAggregator {
     return { outcome: 'accepted', events: [{ kind: 'bar', bar: this.barOf(slot, 1), final: false }] };
   }
 
-  private revise(slot: Slot): TickResult {
+  /** A late tick went into a closed slot: its revision waits for the flush (see `advanceTo`). */
+  private markLate(slot: Slot, tick: Tick): TickResult {
     this.counts.lateRevisions++;
-    slot.revision++;
-    return { outcome: 'late_revision', events: [{ kind: 'bar', bar: this.barOf(slot, slot.revision), final: true }] };
+    this.markDirty(slot, Math.max(tick.receivedAt, this.now ?? -Infinity) + this.lateFlushMs);
+    return { outcome: 'late_revision', events: [] };
+  }
+
+  private markDirty(slot: Slot, flushAt: number): void {
+    slot.flushAt = Math.min(slot.flushAt, flushAt);
+    this.dirtySlots.add(slot);
+  }
+
+  private flushRevisions(): BarUpdate[] {
+    const revised: BarUpdate[] = [];
+    for (const slot of this.dirtySlots) {
+      slot.flushAt = Infinity;
+      slot.revision++;
+      this.counts.revisions++;
+      revised.push({ kind: 'bar', bar: this.finalBar(slot), final: true });
+    }
+    this.dirtySlots.clear();
+    return revised;
+  }
+
+  /** Closed bars overlapping an outage that starts at `from` and whose coverage drops: revised on the next flush. */
+  private downgradeClosedSlots(from: number): void {
+    for (const slot of this.slots.values()) {
+      if (!slot.closed || slot.ticks === 0 || slot.time + BAR_MS <= from) continue;
+      if (slot.revision > 0 && this.coverageOf(slot.time) !== slot.emittedCoverage) this.markDirty(slot, -Infinity);
+    }
+  }
+
+  /**
+   * The share of the slot watched with the feed up: from `startedAt` (the slot's own open while
+   * unknown, before the first `advanceTo`), less the outages.
+   */
+  private coverageOf(time: number): number {
+    const end = time + BAR_MS;
+    const watchedFrom = Math.max(time, this.startedAt ?? time);
+    let covered = Math.max(0, end - watchedFrom);
+    for (const outage of this.outages) {
+      const overlap = Math.min(outage.to, end) - Math.max(outage.from, watchedFrom);
+      if (overlap > 0) covered -= overlap;
+    }
+    return covered / BAR_MS;
   }
 
   // -- the clock ---------------------------------------------------------------------------------
@@ -274,7 +377,7 @@ export class BarAggregator {
       slot.closed = true;
       slot.revision = 1;
       this.counts.finalBars++;
-      closed.push({ kind: 'bar', bar: this.barOf(slot, 1), final: true });
+      closed.push({ kind: 'bar', bar: this.finalBar(slot), final: true });
     }
     return closed;
   }
@@ -286,7 +389,8 @@ export class BarAggregator {
     for (let session = this.sessionFrom(time); session !== null; session = this.sessionFrom(time)) {
       time = Math.max(time, session.open);
       for (; time < session.close && now >= this.closesAt(time); time += BAR_MS) {
-        if (!this.slots.has(time)) empties.push(this.markEmpty(time, session));
+        // A slot not watched whole may have had ticks the aggregator never saw: unknown, not empty.
+        if (!this.slots.has(time) && this.coverageOf(time) === 1) empties.push(this.markEmpty(time, session));
       }
       if (time < session.close) break;
     }
@@ -308,8 +412,12 @@ export class BarAggregator {
       if (now < slot.expiresAt) continue;
       this.slots.delete(time);
       this.openSlots.delete(slot);
+      this.dirtySlots.delete(slot);
       if (this.lastSlot === slot) this.lastSlot = null;
     }
+    // No slot that ends before this can still get a tick (it would be too late), so its outages are moot.
+    const forgetBefore = now - BAR_MS - (this.revisionHorizonMs ?? OUTAGE_MEMORY_MS);
+    while ((this.outages[0]?.to ?? Infinity) < forgetBefore) this.outages.shift();
   }
 
   /** The session open at `time` or the next one; null when the calendar knows none ahead. */
@@ -322,8 +430,17 @@ export class BarAggregator {
     }
   }
 
+  /** The slot's bar at its current revision, as emitted final (its coverage remembered). */
+  private finalBar(slot: Slot): Bar {
+    const bar = this.barOf(slot, slot.revision);
+    slot.emittedCoverage = bar.coverage ?? NaN;
+    return bar;
+  }
+
   private barOf(slot: Slot, revision: number): Bar {
+    const coverage = this.coverageOf(slot.time);
     const flags: BarFlag[] = isFlat(slot) ? ['flat'] : [];
+    if (coverage < 1) flags.push('partial');
     return {
       symbol: this.symbol,
       time: slot.time,
@@ -336,6 +453,7 @@ export class BarAggregator {
       source: slot.source,
       revision,
       flags,
+      coverage,
     };
   }
 }
@@ -355,6 +473,8 @@ function emptySlotState(time: number, expiresAt: number): Slot {
     ticks: 0,
     revision: 0,
     closed: false,
+    flushAt: Infinity,
+    emittedCoverage: NaN,
   };
 }
 
@@ -458,8 +578,16 @@ function eventTime(event: AggregatorEvent): number {
   return event.kind === 'bar' ? event.bar.time : event.time;
 }
 
+/** How long outages are remembered with the default (session) revision horizon: longer than any session plus its grace. */
+const OUTAGE_MEMORY_MS = 24 * HOUR_MS;
+
+function assertInstant(what: string, at: number): void {
+  if (!Number.isFinite(at)) throw new RangeError(`${what} needs epoch milliseconds (got ${at})`);
+}
+
 function assertOptions(opts: BarAggregatorOptions): void {
-  const { watermarkMs = DEFAULT_WATERMARK_MS, revisionHorizonMs, startedAt } = opts;
+  const { watermarkMs = DEFAULT_WATERMARK_MS, revisionHorizonMs, startedAt, lateFlushMs = DEFAULT_LATE_FLUSH_MS } = opts;
+  if (!Number.isFinite(lateFlushMs) || lateFlushMs < 0) throw new RangeError(`lateFlushMs must be >= 0 (got ${lateFlushMs})`);
   if (!Number.isFinite(watermarkMs) || watermarkMs < 0) throw new RangeError(`watermarkMs must be >= 0 (got ${watermarkMs})`);
   // A slot must close before it expires, or ticks inside the watermark would be called too late.
   const horizon = revisionHorizonMs ?? DEFAULT_SESSION_REVISION_GRACE_MS;

@@ -11,12 +11,24 @@ export const BAR_MS = 5 * MINUTE_MS;
 export type BarSource = 'import' | 'twelvedata_ws' | 'twelvedata_rest' | 'simulator';
 
 /**
+ * Provenance class: `simulator` bars (the built-in simulator's, live or backfilled) are made-up
+ * prices; every other source is real market data (a vendor file, TwelveData). Charts and reports
+ * never join the two classes into one series or one figure.
+ */
+export function isSimulatedSource(source: BarSource): boolean {
+  return source === 'simulator';
+}
+
+/**
  * - `repaired`: the timestamp was corrected (e.g. Bogota wall time labelled as UTC).
  * - `flat`: open = high = low = close (the feed carried one price for the bar).
  * - `backfilled`: filled after the fact from REST history, not from the live stream.
+ * - `partial`: built by the live stream while it covered only part of the slot (started mid-slot,
+ *   a disconnect, a stall, an outage, a takeover): some ticks may be missing. Served as not
+ *   complete; the failsafe replaces it with the vendor's bar.
  * A slot with no tick at all has no bar (never a forward-filled one): it shows as missing.
  */
-export type BarFlag = 'repaired' | 'flat' | 'backfilled';
+export type BarFlag = 'repaired' | 'flat' | 'backfilled' | 'partial';
 
 export interface Ohlc {
   open: number;
@@ -34,6 +46,17 @@ export interface Bar extends Ohlc {
   source: BarSource;
   revision: number;
   flags: BarFlag[];
+  /**
+   * Share of the slot (0..1) during which the live stream was connected and aggregating; below 1
+   * the bar is `partial`. 1 for a backfilled bar (the vendor's whole bar); null or absent when
+   * unknown (imports).
+   */
+  coverage?: number | null;
+}
+
+/** Whether the bar was built from a stream that covered only part of its slot (may miss ticks). */
+export function isPartial(bar: Pick<Bar, 'flags'>): boolean {
+  return bar.flags.includes('partial');
 }
 
 /** Why a set of OHLC values cannot be a bar, or null when it can. */

@@ -4,6 +4,7 @@
  */
 import { DateTime } from 'luxon';
 import { ohlcViolation } from './bar.ts';
+import { priceBandViolation } from './symbol.ts';
 
 /** One data row as received. `lineNo` is the 1-based line of the file (the header is line 1). */
 export interface RawBarRecord {
@@ -33,7 +34,10 @@ export interface ParsedRawBar {
   sourceLabel: string | null;
 }
 
-export type ParseResult = { ok: true; bar: ParsedRawBar } | { ok: false; reason: string };
+/** Why a row was rejected, as a count key; the reason text says which field and value. */
+export type RawRowRejection = 'wrong_symbol' | 'bad_time' | 'bad_price' | 'ohlc_integrity' | 'bad_volume' | 'price_out_of_band';
+
+export type ParseResult = { ok: true; bar: ParsedRawBar } | { ok: false; code: RawRowRejection; reason: string };
 
 /** `2024-01-02 13:00:00`, `2024-01-02T13:00:00.000Z`, `2024-01-02 08:00:00-05:00`, `...-0500`. */
 const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?\s*(Z|[+-]\d{2}:?\d{2})?$/;
@@ -80,25 +84,32 @@ function parsePrice(text: string): number | null {
   return Number(trimmed);
 }
 
-/** Turns one received row into numbers and a UTC time, or names the field at fault. */
+/**
+ * Turns one received row into numbers and a UTC time, or names the field at fault. Prices must
+ * lie in the symbol's plausible band (symbol.ts), so a corrupt 1e+23 never becomes a bar.
+ */
 export function parseRawBar(rec: RawBarRecord, expectedSymbol: string, defaultZone = 'UTC'): ParseResult {
   if (rec.symbol !== null && rec.symbol.trim() !== '' && rec.symbol.trim().toUpperCase() !== expectedSymbol.toUpperCase()) {
-    return { ok: false, reason: `symbol "${rec.symbol}" is not ${expectedSymbol}` };
+    return { ok: false, code: 'wrong_symbol', reason: `symbol "${rec.symbol}" is not ${expectedSymbol}` };
   }
   const time = parseBarTime(rec.time, defaultZone);
-  if (time === null) return { ok: false, reason: `time "${rec.time}" is not a valid date-time` };
+  if (time === null) return { ok: false, code: 'bad_time', reason: `time "${rec.time}" is not a valid date-time` };
   const prices: Record<'open' | 'high' | 'low' | 'close', number> = { open: 0, high: 0, low: 0, close: 0 };
   for (const field of ['open', 'high', 'low', 'close'] as const) {
     const value = parsePrice(rec[field]);
-    if (value === null) return { ok: false, reason: `${field} "${rec[field]}" is not a number` };
+    if (value === null) return { ok: false, code: 'bad_price', reason: `${field} "${rec[field]}" is not a number` };
     prices[field] = value;
   }
   const violation = ohlcViolation(prices);
-  if (violation) return { ok: false, reason: `OHLC integrity: ${violation}` };
+  if (violation) return { ok: false, code: 'ohlc_integrity', reason: `OHLC integrity: ${violation}` };
+  for (const field of ['open', 'high', 'low', 'close'] as const) {
+    const outside = priceBandViolation(expectedSymbol, prices[field]);
+    if (outside !== null) return { ok: false, code: 'price_out_of_band', reason: `price_out_of_band: ${field} ${outside}` };
+  }
   let volume: number | null = null;
   if (rec.volume !== null && rec.volume.trim() !== '') {
     volume = parsePrice(rec.volume);
-    if (volume === null || volume < 0) return { ok: false, reason: `volume "${rec.volume}" is not a non-negative number` };
+    if (volume === null || volume < 0) return { ok: false, code: 'bad_volume', reason: `volume "${rec.volume}" is not a non-negative number` };
   }
   return { ok: true, bar: { lineNo: rec.lineNo, time, ...prices, volume, sourceLabel: rec.sourceLabel } };
 }

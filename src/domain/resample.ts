@@ -2,10 +2,17 @@
  * 5-minute bars -> candles of a coarser interval, inside sessions only. Buckets are aligned to
  * the session open (08:00 Bogota), so an hour candle is 08:00-09:00, 09:00-10:00, ... and never
  * spans two sessions; `1day` is the whole session. Missing bars are not filled: a candle holds
- * the bars present, says how many, and is `complete` only when every bar of its bucket is there.
+ * the bars present, says how many, and is `complete` only when every bar of its bucket is there
+ * and none of them is `partial` (built while the feed covered only part of its slot).
+ *
+ * Provenance: a candle holds bars of one class only, simulated or real (`isSimulatedSource`).
+ * Where the class changes inside a bucket, the bucket is split: the candle so far closes, and a
+ * new one opens at the first bar of the other class (its `time` is that bar's, not the bucket
+ * open). Neither part holds the whole bucket, so neither is `complete`. Simulated prices are
+ * never blended into a real candle, nor real ones into a simulated candle.
  * Pure: bars in, candles out.
  */
-import { BAR_MS, type Bar, type Ohlc } from './bar.ts';
+import { BAR_MS, isPartial, isSimulatedSource, type Bar, type BarSource, type Ohlc } from './bar.ts';
 import type { MarketCalendar, Session } from './calendar.ts';
 
 export const CANDLE_INTERVALS = ['5min', '15min', '30min', '1h', '1day'] as const;
@@ -24,6 +31,18 @@ export interface Candle extends Ohlc {
   /** 5-minute bars the bucket holds when nothing is missing. */
   expected: number;
   complete: boolean;
+  /** Its bars are the simulator's (see the provenance rule above). */
+  simulated: boolean;
+  /** The distinct sources of its bars, in order of first appearance (all of one class). */
+  sources: BarSource[];
+}
+
+/** A run of consecutive candles of one provenance class: `from` and `to` are the first and last candle's time. */
+export interface ProvenanceSegment {
+  from: number;
+  to: number;
+  simulated: boolean;
+  candles: number;
 }
 
 export interface Bucket {
@@ -54,25 +73,32 @@ export function barsPerBucket(interval: CandleInterval, barsPerSession: number):
 export class CandleResampler {
   private bucket: Bucket | null = null;
   private candle: Candle | null = null;
+  /** Partial bars in the candle being built: any makes it not complete. */
+  private partialBars = 0;
 
   constructor(
     private readonly calendar: MarketCalendar,
     private readonly interval: CandleInterval,
   ) {}
 
-  /** Adds a bar; returns the candle it closed (the previous bucket's), if any. */
+  /** Adds a bar; returns the candle it closed (the previous bucket's, or the other class's part of this one), if any. */
   add(bar: Bar): Candle | null {
-    if (this.bucket !== null && bar.time >= this.bucket.open && bar.time < this.bucket.end) {
+    const simulated = isSimulatedSource(bar.source);
+    const current = this.bucket !== null && bar.time >= this.bucket.open && bar.time < this.bucket.end ? this.bucket : null;
+    if (current !== null && this.candle?.simulated === simulated) {
       this.extend(bar);
       return null;
     }
     if (this.candle !== null && bar.time < this.candle.time) throw new RangeError(`Bars must come in time order: ${new Date(bar.time).toISOString()} after a later one.`);
-    const bucket = bucketAt(this.calendar, this.interval, bar.time);
+    const bucket = current ?? bucketAt(this.calendar, this.interval, bar.time);
     if (bucket === null) return null;
     const closed = this.flush();
     this.bucket = bucket;
     const expected = (bucket.end - bucket.open) / BAR_MS;
-    this.candle = { time: bucket.open, session: bucket.session.date, open: bar.open, high: bar.high, low: bar.low, close: bar.close, bars: 1, expected, complete: expected === 1 };
+    // A split bucket's second part opens at its own first bar (see the provenance rule).
+    const time = current === null ? bucket.open : bar.time;
+    this.candle = { time, session: bucket.session.date, open: bar.open, high: bar.high, low: bar.low, close: bar.close, bars: 1, expected, complete: expected === 1 && !isPartial(bar), simulated, sources: [bar.source] };
+    this.partialBars = isPartial(bar) ? 1 : 0;
     return closed;
   }
 
@@ -91,8 +117,23 @@ export class CandleResampler {
     c.low = Math.min(c.low, bar.low);
     c.close = bar.close;
     c.bars++;
-    c.complete = c.bars >= c.expected;
+    if (isPartial(bar)) this.partialBars++;
+    c.complete = c.bars >= c.expected && this.partialBars === 0;
+    if (!c.sources.includes(bar.source)) c.sources.push(bar.source);
   }
+}
+
+/** Runs of consecutive candles (in time order) of one provenance class. */
+export function provenanceSegments(candles: readonly Candle[]): ProvenanceSegment[] {
+  const segments: ProvenanceSegment[] = [];
+  for (const c of candles) {
+    const last = segments.at(-1);
+    if (last !== undefined && last.simulated === c.simulated) {
+      last.to = c.time;
+      last.candles++;
+    } else segments.push({ from: c.time, to: c.time, simulated: c.simulated, candles: 1 });
+  }
+  return segments;
 }
 
 /** Candles of `bars` (in time order). */

@@ -33,10 +33,18 @@ export interface TimezoneRepair {
   evidence: 'matching_prices' | 'session_shape';
 }
 
+/** What became of one input row: kept (possibly shifted), or dropped and why. */
+export type RowOutcome =
+  | { kind: 'kept'; repaired: boolean }
+  /** `keptRow`: for a duplicate, the row that holds the slot; for a mislabelled copy, its correctly labelled twin. */
+  | { kind: 'dropped'; reason: DropReason; keptRow?: ParsedRawBar };
+
 export interface StandardizeResult {
   bars: Bar[];
   counts: StandardizeCounts;
   repairs: TimezoneRepair[];
+  /** Every input row's outcome, so a caller can count its own rows among others (import). */
+  outcomes: Map<ParsedRawBar, RowOutcome>;
 }
 
 export interface StandardizeOptions {
@@ -63,7 +71,7 @@ export function standardizeBars(
   calendar: MarketCalendar,
   options: StandardizeOptions = {},
 ): StandardizeResult {
-  const result: StandardizeResult = { bars: [], counts: emptyCounts(), repairs: [] };
+  const result: StandardizeResult = { bars: [], counts: emptyCounts(), repairs: [], outcomes: new Map() };
   result.counts.input = rows.length;
   for (const [date, dayRows] of groupByUtcDate(rows)) {
     standardizeDay(date, dayRows, symbol, calendar, options, result);
@@ -93,7 +101,12 @@ interface DaySlots {
   /** Rows in the window where Bogota wall-clock session times land when labelled UTC. */
   wallClock: Map<number, ParsedRawBar>;
   others: number;
+  /** Of `others`: rows in the FLANK_MS just before the wall-clock window. */
+  beforeWallClock: number;
 }
+
+/** How far before the wall-clock window a session-shaped block must be (nearly) empty. */
+const FLANK_MS = 2 * HOUR_MS;
 
 function standardizeDay(
   date: IsoDate,
@@ -105,22 +118,26 @@ function standardizeDay(
 ): void {
   const session = calendar.isTradingDay(date) ? calendar.sessionFor(date) : null;
   if (!session) {
-    out.counts.dropped.non_trading_day += rows.length;
+    for (const row of rows) drop(out, row, 'non_trading_day');
     return;
   }
   const shift = wallClockShift(session, date);
-  const slots = splitDay(rows, session, shift, out.counts);
-  for (const row of slots.session.values()) out.bars.push(toBar(row, symbol, row.time, false));
+  const slots = splitDay(rows, session, shift, out);
+  for (const row of slots.session.values()) keep(out, toBar(row, symbol, row.time, false), row);
 
-  const evidence = mislabellingEvidence(slots, shift, options);
+  const evidence = mislabellingEvidence(slots, session, shift, options);
   if (!evidence) {
-    out.counts.dropped.off_session += slots.wallClock.size;
+    for (const row of slots.wallClock.values()) drop(out, row, 'off_session');
     return;
   }
   let shifted = 0;
   for (const row of slots.wallClock.values()) {
-    if (slots.session.has(row.time + shift)) continue;
-    out.bars.push(toBar(row, symbol, row.time + shift, true));
+    const twin = slots.session.get(row.time + shift);
+    if (twin) {
+      out.outcomes.set(row, { kind: 'dropped', reason: 'mislabelled_duplicate', keptRow: twin });
+      continue;
+    }
+    keep(out, toBar(row, symbol, row.time + shift, true), row);
     shifted++;
   }
   const copies = slots.wallClock.size - shifted;
@@ -135,11 +152,22 @@ function wallClockShift(session: Session, date: IsoDate): number {
   return session.open - wallClockOpen;
 }
 
-function splitDay(rows: ParsedRawBar[], session: Session, shift: number, counts: StandardizeCounts): DaySlots {
-  const slots: DaySlots = { session: new Map(), wallClock: new Map(), others: 0 };
+function keep(out: StandardizeResult, bar: Bar, row: ParsedRawBar): void {
+  out.bars.push(bar);
+  out.outcomes.set(row, { kind: 'kept', repaired: bar.time !== row.time });
+}
+
+function drop(out: StandardizeResult, row: ParsedRawBar, reason: DropReason, keptRow?: ParsedRawBar): void {
+  out.counts.dropped[reason]++;
+  out.outcomes.set(row, keptRow === undefined ? { kind: 'dropped', reason } : { kind: 'dropped', reason, keptRow });
+}
+
+function splitDay(rows: ParsedRawBar[], session: Session, shift: number, out: StandardizeResult): DaySlots {
+  const slots: DaySlots = { session: new Map(), wallClock: new Map(), others: 0, beforeWallClock: 0 };
+  const wallClockOpen = session.open - shift;
   for (const row of rows) {
     if (row.time % BAR_MS !== 0) {
-      counts.dropped.off_grid++;
+      drop(out, row, 'off_grid');
       continue;
     }
     const target = inWindow(row.time, session.open, session.close)
@@ -147,11 +175,13 @@ function splitDay(rows: ParsedRawBar[], session: Session, shift: number, counts:
       : inWindow(row.time + shift, session.open, session.close)
         ? slots.wallClock
         : null;
+    const holder = target?.get(row.time);
     if (!target) {
       slots.others++;
-      counts.dropped.off_session++;
-    } else if (target.has(row.time)) {
-      counts.dropped.duplicate++;
+      if (inWindow(row.time, wallClockOpen - FLANK_MS, wallClockOpen)) slots.beforeWallClock++;
+      drop(out, row, 'off_session');
+    } else if (holder) {
+      drop(out, row, 'duplicate', holder);
     } else {
       target.set(row.time, row);
     }
@@ -168,10 +198,15 @@ function inWindow(t: number, from: number, toExclusive: number): boolean {
  * rather than genuine overnight prints. Evidence, strongest first:
  * - matching prices: where both copies exist, the mislabelled bar's close equals the close of
  *   the correctly labelled bar five hours later (the same bar, recorded twice);
- * - session shape: no correctly labelled copy to compare with, but the rows form a
- *   session-sized block and the day has (almost) nothing else, unlike a 24-hour quote stream.
+ * - session shape: no correctly labelled copy to compare with, the rows form a session-sized
+ *   block (at least `minSessionShapeRows`), and either
+ *   - the true session window holds no row at all, the wall-clock window holds at least half a
+ *     session, and the two hours before it are at most half as dense: a block with edges, five
+ *     hours early, whatever overnight rows share its date. A 24-hour quote stream prints in
+ *     the true session window, and runs into the wall-clock window without an edge; or
+ *   - the rest of the day is (almost) empty: at most one row elsewhere for every ten inside.
  */
-function mislabellingEvidence(slots: DaySlots, shift: number, options: StandardizeOptions): TimezoneRepair['evidence'] | null {
+function mislabellingEvidence(slots: DaySlots, session: Session, shift: number, options: StandardizeOptions): TimezoneRepair['evidence'] | null {
   if (slots.wallClock.size === 0) return null;
   const tolerance = options.priceTolerance ?? 5e-4;
   let overlapping = 0;
@@ -184,8 +219,13 @@ function mislabellingEvidence(slots: DaySlots, shift: number, options: Standardi
   }
   if (overlapping > 0) return matching * 2 >= overlapping ? 'matching_prices' : null;
   const minRows = options.minSessionShapeRows ?? 6;
+  if (slots.wallClock.size < minRows) return null;
+  const sessionSlots = (session.close - session.open) / BAR_MS;
+  const flankSlots = FLANK_MS / BAR_MS;
+  const edgeBefore = (slots.beforeWallClock / flankSlots) * 2 <= slots.wallClock.size / sessionSlots;
+  const sessionOnlyEarly = slots.session.size === 0 && slots.wallClock.size * 2 >= sessionSlots && edgeBefore;
   const quietElsewhere = slots.others * 10 <= slots.wallClock.size;
-  return slots.wallClock.size >= minRows && quietElsewhere ? 'session_shape' : null;
+  return sessionOnlyEarly || quietElsewhere ? 'session_shape' : null;
 }
 
 function toBar(row: ParsedRawBar, symbol: SymbolCode, time: number, repaired: boolean): Bar {

@@ -6,26 +6,29 @@
  * Checks, in order (the first failure is the verdict):
  * 1. `not_finite`: exchange time, price, bid or ask is NaN or infinite.
  * 2. `non_positive_price`: price <= 0.
- * 3. `bad_bid_ask`: a present bid or ask is <= 0, or both are present and crossed (bid > ask).
+ * 3. `price_out_of_band`: the price lies outside the symbol's plausible band (`symbol.ts`, the
+ *    same band imports apply), e.g. a corrupt 1e+23; a level shift can never confirm such a price.
+ * 4. `bad_bid_ask`: a present bid or ask is <= 0, or both are present and crossed (bid > ask).
  *    A locked quote (bid = ask) is accepted. The price is not required to lie between them:
  *    TwelveData's price may be a last trade, not a mid.
- * 4. `future_time` (only with `maxFutureMs`): exchange time more than that ahead of receive time.
- * 5. `absurd_jump`: |price / reference - 1| > maxJump.
+ * 5. `future_time` (only with `maxFutureMs`): exchange time more than that ahead of receive time.
+ * 6. `absurd_jump`: |price / reference - 1| > maxJump.
  *
  * The jump reference is the last ACCEPTED price, so one bad print does not poison the next good
  * one. A real gap (say, the open after a holiday) would then be rejected forever, so the validator
  * also watches the run of consecutive jump-rejected ticks: when `confirmAfter` of them in a row
  * agree with each other (their whole range within maxJump), the last one is accepted and becomes
  * the reference (`levelShift: true`). The earlier ticks of the run stay rejected: their verdicts
- * were already returned. A tick close to the reference ends the run; ticks failing checks 1-4 do
+ * were already returned. A tick close to the reference ends the run; ticks failing checks 1-5 do
  * not touch it (they carry no trustworthy price). Until the first accepted tick there is no
  * reference unless `lastPrice` seeds one (e.g. the last stored close after a restart).
  */
+import { priceBandViolation } from './symbol.ts';
 import type { Tick } from './tick.ts';
 
 export const DEFAULT_CONFIRM_AFTER = 5;
 
-export type TickRejection = 'not_finite' | 'non_positive_price' | 'bad_bid_ask' | 'future_time' | 'absurd_jump';
+export type TickRejection = 'not_finite' | 'non_positive_price' | 'price_out_of_band' | 'bad_bid_ask' | 'future_time' | 'absurd_jump';
 
 export interface TickAccepted {
   ok: true;
@@ -133,7 +136,7 @@ export class TickValidator {
   }
 }
 
-/** Checks 1-3: values that no tick can have, whatever came before. */
+/** Checks 1-4: values that no tick can have, whatever came before. */
 function shapeProblem(tick: Tick): TickRejected | null {
   const { time, price, bid, ask } = tick;
   if (!Number.isFinite(time)) return reject('not_finite', `exchange time ${time} is not a number`);
@@ -141,6 +144,8 @@ function shapeProblem(tick: Tick): TickRejected | null {
   if (bid !== null && !Number.isFinite(bid)) return reject('not_finite', `bid ${bid} is not a number`);
   if (ask !== null && !Number.isFinite(ask)) return reject('not_finite', `ask ${ask} is not a number`);
   if (price <= 0) return reject('non_positive_price', `price must be > 0 (got ${price})`);
+  const outside = priceBandViolation(tick.symbol, price);
+  if (outside !== null) return reject('price_out_of_band', `price ${outside}`);
   if (bid !== null && bid <= 0) return reject('bad_bid_ask', `bid must be > 0 (got ${bid})`);
   if (ask !== null && ask <= 0) return reject('bad_bid_ask', `ask must be > 0 (got ${ask})`);
   if (bid !== null && ask !== null && bid > ask) return reject('bad_bid_ask', `crossed quote: bid ${bid} > ask ${ask}`);

@@ -40,6 +40,18 @@ export interface StatusEvent {
   delayMs?: number;
   /** Short hash of the key in use (connecting). */
   keyId?: string;
+  /** Epoch ms of the last frame received (disconnected): a stall carried no data since then. */
+  lastFrameAt?: number;
+}
+
+/**
+ * The socket stayed open but carried nothing, not even heartbeat replies, over [from, to): a
+ * stall that ended before the silence timeout closed the socket. Ticks of that span may be lost.
+ */
+export interface SilenceEvent {
+  type: 'silence';
+  from: number;
+  to: number;
 }
 
 export interface SubscriptionEvent {
@@ -54,7 +66,7 @@ export interface ProblemEvent {
   detail: string;
 }
 
-export type FeedEvent = TickEvent | StatusEvent | SubscriptionEvent | ProblemEvent;
+export type FeedEvent = TickEvent | StatusEvent | SilenceEvent | SubscriptionEvent | ProblemEvent;
 
 export function problem(kind: ProblemKind, detail: string): ProblemEvent {
   return { type: 'problem', kind, detail };

@@ -13,8 +13,8 @@ import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { barsBetween } from '../store/bars-repo.ts';
 import type { Db } from '../store/db.ts';
-import { acquireLease, releaseLease } from '../store/leases-repo.ts';
-import { DurableWriter, type WriterStats } from './durable-writer.ts';
+import { acquireLease, ingestLeaseName, releaseLease } from '../store/leases-repo.ts';
+import { DurableWriter, type WriteFence, type WriterStats } from './durable-writer.ts';
 import { Lifecycle, type LifecycleState, type Transition } from './lifecycle.ts';
 import { checkData, DEFAULT_READINESS, historyEvidence, type DataCheck, type ReadinessOptions } from './readiness.ts';
 import { TickPipeline, type PipelineCounters } from './tick-pipeline.ts';
@@ -30,6 +30,8 @@ export interface IngestServiceOptions {
   openFeed: (symbols: string[]) => LiveFeed;
   /** Where batches wait when the database is down. */
   spoolPath: string;
+  /** Bound of the spool file, bytes (default 1 GiB). */
+  spoolMaxBytes?: number;
   /** This process's name in the lease table. */
   holder: string;
   leaseTtlMs?: number;
@@ -44,9 +46,14 @@ export interface IngestServiceOptions {
 }
 
 export interface IngestStatus {
+  /** This process's name in the lease table. */
+  holder?: string;
   state: LifecycleState;
   transitions: readonly Transition[];
+  /** Symbols whose lease this process holds. */
   leases: string[];
+  /** The fencing epoch of each lease held. */
+  leaseEpochs?: Record<string, number>;
   feed: { state: string; detail: string | null; connects: number; problems: Record<string, number>; failedSymbols: string[] };
   dataChecks: DataCheck[];
   symbols: Record<string, PipelineCounters>;
@@ -59,7 +66,10 @@ export class IngestService {
   private readonly pipelines = new Map<string, TickPipeline>();
   private readonly readiness: ReadinessOptions;
   private readonly leaseTtlMs: number;
-  private readonly held = new Set<string>();
+  /** Symbol -> the lease epoch this process holds it under. */
+  private readonly held = new Map<string, number>();
+  /** Whether the last lease renewal failed on the database (logged once per outage). */
+  private leaseUnknown = false;
   private readonly feedStatus: IngestStatus['feed'] = { state: 'stopped', detail: null, connects: 0, problems: {}, failedSymbols: [] };
   private dataChecks: DataCheck[] = [];
   private feed: LiveFeed | null = null;
@@ -73,7 +83,15 @@ export class IngestService {
     this.lifecycle = new Lifecycle(() => opts.clock.now());
     this.readiness = { ...DEFAULT_READINESS, ...opts.readiness };
     this.leaseTtlMs = opts.leaseTtlMs ?? 30_000;
-    this.writer = new DurableWriter({ db: opts.db, clock: opts.clock, logger: opts.logger, spoolPath: opts.spoolPath, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
+    this.writer = new DurableWriter({
+      db: opts.db,
+      clock: opts.clock,
+      logger: opts.logger,
+      spoolPath: opts.spoolPath,
+      fence: this.fence(),
+      ...(opts.spoolMaxBytes === undefined ? {} : { spoolMaxBytes: opts.spoolMaxBytes }),
+      ...(opts.metrics ? { metrics: opts.metrics } : {}),
+    });
     this.lifecycle.onTransition((t) => this.announce(t));
   }
 
@@ -103,9 +121,11 @@ export class IngestService {
     const symbols: Record<string, PipelineCounters> = {};
     for (const [symbol, p] of this.pipelines) symbols[symbol] = p.counters;
     return {
+      holder: this.opts.holder,
       state: this.lifecycle.state,
       transitions: this.lifecycle.transitions(),
-      leases: [...this.held],
+      leases: [...this.held.keys()],
+      leaseEpochs: Object.fromEntries(this.held),
       feed: { ...this.feedStatus },
       dataChecks: this.dataChecks,
       symbols,
@@ -123,7 +143,7 @@ export class IngestService {
     while (!this.stopped) {
       const now = this.opts.clock.now();
       const session = this.opts.calendar.sessionAt(now);
-      if (session && (await this.holdLeases())) {
+      if (session && (await this.holdLeases()) === 'held') {
         this.lifecycle.transition('ACTIVE', `session ${session.date} open`);
         await this.streamUntil(session.close);
         this.lifecycle.transition('READY', this.stopped ? 'stopping' : `session ${session.date} closed or lease lost`);
@@ -182,24 +202,54 @@ export class IngestService {
     }
   }
 
-  private async holdLeases(): Promise<boolean> {
+  /**
+   * Takes or renews every symbol's lease. 'lost': the database answered that another holder has
+   * one. 'unknown': the database did not answer; the leases we had are kept, since a database
+   * outage is not a lost lease (the fence refuses our writes if another process took one meanwhile).
+   */
+  private async holdLeases(): Promise<'held' | 'lost' | 'unknown'> {
     const now = this.opts.clock.now();
+    let unknown = false;
+    let lost = false;
     for (const symbol of this.opts.symbols) {
-      const ok = await acquireLease(this.opts.db, { name: `ingest:${symbol}`, holder: this.opts.holder, now, ttlMs: this.leaseTtlMs }).catch(() => false);
-      if (ok) this.held.add(symbol);
-      else this.held.delete(symbol);
+      try {
+        const epoch = await acquireLease(this.opts.db, { name: ingestLeaseName(symbol), holder: this.opts.holder, now, ttlMs: this.leaseTtlMs });
+        lost ||= epoch === null;
+        if (epoch === null) this.held.delete(symbol);
+        else this.held.set(symbol, epoch);
+      } catch (err) {
+        unknown = true;
+        if (!this.leaseUnknown) this.opts.logger.warn({ symbol, err: errorMessage(err) }, 'lease renewal failed on the database; keeping the feed and spooling (writes are fenced)');
+      }
     }
-    return this.held.size === this.opts.symbols.length;
+    if (!unknown && this.leaseUnknown) this.opts.logger.info({ leases: Object.fromEntries(this.held) }, 'lease renewal recovered');
+    this.leaseUnknown = unknown;
+    if (lost) return 'lost';
+    return unknown ? 'unknown' : 'held';
   }
 
   private async releaseLeases(): Promise<void> {
-    for (const symbol of this.held) await releaseLease(this.opts.db, `ingest:${symbol}`, this.opts.holder).catch(() => undefined);
+    for (const symbol of this.held.keys()) await releaseLease(this.opts.db, ingestLeaseName(symbol), this.opts.holder).catch(() => undefined);
     this.held.clear();
+  }
+
+  /** The writer's fence: our epochs; a refused write means another process has the lease. */
+  private fence(): WriteFence {
+    return {
+      holder: this.opts.holder,
+      epochOf: (symbol) => this.held.get(symbol) ?? null,
+      onFencedOut: (symbol) => {
+        this.held.delete(symbol);
+        void this.feed?.close();
+      },
+    };
   }
 
   /** Streams the feed until `closeAt` (+ the watermark), a lost lease, or stop. */
   private async streamUntil(closeAt: number): Promise<void> {
     await this.ensurePipelines();
+    // Not connected yet: slots count as covered from the 'connected' event (bars know their coverage).
+    for (const p of this.pipelines.values()) p.feedDown();
     const feed = this.opts.openFeed(this.opts.symbols);
     this.feed = feed;
     this.feedConnected = false;
@@ -213,7 +263,7 @@ export class IngestService {
       for (const cancel of timers) cancel();
       this.feed = null;
       this.feedStatus.state = 'stopped';
-      for (const p of this.pipelines.values()) p.closeDueBars();
+      for (const p of this.pipelines.values()) p.feedDown();
     }
   }
 
@@ -225,8 +275,8 @@ export class IngestService {
     let cancel: CancelTimer = () => undefined;
     const renew = (): void => {
       cancel = this.opts.clock.setTimer(this.leaseTtlMs / 3, () => {
-        void this.holdLeases().then((all) => {
-          if (all) return renew();
+        void this.holdLeases().then((leases) => {
+          if (leases !== 'lost') return renew();
           this.opts.logger.warn({ holder: this.opts.holder }, 'ingest lease lost; another process writes now');
           return feed.close();
         });
@@ -245,6 +295,8 @@ export class IngestService {
         this.feedStatus.state = event.state;
         this.feedStatus.detail = event.detail ?? null;
         if (event.state === 'connected') this.countConnection();
+        if (event.state === 'connected') for (const p of this.pipelines.values()) p.feedUp();
+        if (event.state === 'disconnected' || event.state === 'stopped') for (const p of this.pipelines.values()) p.feedDown(event.lastFrameAt);
         return;
       case 'subscription':
         this.feedStatus.failedSymbols = event.failed;
@@ -253,6 +305,9 @@ export class IngestService {
         return;
       case 'problem':
         this.feedStatus.problems[event.kind] = (this.feedStatus.problems[event.kind] ?? 0) + 1;
+        return;
+      case 'silence':
+        for (const p of this.pipelines.values()) p.silent(event.from, event.to);
         return;
     }
   }

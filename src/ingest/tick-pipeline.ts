@@ -6,7 +6,7 @@
 import type { CancelTimer, Clock } from '../clock.ts';
 import type { Bus, Channel } from '../bus/index.ts';
 import { BarAggregator, type AggregatorEvent } from '../domain/aggregator.ts';
-import type { Bar } from '../domain/bar.ts';
+import { isPartial, type Bar } from '../domain/bar.ts';
 import type { MarketCalendar } from '../domain/calendar.ts';
 import type { Tick } from '../domain/tick.ts';
 import { TickValidator } from '../domain/tick-validation.ts';
@@ -107,7 +107,31 @@ export class TickPipeline {
     this.opts.writer.addTick(tick);
     this.publishTick(tick);
     this.handle(events);
+    // A late tick's revision is gathered with the others of its flush window: make sure it is due.
+    if (outcome === 'late_revision') this.scheduleClose();
     return outcome;
+  }
+
+  /** The feed is connected: slots are covered from now on. */
+  feedUp(): void {
+    this.aggregator.feedUp(this.opts.clock.now());
+  }
+
+  /**
+   * The feed is down (disconnected, stalled, closed, the lease lost) since `since` (default now; a
+   * stall: its last frame). Bars of the slots it overlaps are stored `partial`; closed ones revised.
+   */
+  feedDown(since?: number): void {
+    const now = this.opts.clock.now();
+    this.aggregator.feedDown(Math.min(since ?? now, now));
+    this.closeDueBars();
+  }
+
+  /** The open socket carried nothing over [from, to) (a stall that ended): not covered. */
+  silent(from: number, to: number): void {
+    this.aggregator.feedDown(from);
+    this.aggregator.feedUp(to);
+    this.closeDueBars();
   }
 
   /** Closes every slot that is due (called on the clock; also at disconnect and shutdown). */
@@ -195,6 +219,9 @@ export function barMessage(bar: Bar, final: boolean): Record<string, unknown> {
     revision: bar.revision,
     final,
     source: bar.source,
+    // A partial bar may miss ticks (the feed was not up for all of its slot): not complete.
+    partial: isPartial(bar),
+    coverage: bar.coverage ?? null,
   };
 }
 

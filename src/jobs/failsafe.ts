@@ -1,6 +1,8 @@
 /**
  * The failsafe job (hourly and just after the close): backfill whatever the live path missed in
- * the last few sessions, then check each session's coverage of the bars that should exist by now.
+ * the last few sessions (empty slots, and partial bars: built while the feed covered only part of
+ * their slot, replaced by the vendor's bar), then check each session's coverage of the complete
+ * bars that should exist by now.
  * A session still below target after the backfill gets one open alert (repeat runs update it
  * rather than add rows); a session back at target has its alert resolved. On a day without a
  * session it does nothing at all, whatever the cron says.
@@ -150,5 +152,6 @@ async function reconcileAlerts(o: FailsafeOptions, coverage: readonly SessionCov
 
 function coverageMessage(symbol: SymbolCode, c: SessionCoverage, target: number): string {
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
-  return `${symbol} ${c.date}: ${c.present} of ${c.due} due bars stored (${pct(c.coverage)}) after backfill, below the ${pct(target)} target.`;
+  const partial = c.partial === 0 ? '' : ` (${c.partial} more partial)`;
+  return `${symbol} ${c.date}: ${c.present - c.partial} of ${c.due} due bars stored complete${partial} (${pct(c.coverage)}) after backfill, below the ${pct(target)} target.`;
 }

@@ -1,7 +1,8 @@
 /**
  * The gap fill behind `tasa backfill` and the failsafe job: compare the calendar's bar grid with
- * the stored bars, fetch the missing slots from REST in as few requests as possible, and store
- * them (see backfill-store.ts for what is written and why only missing slots are filled).
+ * the stored bars, fetch the slots without a complete bar (missing, or partial: built while the
+ * feed covered only part of the slot) from REST in as few requests as possible, and store them
+ * (see backfill-store.ts for what is written, and why a complete bar is never overwritten).
  *
  * Resumable by construction: what is missing is recomputed from the database on every run, so a
  * rerun skips everything already filled, and each request window is stored in one transaction.
@@ -14,7 +15,7 @@ import type { Gap } from '../domain/gaps.ts';
 import type { SymbolCode } from '../domain/symbol.ts';
 import type { IsoDate } from '../domain/time.ts';
 import type { TimeSeriesResult } from '../feeds/twelvedata/time-series.ts';
-import { barTimesBetween } from '../store/bars-repo.ts';
+import { storedSlotsBetween } from '../store/bars-repo.ts';
 import type { Db } from '../store/db.ts';
 import { refreshSessions } from '../store/refresh-sessions.ts';
 import { storeWindow } from './backfill-store.ts';
@@ -58,14 +59,21 @@ export interface GapFillSummary {
   sessions: number;
   /** Due grid slots in those sessions. */
   expectedBars: number;
+  /** Due slots with no stored bar. */
   missingBefore: number;
+  /** Due slots whose stored bar is partial (to be replaced by the vendor's bar). */
+  partialBefore: number;
   requestsPlanned: number;
   requests: number;
   /** Bars in the REST answers (inside the windows, in session or not). */
   fetchedBars: number;
   rawRowsStored: number;
+  /** Bars written: missing slots filled and partial bars repaired. */
   filledBars: number;
+  /** Of those, partial bars replaced. */
+  repairedBars: number;
   missingAfter: number;
+  partialAfter: number;
   /** No key had credit left for the UTC day; the rest is left for a later run. */
   budgetExhausted: boolean;
   /** `maxRequests` was reached with windows left. */
@@ -91,7 +99,7 @@ export async function gapFillPass(o: GapFillOptions & { actor: string }): Promis
   const before = await missingNow(o, sessions, dueBy);
   const windows = requestWindows(before.gaps);
   const s = startingSummary(o, sessions.length, before, windows.length);
-  const report = () => o.onProgress?.({ requestsDone: s.requests, requestsPlanned: windows.length, filledBars: s.filledBars, missingBars: before.missing });
+  const report = () => o.onProgress?.({ requestsDone: s.requests, requestsPlanned: windows.length, filledBars: s.filledBars, missingBars: before.missing + before.partialSlots.size });
   report();
   for (const window of windows) {
     if (o.maxRequests !== undefined && s.requests >= o.maxRequests) {
@@ -104,15 +112,19 @@ export async function gapFillPass(o: GapFillOptions & { actor: string }): Promis
       break;
     }
     s.requests++;
-    const stored = await storeWindow(o.db, { calendar: o.calendar, symbol: o.symbol, actor: o.actor, at: o.clock.now() }, window, result);
+    const ctx = { calendar: o.calendar, symbol: o.symbol, source: o.source.barSource, actor: o.actor, at: o.clock.now(), partial: before.partialSlots };
+    const stored = await storeWindow(o.db, ctx, window, result);
     s.fetchedBars += result.bars.length;
     s.rawRowsStored += stored.rawRows;
     s.filledBars += stored.filled.length;
+    s.repairedBars += stored.repaired;
     report();
   }
   // Sessions with nothing missing get their quality row too; unchanged rows are not rewritten.
   await refreshSessions(o.db, o.calendar, o.symbol, o.from, o.to);
-  s.missingAfter = (await missingNow(o, sessions, dueBy)).missing;
+  const after = await missingNow(o, sessions, dueBy);
+  s.missingAfter = after.missing;
+  s.partialAfter = after.partialSlots.size;
   return s;
 }
 
@@ -124,12 +136,15 @@ function startingSummary(o: GapFillOptions, sessions: number, before: MissingSta
     sessions,
     expectedBars: before.expected,
     missingBefore: before.missing,
+    partialBefore: before.partialSlots.size,
     requestsPlanned,
     requests: 0,
     fetchedBars: 0,
     rawRowsStored: 0,
     filledBars: 0,
+    repairedBars: 0,
     missingAfter: before.missing,
+    partialAfter: before.partialSlots.size,
     budgetExhausted: false,
     stoppedAtMaxRequests: false,
   };
@@ -137,18 +152,24 @@ function startingSummary(o: GapFillOptions, sessions: number, before: MissingSta
 
 interface MissingState {
   expected: number;
+  /** Due slots with no stored bar. */
   missing: number;
+  /** Due slots whose stored bar is partial. */
+  partialSlots: Set<number>;
+  /** Runs of due slots to fill: missing or partial. */
   gaps: Gap[];
 }
 
 async function missingNow(o: GapFillOptions, sessions: readonly Session[], dueBy: number): Promise<MissingState> {
   const first = sessions[0];
   const last = sessions.at(-1);
-  if (!first || !last) return { expected: 0, missing: 0, gaps: [] };
-  const stored = new Set(await barTimesBetween(o.db, o.symbol, first.open, last.close));
-  const gaps = missingGaps(o.calendar, sessions, stored, dueBy);
-  const expected = sessions.reduce((n, session) => n + dueSlots(o.calendar, session, dueBy).length, 0);
-  return { expected, missing: gaps.reduce((n, g) => n + g.bars, 0), gaps };
+  if (!first || !last) return { expected: 0, missing: 0, partialSlots: new Set(), gaps: [] };
+  const stored = await storedSlotsBetween(o.db, o.symbol, first.open, last.close);
+  const complete = new Set([...stored.all].filter((t) => !stored.partial.has(t)));
+  const gaps = missingGaps(o.calendar, sessions, complete, dueBy);
+  const due = sessions.flatMap((session) => dueSlots(o.calendar, session, dueBy));
+  const partialSlots = new Set(due.filter((t) => stored.partial.has(t)));
+  return { expected: due.length, missing: gaps.reduce((n, g) => n + g.bars, 0) - partialSlots.size, partialSlots, gaps };
 }
 
 /** The window's bars, or null when the day's budget is spent. */

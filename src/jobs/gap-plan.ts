@@ -1,6 +1,6 @@
 /**
- * Planning a gap fill (pure): which slots of the calendar's bar grid have no stored bar yet, and
- * how to fetch them with the fewest REST requests. Credits, not bytes, are the scarce resource,
+ * Planning a gap fill (pure): which slots of the calendar's bar grid have no complete stored bar
+ * yet (none, or a partial one the live stream built from part of the slot), and how to fetch them with the fewest REST requests. Credits, not bytes, are the scarce resource,
  * so missing runs are merged greedily into one request window for as long as the window stays a
  * single page: a window may span several sessions and the nights between them (the REST answer's
  * extra bars only go to L0).
@@ -14,7 +14,7 @@ import { MAX_OUTPUTSIZE } from '../feeds/twelvedata/time-series.ts';
 export const MAX_SLOTS_PER_REQUEST = MAX_OUTPUTSIZE - 1;
 
 export interface RequestWindow {
-  /** Open time of the first missing bar, epoch ms. */
+  /** Open time of the first slot to fill, epoch ms. */
   from: number;
   /** End of the last missing bar (exclusive), epoch ms. */
   to: number;
@@ -24,9 +24,12 @@ export interface RequestWindow {
   missing: number;
 }
 
-/** Runs of due slots without a stored bar, session by session, in time order. */
-export function missingGaps(calendar: MarketCalendar, sessions: readonly Session[], stored: ReadonlySet<number>, dueBy: number): Gap[] {
-  return sessions.flatMap((session) => findGaps(session.date, dueSlots(calendar, session, dueBy), stored));
+/**
+ * Runs of due slots without a complete stored bar, session by session, in time order. `complete`:
+ * the open times of the stored bars that are not partial (a partial bar is a slot to fill).
+ */
+export function missingGaps(calendar: MarketCalendar, sessions: readonly Session[], complete: ReadonlySet<number>, dueBy: number): Gap[] {
+  return sessions.flatMap((session) => findGaps(session.date, dueSlots(calendar, session, dueBy), complete));
 }
 
 /** Merges time-ordered gaps into request windows spanning at most `maxSlots` slots each. */

@@ -1,13 +1,23 @@
 /** Where jobs fetch missing bars from: TwelveData REST (or the simulator), on a budgeted key pool. */
 import type { Clock } from '../clock.ts';
+import type { BarSource } from '../domain/bar.ts';
 import type { CreditPlan } from '../feeds/twelvedata/key-pool.ts';
 import { TwelveDataRest } from '../feeds/twelvedata/rest-client.ts';
 import type { Logger } from '../log.ts';
 import type { Db } from '../store/db.ts';
 import { BudgetedKeyPool } from './budgeted-pool.ts';
 
-/** The part of the REST client the gap fill uses; tests and other sources can provide just this. */
-export type HistorySource = Pick<TwelveDataRest, 'timeSeries'>;
+/** The `source` of the bars a history source fills: vendor history, or the built-in simulator's. */
+export type HistoryBarSource = Extract<BarSource, 'twelvedata_rest' | 'simulator'>;
+
+/** The part of the REST client the gap fill uses, and what its bars are; tests and other sources can provide just this. */
+export interface HistorySource extends Pick<TwelveDataRest, 'timeSeries'> {
+  /**
+   * The simulator answers in TwelveData's protocol, field for field, so nothing in an answer says
+   * it is simulated: the configuration that chose the upstream does, and stored bars carry it.
+   */
+  readonly barSource: HistoryBarSource;
+}
 
 export interface RestSourceOptions {
   db: Db;
@@ -16,19 +26,22 @@ export interface RestSourceOptions {
   plan?: CreditPlan;
   /** Default: api.twelvedata.com; the simulator's `restUrl` for tests and demos. */
   baseUrl?: string;
+  /** The upstream is the built-in simulator (no TwelveData key, or `--simulator-url`): its bars are stored as `simulator`. */
+  simulated: boolean;
   logger?: Logger;
   /** Per request attempt, on the clock; default the client's 30 s. */
   timeoutMs?: number;
 }
 
 export interface RestSource {
-  source: TwelveDataRest;
+  source: HistorySource;
   pool: BudgetedKeyPool;
 }
 
 /** A REST client whose credits are accounted in the database (shared with every other worker). */
 export function createRestSource(o: RestSourceOptions): RestSource {
   const pool = new BudgetedKeyPool({ keys: o.keys, clock: o.clock, db: o.db, plan: o.plan, logger: o.logger });
-  const source = new TwelveDataRest({ pool, clock: o.clock, baseUrl: o.baseUrl, logger: o.logger, timeoutMs: o.timeoutMs });
+  const client = new TwelveDataRest({ pool, clock: o.clock, baseUrl: o.baseUrl, logger: o.logger, timeoutMs: o.timeoutMs });
+  const source: HistorySource = { barSource: o.simulated ? 'simulator' : 'twelvedata_rest', timeSeries: (q) => client.timeSeries(q) };
   return { source, pool };
 }

@@ -4,7 +4,7 @@
  * a bar event the bar message with `revision` and `final`. Anything malformed gives null: the
  * stream is input like any other.
  */
-import { isFlat, ohlcViolation, type Bar, type BarSource } from '../domain/bar.ts';
+import { isFlat, ohlcViolation, type Bar, type BarFlag, type BarSource } from '../domain/bar.ts';
 import type { SymbolCode } from '../domain/symbol.ts';
 import type { Tick, TickSource } from '../domain/tick.ts';
 
@@ -37,7 +37,10 @@ export function finalBarOfEvent(symbol: SymbolCode, data: unknown): Bar | null {
   if (open === null || high === null || low === null || close === null) return null;
   const prices = { open, high, low, close };
   if (ohlcViolation(prices) !== null) return null;
-  return { symbol, time, ...prices, volume: null, tickCount: finite(f['tickCount']), source, revision, flags: isFlat(prices) ? ['flat'] : [] };
+  const coverage = fraction(f['coverage']);
+  const flags: BarFlag[] = isFlat(prices) ? ['flat'] : [];
+  if (f['partial'] === true) flags.push('partial');
+  return { symbol, time, ...prices, volume: null, tickCount: finite(f['tickCount']), source, revision, flags, ...(coverage === null ? {} : { coverage }) };
 }
 
 function asFields(data: unknown): Fields | null {
@@ -52,6 +55,12 @@ function instant(value: unknown): number | null {
 
 function finite(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+/** A number in [0, 1] (a bar's coverage), else null: out of range it would fail the whole write. */
+function fraction(value: unknown): number | null {
+  const x = finite(value);
+  return x !== null && x >= 0 && x <= 1 ? x : null;
 }
 
 function oneOf<T extends string>(value: unknown, allowed: readonly T[]): T | null {

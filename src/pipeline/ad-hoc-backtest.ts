@@ -4,8 +4,11 @@
  * to the range's end, so their values inside the range are exactly the pipeline's. A model sees
  * its features normalized as in its training dataset and pays that dataset's costs; a baseline
  * pays the default dataset costs. The run is stored in `backtests` (no pipeline run, no dataset hash).
+ * One provenance per backtest: a range holding both simulated (source simulator) and real bars
+ * is refused, and the warm-up before the range stops at the last bar of the other provenance.
  */
 import type { Clock } from '../clock.ts';
+import { isSimulatedSource, type Bar } from '../domain/bar.ts';
 import type { MarketCalendar } from '../domain/calendar.ts';
 import { bogotaDate, type IsoDate } from '../domain/time.ts';
 import { TasaError } from '../errors.ts';
@@ -45,7 +48,8 @@ export async function backtestOverRange(o: AdHocBacktestOptions): Promise<AdHocB
   if (stored.first === null) throw new TasaError('not_found', `No bars of ${o.symbol} are stored; import history first (tasa import).`, { input: o.symbol });
   const first = bogotaDate(stored.first);
   if (o.to < first) throw new TasaError('not_found', `The stored bars of ${o.symbol} start on ${first}, after --to ${o.to}.`, { input: o.to });
-  const series = toSeries(await loadBars(o.db, o.symbol, timeRange(first, o.to)), o.calendar);
+  const bars = oneProvenance(await loadBars(o.db, o.symbol, timeRange(first, o.to)), timeRange(o.from, o.to).fromMs, o);
+  const series = toSeries(bars, o.calendar);
   const indicators = computeIndicators(series);
   const features = computeFeatures(series, indicators, loaded.inputs?.featureOptions ?? {});
   const { start, end } = rowsOfSessions(series, o.from, o.to);
@@ -62,6 +66,26 @@ export async function backtestOverRange(o: AdHocBacktestOptions): Promise<AdHocB
   });
   const [backtestId] = await storeBacktests(o.db, o.clock, o.symbol, [evaluation], { pipelineRunId: null, datasetHash: null, config: { gates: config.gates, source: 'tasa backtest' } });
   return { evaluation, backtestId: backtestId!, costs };
+}
+
+/**
+ * The bars a backtest may use: a range holding simulated and real bars is refused (a result over
+ * both would describe neither market); before the range, only bars back to the last one of the
+ * other provenance, so that indicators and features never run across the change.
+ */
+function oneProvenance(bars: readonly Bar[], fromMs: number, o: AdHocBacktestOptions): Bar[] {
+  const inRange = bars.filter((b) => b.time >= fromMs);
+  const simulated = inRange.filter((b) => isSimulatedSource(b.source)).length;
+  if (simulated > 0 && simulated < inRange.length) {
+    throw new TasaError(
+      'bad_argument',
+      `${o.from}..${o.to} of ${o.symbol} holds ${simulated} simulated bars (source simulator) and ${inRange.length - simulated} real ones; a backtest runs over one of the two.`,
+      { input: `${o.from}..${o.to}`, hint: `Choose a range of one provenance: the segments of GET /api/candlesticks/${o.symbol}?interval=1day show where it changes.` },
+    );
+  }
+  const simulatedRange = simulated > 0;
+  const cut = bars.findLastIndex((b) => b.time < fromMs && isSimulatedSource(b.source) !== simulatedRange);
+  return bars.slice(cut + 1);
 }
 
 /** A model pays the costs it was trained with; a baseline the default dataset costs. */

@@ -6,7 +6,7 @@
  */
 import type { MarketCalendar } from '../domain/calendar.ts';
 import { parseRawBar, type ParsedRawBar } from '../domain/raw-bar.ts';
-import { standardizeBars, type StandardizeCounts, type TimezoneRepair } from '../domain/standardize.ts';
+import { emptyCounts, standardizeBars, type DropReason, type RowOutcome, type StandardizeCounts, type TimezoneRepair } from '../domain/standardize.ts';
 import type { SymbolCode } from '../domain/symbol.ts';
 import { DAY_MS, toIsoUtc } from '../domain/time.ts';
 import { openBarFile, type BarFileProblem } from '../feeds/replay/bar-file.ts';
@@ -27,13 +27,28 @@ export interface ImportOptions {
 
 export interface RejectedRow {
   lineNo: number;
+  /** Count key: a parse rejection (raw-bar.ts), a file problem (bar-file.ts) or `conflicting_duplicate`. */
+  code: string;
   reason: string;
+}
+
+/**
+ * What became of this file's rows (never other files' rows, which L1 reads alongside):
+ * `read = kept + dropped + rejected`, each by reason. `repaired` is part of `kept`.
+ */
+export interface ImportRowCounts {
+  read: number;
+  kept: number;
+  repaired: number;
+  dropped: Record<DropReason, number>;
+  rejected: Record<string, number>;
 }
 
 export interface ImportSummary {
   file: string;
   sha256: string;
   rowsRead: number;
+  rows: ImportRowCounts;
   storedRaw: number;
   alreadyImported: boolean;
   rejected: RejectedRow[];
@@ -51,6 +66,7 @@ export async function importBarFile(db: Db, calendar: MarketCalendar, path: stri
     file: file.name,
     sha256: file.sha256,
     rowsRead: file.rowsRead,
+    rows: { read: file.rowsRead, kept: 0, repaired: 0, dropped: emptyCounts().dropped, rejected: {} },
     storedRaw: 0,
     alreadyImported: false,
     rejected: file.rejected,
@@ -71,6 +87,8 @@ export async function importBarFile(db: Db, calendar: MarketCalendar, path: stri
     await storeRaw();
     await standardize();
   }
+  summary.rejected.sort((a, b) => a.lineNo - b.lineNo);
+  summary.rows.rejected = countBy(summary.rejected, (r) => r.code);
   await appendAudit(db, [auditOfImport(opts.actor ?? 'cli', opts.symbol, summary)]);
   return summary;
 }
@@ -94,11 +112,11 @@ async function readBarFile(path: string, opts: ImportOptions): Promise<ReadFile>
   const out = { parsed: [] as ParsedRawBar[], rejected: [] as RejectedRow[], records: [] as RawBarInput[], rowsRead: 0 };
   for await (const chunk of reader) {
     out.rowsRead += chunk.records.length + chunk.problems.length;
-    out.rejected.push(...chunk.problems);
+    for (const p of chunk.problems) out.rejected.push({ lineNo: p.lineNo, code: p.code ?? 'malformed_row', reason: p.reason });
     for (const record of chunk.records) {
       const result = parseRawBar(record, opts.symbol, reader.info.defaultZone);
       if (result.ok) out.parsed.push(result.bar);
-      else out.rejected.push({ lineNo: record.lineNo, reason: result.reason });
+      else out.rejected.push({ lineNo: record.lineNo, code: result.code, reason: result.reason });
       out.records.push({ lineNo: record.lineNo, raw: record.raw, parsed: result.ok ? result.bar : null, sourceLabel: record.sourceLabel });
     }
     opts.onProgress?.(chunk.bytesRead, reader.info.sizeBytes);
@@ -143,7 +161,9 @@ async function standardizeImported(
   const runId = await startRun(db, { layer: 'L1', symbol, params: { file: summary.file, from: new Date(from), to: new Date(to) } });
   try {
     const others = await rawBarsBetween(db, symbol, from, to, { excludeOriginSha256: sha256 });
+    // This file's rows first: a slot they share with another file's row keeps this file's.
     const result = standardizeBars([...parsed, ...others], symbol, calendar);
+    countOwnRows(parsed, result.outcomes, summary);
     summary.bars = await upsertBars(db, result.bars);
     summary.standardize = result.counts;
     summary.repairs = result.repairs;
@@ -155,6 +175,43 @@ async function standardizeImported(
     await finishRun(db, runId, { status: 'failed', rowsIn: parsed.length, rowsOut: 0, summary: {}, error: String(err) });
     throw err;
   }
+}
+
+/**
+ * Tallies this file's rows by outcome. A duplicate that differs from the row holding its slot
+ * is a conflict, not a harmless repeat: it is rejected with both lines, so it reaches --rejects.
+ */
+function countOwnRows(parsed: readonly ParsedRawBar[], outcomes: ReadonlyMap<ParsedRawBar, RowOutcome>, summary: ImportSummary): void {
+  const rows = summary.rows;
+  const own = new Set(parsed);
+  for (const row of parsed) {
+    const outcome = outcomes.get(row);
+    if (outcome === undefined) throw new Error(`standardization gave no outcome for line ${row.lineNo}`);
+    if (outcome.kind === 'kept') {
+      rows.kept++;
+      if (outcome.repaired) rows.repaired++;
+    } else if (outcome.reason === 'duplicate' && outcome.keptRow !== undefined && !sameBar(row, outcome.keptRow)) {
+      summary.rejected.push({ lineNo: row.lineNo, code: 'conflicting_duplicate', reason: conflictReason(row, outcome.keptRow, own) });
+    } else {
+      rows.dropped[outcome.reason]++;
+    }
+  }
+}
+
+function sameBar(a: ParsedRawBar, b: ParsedRawBar): boolean {
+  return a.open === b.open && a.high === b.high && a.low === b.low && a.close === b.close && a.volume === b.volume;
+}
+
+function conflictReason(row: ParsedRawBar, kept: ParsedRawBar, own: ReadonlySet<ParsedRawBar>): string {
+  const ohlc = (b: ParsedRawBar) => `${b.open}/${b.high}/${b.low}/${b.close}${b.volume === null ? '' : ` vol ${b.volume}`}`;
+  const holder = own.has(kept) ? `line ${kept.lineNo}` : `line ${kept.lineNo} of an earlier import`;
+  return `conflicting_duplicate: slot ${toIsoUtc(row.time)} is held by ${holder} (OHLC ${ohlc(kept)}); this row has ${ohlc(row)}`;
+}
+
+function countBy<T>(items: readonly T[], key: (item: T) => string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const item of items) counts[key(item)] = (counts[key(item)] ?? 0) + 1;
+  return counts;
 }
 
 /** Whole UTC days covering every row: [first day 00:00Z, day after the last). */
@@ -186,6 +243,7 @@ function auditOfImport(actor: string, symbol: SymbolCode, s: ImportSummary) {
       symbol,
       sha256: s.sha256,
       rowsRead: s.rowsRead,
+      rows: s.rows,
       storedRaw: s.storedRaw,
       rejected: s.rejected.length,
       fatal: s.fatal,

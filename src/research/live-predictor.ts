@@ -197,7 +197,10 @@ class Predictor implements LivePredictor {
     if (!inserted) return; // a revision of a bar already decided on
     this.o.metrics?.predictionLatency.observe({ model: model.id }, latencyMs / 1000);
     const message: PredictionMessage = { barTime: new Date(bar.time).toISOString(), modelId: model.id, position: decision.position, probabilities: decision.probabilities, latencyMs };
-    await this.o.bus.publish('predictions', bar.symbol, message);
+    // Not awaited: while Redis is unreachable the event waits in the bus's buffer, and the next bar (or stop()) must not wait for it.
+    this.o.bus.publish('predictions', bar.symbol, message).catch((err: unknown) => {
+      this.o.logger.warn({ symbol: bar.symbol, err: errorMessage(err) }, 'predictor: prediction stored but not published');
+    });
   }
 
   /** The model's feature window at `bar` (see the file comment). */

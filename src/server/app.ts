@@ -13,7 +13,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { Redis } from 'ioredis';
 import { authPlugin } from './auth.ts';
 import type { ServerDeps } from './deps.ts';
-import { installErrorHandler } from './http-errors.ts';
+import { HttpError, installErrorHandler } from './http-errors.ts';
+import { rejectNonFiniteNumbers } from './param-bounds.ts';
 import { adminRoutes } from './routes/admin-routes.ts';
 import { alertsRoutes } from './routes/alerts-routes.ts';
 import { analyticsRoutes } from './routes/analytics-routes.ts';
@@ -40,6 +41,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandler(app);
+  rejectNonFiniteNumbers(app);
   const closers: Array<() => Promise<unknown>> = [];
   app.addHook('onClose', async () => {
     for (const close of closers) await close();
@@ -73,18 +75,32 @@ async function registerRateLimit(app: FastifyInstance, deps: ServerDeps, closers
   const max = deps.config.TASA_RATE_LIMIT_PER_MINUTE;
   if (max === 0) return;
   // With Redis, every API process shares one count per client.
-  const redis = deps.config.REDIS_URL ? new Redis(deps.config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 1 }) : null;
-  if (redis) closers.push(() => redis.quit());
+  // No offline queue: while Redis is unreachable a count fails at once and the request passes
+  // (skipOnError below) instead of waiting for a reconnect.
+  const redis = deps.config.REDIS_URL ? new Redis(deps.config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false }) : null;
+  if (redis) {
+    let warned = false;
+    redis.on('error', (err: Error) => {
+      if (!warned) deps.logger.warn({ err: err.message }, 'rate limit: Redis unreachable; requests are not counted until it returns');
+      warned = true;
+    });
+    redis.on('ready', () => (warned = false));
+    closers.push(() => redis.quit().catch(() => redis.disconnect()));
+    // Counted from the first request when Redis is up; when it is not, ioredis keeps reconnecting.
+    await redis.connect().catch(() => {});
+  }
   await app.register(fastifyRateLimit, {
     max,
     timeWindow: 60_000,
     ...(redis ? { redis, nameSpace: 'tasa:ratelimit:' } : {}),
+    // A limiter store that fails (Redis down) lets the request through: an outage of the shared
+    // count must not turn every API call into a 500.
+    skipOnError: true,
     keyGenerator: (request) => (request.principal ? `p:${request.principal.id}` : `ip:${request.ip}`),
     allowList: (request) => request.url === '/health' || request.url === '/metrics',
-    errorResponseBuilder: (_request, context) => ({
-      statusCode: 429,
-      error: { code: 'rate_limited', message: `Rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}.` },
-    }),
+    // Thrown, so it goes through the error handler (one body shape); the plugin has set Retry-After.
+    errorResponseBuilder: (_request, context) =>
+      new HttpError(context.statusCode, `Rate limit of ${context.max} requests per minute exceeded; retry in ${Math.ceil(context.ttl / 1000)} s (Retry-After).`),
   });
 }
 

@@ -52,7 +52,7 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (status >= 500) request.log.error({ err: err.message }, 'request failed');
     const code = status === 429 ? 'rate_limited' : status === 401 ? 'unauthorized' : status === 403 ? 'forbidden' : status === 404 ? 'not_found' : status >= 500 ? 'internal' : 'bad_request';
     // Internal details stay in the log: a 5xx says only that it failed.
-    const message = status >= 500 ? 'Internal error; the server log has the details.' : err.message;
+    const message = status >= 500 ? 'Internal error; the server log has the details.' : typeof err.message === 'string' && err.message !== '' ? err.message : `Request failed (HTTP ${status}).`;
     return reply.status(status).send({ error: { code, message } });
   });
   app.setNotFoundHandler((request, reply) =>

@@ -3,7 +3,7 @@
  * OHLC and quality, the latest price, and session statistics. A figure that is not there is
  * null (or a 404 when the whole answer would be empty), never a made-up value.
  */
-import { BAR_MS, type Bar } from '../domain/bar.ts';
+import { BAR_MS, isSimulatedSource, type Bar } from '../domain/bar.ts';
 import type { MarketCalendar, Session } from '../domain/calendar.ts';
 import { sessionQuality, type SessionQuality } from '../domain/session-quality.ts';
 import { adjacentLogReturns, annualizedRealizedVolatility, sessionOhlc, tradingDaysInYear } from '../domain/session-stats.ts';
@@ -54,7 +54,10 @@ export interface SessionSummary {
 
 /** The session's figures from its bars stored so far (open time before `now`). */
 export async function sessionSummary(deps: Pick<ServerDeps, 'db'>, symbol: SymbolCode, session: Session, now: number): Promise<SessionSummary> {
-  const bars = await barsBetween(deps.db, symbol, session.open, Math.min(session.close, now));
+  return summaryOf(symbol, session, now, await barsBetween(deps.db, symbol, session.open, Math.min(session.close, now)));
+}
+
+function summaryOf(symbol: SymbolCode, session: Session, now: number, bars: Bar[]): SessionSummary {
   return {
     session,
     inProgress: now >= session.open && now < session.close,
@@ -78,20 +81,39 @@ export interface MarketStats {
   realizedVolatility: number | null;
   returns: number;
   tradingDaysPerYear: number;
+  provenance: StatsProvenance;
+}
+
+/**
+ * Stats are figures of one provenance class (see `isSimulatedSource`): that of the latest price
+ * (the live cache's tick source, else the last stored bar's). Bars of the other class are left
+ * out of the session range, the volatility and the previous close, and counted here, so that a
+ * simulated price is never compared with a real close (or the other way round).
+ */
+export interface StatsProvenance {
+  /** The class of every figure; null when there is no price at all. */
+  simulated: boolean | null;
+  /** Bars of the other class left out (this session's so far, and the previous session's). */
+  excludedBars: number;
 }
 
 /** Last price, change vs the previous session's close, the latest session's range and realized volatility. */
 export async function marketStats(deps: Pick<ServerDeps, 'db' | 'bus' | 'calendar'>, symbol: SymbolCode, now: number): Promise<MarketStats> {
   const session = latestSession(deps.calendar, now);
   const previousSession = deps.calendar.previousSession(session.open);
-  const [current, cached, stored, previousBar] = await Promise.all([
-    sessionSummary(deps, symbol, session, now),
+  const [sessionBars, cached, stored, previousBars] = await Promise.all([
+    barsBetween(deps.db, symbol, session.open, Math.min(session.close, now)),
     cachedLatestPrice(deps, symbol),
     lastBarBefore(deps.db, symbol, now),
-    lastBarBefore(deps.db, symbol, previousSession.close),
+    barsBetween(deps.db, symbol, previousSession.open, previousSession.close),
   ]);
-  // The previous session's close is its own last bar: an older bar would be another day's close.
-  const previousClose = previousBar !== null && previousBar.time >= previousSession.open ? previousBar.close : null;
+  // A cached tick from anything but TwelveData's stream makes simulated bars (the aggregator's barSourceOf).
+  const simulated = cached ? cached.source !== 'twelvedata_ws' : stored ? isSimulatedSource(stored.source) : null;
+  const own = (b: Bar): boolean => simulated === null || isSimulatedSource(b.source) === simulated;
+  const current = summaryOf(symbol, session, now, sessionBars.filter(own));
+  // The previous session's close is its own last bar (of the same class): an older bar would be another day's close.
+  const previousClose = previousBars.filter(own).at(-1)?.close ?? null;
+  const excludedBars = sessionBars.length - current.bars.length + previousBars.filter((b) => !own(b)).length;
   const last = cached ? { value: cached.price, source: 'latest_price' as const, at: Date.parse(cached.timestamp) } : stored ? { value: stored.close, source: 'stored_bar' as const, at: stored.time } : null;
   const returns = adjacentLogReturns(current.bars);
   const tradingDaysPerYear = tradingDaysInYear(deps.calendar, Number(session.date.slice(0, 4)));
@@ -109,5 +131,6 @@ export async function marketStats(deps: Pick<ServerDeps, 'db' | 'bus' | 'calenda
     realizedVolatility: annualizedRealizedVolatility(returns, session.barCount, tradingDaysPerYear),
     returns: returns.length,
     tradingDaysPerYear,
+    provenance: { simulated, excludedBars },
   };
 }

@@ -8,11 +8,19 @@ import { loadRows, stageRows, unlessDuplicate, type Column } from './staging.ts'
 export interface UpsertBarsResult {
   inserted: number;
   updated: number;
+  /** Identical to the stored bar, or kept out by the replacement rule. */
   unchanged: number;
 }
 
+export interface UpsertBarsDetail extends UpsertBarsResult {
+  /** Differed from the stored bar, which the replacement rule kept (see migration 008). */
+  refused: number;
+  /** Open times of the bars inserted or replaced, ascending. */
+  written: number[];
+}
+
 /** The values compared to decide whether a bar changed, in one order shared by the SQL below. */
-const VALUE_COLUMN_LIST = ['open', 'high', 'low', 'close', 'volume', 'tick_count', 'source', 'flags'];
+const VALUE_COLUMN_LIST = ['open', 'high', 'low', 'close', 'volume', 'tick_count', 'source', 'flags', 'coverage'];
 const VALUE_COLUMNS = VALUE_COLUMN_LIST.join(', ');
 const BAR_COLUMNS = `symbol, time, ${VALUE_COLUMNS}, revision`;
 
@@ -33,19 +41,27 @@ const INPUT_COLUMNS: readonly Column[] = [
   { name: 'tick_count', type: 'int' },
   { name: 'source', type: 'text' },
   { name: 'flags', type: 'text[]' },
+  { name: 'coverage', type: 'float8' },
 ];
 
+/** The replacement rule (migration 008) for stored row `old` and incoming row `new`. */
+function mayReplace(old: string, incoming: string): string {
+  return `tasa_bar_may_replace(${old}.flags, ${old}.tick_count, ${incoming}.flags, ${incoming}.tick_count)`;
+}
+
 /**
- * One statement: `changed` reads the current rows (statement snapshot) that differ from the
- * input, `history` copies them to bar_revisions, and the upsert writes only rows that are new
- * or differ (revision + 1). Identical rows are not touched.
+ * One statement: `differing` reads the current rows (statement snapshot) that differ from the
+ * input, `changed` keeps those the replacement rule lets go, `history` copies them to
+ * bar_revisions, and the upsert writes only rows that are new or replaceable (revision + 1).
+ * Identical rows are not touched.
  */
 const MERGE_BARS = `
-  WITH changed AS (
-    SELECT b.symbol, b.time, b.revision, ${valuesOf('b')}
+  WITH differing AS (
+    SELECT b.symbol, b.time, b.revision, ${valuesOf('b')}, ${mayReplace('b', 'i')} AS replace
     FROM bars b JOIN ${INPUT_TABLE} i ON b.symbol = i.symbol AND b.time = i.time
     WHERE (${valuesOf('b')}) IS DISTINCT FROM (${valuesOf('i')})
   ),
+  changed AS (SELECT * FROM differing WHERE replace),
   history AS (
     INSERT INTO bar_revisions (symbol, time, revision, ${VALUE_COLUMNS})
     SELECT symbol, time, revision, ${VALUE_COLUMNS} FROM changed
@@ -57,31 +73,41 @@ const MERGE_BARS = `
       SET (${VALUE_COLUMNS}) = (${valuesOf('excluded')}),
           revision = b.revision + 1,
           updated_at = now()
-      WHERE (${valuesOf('b')}) IS DISTINCT FROM (${valuesOf('excluded')})
-    RETURNING 1
+      WHERE (${valuesOf('b')}) IS DISTINCT FROM (${valuesOf('excluded')}) AND ${mayReplace('b', 'excluded')}
+    RETURNING b.time
   )
-  SELECT (SELECT count(*) FROM written)::int AS written, (SELECT count(*) FROM changed)::int AS updated`;
+  SELECT (SELECT count(*) FROM changed)::int AS updated,
+         (SELECT count(*) FROM differing WHERE NOT replace)::int AS refused,
+         (SELECT coalesce(array_agg(extract(epoch FROM time) * 1000 ORDER BY time), '{}') FROM written)::float8[] AS written`;
 
 /**
- * Inserts new bars; replaces bars whose values differ (old values go to bar_revisions, revision + 1);
- * leaves identical ones untouched, so re-running is harmless. The input `revision` is ignored.
- * When the input holds the same (symbol, time) twice, the last one wins. One transaction.
+ * Inserts new bars; replaces bars whose values differ when the replacement rule allows it (old
+ * values go to bar_revisions, revision + 1): a backfill repairs only a partial bar, a partial bar
+ * never overwrites a complete one (migration 008); leaves identical ones untouched, so re-running
+ * is harmless. The input `revision` is ignored. When the input holds the same (symbol, time)
+ * twice, the last one wins. One transaction.
  */
 export async function upsertBars(db: Db, bars: readonly Bar[]): Promise<UpsertBarsResult> {
+  const { inserted, updated, unchanged } = await upsertBarsDetail(db, bars);
+  return { inserted, updated, unchanged };
+}
+
+/** `upsertBars`, also telling which bars were written and how many the replacement rule refused. */
+export async function upsertBarsDetail(db: Db, bars: readonly Bar[]): Promise<UpsertBarsDetail> {
   const unique = lastPerKey(bars);
-  if (unique.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
+  if (unique.length === 0) return { inserted: 0, updated: 0, unchanged: 0, refused: 0, written: [] };
   const tuples = unique.map(barTuple);
   return db.transaction(async (tx) => {
     // First load of a range (the common bulk case): nothing to compare with, COPY straight in.
     const fresh = !(await anyBarIn(tx, unique));
     if (fresh && (await unlessDuplicate(tx, (sp) => loadRows(sp, 'bars', INPUT_COLUMNS, tuples)))) {
-      return { inserted: unique.length, updated: 0, unchanged: 0 };
+      return { inserted: unique.length, updated: 0, unchanged: 0, refused: 0, written: unique.map((b) => b.time).sort((a, b) => a - b) };
     }
     await stageRows(tx, INPUT_TABLE, INPUT_COLUMNS, tuples);
-    const [row] = await tx.query<{ written: number; updated: number }>(MERGE_BARS);
-    const written = row?.written ?? 0;
+    const [row] = await tx.query<{ updated: number; refused: number; written: number[] }>(MERGE_BARS);
+    const written = row?.written ?? [];
     const updated = row?.updated ?? 0;
-    return { inserted: written - updated, updated, unchanged: unique.length - written };
+    return { inserted: written.length - updated, updated, unchanged: unique.length - written.length, refused: row?.refused ?? 0, written };
   });
 }
 
@@ -110,7 +136,7 @@ function lastPerKey(bars: readonly Bar[]): Bar[] {
 /** Values in INPUT_COLUMNS order. Flags are sorted and unique so their order is never a change. */
 function barTuple(b: Bar): unknown[] {
   const flags = [...new Set(b.flags)].sort();
-  return [b.symbol, isoTime(b.time), b.open, b.high, b.low, b.close, b.volume, b.tickCount, b.source, flags];
+  return [b.symbol, isoTime(b.time), b.open, b.high, b.low, b.close, b.volume, b.tickCount, b.source, flags, b.coverage ?? null];
 }
 
 interface BarRow {
@@ -124,6 +150,7 @@ interface BarRow {
   tick_count: number | null;
   source: string;
   flags: string[];
+  coverage: number | null;
   revision: number;
 }
 
@@ -140,6 +167,8 @@ function toBar(r: BarRow): Bar {
     source: r.source as BarSource,
     revision: r.revision,
     flags: r.flags as BarFlag[],
+    // Absent rather than null when unknown, like a bar built without it (imports).
+    ...(r.coverage === null ? {} : { coverage: r.coverage }),
   };
 }
 
@@ -181,6 +210,27 @@ export async function barTimesBetween(db: Db, symbol: SymbolCode, fromMs: number
     isoTime(toMs),
   ]);
   return rows.map((r) => r.time.getTime());
+}
+
+export interface StoredSlots {
+  /** Open times (epoch ms) of every stored bar. */
+  all: Set<number>;
+  /** Of those, the bars flagged `partial` (the live stream covered only part of the slot). */
+  partial: Set<number>;
+}
+
+/** Which slots in [fromMs, toMs) have a stored bar, and which of those bars are partial. */
+export async function storedSlotsBetween(db: Db, symbol: SymbolCode, fromMs: number, toMs: number): Promise<StoredSlots> {
+  const rows = await db.query<{ time: Date; partial: boolean }>(
+    `SELECT time, 'partial' = ANY (flags) AS partial FROM bars WHERE symbol = $1 AND time >= $2 AND time < $3`,
+    [symbol, isoTime(fromMs), isoTime(toMs)],
+  );
+  const slots: StoredSlots = { all: new Set(), partial: new Set() };
+  for (const r of rows) {
+    slots.all.add(r.time.getTime());
+    if (r.partial) slots.partial.add(r.time.getTime());
+  }
+  return slots;
 }
 
 export interface StoredBarsSummary {

@@ -1,8 +1,15 @@
 /**
- * Named leases with an expiry, for "one writer at a time". Times come from the caller's clock
- * (not the database's now()) so that simulated clocks behave like real ones.
+ * Named leases with an expiry, for "one writer at a time", with a fencing token: the lease's
+ * `epoch` rises each time the lease passes to another holder, so a write can prove (in its own
+ * transaction, see `holdsFence`) that its writer still holds the lease it had. Times come from the
+ * caller's clock (not the database's now()) so that simulated clocks behave like real ones.
  */
 import type { Db } from './db.ts';
+
+/** The lease a symbol's ingest writer holds. */
+export function ingestLeaseName(symbol: string): string {
+  return `ingest:${symbol}`;
+}
 
 export interface LeaseRequest {
   name: string;
@@ -11,25 +18,41 @@ export interface LeaseRequest {
   ttlMs: number;
 }
 
-/** Takes the lease if it is free, expired, or already ours (renewing it). True when we hold it. */
-export async function acquireLease(db: Db, req: LeaseRequest): Promise<boolean> {
-  const rows = await db.query<{ holder: string }>(
-    `INSERT INTO ingest_leases AS l (name, holder, acquired_at, expires_at)
-     VALUES ($1, $2, $3::timestamptz, $4::timestamptz)
+export interface LeaseRow {
+  name: string;
+  holder: string;
+  epoch: number;
+  acquiredAt: number;
+  expiresAt: number;
+}
+
+/**
+ * Takes the lease if it is free, expired, or already ours (renewing it). Returns the epoch we hold
+ * it under, or null when another holder has it. The epoch is kept while the same holder renews or
+ * takes back its own expired lease (nobody wrote in between) and raised when the holder changes.
+ */
+export async function acquireLease(db: Db, req: LeaseRequest): Promise<number | null> {
+  const rows = await db.query<{ epoch: number }>(
+    `INSERT INTO ingest_leases AS l (name, holder, acquired_at, expires_at, epoch)
+     VALUES ($1, $2, $3::timestamptz, $4::timestamptz, 1)
      ON CONFLICT (name) DO UPDATE
        SET holder = excluded.holder,
            acquired_at = CASE WHEN l.holder = excluded.holder THEN l.acquired_at ELSE excluded.acquired_at END,
-           expires_at = excluded.expires_at
+           expires_at = excluded.expires_at,
+           epoch = CASE WHEN l.holder = excluded.holder THEN l.epoch ELSE l.epoch + 1 END
        WHERE l.holder = excluded.holder OR l.expires_at <= excluded.acquired_at
-     RETURNING holder`,
+     RETURNING epoch::int8 AS epoch`,
     [req.name, req.holder, new Date(req.now).toISOString(), new Date(req.now + req.ttlMs).toISOString()],
   );
-  return rows.length === 1;
+  return rows[0] ? Number(rows[0].epoch) : null;
 }
 
-/** Gives the lease up at once so that another process need not wait for it to expire. */
+/**
+ * Gives the lease up at once so that another process need not wait for it to expire. The row
+ * stays (expired), so that the epoch keeps counting up across holders.
+ */
 export async function releaseLease(db: Db, name: string, holder: string): Promise<void> {
-  await db.query('DELETE FROM ingest_leases WHERE name = $1 AND holder = $2', [name, holder]);
+  await db.query('UPDATE ingest_leases SET expires_at = acquired_at WHERE name = $1 AND holder = $2', [name, holder]);
 }
 
 export async function leaseHolder(db: Db, name: string, now: number): Promise<string | null> {
@@ -38,4 +61,23 @@ export async function leaseHolder(db: Db, name: string, now: number): Promise<st
     new Date(now).toISOString(),
   ]);
   return row?.holder ?? null;
+}
+
+/** The lease rows of these names (expired ones too: the caller compares `expiresAt` with its clock). */
+export async function leaseRows(db: Db, names: readonly string[]): Promise<LeaseRow[]> {
+  const rows = await db.query<{ name: string; holder: string; epoch: number; acquired_at: Date; expires_at: Date }>(
+    'SELECT name, holder, epoch::int8 AS epoch, acquired_at, expires_at FROM ingest_leases WHERE name = ANY($1::text[]) ORDER BY name',
+    [names],
+  );
+  return rows.map((r) => ({ name: r.name, holder: r.holder, epoch: Number(r.epoch), acquiredAt: r.acquired_at.getTime(), expiresAt: r.expires_at.getTime() }));
+}
+
+/**
+ * The fence of a write: inside the writing transaction, locks the lease row and says whether it
+ * still carries this holder and epoch. The lock makes a takeover wait until the write commits,
+ * so no write of an old holder lands after the new holder got the lease.
+ */
+export async function holdsFence(tx: Db, name: string, holder: string, epoch: number): Promise<boolean> {
+  const [row] = await tx.query<{ epoch: number }>('SELECT epoch::int8 AS epoch FROM ingest_leases WHERE name = $1 AND holder = $2 FOR UPDATE', [name, holder]);
+  return row !== undefined && Number(row.epoch) === epoch;
 }

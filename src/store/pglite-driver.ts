@@ -1,8 +1,13 @@
-/** The embedded driver: PGlite (PostgreSQL in WASM, one connection) behind the `Db` interface. */
+/**
+ * The embedded driver: PGlite (PostgreSQL in WASM, one connection) behind the `Db` interface.
+ * Every top-level statement and transaction takes the `gate`, which the socket server's clients
+ * take for their own statements and transactions too (pglite-server.ts), so the two never mix.
+ */
 import { mkdir } from 'node:fs/promises';
-import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { Mutex, PGlite, type Transaction } from '@electric-sql/pglite';
 import { TasaError, errorMessage } from '../errors.ts';
 import type { Db } from './db.ts';
+import { servePglite, type PgliteServer, type StoreEndpoint } from './pglite-server.ts';
 import { copyStatement, csvRows, wireParam } from './sql-text.ts';
 
 const OID_INT8 = 20;
@@ -18,6 +23,8 @@ const PARSERS = {
 export interface PgliteDb extends Db {
   /** The whole data directory as an uncompressed tarball, for `openPglite({ loadDataDir })`. */
   dump(): Promise<Blob>;
+  /** Serves this database to other processes on a local socket, until the server or the Db is closed. */
+  serve(where: StoreEndpoint): Promise<PgliteServer>;
 }
 
 export interface PgliteOptions {
@@ -32,10 +39,20 @@ export async function openPglite(opts: PgliteOptions): Promise<PgliteDb> {
   try {
     if (opts.dataDir !== undefined) await mkdir(opts.dataDir, { recursive: true });
     const pg = await PGlite.create({ dataDir: opts.dataDir, loadDataDir: opts.loadDataDir, parsers: PARSERS });
+    const gate = new Mutex();
+    const servers: PgliteServer[] = [];
     return {
-      ...wrap(pg, target),
-      close: () => pg.close(),
+      ...wrap(pg, target, gate),
+      close: async () => {
+        await Promise.all(servers.splice(0).map((s) => s.close()));
+        await pg.close();
+      },
       dump: () => pg.dumpDataDir('none'),
+      serve: async (where) => {
+        const server = await servePglite(pg, gate, where);
+        servers.push(server);
+        return server;
+      },
     };
   } catch (err) {
     throw new TasaError('database_unreachable', `Cannot open the embedded database at ${target}: ${errorMessage(err)}.`, {
@@ -48,26 +65,44 @@ export async function openPglite(opts: PgliteOptions): Promise<PgliteDb> {
 /** The query surface shared by the PGlite instance and its transactions. */
 type Conn = Pick<Transaction, 'query' | 'exec'>;
 
-function wrap(conn: PGlite | Transaction, target: string, savepointDepth = 0): Db {
+/** `gate` is set on the top level only: inside a transaction the caller already holds it. */
+function wrap(conn: PGlite | Transaction, target: string, gate: Mutex | null, savepointDepth = 0): Db {
+  const gated = <T>(work: () => Promise<T>): Promise<T> => (gate === null ? work() : gate.runExclusive(work));
   return {
     driver: 'pglite',
     target,
     async query<T extends object>(text: string, params: readonly unknown[] = []): Promise<T[]> {
-      return (await conn.query<T>(text, params.map(wireParam))).rows;
+      return gated(async () => (await conn.query<T>(text, params.map(wireParam))).rows);
     },
     async exec(text: string): Promise<void> {
-      await conn.exec(text);
+      await gated(async () => {
+        if (conn instanceof PGlite) await execWhole(conn, text);
+        else await conn.exec(text);
+      });
     },
     async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
-      if (conn instanceof PGlite) return conn.transaction((tx) => fn(wrap(tx, target)));
-      return inSavepoint(conn, `tasa_sp${savepointDepth}`, () => fn(wrap(conn, target, savepointDepth + 1)));
+      if (conn instanceof PGlite) return gated(() => conn.transaction((tx) => fn(wrap(tx, target, null))));
+      return inSavepoint(conn, `tasa_sp${savepointDepth}`, () => fn(wrap(conn, target, null, savepointDepth + 1)));
     },
     async copyRows(table: string, columns: string[], rows: readonly (readonly unknown[])[]): Promise<void> {
       const blob = new Blob([csvRows(rows)]);
-      await conn.query(copyStatement(table, columns, `'/dev/blob'`), [], { blob });
+      await gated(() => conn.query(copyStatement(table, columns, `'/dev/blob'`), [], { blob }));
     },
     close: async () => {},
   };
+}
+
+/**
+ * A top-level text of several statements (`BEGIN; ...; COMMIT`) that fails half-way leaves the
+ * one session inside its aborted transaction; roll it back before the gate lets anyone else in.
+ */
+async function execWhole(pg: PGlite, text: string): Promise<void> {
+  try {
+    await pg.exec(text);
+  } catch (err) {
+    if (pg.isInTransaction()) await pg.exec('ROLLBACK');
+    throw err;
+  }
 }
 
 async function inSavepoint<T>(conn: Conn, name: string, fn: () => Promise<T>): Promise<T> {

@@ -5,6 +5,7 @@ import postgres from 'postgres';
 import { redactUrl } from '../config.ts';
 import { TasaError, errorMessage } from '../errors.ts';
 import type { Db } from './db.ts';
+import type { StoreEndpoint } from './pglite-server.ts';
 import { copyStatement, csvRows, parseArrayLiteral, wireParam } from './sql-text.ts';
 
 const CONNECT_TIMEOUT_S = 5;
@@ -66,8 +67,12 @@ const TYPES: Record<string, postgres.PostgresType> = {
 type Conn = postgres.Sql<typeof TYPES> | postgres.TransactionSql<typeof TYPES>;
 type WireParam = postgres.ParameterOrJSON<never>;
 
-/** Opens a pool and checks it can reach the server, failing within ~5 s with a redacted message. */
-export async function openPostgres(url: string): Promise<Db> {
+/**
+ * Opens a pool and checks it can reach the server, failing within ~5 s with a redacted message.
+ * `served`: the embedded database served by the process that owns it (pglite-server.ts), reached
+ * on one connection, with unnamed statements only and without COPY FROM STDIN.
+ */
+export async function openPostgres(url: string, served?: StoreEndpoint): Promise<Db> {
   const target = redactUrl(url);
   let sql: postgres.Sql<typeof TYPES> | undefined;
   try {
@@ -78,6 +83,7 @@ export async function openPostgres(url: string): Promise<Db> {
       // Same session settings as PGlite, whatever the server's defaults: UTC for any
       // time-zone-dependent SQL (::date, date_trunc) and shortest-exact float8 text.
       connection: { application_name: 'tasa', TimeZone: 'UTC', extra_float_digits: 1 },
+      ...(served === undefined ? {} : servedStoreOptions(served)),
     });
     await withDeadline(sql.unsafe('select 1'), CONNECT_TIMEOUT_S * 1000 + 500, `no answer within ${CONNECT_TIMEOUT_S} s`);
   } catch (err) {
@@ -85,7 +91,13 @@ export async function openPostgres(url: string): Promise<Db> {
     throw unreachable(url, target, err);
   }
   const pool = sql;
-  return wrap(pool, target, () => pool.end({ timeout: 5 }));
+  return wrap(pool, target, () => pool.end({ timeout: 5 }), served === undefined);
+}
+
+/** The served store has one session for every client: no named statements may be left in it. */
+function servedStoreOptions(served: StoreEndpoint): postgres.Options<typeof TYPES> {
+  const where = 'path' in served ? { path: served.path } : { host: '127.0.0.1', port: served.port };
+  return { ...where, max: 1, prepare: false };
 }
 
 /**
@@ -132,8 +144,8 @@ function withoutSecrets(text: string, url: string): string {
   return out;
 }
 
-function wrap(conn: Conn, target: string, close: () => Promise<void>): Db {
-  return {
+function wrap(conn: Conn, target: string, close: () => Promise<void>, canCopy: boolean): Db {
+  const db: Db = {
     driver: 'postgres',
     target,
     async query<T extends object>(text: string, params: readonly unknown[] = []): Promise<T[]> {
@@ -144,7 +156,7 @@ function wrap(conn: Conn, target: string, close: () => Promise<void>): Db {
       await conn.unsafe(text);
     },
     async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
-      const run = (tx: postgres.TransactionSql<typeof TYPES>) => fn(wrap(tx, target, async () => {}));
+      const run = (tx: postgres.TransactionSql<typeof TYPES>) => fn(wrap(tx, target, async () => {}, canCopy));
       const result = 'savepoint' in conn ? conn.savepoint(run) : conn.begin(run);
       return (await result) as T;
     },
@@ -156,6 +168,9 @@ function wrap(conn: Conn, target: string, close: () => Promise<void>): Db {
     },
     close,
   };
+  // Without copyRows, callers insert through unnest (staging.ts).
+  if (!canCopy) delete db.copyRows;
+  return db;
 }
 
 /**

@@ -50,14 +50,26 @@ export interface KeyBody {
 
 /** GET /health. */
 export interface HealthBody {
-  status: 'ready' | 'not_ready';
+  status: 'ready' | 'degraded' | 'not_ready';
   failed: string[];
+  /** Why the system is degraded though it serves (e.g. no live ingest lease holder in market hours). */
+  degraded: string[];
   version: string;
   time: string;
   checks: {
     database: Probe;
     redis: Probe | null;
-    ingest: { ok: boolean; source: string; state: string | null; feed: string | null; note: string };
+    ingest: {
+      ok: boolean;
+      source: string;
+      state: string | null;
+      feed: string | null;
+      note: string;
+      /** The ingest lease holder whose state is shown. */
+      holder: string | null;
+      leases: Array<{ symbol: string; holder: string | null; epoch: number | null; expiresAt: string | null; live: boolean }>;
+      standbys: Array<{ holder: string; state: string | null; publishedAt: string }>;
+    };
   };
   market: { open: boolean };
 }

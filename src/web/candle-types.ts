@@ -8,6 +8,8 @@ export interface Candle {
   close: number;
   /** Bogota trading date of the candle's session (session boundaries). */
   session: string;
+  /** The built-in simulator's prices, not market data: drawn apart from real history. */
+  simulated: boolean;
 }
 
 export const INDICATOR_KEYS = ['ema20', 'ema50', 'bbUpper', 'bbMiddle', 'bbLower', 'rsi14', 'macd', 'macdSignal', 'macdHistogram'] as const;

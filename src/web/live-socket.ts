@@ -2,7 +2,8 @@
  * The dashboard's WebSocket client on the gateway protocol (`/ws`, src/server/ws/protocol.ts):
  * subscribes, remembers the last seq per symbol and resumes with `since` after a reconnect
  * (capped backoff with jitter), so a short outage loses nothing. When the server says the gap is
- * too old for its replay window, the view refetches over REST. The server sends a heartbeat every
+ * too old for its replay window, or sends a `gap` frame (seqs it cannot deliver: lost with Redis,
+ * or dropped because this client was slow), the view refetches over REST. The server sends a heartbeat every
  * 15 s of its clock; a socket silent for much longer is treated as dead and replaced.
  */
 import { storedToken } from './api.ts';
@@ -25,6 +26,8 @@ export interface BarData {
   final: boolean;
   /** A slot that closed without ticks: no prices, never forward-filled. */
   empty: boolean;
+  /** The simulator's bar, not market data (absent from older servers). */
+  simulated?: boolean;
 }
 
 export interface MarketStatusData {
@@ -40,6 +43,7 @@ export type ServerMessage =
   | { type: 'market_status'; symbol?: string; seq?: number; timestamp: string; data: MarketStatusData }
   | { type: 'alert'; symbol: string; seq: number; timestamp: string; data: unknown }
   | { type: 'prediction'; symbol: string; seq: number; timestamp: string; data: unknown }
+  | { type: 'gap'; symbol: string; from: number; to: number; refetch: string }
   | { type: 'heartbeat'; timestamp: string }
   | { type: 'subscribed' | 'unsubscribed'; symbols: string[]; channels: string[] }
   | { type: 'error'; code: string; message: string; symbol?: string; resume_since?: number; refetch?: string };
@@ -51,7 +55,7 @@ export interface LiveSocketOptions {
   channels: Array<'ticks' | 'bars' | 'status' | 'alerts' | 'predictions'>;
   onMessage: (m: ServerMessage) => void;
   onState: (s: SocketState) => void;
-  /** Events were missed beyond the replay window: reload history over REST. */
+  /** Events were missed beyond the replay window, or announced as a gap: reload history over REST. */
   onRefetch: () => void;
 }
 
@@ -119,6 +123,11 @@ export class LiveSocket {
     }
     if ('seq' in message && typeof message.seq === 'number' && 'symbol' in message && typeof message.symbol === 'string') {
       this.lastSeq.set(message.symbol, message.seq);
+    }
+    if (message.type === 'gap') {
+      // Those seqs will never come: resume after them, and take their period from REST.
+      this.lastSeq.set(message.symbol, Math.max(this.lastSeq.get(message.symbol) ?? 0, message.to));
+      this.opts.onRefetch();
     }
     if (message.type === 'error' && message.code === 'replay_unavailable') {
       // Start again from the live edge; the REST history covers what the window lost.

@@ -5,6 +5,8 @@ export class TcpProxy {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
   private port = 0;
+  /** While true, what the server sends is discarded: commands still reach Redis, their replies are lost. */
+  private repliesMuted = false;
 
   private constructor(
     private readonly targetHost: string,
@@ -30,9 +32,15 @@ export class TcpProxy {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  /** Accepts connections again, on the same port. */
+  /** Accepts connections again, on the same port (replies flow again). */
   async restore(): Promise<void> {
+    this.repliesMuted = false;
     await this.listen();
+  }
+
+  /** Lets commands through but loses their replies: a connection that dies after Redis applied a command. */
+  muteReplies(): void {
+    this.repliesMuted = true;
   }
 
   async stop(): Promise<void> {
@@ -64,6 +72,8 @@ export class TcpProxy {
       });
     }
     client.pipe(upstream);
-    upstream.pipe(client);
+    upstream.on('data', (chunk: Buffer) => {
+      if (!this.repliesMuted) client.write(chunk);
+    });
   }
 }

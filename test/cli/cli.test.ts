@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,7 +65,7 @@ describe('tasa CLI (embedded store)', { concurrency: false }, () => {
     writeFileSync(file, sessionCsv('2024-01-02T13:00:00Z', 57));
     const imported = await tasa(['import', file, '--symbol', 'USDCOP']);
     assert.equal(imported.code, 0, imported.stderr);
-    assert.match(imported.stdout, /rows read 57 \| stored raw 57 \| standardized 57 \| repaired 0 \| dropped 0 \| rejected 0/);
+    assert.match(imported.stdout, /rows read 57 = kept 57 \(repaired 0\) \+ dropped 0 \+ rejected 0 \| stored raw 57 \| bars new 57,/);
 
     const csv = await tasa(['bars', '--from', '2024-01-02', '--format', 'csv']);
     const lines = csv.stdout.trim().split('\n');
@@ -82,6 +82,30 @@ describe('tasa CLI (embedded store)', { concurrency: false }, () => {
     const gaps = await tasa(['gaps', '--from', '2024-01-02', '--format', 'table']);
     assert.match(gaps.stdout, /^date\s+from\s+to\s+bars$/m);
     assert.match(gaps.stdout, /2024-01-02\s+2024-01-02T17:45:00.000Z\s+2024-01-02T18:00:00.000Z\s+3/);
+  });
+
+  it('writes every rejected row to --rejects, conflicting duplicates with the kept line, and its counts add up', async () => {
+    const good = sessionCsv('2024-01-03T13:00:00Z', 4).trim().split('\n');
+    const file = join(dataDir, 'faulty.csv');
+    writeFileSync(
+      file,
+      [
+        ...good, // lines 1 (header) to 5
+        '2024-01-03 13:20:00+00:00,USD/COP,1e+23,1e+23,1e+23,1e+23,0,twelvedata,x,y', // line 6
+        '2024-01-03 13:05:00+00:00,USD/COP,4100,4102,4099,4101,0,twelvedata,x,y', // line 7: the slot of line 3
+        '2024-01-06 13:05:00+00:00,USD/COP,4100,4102,4099,4101,0,twelvedata,x,y', // line 8: Saturday
+      ].join('\n') + '\n',
+    );
+    const rejects = join(dataDir, 'rejects.csv');
+    const r = await tasa(['import', file, '--rejects', rejects]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^faulty\.csv: rows read 7 = kept 4 \(repaired 0\) \+ dropped 1 \(non-trading-day 1\) \+ rejected 2 \(price-out-of-band 1, conflicting-duplicate 1\) \|/);
+    assert.deepEqual(readFileSync(rejects, 'utf8').trim().split('\n'), [
+      'line,code,reason',
+      '6,price_out_of_band,"price_out_of_band: open 1e+23 is outside the plausible band of USD/COP, 1,000-10,000"',
+      '7,conflicting_duplicate,"conflicting_duplicate: slot 2024-01-03T13:05:00.000Z is held by line 3 (OHLC 4001/4003/4000/4002 vol 0); this row has 4100/4102/4099/4101 vol 0"',
+    ]);
+    assert.match(r.stderr, /^faulty\.csv:6: rejected: price_out_of_band: open 1e\+23/m);
   });
 
   it('answers bad input with one sentence and a non-zero exit', async () => {

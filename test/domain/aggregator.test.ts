@@ -86,6 +86,7 @@ describe('BarAggregator: OHLC', () => {
       source: 'twelvedata_ws',
       revision: 1,
       flags: [],
+      coverage: 1,
     });
     assert.equal(agg.forming(), null);
   });
@@ -168,7 +169,7 @@ describe('BarAggregator: closing on the clock', () => {
     const agg = aggregator();
     add(agg, [tick(at('13:10:30'), 3901), tick(at('13:00:30'), 3900)]);
     assert.deepEqual(describeEvents(agg.advanceTo(at('13:20:02'))), ['bar 13:00 r1 final', 'empty 13:05', 'bar 13:10 r1 final', 'empty 13:15']);
-    assert.deepEqual(agg.stats(), { accepted: 2, duplicates: 0, outsideSession: 0, lateRevisions: 0, tooLate: 0, emptySlots: 2, finalBars: 2 });
+    assert.deepEqual(agg.stats(), { accepted: 2, duplicates: 0, outsideSession: 0, lateRevisions: 0, revisions: 0, tooLate: 0, emptySlots: 2, finalBars: 2 });
   });
 
   it('reports empties only on the session grid, across a weekend and a holiday', () => {
@@ -210,42 +211,129 @@ describe('BarAggregator: closing on the clock', () => {
 });
 
 describe('BarAggregator: late ticks', () => {
-  it('revises a closed bar with a late tick (revision 2, right OHLC), and then again', () => {
+  it('revises a closed bar with late ticks on the next advance (revision 2, right OHLC), and then again', () => {
     const agg = aggregator();
     add(agg, [tick(at('13:01:00'), 3900), tick(at('13:02:00'), 3905), tick(at('13:03:00'), 3902)]);
     agg.advanceTo(at('13:07:00'));
 
     const late = agg.addTick(tick(at('13:02:30'), 3950, { receivedAt: at('13:07:00') }));
-    assert.equal(late.outcome, 'late_revision');
-    const revised = onlyBar(late.events);
+    assert.deepEqual(late, { outcome: 'late_revision', events: [] }, 'gathered, not emitted at once');
+    assert.equal(agg.nextDeadline(at('13:07:00')), at('13:07:01'), 'the revision is due one flush window after the tick');
+    const revised = onlyBar(agg.advanceTo(at('13:07:01')));
     assert.equal(revised.final, true);
     assert.equal(revised.bar.revision, 2);
     assert.deepEqual(ohlc(revised.bar), [3900, 3950, 3900, 3902, 4]);
 
-    const earlier = onlyBar(agg.addTick(tick(at('13:00:00'), 3800)).events);
+    assert.equal(agg.addTick(tick(at('13:00:00'), 3800, { receivedAt: at('13:07:30') })).outcome, 'late_revision');
+    const earlier = onlyBar(agg.advanceTo(at('13:07:31')));
     assert.equal(earlier.bar.revision, 3);
     assert.deepEqual(ohlc(earlier.bar), [3800, 3950, 3800, 3902, 5]);
 
     assert.equal(agg.addTick(tick(at('13:00:00'), 3800)).outcome, 'duplicate', 'a re-sent tick does not revise');
-    assert.deepEqual(agg.advanceTo(at('13:07:01')), [], 'a revised slot is not closed again');
-    assert.equal(agg.stats().lateRevisions, 2);
+    assert.deepEqual(agg.advanceTo(at('13:08:00')), [], 'a revised slot is not closed again');
+    assert.deepEqual([agg.stats().lateRevisions, agg.stats().revisions], [2, 2]);
   });
 
   it('turns an empty slot that receives a late tick into a bar with revision 1', () => {
     const agg = aggregator();
     assert.deepEqual(describeEvents(agg.advanceTo(at('13:05:02'))), ['empty 13:00']);
-    const late = agg.addTick(tick(at('13:04:00'), 3900));
+    const late = agg.addTick(tick(at('13:04:00'), 3900, { receivedAt: at('13:05:03') }));
     assert.equal(late.outcome, 'late_revision');
-    assert.deepEqual(describeEvents(late.events), ['bar 13:00 r1 final']);
-    assert.deepEqual(ohlc(onlyBar(late.events).bar), [3900, 3900, 3900, 3900, 1]);
+    const events = agg.advanceTo(at('13:05:04'));
+    assert.deepEqual(describeEvents(events), ['bar 13:00 r1 final']);
+    assert.deepEqual(ohlc(onlyBar(events).bar), [3900, 3900, 3900, 3900, 1]);
   });
 
-  it('emits a final revision 1 for a slot that closed before the aggregator started', () => {
+  it('emits a final revision 1, partial, for a slot that closed before the aggregator started', () => {
     const agg = new BarAggregator({ symbol: SYMBOL, calendar });
     agg.advanceTo(at('14:00:00'));
-    const late = agg.addTick(tick(at('13:30:00'), 3900));
+    const late = agg.addTick(tick(at('13:30:00'), 3900, { receivedAt: at('14:00:00') }));
     assert.equal(late.outcome, 'late_revision');
-    assert.deepEqual(describeEvents(late.events), ['bar 13:30 r1 final']);
+    const events = agg.advanceTo(at('14:00:01'));
+    assert.deepEqual(describeEvents(events), ['bar 13:30 r1 final']);
+    assert.deepEqual([onlyBar(events).bar.flags, onlyBar(events).bar.coverage], [['flat', 'partial'], 0]);
+  });
+
+  it('gathers a burst of 500 late ticks into one revision per flush window', () => {
+    const agg = aggregator();
+    add(agg, [tick(at('13:01:00'), 3900), tick(at('13:02:00'), 3905)]);
+    const events: AggregatorEvent[] = [...agg.advanceTo(at('13:05:02'))];
+    // 500 late ticks for the closed 13:00 slot (and 100 for 13:05), arriving over 2.5 s, the caller
+    // advancing at each deadline as a timer would: the flush windows are 1 s, so 3 revisions.
+    const burstStart = at('13:07:00');
+    for (let i = 0; i < 500; i++) {
+      const receivedAt = burstStart + i * 5;
+      const deadline = agg.nextDeadline(receivedAt);
+      if (deadline !== null && deadline <= receivedAt) events.push(...agg.advanceTo(receivedAt));
+      agg.addTick(tick(at('13:00:00') + (i % 300) * 1000, 3900 + (i % 7), { receivedAt, bid: i }));
+      if (i % 5 === 0) agg.addTick(tick(at('13:05:00') + i * 100, 3910, { receivedAt }));
+    }
+    events.push(...agg.advanceTo(burstStart + 3_500));
+    const revisions = events.filter((e) => e.kind === 'bar' && e.bar.time === SESSION_OPEN && e.bar.revision > 1);
+    assert.equal(revisions.length, 3, 'one revision per 1 s flush window of the 2.5 s burst, not 500');
+    assertRevisionsIncrease(events.filter((e) => e.kind === 'bar' && e.final));
+    const last = revisions.at(-1);
+    assert.ok(last?.kind === 'bar');
+    assert.deepEqual([last.bar.revision, last.bar.tickCount], [4, 502], 'the last revision holds every tick');
+    assert.equal(agg.stats().lateRevisions, 500);
+  });
+});
+
+describe('BarAggregator: coverage', () => {
+  it('flags the slot it started in as partial, with the share it watched', () => {
+    const agg = aggregator({ startedAt: at('13:01:15') });
+    add(agg, [tick(at('13:02:00'), 3900), tick(at('13:04:00'), 3901), tick(at('13:06:00'), 3902)]);
+    const [first, second] = agg.advanceTo(at('13:10:02'));
+    assert.ok(first?.kind === 'bar' && second?.kind === 'bar');
+    assert.deepEqual([first.bar.flags, first.bar.coverage], [['partial'], 0.75]);
+    assert.deepEqual([second.bar.flags, second.bar.coverage], [['flat'], 1]);
+  });
+
+  it('takes a 60 s disconnect inside a slot off its coverage (0.8) and does not call the slot after it empty', () => {
+    const agg = aggregator();
+    add(agg, [tick(at('13:00:30'), 3900), tick(at('13:04:30'), 3905)]);
+    agg.feedDown(at('13:01:00'));
+    agg.feedUp(at('13:02:00'));
+    const bar = onlyBar(agg.advanceTo(at('13:05:02'))).bar;
+    assert.deepEqual([bar.flags, bar.coverage], [['partial'], 0.8]);
+
+    agg.feedDown(at('13:09:00'));
+    assert.deepEqual(agg.advanceTo(at('13:10:02')), [], 'the 13:05 slot was not watched whole: unknown, not empty');
+    agg.feedUp(at('13:16:00'));
+    assert.deepEqual(describeEvents(agg.advanceTo(at('13:25:02'))), ['empty 13:20'], '13:10 and 13:15 were not watched whole either');
+    assert.equal(onlyBar(agg.addTick(tick(at('13:26:00'), 3906)).events).bar.coverage, 1, 'the forming bar of a covered slot is complete');
+  });
+
+  it('calls a slot watched whole with the feed up complete (coverage 1), and merges repeated downs', () => {
+    const agg = aggregator();
+    agg.feedUp(at('12:59:00')); // up while already up: nothing
+    agg.addTick(tick(at('13:03:00'), 3900));
+    const bar = onlyBar(agg.advanceTo(at('13:05:02'))).bar;
+    assert.deepEqual([bar.flags, bar.coverage], [['flat'], 1]);
+    agg.feedDown(at('13:06:00'));
+    agg.feedDown(at('13:07:00'));
+    agg.feedUp(at('13:07:30'));
+    agg.addTick(tick(at('13:08:00'), 3901));
+    assert.equal(onlyBar(agg.advanceTo(at('13:10:02'))).bar.coverage, 0.7, 'down 13:06:00-13:07:30');
+  });
+
+  it('downgrades a closed bar when a stall is reported after the close, from its last frame', () => {
+    const agg = aggregator();
+    add(agg, [tick(at('13:00:30'), 3900), tick(at('13:04:00'), 3901)]);
+    const closed = onlyBar(agg.advanceTo(at('13:05:02'))).bar;
+    assert.deepEqual([closed.revision, closed.coverage], [1, 1]);
+    // The socket went silent after a frame at 13:04:00; the silence timeout noticed it at 13:05:30.
+    agg.feedDown(at('13:04:00'));
+    assert.ok((agg.nextDeadline(at('13:05:30')) ?? Infinity) <= at('13:05:30'), 'the revision is due at once');
+    const revised = onlyBar(agg.advanceTo(at('13:05:30'))).bar;
+    assert.deepEqual([revised.revision, revised.flags, revised.coverage, revised.tickCount], [2, ['partial'], 0.8, 2]);
+    agg.feedUp(at('13:06:00'));
+    assert.deepEqual(agg.advanceTo(at('13:06:01')), [], 'a recovery changes nothing already closed');
+  });
+
+  it('refuses a non-finite instant for feedDown and feedUp', () => {
+    assert.throws(() => aggregator().feedDown(NaN), RangeError);
+    assert.throws(() => aggregator().feedUp(Infinity), RangeError);
   });
 
   it('calls a tick too late after session close + 1 h by default', () => {

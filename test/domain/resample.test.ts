@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { BAR_MS, type Bar } from '../../src/domain/bar.ts';
 import { MarketCalendar } from '../../src/domain/calendar.ts';
-import { CandleResampler, bucketAt, resampleBars } from '../../src/domain/resample.ts';
+import { CandleResampler, bucketAt, provenanceSegments, resampleBars } from '../../src/domain/resample.ts';
 
 const calendar = new MarketCalendar();
 const OPEN = Date.UTC(2024, 0, 2, 13, 0);
@@ -32,6 +32,8 @@ describe('resampling 5-minute bars into candles', () => {
       bars: 12,
       expected: 12,
       complete: true,
+      simulated: false,
+      sources: ['import'],
     });
   });
 
@@ -79,6 +81,29 @@ describe('resampling 5-minute bars into candles', () => {
       ],
     );
     assert.equal(bucketAt(calendar, '1h', outside.time), null);
+  });
+
+  it('never blends simulated and real bars into one candle: the bucket is split where the provenance changes', () => {
+    const simulated = (b: Bar): Bar => ({ ...b, source: 'simulator', flags: ['backfilled'] });
+    // 13:00-13:15 real, 13:15 real then 13:20 and 13:25 simulated, 13:30-13:45 simulated.
+    const bars = [0, 1, 2, 3].map((i) => slot(OPEN, i)).concat([4, 5, 6, 7, 8].map((i) => simulated(slot(OPEN, i))));
+    const candles = resampleBars(calendar, '15min', bars);
+    assert.deepEqual(
+      candles.map((c) => [new Date(c.time).toISOString(), c.simulated, c.sources, c.bars, c.complete, c.open, c.close]),
+      [
+        ['2024-01-02T13:00:00.000Z', false, ['import'], 3, true, 4000, 4003],
+        ['2024-01-02T13:15:00.000Z', false, ['import'], 1, false, 4003, 4004],
+        ['2024-01-02T13:20:00.000Z', true, ['simulator'], 2, false, 4004, 4006],
+        ['2024-01-02T13:30:00.000Z', true, ['simulator'], 3, true, 4006, 4009],
+      ],
+    );
+    assert.deepEqual(
+      provenanceSegments(candles).map((g) => [new Date(g.from).toISOString(), new Date(g.to).toISOString(), g.simulated, g.candles]),
+      [
+        ['2024-01-02T13:00:00.000Z', '2024-01-02T13:15:00.000Z', false, 2],
+        ['2024-01-02T13:20:00.000Z', '2024-01-02T13:30:00.000Z', true, 2],
+      ],
+    );
   });
 
   it('refuses bars out of time order', () => {

@@ -105,3 +105,76 @@ describe('standardizeBars', () => {
     );
   });
 });
+
+describe('standardizeBars: a mislabelled session that shares its date with off-session rows', () => {
+  const iso = (t: number) => new Date(t).toISOString();
+
+  it('shifts the session (repaired, audited) and drops the overnight rows as off-session', () => {
+    const session = block('2024-01-16T08:00:00Z', 60, 3900); // Bogota wall clock labelled UTC
+    const lateNight = block('2024-01-16T00:00:00Z', 36, 3880); // 00:00-02:55Z
+    const evening = block('2024-01-16T19:00:00Z', 60, 3920); // 19:00-23:55Z
+    const rows = [...lateNight, ...session, ...evening];
+    const r = standardizeBars(rows, 'USD/COP', calendar);
+    assert.equal(r.bars.length, 60);
+    assert.equal(iso(r.bars[0]?.time ?? 0), '2024-01-16T13:00:00.000Z');
+    assert.equal(iso(r.bars.at(-1)?.time ?? 0), '2024-01-16T17:55:00.000Z');
+    assert.deepEqual(r.bars.map((b) => b.close), session.map((s) => s.close));
+    assert.ok(r.bars.every((b) => b.flags.includes('repaired')));
+    assert.equal(r.counts.repaired, 60);
+    assert.equal(r.counts.dropped.off_session, 96);
+    assert.deepEqual(r.repairs, [{ date: '2024-01-16', shiftedBars: 60, droppedCopies: 0, evidence: 'session_shape' }]);
+    for (const s of session) assert.deepEqual(r.outcomes.get(s), { kind: 'kept', repaired: true });
+    for (const o of [...lateNight, ...evening]) assert.deepEqual(r.outcomes.get(o), { kind: 'dropped', reason: 'off_session' });
+  });
+
+  it('repairs a partial mislabelled session with overnight rows up to two hours before it', () => {
+    const session = block('2024-01-17T08:30:00Z', 40, 3900);
+    const overnight = [...block('2024-01-17T00:00:00Z', 72, 3880), ...block('2024-01-17T20:00:00Z', 24, 3920)]; // up to 05:55Z
+    const r = standardizeBars([...overnight, ...session], 'USD/COP', calendar);
+    assert.equal(r.counts.repaired, 40);
+    assert.equal(iso(r.bars[0]?.time ?? 0), '2024-01-17T13:30:00.000Z');
+    assert.equal(r.counts.dropped.off_session, 96);
+  });
+
+  it('does not shift a 24-hour stream: it prints in the true session window', () => {
+    const stream = block('2024-01-18T00:00:00Z', 288, 3900);
+    const r = standardizeBars(stream, 'USD/COP', calendar);
+    assert.equal(r.counts.repaired, 0);
+    assert.equal(r.bars.length, 60);
+    assert.ok(r.bars.every((b) => !b.flags.includes('repaired')));
+    assert.equal(r.counts.dropped.off_session, 228);
+  });
+
+  it('does not shift a stream that runs into the wall-clock window without an edge, even with the session window empty', () => {
+    const stream = [...block('2024-01-19T04:00:00Z', 108, 3900), ...block('2024-01-19T19:00:00Z', 24, 3950)]; // 04:00-12:55Z, evening
+    const r = standardizeBars(stream, 'USD/COP', calendar);
+    assert.equal(r.bars.length, 0);
+    assert.equal(r.counts.dropped.off_session, 132);
+    assert.deepEqual(r.repairs, []);
+  });
+
+  it('gives every row one outcome, and the outcomes add up to the counts', () => {
+    const rows = [
+      ...block('2024-01-16T08:00:00Z', 60, 3900),
+      ...block('2024-01-16T20:00:00Z', 12, 3900),
+      ...block('2024-01-16T13:00:00Z', 3, 3900), // correct copies of the first three bars
+      row('2024-01-16T13:00:00Z', 3999), // a conflicting duplicate of a correct bar
+      row('2024-01-16T13:01:00Z', 3900), // off the grid
+      row('2024-01-20T14:00:00Z', 3900), // Saturday
+    ];
+    const r = standardizeBars(rows, 'USD/COP', calendar);
+    assert.equal(r.outcomes.size, rows.length);
+    const tally = new Map<string, number>();
+    for (const o of r.outcomes.values()) {
+      const key = o.kind === 'kept' ? (o.repaired ? 'repaired' : 'kept') : o.reason;
+      tally.set(key, (tally.get(key) ?? 0) + 1);
+    }
+    assert.equal((tally.get('kept') ?? 0) + (tally.get('repaired') ?? 0), r.counts.standardized);
+    assert.equal(tally.get('repaired'), r.counts.repaired);
+    for (const [reason, count] of Object.entries(r.counts.dropped)) assert.equal(tally.get(reason) ?? 0, count, reason);
+    assert.deepEqual(Object.fromEntries(tally), { kept: 3, repaired: 57, mislabelled_duplicate: 3, off_session: 12, duplicate: 1, off_grid: 1, non_trading_day: 1 });
+    const conflict = rows[75];
+    const outcome = conflict === undefined ? undefined : r.outcomes.get(conflict);
+    assert.ok(outcome?.kind === 'dropped' && outcome.keptRow === rows[72], 'the duplicate names the row that holds the slot');
+  });
+});

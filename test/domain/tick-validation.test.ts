@@ -30,6 +30,9 @@ describe('TickValidator: shape checks', () => {
     ['crossed quote', { price: 3900, bid: 3901, ask: 3899 }, 'bad_bid_ask'],
     ['zero bid', { price: 3900, bid: 0, ask: 3901 }, 'bad_bid_ask'],
     ['negative ask alone', { price: 3900, ask: -1 }, 'bad_bid_ask'],
+    ['corrupt 1e+23 price', { price: 1e23 }, 'price_out_of_band'],
+    ['price in dollars per peso', { price: 0.00025 }, 'price_out_of_band'],
+    ['price above the band', { price: 10_000.01 }, 'price_out_of_band'],
   ];
   for (const [name, fields, reason] of cases) {
     it(`rejects a ${name} as ${reason}, with a detail`, () => {
@@ -71,7 +74,8 @@ describe('TickValidator: jumps', () => {
 
   it('rejects an absurd jump, and the bad print does not poison the next good tick', () => {
     const validator = new TickValidator({ maxJump: 0.05 });
-    assert.deepEqual(reasons(validator, [3900, 39000, 3901, 390, 3902]), ['ok', 'absurd_jump', 'ok', 'absurd_jump', 'ok']);
+    // Inside the USD/COP band (1,000-10,000), so the jump check, not the band, rejects them.
+    assert.deepEqual(reasons(validator, [3900, 5900, 3901, 2900, 3902]), ['ok', 'absurd_jump', 'ok', 'absurd_jump', 'ok']);
     assert.equal(validator.referencePrice(), 3902);
   });
 
@@ -125,12 +129,29 @@ describe('TickValidator: jumps', () => {
 
   it('checks the first tick against a seeded lastPrice', () => {
     const validator = new TickValidator({ maxJump: 0.05, lastPrice: 3900 });
-    assert.deepEqual(reasons(validator, [39.0, 3910]), ['absurd_jump', 'ok']);
+    assert.deepEqual(reasons(validator, [3000, 3910]), ['absurd_jump', 'ok']);
   });
 
   it('refuses nonsensical options', () => {
     for (const opts of [{ maxJump: 0 }, { maxJump: NaN }, { maxJump: 0.05, confirmAfter: 0 }, { maxJump: 0.05, confirmAfter: 2.5 }, { maxJump: 0.05, lastPrice: 0 }, { maxJump: 0.05, maxFutureMs: -1 }]) {
       assert.throws(() => new TickValidator(opts), RangeError, JSON.stringify(opts));
     }
+  });
+});
+
+describe('TickValidator: the symbol\'s price band', () => {
+  it('never confirms an out-of-band level, however many ticks agree, and names the band', () => {
+    const v = new TickValidator({ maxJump: 0.05, lastPrice: 3900 });
+    const verdicts = Array.from({ length: 12 }, () => v.check(tick(1e23)));
+    assert.deepEqual(new Set(verdicts.map(reasonOf)), new Set(['price_out_of_band']));
+    const first = verdicts[0];
+    assert.ok(first !== undefined && !first.ok);
+    assert.equal(first.detail, 'price 1e+23 is outside the plausible band of USD/COP, 1,000-10,000');
+    assert.equal(v.referencePrice(), 3900);
+    assert.equal(reasonOf(v.check(tick(3901))), 'ok');
+  });
+
+  it('accepts the edges of the band', () => {
+    assert.deepEqual(reasons(new TickValidator({ maxJump: 100 }), [1000, 10_000]), ['ok', 'ok']);
   });
 });

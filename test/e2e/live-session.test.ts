@@ -97,9 +97,9 @@ for (const target of databaseTargets()) {
       await db?.close();
     });
 
-    it('stores every bar once with the OHLC of the delivered ticks, and the failsafe fills the downtime', async () => {
+    it('stores every bar once with the OHLC of the delivered ticks, and the failsafe fills the downtime', async (t) => {
       assert.ok(session);
-      const rest = createRestSource({ db, clock, keys: ['e2e-key'], baseUrl: sim.restUrl, plan: { perMinute: 1000, perDay: 100_000 }, logger });
+      const rest = createRestSource({ db, clock, keys: ['e2e-key'], baseUrl: sim.restUrl, simulated: true, plan: { perMinute: 1000, perDay: 100_000 }, logger });
       const ingest = new IngestService({
         db,
         bus,
@@ -141,6 +141,11 @@ for (const target of databaseTargets()) {
       assert.ok(status.feed.connects >= 1);
       const before = await barsBetween(db, 'USD/COP', session.open, session.close);
       const missingBefore = 60 - before.length;
+      // Each drop and the stall leave the bars of their slots partial (the feed covered part of them).
+      const partialBefore = before.filter((b) => b.flags.includes('partial'));
+      assert.ok(partialBefore.length >= 3, `the faults left partial bars (${partialBefore.length})`);
+      assert.ok(partialBefore.every((b) => b.coverage !== undefined && b.coverage !== null && b.coverage < 1));
+      assert.ok(before.filter((b) => !b.flags.includes('partial')).every((b) => b.coverage === 1), 'the other live bars were covered whole');
 
       const failsafe = await runFailsafe({ db, calendar, source: rest.source, symbol: 'USD/COP', clock, sessions: 1 });
       assert.ok(failsafe, 'failsafe ran');
@@ -152,8 +157,9 @@ for (const target of databaseTargets()) {
         'every slot of the session has exactly one bar',
       );
       const delivered = slots(await ticksBetween(db, 'USD/COP', session.open, session.close));
-      const live = bars.filter((b) => b.source === 'simulator');
-      const filled = bars.filter((b) => b.source === 'twelvedata_rest');
+      const live = bars.filter((b) => !b.flags.includes('backfilled'));
+      const filled = bars.filter((b) => b.flags.includes('backfilled'));
+      assert.ok(bars.every((b) => b.source === 'simulator'), 'live and backfilled bars from the simulator are stored as simulated');
       assert.ok(live.length >= 30, `most bars come from the live feed (${live.length})`);
       assert.equal(live.length + filled.length, 60);
       for (const bar of live) {
@@ -163,7 +169,9 @@ for (const target of databaseTargets()) {
         assert.ok(expected.openCandidates.includes(bar.open), `open ${bar.open} is a first tick's price`);
         assert.ok(expected.closeCandidates.includes(bar.close), `close ${bar.close} is a last tick's price`);
       }
-      assert.equal(filled.length, missingBefore, 'the failsafe filled exactly the slots the downtime lost');
+      assert.equal(filled.length, missingBefore + partialBefore.length, 'the failsafe filled exactly the slots the downtime lost and repaired the partial bars');
+      assert.ok(partialBefore.every((p) => filled.some((b) => b.time === p.time)), 'every partial bar was replaced by the vendor bar');
+      assert.ok(bars.every((b) => !b.flags.includes('partial')), 'no partial bar is left');
       assert.ok(filled.length > 0, 'the stall lost whole slots');
       assert.ok(filled.every((b) => b.flags.includes('backfilled')));
       const restBars = await rest.source.timeSeries({ symbol: 'USD/COP', start: session.open, end: session.close });
@@ -172,6 +180,11 @@ for (const target of databaseTargets()) {
         const r = fromRest.get(bar.time);
         assert.deepEqual([bar.open, bar.high, bar.low, bar.close], [r?.open, r?.high, r?.low, r?.close]);
       }
+      const unlikeRest = live.filter((b) => {
+        const r = fromRest.get(b.time);
+        return r === undefined || [b.open, b.high, b.low, b.close].join() !== [r.open, r.high, r.low, r.close].join();
+      });
+      t.diagnostic(`partial bars repaired: ${partialBefore.length}, slots filled: ${missingBefore}, complete live bars unlike the REST bar: ${unlikeRest.length} of ${live.length}`);
       assert.ok(sim.stats().faults.connectionsDropped >= 3);
     });
   });

@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { constants as zlibConstants, createGzip, gunzipSync, gzipSync } from 'node:zlib';
 import type { RawBarRecord } from '../../src/domain/raw-bar.ts';
 import { TasaError } from '../../src/errors.ts';
-import { openBarFile, type BarFileChunk, type BarFileProblem, type BarFileReader } from '../../src/feeds/replay/bar-file.ts';
+import { MAX_LINE_CHARS, openBarFile, type BarFileChunk, type BarFileProblem, type BarFileReader } from '../../src/feeds/replay/bar-file.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tasa-bar-file-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -138,7 +140,7 @@ describe('openBarFile: shared CSV layout', () => {
       { time: '2020-01-02 13:00:00+00:00', open: '3288.0', source: 'twelvedata "gap", fill', raw: lines[1] },
     );
     assert.equal(records[1]?.lineNo, 4);
-    assert.deepEqual(problems, [{ lineNo: 3, reason: 'a quoted field is not closed on its line' }]);
+    assert.deepEqual(problems, [{ lineNo: 3, code: 'malformed_row', reason: 'a quoted field is not closed on its line' }]);
   });
 
   it('reports a truncated last line as a problem', async () => {
@@ -146,7 +148,7 @@ describe('openBarFile: shared CSV layout', () => {
     const cut = rows[2]!.split(',').slice(0, 7).join(',');
     const { records, problems, reader } = await readAll(fixture('truncated.csv', [SHARED_HEADER, rows[0], rows[1], cut].join('\n')));
     assert.equal(records.length, 2);
-    assert.deepEqual(problems, [{ lineNo: 4, reason: 'expected 10 fields, found 7' }]);
+    assert.deepEqual(problems, [{ lineNo: 4, code: 'malformed_row', reason: 'expected 10 fields, found 7' }]);
     assert.equal(reader.fatal(), null);
   });
 
@@ -157,8 +159,8 @@ describe('openBarFile: shared CSV layout', () => {
     const { records, problems } = await readAll(fixture('middle.csv', text));
     assert.deepEqual(records.map((r) => [r.lineNo, r.raw]), [[2, rows[0]], [6, rows[2]], [8, rows[3]]]);
     assert.deepEqual(problems, [
-      { lineNo: 4, reason: 'expected 10 fields, found 5' },
-      { lineNo: 7, reason: 'time is blank' },
+      { lineNo: 4, code: 'malformed_row', reason: 'expected 10 fields, found 5' },
+      { lineNo: 7, code: 'malformed_row', reason: 'time is blank' },
     ]);
   });
 
@@ -193,6 +195,52 @@ describe('openBarFile: shared CSV layout', () => {
     assert.equal(reader.sha256(), sha256Of(path));
   });
 });
+
+describe('openBarFile: overlong lines', () => {
+  it('reports a line just over the limit with its line number and length, and keeps the rows around it', async () => {
+    const rows = sharedRows(3);
+    const long = `${rows[1]}${'x'.repeat(MAX_LINE_CHARS)}`;
+    const { records, problems } = await readAll(fixture('over-limit.csv', [SHARED_HEADER, rows[0], long, rows[2]].join('\n') + '\n'));
+    assert.deepEqual(records.map((r) => r.lineNo), [2, 4]);
+    assert.deepEqual(problems, [{ lineNo: 3, code: 'line_too_long', reason: `line is longer than 64 KiB (${long.length.toLocaleString('en-US')} characters), so it is not a bar row; skipped` }]);
+  });
+
+  it('keeps a line of exactly the limit, and an overlong last line without a newline is reported too', async () => {
+    const rows = sharedRows(2);
+    const exact = `${rows[0]},${'y'.repeat(MAX_LINE_CHARS - (rows[0] ?? '').length - 1)}`;
+    const { problems } = await readAll(fixture('edge.csv', [SHARED_HEADER, exact, 'z'.repeat(MAX_LINE_CHARS + 1)].join('\n')));
+    assert.deepEqual(problems.map((p) => [p.lineNo, p.code]), [[2, 'malformed_row'], [3, 'line_too_long']]);
+  });
+
+  it('skips a 200 MB line in bounded memory and reads on', { timeout: 120_000 }, async () => {
+    const path = join(dir, 'huge-line.csv.gz');
+    const rows = sharedRows(2);
+    await writeGzip(path, function* () {
+      yield `${SHARED_HEADER}\n${rows[0]}\n`;
+      const mb = '9'.repeat(1024 * 1024);
+      for (let i = 0; i < 200; i++) yield mb;
+      yield `\n${rows[1]}\n`;
+    });
+    const baseline = process.memoryUsage().rss;
+    let peak = baseline;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+    try {
+      const { records, problems } = await readAll(path);
+      assert.deepEqual(records.map((r) => r.lineNo), [2, 4]);
+      assert.deepEqual(problems.map((p) => [p.lineNo, p.code]), [[3, 'line_too_long']]);
+      assert.match(problems[0]?.reason ?? '', /\(209,715,200 characters\)/);
+    } finally {
+      clearInterval(sampler);
+    }
+    const grewMb = (peak - baseline) / 1024 / 1024;
+    assert.ok(grewMb < 100, `memory grew ${grewMb.toFixed(0)} MB while reading a 200 MB line`);
+  });
+});
+
+/** Writes the pieces gzipped without holding them all in memory. */
+async function writeGzip(path: string, pieces: () => Iterable<string>): Promise<void> {
+  await pipeline(Readable.from(pieces()), createGzip({ level: 1 }), createWriteStream(path));
+}
 
 describe('openBarFile: TwelveData formats', () => {
   const values = [
@@ -233,7 +281,7 @@ describe('openBarFile: TwelveData formats', () => {
     assert.equal(bare.reader.info.defaultZone, 'UTC');
     assert.equal(bare.reader.info.compressed, true);
     assert.equal(bare.records.length, 3);
-    assert.deepEqual(bare.problems, [{ lineNo: 5, reason: 'the value is not an object' }]);
+    assert.deepEqual(bare.problems, [{ lineNo: 5, code: 'malformed_row', reason: 'the value is not an object' }]);
   });
 
   it('yields the values before the point where JSON is cut short and reports it in fatal()', async () => {

@@ -65,7 +65,7 @@ for (const target of databaseTargets()) {
         const ref = reference.get(bar.time);
         assert.ok(ref, `the simulator has a bar at ${new Date(bar.time).toISOString()}`);
         assert.deepEqual([bar.open, bar.high, bar.low, bar.close], [ref.open, ref.high, ref.low, ref.close]);
-        assert.equal(bar.source, 'twelvedata_rest');
+        assert.equal(bar.source, 'simulator', 'a bar the simulator filled is stored as simulated, never as vendor data');
         assert.ok(bar.flags.includes('backfilled'));
         assert.equal(bar.revision, 1);
       }
@@ -78,7 +78,9 @@ for (const target of databaseTargets()) {
       );
       assert.equal(rows.length, 1);
       const [row] = rows;
-      assert.equal(row?.origin, 'twelvedata_rest:time_series:USD/COP:2024-03-04T13:00:00.000Z..2024-03-07T18:00:00.000Z');
+      assert.equal(row?.origin, 'simulator:time_series:USD/COP:2024-03-04T13:00:00.000Z..2024-03-07T18:00:00.000Z');
+      const labels = await db.query<{ source_label: string | null }>('SELECT DISTINCT source_label FROM raw_bars');
+      assert.deepEqual(labels, [{ source_label: 'simulator' }]);
       assert.match(row?.origin_sha256 ?? '', /^[0-9a-f]{64}$/);
       assert.ok((row?.n ?? 0) > 65, 'the whole answer is kept, nights included');
       assert.equal(row?.with_key, 0);
@@ -96,6 +98,7 @@ for (const target of databaseTargets()) {
         ],
       );
       assert.equal(audit[0]?.actor, 'backfill');
+      assert.ok(audit.every((a) => a.details['source'] === 'simulator'));
       const [run] = await listRuns(db, { layer: 'backfill' });
       assert.equal(run?.status, 'completed');
       assert.equal(run?.rowsOut, 65);
@@ -117,6 +120,24 @@ for (const target of databaseTargets()) {
       assert.deepEqual([summary.missingBefore, summary.requestsPlanned, summary.requests, summary.filledBars], [0, 0, 0, 0]);
       assert.equal(setup.sim.stats().restRequests, requestsBefore);
       assert.equal(await count(db, 'SELECT count(*)::int AS n FROM raw_bars'), await count(db, `SELECT count(*)::int AS n FROM raw_bars WHERE origin LIKE '%2024-03-07T18%'`));
+    });
+  });
+
+  describe(`fillGaps from a source configured as TwelveData on ${target.name}`, () => {
+    it('stores the same answers as twelvedata_rest: the label comes from the configuration', async () => {
+      const db = await target.open();
+      const setup = await startSim(NOW);
+      try {
+        await seedSessions(db, '2024-03-04', '2024-03-04', { '2024-03-04': [5, 6] });
+        const summary = await fillGaps({ ...options(db, setup, '2024-03-04', '2024-03-04'), source: restSource(db, setup, undefined, false).source });
+        assert.equal(summary.filledBars, 2);
+        const filled = (await barsBetween(db, SYMBOL, sessionOf('2024-03-04').open, sessionOf('2024-03-04').close)).filter((b) => b.flags.includes('backfilled'));
+        assert.deepEqual(filled.map((b) => b.source), ['twelvedata_rest', 'twelvedata_rest']);
+        assert.equal(await count(db, `SELECT count(*)::int AS n FROM raw_bars WHERE origin NOT LIKE 'twelvedata_rest:time_series:%' OR source_label <> 'twelvedata_rest'`), 0);
+      } finally {
+        await setup.sim.close();
+        await db.close();
+      }
     });
   });
 
@@ -153,6 +174,7 @@ for (const target of databaseTargets()) {
         const real = restSource(db, setup).source;
         let calls = 0;
         const failsOnSecond: HistorySource = {
+          barSource: real.barSource,
           timeSeries: (q) => (++calls === 2 ? Promise.reject(new Error('connection reset')) : real.timeSeries(q)),
         };
         await assert.rejects(fillGaps({ ...options(db, setup, '2024-02-01', '2024-03-07'), source: failsOnSecond }), /connection reset/);

@@ -7,7 +7,8 @@ import type { LatestPrice } from '../../src/ingest/tick-pipeline.ts';
 import type { Db } from '../../src/store/db.ts';
 import { databaseTargets } from '../support/test-db.ts';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
-import { seedSessions } from './seed-bars.ts';
+import { upsertBars } from '../../src/store/bars-repo.ts';
+import { seedSessions, sessionBars } from './seed-bars.ts';
 
 const calendar = new MarketCalendar();
 const HOUR = 3_600_000;
@@ -21,6 +22,8 @@ interface CandleBody {
   bars: number;
   expected: number;
   complete: boolean;
+  simulated: boolean;
+  sources: string[];
   indicators?: Record<string, number | null>;
 }
 
@@ -30,13 +33,14 @@ interface CandlesResponse {
   count: number;
   truncated: boolean;
   candles: CandleBody[];
+  segments: Array<{ from: string; to: string; simulated: boolean; candles: number }>;
 }
 
 interface ErrorBody {
   error: { code: string; message: string };
 }
 
-function ohlcOf(bars: readonly Bar[]): Pick<CandleBody, 'open' | 'high' | 'low' | 'close'> {
+function ohlcOf(bars: ReadonlyArray<Pick<Bar, 'open' | 'high' | 'low' | 'close'>>): Pick<CandleBody, 'open' | 'high' | 'low' | 'close'> {
   return { open: bars[0]!.open, high: Math.max(...bars.map((b) => b.high)), low: Math.min(...bars.map((b) => b.low)), close: bars.at(-1)!.close };
 }
 
@@ -79,7 +83,7 @@ for (const target of databaseTargets()) {
       assert.equal(body.count, 5);
       assert.equal(body.truncated, false);
       body.candles.forEach((c, k) => {
-        assert.deepEqual(c, { time: iso(Date.UTC(2024, 0, 2, 13 + k)), ...ohlcOf(day.slice(12 * k, 12 * k + 12)), bars: 12, expected: 12, complete: true });
+        assert.deepEqual(c, { time: iso(Date.UTC(2024, 0, 2, 13 + k)), ...ohlcOf(day.slice(12 * k, 12 * k + 12)), bars: 12, expected: 12, complete: true, simulated: false, sources: ['import'] });
       });
     });
 
@@ -267,6 +271,122 @@ for (const target of databaseTargets()) {
         assert.equal((await early.app.inject({ method: 'GET', url: '/api/stats/GBPUSD' })).statusCode, 404);
       } finally {
         await early.close();
+      }
+    });
+  });
+
+  describe(`real history followed by simulated bars on ${target.name}`, () => {
+    let db: Db;
+    let server: TestServer;
+    let real: Bar[];
+    let simulated: Bar[];
+    /** Simulated prices sit 500 above the real ones, so a candle blending both would show it. */
+    const simulate = (b: Bar): Bar => ({ ...b, open: b.open + 500, high: b.high + 500, low: b.low + 500, close: b.close + 500, source: 'simulator', flags: ['backfilled'] });
+    const candles = async (query: string): Promise<CandlesResponse> => {
+      const res = await server.app.inject({ method: 'GET', url: `/api/candlesticks/USDCOP?${query}` });
+      assert.equal(res.statusCode, 200, res.body);
+      return res.json<CandlesResponse>();
+    };
+    before(async () => {
+      db = await target.open();
+      server = await startTestServer({ db, clock: new ManualClock(Date.parse('2024-01-05T14:00:00Z')) });
+      // 01-02 real (imported); 01-03 real up to 09:35 Bogota (slots 0-19), then the simulator's; 01-04 simulated.
+      const jan3 = sessionBars(calendar, '2024-01-03');
+      real = [...sessionBars(calendar, '2024-01-02'), ...jan3.slice(0, 20)];
+      simulated = [...jan3.slice(20), ...sessionBars(calendar, '2024-01-04')].map(simulate);
+      await upsertBars(db, [...real, ...simulated]);
+    });
+    after(async () => {
+      await server?.close();
+      await db?.close();
+    });
+
+    it('never resamples simulated and real bars into one candle: the hour where the source changes is split', async () => {
+      const body = await candles('interval=1h&from=2024-01-03&to=2024-01-03');
+      assert.deepEqual(
+        body.candles.map((c) => [c.time, c.simulated, c.sources, c.bars, c.complete]),
+        [
+          ['2024-01-03T13:00:00.000Z', false, ['import'], 12, true],
+          ['2024-01-03T14:00:00.000Z', false, ['import'], 8, false],
+          ['2024-01-03T14:40:00.000Z', true, ['simulator'], 4, false],
+          ['2024-01-03T15:00:00.000Z', true, ['simulator'], 12, true],
+          ['2024-01-03T16:00:00.000Z', true, ['simulator'], 12, true],
+          ['2024-01-03T17:00:00.000Z', true, ['simulator'], 12, true],
+        ],
+      );
+      const realPart = real.filter((b) => iso(b.time) >= '2024-01-03T14:00' && iso(b.time) < '2024-01-03T15:00');
+      const simulatedPart = simulated.filter((b) => iso(b.time) >= '2024-01-03T14:00' && iso(b.time) < '2024-01-03T15:00');
+      assert.deepEqual(ohlcOf([body.candles[1]!]), ohlcOf(realPart), 'the real part holds only real prices');
+      assert.deepEqual(ohlcOf([body.candles[2]!]), ohlcOf(simulatedPart), 'the simulated part holds only simulated prices');
+      const days = await candles('interval=1day&from=2024-01-02&to=2024-01-04');
+      assert.deepEqual(
+        days.candles.map((c) => [c.time, c.simulated, c.bars]),
+        [
+          ['2024-01-02T13:00:00.000Z', false, 60],
+          ['2024-01-03T13:00:00.000Z', false, 20],
+          ['2024-01-03T14:40:00.000Z', true, 40],
+          ['2024-01-04T13:00:00.000Z', true, 60],
+        ],
+      );
+    });
+
+    it('states where the provenance changes: one segment per run of real or simulated candles', async () => {
+      const body = await candles('interval=5min&from=2024-01-02&to=2024-01-04&limit=5000');
+      assert.equal(body.count, 180);
+      assert.deepEqual(body.segments, [
+        { from: '2024-01-02T13:00:00.000Z', to: '2024-01-03T14:35:00.000Z', simulated: false, candles: 80 },
+        { from: '2024-01-03T14:40:00.000Z', to: '2024-01-04T17:55:00.000Z', simulated: true, candles: 100 },
+      ]);
+      assert.ok(body.candles.every((c) => c.simulated === (c.sources[0] === 'simulator') && c.sources.length === 1));
+      const latest = await candles('interval=15min&limit=8');
+      assert.deepEqual(latest.segments.map((g) => g.simulated), [true], 'the latest candles are all simulated');
+    });
+
+    it('restarts indicators at the change: the simulated segment warms up on simulated bars only', async () => {
+      const body = await candles('interval=5min&from=2024-01-03T14:00:00Z&limit=24&indicators=sma10');
+      assert.deepEqual(
+        body.candles.map((c) => c.indicators!['sma10'] === null),
+        [...Array<boolean>(8).fill(false), ...Array<boolean>(9).fill(true), ...Array<boolean>(7).fill(false)],
+      );
+      const tenth = body.candles[8 + 9]!;
+      const mean = simulated.slice(0, 10).reduce((a, b) => a + b.close, 0) / 10;
+      assert.ok(Math.abs(tenth.indicators!['sma10']! - mean) < 1e-9, 'the first simulated sma10 averages simulated closes only');
+      // From 10:30 Bogota: nine earlier simulated bars (from 09:40) are the warm-up, never the real ones before them.
+      const warmed = await candles('interval=5min&from=2024-01-03T15:30:00Z&limit=1&indicators=sma10');
+      const warmedMean = simulated.slice(1, 11).reduce((a, b) => a + b.close, 0) / 10;
+      assert.ok(Math.abs(warmed.candles[0]!.indicators!['sma10']! - warmedMean) < 1e-9, 'a simulated first candle warms up on earlier simulated bars');
+      const cold = await candles('interval=5min&from=2024-01-03T15:00:00Z&limit=1&indicators=sma10');
+      assert.equal(cold.candles[0]!.indicators!['sma10'], null, 'four simulated bars are not enough, and real ones do not count');
+    });
+
+    it('GET /api/stats: figures of one provenance, that of the latest price, and how many bars were left out', async () => {
+      // 01-03 10:00 Bogota: 20 real and 4 simulated bars so far; the latest stored bar is simulated.
+      const at = Date.parse('2024-01-03T15:00:00Z');
+      const mid = await startTestServer({ db, clock: new ManualClock(at) });
+      try {
+        let body = (await mid.app.inject({ method: 'GET', url: '/api/stats/USDCOP' })).json<Record<string, unknown>>();
+        const ownBars = simulated.filter((b) => b.time < at);
+        assert.equal(ownBars.length, 4);
+        assert.deepEqual(body['provenance'], { simulated: true, excludedBars: 20 + 60 });
+        assert.equal(body['last'], ownBars.at(-1)!.close);
+        assert.equal(body['previousClose'], null, "the previous session is real: no simulated close to compare with");
+        assert.equal(body['change'], null);
+        const own = ohlcOf(ownBars);
+        assert.deepEqual(body['session'], { date: '2024-01-03', inProgress: true, open: own.open, high: own.high, low: own.low, bars: 4 });
+        assert.equal((body['realizedVolatility'] as { returns: number }).returns, 3);
+
+        // A live TwelveData price: the figures are the real bars'.
+        const latest: LatestPrice = { symbol: 'USD/COP', price: 4010.5, bid: null, ask: null, spread: null, timestamp: iso(at - 1000), receivedAt: iso(at - 900), source: 'twelvedata_ws' };
+        await mid.deps.bus.setLatest('latest:USD/COP', latest, 60_000);
+        body = (await mid.app.inject({ method: 'GET', url: '/api/stats/USDCOP' })).json<Record<string, unknown>>();
+        const realToday = real.filter((b) => iso(b.time).startsWith('2024-01-03'));
+        assert.deepEqual(body['provenance'], { simulated: false, excludedBars: 4 });
+        assert.equal(body['previousClose'], dayBars(real, '2024-01-02').at(-1)!.close);
+        assert.equal((body['session'] as { bars: number; high: number }).bars, 20);
+        assert.equal((body['session'] as { high: number }).high, ohlcOf(realToday).high);
+        assert.equal((body['realizedVolatility'] as { returns: number }).returns, 19);
+      } finally {
+        await mid.close();
       }
     });
   });

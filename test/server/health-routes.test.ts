@@ -5,6 +5,7 @@ import { INGEST_STATUS_KEY, startStatusPublisher } from '../../src/ingest/status
 import type { SystemStatus } from '../../src/system.ts';
 import { raiseAlert } from '../../src/store/alerts-repo.ts';
 import { registerApiKeys, takeApiKeyCredits } from '../../src/store/api-keys-repo.ts';
+import { acquireLease, releaseLease } from '../../src/store/leases-repo.ts';
 import type { Db } from '../../src/store/db.ts';
 import { finishRun, startRun } from '../../src/store/pipeline-runs-repo.ts';
 import { cleanupRedis, redisTarget } from '../bus/targets.ts';
@@ -24,7 +25,18 @@ function ingestStatus(state: IngestStatus['state'], lastTickAt: number | null): 
     symbols: {
       'USD/COP': { received: 120, rejected: { absurd_jump: 2, stale: 1 }, outcomes: {}, barsFinal: 11, emptySlots: 1, publishFailures: 0, lastTickAt, feedLatenciesMs: [] },
     },
-    writer: { ticksWritten: 117, barsWritten: 11, flushes: 40, failures: 0, spooled: 0, pending: 3, databaseDown: false, barLatenciesMs: [3] },
+    writer: {
+      ticksWritten: 117,
+      barsWritten: 11,
+      flushes: 40,
+      failures: 0,
+      spooled: 0,
+      pending: 3,
+      databaseDown: false,
+      fencedOut: 0,
+      spool: { bytes: 0, entries: 0, oldestAgeMs: null, rejected: 0 },
+      barLatenciesMs: [3],
+    },
   };
 }
 
@@ -35,8 +47,22 @@ function systemStatus(ingest: IngestStatus | null): SystemStatus {
 interface HealthBody {
   status: string;
   failed: string[];
+  degraded: string[];
   version: string;
-  checks: { database: { ok: boolean; error: string | null }; redis: { ok: boolean; error: string | null } | null; ingest: { ok: boolean; source: string; state: string | null; feed: string | null } };
+  checks: {
+    database: { ok: boolean; error: string | null };
+    redis: { ok: boolean; error: string | null } | null;
+    ingest: {
+      ok: boolean;
+      source: string;
+      state: string | null;
+      feed: string | null;
+      note: string;
+      holder: string | null;
+      leases: Array<{ symbol: string; holder: string | null; epoch: number | null; expiresAt: string | null; live: boolean }>;
+      standbys: Array<{ holder: string; state: string | null }>;
+    };
+  };
   market: { open: boolean };
 }
 
@@ -68,17 +94,99 @@ for (const target of databaseTargets()) {
       await db?.close();
     });
 
-    it('GET /health: ready with the database up, no Redis, no ingest report, market open, version', async () => {
+    it('GET /health: degraded (still 200) while no process holds the ingest lease in market hours; database up, no Redis, version', async () => {
       const res = await server.app.inject({ method: 'GET', url: '/health' });
       assert.equal(res.statusCode, 200);
       const body = res.json<HealthBody>();
-      assert.equal(body.status, 'ready');
+      assert.equal(body.status, 'degraded');
+      assert.deepEqual(body.degraded, ['no live ingest process holds the lease of USD/COP during market hours']);
       assert.deepEqual(body.failed, []);
       assert.equal(body.version, '0.0.0-test');
       assert.equal(body.checks.database.ok, true);
       assert.equal(body.checks.redis, null);
-      assert.deepEqual(body.checks.ingest, { ok: true, source: 'none', state: null, feed: null, note: 'unknown (no ingest process has reported)' });
+      assert.deepEqual(body.checks.ingest, {
+        ok: true,
+        source: 'none',
+        state: null,
+        feed: null,
+        note: 'unknown (no ingest process has reported)',
+        holder: null,
+        leases: [{ symbol: 'USD/COP', holder: null, epoch: null, expiresAt: null, live: false }],
+        standbys: [],
+      });
       assert.equal(body.market.open, true);
+    });
+
+    it('GET /health: ready while a live process holds the lease; degraded again when it expires or is released; ready when the market is closed', async () => {
+      const name = 'ingest:USD/COP';
+      const own = await startTestServer({ db });
+      const now = own.clock.now();
+      const epoch = await acquireLease(db, { name, holder: 'ingest-a', now, ttlMs: 30_000 });
+      try {
+        let body = (await own.app.inject({ method: 'GET', url: '/health' })).json<HealthBody>();
+        assert.equal(body.status, 'ready');
+        assert.deepEqual(body.degraded, []);
+        assert.deepEqual(body.checks.ingest.leases, [{ symbol: 'USD/COP', holder: 'ingest-a', epoch, expiresAt: new Date(now + 30_000).toISOString(), live: true }]);
+        await own.clock.advance(30_000);
+        body = (await own.app.inject({ method: 'GET', url: '/health' })).json<HealthBody>();
+        assert.equal(body.status, 'degraded', 'the holder stopped renewing: nobody writes');
+        assert.equal(body.checks.ingest.leases[0]?.live, false);
+        assert.equal(body.checks.ingest.leases[0]?.holder, 'ingest-a');
+        await acquireLease(db, { name, holder: 'ingest-a', now: own.clock.now(), ttlMs: 30_000 });
+        await releaseLease(db, name, 'ingest-a');
+        assert.equal((await own.app.inject({ method: 'GET', url: '/health' })).json<HealthBody>().status, 'degraded', 'released: nobody writes');
+        await own.clock.advance(8 * 3600_000); // 23:00 UTC, 18:00 in Bogota: the session is over
+        const res = (await own.app.inject({ method: 'GET', url: '/health' })).json<HealthBody>();
+        assert.equal(res.market.open, false);
+        assert.equal(res.status, 'ready', 'no lease is needed while the market is closed');
+      } finally {
+        await releaseLease(db, name, 'ingest-a');
+        await own.close();
+      }
+    });
+
+    it('GET /health with an active and a standby ingest process: the lease holder\'s state, never the standby\'s; the standby listed apart', async () => {
+      const name = 'ingest:USD/COP';
+      const own = await startTestServer({ db });
+      const clock = own.clock;
+      await acquireLease(db, { name, holder: 'ingest-a', now: clock.now(), ttlMs: 30_000 });
+      const aLeases = ['USD/COP'];
+      let bLeases: string[] = [];
+      let bState: IngestStatus['state'] = 'READY';
+      const stopA = startStatusPublisher({ bus: own.deps.bus, clock, everyMs: 5000, status: () => systemStatus({ ...ingestStatus('ACTIVE', clock.now() - 1000), holder: 'ingest-a', leases: aLeases }) });
+      const stopB = startStatusPublisher({ bus: own.deps.bus, clock, everyMs: 5000, status: () => systemStatus({ ...ingestStatus(bState, clock.now() - 1000), holder: 'ingest-b', leases: bLeases }) });
+      try {
+        for (let i = 0; i < 3; i++) {
+          await clock.advance(5000);
+          await acquireLease(db, { name, holder: 'ingest-a', now: clock.now(), ttlMs: 30_000 });
+          const body = (await own.app.inject({ method: 'GET', url: '/health' })).json<HealthBody>();
+          assert.equal(body.status, 'ready');
+          assert.equal(body.checks.ingest.holder, 'ingest-a', 'always the holder, whichever published last');
+          assert.equal(body.checks.ingest.state, 'ACTIVE');
+          assert.deepEqual(
+            body.checks.ingest.standbys.map((s) => [s.holder, s.state]),
+            [['ingest-b', 'READY']],
+          );
+        }
+        // a stops renewing (stalled, but still publishes that it holds the lease); b takes over.
+        await clock.advance(30_000);
+        await acquireLease(db, { name, holder: 'ingest-b', now: clock.now(), ttlMs: 30_000 });
+        bLeases = ['USD/COP'];
+        bState = 'ACTIVE';
+        await clock.advance(5000);
+        const body = (await own.app.inject({ method: 'GET', url: '/health' })).json<HealthBody>();
+        assert.equal(body.checks.ingest.holder, 'ingest-b', 'the lease table decides, not the stale claim of a');
+        assert.equal(body.checks.ingest.leases[0]?.epoch, 2);
+        assert.deepEqual(
+          body.checks.ingest.standbys.map((s) => s.holder),
+          ['ingest-a'],
+        );
+      } finally {
+        await stopA();
+        await stopB();
+        await releaseLease(db, name, 'ingest-b');
+        await own.close();
+      }
     });
 
     it('GET /status: says the ingest status is unknown when nothing has reported; credits, last runs and alerts from the database', async () => {
@@ -131,7 +239,19 @@ for (const target of databaseTargets()) {
         body = (await server.app.inject({ method: 'GET', url: '/status' })).json<StatusBody>();
         assert.equal(body.publishedAt, new Date(OPEN_TIME + 5000).toISOString());
         const health = (await server.app.inject({ method: 'GET', url: '/health' })).json<HealthBody>();
-        assert.deepEqual(health.checks.ingest, { ok: true, source: 'ingest_process', state: 'ACTIVE', feed: 'connected', note: `snapshot published by the ingest process at ${new Date(OPEN_TIME + 5000).toISOString()}` });
+        assert.deepEqual(
+          { ...health.checks.ingest, leases: undefined },
+          {
+            ok: true,
+            source: 'ingest_process',
+            state: 'ACTIVE',
+            feed: 'connected',
+            note: `snapshot published by the ingest process at ${new Date(OPEN_TIME + 5000).toISOString()}`,
+            holder: null,
+            leases: undefined,
+            standbys: [],
+          },
+        );
       } finally {
         await stop();
       }

@@ -137,7 +137,7 @@ for (const target of busTargets) {
         const [md, , final] = c.data();
         assert.deepEqual(md, { type: 'market_data', symbol: SYMBOL, seq: 1, timestamp: '2025-03-03T13:00:01.000Z', data: { price: 4000, bid: 3999, ask: 4001, spread: 2 } });
         assert.equal(final?.type, 'bar');
-        assert.deepEqual(final?.data, { time: '2025-03-03T13:00:00.000Z', open: 4000, high: 4010, low: 3990, close: 4002, revision: 1, final: true, empty: false });
+        assert.deepEqual(final?.data, { time: '2025-03-03T13:00:00.000Z', open: 4000, high: 4010, low: 3990, close: 4002, revision: 1, final: true, empty: false, partial: false, coverage: null, simulated: false });
 
         c.send({ action: 'unsubscribe', symbols: [SYMBOL] });
         await c.next((m) => m.type === 'unsubscribed', 'the unsubscribed ack');
@@ -406,6 +406,11 @@ describe('ws gateway slow clients', () => {
       assert.equal(notice.symbol, SYMBOL);
       const resumeSince = notice.resume_since as number;
       assert.ok(resumeSince > 0 && resumeSince < last);
+      const gap = slow.messages[slow.messages.indexOf(notice) - 1];
+      assert.equal(gap?.type, 'gap', 'a gap frame for the dropped seqs comes just before the notice');
+      assert.equal(gap['from'], resumeSince + 1);
+      assert.ok((gap['to'] as number) > resumeSince && (gap['to'] as number) <= last, `the gap ends at the last dropped seq (${String(gap['to'])})`);
+      assert.match(String(gap['refetch']), /^\/api\/market\/historical\?symbol=USD%2FCOP&from=\d{4}-\d{2}-\d{2}&to=\d{4}-\d{2}-\d{2}$/);
       await publishTicks(bus, 1); // suspended: not sent until the client subscribes again
       slow.send({ action: 'subscribe', symbols: [SYMBOL], since: resumeSince });
       const end = await publishTicks(bus, 1, 5000);

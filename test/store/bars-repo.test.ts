@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { BAR_MS, type Bar } from '../../src/domain/bar.ts';
 import type { Db } from '../../src/store/db.ts';
-import { barRevisions, barsBetween, barTimesBetween, storedBarsSummary, streamBars, upsertBars } from '../../src/store/bars-repo.ts';
+import { barRevisions, barsBetween, barTimesBetween, storedBarsSummary, streamBars, upsertBars, upsertBarsDetail } from '../../src/store/bars-repo.ts';
 import { databaseTargets } from '../support/test-db.ts';
 import { bar, barSeries, T0, withoutCopy } from '../support/store-fixtures.ts';
 
@@ -106,6 +106,70 @@ for (const target of databaseTargets()) {
       await upsertBars(db, barSeries(T0, 3, { symbol }));
       assert.deepEqual(await barTimesBetween(db, symbol, T0, T0 + 2 * BAR_MS), [T0, T0 + BAR_MS]);
       assert.deepEqual(await storedBarsSummary(db, symbol), { count: 3, first: T0, last: T0 + 2 * BAR_MS });
+    });
+
+    describe('the replacement rule (migration 008)', () => {
+      const live = (close: number, o: Partial<Bar> = {}): Bar => bar(T0, close, { source: 'twelvedata_ws', tickCount: 40, coverage: 1, volume: null, ...o });
+      const partial = (close: number, o: Partial<Bar> = {}): Bar => live(close, { flags: ['partial'], coverage: 0.8, tickCount: 25, ...o });
+      const backfill = (close: number): Bar => bar(T0, close, { source: 'twelvedata_rest', flags: ['backfilled'], coverage: 1, volume: null });
+      const stored = async (symbol: string): Promise<Bar | undefined> => (await barsBetween(db, symbol, T0, T0 + 1))[0];
+
+      it('a backfill replaces a partial bar: a new revision, the partial one kept in the history', async () => {
+        const symbol = 'R1/COP';
+        await upsertBars(db, [partial(4000, { symbol })]);
+        const detail = await upsertBarsDetail(db, [{ ...backfill(4003), symbol }]);
+        assert.deepEqual(detail, { inserted: 0, updated: 1, unchanged: 0, refused: 0, written: [T0] });
+        assert.deepEqual(await stored(symbol), { ...backfill(4003), symbol, revision: 2 });
+        const [old] = await barRevisions(db, symbol, T0);
+        assert.deepEqual([old?.revision, old?.close, old?.flags, old?.coverage, old?.tickCount], [1, 4000, ['partial'], 0.8, 25]);
+      });
+
+      it('a backfill never replaces a complete live bar, an import or another backfill', async () => {
+        for (const [symbol, first] of [['R2/COP', live(4000)], ['R3/COP', bar(T0, 4000)], ['R4/COP', backfill(4000)]] as const) {
+          await upsertBars(db, [{ ...first, symbol }]);
+          assert.deepEqual(await upsertBarsDetail(db, [{ ...backfill(4003), symbol }]), { inserted: 0, updated: 0, unchanged: 1, refused: 1, written: [] }, symbol);
+          assert.deepEqual(await stored(symbol), { ...first, symbol, revision: 1 }, symbol);
+          assert.deepEqual(await barRevisions(db, symbol, T0), [], `${symbol}: nothing replaced, no history`);
+        }
+      });
+
+      it('a partial bar never replaces a complete one built from more ticks, nor a backfilled one', async () => {
+        const symbol = 'R5/COP';
+        await upsertBars(db, [live(4000, { symbol })]);
+        assert.equal((await upsertBarsDetail(db, [partial(4001, { symbol })])).refused, 1);
+        assert.equal((await stored(symbol))?.close, 4000);
+        const repaired = 'R6/COP';
+        await upsertBars(db, [partial(4000, { symbol: repaired })]);
+        await upsertBars(db, [{ ...backfill(4003), symbol: repaired }]);
+        assert.equal((await upsertBarsDetail(db, [partial(4001, { symbol: repaired, tickCount: 500 })])).refused, 1, 'a late partial revision after the repair');
+        assert.deepEqual(await stored(repaired), { ...backfill(4003), symbol: repaired, revision: 2 });
+      });
+
+      it('a partial bar revises a partial one, and downgrades a complete one holding no more ticks', async () => {
+        const symbol = 'R7/COP';
+        await upsertBars(db, [partial(4000, { symbol })]);
+        assert.equal((await upsertBarsDetail(db, [partial(4001, { symbol, tickCount: 26 })])).updated, 1);
+        const downgraded = 'R8/COP';
+        await upsertBars(db, [live(4000, { symbol: downgraded })]);
+        assert.equal((await upsertBarsDetail(db, [live(4000, { symbol: downgraded, flags: ['partial'], coverage: 0.6 })])).updated, 1);
+        assert.deepEqual((await stored(downgraded))?.flags, ['partial']);
+      });
+
+      it('a complete live bar replaces a partial or a backfilled one', async () => {
+        for (const [symbol, first] of [['R9/COP', partial(4000)], ['R10/COP', backfill(4000)]] as const) {
+          await upsertBars(db, [{ ...first, symbol }]);
+          assert.equal((await upsertBarsDetail(db, [live(4002, { symbol })])).updated, 1, symbol);
+          assert.deepEqual(await stored(symbol), { ...live(4002, { symbol }), revision: 2 }, symbol);
+        }
+      });
+
+      it('stores coverage exactly, so rewriting the same bar is no change', async () => {
+        const symbol = 'R11/COP';
+        const bars = [partial(4000, { symbol, coverage: 0.8 }), partial(4000, { symbol, time: T0 + BAR_MS, coverage: 1 / 3 })];
+        await upsertBars(db, bars);
+        assert.deepEqual(await upsertBars(db, bars), { inserted: 0, updated: 0, unchanged: 2 });
+        assert.deepEqual((await barsBetween(db, symbol, T0, T0 + DAY)).map((b) => b.coverage), [0.8, 1 / 3]);
+      });
     });
 
     it('upserts 80k bars in one call: all new, then all unchanged', async () => {

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { bogotaClock, bogotaDateOf, bogotaDateTime, bogotaMinute, bytes, cop, decimal, duration, elapsed, integer, MISSING, percent, signed } from '../../src/web/format.ts';
 import { Metrics, parsePrometheusText } from '../../src/web/prom-text.ts';
+import { candlePoints, linePoints, provenanceMarkers, segmentSummary, SIMULATED_COLORS } from '../../src/web/chart-series.ts';
 import { bucketStart, candlesFrom, foldBucket, indicatorsFrom, type CandlesResponse } from '../../src/web/views/candles.ts';
 
 const T = (iso: string) => Date.parse(iso);
@@ -44,7 +45,7 @@ describe('formatting', () => {
 });
 
 describe('candles', () => {
-  const bar = (iso: string, open: number, high: number, low: number, close: number) => ({ time: T(iso), open, high, low, close, session: bogotaDateOf(T(iso)) });
+  const bar = (iso: string, open: number, high: number, low: number, close: number, simulated = false) => ({ time: T(iso), open, high, low, close, session: bogotaDateOf(T(iso)), simulated });
 
   it('puts a 5-minute bar in its bucket; daily buckets open at the session open', () => {
     assert.equal(bucketStart(T('2024-01-02T13:25:00Z'), '15min'), T('2024-01-02T13:15:00Z'));
@@ -56,9 +57,44 @@ describe('candles', () => {
   it('folds live bars into the stored candle: its open, every high and low, the latest close', () => {
     const stored = bar('2024-01-02T13:00:00Z', 100, 104, 99, 103);
     const live = [bar('2024-01-02T13:10:00Z', 102, 103, 98, 101), bar('2024-01-02T13:05:00Z', 103, 106, 102, 102)];
-    assert.deepEqual(foldBucket(T('2024-01-02T13:00:00Z'), stored, live), { time: T('2024-01-02T13:00:00Z'), open: 100, high: 106, low: 98, close: 101, session: '2024-01-02' });
+    assert.deepEqual(foldBucket(T('2024-01-02T13:00:00Z'), stored, live), { time: T('2024-01-02T13:00:00Z'), open: 100, high: 106, low: 98, close: 101, session: '2024-01-02', simulated: false });
     assert.deepEqual(foldBucket(T('2024-01-02T13:00:00Z'), undefined, live.slice(0, 1)), { ...live[0], time: T('2024-01-02T13:00:00Z') });
     assert.equal(foldBucket(T('2024-01-02T13:00:00Z'), undefined, []), null);
+  });
+
+  it('never folds live simulated bars into a stored real candle: they open their own candle at their first bar', () => {
+    const stored = bar('2024-01-02T13:00:00Z', 100, 104, 99, 103);
+    const live = [bar('2024-01-02T13:10:00Z', 502, 503, 498, 501, true)];
+    assert.deepEqual(foldBucket(T('2024-01-02T13:00:00Z'), stored, live), { ...live[0], time: T('2024-01-02T13:10:00Z') });
+  });
+
+  it('breaks the series where the provenance changes: an empty slot, simulated colours and a marker on each part', () => {
+    // Real history ends 2025-06-27 12:55 Bogota; simulated bars start 2026-11-25 08:00.
+    const candles = [bar('2025-06-27T17:50:00Z', 1, 2, 0.5, 1.5), bar('2025-06-27T17:55:00Z', 1.5, 2, 1, 2), bar('2026-11-25T13:00:00Z', 5, 6, 4, 4.5, true), bar('2026-11-25T13:05:00Z', 4.5, 5, 4, 4.8, true)];
+    const { points, breaks } = candlePoints(candles, 300_000);
+    assert.equal(breaks, 1);
+    assert.equal(points.length, 5);
+    const gap = points[2]!;
+    assert.ok(!('open' in gap), 'the point between the last real and the first simulated candle is whitespace');
+    assert.ok(Number(gap.time) > T('2025-06-27T17:55:00Z') / 1000 && Number(gap.time) < T('2026-11-25T13:00:00Z') / 1000);
+    assert.deepEqual(
+      points.filter((p) => 'open' in p).map((p) => ('color' in p ? p.color : undefined)),
+      [undefined, undefined, SIMULATED_COLORS.down, SIMULATED_COLORS.up],
+    );
+    assert.equal(segmentSummary(candles), 'real:2,simulated:2');
+    assert.deepEqual(
+      provenanceMarkers([...candles, bar('2026-11-26T13:00:00Z', 1, 2, 0.5, 1.5)]).map((m) => [m.time, m.text]),
+      [
+        [T('2026-11-25T13:00:00Z') / 1000, 'simulated'],
+        [T('2026-11-26T13:00:00Z') / 1000, 'real'],
+      ],
+    );
+    // Indicator lines break there too.
+    const line = linePoints(candles, [10, 11, null, 12]);
+    assert.deepEqual(line.map((p) => ('value' in p ? p.value : 'gap')), [10, 11, 'gap', 12]);
+    // One provenance: no break, nothing labelled.
+    assert.equal(candlePoints(candles.slice(0, 2), 300_000).breaks, 0);
+    assert.deepEqual(provenanceMarkers(candles.slice(0, 2)), []);
   });
 
   it('turns the API answer into candles and one series per indicator', () => {
@@ -68,15 +104,19 @@ describe('candles', () => {
       count: 2,
       truncated: false,
       candles: [
-        { time: '2024-01-02T13:00:00.000Z', open: 1, high: 2, low: 0.5, close: 1.5, bars: 1, expected: 1, complete: true, indicators: { ema20: null, rsi14: 50 } },
-        { time: '2024-01-02T13:05:00.000Z', open: 1.5, high: 2, low: 1, close: 2, bars: 1, expected: 1, complete: true, indicators: { ema20: 1.7, rsi14: 55 } },
+        { time: '2024-01-02T13:00:00.000Z', open: 1, high: 2, low: 0.5, close: 1.5, bars: 1, expected: 1, complete: true, simulated: false, sources: ['import'], indicators: { ema20: null, rsi14: 50 } },
+        { time: '2024-01-02T13:05:00.000Z', open: 1.5, high: 2, low: 1, close: 2, bars: 1, expected: 1, complete: true, simulated: true, sources: ['simulator'], indicators: { ema20: 1.7, rsi14: 55 } },
+      ],
+      segments: [
+        { from: '2024-01-02T13:00:00.000Z', to: '2024-01-02T13:00:00.000Z', simulated: false, candles: 1 },
+        { from: '2024-01-02T13:05:00.000Z', to: '2024-01-02T13:05:00.000Z', simulated: true, candles: 1 },
       ],
     };
     assert.deepEqual(
-      candlesFrom(r).map((c) => [c.time, c.close, c.session]),
+      candlesFrom(r).map((c) => [c.time, c.close, c.session, c.simulated]),
       [
-        [T('2024-01-02T13:00:00Z'), 1.5, '2024-01-02'],
-        [T('2024-01-02T13:05:00Z'), 2, '2024-01-02'],
+        [T('2024-01-02T13:00:00Z'), 1.5, '2024-01-02', false],
+        [T('2024-01-02T13:05:00Z'), 2, '2024-01-02', true],
       ],
     );
     const ind = indicatorsFrom(r);

@@ -111,6 +111,12 @@ describe('dashboard in chromium against a live simulated session', { skip: CHROM
     assert.match((await page.textContent('[data-testid=live-state]')) ?? '', /^live/);
     assert.match((await page.textContent('[data-testid=market-status]')) ?? '', /market open · closes in/);
     assert.match((await page.textContent('[data-testid=simulated]')) ?? '', /simulated feed/);
+    // The imported history is real data (source import); the live bars are the simulator's: two parts, one break, labelled.
+    await page.waitForFunction((sel) => /^real:\d+,simulated:\d+$/.test(document.querySelector(sel)?.getAttribute('data-segments') ?? ''), CHART, { timeout: 30_000 });
+    assert.equal(await chartNumber(page, 'data-breaks'), 1, 'an empty slot separates the real history from the simulated bars');
+    assert.match((await page.textContent('[data-testid=chart-provenance]')) ?? '', /simulator's prices, not market data/);
+    await page.waitForSelector('[data-testid=stats-provenance]', { timeout: 30_000 });
+    assert.match((await page.textContent('[data-testid=stats-provenance]')) ?? '', /figures over simulated bars only \(\d+ real bars left out\)/);
     await shot(page, 'terminal-laptop');
 
     const figures = {

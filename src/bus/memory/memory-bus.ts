@@ -17,6 +17,7 @@ import {
   type BusEvent,
   type Channel,
   type EventHandler,
+  type PublishBacklog,
   type ReplayResult,
   type SubscribeOptions,
   type Unsubscribe,
@@ -77,11 +78,17 @@ class MemoryBus implements Bus {
     });
   }
 
+  /** Nothing waits: publish is synchronous. */
+  backlog(): PublishBacklog {
+    return { pending: 0, dropped: 0, oldestAt: null };
+  }
+
   /** Everything here is synchronous, so the replay and the registration cannot miss an event between them. */
   subscribe(symbol: string, handler: EventHandler, opts?: SubscribeOptions): Promise<Unsubscribe> {
     return settle(() => {
       this.ensureOpen();
       const checked = checkSubscription(symbol, opts);
+      // The in-process bus never loses an event it numbered, so it has no gap to report.
       const sub = new Subscription(checked.symbol, handler, checked.channels, this.logger, { replaying: false });
       if (checked.symbol !== ALL_SYMBOLS) this.queueReplay(sub, checked.since);
       this.subscriptions.add(sub);

@@ -3,7 +3,9 @@
  *
  * - `stream:{SYMBOL}`  one stream per symbol holding every channel; entry ID `<seq>-0`, fields
  *                      c (channel), t (publish time, epoch ms), d (JSON data); trimmed with MAXLEN ~.
- * - `seq:{SYMBOL}`     the symbol's last allocated seq (INCR counter).
+ * - `seq:{SYMBOL}`     the symbol's last allocated seq.
+ * - `marks:{SYMBOL}:P` publisher P's recently applied events (mark -> seq), so that a re-sent event
+ *                      is applied once (publish-script.ts); expires an hour after P's last event.
  * - `symbols`          a stream with one entry per symbol ever published, so that '*' readers
  *                      notice new symbols without polling (they XREAD it with the symbol streams).
  * - `latest:KEY`       latest-value cache entries (SET ... PX ttl).
@@ -22,6 +24,10 @@ export class RedisKeys {
 
   counter(symbol: string): string {
     return `${this.prefix}seq:{${symbol}}`;
+  }
+
+  marks(symbol: string, publisher: string): string {
+    return `${this.prefix}marks:{${symbol}}:${publisher}`;
   }
 
   get directory(): string {

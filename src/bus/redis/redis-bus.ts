@@ -1,9 +1,12 @@
 /**
  * The Redis bus (REDIS_URL set): shared by every process on the same Redis, so that any number of
  * gateways serve the same streams with the same seqs. Key layout: keys.ts; seq allocation:
- * publish-script.ts; delivery: stream-reader.ts; connections and failures: connection.ts.
+ * publish-script.ts; the local buffer that publishes survive an outage in: publish-queue.ts; seqs
+ * after a Redis that restarted empty: seq-floor.ts; delivery and gaps: stream-reader.ts;
+ * connections and failures: connection.ts.
  */
 import type { Redis } from 'ioredis';
+import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import type { Clock } from '../../clock.ts';
 import { TasaError } from '../../errors.ts';
@@ -17,7 +20,9 @@ import {
   type BusEvent,
   type Channel,
   type EventHandler,
+  type PublishBacklog,
   type ReplayResult,
+  type SeqFloorStore,
   type SubscribeOptions,
   type Unsubscribe,
 } from '../types.ts';
@@ -26,12 +31,15 @@ import { Broadcaster } from './broadcaster.ts';
 import { decodeEntry, parseEntries } from './codec.ts';
 import { commandFailure, connectOnce, OutageLog, openConnection, redactUrl, watchConnection } from './connection.ts';
 import { RedisKeys } from './keys.ts';
+import { PublishQueue, type QueuedEvent } from './publish-queue.ts';
 import { loadPublishScript, runPublishScript } from './publish-script.ts';
 import { SeqFloor } from './seq-floor.ts';
 import { StreamReader } from './stream-reader.ts';
 
 export const DEFAULT_KEY_PREFIX = 'tasa:';
 export const DEFAULT_MAX_LEN = 100_000;
+/** Events a process keeps waiting for Redis during an outage (about an hour of a busy feed). */
+export const DEFAULT_PUBLISH_BUFFER = 100_000;
 /** Events per XRANGE while a subscription catches up. */
 const REPLAY_PAGE = 1_000;
 
@@ -42,21 +50,28 @@ export interface RedisBusOptions {
   keyPrefix?: string;
   /** Events kept per symbol stream (approximately: Redis trims whole nodes, so a little more stays). Default 100,000. */
   maxLen?: number;
+  /** Events kept in the local buffer while Redis is unreachable (default 100,000); beyond it publishes are refused and announced as gaps. */
+  publishBuffer?: number;
+  /** Where the seq floors are kept outside Redis (PostgreSQL), so that seqs survive a Redis that restarts empty; without it only this process's memory does. */
+  seqFloors?: SeqFloorStore;
   logger?: Logger;
 }
 
 /** Connects (once, failing fast with a clear error) and returns the bus. */
 export async function createRedisBus(opts: RedisBusOptions): Promise<Bus> {
-  const maxLen = opts.maxLen ?? DEFAULT_MAX_LEN;
-  if (!Number.isSafeInteger(maxLen) || maxLen < 1) {
-    throw new TasaError('bad_argument', `Stream length bound must be a whole number >= 1, got ${maxLen}.`, { input: String(maxLen) });
-  }
+  const maxLen = wholeAtLeastOne(opts.maxLen ?? DEFAULT_MAX_LEN, 'Stream length bound');
+  const publishBuffer = wholeAtLeastOne(opts.publishBuffer ?? DEFAULT_PUBLISH_BUFFER, 'Publish buffer bound');
   const target = redactUrl(opts.url);
   const main = openConnection(opts.url, 'main');
   // Runs first on every (re)connection, before any publish can be sent on it.
   main.on('ready', () => void loadPublishScript(main).catch(() => undefined));
   await connectOnce(main, target);
-  return new RedisBus({ ...opts, maxLen, target, main, logger: opts.logger ?? pino({ enabled: false }) });
+  return new RedisBus({ ...opts, maxLen, publishBuffer, target, main, logger: opts.logger ?? pino({ enabled: false }) });
+}
+
+function wholeAtLeastOne(n: number, what: string): number {
+  if (!Number.isSafeInteger(n) || n < 1) throw new TasaError('bad_argument', `${what} must be a whole number >= 1, got ${n}.`, { input: String(n) });
+  return n;
 }
 
 interface RedisBusParts {
@@ -65,6 +80,8 @@ interface RedisBusParts {
   clock: Clock;
   keyPrefix?: string;
   maxLen: number;
+  publishBuffer: number;
+  seqFloors?: SeqFloorStore;
   main: Redis;
   logger: Logger;
 }
@@ -72,7 +89,10 @@ interface RedisBusParts {
 class RedisBus implements Bus {
   readonly kind = 'redis';
   private readonly keys: RedisKeys;
-  private readonly floor = new SeqFloor();
+  private readonly floor: SeqFloor;
+  private readonly queue: PublishQueue;
+  /** Names this instance in the publish script's marks. */
+  private readonly publisher = randomBytes(8).toString('hex');
   private readonly outages: OutageLog;
   private readonly reader: StreamReader;
   private readonly connections: Redis[];
@@ -81,6 +101,18 @@ class RedisBus implements Bus {
 
   constructor(private readonly p: RedisBusParts) {
     this.keys = new RedisKeys(p.keyPrefix ?? DEFAULT_KEY_PREFIX);
+    this.floor = new SeqFloor(p.seqFloors ?? null, p.logger);
+    this.queue = new PublishQueue({
+      limit: p.publishBuffer,
+      prepare: (symbols) => Promise.all(symbols.map((s) => this.floor.prepare(s))).then(() => undefined),
+      send: (e) => this.send(e),
+      logger: p.logger,
+    });
+    // After the script load (registered first, in createRedisBus): Redis may have restarted empty.
+    p.main.on('ready', () => {
+      this.floor.invalidate();
+      this.queue.retryNow();
+    });
     this.outages = new OutageLog(p.logger, p.clock, p.target);
     const readerConnection = this.open('reader');
     this.connections = [p.main, readerConnection];
@@ -101,21 +133,12 @@ class RedisBus implements Bus {
     checkSymbol(symbol);
     const json = toJson(data, 'data');
     const time = this.p.clock.now();
-    const seq = await this.command('publish', () =>
-      runPublishScript(this.p.main, {
-        stream: this.keys.stream(symbol),
-        counter: this.keys.counter(symbol),
-        directory: this.keys.directory,
-        maxLen: this.p.maxLen,
-        floor: this.floor.of(symbol),
-        channel,
-        time,
-        json,
-        symbol,
-      }),
-    );
-    this.floor.observe(symbol, seq);
+    const seq = await this.queue.push(symbol, channel, time, json);
     return { seq, channel, symbol, time, data: JSON.parse(json) as T };
+  }
+
+  backlog(): PublishBacklog {
+    return this.queue.backlog();
   }
 
   /**
@@ -127,7 +150,7 @@ class RedisBus implements Bus {
     this.ensureOpen();
     const checked = checkSubscription(symbol, opts);
     const wildcard = checked.symbol === ALL_SYMBOLS;
-    const sub = new Subscription(checked.symbol, handler, checked.channels, this.p.logger, { replaying: !wildcard });
+    const sub = new Subscription(checked.symbol, handler, checked.channels, this.p.logger, { replaying: !wildcard, onGap: checked.onGap });
     const unsubscribe = () => {
       this.reader.remove(sub);
       return Promise.resolve();
@@ -204,15 +227,44 @@ class RedisBus implements Bus {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    await this.queue.close();
+    await this.floor.close();
     await this.reader.close();
     for (const connection of this.connections) connection.disconnect();
   }
 
+  /** One event (or hole) of the publish queue, with the floors as they are now; the command is written before the first await. */
+  private async send(e: QueuedEvent): Promise<number> {
+    const seq = await runPublishScript(this.p.main, {
+      stream: this.keys.stream(e.symbol),
+      counter: this.keys.counter(e.symbol),
+      directory: this.keys.directory,
+      marks: this.keys.marks(e.symbol, this.publisher),
+      maxLen: this.p.maxLen,
+      floor: this.floor.of(e.symbol),
+      coldFloor: this.floor.cold(e.symbol),
+      channel: e.channel,
+      time: e.time,
+      json: e.json,
+      symbol: e.symbol,
+      mark: e.mark,
+      count: e.count,
+    });
+    this.floor.observe(e.symbol, seq);
+    return seq;
+  }
+
+  /** Replays in pages; a jump inside the replayed range (seqs lost with Redis, or refused by a full buffer) reaches the subscriber as a gap. */
   private async replayInto(sub: Subscription, since: number): Promise<void> {
+    let previous: { seq: number; time: number | null } = { seq: since, time: null };
     for (let after = since; ; ) {
       const { events, complete } = await this.replay(sub.symbol, after, REPLAY_PAGE);
       if (!complete) throw new ReplayWindowExceededError(sub.symbol, since);
-      for (const e of events) sub.offerReplayed(e);
+      for (const e of events) {
+        if (e.seq > previous.seq + 1) sub.offerGap({ symbol: e.symbol, from: previous.seq + 1, to: e.seq - 1, afterTime: previous.time, beforeTime: e.time });
+        sub.offerReplayed(e);
+        previous = e;
+      }
       const lastEvent = events.at(-1);
       if (!lastEvent || events.length < REPLAY_PAGE) return;
       after = lastEvent.seq;

@@ -7,6 +7,9 @@
  *   short with CLIENT UNBLOCK from the main connection, so the new stream is read at once.
  * - While Redis is away, the pending XREAD waits in ioredis and is re-sent on reconnection with
  *   the same cursors: delivery resumes after the last delivered seq, without gap or duplicate.
+ * - A jump in a stream (events trimmed before the loop read them, seqs lost with a Redis that
+ *   restarted empty, or refused by a publisher's full buffer) is logged and handed to every
+ *   subscriber of the symbol as a gap, in order with the events: never a silent skip.
  * - '*' subscriptions also read the `symbols` directory stream, which the publish script appends
  *   to when a symbol first appears; new symbols are then read from their first event.
  *
@@ -17,7 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { Subscription } from '../subscription.ts';
-import { ALL_SYMBOLS } from '../types.ts';
+import { ALL_SYMBOLS, type SeqGap } from '../types.ts';
 import { decodeEntry, parseEntries, parseXreadReply, type StreamEntry, type XreadStreams } from './codec.ts';
 import { READ_BLOCK_MS } from './connection.ts';
 import type { RedisKeys } from './keys.ts';
@@ -48,6 +51,8 @@ interface ReadPlan {
 export class StreamReader {
   /** Symbol -> last seq read and delivered; the streams the loop reads. */
   private readonly cursors = new Map<string, number>();
+  /** Symbol -> publish time of the event at its cursor, the start of a gap's period. */
+  private readonly cursorTimes = new Map<string, number>();
   /** Symbol (or '*') -> its subscriptions. */
   private readonly subscriptions = new Map<string, Set<Subscription>>();
   /** Last directory entry read; non-null while '*' subscriptions exist. */
@@ -173,8 +178,13 @@ export class StreamReader {
         continue;
       }
       if (event.seq <= cursor) continue;
-      if (event.seq > cursor + 1) this.reportGap(symbol, cursor, event.seq);
+      if (event.seq > cursor + 1) {
+        const gap = { symbol, from: cursor + 1, to: event.seq - 1, afterTime: this.cursorTimes.get(symbol) ?? null, beforeTime: event.time };
+        this.reportGap(gap);
+        for (const sub of subs) if (sub.wants(event)) sub.offerGap(gap);
+      }
       cursor = event.seq;
+      this.cursorTimes.set(symbol, event.time);
       this.deps.floor.observe(symbol, cursor);
       for (const sub of subs) if (sub.wants(event)) sub.offerLive(event);
     }
@@ -210,6 +220,7 @@ export class StreamReader {
     for (const symbol of [...this.cursors.keys()]) {
       if (this.subscriptions.has(symbol)) continue;
       this.cursors.delete(symbol);
+      this.cursorTimes.delete(symbol);
       changed = true;
     }
     if (changed) this.streamsChanged();
@@ -253,8 +264,8 @@ export class StreamReader {
     return subs;
   }
 
-  private reportGap(symbol: string, cursor: number, next: number): void {
-    this.deps.logger.warn({ symbol, missing: [cursor + 1, next - 1] }, `bus: events ${cursor + 1}..${next - 1} of ${symbol} were trimmed or lost before this process read them`);
+  private reportGap({ symbol, from, to }: SeqGap): void {
+    this.deps.logger.warn({ symbol, missing: [from, to] }, `bus: events ${from}..${to} of ${symbol} were trimmed or lost before this process read them; subscribers are told of the gap`);
   }
 
   /** Logs an error once until the reader succeeds again (a persistent fault would otherwise log every second). */

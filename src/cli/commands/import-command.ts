@@ -2,7 +2,6 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
-import type { StandardizeCounts } from '../../domain/standardize.ts';
 import { importBarFile, type ImportSummary } from '../../pipeline/import-bars.ts';
 import { parseSymbolArg } from '../args.ts';
 import { createContext, withStore } from '../context.ts';
@@ -58,30 +57,33 @@ function reportRejects(s: ImportSummary, rejectsFile: string | undefined): void 
     console.error(`... and ${s.rejected.length - REJECTS_SHOWN} more rejected rows (use --rejects <file> to write them all)`);
   }
   if (rejectsFile) {
-    const lines = s.rejected.map((r) => `${r.lineNo},"${r.reason.replace(/"/g, '""')}"`);
-    writeFileSync(rejectsFile, ['line,reason', ...lines].join('\n') + '\n');
+    const lines = s.rejected.map((r) => `${r.lineNo},${r.code},"${r.reason.replace(/"/g, '""')}"`);
+    writeFileSync(rejectsFile, ['line,code,reason', ...lines].join('\n') + '\n');
   }
   if (s.fatal) {
     console.error(`${s.file}:${s.fatal.lineNo}: ${s.fatal.reason}; the ${s.rowsRead} rows read before it were kept.`);
   }
 }
 
-/** The one-line summary: rows read, stored raw, standardized, repaired, dropped by reason, rejected. */
+/**
+ * The one-line summary of this file's rows, which add up: rows read = kept + dropped +
+ * rejected, each by reason (repaired rows are among the kept); then what reached the store.
+ */
 export function summaryLine(s: ImportSummary): string {
   const n = (x: number) => x.toLocaleString('en-US');
+  const r = s.rows;
   const parts = [
-    `${s.file}: rows read ${n(s.rowsRead)}`,
+    `${s.file}: rows read ${n(r.read)} = kept ${n(r.kept)} (repaired ${n(r.repaired)}) + dropped ${byReason(r.dropped, n)} + rejected ${byReason(r.rejected, n)}`,
     `stored raw ${n(s.storedRaw)}${s.alreadyImported ? ' (file already imported)' : ''}`,
+    `bars new ${n(s.bars.inserted)}, changed ${n(s.bars.updated)}, unchanged ${n(s.bars.unchanged)}`,
   ];
-  if (s.standardize) parts.push(...standardizeParts(s.standardize, n));
-  parts.push(`rejected ${n(s.rejected.length)}`);
-  parts.push(`bars new ${n(s.bars.inserted)}, changed ${n(s.bars.updated)}, unchanged ${n(s.bars.unchanged)}`);
   return parts.join(' | ');
 }
 
-function standardizeParts(c: StandardizeCounts, n: (x: number) => string): string[] {
-  const dropped = Object.entries(c.dropped)
-    .filter(([, count]) => count > 0)
-    .map(([reason, count]) => `${reason.replace(/_/g, '-')} ${n(count)}`);
-  return [`standardized ${n(c.standardized)}`, `repaired ${n(c.repaired)}`, `dropped ${dropped.length ? dropped.join(', ') : '0'}`];
+/** `12 (off-session 10, duplicate 2)`, or `0`. */
+function byReason(counts: Record<string, number>, n: (x: number) => string): string {
+  const nonZero = Object.entries(counts).filter(([, count]) => count > 0);
+  const total = nonZero.reduce((sum, [, count]) => sum + count, 0);
+  if (total === 0) return '0';
+  return `${n(total)} (${nonZero.map(([reason, count]) => `${reason.replace(/_/g, '-')} ${n(count)}`).join(', ')})`;
 }

@@ -38,12 +38,12 @@ const SIMULATOR_KEY = 'tasa-simulator';
 export function registerJobsCommands(program: Command): void {
   program
     .command('backfill')
-    .description('Fill missing 5-minute bars from TwelveData REST (only empty slots; resumable; stops when the day\'s API credits are spent)')
+    .description('Fill missing 5-minute bars from TwelveData REST (empty slots, and partial bars the live feed covered only in part; resumable; stops when the day\'s API credits are spent)')
     .requiredOption('--from <date>', 'first Bogota session date, YYYY-MM-DD')
     .option('--to <date>', 'last session date (default: --from)')
     .option('--symbol <symbol>', 'instrument', 'USD/COP')
     .option('--max-requests <n>', 'stop after this many REST requests (run again to continue)')
-    .option('--simulator-url <url>', 'REST URL of a running `tasa simulate` instead of api.twelvedata.com')
+    .option('--simulator-url <url>', 'REST URL of a running `tasa simulate` instead of TWELVEDATA_REST_URL')
     .action(async (o: BackfillCliOptions) => {
       const summary = await runBackfill(o);
       console.log(summaryLine(summary));
@@ -51,7 +51,7 @@ export function registerJobsCommands(program: Command): void {
   program
     .command('worker')
     .description(`Run the scheduled jobs until SIGINT/SIGTERM: failsafe backfill hourly and at 13:05, stream sync every 5 minutes in session (${JOB_TIME_ZONE})`)
-    .option('--simulator-url <url>', 'REST URL of a running `tasa simulate` instead of api.twelvedata.com')
+    .option('--simulator-url <url>', 'REST URL of a running `tasa simulate` instead of TWELVEDATA_REST_URL')
     .action(async (o: WorkerCliOptions) => {
       await runWorker(o);
     });
@@ -67,7 +67,7 @@ async function runBackfill(o: BackfillCliOptions): Promise<GapFillSummary> {
   const progress = progressBar();
   try {
     return await withStore(ctx, (db) => {
-      const { source } = restSource(db, keys, o.simulatorUrl, logger);
+      const { source } = restSource(db, keys, restBaseUrl(o, ctx), o.simulatorUrl !== undefined, logger);
       return fillGaps({ db, calendar: ctx.calendar, source, symbol, from, to, clock: systemClock, maxRequests, onProgress: progress?.update });
     });
   } finally {
@@ -84,7 +84,7 @@ async function runWorker(o: WorkerCliOptions): Promise<void> {
   await withStore(ctx, async (db) => {
     const bus = await sharedBus(ctx, logger);
     try {
-      const { source } = restSource(db, keys, o.simulatorUrl, logger);
+      const { source } = restSource(db, keys, restBaseUrl(o, ctx), o.simulatorUrl !== undefined, logger);
       const handlers = jobHandlers({ db, calendar: ctx.calendar, clock, source, bus, symbols });
       const jobs = await startJobs({ db, databaseUrl: ctx.config.DATABASE_URL, clock, calendar: ctx.calendar, logger, handlers });
       // Listen before saying so: stdout to a pipe is synchronous, so a supervisor may signal at once.
@@ -110,8 +110,14 @@ function restKeys(simulatorUrl: string | undefined): string[] {
   });
 }
 
-function restSource(db: Db, keys: string[], simulatorUrl: string | undefined, logger: Logger): RestSource {
-  return createRestSource({ db, clock: systemClock, keys, plan: KeyPool.planFromEnv(process.env), baseUrl: simulatorUrl, logger });
+/** `--simulator-url` when given, else TWELVEDATA_REST_URL (default api.twelvedata.com), as `tasa up` uses it. */
+export function restBaseUrl(o: { simulatorUrl?: string }, ctx: CliContext): string {
+  return o.simulatorUrl ?? ctx.config.TWELVEDATA_REST_URL;
+}
+
+/** `simulated`: `--simulator-url` was given, so the bars it fills are stored as `simulator` (its answers look like TwelveData's). */
+function restSource(db: Db, keys: string[], baseUrl: string, simulated: boolean, logger: Logger): RestSource {
+  return createRestSource({ db, clock: systemClock, keys, plan: KeyPool.planFromEnv(process.env), baseUrl, simulated, logger });
 }
 
 /** Sync reads the stream the ingest process publishes; only Redis shares it between processes. */
@@ -155,11 +161,12 @@ function progressBar(): ProgressDisplay | null {
 
 export function summaryLine(s: GapFillSummary): string {
   const n = (x: number) => x.toLocaleString('en-US');
+  const partial = (x: number) => (x > 0 ? `, ${n(x)} partial` : '');
   const parts = [
-    `${s.symbol} ${s.from}..${s.to}: ${n(s.sessions)} sessions, ${n(s.expectedBars)} bars due, ${n(s.missingBefore)} missing`,
+    `${s.symbol} ${s.from}..${s.to}: ${n(s.sessions)} sessions, ${n(s.expectedBars)} bars due, ${n(s.missingBefore)} missing${partial(s.partialBefore)}`,
     `${n(s.requests)} of ${n(s.requestsPlanned)} requests`,
-    `filled ${n(s.filledBars)}`,
-    `still missing ${n(s.missingAfter)}`,
+    `filled ${n(s.filledBars)}${s.repairedBars > 0 ? ` (${n(s.repairedBars)} partial bars repaired)` : ''}`,
+    `still missing ${n(s.missingAfter)}${partial(s.partialAfter)}`,
   ];
   if (s.budgetExhausted) parts.push("stopped: today's API credits are spent (run again after 00:00 UTC to continue)");
   else if (s.stoppedAtMaxRequests) parts.push('stopped at --max-requests (run again to continue)');

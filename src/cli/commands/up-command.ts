@@ -37,6 +37,8 @@ async function runUntilSignal(roles: SystemRoles): Promise<void> {
   const logger = createLogger(ctx.config.TASA_LOG_LEVEL);
   const system = await startSystem({ config: ctx.config, calendar: ctx.calendar, logger, roles });
   console.log(`Tasa — store ${system.db.target}, bus ${system.bus.kind}, upstream ${system.status().upstream}`);
+  // This process owns the embedded store and serves it (store/embedded-store.ts).
+  if (system.db.driver === 'pglite') console.log('Other tasa commands (import, bars, backfill, ...) work on this store through this process while it runs.');
   if (system.apiUrl !== null) console.log(`API and dashboard on ${system.apiUrl} (OpenAPI at ${system.apiUrl}/docs)`);
   console.log(await overview(ctx, system));
   system.ingest?.lifecycle.onTransition((t) => console.log(`${toBogotaText(t.at)}  ingest ${t.from} -> ${t.to} (${t.reason})`));

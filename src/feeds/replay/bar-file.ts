@@ -23,6 +23,8 @@ export type BarFileFormat = 'csv' | 'twelvedata-csv' | 'twelvedata-json';
 export interface BarFileProblem {
   lineNo: number;
   reason: string;
+  /** For a row problem: `malformed_row` (fields), `line_too_long`. Absent for a fatal problem. */
+  code?: 'malformed_row' | 'line_too_long';
 }
 
 export interface BarFileChunk {
@@ -62,7 +64,12 @@ const DEFAULT_CHUNK_SIZE = 5000;
 /** How far to look for the header line before calling the file something else. */
 const MAX_HEAD_CHARS = 1024 * 1024;
 /** JSON is read whole; TwelveData answers hold at most 5000 values (about 1 MB of text). */
-const MAX_JSON_CHARS = 256 * 1024 * 1024;
+const MAX_JSON_CHARS = 64 * 1024 * 1024;
+/**
+ * Longest CSV line kept (a bar row is under 200 characters). A longer one is skipped as it is
+ * read, holding no more than this much of it, and reported with its line number.
+ */
+export const MAX_LINE_CHARS = 64 * 1024;
 
 type FileBase = Pick<BarFileInfo, 'name' | 'sizeBytes' | 'compressed'>;
 
@@ -223,22 +230,21 @@ class CsvBarReader implements BarFileReader {
   private async *readRows(source: TextSource): AsyncGenerator<BarFileChunk> {
     const rows = new CsvRows(this.layout);
     const batch = new ChunkBatch(this.chunkSize);
-    let carry = '';
-    let lineNo = 0;
+    // The header was read whole by openBarFile (up to 1 MB), so it is never cut as too long.
+    const lines = new LineSplitter(Math.max(MAX_LINE_CHARS, this.layout.header.length + 1));
     for (let piece = await source.next(); piece !== null && !rows.headerChanged; piece = await source.next()) {
-      const text = carry + piece;
-      let start = 0;
-      for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
-        rows.add(++lineNo, text.slice(start, end), batch);
-        start = end + 1;
+      for (const line of lines.push(piece)) {
+        rows.add(line, batch);
         if (batch.full) yield batch.take(source.bytesRead);
       }
-      carry = text.slice(start);
     }
     // After a fault the unfinished last line is dropped: cut short, it could still look like a valid row with a truncated price.
-    if (source.fault) this.fault = faultProblem(source.fault, lineNo);
+    if (source.fault) this.fault = faultProblem(source.fault, lines.lineNo);
     else if (rows.headerChanged) this.fault = { lineNo: 0, reason: 'the header changed since the file was opened' };
-    else if (carry !== '') rows.add(lineNo + 1, carry, batch);
+    else {
+      const last = lines.end();
+      if (last !== null) rows.add(last, batch);
+    }
     if (source.fault) await source.hashRemainder();
     this.digest = source.digest();
     if (!batch.empty) yield batch.take(source.bytesRead);
@@ -252,15 +258,70 @@ class CsvRows {
 
   constructor(private readonly layout: CsvLayout) {}
 
-  add(lineNo: number, text: string, batch: ChunkBatch): void {
-    const line = withoutCr(text);
-    if (this.headerChanged || line.trim() === '') return;
+  add(split: SplitLine, batch: ChunkBatch): void {
+    if (this.headerChanged) return;
+    const lineNo = split.lineNo;
+    if (split.text === null) {
+      batch.add(lineNo, { code: 'line_too_long', reason: `line is longer than ${MAX_LINE_CHARS / 1024} KiB (${split.chars.toLocaleString('en-US')} characters), so it is not a bar row; skipped` });
+      return;
+    }
+    const line = withoutCr(split.text);
+    if (line.trim() === '') return;
     if (!this.headerSeen) {
       this.headerSeen = true;
       this.headerChanged = line !== this.layout.header;
       return;
     }
     batch.add(lineNo, csvRecord(lineNo, line, this.layout));
+  }
+}
+
+/** One line of text, or (text null) the length of a line too long to keep. */
+type SplitLine = { lineNo: number; text: string; chars: number } | { lineNo: number; text: null; chars: number };
+
+/**
+ * Cuts pieces of text into lines, holding at most `maxChars` of an unfinished one: the rest of
+ * a longer line is counted, not kept, and the line is given back as too long once it ends.
+ */
+class LineSplitter {
+  lineNo = 0;
+  private carry = '';
+  /** Characters of an overlong line seen so far; 0 when no line is being skipped. */
+  private skipped = 0;
+
+  constructor(private readonly maxChars: number) {}
+
+  push(piece: string): SplitLine[] {
+    const out: SplitLine[] = [];
+    let start = 0;
+    for (let end = piece.indexOf('\n'); end !== -1; end = piece.indexOf('\n', start)) {
+      out.push(this.finish(piece.slice(start, end)));
+      start = end + 1;
+    }
+    this.hold(piece.slice(start));
+    return out;
+  }
+
+  /** The last line when the text does not end with a newline, else null. */
+  end(): SplitLine | null {
+    return this.carry === '' && this.skipped === 0 ? null : this.finish('');
+  }
+
+  private finish(tail: string): SplitLine {
+    this.lineNo++;
+    const chars = this.skipped + this.carry.length + tail.length;
+    const line: SplitLine = this.skipped > 0 || chars > this.maxChars ? { lineNo: this.lineNo, text: null, chars } : { lineNo: this.lineNo, text: this.carry + tail, chars };
+    this.carry = '';
+    this.skipped = 0;
+    return line;
+  }
+
+  private hold(rest: string): void {
+    if (this.skipped > 0) this.skipped += rest.length;
+    else if (this.carry.length + rest.length > this.maxChars) {
+      this.skipped = this.carry.length + rest.length;
+      this.carry = '';
+    } else this.carry += rest;
   }
 }
 
@@ -373,9 +434,10 @@ class ChunkBatch {
 
   constructor(private readonly size: number) {}
 
-  /** A record, or the reason (a string) the row could not become one. */
-  add(lineNo: number, row: RawBarRecord | string): void {
-    if (typeof row === 'string') this.problems.push({ lineNo, reason: row });
+  /** A record, or why the row could not become one (a reason, or a problem with its code). */
+  add(lineNo: number, row: RawBarRecord | string | Omit<BarFileProblem, 'lineNo'>): void {
+    if (typeof row === 'string') this.problems.push({ lineNo, reason: row, code: 'malformed_row' });
+    else if ('reason' in row) this.problems.push({ lineNo, ...row });
     else this.records.push(row);
   }
 

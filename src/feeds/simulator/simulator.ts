@@ -54,6 +54,8 @@ export interface SimulatorOptions {
   maxSymbolsPerConnection?: number;
   faults?: FaultOptions;
   logger?: Logger;
+  /** Told of every price frame written to a socket (connection id, frame text): fault tests record what was delivered. */
+  onPriceFrame?: (connection: number, frame: string) => void;
 }
 
 export interface SimulatorStats {
@@ -133,6 +135,7 @@ function assemble(opts: SimulatorOptions, logger: Logger): Parts {
     maxSymbolsPerConnection: opts.maxSymbolsPerConnection,
     faults,
     logger,
+    onPriceFrame: opts.onPriceFrame,
   });
   const tickPaths = new Map([...symbolData].map(([symbol, data]) => [symbol, data.history.ticks]));
   const feeds = new LiveFeeds(opts.clock, tickPaths, (symbol, tick) => gateway.publish(symbol, tick));

@@ -42,6 +42,7 @@ export interface WsGatewayOptions {
   maxSymbolsPerConnection: number | undefined;
   faults: FaultInjector;
   logger: Logger;
+  onPriceFrame: ((connection: number, frame: string) => void) | undefined;
 }
 
 interface Connection {
@@ -99,7 +100,11 @@ export class WsGateway {
       return;
     }
     for (const frame of this.o.faults.shapePriceFrame(symbol, priceEvent(instrument, tick))) {
-      for (const conn of subscribers) if (this.send(conn, frame.text) && frame.isPrice) this.counters.ticksSent++;
+      for (const conn of subscribers) {
+        if (!this.send(conn, frame.text) || !frame.isPrice) continue;
+        this.counters.ticksSent++;
+        this.o.onPriceFrame?.(conn.id, frame.text);
+      }
     }
   }
 

@@ -39,6 +39,8 @@ export type SessionEnd =
   | { kind: 'stopped' };
 
 const HEARTBEAT = JSON.stringify({ action: 'heartbeat' });
+/** Heartbeats sent without any frame in between after which the socket counts as having stalled. */
+const STALL_HEARTBEATS = 2;
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 const CLOSE_NORMAL = 1000;
 
@@ -48,6 +50,8 @@ export class StreamSession {
   private ws: WebSocket | null = null;
   private opened = false;
   private lastActivity: number;
+  /** Heartbeats sent since the last frame. */
+  private unansweredHeartbeats = 0;
   private lastError: string | null = null;
   private cancelHeartbeat: CancelTimer | null = null;
   private cancelWatchdog: CancelTimer | null = null;
@@ -55,6 +59,11 @@ export class StreamSession {
 
   constructor(private readonly o: SessionOptions) {
     this.lastActivity = o.clock.now();
+  }
+
+  /** When the last frame (or the session's start) was: a stalled socket carried nothing since. */
+  get lastFrameAt(): number {
+    return this.lastActivity;
   }
 
   run(): Promise<SessionEnd> {
@@ -97,7 +106,13 @@ export class StreamSession {
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
+    const previous = this.lastActivity;
     const receivedAt = this.touch();
+    // A live server answers every heartbeat: unanswered ones mean it stalled, even if it resumed in
+    // time. Counted in heartbeats sent, not in elapsed time, so a busy event loop (which delays the
+    // heartbeat timer too) is not taken for a stall.
+    if (this.unansweredHeartbeats >= STALL_HEARTBEATS) this.o.emit({ type: 'silence', from: previous, to: receivedAt });
+    this.unansweredHeartbeats = 0;
     this.o.counters.framesReceived++;
     if (isBinary) return this.o.problems.report('malformed_frame', 'binary frame', { keyId: this.o.keyId });
     const frame = parseFrame(rawText(data), receivedAt, this.o.source);
@@ -157,6 +172,7 @@ export class StreamSession {
   private armHeartbeat(): void {
     this.cancelHeartbeat = this.o.clock.setTimer(this.o.heartbeatIntervalMs, () => {
       this.o.counters.heartbeatsSent++;
+      this.unansweredHeartbeats++;
       this.send(HEARTBEAT);
       this.armHeartbeat();
     });
@@ -166,10 +182,19 @@ export class StreamSession {
   private armWatchdog(): void {
     const due = this.lastActivity + this.o.silenceTimeoutMs;
     this.cancelWatchdog = this.o.clock.setTimer(due - this.o.clock.now(), () => {
-      const silentFor = this.o.clock.now() - this.lastActivity;
-      if (silentFor < this.o.silenceTimeoutMs) return this.armWatchdog();
-      this.end({ kind: 'lost', detail: `silent for ${silentFor} ms (${this.opened ? 'no price, no heartbeat reply' : 'no upgrade answer'})` });
+      if (this.o.clock.now() - this.lastActivity < this.o.silenceTimeoutMs) return this.armWatchdog();
+      // Timers run before the event loop reads the sockets: frames that arrived while the process
+      // was busy (a GC pause, a fast simulated clock) are read just after this. Look again after
+      // them (setImmediate), or a busy process would drop ticks already in its socket buffer.
+      const recheck = setImmediate(() => this.checkSilence());
+      this.cancelWatchdog = () => clearImmediate(recheck);
     });
+  }
+
+  private checkSilence(): void {
+    const silentFor = this.o.clock.now() - this.lastActivity;
+    if (silentFor < this.o.silenceTimeoutMs) return this.armWatchdog();
+    this.end({ kind: 'lost', detail: `silent for ${silentFor} ms (${this.opened ? 'no price, no heartbeat reply' : 'no upgrade answer'})` });
   }
 
   private touch(): number {

@@ -7,7 +7,7 @@ import { Type, type Static } from 'typebox';
 import type { MarketCalendar } from '../../domain/calendar.ts';
 import type { SymbolCode } from '../../domain/symbol.ts';
 import { toIsoUtc } from '../../domain/time.ts';
-import { BACKFILL_SOURCE } from '../../jobs/backfill-store.ts';
+import { isRestOrigin } from '../../jobs/backfill-store.ts';
 import { auditCountsByAction, listAudit, type AuditEntry } from '../../store/audit-repo.ts';
 import type { Db } from '../../store/db.ts';
 import { runsTouchingDates } from '../../store/pipeline-runs-repo.ts';
@@ -112,7 +112,7 @@ export async function symbolCompliance(db: Db, calendar: MarketCalendar, symbol:
 function originView(o: RawOriginSummary): Static<typeof SourceOrigin> {
   return {
     origin: o.origin,
-    kind: o.origin.startsWith(`${BACKFILL_SOURCE}:`) ? 'rest' : 'file',
+    kind: isRestOrigin(o.origin) ? 'rest' : 'file',
     sha256: o.sha256,
     rowsInPeriod: o.rowsInPeriod,
     rowsTotal: o.rowsTotal,

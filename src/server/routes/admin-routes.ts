@@ -23,6 +23,8 @@ import { datePeriod, principalOf, servedSymbol, TOKEN_SECURITY } from '../reques
 const TAGS = ['admin'];
 /** Longest range of one backfill request (about ten years of sessions). */
 export const MAX_BACKFILL_DAYS = 3700;
+/** A cap on maxRequests far above any key budget (about 800 credits a day per free key). */
+const MAX_BACKFILL_REQUESTS = 1_000_000;
 
 const ERRORS = { ...COMMON_ERRORS, 401: ErrorBody, 403: ErrorBody };
 
@@ -79,7 +81,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) =>
           symbol: Type.String({ description: 'USD/COP or USDCOP' }),
           from: DateText('First session date'),
           to: DateText('Last session date, inclusive'),
-          maxRequests: Type.Optional(Type.Integer({ minimum: 1, description: 'Stop after this many REST requests (queue again to continue)' })),
+          maxRequests: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_BACKFILL_REQUESTS, description: 'Stop after this many REST requests (queue again to continue)' })),
         }),
         response: { 202: QueuedJob, 404: ErrorBody, ...ERRORS },
       },

@@ -12,6 +12,7 @@ import { listAlerts, resolveAlertById, type Alert } from '../../store/alerts-rep
 import type { ServerDeps } from '../deps.ts';
 import { servedSymbol } from '../request-inputs.ts';
 import { COMMON_ERRORS, ErrorBody } from '../http-errors.ts';
+import { RowId } from '../param-bounds.ts';
 
 const AlertJson = Type.Object(
   {
@@ -37,7 +38,7 @@ const ListQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
 });
 
-const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+const IdParams = Type.Object({ id: RowId('Alert id') });
 
 function alertJson(a: Alert): Static<typeof AlertJson> {
   return {

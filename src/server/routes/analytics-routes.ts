@@ -42,6 +42,7 @@ import {
   tradeView,
 } from '../reports/research-views.ts';
 import { principalOf, servedSymbol, TOKEN_SECURITY } from '../request-inputs.ts';
+import { RowId } from '../param-bounds.ts';
 
 const TAGS = ['research'];
 const ERRORS = { ...COMMON_ERRORS, 404: ErrorBody };
@@ -49,10 +50,10 @@ const RUN_PIPELINE = 'Run `tasa pipeline run` (or POST /api/admin/pipeline/run) 
 
 const SymbolQuery = { symbol: Type.Optional(Type.String({ minLength: 1, maxLength: 32, description: 'Instrument: `USD/COP` or `USDCOP`; default the first symbol this server serves' })) };
 const BacktestQuery = {
-  backtest: Type.Optional(Type.Integer({ minimum: 1, description: 'Backtest id; default the newest backtest of the production model (else the newest PPO model)' })),
+  backtest: Type.Optional(RowId('Backtest id; default the newest backtest of the production model (else the newest PPO model)')),
   ...SymbolQuery,
 };
-const IdParam = Type.Object({ id: Type.Integer({ minimum: 1, description: 'Backtest id' }) });
+const IdParam = Type.Object({ id: RowId('Backtest id') });
 const ModelIdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200, description: 'Model id' }) });
 
 export const analyticsRoutes: FastifyPluginAsyncTypebox<ServerDeps> = async (app, deps) => {
@@ -183,7 +184,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<ServerDeps> = async (app
           policy: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Model id or baseline id' })),
           ...SymbolQuery,
           limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-          beforeId: Type.Optional(Type.Integer({ minimum: 1, description: 'Page: only ids below this (the previous page\'s nextBeforeId)' })),
+          beforeId: Type.Optional(RowId('Page: only ids below this (the previous page\'s nextBeforeId)')),
         }),
         response: {
           200: Type.Object({ items: Type.Array(BacktestView), nextBeforeId: Nullable(Type.Integer({ description: 'beforeId of the next page; null on the last page' })) }),

@@ -5,7 +5,8 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
-import { CANDLE_INTERVALS, type Candle } from '../../domain/resample.ts';
+import { isSimulatedSource, type Bar } from '../../domain/bar.ts';
+import { CANDLE_INTERVALS, provenanceSegments, type Candle, type ProvenanceSegment } from '../../domain/resample.ts';
 import { toIsoUtc } from '../../domain/time.ts';
 import { TasaError } from '../../errors.ts';
 import { WARMUP, computeIndicators } from '../../research/indicators.ts';
@@ -46,7 +47,9 @@ const CandleBody = Type.Object({
   close: Type.Number(),
   bars: Type.Integer({ description: '5-minute bars present in the bucket' }),
   expected: Type.Integer({ description: '5-minute bars in a full bucket' }),
-  complete: Type.Boolean({ description: 'Every 5-minute bar of the bucket is present' }),
+  complete: Type.Boolean({ description: 'Every 5-minute bar of the bucket is present, and none is partial (built while the live feed covered only part of its slot; the failsafe replaces it with the vendor bar)' }),
+  simulated: Type.Boolean({ description: "The built-in simulator's prices (source simulator), not market data. A candle never mixes simulated and real bars" }),
+  sources: Type.Array(Type.String(), { description: 'Sources of its bars: import, twelvedata_ws, twelvedata_rest (real) or simulator' }),
   indicators: Type.Optional(Type.Record(Type.String(), Nullable(Type.Number()), { description: 'The requested indicators at this bar (null before warm-up)' })),
 });
 
@@ -57,6 +60,15 @@ const CandlesResponse = Type.Object(
     count: Type.Integer(),
     truncated: Type.Boolean({ description: 'More candles exist in the range than `limit` returned' }),
     candles: Type.Array(CandleBody),
+    segments: Type.Array(
+      Type.Object({
+        from: Type.String({ format: 'date-time', description: 'First candle of the run' }),
+        to: Type.String({ format: 'date-time', description: 'Last candle of the run' }),
+        simulated: Type.Boolean(),
+        candles: Type.Integer(),
+      }),
+      { description: 'Runs of consecutive candles of one provenance (real or simulated), in time order: draw each as its own series, never one line across a change' },
+    ),
   },
   {
     examples: [
@@ -65,7 +77,8 @@ const CandlesResponse = Type.Object(
         interval: '1h',
         count: 1,
         truncated: false,
-        candles: [{ time: '2024-01-02T13:00:00.000Z', open: 3920, high: 3931.5, low: 3915, close: 3928, bars: 12, expected: 12, complete: true }],
+        candles: [{ time: '2024-01-02T13:00:00.000Z', open: 3920, high: 3931.5, low: 3915, close: 3928, bars: 12, expected: 12, complete: true, simulated: false, sources: ['import'] }],
+        segments: [{ from: '2024-01-02T13:00:00.000Z', to: '2024-01-02T13:00:00.000Z', simulated: false, candles: 1 }],
       },
     ],
   },
@@ -92,6 +105,13 @@ const StatsResponse = Type.Object(
       low: Nullable(Type.Number()),
       bars: Type.Integer({ description: '5-minute bars stored so far' }),
     }),
+    provenance: Type.Object(
+      {
+        simulated: Nullable(Type.Boolean(), "true: every figure is the simulator's; false: every figure is real market data; null: no price at all"),
+        excludedBars: Type.Integer({ description: 'Stored bars of the other provenance left out of these figures (this session so far and the previous session)' }),
+      },
+      { description: 'Figures are computed over one provenance, that of the latest price: a simulated price is never compared with a real close' },
+    ),
     realizedVolatility: Type.Object({
       value: Nullable(Type.Number(), 'Annualized, as a fraction (0.12 = 12 %); null with fewer than 2 returns'),
       returns: Type.Integer({ description: 'n: the returns used' }),
@@ -100,7 +120,7 @@ const StatsResponse = Type.Object(
       formula: Type.String(),
     }),
   },
-  { description: `Missing figures are null. Realized volatility: ${VOLATILITY_FORMULA}.` },
+  { description: `Missing figures are null. Realized volatility: ${VOLATILITY_FORMULA}. All figures are of one provenance (see provenance).` },
 );
 
 export const candleRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) => {
@@ -111,7 +131,7 @@ export const candleRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) =
         tags: ['market'],
         summary: 'Candles (OHLC) from the stored 5-minute bars',
         description:
-          'Resampled inside sessions: buckets open at the session open (08:00 Bogota) and never span two sessions; 1day is the session. Each candle says how many 5-minute bars it holds and whether it is complete. Without `from`: the latest `limit` candles before `to`.',
+          'Resampled inside sessions: buckets open at the session open (08:00 Bogota) and never span two sessions; 1day is the session. Each candle says how many 5-minute bars it holds and whether it is complete. Without `from`: the latest `limit` candles before `to`. Provenance: a candle holds only simulated (source simulator) or only real bars; a bucket where the provenance changes is split at the change (the second candle opens at its first bar), `segments` lists the runs of each, and indicators restart at each change (warm-up only from bars of the same provenance).',
         params: SymbolPath,
         querystring: CandleQuerystring,
         response: { ...COMMON_ERRORS, 200: CandlesResponse, 404: ErrorBody },
@@ -132,6 +152,7 @@ export const candleRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) =
         count: candles.length,
         truncated,
         candles: candles.map((c, i) => ({ ...candleBody(c), ...(values ? { indicators: values[i] ?? {} } : {}) })),
+        segments: provenanceSegments(candles).map(segmentBody),
       };
     },
   );
@@ -172,18 +193,35 @@ function parseIndicators(value: string | undefined, interval: string): Indicator
 /**
  * Indicators over the returned 5-minute candles, run from up to max(WARMUP) earlier stored bars
  * so the first candles have values when history exists (the research layer's overnight rule:
- * straight across sessions). NaN before warm-up becomes null.
+ * straight across sessions). NaN before warm-up becomes null. They never run across a change of
+ * provenance: each segment starts cold, and the warm-up takes only bars of the first candle's.
  */
 async function indicatorValues(deps: ServerDeps, symbol: string, candles: readonly Candle[], names: readonly IndicatorName[]): Promise<Array<Record<string, number | null>>> {
   const first = candles[0];
   if (first === undefined) return [];
-  const warmup = await barsBefore(deps.db, symbol, first.time, Math.max(...names.map((n) => WARMUP[n])) - 1);
-  const rows = computeIndicators([...warmup, ...candles]).slice(warmup.length);
-  return rows.map((row) => Object.fromEntries(names.map((n) => [n, Number.isFinite(row[n]) ? row[n] : null])));
+  const earlier = await barsBefore(deps.db, symbol, first.time, Math.max(...names.map((n) => WARMUP[n])) - 1);
+  const out: Array<Record<string, number | null>> = [];
+  let start = 0;
+  for (const segment of provenanceSegments(candles)) {
+    const warmup = start === 0 ? trailingOfProvenance(earlier, segment.simulated) : [];
+    const rows = computeIndicators([...warmup, ...candles.slice(start, start + segment.candles)]).slice(warmup.length);
+    for (const row of rows) out.push(Object.fromEntries(names.map((n) => [n, Number.isFinite(row[n]) ? row[n] : null])));
+    start += segment.candles;
+  }
+  return out;
+}
+
+/** The last bars (in time order) back to the latest one of the other provenance. */
+function trailingOfProvenance(bars: readonly Bar[], simulated: boolean): Bar[] {
+  return bars.slice(bars.findLastIndex((b) => isSimulatedSource(b.source) !== simulated) + 1);
+}
+
+function segmentBody(g: ProvenanceSegment) {
+  return { from: toIsoUtc(g.from), to: toIsoUtc(g.to), simulated: g.simulated, candles: g.candles };
 }
 
 function candleBody(c: Candle): Static<typeof CandleBody> {
-  return { time: toIsoUtc(c.time), open: c.open, high: c.high, low: c.low, close: c.close, bars: c.bars, expected: c.expected, complete: c.complete };
+  return { time: toIsoUtc(c.time), open: c.open, high: c.high, low: c.low, close: c.close, bars: c.bars, expected: c.expected, complete: c.complete, simulated: c.simulated, sources: c.sources };
 }
 
 function statsBody(symbol: string, now: number, s: MarketStats): Static<typeof StatsResponse> {
@@ -205,6 +243,7 @@ function statsBody(symbol: string, now: number, s: MarketStats): Static<typeof S
       low: s.current.ohlc?.low ?? null,
       bars: s.current.quality.present,
     },
+    provenance: s.provenance,
     realizedVolatility: {
       value: s.realizedVolatility,
       returns: s.returns,

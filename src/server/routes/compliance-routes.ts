@@ -13,6 +13,7 @@ import { AuditView, auditView, ComplianceReport, symbolCompliance } from '../rep
 import { Nullable } from '../reports/data-quality.ts';
 import { regulations, Regulations } from '../reports/regulations.ts';
 import { datePeriod, instantParam, principalOf, servedSymbol, TOKEN_SECURITY } from '../request-inputs.ts';
+import { RowId } from '../param-bounds.ts';
 
 const TAGS = ['compliance'];
 /** Longest period of one compliance report (about ten years). */
@@ -33,7 +34,7 @@ export const complianceRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, dep
           from: Type.Optional(Type.String({ description: 'Entries at or after: ISO 8601 time with Z/offset, or a Bogota date (its start)' })),
           to: Type.Optional(Type.String({ description: 'Entries before: ISO 8601 time with Z/offset, or a Bogota date (inclusive: up to its end)' })),
           limit: Type.Integer({ minimum: 1, maximum: 500, default: 100, description: 'Entries per page' }),
-          beforeId: Type.Optional(Type.Integer({ minimum: 1, description: 'Only entries with a smaller id' })),
+          beforeId: Type.Optional(RowId('Only entries with a smaller id')),
         }),
         response: {
           200: Type.Object({ entries: Type.Array(AuditView), nextBeforeId: Nullable(Type.Integer({ description: 'beforeId of the next (older) page; null on the last page' })) }),

@@ -1,7 +1,8 @@
 /**
  * `GET /health` (probes: is this process ready to serve?) and `GET /status` (what the system is
  * doing: lifecycle, counters, credits, last job runs). The ingest part comes from this process
- * when it runs ingestion, else from the snapshot the ingest process publishes on the bus.
+ * when it runs ingestion, else from the snapshot the lease holder publishes on the bus; who holds
+ * each symbol's ingest lease comes from the lease table, not from whichever process answered.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
@@ -10,6 +11,7 @@ import { toIsoUtc } from '../../domain/time.ts';
 import { errorMessage } from '../../errors.ts';
 import type { IngestStatus } from '../../ingest/ingest-service.ts';
 import { countOpenAlerts } from '../../store/alerts-repo.ts';
+import { ingestLeaseName, leaseRows, type LeaseRow } from '../../store/leases-repo.ts';
 import { listApiKeys, windowUsage, type ApiKeyState } from '../../store/api-keys-repo.ts';
 import { latestRunPerLayer, recordedLayers, type PipelineRun } from '../../store/pipeline-runs-repo.ts';
 import type { ServerDeps } from '../deps.ts';
@@ -32,10 +34,19 @@ const IngestSource = Type.Union([Type.Literal('local'), Type.Literal('ingest_pro
   description: 'local = ingestion runs in this process; ingest_process = snapshot from the bus; none = no ingest process has reported',
 });
 
+const LeaseBody = Type.Object({
+  symbol: Type.String(),
+  holder: Nullable(Type.String(), 'The process holding the ingest lease (null: never taken)'),
+  epoch: Nullable(Type.Integer(), 'Fencing token: rises each time the lease changes holder'),
+  expiresAt: Nullable(IsoTime),
+  live: Type.Boolean({ description: 'The lease is held now (not expired)' }),
+});
+
 const HealthBody = Type.Object(
   {
-    status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]),
+    status: Type.Union([Type.Literal('ready'), Type.Literal('degraded'), Type.Literal('not_ready')]),
     failed: Type.Array(Type.String(), { description: 'The checks that failed: database, redis, ingest (empty when ready)' }),
+    degraded: Type.Array(Type.String(), { description: 'Why the system is degraded though it serves (empty when not), e.g. no live ingest lease holder during market hours' }),
     version: Type.String(),
     time: IsoTime,
     checks: Type.Object({
@@ -47,22 +58,38 @@ const HealthBody = Type.Object(
         state: Nullable(Type.String(), 'Lifecycle state (INITIALIZING, WAITING_L0, CHECKING_DATA, READY, ACTIVE, ERROR, SHUTDOWN)'),
         feed: Nullable(Type.String(), 'Feed connection state'),
         note: Type.String(),
+        holder: Nullable(Type.String(), 'The process whose state is shown: the ingest lease holder (lease table), else the reporting process'),
+        leases: Type.Array(LeaseBody, { description: 'Each symbol\'s ingest lease, from the lease table' }),
+        standbys: Type.Array(Type.Object({ holder: Type.String(), state: Nullable(Type.String()), publishedAt: IsoTime }), {
+          description: 'Other ingest processes that publish a status without holding the lease',
+        }),
       }),
     }),
     market: Type.Object({ open: Type.Boolean({ description: 'The USD/COP session is open now' }) }),
   },
   {
-    description: 'Ready when the database answers and, when configured, Redis does; ingestion fails readiness only when it runs in this process and is in ERROR.',
+    description:
+      'Ready when the database answers and, when configured, Redis does; ingestion fails readiness only when it runs in this process and is in ERROR. Degraded (still 200) while, during market hours, no live process holds a symbol\'s ingest lease.',
     examples: [
       {
         status: 'ready',
         failed: [],
+        degraded: [],
         version: '0.1.0',
         time: '2024-01-02T15:00:00.000Z',
         checks: {
           database: { ok: true, latencyMs: 1.2, error: null },
           redis: null,
-          ingest: { ok: true, source: 'local', state: 'ACTIVE', feed: 'connected', note: 'ingestion runs in this process' },
+          ingest: {
+            ok: true,
+            source: 'local',
+            state: 'ACTIVE',
+            feed: 'connected',
+            note: 'ingestion runs in this process',
+            holder: 'ingest-1:4242',
+            leases: [{ symbol: 'USD/COP', holder: 'ingest-1:4242', epoch: 3, expiresAt: '2024-01-02T15:00:20.000Z', live: true }],
+            standbys: [],
+          },
         },
         market: { open: true },
       },
@@ -86,6 +113,7 @@ const SymbolCounters = Type.Object({
 const IngestBody = Type.Object({
   state: Type.String(),
   transitions: Type.Array(Type.Object({ from: Type.String(), to: Type.String(), at: IsoTime, reason: Type.String() }), { description: 'The latest, oldest first' }),
+  holder: Nullable(Type.String(), 'The reporting process\'s name in the lease table'),
   leases: Type.Array(Type.String()),
   feed: Type.Object({
     state: Type.String(),
@@ -106,6 +134,15 @@ const IngestBody = Type.Object({
     spooled: Type.Integer(),
     pending: Type.Integer(),
     databaseDown: Type.Boolean(),
+    fencedOut: Type.Optional(Type.Integer({ description: 'Ticks and bars refused by the lease fence' })),
+    spool: Type.Optional(
+      Type.Object({
+        bytes: Type.Integer(),
+        entries: Type.Integer(),
+        oldestAgeMs: Nullable(Type.Number()),
+        rejected: Type.Integer({ description: 'Entries dropped because the spool was full' }),
+      }),
+    ),
   }),
 });
 
@@ -160,13 +197,13 @@ export const healthRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) =
         tags: ['system'],
         summary: 'Liveness and readiness',
         description:
-          'Checks the database (SELECT 1) and, when REDIS_URL is set, Redis (a cache round trip), each within 2 s; reports the ingest lifecycle and feed, whether the market is open, and the version. 200 when ready, 503 with the same body naming the failed checks.',
+          'Checks the database (SELECT 1) and, when REDIS_URL is set, Redis (a cache round trip), each within 2 s; reports the ingest lease holders (lease table), the holder\'s lifecycle and feed, standbys, whether the market is open, and the version. 200 when ready or degraded (no live lease holder of a symbol during market hours, with the reason), 503 with the same body naming the failed checks.',
         response: { ...COMMON_ERRORS, 200: HealthBody, 503: HealthBody },
       },
     },
     async (_request, reply) => {
       const body = await health(deps);
-      return reply.status(body.status === 'ready' ? 200 : 503).send(body);
+      return reply.status(body.status === 'not_ready' ? 503 : 200).send(body);
     },
   );
 
@@ -186,26 +223,60 @@ export const healthRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) =
 };
 
 async function health(deps: ServerDeps): Promise<HealthBody> {
-  const [database, redis, ingest] = await Promise.all([
+  const now = deps.clock.now();
+  const [database, redis, leases] = await Promise.all([
     probe(() => deps.db.query('SELECT 1')),
     deps.bus.kind === 'redis' ? probe(() => deps.bus.getLatest('health:probe')) : Promise.resolve(null),
-    readIngestStatus(deps).catch((err: unknown) => ({ source: 'none' as const, publishedAt: null, status: null, note: `unknown: ${errorMessage(err)}` })),
+    symbolLeases(deps, now).catch(() => null),
   ]);
+  const ingest = await readIngestStatus({ ...deps, leaseHolder: liveHolder(leases) }).catch((err: unknown): KnownIngestStatus => ({
+    source: 'none',
+    publishedAt: null,
+    status: null,
+    note: `unknown: ${errorMessage(err)}`,
+  }));
   const state = ingest.status?.ingest?.state ?? null;
   const ingestOk = !(ingest.source === 'local' && state === 'ERROR');
   const failed = [...(database.ok ? [] : ['database']), ...(redis === null || redis.ok ? [] : ['redis']), ...(ingestOk ? [] : ['ingest'])];
+  const marketOpen = deps.calendar.isMarketOpen(now);
+  const degraded = marketOpen && leases !== null ? leases.filter((l) => !l.live).map((l) => `no live ingest process holds the lease of ${l.symbol} during market hours`) : [];
   return {
-    status: failed.length === 0 ? 'ready' : 'not_ready',
+    status: failed.length > 0 ? 'not_ready' : degraded.length > 0 ? 'degraded' : 'ready',
     failed,
+    degraded,
     version: deps.version,
-    time: toIsoUtc(deps.clock.now()),
+    time: toIsoUtc(now),
     checks: {
       database,
       redis,
-      ingest: { ok: ingestOk, source: ingest.source, state, feed: ingest.status?.ingest?.feed.state ?? null, note: ingest.note },
+      ingest: {
+        ok: ingestOk,
+        source: ingest.source,
+        state,
+        feed: ingest.status?.ingest?.feed.state ?? null,
+        note: ingest.note,
+        holder: ingest.status?.ingest?.holder ?? null,
+        leases: leases ?? [],
+        standbys: (ingest.others ?? []).map((o) => ({ holder: o.holder, state: o.state, publishedAt: toIsoUtc(o.publishedAt) })),
+      },
     },
-    market: { open: deps.calendar.isMarketOpen(deps.clock.now()) },
+    market: { open: marketOpen },
   };
+}
+
+/** Each symbol's ingest lease from the lease table, live when not expired on the clock. */
+async function symbolLeases(deps: ServerDeps, now: number): Promise<Array<Static<typeof LeaseBody>>> {
+  const rows = new Map<string, LeaseRow>((await leaseRows(deps.db, deps.symbols.map(ingestLeaseName))).map((r) => [r.name, r]));
+  return deps.symbols.map((symbol) => {
+    const row = rows.get(ingestLeaseName(symbol));
+    if (!row) return { symbol, holder: null, epoch: null, expiresAt: null, live: false };
+    return { symbol, holder: row.holder, epoch: row.epoch, expiresAt: toIsoUtc(row.expiresAt), live: row.expiresAt > now };
+  });
+}
+
+/** The holder of the first live lease (one process holds them all in the usual set-ups). */
+function liveHolder(leases: ReadonlyArray<Static<typeof LeaseBody>> | null): string | null {
+  return leases?.find((l) => l.live)?.holder ?? null;
 }
 
 async function probe(check: () => Promise<unknown>): Promise<Static<typeof Probe>> {
@@ -226,7 +297,13 @@ async function probe(check: () => Promise<unknown>): Promise<Static<typeof Probe
 
 async function status(deps: ServerDeps): Promise<StatusBody> {
   const now = deps.clock.now();
-  const [known, keys, runs, openAlerts] = await Promise.all([readIngestStatus(deps), listApiKeys(deps.db), lastRuns(deps), countOpenAlerts(deps.db)]);
+  const leases = await symbolLeases(deps, now).catch(() => null);
+  const [known, keys, runs, openAlerts] = await Promise.all([
+    readIngestStatus({ ...deps, leaseHolder: liveHolder(leases) }),
+    listApiKeys(deps.db),
+    lastRuns(deps),
+    countOpenAlerts(deps.db),
+  ]);
   return {
     time: toIsoUtc(now),
     version: deps.version,
@@ -251,6 +328,7 @@ function ingestBody(known: KnownIngestStatus, now: number): Static<typeof Ingest
   return {
     state: s.state,
     transitions: s.transitions.slice(-TRANSITIONS_SHOWN).map((t) => ({ from: t.from, to: t.to, at: toIsoUtc(t.at), reason: t.reason })),
+    holder: s.holder ?? null,
     leases: s.leases,
     feed: s.feed,
     dataChecks: s.dataChecks.map((c) => ({ symbol: c.symbol, lastBarAt: c.lastBarAt === null ? null : toIsoUtc(c.lastBarAt), fresh: c.fresh, completeness: c.completeness, complete: c.complete })),

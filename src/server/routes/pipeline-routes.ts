@@ -14,6 +14,7 @@ import { COMMON_ERRORS, ErrorBody } from '../http-errors.ts';
 import { dataQuality, DataQualityReport, IsoTime, Nullable } from '../reports/data-quality.ts';
 import { LayerIdSchema, LayerStatus, pipelineHealth, PipelineHealth, pipelineStatus, RunView, runView } from '../reports/pipeline-status.ts';
 import { datePeriod, servedSymbol } from '../request-inputs.ts';
+import { RowId } from '../param-bounds.ts';
 
 const TAGS = ['pipeline'];
 /** Longest period one data-quality request may cover (about ten years of sessions). */
@@ -22,7 +23,7 @@ export const MAX_QUALITY_DAYS = 3700;
 const ERRORS = { ...COMMON_ERRORS, 404: ErrorBody };
 
 const SymbolFilter = Type.String({ description: 'Only runs of this symbol: USD/COP, USD%2FCOP or USDCOP; unknown symbols are 404' });
-const BeforeId = Type.Integer({ minimum: 1, description: 'Keyset paging: only runs with a smaller id (pass the previous page\'s nextBeforeId)' });
+const BeforeId = RowId('Keyset paging: only runs with a smaller id (pass the previous page\'s nextBeforeId)');
 const NextBeforeId = Nullable(Type.Integer({ description: 'beforeId of the next (older) page; null on the last page' }));
 
 export const pipelineRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) => {

@@ -15,13 +15,13 @@
  */
 import type { WebSocket } from 'ws';
 import type { Duplex } from 'node:stream';
-import { CHANNELS, type Channel } from '../../bus/index.ts';
+import { CHANNELS, type BusEvent, type Channel, type SeqGap } from '../../bus/index.ts';
 import type { CancelTimer } from '../../clock.ts';
 import { errorMessage } from '../../errors.ts';
 import type { UpdateFrequency } from '../../store/subscriptions-repo.ts';
 import type { ServerDeps } from '../deps.ts';
 import { STALL_LIMIT_MS, type FanoutHub, type HubClient } from './fanout.ts';
-import { ackPayload, encodeEvent, errorPayload, marketStatusPayload, type OutboundEvent, type ProtocolErrorCode } from './protocol.ts';
+import { ackPayload, encodeEvent, encodeGap, errorPayload, marketStatusPayload, type OutboundEvent, type ProtocolErrorCode } from './protocol.ts';
 import { SendQueue, type Overflowed } from './send-queue.ts';
 
 /** Events per bus replay call while a client catches up. */
@@ -55,8 +55,8 @@ export interface ClientSessionOptions {
   hub: FanoutHub;
   deps: ServerDeps;
   frequency?: UpdateFrequency;
-  /** Where a client told "replay_unavailable" should refetch the history of a symbol. */
-  refetchUrl: (symbol: string, now: number) => string;
+  /** Where a client told "replay_unavailable" or sent a gap should refetch the history of a symbol (the period from..to, epoch ms). */
+  refetchUrl: (symbol: string, fromTime: number, toTime?: number) => string;
 }
 
 export class ClientSession implements HubClient {
@@ -143,6 +143,15 @@ export class ClientSession implements HubClient {
     else this.handOn(state, ev);
   }
 
+  /** Seqs the bus cannot deliver: a `gap` frame, in seq order with the data messages (held like them during a replay). */
+  gap(gap: SeqGap): void {
+    const state = this.symbols.get(gap.symbol);
+    if (!state || state.suspended) return;
+    const ev = this.encodeGap(gap);
+    if (state.held) state.held.push(ev);
+    else this.handOn(state, ev);
+  }
+
   heartbeat(payload: Buffer, now: number): void {
     if (!this.queue.congested) return this.queue.control(payload, 'heartbeat');
     if (this.queue.congestedFor(now) < STALL_LIMIT_MS) return;
@@ -203,6 +212,7 @@ export class ClientSession implements HubClient {
   /** Replays the events after `since`, then releases the live events held meanwhile. */
   private async catchUp(symbol: string, state: SymbolState, since: number, generation: number): Promise<void> {
     const current = () => !this.closed && !state.suspended && this.symbols.get(symbol) === state && state.generation === generation;
+    let previous: Pick<BusEvent, 'seq'> & { time: number | null } = { seq: since, time: null };
     try {
       for (let after = since; current(); ) {
         const { events, complete } = await this.o.deps.bus.replay(symbol, after, REPLAY_PAGE);
@@ -215,7 +225,12 @@ export class ClientSession implements HubClient {
           break;
         }
         const now = this.o.deps.clock.now();
-        for (const e of events) if (state.channels.has(e.channel)) this.handOn(state, encodeEvent(e, { calendar: this.o.deps.calendar, now }));
+        for (const e of events) {
+          // A jump inside the replay window: seqs lost with Redis or refused by a publisher's full buffer.
+          if (e.seq > previous.seq + 1) this.handOn(state, this.encodeGap({ symbol, from: previous.seq + 1, to: e.seq - 1, afterTime: previous.time, beforeTime: e.time }));
+          previous = e;
+          if (state.channels.has(e.channel)) this.handOn(state, encodeEvent(e, { calendar: this.o.deps.calendar, now }));
+        }
         const last = events.at(-1);
         if (!last || events.length < REPLAY_PAGE) break;
         after = last.seq;
@@ -233,7 +248,7 @@ export class ClientSession implements HubClient {
   private handOn(state: SymbolState, ev: OutboundEvent): void {
     if (state.suspended || ev.seq <= state.lastSeq) return;
     state.lastSeq = ev.seq;
-    if (!state.channels.has(ev.channel)) return;
+    if (ev.channel !== null && !state.channels.has(ev.channel)) return;
     const conflatable = ev.type === 'market_data' || (ev.type === 'bar' && !ev.final);
     if (this.barsOnly && conflatable) return;
     if (this.periodMs > 0) {
@@ -269,9 +284,23 @@ export class ClientSession implements HubClient {
     for (const ev of waiting) this.queue.push(ev);
   }
 
-  /** The slow-client policy dropped events of these symbols: tell the client where to resume. */
+  private encodeGap(gap: SeqGap): OutboundEvent {
+    const now = this.o.deps.clock.now();
+    return encodeGap(gap, this.o.refetchUrl(gap.symbol, gap.afterTime ?? gap.beforeTime ?? now, gap.beforeTime ?? now), now);
+  }
+
+  /**
+   * The slow-client policy dropped events of these symbols: a gap frame for the dropped seqs,
+   * then where to resume from the replay window.
+   */
   private suspend(dropped: Overflowed[]): void {
-    for (const { symbol, resumeSince } of dropped) {
+    for (const { symbol, resumeSince, lastDropped, firstDroppedAt, lastDroppedAt } of dropped) {
+      const gap = encodeGap(
+        { symbol, from: resumeSince + 1, to: lastDropped, afterTime: firstDroppedAt, beforeTime: lastDroppedAt },
+        this.o.refetchUrl(symbol, firstDroppedAt, lastDroppedAt),
+        this.o.deps.clock.now(),
+      );
+      this.queue.control(gap.payload, 'gap');
       const state = this.symbols.get(symbol);
       if (state) {
         state.suspended = true;

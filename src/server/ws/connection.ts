@@ -18,12 +18,14 @@ export const MAX_BAD_MESSAGES = 20;
 export const POLICY_VIOLATION = 1008;
 
 /**
- * Where a client that cannot be served from the replay window gets the history: today's bars
- * (Bogota date) over REST; a client that was away longer widens `from`.
+ * Where a client gets over REST what the gateway cannot send it: the bars of the Bogota dates
+ * from `fromTime` to `toTime` (epoch ms). A client beyond the replay window gets today's bars (a
+ * client that was away longer widens `from`); a gap gets the dates of the events either side of it.
  */
-export function refetchUrl(symbol: string, now: number): string {
-  const today = bogotaDate(now);
-  return `/api/market/historical?symbol=${encodeURIComponent(symbol)}&from=${today}&to=${today}`;
+export function refetchUrl(symbol: string, fromTime: number, toTime = fromTime): string {
+  const from = bogotaDate(Math.min(fromTime, toTime));
+  const to = bogotaDate(Math.max(fromTime, toTime));
+  return `/api/market/historical?symbol=${encodeURIComponent(symbol)}&from=${from}&to=${to}`;
 }
 
 export interface ConnectionOptions {

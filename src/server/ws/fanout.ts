@@ -10,7 +10,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Duplex } from 'node:stream';
-import type { BusEvent, Unsubscribe } from '../../bus/index.ts';
+import type { BusEvent, SeqGap, Unsubscribe } from '../../bus/index.ts';
 import type { CancelTimer } from '../../clock.ts';
 import { errorMessage } from '../../errors.ts';
 import type { ServerDeps } from '../deps.ts';
@@ -27,6 +27,8 @@ export interface HubClient {
   readonly congested: boolean;
   /** A live event of a symbol the client is attached to; must not throw or await. */
   offer(ev: OutboundEvent): void;
+  /** Seqs of a symbol the client is attached to that the bus cannot deliver; must not throw or await. */
+  gap(gap: SeqGap): void;
   /** Every HEARTBEAT_INTERVAL_MS, with the encoded heartbeat. */
   heartbeat(payload: Buffer, now: number): void;
   /** At each market open and close, with the encoded market_status. */
@@ -149,7 +151,7 @@ export class FanoutHub implements DeliveryStats, WriteBatcher {
 
   private openFeed(symbol: string): Feed {
     const feed: Feed = { clients: new Set(), ready: Promise.resolve(), unsubscribe: null, closed: false };
-    feed.ready = this.deps.bus.subscribe(symbol, (e) => this.dispatch(feed, e)).then(
+    feed.ready = this.deps.bus.subscribe(symbol, (e) => this.dispatch(feed, e), { onGap: (gap) => this.dispatchGap(feed, gap) }).then(
       (unsubscribe) => {
         if (feed.closed) void unsubscribe().catch(() => undefined);
         else feed.unsubscribe = unsubscribe;
@@ -183,6 +185,18 @@ export class FanoutHub implements DeliveryStats, WriteBatcher {
         client.offer(ev);
       } catch (err) {
         this.deps.logger.error({ err: errorMessage(err), symbol: e.symbol, seq: e.seq }, 'ws gateway: delivery to one client failed');
+      }
+    }
+  }
+
+  private dispatchGap(feed: Feed, gap: SeqGap): void {
+    if (feed.closed) return;
+    this.deps.logger.warn({ symbol: gap.symbol, from: gap.from, to: gap.to, clients: feed.clients.size }, `ws gateway: events ${gap.from}..${gap.to} of ${gap.symbol} cannot be delivered; clients get a gap frame`);
+    for (const client of feed.clients) {
+      try {
+        client.gap(gap);
+      } catch (err) {
+        this.deps.logger.error({ err: errorMessage(err), symbol: gap.symbol }, 'ws gateway: telling one client of a gap failed');
       }
     }
   }

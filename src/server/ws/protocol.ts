@@ -9,14 +9,20 @@
  *   {"action":"unsubscribe","symbols":["USD/COP"],"channels":["ticks"]}   (no channels = the whole symbol)
  *   {"action":"heartbeat"}
  * Server -> client: market_data, bar, market_status, alert, prediction (data, each with the
- * symbol's bus seq), heartbeat, subscribed, unsubscribed, error.
+ * symbol's bus seq), gap, heartbeat, subscribed, unsubscribed, error.
+ *
+ * `gap` {symbol, from, to, refetch}: the symbol's seqs from..to cannot be delivered (lost with a
+ * Redis that restarted empty, trimmed before the gateway read them, refused by a publisher's full
+ * buffer, or dropped for a slow client); `refetch` is the REST URL of the bars of that period.
+ * It comes in seq order with the data messages; a client never sees a jump it is not told of
+ * (other than the seqs of channels it did not subscribe to, and conflated updates).
  *
  * `timestamp`: the exchange time of the tick for market_data, the bus publish time for the other
  * data messages, the send time for heartbeats and connect-time market_status.
  */
 import { Type, type Static, type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { CHANNELS, type BusEvent, type Channel } from '../../bus/index.ts';
+import { CHANNELS, type BusEvent, type Channel, type SeqGap } from '../../bus/index.ts';
 import { BAR_MS } from '../../domain/bar.ts';
 import type { MarketCalendar } from '../../domain/calendar.ts';
 import { toIsoUtc } from '../../domain/time.ts';
@@ -133,6 +139,7 @@ export const BarMessage = dataMessage(
     revision: Nullable(Type.Integer()),
     final: Type.Boolean(),
     empty: Type.Boolean({ description: 'A slot without ticks: no prices (never forward-filled)' }),
+    simulated: Type.Boolean({ description: "The built-in simulator's bar (source simulator), not market data: never joined with real history" }),
   }),
 );
 export const AlertMessage = dataMessage('alert', Type.Unknown());
@@ -162,7 +169,16 @@ export const ErrorMessage = Type.Object({
   /** replay_unavailable: where to refetch the history over REST. */
   refetch: Type.Optional(Type.String()),
 });
+export const GapMessage = Type.Object({
+  type: Type.Literal('gap'),
+  symbol: Type.String(),
+  from: Seq,
+  to: Seq,
+  /** The bars of the missed period over REST. */
+  refetch: Type.String(),
+});
 export const ServerMessage = Type.Union([
+  GapMessage,
   MarketDataMessage,
   BarMessage,
   AlertMessage,
@@ -175,15 +191,18 @@ export const ServerMessage = Type.Union([
 ]);
 export type ServerMessage = Static<typeof ServerMessage>;
 
-export type DataType = 'market_data' | 'bar' | 'market_status' | 'alert' | 'prediction';
+export type DataType = 'market_data' | 'bar' | 'market_status' | 'alert' | 'prediction' | 'gap';
 const TYPE_OF_CHANNEL: Record<Channel, DataType> = { ticks: 'market_data', bars: 'bar', status: 'market_status', alerts: 'alert', predictions: 'prediction' };
 
 /** A bus event encoded once for every client. */
 export interface OutboundEvent {
   type: DataType;
-  channel: Channel;
+  /** null for a gap, which concerns every channel of the symbol. */
+  channel: Channel | null;
   symbol: string;
   seq: number;
+  /** Publish time (epoch ms) of the event; for a gap, of the event after it. */
+  time: number;
   /** Latest-wins key (market_data per symbol, each bar per open time); null = each one must be delivered. */
   key: string | null;
   /** A bar's final version (closed or revised), not a forming update. */
@@ -208,7 +227,7 @@ export function encodeEvent(e: BusEvent, ctx: EncodeContext): OutboundEvent {
 
 function encodeBody(e: BusEvent, ctx: EncodeContext): Omit<OutboundEvent, 'frame'> {
   const type = TYPE_OF_CHANNEL[e.channel];
-  const base = { type, channel: e.channel, symbol: e.symbol, seq: e.seq, key: null, final: false, barCloseAt: null };
+  const base = { type, channel: e.channel, symbol: e.symbol, seq: e.seq, time: e.time, key: null, final: false, barCloseAt: null };
   const head = { type, symbol: e.symbol, seq: e.seq, timestamp: toIsoUtc(e.time) };
   switch (e.channel) {
     case 'ticks': {
@@ -230,6 +249,13 @@ function encodeBody(e: BusEvent, ctx: EncodeContext): Omit<OutboundEvent, 'frame
   }
 }
 
+/** A gap, ordered like a data message at its last seq (`to`); never conflated. */
+export function encodeGap(gap: SeqGap, refetch: string, now: number): OutboundEvent {
+  const payload = json({ type: 'gap', symbol: gap.symbol, from: gap.from, to: gap.to, refetch });
+  const time = gap.beforeTime ?? now;
+  return { type: 'gap', channel: null, symbol: gap.symbol, seq: gap.to, time, key: null, final: false, barCloseAt: null, payload, frame: textFrame(payload) };
+}
+
 function barData(d: Record<string, unknown>) {
   const empty = d['empty'] === true;
   return {
@@ -241,6 +267,11 @@ function barData(d: Record<string, unknown>) {
     revision: num(d['revision']),
     final: d['final'] === true,
     empty,
+    // Partial: the feed covered only `coverage` of the slot, so the bar may miss ticks (repaired later).
+    partial: d['partial'] === true,
+    coverage: num(d['coverage']),
+    // The bus event names its source; the dashboard keeps simulated bars apart from real history.
+    simulated: d['source'] === 'simulator',
   };
 }
 

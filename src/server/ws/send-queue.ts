@@ -15,7 +15,8 @@
  *    A WebSocket ping is written behind the buffered data; when it is flushed, the socket
  *    has drained and the waiting messages go out in seq order.
  * 3. When the waiting messages exceed B bytes too, they are all dropped
- *    ({reason="slow_consumer"}) and the client gets, per affected symbol,
+ *    ({reason="slow_consumer"}) and the client gets, per affected symbol, a `gap` frame for the
+ *    dropped seqs (with the REST URL of their period) and
  *    `{"type":"error","code":"slow_consumer","symbol","resume_since":<last seq sent>}`.
  *    The session stops sending that symbol until the client subscribes again (with
  *    `since` = resume_since to get the dropped events from the bus's replay window).
@@ -40,6 +41,11 @@ export interface Overflowed {
   symbol: string;
   /** The last seq written to the client for this symbol: what to resume from. */
   resumeSince: number;
+  /** The last seq dropped: resumeSince + 1 .. lastDropped is what the client missed. */
+  lastDropped: number;
+  /** Publish times (epoch ms) of the first and last dropped events, for the REST refetch. */
+  firstDroppedAt: number;
+  lastDroppedAt: number;
 }
 
 /** Batches writes per event-loop turn (the fan-out hub): a burst of messages is one socket write. */
@@ -207,12 +213,22 @@ export class SendQueue {
   }
 
   private overflow(pending: Map<string, OutboundEvent>): void {
-    const firstDropped = new Map<string, number>();
-    for (const ev of pending.values()) if (!firstDropped.has(ev.symbol)) firstDropped.set(ev.symbol, ev.seq);
+    const spans = new Map<string, { first: OutboundEvent; last: OutboundEvent }>();
+    for (const ev of pending.values()) {
+      const span = spans.get(ev.symbol);
+      if (!span) spans.set(ev.symbol, { first: ev, last: ev });
+      else if (ev.seq > span.last.seq) span.last = ev;
+    }
     this.o.stats.dropped('slow_consumer', pending.size);
     pending.clear();
     this.pendingBytes = 0;
-    const dropped = [...firstDropped].map(([symbol, first]) => ({ symbol, resumeSince: this.sentSeq.get(symbol) ?? first - 1 }));
+    const dropped = [...spans].map(([symbol, { first, last }]) => ({
+      symbol,
+      resumeSince: this.sentSeq.get(symbol) ?? first.seq - 1,
+      lastDropped: last.seq,
+      firstDroppedAt: first.time,
+      lastDroppedAt: last.time,
+    }));
     this.o.onOverflow(dropped);
   }
 }

@@ -6,8 +6,11 @@
  *
  * History comes in through props; live bars go through the handle (no re-render per tick).
  * Live candles newer than the history are kept and re-applied when the history is reloaded, so a
- * refetch never drops the forming bar. The element's data-* attributes say what is drawn (tests
- * and people debugging read them): data-candles, data-live-updates, data-last-time, data-last-close.
+ * refetch never drops the forming bar. Simulated candles are never joined with real ones: an empty
+ * slot breaks the series where the provenance changes, they have their own colours, and a marker
+ * names each part (see chart-series.ts). The element's data-* attributes say what is drawn (tests
+ * and people debugging read them): data-candles, data-live-updates, data-last-time, data-last-close,
+ * data-segments (`real:80,simulated:100`) and data-breaks (empty slots at provenance changes).
  */
 import {
   CandlestickSeries,
@@ -17,17 +20,15 @@ import {
   HistogramSeries,
   LineSeries,
   TickMarkType,
-  type CandlestickData,
-  type WhitespaceData,
   type IChartApi,
   type ISeriesApi,
   type ISeriesMarkersPluginApi,
   type MouseEventParams,
   type Time,
-  type UTCTimestamp,
 } from 'lightweight-charts';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Candle, IndicatorSeries } from '../candle-types.ts';
+import { candlePoint, candlePoints, isBreak, linePoints, provenanceMarkers, seconds, segmentSummary } from '../chart-series.ts';
 import { bogotaDay, bogotaMinute, bogotaTime, cop } from '../format.ts';
 
 export type { Candle, IndicatorSeries } from '../candle-types.ts';
@@ -53,23 +54,7 @@ interface Props {
   onReady?: (handle: ChartHandle) => void;
 }
 
-const seconds = (ms: number): UTCTimestamp => Math.floor(ms / 1000) as UTCTimestamp;
 const msOf = (t: Time): number => (typeof t === 'number' ? t * 1000 : 0);
-const bar = (k: Candle): CandlestickData<Time> => ({ time: seconds(k.time), open: k.open, high: k.high, low: k.low, close: k.close });
-
-/** The candles with an empty slot for every missing bucket inside a session, so gaps show as gaps. */
-function withGaps(candles: Candle[], stepMs: number | null): Array<CandlestickData<Time> | WhitespaceData<Time>> {
-  const out: Array<CandlestickData<Time> | WhitespaceData<Time>> = [];
-  let previous: Candle | undefined;
-  for (const k of candles) {
-    if (stepMs !== null && previous !== undefined && previous.session === k.session) {
-      for (let t = previous.time + stepMs; t < k.time; t += stepMs) out.push({ time: seconds(t) });
-    }
-    out.push(bar(k));
-    previous = k;
-  }
-  return out;
-}
 
 function tickMark(t: Time, type: TickMarkType): string {
   const ms = msOf(t);
@@ -94,6 +79,9 @@ class ChartData {
 export function CandleChart({ candles, indicators, showOverlays, showOscillators, daily, stepMs, dataKey, compact = false, onReady }: Props) {
   const step = useRef(stepMs);
   step.current = stepMs;
+  const isDaily = useRef(daily);
+  isDaily.current = daily;
+  const breaks = useRef(0);
   const box = useRef<HTMLDivElement>(null);
   const chart = useRef<IChartApi | null>(null);
   const series = useRef<ISeriesApi<'Candlestick'> | null>(null);
@@ -102,6 +90,7 @@ export function CandleChart({ candles, indicators, showOverlays, showOscillators
   const fitted = useRef<string | null>(null);
   const shownKey = useRef<string | null>(null);
   const [legend, setLegend] = useState<Candle | null>(null);
+  const [simulated, setSimulated] = useState(false);
 
   const describe = () => {
     const el = box.current;
@@ -112,6 +101,20 @@ export function CandleChart({ candles, indicators, showOverlays, showOscillators
     el.dataset['liveUpdates'] = String(data.current.updates);
     el.dataset['lastTime'] = last ? new Date(last.time).toISOString() : '';
     el.dataset['lastClose'] = last ? String(last.close) : '';
+    el.dataset['segments'] = segmentSummary(all);
+    el.dataset['breaks'] = String(breaks.current);
+    setSimulated(all.some((k) => k.simulated));
+  };
+
+  /** Sets every point and marker from the candles held; returns the number of points. */
+  const redraw = (s: ISeriesApi<'Candlestick'>): number => {
+    const all = data.current.all();
+    const { points, breaks: n } = candlePoints(all, step.current);
+    breaks.current = n;
+    s.setData(points);
+    const labels = [...(isDaily.current ? [] : sessionStarts(all)), ...provenanceMarkers(all)].sort((a, b) => a.time - b.time);
+    markers.current?.setMarkers(labels);
+    return points.length;
   };
 
   useEffect(() => {
@@ -141,14 +144,16 @@ export function CandleChart({ candles, indicators, showOverlays, showOscillators
         const last = all.at(-1);
         if (last === undefined || candle.time >= last.time) {
           d.live.set(candle.time, candle);
-          s.update(bar(candle));
+          // A live candle of the other provenance starts a new part: redraw with the break and its marker.
+          if (candle.time > (last?.time ?? Infinity) && isBreak(last, candle)) redraw(s);
+          else s.update(candlePoint(candle));
         } else {
           // A revision of an older bar: replace it where it is.
           const i = d.history.findIndex((k) => k.time === candle.time);
           if (i >= 0) d.history[i] = candle;
           else d.live.set(candle.time, candle);
-          if (all.some((k) => k.time === candle.time)) s.update(bar(candle), true);
-          else s.setData(withGaps(d.all(), step.current));
+          if (all.some((k) => k.time === candle.time)) s.update(candlePoint(candle), true);
+          else redraw(s);
         }
         describe();
       },
@@ -169,13 +174,11 @@ export function CandleChart({ candles, indicators, showOverlays, showOscillators
     shownKey.current = dataKey;
     d.history = [...candles];
     const all = d.all();
-    const points = withGaps(all, stepMs);
-    s.setData(points);
-    markers.current?.setMarkers(daily ? [] : sessionStarts(all));
+    const pointCount = redraw(s);
     const extra = drawIndicators(c, candles, indicators, showOverlays, showOscillators);
     if (fitted.current !== dataKey && all.length > 0) {
       // Show the latest bars at a readable width rather than squeezing the whole history.
-      c.timeScale().setVisibleLogicalRange({ from: Math.max(0, points.length - 150), to: points.length + 3 });
+      c.timeScale().setVisibleLogicalRange({ from: Math.max(0, pointCount - 150), to: pointCount + 3 });
       fitted.current = dataKey;
     }
     describe();
@@ -188,8 +191,15 @@ export function CandleChart({ candles, indicators, showOverlays, showOscillators
   return (
     <div class="chart-wrap">
       <p class="legend muted" aria-live="off">
-        {legend ? `${bogotaMinute(legend.time)} · O ${cop(legend.open)} H ${cop(legend.high)} L ${cop(legend.low)} C ${cop(legend.close)}` : 'Times in Bogota (COT, UTC−5) · nights, weekends and holidays collapsed · ▼ marks each session open'}
+        {legend
+          ? `${bogotaMinute(legend.time)}${legend.simulated ? ' · simulated' : ''} · O ${cop(legend.open)} H ${cop(legend.high)} L ${cop(legend.low)} C ${cop(legend.close)}`
+          : 'Times in Bogota (COT, UTC−5) · nights, weekends and holidays collapsed · ▼ marks each session open'}
       </p>
+      {simulated && (
+        <p class="legend small" data-testid="chart-provenance">
+          <span class="badge warn">simulated</span> candles in grey-blue and brown are the built-in simulator&apos;s prices, not market data: they are drawn apart from real history, never joined to it.
+        </p>
+      )}
       <div
         ref={box}
         class={`chart${compact ? ' compact' : showOscillators && !daily ? ' with-panes' : ''}`}
@@ -207,19 +217,13 @@ function sessionStarts(candles: Candle[]) {
     .map((k) => ({ time: seconds(k.time), position: 'aboveBar' as const, shape: 'arrowDown' as const, color: '#93a1b0', text: k.session.slice(5) }));
 }
 
-function line(candles: Candle[], values: Array<number | null> | undefined) {
-  return (values ?? []).flatMap((v, i) => {
-    const k = candles[i];
-    return v === null || k === undefined ? [] : [{ time: seconds(k.time), value: v }];
-  });
-}
 
 function drawIndicators(c: IChartApi, candles: Candle[], ind: IndicatorSeries | null, overlays: boolean, oscillators: boolean) {
   const added: Array<ISeriesApi<'Line'> | ISeriesApi<'Histogram'>> = [];
   if (!ind) return added;
   const addLine = (values: Array<number | null> | undefined, color: string, pane = 0, title = '') => {
     const s = c.addSeries(LineSeries, { color, lineWidth: 1, priceLineVisible: false, lastValueVisible: false, title }, pane);
-    s.setData(line(candles, values));
+    s.setData(linePoints(candles, values));
     added.push(s);
   };
   if (overlays) {
@@ -234,7 +238,7 @@ function drawIndicators(c: IChartApi, candles: Candle[], ind: IndicatorSeries | 
     addLine(ind.macd, '#58a6ff', 2, 'MACD');
     addLine(ind.macdSignal, '#ef5350', 2, 'signal');
     const h = c.addSeries(HistogramSeries, { color: '#3b6ea8', priceLineVisible: false, lastValueVisible: false }, 2);
-    h.setData(line(candles, ind.macdHistogram));
+    h.setData(linePoints(candles, ind.macdHistogram));
     added.push(h);
     const panes = c.panes();
     panes[0]?.setStretchFactor(3);

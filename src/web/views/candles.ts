@@ -29,6 +29,9 @@ export interface CandleJson {
   bars: number;
   expected: number;
   complete: boolean;
+  /** The simulator's prices; a candle never mixes simulated and real bars. */
+  simulated: boolean;
+  sources: string[];
   indicators?: Record<string, number | null>;
 }
 
@@ -38,12 +41,14 @@ export interface CandlesResponse {
   count: number;
   truncated: boolean;
   candles: CandleJson[];
+  /** Runs of real or simulated candles, in time order. */
+  segments: Array<{ from: string; to: string; simulated: boolean; candles: number }>;
 }
 
 export function candlesFrom(r: CandlesResponse): Candle[] {
   return r.candles.map((c) => {
     const time = Date.parse(c.time);
-    return { time, open: c.open, high: c.high, low: c.low, close: c.close, session: bogotaDateOf(time) };
+    return { time, open: c.open, high: c.high, low: c.low, close: c.close, session: bogotaDateOf(time), simulated: c.simulated };
   });
 }
 
@@ -63,21 +68,25 @@ export function bucketStart(ms: number, interval: Interval): number {
 }
 
 /**
- * The candle of one bucket from the stored candle (if the history had it) and the live 5-minute
- * bars received for it since. High and low take every source; the open is the stored one when
- * there is one; the close is the latest live bar's.
+ * The candle of one bucket from the stored candle (the bucket's latest, if the history had it) and
+ * the live 5-minute bars received for it since. High and low take every bar; the open is the
+ * stored one when there is one; the close is the latest live bar's. A stored candle of the other
+ * provenance (real vs simulated) is not extended: the live bars make their own candle from their
+ * first bar, as the server splits such a bucket.
  */
 export function foldBucket(start: number, stored: Candle | undefined, live: readonly Candle[]): Candle | null {
   const bars = [...live].sort((a, b) => a.time - b.time);
   const first = bars[0];
   const last = bars.at(-1);
   if (first === undefined || last === undefined) return stored ?? null;
+  const base = stored?.simulated === first.simulated ? stored : undefined;
   return {
-    time: start,
-    open: stored?.open ?? first.open,
-    high: Math.max(stored?.high ?? -Infinity, ...bars.map((b) => b.high)),
-    low: Math.min(stored?.low ?? Infinity, ...bars.map((b) => b.low)),
+    time: base?.time ?? (stored === undefined ? start : first.time),
+    open: base?.open ?? first.open,
+    high: Math.max(base?.high ?? -Infinity, ...bars.map((b) => b.high)),
+    low: Math.min(base?.low ?? Infinity, ...bars.map((b) => b.low)),
     close: last.close,
     session: first.session,
+    simulated: first.simulated,
   };
 }

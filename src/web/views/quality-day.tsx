@@ -23,7 +23,7 @@ interface Props {
 export function QualityDay({ date, quality, holiday, onClose }: Props) {
   const bars = useApi<BarRow[]>(holiday === null ? `/api/market/historical?symbol=${SYMBOL_PATH}&from=${date}&to=${date}` : null);
   const audit = useApi<AuditBody>(`/api/compliance/audit-trail?entity=${encodeURIComponent(`bars:${SYMBOL}:${date}`)}&limit=50`);
-  const candles = useMemo((): Candle[] => (bars.data ?? []).map((b) => ({ time: Date.parse(b.time), open: b.open, high: b.high, low: b.low, close: b.close, session: bogotaDateOf(Date.parse(b.time)) })), [bars.data]);
+  const candles = useMemo((): Candle[] => (bars.data ?? []).map((b) => ({ time: Date.parse(b.time), open: b.open, high: b.high, low: b.low, close: b.close, session: bogotaDateOf(Date.parse(b.time)), simulated: b.source === 'simulator' })), [bars.data]);
   const flagged = (bars.data ?? []).filter((b) => b.flags !== '');
   return (
     <>

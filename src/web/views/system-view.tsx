@@ -55,11 +55,17 @@ function probeText(p: Probe | null): string {
   return p.ok ? `${decimal(p.latencyMs, 1)} ms` : (p.error ?? 'failed');
 }
 
+function HealthBadge({ health }: { health: HealthBody }) {
+  if (health.status === 'ready') return <Badge tone="ok">ready</Badge>;
+  if (health.status === 'degraded') return <Badge tone="warn">{`degraded: ${health.degraded.join('; ')}`}</Badge>;
+  return <Badge tone="bad">{`not ready: ${health.failed.join(', ')}`}</Badge>;
+}
+
 function HealthPanel({ health }: { health: HealthBody }) {
   return (
     <div data-testid="health">
       <p class="toolbar">
-        <Badge tone={health.status === 'ready' ? 'ok' : 'bad'}>{health.status === 'ready' ? 'ready' : `not ready: ${health.failed.join(', ')}`}</Badge>
+        <HealthBadge health={health} />
         <Badge tone={health.market.open ? 'ok' : 'muted'}>{health.market.open ? 'market open' : 'market closed'}</Badge>
         <span class="muted small">as of {bogotaDateTime(health.time)}</span>
       </p>
@@ -86,6 +92,18 @@ function HealthPanel({ health }: { health: HealthBody }) {
               {health.checks.ingest.state ?? 'unknown'} · feed {health.checks.ingest.feed ?? 'unknown'} · {health.checks.ingest.note}
             </td>
           </tr>
+          {health.checks.ingest.leases.map((l) => (
+            <tr key={l.symbol}>
+              <th>lease {l.symbol}</th>
+              <td>
+                <CheckBadge ok={l.live || !health.market.open} />
+              </td>
+              <td class="wrap">
+                {l.holder === null ? 'never taken' : `${l.holder} · epoch ${l.epoch ?? '?'} · ${l.live ? 'held' : 'expired'}`}
+                {health.checks.ingest.standbys.length > 0 ? ` · standbys: ${health.checks.ingest.standbys.map((s) => `${s.holder} (${s.state ?? '?'})`).join(', ')}` : ''}
+              </td>
+            </tr>
+          ))}
         </tbody>
       </table>
     </div>

@@ -39,7 +39,7 @@ export interface LiveState {
 function candleOf(d: BarData): Candle | null {
   if (d.empty || d.open === null || d.high === null || d.low === null || d.close === null) return null;
   const time = Date.parse(d.time);
-  return Number.isNaN(time) ? null : { time, open: d.open, high: d.high, low: d.low, close: d.close, session: bogotaDateOf(time) };
+  return Number.isNaN(time) ? null : { time, open: d.open, high: d.high, low: d.low, close: d.close, session: bogotaDateOf(time), simulated: d.simulated === true };
 }
 
 export function useLive(history: Candle[], interval: Interval, callbacks: LiveCallbacks): LiveState {
@@ -68,7 +68,8 @@ export function useLive(history: Candle[], interval: Interval, callbacks: LiveCa
           liveBars.current.set(candle.time, candle);
           const start = bucketStart(candle.time, iv);
           const inBucket = [...liveBars.current.values()].filter((k) => bucketStart(k.time, iv) === start);
-          const folded = foldBucket(start, stored.find((k) => k.time === start), inBucket);
+          // The bucket's latest stored candle: a bucket split where the provenance changed holds two.
+          const folded = foldBucket(start, stored.filter((k) => bucketStart(k.time, iv) === start).at(-1), inBucket);
           if (folded) chart.current?.update(folded);
         }
       }

@@ -12,7 +12,7 @@ import { SYMBOL, SYMBOL_PATH } from '../api.ts';
 import { CandleChart, type IndicatorSeries } from '../components/candle-chart.tsx';
 import { MarketStatusBadge, type MarketStatus } from '../components/market-status.tsx';
 import { browserNow, serverNow, serverRate } from '../clock.ts';
-import { bogotaDateTime, cop, decimal, duration, percent, signed } from '../format.ts';
+import { bogotaDateTime, cop, decimal, duration, integer, percent, signed } from '../format.ts';
 import type { SocketState } from '../live-socket.ts';
 import { useApi } from '../use-api.ts';
 import { candlesFrom, type CandlesResponse, type Interval, INTERVALS, indicatorsFrom } from './candles.ts';
@@ -27,6 +27,8 @@ interface Stats {
   previousSession: string;
   session: { date: string; inProgress: boolean; open: number | null; high: number | null; low: number | null; bars: number };
   realizedVolatility: { value: number | null };
+  /** The figures are of one provenance, the latest price's; bars of the other are left out. */
+  provenance?: { simulated: boolean | null; excludedBars: number };
 }
 
 /** GET /market/latest. */
@@ -91,6 +93,11 @@ export function TerminalView() {
         <p class="muted small">
           Last tick {bogotaDateTime(quote?.at ?? null)} · prices in COP per USD · session {stats.data?.session.date ?? '—'}
           {stats.data && ` · range ${cop(stats.data.session.low)} – ${cop(stats.data.session.high)} · realized vol ${percent(stats.data.realizedVolatility.value)}`}
+          {stats.data?.provenance && stats.data.provenance.excludedBars > 0 && (
+            <span data-testid="stats-provenance">
+              {` · figures over ${stats.data.provenance.simulated === true ? 'simulated' : 'real'} bars only (${integer(stats.data.provenance.excludedBars)} ${stats.data.provenance.simulated === true ? 'real' : 'simulated'} bars left out)`}
+            </span>
+          )}
         </p>
       </section>
       <section class="panel" aria-label="Chart" data-bar-messages={live.barMessages}>

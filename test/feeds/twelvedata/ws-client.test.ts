@@ -89,11 +89,35 @@ describe('TwelveDataStream', () => {
     await log.waitFor((l) => l.states().includes('reconnecting'), 'reconnecting');
     const lost = log.ofType('status').find((e) => e.state === 'disconnected');
     assert.match(lost?.detail ?? '', /silent for 3\d{4} ms/);
+    const lastFrameAt = lost?.lastFrameAt ?? NaN;
+    assert.ok(lastFrameAt <= stallStart && lastFrameAt > stallStart - 2_000, `the last frame (${lastFrameAt - stallStart} ms) came just before the stall`);
     await waitFor(() => sim.stats().connectionsTotal === 2, 'second connection');
     await advance(clock, 20_000);
     await log.waitFor((l) => l.ofType('tick').some((e) => e.tick.receivedAt > stallStart + 45_000), 'ticks after the stall');
     assert.equal(sim.stats().connections, 1);
     assert.deepEqual(sim.stats().subscriptions, { 'USD/COP': 1 }, 'the new socket subscribed again');
+  });
+
+  it('reports a stall that ends before the silence timeout as a silence span (two heartbeats unanswered)', async () => {
+    const { clock, sim, log } = await rig({ stream: { silenceTimeoutMs: 60_000 } });
+    await log.waitFor((l) => subscribedCount(l) === 1, 'subscribed');
+    await advance(clock, 2000);
+    const stallStart = clock.now();
+    sim.faults.stall(25_000);
+    await advance(clock, 30_000);
+    await log.waitFor((l) => l.ofType('silence').length === 1, 'a silence event');
+    const [silence] = log.ofType('silence');
+    assert.ok(silence !== undefined && silence.from <= stallStart && silence.from > stallStart - 2_000, 'from the last frame before the stall');
+    assert.ok(silence.to >= stallStart + 25_000 && silence.to <= stallStart + 27_000, 'to the first frame after it');
+    assert.ok(!log.states().includes('disconnected'), 'the socket was kept');
+    assert.equal(sim.stats().connectionsTotal, 1);
+  });
+
+  it('reports no silence while the server answers heartbeats, however quiet', async () => {
+    const { clock, log } = await rig({ sim: { ticksPerSecond: 0.01 }, stream: { silenceTimeoutMs: 60_000 } });
+    await log.waitFor((l) => subscribedCount(l) === 1, 'subscribed');
+    await advance(clock, 90_000);
+    assert.deepEqual(log.ofType('silence'), []);
   });
 
   it('reconnects a dropped connection after a jittered backoff', async () => {

@@ -33,9 +33,13 @@ export async function startSim(now: number, overrides: Partial<SimulatorOptions>
   return { sim, clock };
 }
 
-/** The production REST client and budgeted key pool, pointed at the simulator. */
-export function restSource(db: Db, setup: SimSetup, plan?: CreditPlan): RestSource {
-  return createRestSource({ db, clock: setup.clock, keys: ['jobs-test-key'], plan, baseUrl: setup.sim.restUrl, timeoutMs: 60 * 60_000 });
+/**
+ * The production REST client and budgeted key pool, pointed at the simulator. `simulated: false`
+ * configures it as TwelveData (the simulator answers in TwelveData's protocol): what the stored
+ * bars are called follows the configuration, not anything in the answers.
+ */
+export function restSource(db: Db, setup: SimSetup, plan?: CreditPlan, simulated = true): RestSource {
+  return createRestSource({ db, clock: setup.clock, keys: ['jobs-test-key'], plan, baseUrl: setup.sim.restUrl, simulated, timeoutMs: 60 * 60_000 });
 }
 
 export interface SimBar {

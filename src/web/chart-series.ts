@@ -1,0 +1,100 @@
+/**
+ * The chart's series data, pure (no DOM; the chart library's types only): candles with an empty
+ * slot for every missing bucket, and a break wherever the provenance changes. Simulated prices
+ * (the built-in simulator's) are never drawn as one series with real history: an empty slot
+ * separates the two, the simulated candles get their own colours, and a marker names each part.
+ */
+import type { CandlestickData, LineData, SeriesMarker, Time, UTCTimestamp, WhitespaceData } from 'lightweight-charts';
+import type { Candle } from './candle-types.ts';
+
+export type CandlePoint = CandlestickData<Time> | WhitespaceData<Time>;
+
+/** Muted colours for simulated candles, unlike the real ones' green and red. */
+export const SIMULATED_COLORS = { up: '#7d8fb3', down: '#b38d7d' } as const;
+
+export const seconds = (ms: number): UTCTimestamp => Math.floor(ms / 1000) as UTCTimestamp;
+
+/** One candle as the library draws it: simulated ones in their own colours. */
+export function candlePoint(k: Candle): CandlestickData<Time> {
+  const point: CandlestickData<Time> = { time: seconds(k.time), open: k.open, high: k.high, low: k.low, close: k.close };
+  if (!k.simulated) return point;
+  const color = k.close >= k.open ? SIMULATED_COLORS.up : SIMULATED_COLORS.down;
+  return { ...point, color, wickColor: color, borderColor: color };
+}
+
+/** A change of provenance between two adjacent candles. */
+export function isBreak(previous: Candle | undefined, k: Candle): boolean {
+  return previous !== undefined && previous.simulated !== k.simulated;
+}
+
+/** A whitespace time strictly between two points (candles sit on a 5-minute grid, so there is room). */
+function between(fromMs: number, toMs: number): UTCTimestamp {
+  return seconds(fromMs + (toMs - fromMs) / 2);
+}
+
+export interface SeriesPoints {
+  points: CandlePoint[];
+  /** Empty slots inserted where the provenance changes. */
+  breaks: number;
+}
+
+/** The candles with an empty slot for every missing bucket inside a session, and one at every change of provenance. */
+export function candlePoints(candles: readonly Candle[], stepMs: number | null): SeriesPoints {
+  const points: CandlePoint[] = [];
+  let breaks = 0;
+  let previous: Candle | undefined;
+  let lastMs = -Infinity;
+  for (const k of candles) {
+    if (stepMs !== null && previous !== undefined && previous.session === k.session) {
+      for (let t = previous.time + stepMs; t < k.time; t += stepMs) {
+        points.push({ time: seconds(t) });
+        lastMs = t;
+      }
+    }
+    if (isBreak(previous, k)) {
+      points.push({ time: between(lastMs, k.time) });
+      breaks++;
+    }
+    points.push(candlePoint(k));
+    previous = k;
+    lastMs = k.time;
+  }
+  return { points, breaks };
+}
+
+/** An indicator's line: its values, broken where the provenance changes (the server restarts indicators there too). */
+export function linePoints(candles: readonly Candle[], values: ReadonlyArray<number | null> | undefined): Array<LineData<Time> | WhitespaceData<Time>> {
+  const out: Array<LineData<Time> | WhitespaceData<Time>> = [];
+  (values ?? []).forEach((v, i) => {
+    const k = candles[i];
+    if (k === undefined) return;
+    const previous = candles[i - 1];
+    if (previous !== undefined && isBreak(previous, k)) out.push({ time: between(previous.time, k.time) });
+    if (v !== null) out.push({ time: seconds(k.time), value: v });
+  });
+  return out;
+}
+
+/** Runs of consecutive candles of one provenance, as `real:80,simulated:100` (what the chart says it draws). */
+export function segmentSummary(candles: readonly Candle[]): string {
+  const runs: Array<[boolean, number]> = [];
+  for (const k of candles) {
+    const last = runs.at(-1);
+    if (last !== undefined && last[0] === k.simulated) last[1]++;
+    else runs.push([k.simulated, 1]);
+  }
+  return runs.map(([simulated, n]) => `${simulated ? 'simulated' : 'real'}:${n}`).join(',');
+}
+
+/** A label at the first candle of each part: "simulated" (and "real" where real data resumes). */
+export function provenanceMarkers(candles: readonly Candle[]): Array<SeriesMarker<UTCTimestamp>> {
+  return candles
+    .filter((k, i) => (i === 0 ? k.simulated : isBreak(candles[i - 1], k)))
+    .map((k) => ({
+      time: seconds(k.time),
+      position: 'belowBar' as const,
+      shape: 'square' as const,
+      color: k.simulated ? '#d29922' : '#93a1b0',
+      text: k.simulated ? 'simulated' : 'real',
+    }));
+}
