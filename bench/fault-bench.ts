@@ -22,14 +22,18 @@ export function benchFaults(): void {
   const { rows } = JSON.parse(readFileSync(FAULT_TABLE_PATH, 'utf8')) as { rows: FaultRow[] };
   const when = statSync(FAULT_TABLE_PATH).mtime.toISOString().slice(0, 16).replace('T', ' ');
   const source = ran ? 'this run' : `suite run of ${when} UTC`;
-  const worst = Math.max(0, ...rows.map((r) => r.ticksLost));
-  const delivered = rows.reduce((n, r) => n + r.ticksDelivered, 0);
-  const lost = rows.reduce((n, r) => n + r.ticksLost, 0);
+  const audited = rows.filter((r) => r.ticksLost !== null);
+  const worst = Math.max(0, ...audited.map((r) => r.ticksLost ?? 0));
+  const delivered = audited.reduce((n, r) => n + (r.ticksDelivered ?? 0), 0);
+  const lost = audited.reduce((n, r) => n + (r.ticksLost ?? 0), 0);
   const survived = rows.filter((r) => r.survived).length;
-  record('faults', 'ticks lost per fault (worst fault)', String(worst), `${lost} of ${delivered} delivered ticks lost over ${rows.length} faults; ${survived} of ${rows.length} faults survived; ${source}`);
+  const broken = rows.length - audited.length;
+  const brokenNote = broken > 0 ? `; ${broken} broke off before the audit` : '';
+  record('faults', 'ticks lost per fault (worst fault)', String(worst), `${lost} of ${delivered} delivered ticks lost over ${audited.length} audited faults${brokenNote}; ${survived} of ${rows.length} faults survived; ${source}`);
   for (const r of rows) {
-    const inFlight = r.ticksInFlightAtKill > 0 ? `, ${r.ticksInFlightAtKill} in flight at the kill` : '';
-    record('faults', `ticks lost: ${r.fault}`, String(r.ticksLost), `of ${r.ticksDelivered}${inFlight}; ${r.barsRepaired} bars repaired; ${r.survived ? 'survived' : `FAILED: ${r.failures.join('; ')}`}`);
+    const inFlight = (r.ticksInFlightAtKill ?? 0) > 0 ? `, ${r.ticksInFlightAtKill} in flight at the kill` : '';
+    const outcome = r.survived ? 'survived' : `FAILED: ${r.failures.join('; ')}`;
+    record('faults', `ticks lost: ${r.fault}`, r.ticksLost === null ? 'n/a' : String(r.ticksLost), `of ${r.ticksDelivered ?? '?'}${inFlight}; ${r.barsRepaired ?? '?'} bars repaired; ${outcome}`);
   }
 }
 

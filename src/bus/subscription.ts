@@ -55,6 +55,11 @@ export class Subscription {
     else this.deliverGap(gap);
   }
 
+  /** A gap found inside the replayed range: delivered in order with the replayed events. */
+  offerReplayedGap(gap: SeqGap): void {
+    this.deliverGap(gap);
+  }
+
   /** Ends the replay: the held live events follow, minus those the replay already delivered. */
   goLive(): void {
     const held = this.held ?? [];

@@ -26,9 +26,12 @@ export function isSimulatedSource(source: BarSource): boolean {
  * - `partial`: built by the live stream while it covered only part of the slot (started mid-slot,
  *   a disconnect, a stall, an outage, a takeover): some ticks may be missing. Served as not
  *   complete; the failsafe replaces it with the vendor's bar.
+ * - `reconciled`: the vendor's bar (REST history), written after the session closed over a stored
+ *   bar that differed from it (e.g. a complete live bar whose open or close tie, between ticks
+ *   sharing a second, broke differently). Final: no live revision replaces it.
  * A slot with no tick at all has no bar (never a forward-filled one): it shows as missing.
  */
-export type BarFlag = 'repaired' | 'flat' | 'backfilled' | 'partial';
+export type BarFlag = 'repaired' | 'flat' | 'backfilled' | 'partial' | 'reconciled';
 
 export interface Ohlc {
   open: number;

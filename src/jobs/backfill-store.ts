@@ -7,9 +7,11 @@
  *   flag `backfilled` and coverage 1, through the bars upsert. Its replacement rule (migration
  *   008) lets a backfill replace only a partial bar (a new revision), so a complete bar that
  *   arrived meanwhile (the live stream's, or another worker's) is never overwritten;
- * - one audit entry per filled gap, and the session quality of the window's sessions.
+ * - one audit entry per filled gap, and the session quality of the window's sessions;
+ * - then, for each closed session the window reconciles, the vendor's bar wherever a stored bar
+ *   differs from it, flagged `reconciled`, and one `reconcile.session` audit entry (reconcile.ts).
  */
-import { isFlat, type Bar, type BarFlag } from '../domain/bar.ts';
+import type { Bar } from '../domain/bar.ts';
 import type { MarketCalendar } from '../domain/calendar.ts';
 import type { Gap } from '../domain/gaps.ts';
 import { parseRawBar } from '../domain/raw-bar.ts';
@@ -22,7 +24,8 @@ import { insertRawBars, type RawBarOrigin } from '../store/raw-bars-repo.ts';
 import { refreshSessions } from '../store/refresh-sessions.ts';
 import { isoTime } from '../store/rows.ts';
 import { gapSlots, type RequestWindow } from './gap-plan.ts';
-import type { HistoryBarSource } from './history-source.ts';
+import { vendorBar, type HistoryBarSource } from './history-source.ts';
+import { reconcileWithVendor, type SessionReconciliation } from './reconcile.ts';
 
 export interface StoreContext {
   calendar: MarketCalendar;
@@ -42,6 +45,8 @@ export interface StoredWindow {
   filled: number[];
   /** Of those, partial bars replaced. */
   repaired: number;
+  /** One per closed session of the window compared with the vendor's bars (reconcile.ts). */
+  reconciled: SessionReconciliation[];
 }
 
 export async function storeWindow(db: Db, ctx: StoreContext, window: RequestWindow, result: TimeSeriesResult): Promise<StoredWindow> {
@@ -55,10 +60,13 @@ export async function storeWindow(db: Db, ctx: StoreContext, window: RequestWind
     }
     const { written: filled } = await upsertBarsDetail(tx, fillingBars(ctx.source, ctx.symbol, result.bars, window));
     await appendAudit(tx, auditOfFills(ctx, window.gaps, new Set(filled), origins));
-    const first = window.gaps[0];
-    const last = window.gaps.at(-1);
-    if (first && last) await refreshSessions(tx, ctx.calendar, ctx.symbol, first.date, last.date);
-    return { rawRows, filled, repaired: filled.filter((t) => ctx.partial?.has(t) === true).length };
+    const reconciled: SessionReconciliation[] = [];
+    for (const span of window.reconcile) reconciled.push(await reconcileWithVendor(tx, ctx, span, result.bars));
+    const dates = [...window.gaps, ...window.reconcile].map((s) => s.date).sort();
+    const first = dates[0];
+    const last = dates.at(-1);
+    if (first && last) await refreshSessions(tx, ctx.calendar, ctx.symbol, first, last);
+    return { rawRows, filled, repaired: filled.filter((t) => ctx.partial?.has(t) === true).length, reconciled };
   });
 }
 
@@ -85,12 +93,7 @@ function rawInputs(source: HistoryBarSource, symbol: SymbolCode, page: TimeSerie
 /** The fetched bars that land on a slot of the window to fill (missing or partial), as L1 bars. */
 export function fillingBars(source: HistoryBarSource, symbol: SymbolCode, fetched: readonly RestBar[], window: RequestWindow): Bar[] {
   const missing = new Set(gapSlots(window.gaps));
-  return fetched.filter((b) => missing.has(b.time)).map((b) => backfilledBar(source, symbol, b));
-}
-
-function backfilledBar(source: HistoryBarSource, symbol: SymbolCode, b: RestBar): Bar {
-  const flags: BarFlag[] = isFlat(b) ? ['backfilled', 'flat'] : ['backfilled'];
-  return { symbol, time: b.time, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume, tickCount: null, source, revision: 1, flags, coverage: 1 };
+  return fetched.filter((b) => missing.has(b.time)).map((b) => vendorBar(source, symbol, b, 'backfilled'));
 }
 
 function auditOfFills(ctx: StoreContext, gaps: readonly Gap[], filled: ReadonlySet<number>, origins: readonly RawBarOrigin[]): AuditInput[] {

@@ -1,8 +1,9 @@
 /**
  * The failsafe job (hourly and just after the close): backfill whatever the live path missed in
  * the last few sessions (empty slots, and partial bars: built while the feed covered only part of
- * their slot, replaced by the vendor's bar), then check each session's coverage of the complete
- * bars that should exist by now.
+ * their slot, replaced by the vendor's bar), reconcile each closed session once with the vendor's
+ * bars (the vendor's bar is final after the close: every stored bar that differs is replaced, see
+ * reconcile.ts), then check each session's coverage of the complete bars that should exist by now.
  * A session still below target after the backfill gets one open alert (repeat runs update it
  * rather than add rows); a session back at target has its alert resolved. On a day without a
  * session it does nothing at all, whatever the cron says.
@@ -17,6 +18,7 @@ import { raiseAlert, resolveAlert } from '../store/alerts-repo.ts';
 import type { Db } from '../store/db.ts';
 import { coverageOf, type SessionCoverage } from '../store/coverage.ts';
 import { gapFillPass, type GapFillSummary } from './gap-fill.ts';
+import { sessionsToReconcile } from './reconcile.ts';
 import type { HistorySource } from './history-source.ts';
 import { recordedRun, type RunOutcome } from './recorded-run.ts';
 
@@ -90,10 +92,12 @@ function failsafeScope(o: FailsafeOptions, now: number): FailsafeScope {
 async function backfillAndCheck(o: FailsafeOptions, scope: FailsafeScope, runId: number): Promise<FailsafeResult> {
   // Alerting must not depend on REST being reachable: a failed backfill still gets its coverage checked.
   let fillError: string | null = null;
-  const gapFill = await gapFillPass({ ...o, from: scope.from, to: scope.to, dueBy: scope.dueBy, actor: 'failsafe' }).catch((err: unknown) => {
-    fillError = errorMessage(err);
-    return null;
-  });
+  const gapFill = await sessionsToReconcile(o.db, o.symbol, scope.sessions, scope.dueBy)
+    .then((reconcile) => gapFillPass({ ...o, from: scope.from, to: scope.to, dueBy: scope.dueBy, actor: 'failsafe', reconcile }))
+    .catch((err: unknown) => {
+      fillError = errorMessage(err);
+      return null;
+    });
   const coverage = await coverageOf(o.db, o.calendar, o.symbol, scope.sessions, scope.dueBy);
   const alerts = await reconcileAlerts(o, coverage, scope.target, { runId, budgetExhausted: gapFill?.budgetExhausted ?? false, fillError });
   return { status: 'completed', reason: null, runId, gapFill, fillError, coverage, alerts };
@@ -104,7 +108,7 @@ function runOutcome(r: FailsafeResult): RunOutcome {
     status: r.fillError === null ? 'completed' : 'failed',
     error: r.fillError,
     rowsIn: r.gapFill?.fetchedBars ?? 0,
-    rowsOut: r.gapFill?.filledBars ?? 0,
+    rowsOut: (r.gapFill?.filledBars ?? 0) + (r.gapFill?.barsReconciled ?? 0),
     summary: { ...r.gapFill, coverage: r.coverage, alerts: r.alerts },
   };
 }

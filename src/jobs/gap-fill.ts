@@ -2,7 +2,8 @@
  * The gap fill behind `tasa backfill` and the failsafe job: compare the calendar's bar grid with
  * the stored bars, fetch the slots without a complete bar (missing, or partial: built while the
  * feed covered only part of the slot) from REST in as few requests as possible, and store them
- * (see backfill-store.ts for what is written, and why a complete bar is never overwritten).
+ * (see backfill-store.ts for what is written, and why a complete bar is never overwritten); with
+ * `reconcile`, closed sessions are also fetched whole and compared with the vendor's bars.
  *
  * Resumable by construction: what is missing is recomputed from the database on every run, so a
  * rerun skips everything already filled, and each request window is stored in one transaction.
@@ -21,7 +22,7 @@ import { refreshSessions } from '../store/refresh-sessions.ts';
 import { storeWindow } from './backfill-store.ts';
 import { DailyBudgetExhaustedError } from './budgeted-pool.ts';
 import { dueSlots } from '../domain/gaps.ts';
-import { missingGaps, requestWindows, type RequestWindow } from './gap-plan.ts';
+import { missingGaps, reconcileSpan, requestWindows, type RequestWindow } from './gap-plan.ts';
 import type { HistorySource } from './history-source.ts';
 import { recordedRun } from './recorded-run.ts';
 
@@ -43,6 +44,11 @@ export interface GapFillOptions {
   layer?: string;
   /** Audit actor; default the layer. */
   actor?: string;
+  /**
+   * Closed sessions to fetch whole and reconcile with the vendor's bars (reconcile.ts), in the
+   * same request windows as the fills; default none (the failsafe chooses them).
+   */
+  reconcile?: readonly Session[];
 }
 
 export interface GapFillProgress {
@@ -74,6 +80,14 @@ export interface GapFillSummary {
   repairedBars: number;
   missingAfter: number;
   partialAfter: number;
+  /** Closed sessions compared whole with the vendor's bars. */
+  sessionsReconciled: number;
+  /** Stored bars of those sessions the vendor had a bar for. */
+  barsCompared: number;
+  /** Of those, replaced by the vendor's bar (flag `reconciled`). */
+  barsReconciled: number;
+  /** Stored bars of those sessions the vendor's answer lacks (kept). */
+  vendorMissingBars: number;
   /** No key had credit left for the UTC day; the rest is left for a later run. */
   budgetExhausted: boolean;
   /** `maxRequests` was reached with windows left. */
@@ -97,7 +111,7 @@ export async function gapFillPass(o: GapFillOptions & { actor: string }): Promis
   const dueBy = o.dueBy ?? o.clock.now();
   const sessions = o.calendar.sessionsBetween(o.from, o.to);
   const before = await missingNow(o, sessions, dueBy);
-  const windows = requestWindows(before.gaps);
+  const windows = requestWindows(before.gaps, undefined, (o.reconcile ?? []).map(reconcileSpan));
   const s = startingSummary(o, sessions.length, before, windows.length);
   const report = () => o.onProgress?.({ requestsDone: s.requests, requestsPlanned: windows.length, filledBars: s.filledBars, missingBars: before.missing + before.partialSlots.size });
   report();
@@ -118,6 +132,12 @@ export async function gapFillPass(o: GapFillOptions & { actor: string }): Promis
     s.rawRowsStored += stored.rawRows;
     s.filledBars += stored.filled.length;
     s.repairedBars += stored.repaired;
+    for (const r of stored.reconciled) {
+      s.sessionsReconciled++;
+      s.barsCompared += r.compared;
+      s.barsReconciled += r.replaced;
+      s.vendorMissingBars += r.vendorMissing;
+    }
     report();
   }
   // Sessions with nothing missing get their quality row too; unchanged rows are not rewritten.
@@ -145,6 +165,10 @@ function startingSummary(o: GapFillOptions, sessions: number, before: MissingSta
     repairedBars: 0,
     missingAfter: before.missing,
     partialAfter: before.partialSlots.size,
+    sessionsReconciled: 0,
+    barsCompared: 0,
+    barsReconciled: 0,
+    vendorMissingBars: 0,
     budgetExhausted: false,
     stoppedAtMaxRequests: false,
   };

@@ -1,6 +1,8 @@
 /** Where jobs fetch missing bars from: TwelveData REST (or the simulator), on a budgeted key pool. */
 import type { Clock } from '../clock.ts';
-import type { BarSource } from '../domain/bar.ts';
+import { isFlat, type Bar, type BarSource } from '../domain/bar.ts';
+import type { SymbolCode } from '../domain/symbol.ts';
+import type { RestBar } from '../feeds/twelvedata/time-series.ts';
 import type { CreditPlan } from '../feeds/twelvedata/key-pool.ts';
 import { TwelveDataRest } from '../feeds/twelvedata/rest-client.ts';
 import type { Logger } from '../log.ts';
@@ -36,6 +38,15 @@ export interface RestSourceOptions {
 export interface RestSource {
   source: HistorySource;
   pool: BudgetedKeyPool;
+}
+
+/**
+ * A vendor bar as an L1 bar: the history source's `source`, no tick count, coverage 1 (the
+ * vendor's whole bar), flagged `backfilled` (filling a slot the live stream missed) or
+ * `reconciled` (replacing a stored bar that differs, after the close).
+ */
+export function vendorBar(source: HistoryBarSource, symbol: SymbolCode, b: RestBar, kind: 'backfilled' | 'reconciled'): Bar {
+  return { symbol, time: b.time, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume, tickCount: null, source, revision: 1, flags: isFlat(b) ? [kind, 'flat'] : [kind], coverage: 1 };
 }
 
 /** A REST client whose credits are accounted in the database (shared with every other worker). */

@@ -13,7 +13,7 @@ export interface UpsertBarsResult {
 }
 
 export interface UpsertBarsDetail extends UpsertBarsResult {
-  /** Differed from the stored bar, which the replacement rule kept (see migration 008). */
+  /** Differed from the stored bar, which the replacement rule kept (see migration 010). */
   refused: number;
   /** Open times of the bars inserted or replaced, ascending. */
   written: number[];
@@ -44,7 +44,7 @@ const INPUT_COLUMNS: readonly Column[] = [
   { name: 'coverage', type: 'float8' },
 ];
 
-/** The replacement rule (migration 008) for stored row `old` and incoming row `new`. */
+/** The replacement rule (`tasa_bar_may_replace`, as last defined by migration 010) for stored row `old` and incoming row `new`. */
 function mayReplace(old: string, incoming: string): string {
   return `tasa_bar_may_replace(${old}.flags, ${old}.tick_count, ${incoming}.flags, ${incoming}.tick_count)`;
 }
@@ -83,7 +83,8 @@ const MERGE_BARS = `
 /**
  * Inserts new bars; replaces bars whose values differ when the replacement rule allows it (old
  * values go to bar_revisions, revision + 1): a backfill repairs only a partial bar, a partial bar
- * never overwrites a complete one (migration 008); leaves identical ones untouched, so re-running
+ * never overwrites a complete one, a reconciled (post-session vendor) bar replaces any other and
+ * only an import replaces it (migration 010); leaves identical ones untouched, so re-running
  * is harmless. The input `revision` is ignored. When the input holds the same (symbol, time)
  * twice, the last one wins. One transaction.
  */

@@ -30,8 +30,6 @@ export interface EmbeddedStoreOptions {
    * the store would take it away when it exits).
    */
   requireOwner?: boolean;
-  /** Where the one line about a cleared stale lock goes (default: stderr). */
-  log?: (line: string) => void;
 }
 
 interface StoreLock {
@@ -66,7 +64,8 @@ export async function openEmbeddedStore(o: EmbeddedStoreOptions): Promise<Db> {
     if (holder === null) continue; // released (or being replaced) just now
     if (isStale(holder)) {
       await clearStale(lockPath, holder);
-      (o.log ?? ((line) => process.stderr.write(`${line}\n`)))(`${describe(o.dataDir)}: cleared a stale lock of pid ${holder.pid} (${holder.command}, started ${holder.startedAt}), which is no longer running.`);
+      // On stderr, like the CLI's other notices: stdout may be a CSV being piped somewhere.
+      process.stderr.write(`${describe(o.dataDir)}: cleared a stale lock of pid ${holder.pid} (${holder.command}, started ${holder.startedAt}), which is no longer running.\n`);
       continue;
     }
     if (o.requireOwner === true) throw inUse(o.dataDir, holder);

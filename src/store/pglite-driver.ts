@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { Mutex, PGlite, type Transaction } from '@electric-sql/pglite';
 import { TasaError, errorMessage } from '../errors.ts';
 import type { Db } from './db.ts';
-import { servePglite, type PgliteServer, type StoreEndpoint } from './pglite-server.ts';
+import { servePglite, type PgliteServer, type ServeOptions, type StoreEndpoint } from './pglite-server.ts';
 import { copyStatement, csvRows, wireParam } from './sql-text.ts';
 
 const OID_INT8 = 20;
@@ -24,7 +24,7 @@ export interface PgliteDb extends Db {
   /** The whole data directory as an uncompressed tarball, for `openPglite({ loadDataDir })`. */
   dump(): Promise<Blob>;
   /** Serves this database to other processes on a local socket, until the server or the Db is closed. */
-  serve(where: StoreEndpoint): Promise<PgliteServer>;
+  serve(where: StoreEndpoint, opts?: ServeOptions): Promise<PgliteServer>;
 }
 
 export interface PgliteOptions {
@@ -48,8 +48,8 @@ export async function openPglite(opts: PgliteOptions): Promise<PgliteDb> {
         await pg.close();
       },
       dump: () => pg.dumpDataDir('none'),
-      serve: async (where) => {
-        const server = await servePglite(pg, gate, where);
+      serve: async (where, serveOpts) => {
+        const server = await servePglite(pg, gate, where, serveOpts);
         servers.push(server);
         return server;
       },

@@ -27,7 +27,11 @@ export interface PgliteServer {
   close(): Promise<void>;
 }
 
-/** A client that keeps a transaction open and silent this long is rolled back and dropped. */
+export interface ServeOptions {
+  /** A client that keeps a unit of work open and silent this long is rolled back and dropped (default 30 s). */
+  idleInTransactionMs?: number;
+}
+
 const IDLE_IN_TRANSACTION_MS = 30_000;
 const SSL_REQUEST = 80877103;
 const GSSENC_REQUEST = 80877104;
@@ -40,11 +44,12 @@ const SYNC = Buffer.from([0x53, 0, 0, 0, 4]);
 /** ReadyForQuery with the session idle: 'Z', length 5, 'I'. */
 const READY_IDLE = Buffer.from([0x5a, 0, 0, 0, 5, 0x49]);
 
-export async function servePglite(pg: PGlite, gate: Mutex, where: StoreEndpoint): Promise<PgliteServer> {
+export async function servePglite(pg: PGlite, gate: Mutex, where: StoreEndpoint, opts: ServeOptions = {}): Promise<PgliteServer> {
+  const idleMs = opts.idleInTransactionMs ?? IDLE_IN_TRANSACTION_MS;
   if ('path' in where) await rm(where.path, { force: true }); // left by an owner that was killed
   const clients = new Set<Client>();
   const server = createServer((socket) => {
-    const client = new Client(pg, gate, socket, () => clients.delete(client));
+    const client = new Client(pg, gate, socket, idleMs, () => clients.delete(client));
     clients.add(client);
   });
   const endpoint = await listen(server, where);
@@ -87,6 +92,7 @@ class Client {
     private readonly pg: PGlite,
     private readonly gate: Mutex,
     private readonly socket: Socket,
+    private readonly idleMs: number,
     private readonly onGone: () => void,
   ) {
     socket.setNoDelay(true);
@@ -189,7 +195,7 @@ class Client {
   /** A client that stalls inside a transaction would stop the owner's own writes. */
   private watchIdle(): void {
     clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => void this.drop(), IDLE_IN_TRANSACTION_MS);
+    this.idleTimer = setTimeout(() => void this.drop(), this.idleMs);
   }
 
   /** Closes whatever the client left open (an unsynced extended query, a transaction) and frees the gate. */

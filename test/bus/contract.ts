@@ -65,6 +65,18 @@ export function busContract(target: BusTarget): void {
       });
     });
 
+    it('with a reachable bus nothing waits in the publish buffer, and no gap is reported', async () => {
+      await withBus(target, async (bus) => {
+        const got = new Collector();
+        const gaps: unknown[] = [];
+        await bus.subscribe(SYM, got.handler, { onGap: (g) => gaps.push(g) });
+        await publishMany(bus, SYM, 50);
+        await got.waitForCount(50);
+        assert.deepEqual(bus.backlog(), { pending: 0, dropped: 0, oldestAt: null });
+        assert.deepEqual(gaps, []);
+      });
+    });
+
     it('a subscription without since starts after the latest event', async () => {
       await withBus(target, async (bus) => {
         await publishMany(bus, SYM, 3);

@@ -138,6 +138,11 @@ describe('redis bus through real Redis outages (private redis-server)', () => {
     assert.equal((await publisher.publish('ticks', SYMBOL, { i: 14 })).seq, 14, 'the refused events hold seqs 9..13');
     await reader.waitForCount(9, 10_000);
     assert.deepEqual(reader.log, [...range(1, 8), 'gap 9..13', 14]);
+    const late = new Watcher();
+    // (Redis restarted empty: its stream starts at 4.)
+    await publisher.subscribe(SYMBOL, late.handler, { since: 4, onGap: late.onGap });
+    await late.waitForCount(5);
+    assert.deepEqual(late.log, [...range(5, 8), 'gap 9..13', 14], 'a replay across the hole reports it too');
   });
 
   it('an event whose reply was lost (the connection died after Redis applied it) is applied once', async () => {
@@ -163,6 +168,28 @@ describe('redis bus through real Redis outages (private redis-server)', () => {
       } finally {
         raw.disconnect();
       }
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('a reader cut off while its stream was trimmed past its cursor reports the trimmed range as a gap', async () => {
+    const proxy = await TcpProxy.start('127.0.0.1', redis.port);
+    const keyPrefix = newPrefix();
+    try {
+      const publisher = await open({ keyPrefix, maxLen: 10 });
+      const reader = await watch(await open({ keyPrefix }, `redis://127.0.0.1:${proxy.listenPort}/0`));
+      await publishAll(publisher, 1, 5);
+      await reader.waitForCount(5);
+      await proxy.cut();
+      for (let i = 6; i <= 1_005; i += 100) await publishAll(publisher, i, i + 99);
+      await proxy.restore();
+      await reader.waitForCount(5 + 10, 10_000);
+      await waitForAsync(() => Promise.resolve(reader.events.at(-1)?.seq === 1_005), 'the last event', 10_000);
+      const [gap] = reader.gaps;
+      assert.ok(gap, 'the trimmed events are reported');
+      assert.equal(gap.from, 6);
+      assert.deepEqual(reader.log, [...range(1, 5), `gap 6..${gap.to}`, ...range(gap.to + 1, 1_005)], 'every seq accounted for, in order');
     } finally {
       await proxy.stop();
     }

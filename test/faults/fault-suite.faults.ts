@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startPrivatePostgres } from '../support/private-postgres.ts';
 import { startPrivateRedis } from '../support/private-redis.ts';
 import { runFaultSession, type FaultResult, type FaultSpec, type World } from './support/fault-session.ts';
-import { failedChecks, faultTableMarkdown, toRow, writeFaultTable } from './support/fault-table.ts';
+import { brokenRow, failedChecks, faultTableMarkdown, toRow, writeFaultTable, type FaultRow } from './support/fault-table.ts';
 
 /** A fast clock: a session (5 h) in 30 s. The database outage runs slower so that 30 real seconds stay inside the session. */
 const FAST = 600;
@@ -144,6 +144,7 @@ const selected = FAULTS.filter((f) => only.length === 0 || only.some((o) => f.fa
 describe('fault suite: whole sessions with one fault each', { timeout: 15 * 60_000 }, () => {
   let world: World | null = null;
   const results: FaultResult[] = [];
+  const rows: FaultRow[] = [];
   before(async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tasa-faults-'));
     const pg = await startPrivatePostgres();
@@ -154,7 +155,6 @@ describe('fault suite: whole sessions with one fault each', { timeout: 15 * 60_0
     world = { pg, redis, dir };
   });
   after(async () => {
-    const rows = results.map(toRow);
     writeFaultTable(rows, results);
     console.log(`\n${faultTableMarkdown(rows)}\n`);
     await world?.redis.destroy().catch(() => undefined);
@@ -170,8 +170,13 @@ describe('fault suite: whole sessions with one fault each', { timeout: 15 * 60_0
       // A fault that left a server down must not fail the next one.
       await world.pg.start();
       await world.redis.start();
-      const result = await runFaultSession(world, spec, i + 1);
+      const started = performance.now();
+      const result = await runFaultSession(world, spec, i + 1).catch((err: unknown) => {
+        rows.push(brokenRow(spec, err, (performance.now() - started) / 1000));
+        throw err;
+      });
       results.push(result);
+      rows.push(toRow(result));
       const failures = failedChecks(result);
       assert.deepEqual(failures, [], `${spec.fault}: ${failures.join('; ')}\nevents: ${result.notes.join(' | ')}\nlogs: ${result.logDir}`);
     });

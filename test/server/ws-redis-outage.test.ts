@@ -83,6 +83,32 @@ function accountedSeqs(messages: Msg[]): { seqs: number[]; gaps: Msg[] } {
 }
 
 describe('ws gateway through a Redis that restarts empty (private redis-server)', () => {
+  it('a client resuming with since across seqs that a full publish buffer refused gets a gap frame for them', async () => {
+    const clock = new ManualClock(OPEN_TIME);
+    const publisher = await createRedisBus({ url: redis.url, clock, keyPrefix: `ws-outage-${++prefixes}:`, publishBuffer: 5 });
+    const server = await startTestServer({ db, bus: publisher, clock, listen: true });
+    const client = await WsTestClient.open(wsUrl(server.url, '/ws'));
+    try {
+      const publish = (i: number) => publisher.publish('ticks', SYMBOL, { price: 4000 + i }).then((e) => e.seq, () => null);
+      for (let i = 1; i <= 3; i++) await publish(i);
+      await redis.stop();
+      const waiting = range(4, 13).map(publish);
+      await redis.start();
+      assert.deepEqual(await Promise.all(waiting), [...range(4, 8), ...Array<null>(5).fill(null)]);
+      assert.equal(await publish(14), 14);
+      await client.subscribe({ symbols: [SYMBOL], since: 4 }); // Redis restarted empty: its stream starts at 4
+      await client.waitForSeq(14);
+      const { seqs, gaps } = accountedSeqs(client.messages);
+      assert.deepEqual(seqs, [...range(5, 8), 14]);
+      assert.deepEqual(gaps.map((g) => [g['from'], g['to']]), [[9, 13]]);
+      assert.deepEqual(client.invalid, []);
+    } finally {
+      await client.close();
+      await server.close();
+      await publisher.close();
+    }
+  });
+
   it('the events buffered during the outage reach the client with the next seqs, no jump (floor kept by the live publisher)', async () => {
     const { messages, before, buffered } = await outage(undefined);
     assert.deepEqual(before, range(1, 20));

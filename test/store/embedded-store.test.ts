@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import postgres from 'postgres';
 import { openDb, type Db } from '../../src/store/db.ts';
+import { openPglite } from '../../src/store/pglite-driver.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -29,6 +30,29 @@ describe('opening one embedded store from two places at once', () => {
       await owner!.close();
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a client idle inside a transaction', () => {
+  it('is rolled back and dropped after the idle limit, so the owner writes again', async () => {
+    const db = await openPglite({});
+    const server = await db.serve({ port: 0 }, { idleInTransactionMs: 300 });
+    const port = 'port' in server.endpoint ? server.endpoint.port : 0;
+    const sql = postgres({ host: '127.0.0.1', port, max: 1, prepare: false, onnotice: () => {} });
+    try {
+      await db.exec('CREATE TABLE t (who text)');
+      await sql.unsafe('BEGIN');
+      await sql.unsafe("INSERT INTO t VALUES ('idle-client')");
+      const started = performance.now();
+      await db.query("INSERT INTO t VALUES ('owner')"); // waits for the gate until the client is dropped
+      const waited = performance.now() - started;
+      assert.ok(waited >= 250 && waited < 5_000, `the owner waited ${Math.round(waited)} ms`);
+      assert.deepEqual(await db.query('SELECT who FROM t'), [{ who: 'owner' }]);
+      await assert.rejects(sql.unsafe('SELECT 1'));
+    } finally {
+      await sql.end({ timeout: 0 });
+      await db.close();
     }
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The Redis connections of one bus and how they fail. A bus opens up to three:
  * - `main`: every plain command. No offline queue and no retries per command, so that while
- *   Redis is down a publish fails at once with a clear error and the caller can spool.
+ *   Redis is down a command fails at once with a clear error (a publish then waits in the bus's
+ *   own bounded, ordered buffer: publish-queue.ts, rather than in ioredis's unbounded one).
  * - `reader`: the one blocking XREAD loop of the process. Its commands wait for the reconnection
  *   (ioredis re-sends the pending XREAD with the same cursor, so nothing is skipped or repeated).
  * - `subscriber`: pub/sub for broadcasts; ioredis re-subscribes after a reconnection.

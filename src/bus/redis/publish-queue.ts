@@ -68,6 +68,8 @@ export class PublishQueue {
   private dropped = 0;
   private droppedSinceLog = 0;
   private pumping: Promise<void> | null = null;
+  /** Set while sending fails for want of Redis (logged once when it starts and once when it ends). */
+  private outageSince: number | null = null;
   private wake: (() => void) | null = null;
   private closed = false;
 
@@ -165,7 +167,11 @@ export class PublishQueue {
       const results = await Promise.allSettled(batch.map((e) => this.o.send(e)));
       if (!this.settle(batch, results)) {
         if (this.closed) return;
+        this.reportOutage();
         await this.pause();
+      } else if (this.outageSince !== null) {
+        this.o.logger.info({ waitedMs: Math.round(performance.now() - this.outageSince), pending: this.events }, 'bus: Redis takes events again; publishing the buffered ones in order');
+        this.outageSince = null;
       }
     }
   }
@@ -186,6 +192,12 @@ export class PublishQueue {
       }
     }
     return true;
+  }
+
+  private reportOutage(): void {
+    if (this.outageSince !== null) return;
+    this.outageSince = performance.now();
+    this.o.logger.warn({ pending: this.events, limit: this.o.limit }, `bus: cannot publish to Redis; events wait in the local buffer (up to ${this.o.limit}) and go out in order when it is back`);
   }
 
   /** Until Redis says it is back (retryNow) or RETRY_MS pass. */

@@ -261,7 +261,7 @@ class RedisBus implements Bus {
       const { events, complete } = await this.replay(sub.symbol, after, REPLAY_PAGE);
       if (!complete) throw new ReplayWindowExceededError(sub.symbol, since);
       for (const e of events) {
-        if (e.seq > previous.seq + 1) sub.offerGap({ symbol: e.symbol, from: previous.seq + 1, to: e.seq - 1, afterTime: previous.time, beforeTime: e.time });
+        if (e.seq > previous.seq + 1) sub.offerReplayedGap({ symbol: e.symbol, from: previous.seq + 1, to: e.seq - 1, afterTime: previous.time, beforeTime: e.time });
         sub.offerReplayed(e);
         previous = e;
       }

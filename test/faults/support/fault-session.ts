@@ -254,7 +254,8 @@ async function waitActive(ingests: IngestHandle[], fromStart: boolean, clock: Sc
   while (performance.now() < deadline && clock.now() < session.close) {
     for (const i of ingests) {
       const from = fromStart ? 0 : (marks.get(i.process) ?? 0);
-      if (i.process.lines().slice(from).some((l) => /-> ACTIVE/.test(l))) return;
+      // The console line, or the JSON log line (a transition before the console listener is attached is only logged).
+      if (i.process.lines().slice(from).some((l) => /-> ACTIVE|"to":"ACTIVE"/.test(l))) return;
     }
     await sleep(50);
   }

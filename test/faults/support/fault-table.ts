@@ -17,15 +17,16 @@ export interface FaultRow {
   survived: boolean;
   /** Why not, when it did not (the failed assertions). */
   failures: string[];
-  ticksDelivered: number;
-  ticksLost: number;
-  ticksInFlightAtKill: number;
-  duplicateTicks: number;
-  barsRepaired: number;
-  barsWrongAfterFailsafe: number;
-  clientFrames: number;
-  clientGapsAnnounced: number;
-  clientUnannouncedSeqs: number;
+  /** The counts are null when the run broke off before the audit (the failure says why). */
+  ticksDelivered: number | null;
+  ticksLost: number | null;
+  ticksInFlightAtKill: number | null;
+  duplicateTicks: number | null;
+  barsRepaired: number | null;
+  barsWrongAfterFailsafe: number | null;
+  clientFrames: number | null;
+  clientGapsAnnounced: number | null;
+  clientUnannouncedSeqs: number | null;
   speed: number;
   realSeconds: number;
 }
@@ -71,6 +72,26 @@ export function toRow(r: FaultResult): FaultRow {
   };
 }
 
+/** The row of a fault whose run broke off (a process that never became active, a timeout...). */
+export function brokenRow(spec: Pick<FaultRow, 'fault' | 'injected' | 'speed'>, err: unknown, realSeconds: number): FaultRow {
+  const reason = err instanceof Error ? err.message : String(err);
+  return {
+    ...spec,
+    survived: false,
+    failures: [`the run broke off: ${reason}`],
+    ticksDelivered: null,
+    ticksLost: null,
+    ticksInFlightAtKill: null,
+    duplicateTicks: null,
+    barsRepaired: null,
+    barsWrongAfterFailsafe: null,
+    clientFrames: null,
+    clientGapsAnnounced: null,
+    clientUnannouncedSeqs: null,
+    realSeconds: Math.round(realSeconds),
+  };
+}
+
 export function writeFaultTable(rows: readonly FaultRow[], details: readonly FaultResult[]): void {
   mkdirSync(dirname(FAULT_TABLE_PATH), { recursive: true });
   writeFileSync(FAULT_TABLE_PATH, `${JSON.stringify({ rows, details }, null, 2)}\n`);
@@ -79,9 +100,10 @@ export function writeFaultTable(rows: readonly FaultRow[], details: readonly Fau
 /** The table as Markdown (the format of docs/reliability.md). */
 export function faultTableMarkdown(rows: readonly FaultRow[]): string {
   const head = '| fault | injected | survived | ticks lost | in flight at kill | duplicates | bars repaired | wrong bars | gaps announced / unannounced seqs |';
+  const n = (v: number | null): string => (v === null ? '—' : String(v));
   const lines = rows.map(
     (r) =>
-      `| ${r.fault} | ${r.injected} | ${r.survived ? 'yes' : 'NO'} | ${r.ticksLost} of ${r.ticksDelivered} | ${r.ticksInFlightAtKill} | ${r.duplicateTicks} | ${r.barsRepaired} | ${r.barsWrongAfterFailsafe} | ${r.clientGapsAnnounced} / ${r.clientUnannouncedSeqs} |`,
+      `| ${r.fault} | ${r.injected} | ${r.survived ? 'yes' : 'NO'} | ${r.ticksLost === null ? '—' : `${r.ticksLost} of ${n(r.ticksDelivered)}`} | ${n(r.ticksInFlightAtKill)} | ${n(r.duplicateTicks)} | ${n(r.barsRepaired)} | ${n(r.barsWrongAfterFailsafe)} | ${n(r.clientGapsAnnounced)} / ${n(r.clientUnannouncedSeqs)} |`,
   );
   return [head, '|---|---|---|---|---|---|---|---|---|', ...lines].join('\n');
 }
