@@ -51,8 +51,8 @@ export interface Bar extends Ohlc {
   flags: BarFlag[];
   /**
    * Share of the slot (0..1) during which the live stream was connected and aggregating; below 1
-   * the bar is `partial`. 1 for a backfilled bar (the vendor's whole bar); null or absent when
-   * unknown (imports).
+   * the bar is `partial`. 1 for a backfilled or reconciled bar (the vendor's whole bar); null or
+   * absent when unknown (imports).
    */
   coverage?: number | null;
 }

@@ -3,7 +3,9 @@
  * session (08:00-13:00 Bogota) with dropped connections, a duplicate/out-of-order/malformed feed
  * and a stall, then the failsafe job. Every bar of the session must be stored once; live bars must
  * carry the OHLC of the ticks that were actually delivered (recomputed here from the stored ticks),
- * and slots lost to the downtime must be filled from REST with the simulator's own values.
+ * slots lost to the downtime must be filled from REST, and after the close every bar must equal
+ * the simulator's own (REST) bar exactly: the few complete live bars whose open or close tie broke
+ * otherwise than the simulator's are reconciled.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,13 +17,16 @@ import { randomBytes } from 'node:crypto';
 import { createMemoryBus, createRedisBus, type Bus } from '../../src/bus/index.ts';
 import { ScaledClock } from '../../src/clock.ts';
 import { MarketCalendar } from '../../src/domain/calendar.ts';
+import type { Bar } from '../../src/domain/bar.ts';
 import type { Tick } from '../../src/domain/tick.ts';
 import { startSimulator, type RunningSimulator } from '../../src/feeds/simulator/index.ts';
 import { TwelveDataStream } from '../../src/feeds/twelvedata/ws-client.ts';
 import { IngestService } from '../../src/ingest/ingest-service.ts';
 import { runFailsafe } from '../../src/jobs/failsafe.ts';
 import { createRestSource } from '../../src/jobs/history-source.ts';
-import { barsBetween } from '../../src/store/bars-repo.ts';
+import { RECONCILE_ACTION } from '../../src/jobs/reconcile.ts';
+import { listAudit } from '../../src/store/audit-repo.ts';
+import { barRevisions, barsBetween } from '../../src/store/bars-repo.ts';
 import type { Db } from '../../src/store/db.ts';
 import { ticksBetween } from '../../src/store/ticks-repo.ts';
 import { databaseTargets } from '../support/test-db.ts';
@@ -136,6 +141,8 @@ for (const target of databaseTargets()) {
       sim.faults.dropAll();
       await until(clock, session.close + 15_000);
       await ingest.stop();
+      // The session has closed once its last bar is due (2 min grace): the failsafe reconciles it.
+      await until(clock, session.close + 3 * MIN);
 
       const status = ingest.status();
       assert.ok(status.feed.connects >= 1);
@@ -157,34 +164,47 @@ for (const target of databaseTargets()) {
         'every slot of the session has exactly one bar',
       );
       const delivered = slots(await ticksBetween(db, 'USD/COP', session.open, session.close));
-      const live = bars.filter((b) => !b.flags.includes('backfilled'));
+      const live = bars.filter((b) => !b.flags.includes('backfilled') && !b.flags.includes('reconciled'));
       const filled = bars.filter((b) => b.flags.includes('backfilled'));
+      const reconciled = bars.filter((b) => b.flags.includes('reconciled'));
       assert.ok(bars.every((b) => b.source === 'simulator'), 'live and backfilled bars from the simulator are stored as simulated');
       assert.ok(live.length >= 30, `most bars come from the live feed (${live.length})`);
-      assert.equal(live.length + filled.length, 60);
-      for (const bar of live) {
+      assert.equal(live.length + filled.length + reconciled.length, 60);
+      /** The live bar's values come from the delivered ticks (ties by arrival: any tied tick may open or close). */
+      const assertBuiltFromDeliveredTicks = (bar: Bar, what: string) => {
         const expected = delivered.get(bar.time);
         assert.ok(expected, `ticks stored for ${new Date(bar.time).toISOString()}`);
-        assert.deepEqual([bar.high, bar.low, bar.tickCount], [expected.high, expected.low, expected.count]);
-        assert.ok(expected.openCandidates.includes(bar.open), `open ${bar.open} is a first tick's price`);
-        assert.ok(expected.closeCandidates.includes(bar.close), `close ${bar.close} is a last tick's price`);
-      }
+        assert.deepEqual([bar.high, bar.low, bar.tickCount], [expected.high, expected.low, expected.count], what);
+        assert.ok(expected.openCandidates.includes(bar.open), `${what}: open ${bar.open} is a first tick's price`);
+        assert.ok(expected.closeCandidates.includes(bar.close), `${what}: close ${bar.close} is a last tick's price`);
+      };
+      for (const bar of live) assertBuiltFromDeliveredTicks(bar, 'live bar');
       assert.equal(filled.length, missingBefore + partialBefore.length, 'the failsafe filled exactly the slots the downtime lost and repaired the partial bars');
       assert.ok(partialBefore.every((p) => filled.some((b) => b.time === p.time)), 'every partial bar was replaced by the vendor bar');
       assert.ok(bars.every((b) => !b.flags.includes('partial')), 'no partial bar is left');
       assert.ok(filled.length > 0, 'the stall lost whole slots');
-      assert.ok(filled.every((b) => b.flags.includes('backfilled')));
       const restBars = await rest.source.timeSeries({ symbol: 'USD/COP', start: session.open, end: session.close });
       const fromRest = new Map(restBars.bars.map((b) => [b.time, b]));
-      for (const bar of filled) {
+      for (const bar of bars) {
         const r = fromRest.get(bar.time);
-        assert.deepEqual([bar.open, bar.high, bar.low, bar.close], [r?.open, r?.high, r?.low, r?.close]);
+        assert.deepEqual([bar.open, bar.high, bar.low, bar.close], [r?.open, r?.high, r?.low, r?.close], `${new Date(bar.time).toISOString()} (${bar.flags.join()}) is the simulator's REST bar`);
       }
-      const unlikeRest = live.filter((b) => {
-        const r = fromRest.get(b.time);
-        return r === undefined || [b.open, b.high, b.low, b.close].join() !== [r.open, r.high, r.low, r.close].join();
-      });
-      t.diagnostic(`partial bars repaired: ${partialBefore.length}, slots filled: ${missingBefore}, complete live bars unlike the REST bar: ${unlikeRest.length} of ${live.length}`);
+      // A reconciled bar replaced a complete live bar built from every delivered tick of its slot:
+      // only an open or close tie between ticks sharing a second went the other way.
+      for (const bar of reconciled) {
+        const replaced = (await barRevisions(db, 'USD/COP', bar.time)).at(-1);
+        assert.ok(replaced && !replaced.flags.includes('partial') && replaced.coverage === 1, 'a complete live bar was reconciled');
+        assertBuiltFromDeliveredTicks(replaced, 'reconciled live bar');
+        const ticks = delivered.get(bar.time);
+        assert.ok(ticks?.openCandidates.includes(bar.open) && ticks.closeCandidates.includes(bar.close), 'the vendor broke a tie of the same ticks');
+      }
+      const [entry, ...others] = await listAudit(db, { action: RECONCILE_ACTION, entity: 'bars:USD/COP:2026-03-03', limit: 10 });
+      assert.equal(others.length, 0, 'the session was reconciled once');
+      assert.deepEqual([entry?.details['compared'], entry?.details['replaced'], entry?.details['vendorMissing']], [60, reconciled.length, 0]);
+      const spent = sim.stats().restRequests;
+      const again = await runFailsafe({ db, calendar, source: rest.source, symbol: 'USD/COP', clock, sessions: 1 });
+      assert.deepEqual([again.gapFill?.requests, sim.stats().restRequests - spent], [0, 0], 'a second failsafe run spends no request');
+      t.diagnostic(`partial bars repaired: ${partialBefore.length}, slots filled: ${missingBefore}, complete live bars reconciled to the REST bar: ${reconciled.length} of ${live.length + reconciled.length}`);
       assert.ok(sim.stats().faults.connectionsDropped >= 3);
     });
   });

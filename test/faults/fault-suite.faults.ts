@@ -155,8 +155,8 @@ describe('fault suite: whole sessions with one fault each', { timeout: 15 * 60_0
     world = { pg, redis, dir };
   });
   after(async () => {
-    writeFaultTable(rows, results);
-    console.log(`\n${faultTableMarkdown(rows)}\n`);
+    const path = writeFaultTable(rows, results, selected.length < FAULTS.length);
+    console.log(`\n${faultTableMarkdown(rows)}\n\n(written to ${path})`);
     await world?.redis.destroy().catch(() => undefined);
     await world?.pg.destroy().catch(() => undefined);
     // Logs of a failing run are kept for reading; a clean run leaves nothing behind.

@@ -4,7 +4,7 @@ import { BAR_MS } from '../../src/domain/bar.ts';
 import { MINUTE_MS } from '../../src/domain/time.ts';
 import { recentSessions } from '../../src/jobs/failsafe.ts';
 import { dueSlots } from '../../src/domain/gaps.ts';
-import { gapSlots, MAX_SLOTS_PER_REQUEST, missingGaps, requestWindows } from '../../src/jobs/gap-plan.ts';
+import { gapSlots, MAX_SLOTS_PER_REQUEST, missingGaps, reconcileSpan, requestWindows } from '../../src/jobs/gap-plan.ts';
 import { calendar, sessionOf, sessionSlotsExcept } from './support/jobs-fixtures.ts';
 
 const HOUR = 60 * MINUTE_MS;
@@ -57,6 +57,18 @@ describe('gap planning', () => {
     const gaps = missingGaps(calendar, [tuesday, wednesday], new Set(), Infinity);
     assert.equal(requestWindows(gaps, 288 + 60).length, 1);
     assert.equal(requestWindows(gaps, 200).length, 2);
+  });
+
+  it('fetches a closed session to reconcile whole, in the same window as the gaps inside and around it', () => {
+    const gaps = missingGaps(calendar, [tuesday, wednesday], new Set(sessionSlotsExcept(tuesday, [30]).concat(sessionSlotsExcept(wednesday, [5]))), Infinity);
+    const [window, ...more] = requestWindows(gaps, MAX_SLOTS_PER_REQUEST, [reconcileSpan(tuesday)]);
+    assert.equal(more.length, 0);
+    assert.deepEqual([iso(window?.from ?? 0), iso(window?.to ?? 0), window?.missing], ['2024-03-05T13:00:00.000Z', '2024-03-06T13:30:00.000Z', 2]);
+    assert.deepEqual(window?.reconcile, [{ date: '2024-03-05', from: tuesday.open, to: tuesday.close }]);
+    assert.deepEqual(window?.gaps.map((g) => g.date), ['2024-03-05', '2024-03-06']);
+    // Alone, a reconciled session is one window of its 60 slots; never merged past the page size.
+    assert.deepEqual(requestWindows([], MAX_SLOTS_PER_REQUEST, [reconcileSpan(wednesday)]).map((w) => [(w.to - w.from) / BAR_MS, w.missing]), [[60, 0]]);
+    assert.deepEqual(requestWindows(gaps, 60, [reconcileSpan(tuesday)]).map((w) => [w.gaps.length, w.reconcile.length]), [[1, 1], [1, 0]]);
   });
 });
 

@@ -69,10 +69,19 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       // already gone
     }
   };
+  // Killed by a signal (a test runner's timeout), 'exit' never fires: stop it, then die of the signal.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    atExit();
+    process.kill(process.pid, signal);
+  };
   process.once('exit', atExit);
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
   const destroy = async (): Promise<void> => {
     await stop().catch(() => undefined);
     process.removeListener('exit', atExit);
+    process.removeListener('SIGTERM', onSignal);
+    process.removeListener('SIGINT', onSignal);
     await rm(root, { recursive: true, force: true });
   };
   try {

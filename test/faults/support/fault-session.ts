@@ -140,26 +140,7 @@ export async function runFaultSession(world: World, spec: FaultSpec, index: numb
   try {
     sim = await startSimulator({ clock, seed: spec.seed, ticksPerSecond: TICKS_PER_SECOND, plan: { perMinute: 10_000, perDay: 1_000_000 }, logger, onPriceFrame: ledger.record });
     const httpPort = await freePort();
-    const env = {
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: redisUrl,
-      TWELVEDATA_API_KEYS: API_KEY,
-      TWELVEDATA_WS_URL: sim.wsUrl,
-      TWELVEDATA_REST_URL: sim.restUrl,
-      TWELVEDATA_PLAN_PER_MINUTE: '10000',
-      TWELVEDATA_PLAN_PER_DAY: '1000000',
-      TASA_SYMBOLS: SYMBOL,
-      TASA_CLOCK_START: new Date(clockStart).toISOString(),
-      TASA_CLOCK_SPEED: String(spec.speed),
-      TASA_CLOCK_ANCHOR: String(anchor),
-      TASA_HISTORY_WAIT_MS: '0',
-      TASA_FEED_SILENCE_MS: String(REAL_TIMEOUT_MS * spec.speed),
-      TASA_INGEST_LEASE_MS: String(REAL_TIMEOUT_MS * spec.speed),
-      TASA_INGEST_WATERMARK_MS: String(REAL_WATERMARK_MS * spec.speed),
-      TASA_LOG_LEVEL: 'info',
-      TASA_HTTP_PORT: String(httpPort),
-      TASA_RATE_LIMIT_PER_MINUTE: '0',
-    };
+    const env = tasaEnv({ databaseUrl, redisUrl, sim, speed: spec.speed, clockStart, anchor, httpPort });
     const spawnIngest = (reuse?: TasaProcess): TasaProcess => {
       const previous = ingests.find((i) => i.process === reuse);
       const dataDir = previous?.dataDir ?? join(logDir, `ingest-data-${ingests.length + 1}`);
@@ -184,13 +165,8 @@ export async function runFaultSession(world: World, spec: FaultSpec, index: numb
     await ctx.until(session.close + AFTER_CLOSE_MS);
     for (const i of ingests) await i.process.stop();
     await spec.beforeFailsafe?.(ctx);
-    const before = await snapshotBars(db, session);
-    const failsafe = await failsafeRun(db, clock, spec.speed, sim.restUrl);
-    const ticks = await auditTicks(db, ledger, session, kills);
-    const bars = await auditBars(db, session, before, sim.restUrl);
-    await sleep(500); // the last frames reach the client
-    const client = recorder.audit();
-    return { fault: spec.fault, injected: spec.injected, speed: spec.speed, realSeconds: (performance.now() - started) / 1000, ticks, bars, client, failsafe, notes, logDir };
+    const audit = await failsafeAndAudit({ db, clock, speed: spec.speed, session, restUrl: sim.restUrl, ledger, kills, recorder });
+    return { fault: spec.fault, injected: spec.injected, speed: spec.speed, realSeconds: (performance.now() - started) / 1000, ...audit, notes, logDir };
   } finally {
     await recorder?.close().catch(() => undefined);
     for (const i of ingests) await i.process.kill9().catch(() => undefined);
@@ -198,6 +174,61 @@ export async function runFaultSession(world: World, spec: FaultSpec, index: numb
     await sim?.close().catch(() => undefined);
     await db?.close().catch(() => undefined);
   }
+}
+
+interface EnvParts {
+  databaseUrl: string;
+  redisUrl: string;
+  sim: RunningSimulator;
+  speed: number;
+  clockStart: number;
+  anchor: number;
+  httpPort: number;
+}
+
+/** The environment of every `tasa` process of a run: private servers, the simulator as TwelveData, the shared timeline. */
+function tasaEnv(o: EnvParts): Record<string, string> {
+  return {
+    DATABASE_URL: o.databaseUrl,
+    REDIS_URL: o.redisUrl,
+    TWELVEDATA_API_KEYS: API_KEY,
+    TWELVEDATA_WS_URL: o.sim.wsUrl,
+    TWELVEDATA_REST_URL: o.sim.restUrl,
+    TWELVEDATA_PLAN_PER_MINUTE: '10000',
+    TWELVEDATA_PLAN_PER_DAY: '1000000',
+    TASA_SYMBOLS: SYMBOL,
+    TASA_CLOCK_START: new Date(o.clockStart).toISOString(),
+    TASA_CLOCK_SPEED: String(o.speed),
+    TASA_CLOCK_ANCHOR: String(o.anchor),
+    TASA_HISTORY_WAIT_MS: '0',
+    TASA_FEED_SILENCE_MS: String(REAL_TIMEOUT_MS * o.speed),
+    TASA_INGEST_LEASE_MS: String(REAL_TIMEOUT_MS * o.speed),
+    TASA_INGEST_WATERMARK_MS: String(REAL_WATERMARK_MS * o.speed),
+    TASA_LOG_LEVEL: 'info',
+    TASA_HTTP_PORT: String(o.httpPort),
+    TASA_RATE_LIMIT_PER_MINUTE: '0',
+  };
+}
+
+interface AuditParts {
+  db: Db;
+  clock: ScaledClock;
+  speed: number;
+  session: Session;
+  restUrl: string;
+  ledger: TickLedger;
+  kills: number[];
+  recorder: WsRecorder;
+}
+
+/** The failsafe as the worker runs it, then the checker: store and client against the simulator. */
+async function failsafeAndAudit(o: AuditParts): Promise<Pick<FaultResult, 'ticks' | 'bars' | 'client' | 'failsafe'>> {
+  const before = await snapshotBars(o.db, o.session);
+  const failsafe = await failsafeRun(o.db, o.clock, o.speed, o.restUrl);
+  const ticks = await auditTicks(o.db, o.ledger, o.session, o.kills);
+  const bars = await auditBars(o.db, o.session, before, o.restUrl);
+  await sleep(500); // the last frames reach the client
+  return { ticks, bars, client: o.recorder.audit(), failsafe };
 }
 
 interface ContextParts {

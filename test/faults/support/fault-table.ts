@@ -92,9 +92,12 @@ export function brokenRow(spec: Pick<FaultRow, 'fault' | 'injected' | 'speed'>, 
   };
 }
 
-export function writeFaultTable(rows: readonly FaultRow[], details: readonly FaultResult[]): void {
-  mkdirSync(dirname(FAULT_TABLE_PATH), { recursive: true });
-  writeFileSync(FAULT_TABLE_PATH, `${JSON.stringify({ rows, details }, null, 2)}\n`);
+/** The whole suite's table goes where the bench reads it; a subset's (FAULTS=...) beside it, so the bench never reports a part as the whole. */
+export function writeFaultTable(rows: readonly FaultRow[], details: readonly FaultResult[], subset: boolean): string {
+  const path = subset ? FAULT_TABLE_PATH.replace(/\.json$/, '-subset.json') : FAULT_TABLE_PATH;
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify({ rows, details }, null, 2)}\n`);
+  return path;
 }
 
 /** The table as Markdown (the format of docs/reliability.md). */
