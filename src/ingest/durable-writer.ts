@@ -48,6 +48,7 @@ export interface WriterOptions {
   spoolMaxBytes?: number;
   tickFlushMs?: number;
   maxBatch?: number;
+  /** Longest pause between database probes while it is down (backoff from 250 ms; default 2 s). */
   retryMaxMs?: number;
   /** A write that takes longer counts as failed (a vanished server can hang a query). */
   writeTimeoutMs?: number;
@@ -106,7 +107,8 @@ export class DurableWriter {
   constructor(private readonly opts: WriterOptions) {
     this.tickFlushMs = opts.tickFlushMs ?? 250;
     this.maxBatch = opts.maxBatch ?? 5000;
-    this.retryMaxMs = opts.retryMaxMs ?? 10_000;
+    // Short: a failed probe costs one refused connection, and this bounds database back -> drain start.
+    this.retryMaxMs = opts.retryMaxMs ?? 2_000;
     this.writeTimeoutMs = opts.writeTimeoutMs ?? 10_000;
     this.spool = new Spool(opts.spoolPath, opts.spoolMaxBytes);
   }

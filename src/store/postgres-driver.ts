@@ -9,6 +9,12 @@ import type { StoreEndpoint } from './pglite-server.ts';
 import { copyStatement, csvRows, parseArrayLiteral, wireParam } from './sql-text.ts';
 
 const CONNECT_TIMEOUT_S = 5;
+/**
+ * Reconnect delay after a failed connection, seconds. postgres.js's default grows to 20 s after a
+ * few failures, so after an outage a query could wait 20 s for a server that is already back
+ * (ingest's lease renewal and spool drain among them); capped at 1 s here.
+ */
+const reconnectBackoffS = (retries: number): number => Math.min(0.05 * 2 ** retries, 1);
 const COPY_CHUNK_ROWS = 5_000;
 
 /**
@@ -78,6 +84,7 @@ export async function openPostgres(url: string, served?: StoreEndpoint): Promise
   try {
     sql = postgres(url, {
       connect_timeout: CONNECT_TIMEOUT_S,
+      backoff: reconnectBackoffS,
       onnotice: () => {},
       types: TYPES,
       // Same session settings as PGlite, whatever the server's defaults: UTC for any

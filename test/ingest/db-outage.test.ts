@@ -91,7 +91,7 @@ describe('ingest through a PostgreSQL outage (private cluster)', { timeout: 240_
     await pg?.destroy();
   });
 
-  it('keeps the feed, spools the outage, drains it when the database returns: every delivered tick stored once', async () => {
+  it('keeps the feed, spools the outage, drains it when the database returns: every delivered tick stored once', async (t) => {
     const metrics = createMetrics({ defaultMetrics: false });
     const rest = createRestSource({ db, clock, keys: ['outage-key'], baseUrl: sim.restUrl, simulated: true, plan: { perMinute: 1000, perDay: 100_000 }, logger });
     const delivered: Tick[] = [];
@@ -139,7 +139,10 @@ describe('ingest through a PostgreSQL outage (private cluster)', { timeout: 240_
       assert.deepEqual(during.leases, [SYMBOL], 'the lease is kept through the outage');
 
       await pg.start();
+      const back = performance.now();
+      const spooledEntries = ingest.status().writer.spool.entries;
       await waitFor(() => !ingest.status().writer.databaseDown && ingest.status().writer.spool.entries === 0, 'the spool drained', 60_000);
+      t.diagnostic(`${spooledEntries} spooled entries drained ${Math.round(performance.now() - back)} ms after PostgreSQL was back (retry backoff included)`);
       const outageEnd = clock.now();
       await sleep(3000);
       assert.equal(ingest.lifecycle.state, 'ACTIVE');

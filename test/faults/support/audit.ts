@@ -26,6 +26,8 @@ export interface TickAudit {
   inFlight: number;
   duplicates: number;
   unexpected: number;
+  /** Stored ticks the WebSocket client never received (allowed only inside an announced gap). */
+  notAtClient: number;
   /** A few lost ticks' exchange times (ISO), for the failure message. */
   lostSample: string[];
 }
@@ -49,7 +51,7 @@ export interface BarAudit {
   partialBeforeTimes: string[];
 }
 
-export async function auditTicks(db: Db, ledger: TickLedger, session: Session, kills: readonly number[]): Promise<TickAudit> {
+export async function auditTicks(db: Db, ledger: TickLedger, session: Session, kills: readonly number[], atClient: ReadonlySet<string>): Promise<TickAudit> {
   const delivered = ledger.between(session.open, session.close);
   const counts = new Map<string, number>();
   for (const t of await ticksBetween(db, SYMBOL, session.open, session.close)) {
@@ -73,6 +75,7 @@ export async function auditTicks(db: Db, ledger: TickLedger, session: Session, k
     inFlight: inFlight.length,
     duplicates,
     unexpected: [...counts.keys()].filter((k) => !deliveredKeys.has(k)).length,
+    notAtClient: [...counts.keys()].filter((k) => !atClient.has(k)).length,
     lostSample: lost.slice(0, 5).map((t) => new Date(t.time).toISOString()),
   };
 }

@@ -225,9 +225,9 @@ interface AuditParts {
 async function failsafeAndAudit(o: AuditParts): Promise<Pick<FaultResult, 'ticks' | 'bars' | 'client' | 'failsafe'>> {
   const before = await snapshotBars(o.db, o.session);
   const failsafe = await failsafeRun(o.db, o.clock, o.speed, o.restUrl);
-  const ticks = await auditTicks(o.db, o.ledger, o.session, o.kills);
   const bars = await auditBars(o.db, o.session, before, o.restUrl);
   await sleep(500); // the last frames reach the client
+  const ticks = await auditTicks(o.db, o.ledger, o.session, o.kills, o.recorder.receivedTicks());
   return { ticks, bars, client: o.recorder.audit(), failsafe };
 }
 

@@ -25,6 +25,8 @@ export interface FaultRow {
   barsRepaired: number | null;
   barsWrongAfterFailsafe: number | null;
   clientFrames: number | null;
+  /** Stored ticks the client never received (only allowed inside an announced gap). */
+  clientTicksMissed: number | null;
   clientGapsAnnounced: number | null;
   clientUnannouncedSeqs: number | null;
   speed: number;
@@ -48,6 +50,7 @@ export function failedChecks(r: FaultResult): string[] {
   if (c.frames === 0) out.push('the WebSocket client received nothing');
   if (c.unannouncedSeqs > 0) out.push(`the client missed ${c.unannouncedSeqs} seqs with no gap frame (${c.holes.map((h) => `${h.from}..${h.to}`).join(', ')})`);
   if (c.duplicateSeqs > 0) out.push(`the client received ${c.duplicateSeqs} seqs twice`);
+  if (t.notAtClient > 0 && c.gaps.length === 0) out.push(`the client never received ${t.notAtClient} stored ticks, and no gap frame told it`);
   return out;
 }
 
@@ -65,6 +68,7 @@ export function toRow(r: FaultResult): FaultRow {
     barsRepaired: r.bars.repaired,
     barsWrongAfterFailsafe: r.bars.wrong + r.bars.missing,
     clientFrames: r.client.frames,
+    clientTicksMissed: r.ticks.notAtClient,
     clientGapsAnnounced: r.client.gaps.length,
     clientUnannouncedSeqs: r.client.unannouncedSeqs,
     speed: r.speed,
@@ -86,6 +90,7 @@ export function brokenRow(spec: Pick<FaultRow, 'fault' | 'injected' | 'speed'>, 
     barsRepaired: null,
     barsWrongAfterFailsafe: null,
     clientFrames: null,
+    clientTicksMissed: null,
     clientGapsAnnounced: null,
     clientUnannouncedSeqs: null,
     realSeconds: Math.round(realSeconds),
@@ -102,11 +107,11 @@ export function writeFaultTable(rows: readonly FaultRow[], details: readonly Fau
 
 /** The table as Markdown (the format of docs/reliability.md). */
 export function faultTableMarkdown(rows: readonly FaultRow[]): string {
-  const head = '| fault | injected | survived | ticks lost | in flight at kill | duplicates | bars repaired | wrong bars | gaps announced / unannounced seqs |';
+  const head = '| fault | injected | survived | ticks lost | in flight at kill | duplicates | bars repaired | wrong bars | client: ticks missed, gaps announced, unannounced seqs |';
   const n = (v: number | null): string => (v === null ? '—' : String(v));
   const lines = rows.map(
     (r) =>
-      `| ${r.fault} | ${r.injected} | ${r.survived ? 'yes' : 'NO'} | ${r.ticksLost === null ? '—' : `${r.ticksLost} of ${n(r.ticksDelivered)}`} | ${n(r.ticksInFlightAtKill)} | ${n(r.duplicateTicks)} | ${n(r.barsRepaired)} | ${n(r.barsWrongAfterFailsafe)} | ${n(r.clientGapsAnnounced)} / ${n(r.clientUnannouncedSeqs)} |`,
+      `| ${r.fault} | ${r.injected} | ${r.survived ? 'yes' : 'NO'} | ${r.ticksLost === null ? '—' : `${r.ticksLost} of ${n(r.ticksDelivered)}`} | ${n(r.ticksInFlightAtKill)} | ${n(r.duplicateTicks)} | ${n(r.barsRepaired)} | ${n(r.barsWrongAfterFailsafe)} | ${n(r.clientTicksMissed)}, ${n(r.clientGapsAnnounced)}, ${n(r.clientUnannouncedSeqs)} |`,
   );
   return [head, '|---|---|---|---|---|---|---|---|---|', ...lines].join('\n');
 }

@@ -5,6 +5,7 @@
  * saw twice. A dropped connection is resumed with `since` = the last seq seen, as a client should.
  */
 import WebSocket from 'ws';
+import { tickKey } from './tick-ledger.ts';
 
 export interface SeqAudit {
   /** Data frames with a seq. */
@@ -30,10 +31,12 @@ export interface SeqAudit {
 interface Frame {
   type?: string;
   seq?: number;
+  symbol?: string;
+  timestamp?: string;
   code?: string;
   from?: number;
   to?: number;
-  data?: { from?: number; to?: number };
+  data?: { from?: number; to?: number; price?: number | null; bid?: number | null; ask?: number | null };
 }
 
 export class WsRecorder {
@@ -43,6 +46,7 @@ export class WsRecorder {
   private readonly gaps: Array<{ from: number; to: number }> = [];
   private readonly errors: Record<string, number> = {};
   private ticks = 0;
+  private readonly tickKeys = new Set<string>();
   private lastSeq = 0;
 
   constructor(
@@ -102,6 +106,11 @@ export class WsRecorder {
     };
   }
 
+  /** Distinct ticks received, keyed as the ledger keys them (symbol, exchange time, price, bid, ask). */
+  receivedTicks(): ReadonlySet<string> {
+    return this.tickKeys;
+  }
+
   private announced(seq: number): boolean {
     return this.gaps.some((g) => seq >= g.from && seq <= g.to);
   }
@@ -134,6 +143,12 @@ export class WsRecorder {
     });
   }
 
+  private recordTick(frame: Frame): void {
+    this.ticks++;
+    const key = tickOf(frame);
+    if (key !== null) this.tickKeys.add(key);
+  }
+
   private onFrame(frame: Frame): void {
     if (frame.type === 'gap') {
       const from = frame.from ?? frame.data?.from;
@@ -149,8 +164,15 @@ export class WsRecorder {
     if (typeof frame.seq !== 'number') return;
     this.seqs.push(frame.seq);
     this.lastSeq = Math.max(this.lastSeq, frame.seq);
-    if (frame.type === 'market_data') this.ticks++;
+    if (frame.type === 'market_data') this.recordTick(frame);
   }
+}
+
+function tickOf(frame: Frame): string | null {
+  const d = frame.data;
+  const time = Date.parse(frame.timestamp ?? '');
+  if (!d || typeof d.price !== 'number' || !Number.isFinite(time)) return null;
+  return tickKey(frame.symbol ?? '', time, d.price, d.bid ?? null, d.ask ?? null);
 }
 
 function rawText(raw: WebSocket.RawData): string {
