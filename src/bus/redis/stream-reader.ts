@@ -65,6 +65,13 @@ export class StreamReader {
   private wakeIdle: (() => void) | null = null;
   private lastError = '';
   private closed = false;
+  private stop: () => void = () => undefined;
+  /**
+   * Resolves on close(). ioredis never settles a command queued while it reconnects if the
+   * connection is then disconnected, so the loop waits for its XREAD or for this, whichever first:
+   * closing a bus while Redis is unreachable must not hang.
+   */
+  private readonly stopped = new Promise<null>((resolve) => (this.stop = () => resolve(null)));
   private readonly loop: Promise<void>;
 
   constructor(private readonly deps: StreamReaderDeps) {
@@ -107,6 +114,7 @@ export class StreamReader {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.stop();
     for (const subs of this.subscriptions.values()) for (const sub of subs) sub.cancel();
     this.subscriptions.clear();
     this.wakeIdle?.();
@@ -139,11 +147,11 @@ export class StreamReader {
   /** One XREAD; null when it timed out, was interrupted or failed (failures pause the loop a moment). */
   private async read(plan: ReadPlan): Promise<XreadStreams | null> {
     try {
-      this.readerId ??= Number(await this.deps.reader.call('CLIENT', 'ID'));
+      this.readerId ??= Number(await Promise.race([this.deps.reader.call('CLIENT', 'ID'), this.stopped]));
       this.inFlight = plan.generation;
       // The streams changed while we fetched the ID: plan again rather than block on the old set.
       if (plan.generation !== this.generation) return null;
-      const reply = await this.deps.reader.call('XREAD', 'COUNT', READ_COUNT, 'BLOCK', READ_BLOCK_MS, 'STREAMS', ...plan.keys, ...plan.ids);
+      const reply = await Promise.race([this.deps.reader.call('XREAD', 'COUNT', READ_COUNT, 'BLOCK', READ_BLOCK_MS, 'STREAMS', ...plan.keys, ...plan.ids), this.stopped]);
       const streams = parseXreadReply(reply);
       this.lastError = '';
       return streams;
