@@ -8,9 +8,12 @@
  *   database round trip; only the retry timer probes the database (with backoff). When it answers,
  *   the spool is written back in order, in chunks, before anything newer.
  * - Fencing: with a `fence`, every entry is stamped with the lease epoch this process held for its
- *   symbol when it was accepted, and every write checks, inside its transaction, that the lease
+ *   symbol when it was accepted, and every bar write checks, inside its transaction, that the lease
  *   row still carries that holder and epoch. A writer that lost its lease (to a standby, while it
- *   was cut off) gets its rows refused: counted, logged, reported to `onFencedOut`, never written.
+ *   was cut off) gets its bars refused: counted, logged, reported to `onFencedOut`, never written.
+ *   Ticks are not fenced: they are observations stored insert-or-ignore, so an old writer's ticks
+ *   can never overwrite the new writer's rows, and refusing them would only lose the ticks it
+ *   received while the standby was still connecting.
  * - Writes are idempotent (ticks: insert or ignore; bars: upsert of identical values is a no-op),
  *   so a chunk written twice (a crash mid-drain) changes nothing.
  * - Batching, retries and the write timeout pace real I/O, so they run on real time (systemClock)
@@ -209,7 +212,7 @@ export class DurableWriter {
     for (const [symbol, count] of refused) this.fencedOut(symbol, count);
   }
 
-  /** Splits the entries into those whose lease epoch is still current and those refused, by symbol. */
+  /** Splits the entries into those to write (ticks, and bars whose lease epoch is still current) and the bars refused, by symbol. */
   private async fenced(tx: Db, entries: readonly Entry[]): Promise<{ written: Entry[]; refused: Map<string, number> }> {
     const fence = this.opts.fence;
     if (!fence) return { written: [...entries], refused: new Map() };
@@ -217,7 +220,11 @@ export class DurableWriter {
     const written: Entry[] = [];
     const refused = new Map<string, number>();
     for (const entry of entries) {
-      const symbol = 't' in entry ? entry.t.symbol : entry.b.bar.symbol;
+      if ('t' in entry) {
+        written.push(entry);
+        continue;
+      }
+      const symbol = entry.b.bar.symbol;
       const epoch = entry.e === undefined ? fence.epochOf(symbol) : entry.e;
       const key = `${symbol}\u0000${epoch}`;
       let ok = verdicts.get(key);
@@ -236,7 +243,7 @@ export class DurableWriter {
     this.opts.metrics?.writesFenced.inc({ symbol }, count);
     this.opts.logger.error(
       { symbol, refused: count, holder: this.opts.fence?.holder },
-      'write refused by the lease fence: another process holds this symbol now; these ticks and bars are not written by this process',
+      'write refused by the lease fence: another process holds this symbol now; these bars are not written by this process',
     );
     this.opts.fence?.onFencedOut(symbol);
   }

@@ -71,19 +71,20 @@ for (const target of databaseTargets()) {
       await b.flush();
       await b.close();
 
-      // a wakes up and writes what it had: a different bar for the slot and ticks b also wrote.
-      a.addTick(tick(15, 9999));
+      // a wakes up and writes what it had: a different bar for the slot, a tick b also wrote, and
+      // one b had not stored yet. Ticks are observations (insert or ignore): they are not fenced.
+      a.addTick(tick(15));
       a.addTick(tick(20));
       a.addBar(bar(3111), systemClock.now());
       await a.flush();
       await a.close();
 
       const stats = a.stats();
-      assert.equal(stats.fencedOut, 3, 'two ticks and a bar refused');
-      assert.equal(stats.ticksWritten, 10);
+      assert.equal(stats.fencedOut, 1, 'the bar refused');
+      assert.equal(stats.ticksWritten, 12, 'the ticks are written (insert or ignore)');
       assert.equal(stats.databaseDown, false, 'a refusal is not an outage');
       assert.deepEqual(aRefused, [SYMBOL], 'the ingest service is told, to stop');
-      assert.match(await metrics.registry.getSingleMetricAsString('tasa_writes_fenced_total'), /tasa_writes_fenced_total\{symbol="USD\/COP"\} 3/);
+      assert.match(await metrics.registry.getSingleMetricAsString('tasa_writes_fenced_total'), /tasa_writes_fenced_total\{symbol="USD\/COP"\} 1/);
       const bars = await barsBetween(db, SYMBOL, T0, T0 + 1);
       assert.deepEqual(
         bars.map((x) => [x.close, x.revision]),
@@ -93,8 +94,8 @@ for (const target of databaseTargets()) {
       const ticks = await ticksBetween(db, SYMBOL, T0, T0 + 60_000);
       assert.deepEqual(
         ticks.map((t) => t.price),
-        Array.from({ length: 20 }, (_, i) => 4000 + i),
-        'b\'s ticks, none of a\'s late ones',
+        Array.from({ length: 21 }, (_, i) => 4000 + i),
+        'every tick once: b\'s, and the one only a had received',
       );
     });
 
@@ -104,16 +105,17 @@ for (const target of databaseTargets()) {
       // a's spool from an outage under epoch 2... but the lease is now at epoch 3 (c took it).
       const cEpoch = await acquireLease(db, { name, holder: 'c', now: T0 + 120_000, ttlMs: 30_000 });
       assert.equal(cEpoch, 3);
-      const lines = [tick(40), tick(41)].map((t) => JSON.stringify({ t, e: 2 }));
+      const lines = [...[tick(40), tick(41)].map((t) => JSON.stringify({ t, e: 2 })), JSON.stringify({ b: { bar: { ...bar(3222), time: T0 + 300_000 }, closedAt: 0 }, e: 2 })];
       writeFileSync(path, lines.join('\n') + '\n');
       const refused: string[] = [];
       const late = new DurableWriter({ db, clock: systemClock, logger, spoolPath: path, fence: fenceOf('b', () => 2, refused) });
       await late.flush();
       await late.close();
-      assert.equal(late.stats().fencedOut, 2);
+      assert.equal(late.stats().fencedOut, 1, 'the bar is refused');
       assert.deepEqual(refused, [SYMBOL]);
       assert.equal(existsSync(path), false, 'refused entries are settled: the spool is gone');
-      assert.equal((await ticksBetween(db, SYMBOL, T0 + 40_000, T0 + 42_000)).length, 0);
+      assert.equal((await ticksBetween(db, SYMBOL, T0 + 40_000, T0 + 42_000)).length, 2, 'the ticks are kept');
+      assert.deepEqual(await barsBetween(db, SYMBOL, T0 + 300_000, T0 + 300_001), [], 'the stale bar is not written');
     });
 
     it('writes a spool whose epoch is still current after the outage (nobody took the lease)', async () => {
