@@ -2,7 +2,8 @@
  * Gauges whose value is a fact about the shared state rather than an event in this process, set
  * when Prometheus scrapes: market open (calendar), data freshness (bus latest-tick cache, only
  * while the market is open), key credits left (`api_keys`) and gaps open (missing bars of the
- * current and previous sessions, the failsafe's coverage figure, cached for `gapsCacheMs`).
+ * current and previous sessions, the failsafe's coverage figure, cached for `gapsCacheMs`); and
+ * one fact about this process: its bus publish backlog (events waiting for Redis).
  * They read the database and the bus, so any API process reports them, whichever process ingests.
  */
 import type { Bus } from '../bus/index.ts';
@@ -51,6 +52,7 @@ export function createScrapeGauges(o: ScrapeGaugeOptions): ScrapeGauges {
     const now = o.clock.now();
     const open = o.calendar.isMarketOpen(now);
     o.metrics.marketOpen.set(open ? 1 : 0);
+    setBusBacklog(o, now);
     await Promise.all([
       guarded('tasa_data_freshness_seconds', () => o.metrics.dataFreshness.reset(), () => setFreshness(o, now, open)),
       guarded('tasa_key_credits_left', () => o.metrics.keyCreditsLeft.reset(), () => setKeyCredits(o, now)),
@@ -87,6 +89,14 @@ async function setFreshness(o: ScrapeGaugeOptions, now: number, open: boolean): 
     if (!Number.isFinite(receivedAt)) o.metrics.dataFreshness.remove({ symbol });
     else o.metrics.dataFreshness.set({ symbol }, Math.max(0, now - receivedAt) / 1000);
   }
+}
+
+/** This process's bus events waiting for Redis (publish buffer), and those it had to refuse. */
+function setBusBacklog(o: ScrapeGaugeOptions, now: number): void {
+  const backlog = o.bus.backlog();
+  o.metrics.busPublishBacklog.set(backlog.pending);
+  o.metrics.busPublishOldestAge.set(backlog.oldestAt === null ? 0 : Math.max(0, now - backlog.oldestAt) / 1000);
+  o.metrics.busPublishRefused.set(backlog.dropped);
 }
 
 /** Credits left in the current minute and day windows of each key; a bad key has none. */
