@@ -32,7 +32,7 @@ import { LAYERS, type LayerId } from './layout.ts';
 import { parseManifest, type CodeVersion, type Manifest, type ParentRun } from './manifest.ts';
 import { ChainData } from './layers/chain-data.ts';
 import { l0Spec, rawSourceState } from './layers/l0-raw.ts';
-import { barSourceState, barsFromTables, l1Spec, loadBars, resolveRange, type TimeRange } from './layers/l1-standardized.ts';
+import { assertOneProvenance, barSourceState, barsFromTables, l1Spec, loadBars, resolveRange, type TimeRange } from './layers/l1-standardized.ts';
 import { l2Spec } from './layers/l2-indicators.ts';
 import { featureOptionsOf, l3Spec } from './layers/l3-features.ts';
 import { datasetConfigOf, l4Spec } from './layers/l4-dataset.ts';
@@ -205,7 +205,9 @@ class PipelineInvocation {
       const range = this.range!;
       this.data.setBarSource(() => loadBars(o.db, o.symbol, range));
       const l0 = this.refs.get('L0');
-      const result = await this.step(l1Spec(o.symbol, range, await barSourceState(o.db, o.symbol, range), l0 ? [l0] : [], this.force, () => this.data.bars()));
+      const source = await barSourceState(o.db, o.symbol, range);
+      assertOneProvenance(o.symbol, range, source);
+      const result = await this.step(l1Spec(o.symbol, range, source, l0 ? [l0] : [], this.force, () => this.data.bars()));
       if (result.status === 'skipped') this.data.setBarSource(() => this.barsOf(result.manifest));
       return;
     }

@@ -241,11 +241,12 @@ export interface StoredBarsSummary {
   last: number | null;
 }
 
-/** How many bars of `symbol` are stored and the span they cover. */
-export async function storedBarsSummary(db: Db, symbol: SymbolCode): Promise<StoredBarsSummary> {
+/** How many bars of `symbol` are stored and the span they cover; of one provenance only when given. */
+export async function storedBarsSummary(db: Db, symbol: SymbolCode, provenance?: 'real' | 'simulated'): Promise<StoredBarsSummary> {
   const [row] = await db.query<{ count: number; first: Date | null; last: Date | null }>(
-    'SELECT count(*)::int AS count, min(time) AS first, max(time) AS last FROM bars WHERE symbol = $1',
-    [symbol],
+    `SELECT count(*)::int AS count, min(time) AS first, max(time) AS last FROM bars
+     WHERE symbol = $1 AND ($2::boolean IS NULL OR (source = 'simulator') = $2::boolean)`,
+    [symbol, provenance === undefined ? null : provenance === 'simulated'],
   );
   return { count: row?.count ?? 0, first: row?.first?.getTime() ?? null, last: row?.last?.getTime() ?? null };
 }

@@ -1,6 +1,7 @@
 /**
- * `tasa backtest` over real history followed by simulated bars: a range holding both is refused
- * with the counts; a range of one provenance runs, warmed up on bars of its own provenance only.
+ * `tasa backtest` and `tasa pipeline run` over real history followed by simulated bars: a range
+ * holding both is refused with the counts; a range of one provenance runs, warmed up on bars of its
+ * own provenance only; the pipeline's default range is the real history when there is any.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,6 +10,7 @@ import type { Bar } from '../../src/domain/bar.ts';
 import { MarketCalendar } from '../../src/domain/calendar.ts';
 import { TasaError } from '../../src/errors.ts';
 import { backtestOverRange } from '../../src/pipeline/ad-hoc-backtest.ts';
+import { assertOneProvenance, barSourceState, resolveRange, timeRange } from '../../src/pipeline/layers/l1-standardized.ts';
 import { upsertBars } from '../../src/store/bars-repo.ts';
 import type { Db } from '../../src/store/db.ts';
 import { databaseTargets } from '../support/test-db.ts';
@@ -55,6 +57,26 @@ for (const target of databaseTargets()) {
       assert.deepEqual(run.evaluation.metrics, alone.evaluation.metrics, 'the real January before it changes nothing');
       const real = await backtestOverRange({ db, calendar, clock, symbol: SYMBOL, policyId: 'always-long', from: '2024-01-08', to: '2024-01-19' });
       assert.equal(real.evaluation.to, '2024-01-19');
+    });
+
+    it('the pipeline takes the real history as its default range, the simulated bars only when there is none', async () => {
+      const real = await resolveRange(db, SYMBOL, undefined, undefined);
+      assert.deepEqual([real.from, real.to], ['2024-01-02', '2024-01-31']);
+      const simulated = await resolveRange(simulatedOnly, SYMBOL, undefined, undefined);
+      assert.deepEqual([simulated.from, simulated.to], ['2024-02-01', '2024-02-29']);
+    });
+
+    it('the pipeline refuses an L1 range that holds both, and accepts one of either', async () => {
+      const mixed = timeRange('2024-01-29', '2024-02-02');
+      const state = await barSourceState(db, SYMBOL, mixed);
+      assert.deepEqual([state.bars, state.simulated], [5 * 60, 2 * 60]);
+      assert.throws(() => assertOneProvenance(SYMBOL, mixed, state), /holds 120 simulated bars \(source simulator\) and 180 real ones; a pipeline run uses one of the two/);
+      for (const range of [timeRange('2024-01-02', '2024-01-31'), timeRange('2024-02-01', '2024-02-29')]) {
+        assert.doesNotThrow(() => assertOneProvenance(SYMBOL, range, { bars: 1, simulated: 0, revisions: 1, first: null, last: null }));
+      }
+      const february = await barSourceState(db, SYMBOL, timeRange('2024-02-01', '2024-02-29'));
+      assert.equal(february.simulated, february.bars);
+      assert.doesNotThrow(() => assertOneProvenance(SYMBOL, timeRange('2024-02-01', '2024-02-29'), february));
     });
   });
 }

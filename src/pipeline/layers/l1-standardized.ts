@@ -38,10 +38,15 @@ export function timeRange(from: IsoDate, to: IsoDate): TimeRange {
   return { from, to, fromMs: bogotaWallTime(from, 0), toMs: bogotaWallTime(addDays(to, 1), 0) };
 }
 
-/** The range asked for, with a missing end taken from the stored bars (first / last bar date). */
+/**
+ * The range asked for, with a missing end taken from the stored bars (first / last bar date): of
+ * the real history when there is any, else of the simulated bars, since a dataset never mixes the
+ * two (`assertOneProvenance`).
+ */
 export async function resolveRange(db: Db, symbol: string, from: IsoDate | undefined, to: IsoDate | undefined): Promise<TimeRange> {
   if (from !== undefined && to !== undefined) return timeRange(from, to);
-  const stored = await storedBarsSummary(db, symbol);
+  const real = await storedBarsSummary(db, symbol, 'real');
+  const stored = real.count > 0 ? real : await storedBarsSummary(db, symbol, 'simulated');
   if (stored.first === null || stored.last === null) {
     throw new TasaError('not_found', `No bars of ${symbol} are stored; import history first (tasa import).`, { input: symbol });
   }
@@ -50,6 +55,8 @@ export async function resolveRange(db: Db, symbol: string, from: IsoDate | undef
 
 export interface BarSourceState {
   bars: number;
+  /** Of those, bars the simulator made (source simulator). */
+  simulated: number;
   revisions: number;
   /** First and last bar open time in the range, ISO UTC; null when there is none. */
   first: string | null;
@@ -57,12 +64,32 @@ export interface BarSourceState {
 }
 
 export async function barSourceState(db: Db, symbol: string, range: TimeRange): Promise<BarSourceState> {
-  const [row] = await db.query<{ bars: number; revisions: number; first: Date | null; last: Date | null }>(
-    `SELECT count(*)::int AS bars, coalesce(sum(revision), 0)::bigint AS revisions, min(time) AS first, max(time) AS last
+  const [row] = await db.query<{ bars: number; simulated: number; revisions: number; first: Date | null; last: Date | null }>(
+    `SELECT count(*)::int AS bars, (count(*) FILTER (WHERE source = 'simulator'))::int AS simulated,
+            coalesce(sum(revision), 0)::bigint AS revisions, min(time) AS first, max(time) AS last
      FROM bars WHERE symbol = $1 AND time >= $2 AND time < $3`,
     [symbol, isoTime(range.fromMs), isoTime(range.toMs)],
   );
-  return { bars: row?.bars ?? 0, revisions: Number(row?.revisions ?? 0), first: row?.first?.toISOString() ?? null, last: row?.last?.toISOString() ?? null };
+  return {
+    bars: row?.bars ?? 0,
+    simulated: row?.simulated ?? 0,
+    revisions: Number(row?.revisions ?? 0),
+    first: row?.first?.toISOString() ?? null,
+    last: row?.last?.toISOString() ?? null,
+  };
+}
+
+/**
+ * A dataset is built from real bars or from simulated ones, never both: indicators, features and
+ * a backtest across the seam would join two unrelated price paths as one series.
+ */
+export function assertOneProvenance(symbol: string, range: TimeRange, state: BarSourceState): void {
+  if (state.simulated === 0 || state.simulated === state.bars) return;
+  throw new TasaError(
+    'bad_argument',
+    `${range.from}..${range.to} of ${symbol} holds ${state.simulated} simulated bars (source simulator) and ${state.bars - state.simulated} real ones; a pipeline run uses one of the two.`,
+    { input: `${range.from}..${range.to}`, hint: "Give --from/--to inside the real history or inside the simulated bars (tasa bars shows each bar's source)." },
+  );
 }
 
 const YEAR_MS = 366 * 24 * 3600_000;
