@@ -1,8 +1,8 @@
 /**
  * Spool drain: how fast ingest catches up after a PostgreSQL outage. A private PostgreSQL
- * cluster is stopped, N ticks go through the DurableWriter (fenced by a real lease) into the
- * fsync'd spool, the cluster is started again, and the time from "database available" to "spool
- * drained" is measured. References in the same run: a raw COPY of the same rows into a plain
+ * cluster is stopped, N ticks go through the DurableWriter (holding a real lease; ticks are not
+ * fenced, only bars are) into the fsync'd spool, the cluster is started again, and the time from
+ * "database available" to "spool drained" is measured. References in the same run: a raw COPY of the same rows into a plain
  * table of the same columns on the same server (the floor of any write path), and JSON.parse of
  * the spool lines (the cost of reading them back).
  */
@@ -80,7 +80,7 @@ export async function benchSpoolDrain(): Promise<void> {
       'live',
       'spool drain: database available -> spool drained',
       `${formatMs(drain.ms)} (${formatRate(N, drain.ms, 'ticks')})`,
-      `${N.toLocaleString('en-US')} ticks, fenced chunks of 5,000, private cluster (fsync off); reference same run: raw COPY of the rows ${formatRate(N, copy.ms, 'ticks')} (drain takes ${(drain.ms / copy.ms).toFixed(1)}× COPY), JSON.parse of the lines ${formatRate(N, parse.ms, 'ticks')}; in production the writer's next probe comes within its retry backoff (≤ 2 s)`,
+      `${N.toLocaleString('en-US')} ticks, chunks of 5,000, private cluster (fsync off); reference same run: raw COPY of the rows ${formatRate(N, copy.ms, 'ticks')} (drain takes ${(drain.ms / copy.ms).toFixed(1)}× COPY), JSON.parse of the lines ${formatRate(N, parse.ms, 'ticks')}; in production the writer's next probe comes within its retry backoff (≤ 2 s)`,
     );
   } finally {
     await db.close();

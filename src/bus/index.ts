@@ -10,7 +10,7 @@ import type { Bus, SeqFloorStore } from './types.ts';
 
 export * from './types.ts';
 export { createMemoryBus, DEFAULT_REPLAY_WINDOW, type MemoryBusOptions } from './memory/memory-bus.ts';
-export { createRedisBus, DEFAULT_KEY_PREFIX, DEFAULT_MAX_LEN, DEFAULT_PUBLISH_BUFFER, type RedisBusOptions } from './redis/redis-bus.ts';
+export { createRedisBus, DEFAULT_KEY_PREFIX, DEFAULT_MAX_LEN, type RedisBusOptions } from './redis/redis-bus.ts';
 
 export interface CreateBusOptions {
   redisUrl?: string;

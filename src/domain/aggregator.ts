@@ -52,7 +52,7 @@ import { HOUR_MS } from './time.ts';
 
 export const DEFAULT_WATERMARK_MS = 2_000;
 /** Late ticks for a closed slot are gathered this long into one revision. */
-export const DEFAULT_LATE_FLUSH_MS = 1_000;
+const DEFAULT_LATE_FLUSH_MS = 1_000;
 /** With no `revisionHorizonMs`, late ticks revise bars until this long after the session's close. */
 export const DEFAULT_SESSION_REVISION_GRACE_MS = HOUR_MS;
 

@@ -37,7 +37,7 @@ export interface WriteFence {
   holder: string;
   /** The epoch under which this process holds the symbol's lease now; null when it does not. */
   epochOf(symbol: string): number | null;
-  /** The database refused rows of `symbol`: another holder has its lease. */
+  /** The database refused bars of `symbol`: another holder has its lease. */
   onFencedOut(symbol: string): void;
 }
 
@@ -55,7 +55,7 @@ export interface WriterOptions {
   retryMaxMs?: number;
   /** A write that takes longer counts as failed (a vanished server can hang a query). */
   writeTimeoutMs?: number;
-  /** Lease fencing of every write (the ingest service); without it writes are not fenced. */
+  /** Lease fencing of bar writes (the ingest service); without it nothing is fenced. Ticks never are. */
   fence?: WriteFence;
   /** Prometheus metrics: ticks and bars stored, latencies, spool size and age, refusals. */
   metrics?: Metrics;
@@ -70,7 +70,7 @@ export interface WriterStats {
   spooled: number;
   pending: number;
   databaseDown: boolean;
-  /** Ticks and bars the database refused because another holder has the lease. */
+  /** Bars the database refused because another holder has the lease. */
   fencedOut: number;
   spool: { bytes: number; entries: number; oldestAgeMs: number | null; rejected: number };
   /** Bar close (clock time when finalized) -> durable row, ms, most recent samples. */
@@ -192,7 +192,7 @@ export class DurableWriter {
     this.publishSpoolGauges();
   }
 
-  /** Ticks and bars in one transaction, fenced per symbol. Re-writing is harmless: both writes are idempotent. */
+  /** Ticks and bars in one transaction, the bars fenced per symbol. Re-writing is harmless: both writes are idempotent. */
   private async write(entries: readonly Entry[]): Promise<void> {
     const { db, clock } = this.opts;
     const ticks = entries.flatMap((x) => ('t' in x ? [x.t] : []));

@@ -205,7 +205,7 @@ export class IngestService {
   /**
    * Takes or renews every symbol's lease. 'lost': the database answered that another holder has
    * one. 'unknown': the database did not answer; the leases we had are kept, since a database
-   * outage is not a lost lease (the fence refuses our writes if another process took one meanwhile).
+   * outage is not a lost lease (the fence refuses our bar writes if another process took one meanwhile).
    */
   private async holdLeases(): Promise<'held' | 'lost' | 'unknown'> {
     const now = this.opts.clock.now();
@@ -219,7 +219,7 @@ export class IngestService {
         else this.held.set(symbol, epoch);
       } catch (err) {
         unknown = true;
-        if (!this.leaseUnknown) this.opts.logger.warn({ symbol, err: errorMessage(err) }, 'lease renewal failed on the database; keeping the feed and spooling (writes are fenced)');
+        if (!this.leaseUnknown) this.opts.logger.warn({ symbol, err: errorMessage(err) }, 'lease renewal failed on the database; keeping the feed and spooling (bar writes are fenced)');
       }
     }
     if (!unknown && this.leaseUnknown) this.opts.logger.info({ leases: Object.fromEntries(this.held) }, 'lease renewal recovered');

@@ -17,7 +17,7 @@ import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 
 /** 1 GiB: hours of ticks at any rate TwelveData sends, small beside a server's disk. */
-export const DEFAULT_SPOOL_MAX_BYTES = 1024 ** 3;
+const DEFAULT_SPOOL_MAX_BYTES = 1024 ** 3;
 
 export interface SpoolStats {
   bytes: number;

@@ -21,7 +21,7 @@ export const INGEST_STATUS_KEY = 'status:ingest';
 const PROCESSES_KEY = 'status:ingest:processes';
 
 /** The bus cache key of one process's snapshot. */
-export function processStatusKey(holder: string): string {
+function processStatusKey(holder: string): string {
   return `status:ingest:process:${holder}`;
 }
 

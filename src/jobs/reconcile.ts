@@ -42,7 +42,7 @@ export interface SessionReconciliation {
 }
 
 /** The audit entity of a session's bars (shared with the gap fill's entries). */
-export function sessionEntity(symbol: SymbolCode, date: string): string {
+function sessionEntity(symbol: SymbolCode, date: string): string {
   return `bars:${symbol}:${date}`;
 }
 
@@ -104,13 +104,13 @@ export async function reconcileWithVendor(tx: Db, ctx: ReconcileContext, span: R
  * have one. Spot FX has no volume: the live bar's is null while TwelveData may send 0, which is
  * not a difference worth a revision of every bar.
  */
-export function sameValues(bar: Bar, theirs: RestBar): boolean {
+function sameValues(bar: Bar, theirs: RestBar): boolean {
   const sameVolume = bar.volume === null || theirs.volume === null || bar.volume === theirs.volume;
   return bar.open === theirs.open && bar.high === theirs.high && bar.low === theirs.low && bar.close === theirs.close && sameVolume;
 }
 
 /** sha256 of every stored value of the bars (revision included): any write to them changes it. */
-export function barsFingerprint(bars: readonly Bar[]): string {
+function barsFingerprint(bars: readonly Bar[]): string {
   const rows = bars.map((b) => [b.time, b.open, b.high, b.low, b.close, b.volume, b.tickCount, b.source, [...b.flags].sort(), b.coverage ?? null, b.revision]);
   return createHash('sha256').update(JSON.stringify(rows)).digest('hex');
 }

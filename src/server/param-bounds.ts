@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { TasaError } from '../errors.ts';
 
-export const MAX_ROW_ID = Number.MAX_SAFE_INTEGER;
+const MAX_ROW_ID = Number.MAX_SAFE_INTEGER;
 
 /** A database row id (bigint identity) in a path or query. */
 export const RowId = (description: string) => Type.Integer({ minimum: 1, maximum: MAX_ROW_ID, description });

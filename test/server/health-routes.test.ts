@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { IngestStatus } from '../../src/ingest/ingest-service.ts';
 import { INGEST_STATUS_KEY, startStatusPublisher } from '../../src/ingest/status-publisher.ts';
 import type { SystemStatus } from '../../src/system.ts';
+import type { HealthBody } from '../../src/web/api-types.ts';
 import { raiseAlert } from '../../src/store/alerts-repo.ts';
 import { registerApiKeys, takeApiKeyCredits } from '../../src/store/api-keys-repo.ts';
 import { acquireLease, releaseLease } from '../../src/store/leases-repo.ts';
@@ -42,28 +43,6 @@ function ingestStatus(state: IngestStatus['state'], lastTickAt: number | null): 
 
 function systemStatus(ingest: IngestStatus | null): SystemStatus {
   return { now: '2024-01-02 10:00:00 -05:00', store: 'pglite:memory', bus: 'memory', upstream: 'twelvedata', ingest };
-}
-
-interface HealthBody {
-  status: string;
-  failed: string[];
-  degraded: string[];
-  version: string;
-  checks: {
-    database: { ok: boolean; error: string | null };
-    redis: { ok: boolean; error: string | null } | null;
-    ingest: {
-      ok: boolean;
-      source: string;
-      state: string | null;
-      feed: string | null;
-      note: string;
-      holder: string | null;
-      leases: Array<{ symbol: string; holder: string | null; epoch: number | null; expiresAt: string | null; live: boolean }>;
-      standbys: Array<{ holder: string; state: string | null }>;
-    };
-  };
-  market: { open: boolean };
 }
 
 interface StatusBody {

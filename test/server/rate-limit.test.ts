@@ -4,13 +4,9 @@
  * requests through instead of answering 500.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Db } from '../../src/store/db.ts';
+import { startPrivateRedis } from '../support/private-redis.ts';
 import { databaseTargets } from '../support/test-db.ts';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
 
@@ -77,56 +73,12 @@ describe('rate limit', { concurrency: false }, () => {
     const ts = await startTestServer({ db, listen: true, env: { TASA_RATE_LIMIT_PER_MINUTE: String(LIMIT), REDIS_URL: redis.url } });
     try {
       await assertLimited(ts);
-      redis.stop();
+      await redis.stop();
       const token = await ts.token('reader');
       for (let i = 0; i < LIMIT + 2; i++) assert.equal((await get(ts.url ?? '', token)).status, 200, `request ${i + 1} with Redis down`);
     } finally {
       await ts.close();
-      redis.stop();
+      await redis.destroy();
     }
   });
 });
-
-interface PrivateRedis {
-  url: string;
-  stop(): void;
-}
-
-/** A redis-server of this test's own on a free port (never the shared one): it is stopped on purpose. */
-async function startPrivateRedis(): Promise<PrivateRedis> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'tasa-ratelimit-redis-'));
-  const pidFile = join(dir, 'redis.pid');
-  execFileSync('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'yes', '--pidfile', pidFile, '--dir', dir]);
-  for (let i = 0; i < 50 && !isReadable(pidFile); i++) await new Promise((resolve) => setTimeout(resolve, 100));
-  let stopped = false;
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    stop: () => {
-      if (stopped) return;
-      stopped = true;
-      process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-function isReadable(path: string): boolean {
-  try {
-    return readFileSync(path, 'utf8').trim() !== '';
-  } catch {
-    return false;
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}

@@ -22,7 +22,7 @@ import type { Logger } from '../../log.ts';
 import type { Channel, PublishBacklog } from '../types.ts';
 
 /** Events sent before the first reply is awaited; far below MARKS_KEPT (publish-script.ts). */
-export const IN_FLIGHT = 1_000;
+const IN_FLIGHT = 1_000;
 /** While Redis is down, try again this often (real time) even without a reconnection event. */
 const RETRY_MS = 1_000;
 /** On close, how long to wait for the buffer to drain before giving up on what remains. */

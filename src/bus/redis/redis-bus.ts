@@ -39,7 +39,7 @@ import { StreamReader } from './stream-reader.ts';
 export const DEFAULT_KEY_PREFIX = 'tasa:';
 export const DEFAULT_MAX_LEN = 100_000;
 /** Events a process keeps waiting for Redis during an outage (about an hour of a busy feed). */
-export const DEFAULT_PUBLISH_BUFFER = 100_000;
+const DEFAULT_PUBLISH_BUFFER = 100_000;
 /** Events per XRANGE while a subscription catches up. */
 const REPLAY_PAGE = 1_000;
 

@@ -111,7 +111,7 @@ function restKeys(simulatorUrl: string | undefined): string[] {
 }
 
 /** `--simulator-url` when given, else TWELVEDATA_REST_URL (default api.twelvedata.com), as `tasa up` uses it. */
-export function restBaseUrl(o: { simulatorUrl?: string }, ctx: CliContext): string {
+function restBaseUrl(o: { simulatorUrl?: string }, ctx: CliContext): string {
   return o.simulatorUrl ?? ctx.config.TWELVEDATA_REST_URL;
 }
 

@@ -134,7 +134,7 @@ const IngestBody = Type.Object({
     spooled: Type.Integer(),
     pending: Type.Integer(),
     databaseDown: Type.Boolean(),
-    fencedOut: Type.Optional(Type.Integer({ description: 'Ticks and bars refused by the lease fence' })),
+    fencedOut: Type.Optional(Type.Integer({ description: 'Bars refused by the lease fence (ticks are never fenced)' })),
     spool: Type.Optional(
       Type.Object({
         bytes: Type.Integer(),

@@ -15,7 +15,7 @@ import type { Db } from '../../../src/store/db.ts';
 import { ticksBetween } from '../../../src/store/ticks-repo.ts';
 import { tickKey, type TickLedger } from './tick-ledger.ts';
 
-export const IN_FLIGHT_MS = 1_000;
+const IN_FLIGHT_MS = 1_000;
 const SYMBOL = 'USD/COP';
 const API_KEY = 'fault-suite-truth';
 

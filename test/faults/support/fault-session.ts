@@ -293,7 +293,7 @@ async function waitActive(ingests: IngestHandle[], fromStart: boolean, clock: Sc
   throw new Error(`no ingest process became ACTIVE (clock ${toClock(clock)})`);
 }
 
-export async function untilClock(clock: ScaledClock, speed: number, t: number): Promise<void> {
+async function untilClock(clock: ScaledClock, speed: number, t: number): Promise<void> {
   const deadline = performance.now() + Math.max(0, (t - clock.now()) / speed) + 30_000;
   while (clock.now() < t) {
     if (performance.now() > deadline) throw new Error(`the clock did not reach ${new Date(t).toISOString()}`);
@@ -319,7 +319,7 @@ async function createDatabase(adminUrl: string, name: string): Promise<void> {
   }
 }
 
-export function toClock(clock: ScaledClock): string {
+function toClock(clock: ScaledClock): string {
   return new Date(clock.now()).toISOString().slice(11, 19) + 'Z';
 }
 
