@@ -18,6 +18,7 @@ import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.t
 import { databaseTargets } from '../support/test-db.ts';
 import { captureLogger, Collector, range, sleep, START } from './helpers.ts';
 import { TcpProxy } from './tcp-proxy.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const SYMBOL = 'USD/COP';
 let redis: PrivateRedis;
@@ -100,7 +101,7 @@ describe('redis bus through real Redis outages (private redis-server)', () => {
     const gateway = await watch(await open({ keyPrefix, seqFloors: floors }));
     await publishAll(first, 1, 20);
     await gateway.waitForCount(20);
-    await waitForAsync(() => ceilingAtLeast(floors, 20 + RESERVE_BLOCK / 2), 'the reserved floor in the database', 5_000);
+    await waitFor(() => ceilingAtLeast(floors, 20 + RESERVE_BLOCK / 2), 'the reserved floor in the database', 5_000, 10);
     const ceiling = await floors.load(SYMBOL);
 
     await redis.stop();
@@ -113,7 +114,7 @@ describe('redis bus through real Redis outages (private redis-server)', () => {
     await gateway.waitForCount(25, 10_000);
     assert.deepEqual(gateway.log, [...range(1, 20), `gap 21..${ceiling}`, ...range(ceiling + 1, ceiling + 5)]);
     assert.deepEqual(gateway.gaps[0]?.afterTime, START);
-    await waitForAsync(() => ceilingAtLeast(floors, ceiling + 5 + RESERVE_BLOCK / 2), 'the floor reserved ahead again', 5_000);
+    await waitFor(() => ceilingAtLeast(floors, ceiling + 5 + RESERVE_BLOCK / 2), 'the floor reserved ahead again', 5_000, 10);
   });
 
   it('a full buffer refuses the excess clearly and counts it; the refused seqs reach readers as a gap', async () => {
@@ -156,7 +157,7 @@ describe('redis bus through real Redis outages (private redis-server)', () => {
       const raw = new Redis(redis.url);
       try {
         // ioredis pipelines one batch at a time, so at least the first re-sent event was applied without a reply.
-        await waitForAsync(async () => (await raw.xlen(`${keyPrefix}stream:{${SYMBOL}}`)) > 10, 'Redis to apply an event whose reply is lost');
+        await waitFor(async () => (await raw.xlen(`${keyPrefix}stream:{${SYMBOL}}`)) > 10, 'Redis to apply an event whose reply is lost', 5_000, 10);
         await proxy.cut();
         await sleep(300);
         await proxy.restore();
@@ -185,7 +186,7 @@ describe('redis bus through real Redis outages (private redis-server)', () => {
       for (let i = 6; i <= 1_005; i += 100) await publishAll(publisher, i, i + 99);
       await proxy.restore();
       await reader.waitForCount(5 + 10, 10_000);
-      await waitForAsync(() => Promise.resolve(reader.events.at(-1)?.seq === 1_005), 'the last event', 10_000);
+      await waitFor(() => reader.events.at(-1)?.seq === 1_005, 'the last event', 10_000, 10);
       const [gap] = reader.gaps;
       assert.ok(gap, 'the trimmed events are reported');
       assert.equal(gap.from, 6);
@@ -218,10 +219,4 @@ async function ceilingAtLeast(floors: ReturnType<typeof busSeqFloors>, seq: numb
   return (await floors.load(SYMBOL)) >= seq;
 }
 
-async function waitForAsync(condition: () => Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await condition())) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
+

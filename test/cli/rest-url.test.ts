@@ -20,6 +20,7 @@ import { openJobSender } from '../../src/jobs/boss.ts';
 import { createLogger } from '../../src/log.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { openScratchPostgres } from '../support/test-db.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const run = promisify(execFile);
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -64,11 +65,11 @@ describe('REST base URL from TWELVEDATA_REST_URL', { concurrency: false }, () =>
     const exited = once(child, 'exit');
     const sender = await openJobSender({ db: scratch.db, databaseUrl: scratch.url, logger: createLogger('silent') });
     try {
-      await waitFor(() => stdout.includes('Ctrl-C to stop'), () => `the worker did not start: ${stderr}`);
+      await waitFor(() => stdout.includes('Ctrl-C to stop'), () => `the worker to start: ${stderr}`, 60_000, 200);
       const before = sim.stats().restRequests;
       await sender.send('backfill', { symbol: 'USD/COP', from: session.date, to: session.date, requestedBy: 'cli' });
       const stored = async () => Number((await scratch.db.query<{ n: string }>('SELECT count(*) AS n FROM bars'))[0]?.n ?? 0);
-      await waitForAsync(async () => (await stored()) === 60, () => `no bars stored from ${sim.restUrl}; worker stderr: ${stderr}`);
+      await waitFor(async () => (await stored()) === 60, () => `bars stored from ${sim.restUrl}; worker stderr: ${stderr}`, 60_000, 200);
       assert.ok(sim.stats().restRequests > before, 'the simulator saw the request');
     } finally {
       await sender.stop();
@@ -79,13 +80,4 @@ describe('REST base URL from TWELVEDATA_REST_URL', { concurrency: false }, () =>
   });
 });
 
-async function waitFor(ok: () => boolean, why: () => string): Promise<void> {
-  await waitForAsync(() => Promise.resolve(ok()), why);
-}
 
-async function waitForAsync(ok: () => Promise<boolean>, why: () => string, timeoutMs = 60_000): Promise<void> {
-  for (let waited = 0; !(await ok()); waited += 200) {
-    if (waited > timeoutMs) assert.fail(why());
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}

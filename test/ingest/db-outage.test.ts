@@ -30,6 +30,7 @@ import { migrate } from '../../src/store/migrate.ts';
 import { openPostgres } from '../../src/store/postgres-driver.ts';
 import { ticksBetween } from '../../src/store/ticks-repo.ts';
 import { startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const calendar = new MarketCalendar();
 const session = calendar.sessionFor('2026-03-04');
@@ -40,14 +41,6 @@ const SYMBOL = 'USD/COP';
 const logger = pino({ level: process.env['TASA_LOG_LEVEL'] === 'silent' || !process.env['TASA_LOG_LEVEL'] ? 'silent' : process.env['TASA_LOG_LEVEL'] });
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(check: () => boolean, what: string, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 /** The feed as the service sees it, recording every tick it delivers and every state it reports. */
 function tapped(feed: LiveFeed, ticks: Tick[], states: FeedState[]): LiveFeed {

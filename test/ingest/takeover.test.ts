@@ -20,20 +20,13 @@ import { IngestService } from '../../src/ingest/ingest-service.ts';
 import type { Db } from '../../src/store/db.ts';
 import { acquireLease, leaseRows } from '../../src/store/leases-repo.ts';
 import { databaseTargets } from '../support/test-db.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const calendar = new MarketCalendar();
 const session = calendar.sessionFor('2026-03-05');
 const SYMBOL = 'USD/COP';
 const LEASE = `ingest:${SYMBOL}`;
 const logger = pino({ level: 'silent' });
-
-async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await check())) {
-    if (performance.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 for (const target of databaseTargets()) {
   describe(`ingest takeover on ${target.name}`, { timeout: 120_000 }, () => {
