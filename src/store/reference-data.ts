@@ -18,6 +18,8 @@ import { ensureSymbols } from './symbols-repo.ts';
 /** The years the holiday table covers. */
 export const HOLIDAY_TABLE_YEARS = { from: 2015, to: 2035 } as const;
 const FINGERPRINT_KEY = 'holidays.fingerprint';
+/** Serialises the rebuild between processes that start together on a new database. */
+const REFERENCE_LOCK_KEY = 7_324_102;
 
 export async function syncReferenceData(db: Db, calendar: MarketCalendar): Promise<void> {
   await ensureSymbols(db, INSTRUMENTS);
@@ -27,6 +29,10 @@ export async function syncReferenceData(db: Db, calendar: MarketCalendar): Promi
   const rows: Holiday[] = [];
   for (let year = from; year <= to; year++) rows.push(...calendar.holidays(year), ...calendar.usHolidays(year));
   await db.transaction(async (tx) => {
+    // Two processes starting at once both saw the old fingerprint; the second waits here, then
+    // finds the table built (without the lock its insert collided with the first's).
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [REFERENCE_LOCK_KEY]);
+    if ((await getAppState<string>(tx, FINGERPRINT_KEY)) === fingerprint) return;
     await replaceHolidays(tx, rows, from, to);
     await setAppState(tx, FINGERPRINT_KEY, fingerprint);
   });

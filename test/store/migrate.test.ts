@@ -1,7 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { TasaError } from '../../src/errors.ts';
+import { MarketCalendar } from '../../src/domain/calendar.ts';
 import { latestSchemaVersion, loadMigrations, migrate, schemaVersion } from '../../src/store/migrate.ts';
+import { syncReferenceData } from '../../src/store/reference-data.ts';
 import { databaseTargets } from '../support/test-db.ts';
 
 /** The foundation's tables; later migrations add more. */
@@ -34,6 +36,22 @@ for (const target of databaseTargets()) {
         assert.equal(results.flatMap((r) => r.applied).length, (await loadMigrations()).length);
         const [row] = await db.query<{ n: number }>('SELECT count(*) AS n FROM schema_migrations');
         assert.equal(row?.n, latestSchemaVersion());
+      } finally {
+        await db.close();
+      }
+    });
+
+    it('lets processes that start together on a new database build the reference data once', async () => {
+      const db = await target.open({ blank: true });
+      try {
+        await migrate(db);
+        const calendar = new MarketCalendar();
+        // Without the lock the later inserts collided with the first: "holidays_pkey" killed ingest.
+        await Promise.all([syncReferenceData(db, calendar), syncReferenceData(db, calendar), syncReferenceData(db, calendar)]);
+        const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM holidays');
+        const expected = new Set<string>();
+        for (let year = 2015; year <= 2035; year++) for (const h of [...calendar.holidays(year), ...calendar.usHolidays(year)]) expected.add(`${h.date}/${h.market}`);
+        assert.equal(row?.n, expected.size);
       } finally {
         await db.close();
       }
