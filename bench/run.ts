@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: every benchmark, then one table of figures (markdown) on stdout.
+ * `npm run bench`: every benchmark, then one table of figures (markdown) on stdout;
+ * `npm run bench -- --json`: the same figures as a JSON array, for machines.
  * Figures come from this machine at this moment; docs/benchmarks.md keeps the last run.
  */
 import { cpus } from 'node:os';
@@ -25,4 +26,4 @@ await benchBacktest();
 await benchPipeline();
 await benchPpo();
 benchFaults();
-console.log(markdownTable(figures));
+console.log(process.argv.includes('--json') ? JSON.stringify(figures, null, 2) : markdownTable(figures));
