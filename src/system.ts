@@ -19,10 +19,10 @@ import { KeyPool } from './feeds/twelvedata/key-pool.ts';
 import { TwelveDataStream } from './feeds/twelvedata/ws-client.ts';
 import { startAlertEngine } from './alerts/alert-engine.ts';
 import { IngestService, type IngestStatus } from './ingest/ingest-service.ts';
-import { startStatusPublisher } from './ingest/status-publisher.ts';
+import { startStatusPublisher, type SystemStatus } from './ingest/status-publisher.ts';
 import { openJobSender, startJobs, type RunningJobs } from './jobs/boss.ts';
 import { createMetrics, type Metrics } from './metrics/metrics.ts';
-import { archiveOptionsFrom, openArchive } from './pipeline/archive/archive-store.ts';
+import { archiveOptionsFrom, openArchive } from './pipeline/archive/open-archive.ts';
 import { readCodeVersion } from './pipeline/manifest.ts';
 import { startLivePredictor } from './research/live-predictor.ts';
 import { startServer } from './server/app.ts';
@@ -32,7 +32,8 @@ import { createRestSource, type RestSource } from './jobs/history-source.ts';
 import { pipelineJobHandler, schedulePipelineJobs, type PipelineJobDeps } from './jobs/pipeline-jobs.ts';
 import type { Logger } from './log.ts';
 import { busSeqFloors } from './store/bus-seq-repo.ts';
-import { openDb, type Db } from './store/db.ts';
+import type { Db } from './store/db.ts';
+import { openDb } from './store/open-db.ts';
 import { migrate } from './store/migrate.ts';
 import { syncReferenceData } from './store/reference-data.ts';
 import { TASA_VERSION } from './version.ts';
@@ -66,14 +67,6 @@ export interface RunningSystem {
   apiUrl: string | null;
   status(): SystemStatus;
   stop(): Promise<void>;
-}
-
-export interface SystemStatus {
-  now: string;
-  store: string;
-  bus: string;
-  upstream: string;
-  ingest: IngestStatus | null;
 }
 
 interface Upstream {

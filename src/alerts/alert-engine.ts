@@ -24,15 +24,14 @@ import type { CancelTimer, Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { MarketCalendar } from '../domain/calendar.ts';
 import { errorMessage } from '../errors.ts';
-import { readIngestStatus } from '../ingest/status-publisher.ts';
-import type { LatestPrice } from '../ingest/tick-pipeline.ts';
+import { readIngestStatus, type SystemStatus } from '../ingest/status-publisher.ts';
+import type { LatestPrice } from '../ingest/tick-processor.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { listApiKeys } from '../store/api-keys-repo.ts';
 import { listAlerts, raiseAlert, resolveAlert, type Alert } from '../store/alerts-repo.ts';
 import { barsBetween } from '../store/bars-repo.ts';
 import type { Db } from '../store/db.ts';
-import type { SystemStatus } from '../system.ts';
 import { alertMessage, publishAlert, type AlertMessage } from './alert-message.ts';
 import {
   ALERT_KINDS,

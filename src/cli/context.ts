@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { loadMarketCalendar } from '../calendar-config.ts';
 import { loadConfig, type Config } from '../config.ts';
 import type { MarketCalendar } from '../domain/calendar.ts';
-import { openDb, type Db } from '../store/db.ts';
+import type { Db } from '../store/db.ts';
+import { openDb } from '../store/open-db.ts';
 import { migrate } from '../store/migrate.ts';
 import { syncReferenceData } from '../store/reference-data.ts';
 

@@ -1,7 +1,10 @@
 /** Missing bars inside sessions, merged into intervals. */
 import { BAR_MS } from './bar.ts';
 import type { MarketCalendar, Session } from './calendar.ts';
-import type { IsoDate } from './time.ts';
+import { MINUTE_MS, type IsoDate } from './time.ts';
+
+/** A bar counts as due this long after its slot ends (time for the live path to store it). */
+export const BAR_DUE_GRACE_MS = 2 * MINUTE_MS;
 
 export interface Gap {
   date: IsoDate;
@@ -33,4 +36,21 @@ export function findGaps(date: IsoDate, grid: readonly number[], present: Readon
 /** The session's grid slots whose bar has ended by `dueBy` (epoch ms): those that should exist. */
 export function dueSlots(calendar: MarketCalendar, session: Session, dueBy: number): number[] {
   return calendar.barGrid(session).filter((open) => open + BAR_MS <= dueBy);
+}
+
+/**
+ * The last `count` sessions with at least one due bar, oldest first: the one in progress at
+ * `dueBy` (if a slot of it has ended) and the ones before it.
+ */
+export function recentSessions(calendar: MarketCalendar, dueBy: number, count: number): Session[] {
+  const sessions: Session[] = [];
+  const current = calendar.sessionAt(dueBy);
+  if (current !== null && current.open + BAR_MS <= dueBy) sessions.push(current);
+  let before = current?.open ?? dueBy;
+  while (sessions.length < count) {
+    const previous = calendar.previousSession(before);
+    sessions.push(previous);
+    before = previous.open;
+  }
+  return sessions.reverse();
 }

@@ -17,7 +17,7 @@ import { acquireLease, ingestLeaseName, releaseLease } from '../store/leases-rep
 import { DurableWriter, type WriteFence, type WriterStats } from './durable-writer.ts';
 import { Lifecycle, type LifecycleState, type Transition } from './lifecycle.ts';
 import { checkData, DEFAULT_READINESS, historyEvidence, type DataCheck, type ReadinessOptions } from './readiness.ts';
-import { TickPipeline, type PipelineCounters } from './tick-pipeline.ts';
+import { TickProcessor, type TickCounters } from './tick-processor.ts';
 
 export interface IngestServiceOptions {
   db: Db;
@@ -41,7 +41,7 @@ export interface IngestServiceOptions {
   readiness?: Partial<ReadinessOptions>;
   /** Fills gaps of recent sessions from REST (the failsafe job's gap-fill), used in CHECKING_DATA. */
   fillGaps?: (symbol: string, from: IsoDate, to: IsoDate) => Promise<unknown>;
-  /** Prometheus metrics, passed on to the pipelines and the writer; feed reconnects and refused subscriptions. */
+  /** Prometheus metrics, passed on to the tick processors and the writer; feed reconnects and refused subscriptions. */
   metrics?: Metrics;
 }
 
@@ -56,14 +56,14 @@ export interface IngestStatus {
   leaseEpochs?: Record<string, number>;
   feed: { state: string; detail: string | null; connects: number; problems: Record<string, number>; failedSymbols: string[] };
   dataChecks: DataCheck[];
-  symbols: Record<string, PipelineCounters>;
+  symbols: Record<string, TickCounters>;
   writer: WriterStats;
 }
 
 export class IngestService {
   readonly lifecycle: Lifecycle;
   private readonly writer: DurableWriter;
-  private readonly pipelines = new Map<string, TickPipeline>();
+  private readonly processors = new Map<string, TickProcessor>();
   private readonly readiness: ReadinessOptions;
   private readonly leaseTtlMs: number;
   /** Symbol -> the lease epoch this process holds it under. */
@@ -108,7 +108,7 @@ export class IngestService {
     this.wake?.();
     await this.feed?.close();
     await this.running;
-    for (const p of this.pipelines.values()) {
+    for (const p of this.processors.values()) {
       p.closeDueBars();
       p.stop();
     }
@@ -118,8 +118,8 @@ export class IngestService {
   }
 
   status(): IngestStatus {
-    const symbols: Record<string, PipelineCounters> = {};
-    for (const [symbol, p] of this.pipelines) symbols[symbol] = p.counters;
+    const symbols: Record<string, TickCounters> = {};
+    for (const [symbol, p] of this.processors) symbols[symbol] = p.counters;
     return {
       holder: this.opts.holder,
       state: this.lifecycle.state,
@@ -247,9 +247,9 @@ export class IngestService {
 
   /** Streams the feed until `closeAt` (+ the watermark), a lost lease, or stop. */
   private async streamUntil(closeAt: number): Promise<void> {
-    await this.ensurePipelines();
+    await this.ensureProcessors();
     // Not connected yet: slots count as covered from the 'connected' event (bars know their coverage).
-    for (const p of this.pipelines.values()) p.feedDown();
+    for (const p of this.processors.values()) p.feedDown();
     const feed = this.opts.openFeed(this.opts.symbols);
     this.feed = feed;
     this.feedConnected = false;
@@ -263,7 +263,7 @@ export class IngestService {
       for (const cancel of timers) cancel();
       this.feed = null;
       this.feedStatus.state = 'stopped';
-      for (const p of this.pipelines.values()) p.feedDown();
+      for (const p of this.processors.values()) p.feedDown();
     }
   }
 
@@ -289,14 +289,14 @@ export class IngestService {
   private onFeedEvent(event: FeedEvent): void {
     switch (event.type) {
       case 'tick':
-        this.pipelines.get(event.tick.symbol)?.addTick(event.tick);
+        this.processors.get(event.tick.symbol)?.addTick(event.tick);
         return;
       case 'status':
         this.feedStatus.state = event.state;
         this.feedStatus.detail = event.detail ?? null;
         if (event.state === 'connected') this.countConnection();
-        if (event.state === 'connected') for (const p of this.pipelines.values()) p.feedUp();
-        if (event.state === 'disconnected' || event.state === 'stopped') for (const p of this.pipelines.values()) p.feedDown(event.lastFrameAt);
+        if (event.state === 'connected') for (const p of this.processors.values()) p.feedUp();
+        if (event.state === 'disconnected' || event.state === 'stopped') for (const p of this.processors.values()) p.feedDown(event.lastFrameAt);
         return;
       case 'subscription':
         this.feedStatus.failedSymbols = event.failed;
@@ -307,7 +307,7 @@ export class IngestService {
         this.feedStatus.problems[event.kind] = (this.feedStatus.problems[event.kind] ?? 0) + 1;
         return;
       case 'silence':
-        for (const p of this.pipelines.values()) p.silent(event.from, event.to);
+        for (const p of this.processors.values()) p.silent(event.from, event.to);
         return;
     }
   }
@@ -318,13 +318,13 @@ export class IngestService {
     this.feedConnected = true;
   }
 
-  private async ensurePipelines(): Promise<void> {
+  private async ensureProcessors(): Promise<void> {
     for (const symbol of this.opts.symbols) {
-      if (this.pipelines.has(symbol)) continue;
+      if (this.processors.has(symbol)) continue;
       const lastPrice = await this.lastStoredClose(symbol);
-      this.pipelines.set(
+      this.processors.set(
         symbol,
-        new TickPipeline({
+        new TickProcessor({
           symbol,
           calendar: this.opts.calendar,
           clock: this.opts.clock,

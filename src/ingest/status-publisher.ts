@@ -13,7 +13,7 @@ import type { Bus } from '../bus/index.ts';
 import type { CancelTimer, Clock } from '../clock.ts';
 import { errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { SystemStatus } from '../system.ts';
+import type { IngestStatus } from './ingest-service.ts';
 
 /** The bus cache key of the lease holder's snapshot. */
 export const INGEST_STATUS_KEY = 'status:ingest';
@@ -23,6 +23,15 @@ const PROCESSES_KEY = 'status:ingest:processes';
 /** The bus cache key of one process's snapshot. */
 function processStatusKey(holder: string): string {
   return `status:ingest:process:${holder}`;
+}
+
+/** What a process reports of itself: its store, bus, upstream and (in an ingest process) ingestion. */
+export interface SystemStatus {
+  now: string;
+  store: string;
+  bus: string;
+  upstream: string;
+  ingest: IngestStatus | null;
 }
 
 export interface IngestStatusSnapshot {

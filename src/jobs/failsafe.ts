@@ -9,10 +9,10 @@
  * session it does nothing at all, whatever the cron says.
  */
 import type { Clock } from '../clock.ts';
-import { BAR_MS } from '../domain/bar.ts';
 import type { MarketCalendar, Session } from '../domain/calendar.ts';
+import { BAR_DUE_GRACE_MS, recentSessions } from '../domain/gaps.ts';
 import type { SymbolCode } from '../domain/symbol.ts';
-import { bogotaDate, MINUTE_MS, type IsoDate } from '../domain/time.ts';
+import { bogotaDate, type IsoDate } from '../domain/time.ts';
 import { errorMessage } from '../errors.ts';
 import { raiseAlert, resolveAlert } from '../store/alerts-repo.ts';
 import type { Db } from '../store/db.ts';
@@ -20,12 +20,11 @@ import { coverageOf, type SessionCoverage } from '../store/coverage.ts';
 import { gapFillPass, type GapFillSummary } from './gap-fill.ts';
 import { sessionsToReconcile } from './reconcile.ts';
 import type { HistorySource } from './history-source.ts';
-import { recordedRun, type RunOutcome } from './recorded-run.ts';
+import { recordedRun, type RunOutcome } from '../store/recorded-run.ts';
 
 export const FAILSAFE_DEFAULTS = {
   sessions: 5,
-  /** A bar counts as due this long after its slot ends (time for the live path to store it). */
-  graceMs: 2 * MINUTE_MS,
+  graceMs: BAR_DUE_GRACE_MS,
   targetCoverage: 0.95,
 };
 
@@ -111,23 +110,6 @@ function runOutcome(r: FailsafeResult): RunOutcome {
     rowsOut: (r.gapFill?.filledBars ?? 0) + (r.gapFill?.barsReconciled ?? 0),
     summary: { ...r.gapFill, coverage: r.coverage, alerts: r.alerts },
   };
-}
-
-/**
- * The last `count` sessions with at least one due bar, oldest first: the one in progress at
- * `dueBy` (if a slot of it has ended) and the ones before it.
- */
-export function recentSessions(calendar: MarketCalendar, dueBy: number, count: number): Session[] {
-  const sessions: Session[] = [];
-  const current = calendar.sessionAt(dueBy);
-  if (current !== null && current.open + BAR_MS <= dueBy) sessions.push(current);
-  let before = current?.open ?? dueBy;
-  while (sessions.length < count) {
-    const previous = calendar.previousSession(before);
-    sessions.push(previous);
-    before = previous.open;
-  }
-  return sessions.reverse();
 }
 
 async function reconcileAlerts(o: FailsafeOptions, coverage: readonly SessionCoverage[], target: number, context: Record<string, unknown>): Promise<AlertCounts> {

@@ -24,7 +24,7 @@ import { DailyBudgetExhaustedError } from './budgeted-pool.ts';
 import { dueSlots } from '../domain/gaps.ts';
 import { missingGaps, reconcileSpan, requestWindows, type RequestWindow } from './gap-plan.ts';
 import type { HistorySource } from './history-source.ts';
-import { recordedRun } from './recorded-run.ts';
+import { recordedRun } from '../store/recorded-run.ts';
 
 export interface GapFillOptions {
   db: Db;

@@ -1,6 +1,6 @@
 /**
  * Reading the bus's tick and bar events back into domain values, as the ingest pipeline publishes
- * them (src/ingest/tick-pipeline.ts): a tick event carries the latest-price message (ISO times),
+ * them (src/ingest/tick-processor.ts): a tick event carries the latest-price message (ISO times),
  * a bar event the bar message with `revision` and `final`. Anything malformed gives null: the
  * stream is input like any other.
  */

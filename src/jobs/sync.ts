@@ -17,7 +17,7 @@ import { upsertBars } from '../store/bars-repo.ts';
 import type { Db } from '../store/db.ts';
 import { isoTime } from '../store/rows.ts';
 import { ensureTickPartitions, insertTicks } from '../store/ticks-repo.ts';
-import { recordedRun } from './recorded-run.ts';
+import { recordedRun } from '../store/recorded-run.ts';
 import { finalBarOfEvent, tickOfEvent } from './stream-events.ts';
 
 const DEFAULT_PAGE_SIZE = 5_000;

@@ -10,9 +10,9 @@ import type { Bus } from '../bus/index.ts';
 import type { Clock } from '../clock.ts';
 import type { MarketCalendar } from '../domain/calendar.ts';
 import { errorMessage } from '../errors.ts';
-import type { LatestPrice } from '../ingest/tick-pipeline.ts';
+import type { LatestPrice } from '../ingest/tick-processor.ts';
+import { BAR_DUE_GRACE_MS, recentSessions } from '../domain/gaps.ts';
 import { coverageOf } from '../store/coverage.ts';
-import { FAILSAFE_DEFAULTS, recentSessions } from '../jobs/failsafe.ts';
 import type { Logger } from '../log.ts';
 import { listApiKeys, windowUsage } from '../store/api-keys-repo.ts';
 import type { Db } from '../store/db.ts';
@@ -113,7 +113,7 @@ async function setKeyCredits(o: ScrapeGaugeOptions, now: number): Promise<void> 
 
 /** Missing due bars of the current (if a slot of it is due) and previous sessions, as the failsafe counts them. */
 async function setGapsOpen(o: ScrapeGaugeOptions, now: number): Promise<void> {
-  const dueBy = now - FAILSAFE_DEFAULTS.graceMs;
+  const dueBy = now - BAR_DUE_GRACE_MS;
   const sessions = recentSessions(o.calendar, dueBy, 2);
   for (const symbol of o.symbols) {
     const coverage = await coverageOf(o.db, o.calendar, symbol, sessions, dueBy);

@@ -9,7 +9,7 @@ import { parseRawBar, type ParsedRawBar } from '../domain/raw-bar.ts';
 import { emptyCounts, standardizeBars, type DropReason, type RowOutcome, type StandardizeCounts, type TimezoneRepair } from '../domain/standardize.ts';
 import type { SymbolCode } from '../domain/symbol.ts';
 import { DAY_MS, toIsoUtc } from '../domain/time.ts';
-import { openBarFile, type BarFileProblem } from '../feeds/replay/bar-file.ts';
+import { openBarFile, type BarFileProblem } from '../feeds/files/bar-file.ts';
 import { appendAudit } from '../store/audit-repo.ts';
 import { upsertBars } from '../store/bars-repo.ts';
 import type { Db } from '../store/db.ts';

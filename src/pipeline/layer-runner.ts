@@ -10,7 +10,7 @@
  */
 import type { Clock } from '../clock.ts';
 import { TasaError } from '../errors.ts';
-import { recordedRun } from '../jobs/recorded-run.ts';
+import { recordedRun } from '../store/recorded-run.ts';
 import type { Db } from '../store/db.ts';
 import { listRuns, type PipelineRun } from '../store/pipeline-runs-repo.ts';
 import type { ArchiveStore } from './archive/archive-store.ts';

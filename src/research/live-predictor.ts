@@ -72,7 +72,7 @@ interface ServedModel {
   inputs: ModelInputs;
 }
 
-/** The fields of a `bars` event this needs (see ingest/tick-pipeline.ts barMessage). */
+/** The fields of a `bars` event this needs (see ingest/tick-processor.ts barMessage). */
 interface BarEventData {
   time?: unknown;
   open?: unknown;

@@ -10,7 +10,7 @@ import type { MarketCalendar } from '../domain/calendar.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { Db } from '../store/db.ts';
-import type { SystemStatus } from '../system.ts';
+import type { SystemStatus } from '../ingest/status-publisher.ts';
 
 /** Work handed to the workers (pg-boss queues). */
 export interface JobQueue {

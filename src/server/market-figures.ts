@@ -11,7 +11,7 @@ import type { SymbolCode } from '../domain/symbol.ts';
 import { toIsoUtc, type IsoDate } from '../domain/time.ts';
 import type { Ohlc } from '../domain/bar.ts';
 import { TasaError } from '../errors.ts';
-import type { LatestPrice } from '../ingest/tick-pipeline.ts';
+import type { LatestPrice } from '../ingest/tick-processor.ts';
 import { barsBetween, lastBarBefore } from '../store/bars-repo.ts';
 import type { ServerDeps } from './deps.ts';
 

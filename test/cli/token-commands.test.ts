@@ -8,7 +8,8 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { findActiveToken, hashToken } from '../../src/store/api-tokens-repo.ts';
 import { listAudit } from '../../src/store/audit-repo.ts';
-import { openDb, type Db } from '../../src/store/db.ts';
+import type { Db } from '../../src/store/db.ts';
+import { openDb } from '../../src/store/open-db.ts';
 import { databaseTargets, openScratchPostgres, type DatabaseTarget } from '../support/test-db.ts';
 
 const run = promisify(execFile);

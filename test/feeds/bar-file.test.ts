@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { constants as zlibConstants, createGzip, gunzipSync, gzipSync } from 'node:zlib';
 import type { RawBarRecord } from '../../src/domain/raw-bar.ts';
 import { TasaError } from '../../src/errors.ts';
-import { MAX_LINE_CHARS, openBarFile, type BarFileChunk, type BarFileProblem, type BarFileReader } from '../../src/feeds/replay/bar-file.ts';
+import { MAX_LINE_CHARS, openBarFile, type BarFileChunk, type BarFileProblem, type BarFileReader } from '../../src/feeds/files/bar-file.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tasa-bar-file-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

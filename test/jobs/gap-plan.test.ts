@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BAR_MS } from '../../src/domain/bar.ts';
 import { MINUTE_MS } from '../../src/domain/time.ts';
-import { recentSessions } from '../../src/jobs/failsafe.ts';
+import { recentSessions } from '../../src/domain/gaps.ts';
 import { dueSlots } from '../../src/domain/gaps.ts';
 import { gapSlots, MAX_SLOTS_PER_REQUEST, missingGaps, reconcileSpan, requestWindows } from '../../src/jobs/gap-plan.ts';
 import { calendar, sessionOf, sessionSlotsExcept } from './support/jobs-fixtures.ts';

@@ -4,7 +4,7 @@ import { createMemoryBus, type Bus } from '../../src/bus/index.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { BAR_MS, type Bar } from '../../src/domain/bar.ts';
 import type { Tick } from '../../src/domain/tick.ts';
-import { barMessage, type LatestPrice } from '../../src/ingest/tick-pipeline.ts';
+import { barMessage, type LatestPrice } from '../../src/ingest/tick-processor.ts';
 import { runSync } from '../../src/jobs/sync.ts';
 import { barsBetween, upsertBars } from '../../src/store/bars-repo.ts';
 import type { Db } from '../../src/store/db.ts';

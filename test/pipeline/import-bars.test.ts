@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { MarketCalendar } from '../../src/domain/calendar.ts';
 import { summaryLine } from '../../src/cli/commands/import-command.ts';
-import { MAX_LINE_CHARS } from '../../src/feeds/replay/bar-file.ts';
+import { MAX_LINE_CHARS } from '../../src/feeds/files/bar-file.ts';
 import { importBarFile, type ImportSummary } from '../../src/pipeline/import-bars.ts';
 import { listAudit } from '../../src/store/audit-repo.ts';
 import { barsBetween } from '../../src/store/bars-repo.ts';

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { MarketCalendar } from '../../src/domain/calendar.ts';
 import { parseRawBar, type ParsedRawBar } from '../../src/domain/raw-bar.ts';
 import { standardizeBars } from '../../src/domain/standardize.ts';
-import { openBarFile } from '../../src/feeds/replay/bar-file.ts';
+import { openBarFile } from '../../src/feeds/files/bar-file.ts';
 import { computeFeatures } from '../../src/research/features.ts';
 import { computeIndicators, indicatorColumn, WARMUP } from '../../src/research/indicators.ts';
 import { buildRlDataset } from '../../src/research/rl-dataset.ts';

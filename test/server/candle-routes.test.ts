@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/clock.ts';
 import type { Bar } from '../../src/domain/bar.ts';
 import { MarketCalendar } from '../../src/domain/calendar.ts';
-import type { LatestPrice } from '../../src/ingest/tick-pipeline.ts';
+import type { LatestPrice } from '../../src/ingest/tick-processor.ts';
 import type { Db } from '../../src/store/db.ts';
 import { databaseTargets } from '../support/test-db.ts';
 import { startTestServer, type TestServer } from '../support/test-server.ts';

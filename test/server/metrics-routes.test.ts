@@ -1,6 +1,6 @@
 /**
  * GET /metrics on the real server: the Prometheus text of the one registry, with counters moved by
- * ticks flowing through the real TickPipeline and DurableWriter, and the gauges read at scrape time.
+ * ticks flowing through the real TickProcessor and DurableWriter, and the gauges read at scrape time.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -15,7 +15,7 @@ import type { FeedEvent, LiveFeed } from '../../src/feeds/feed-events.ts';
 import { DurableWriter } from '../../src/ingest/durable-writer.ts';
 import { IngestService } from '../../src/ingest/ingest-service.ts';
 import { dispatch, JOB_SCHEDULES } from '../../src/jobs/boss.ts';
-import { TickPipeline } from '../../src/ingest/tick-pipeline.ts';
+import { TickProcessor } from '../../src/ingest/tick-processor.ts';
 import { registerApiKeys, takeApiKeyCredits } from '../../src/store/api-keys-repo.ts';
 import { upsertBars } from '../../src/store/bars-repo.ts';
 import type { Db } from '../../src/store/db.ts';
@@ -140,7 +140,7 @@ for (const target of databaseTargets()) {
     it('counts ticks, rejections, closed and stored bars and latencies as ticks flow through the pipeline', async () => {
       const metrics = ts.deps.metrics;
       const writer = new DurableWriter({ db, clock: ts.clock, logger, spoolPath: join(mkdtempSync(join(tmpdir(), 'metrics-spool-')), 'spool.jsonl'), tickFlushMs: 10, metrics });
-      const pipeline = new TickPipeline({ symbol: SYMBOL, calendar: ts.deps.calendar, clock: ts.clock, bus: ts.deps.bus, writer, logger, maxJump: 0.05, metrics });
+      const pipeline = new TickProcessor({ symbol: SYMBOL, calendar: ts.deps.calendar, clock: ts.clock, bus: ts.deps.bus, writer, logger, maxJump: 0.05, metrics });
       const before = parseSamples(await metrics.registry.metrics());
       const now = ts.clock.now();
       const slot = now - (now % BAR_MS);

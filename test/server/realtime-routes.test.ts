@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Bus } from '../../src/bus/index.ts';
-import type { LatestPrice } from '../../src/ingest/tick-pipeline.ts';
+import type { LatestPrice } from '../../src/ingest/tick-processor.ts';
 import { ACTIVE_WINDOW_MS } from '../../src/server/routes/realtime-routes.ts';
 import type { Db } from '../../src/store/db.ts';
 import { getRealtimeSubscription } from '../../src/store/subscriptions-repo.ts';

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TasaError } from '../../src/errors.ts';
-import { openDb, type Db } from '../../src/store/db.ts';
+import type { Db } from '../../src/store/db.ts';
+import { openDb } from '../../src/store/open-db.ts';
 import { databaseTargets } from '../support/test-db.ts';
 
 const AWKWARD_TEXT = ['a,b', 'q"uote', 'back\\slash', '{braces}', 'NULL', '', ' padded ', 'line\nbreak', 'ñandú €'];

@@ -23,7 +23,7 @@ import { backtestOverRange } from '../../src/pipeline/ad-hoc-backtest.ts';
 import { importBarFile } from '../../src/pipeline/import-bars.ts';
 import { createApiToken } from '../../src/store/api-tokens-repo.ts';
 import { insertModel } from '../../src/store/models-repo.ts';
-import { openDb } from '../../src/store/db.ts';
+import { openDb } from '../../src/store/open-db.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { syncReferenceData } from '../../src/store/reference-data.ts';
 import { startSystem, type RunningSystem } from '../../src/system.ts';

@@ -16,7 +16,7 @@ import type { SymbolData } from './endpoint.ts';
 import { FaultInjector, type FaultControls, type FaultCounts, type FaultOptions } from './faults.ts';
 import { PriceHistory } from './history.ts';
 import { resolveInstruments, type SimInstrument } from './instruments.ts';
-import { LiveFeeds } from './live-feeds.ts';
+import { TickPrinters } from './tick-printers.ts';
 import { ModelPriceSource } from './price-model.ts';
 import type { SlotPriceSource } from './price-source.ts';
 import { ReplayPriceSource } from './replay-source.ts';
@@ -109,7 +109,7 @@ interface Parts {
   faults: FaultInjector;
   credits: CreditLedger;
   gateway: WsGateway;
-  feeds: LiveFeeds;
+  feeds: TickPrinters;
   rest: RestApi;
   server: Server;
 }
@@ -138,7 +138,7 @@ function assemble(opts: SimulatorOptions, logger: Logger): Parts {
     onPriceFrame: opts.onPriceFrame,
   });
   const tickPaths = new Map([...symbolData].map(([symbol, data]) => [symbol, data.history.ticks]));
-  const feeds = new LiveFeeds(opts.clock, tickPaths, (symbol, tick) => gateway.publish(symbol, tick));
+  const feeds = new TickPrinters(opts.clock, tickPaths, (symbol, tick) => gateway.publish(symbol, tick));
   gateway.attachFeeds(feeds);
   const rest = new RestApi({ clock: opts.clock, symbols: symbolData, keys, credits, perMinute: plan.perMinute, errorStatusMode, faults, logger });
   const server = createServer((req, res) => rest.handle(req, res));

@@ -11,7 +11,7 @@ import type { Logger } from '../../log.ts';
 import { keyId, wsApiKey, type KeyPolicy } from './api-keys.ts';
 import type { FaultInjector } from './faults.ts';
 import { canonicalSymbol, type SimInstrument } from './instruments.ts';
-import type { LiveFeeds } from './live-feeds.ts';
+import type { TickPrinters } from './tick-printers.ts';
 import type { SimTick } from './tick-path.ts';
 import { invalidApiKey, unknownEndpoint, type TdErrorBody } from './td-errors.ts';
 import {
@@ -68,14 +68,14 @@ export class WsGateway {
   /** In opening order, so the oldest of a key is found first. */
   private readonly connections = new Set<Connection>();
   private nextId = 1;
-  private feeds: LiveFeeds | null = null;
+  private feeds: TickPrinters | null = null;
   private readonly counters = { connectionsTotal: 0, ticksSent: 0, messagesReceived: 0, heartbeatTimeouts: 0, evictions: 0 };
 
   constructor(private readonly o: WsGatewayOptions) {
     o.faults.terminateAll = () => this.terminateAll();
   }
 
-  attachFeeds(feeds: LiveFeeds): void {
+  attachFeeds(feeds: TickPrinters): void {
     this.feeds = feeds;
   }
 

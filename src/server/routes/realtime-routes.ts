@@ -17,7 +17,7 @@ import type { WebSocket } from 'ws';
 import { CHANNELS } from '../../bus/index.ts';
 import { toIsoUtc } from '../../domain/time.ts';
 import { TasaError } from '../../errors.ts';
-import type { LatestPrice } from '../../ingest/tick-pipeline.ts';
+import type { LatestPrice } from '../../ingest/tick-processor.ts';
 import {
   createRealtimeSubscription,
   deleteRealtimeSubscription,

@@ -1,5 +1,5 @@
 /**
- * TickPipeline with its real parts (memory bus, durable writer, a test database) on a ManualClock:
+ * TickProcessor with its real parts (memory bus, durable writer, a test database) on a ManualClock:
  * the bars it stores know how much of their slot the feed covered, and a burst of late ticks
  * makes one stored revision per flush window.
  */
@@ -14,7 +14,7 @@ import { ManualClock } from '../../src/clock.ts';
 import { MarketCalendar } from '../../src/domain/calendar.ts';
 import type { Tick } from '../../src/domain/tick.ts';
 import { DurableWriter } from '../../src/ingest/durable-writer.ts';
-import { TickPipeline } from '../../src/ingest/tick-pipeline.ts';
+import { TickProcessor } from '../../src/ingest/tick-processor.ts';
 import { barRevisions, barsBetween } from '../../src/store/bars-repo.ts';
 import type { Db } from '../../src/store/db.ts';
 import { databaseTargets } from '../support/test-db.ts';
@@ -28,12 +28,12 @@ function tick(time: number, price: number, receivedAt: number, bid: number | nul
 }
 
 for (const target of databaseTargets()) {
-  describe(`TickPipeline on ${target.name}`, () => {
+  describe(`TickProcessor on ${target.name}`, () => {
     let db: Db;
     let bus: Bus;
     let clock: ManualClock;
     let writer: DurableWriter;
-    let pipeline: TickPipeline;
+    let pipeline: TickProcessor;
     const barEvents: Array<Record<string, unknown>> = [];
     before(async () => {
       db = await target.open();
@@ -42,7 +42,7 @@ for (const target of databaseTargets()) {
       bus = createMemoryBus({ clock });
       await bus.subscribe(SYMBOL, (e: BusEvent) => void barEvents.push(e.data as Record<string, unknown>), { channels: ['bars'] });
       writer = new DurableWriter({ db, clock, logger, spoolPath: join(mkdtempSync(join(tmpdir(), 'pipeline-')), 'spool.jsonl'), tickFlushMs: 10 });
-      pipeline = new TickPipeline({ symbol: SYMBOL, calendar: new MarketCalendar(), clock, bus, writer, logger, maxJump: 0.05 });
+      pipeline = new TickProcessor({ symbol: SYMBOL, calendar: new MarketCalendar(), clock, bus, writer, logger, maxJump: 0.05 });
     });
     after(async () => {
       pipeline.stop();

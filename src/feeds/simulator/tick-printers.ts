@@ -1,10 +1,10 @@
-/** One LiveFeed per symbol, running only while at least one connection is subscribed to it. */
+/** One TickPrinter per symbol, running only while at least one connection is subscribed to it. */
 import type { Clock } from '../../clock.ts';
-import { LiveFeed } from './live-feed.ts';
+import { TickPrinter } from './tick-printer.ts';
 import type { SimTick, TickPath } from './tick-path.ts';
 
-export class LiveFeeds {
-  private readonly feeds = new Map<string, { feed: LiveFeed; subscribers: number }>();
+export class TickPrinters {
+  private readonly feeds = new Map<string, { feed: TickPrinter; subscribers: number }>();
   ticksGenerated = 0;
 
   constructor(
@@ -21,7 +21,7 @@ export class LiveFeeds {
     }
     const path = this.paths.get(symbol);
     if (!path) return;
-    const feed = new LiveFeed(this.clock, path, (tick) => {
+    const feed = new TickPrinter(this.clock, path, (tick) => {
       this.ticksGenerated++;
       this.publish(symbol, tick);
     });

@@ -13,7 +13,7 @@ const SEARCH_HORIZON_MS = 3 * DAY_MS;
 /** After a long pause (a suspended laptop, a huge clock speed) only this much backlog is sent. */
 const MAX_BACKLOG_MS = 10 * MINUTE_MS;
 
-export class LiveFeed {
+export class TickPrinter {
   private lastSent = 0;
   private cancel: CancelTimer | null = null;
   private running = false;

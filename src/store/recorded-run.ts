@@ -1,8 +1,8 @@
 /** Runs a job step between a `pipeline_runs` start row and its finish row (failed when it throws). */
 import type { Clock } from '../clock.ts';
 import { errorMessage } from '../errors.ts';
-import type { Db } from '../store/db.ts';
-import { finishRun, startRun, type FinishRunInput } from '../store/pipeline-runs-repo.ts';
+import type { Db } from './db.ts';
+import { finishRun, startRun, type FinishRunInput } from './pipeline-runs-repo.ts';
 
 export interface RunHeader {
   layer: string;

@@ -16,7 +16,7 @@ import type { Metrics } from '../metrics/metrics.ts';
 import type { DurableWriter } from './durable-writer.ts';
 import { pushBounded } from './samples.ts';
 
-export interface TickPipelineOptions {
+export interface TickProcessorOptions {
   symbol: string;
   calendar: MarketCalendar;
   clock: Clock;
@@ -34,7 +34,7 @@ export interface TickPipelineOptions {
   metrics?: Metrics;
 }
 
-export interface PipelineCounters {
+export interface TickCounters {
   received: number;
   rejected: Record<string, number>;
   outcomes: Record<string, number>;
@@ -58,12 +58,12 @@ export interface LatestPrice {
   source: string;
 }
 
-export class TickPipeline {
+export class TickProcessor {
   private readonly validator: TickValidator;
   private readonly aggregator: BarAggregator;
   private timer: CancelTimer | null = null;
   private publishDown = false;
-  readonly counters: PipelineCounters = {
+  readonly counters: TickCounters = {
     received: 0,
     rejected: {},
     outcomes: {},
@@ -74,7 +74,7 @@ export class TickPipeline {
     feedLatenciesMs: [],
   };
 
-  constructor(private readonly opts: TickPipelineOptions) {
+  constructor(private readonly opts: TickProcessorOptions) {
     this.validator = new TickValidator({ maxJump: opts.maxJump, ...(opts.lastPrice === undefined ? {} : { lastPrice: opts.lastPrice }) });
     this.aggregator = new BarAggregator({
       symbol: opts.symbol,
