@@ -11,9 +11,10 @@
 import type { IsoDate } from '../domain/time.ts';
 import { bogotaDate } from '../domain/time.ts';
 import { TasaError } from '../errors.ts';
+import { LAYERS } from '../contracts/api/pipeline.ts';
 import { sliceTable, tableRows, type TableColumn } from './archive/parquet-table.ts';
 
-export const LAYERS = ['L0', 'L1', 'L2', 'L3', 'L4', 'L5', 'L6'] as const;
+export { LAYERS };
 export type LayerId = (typeof LAYERS)[number];
 
 /** `YYYY-MM`. */

@@ -13,18 +13,12 @@ import type { Db } from '../../store/db.ts';
 import { runsTouchingDates } from '../../store/pipeline-runs-repo.ts';
 import { rawOriginsBetween, type RawOriginSummary } from '../../store/raw-bars-repo.ts';
 import type { DatePeriod } from '../request-inputs.ts';
-import { DataQualityReport, dataQuality, GapView, IsoDateText, IsoTime, QualityCounts } from './data-quality.ts';
-import { RunView, runView } from './pipeline-status.ts';
-
-export const AuditView = Type.Object({
-  id: Type.Integer(),
-  at: IsoTime('When it was recorded'),
-  actor: Type.String({ description: 'Who: a token id (t_...), a JWT subject, cli, or a component (standardizer, backfill, failsafe)' }),
-  action: Type.String(),
-  entity: Type.String({ description: 'What it concerns, e.g. bars:USD/COP:2024-01-02, file:<name>, token:<id>' }),
-  details: Type.Record(Type.String(), Type.Unknown()),
-});
-export type AuditView = Static<typeof AuditView>;
+import { AuditView } from '../../contracts/api/compliance.ts';
+import { DataQualityReport, GapView, QualityCounts } from '../../contracts/api/data-quality.ts';
+import { RunView } from '../../contracts/api/pipeline.ts';
+import { IsoDateText, IsoTime } from '../../contracts/api/schema-kit.ts';
+import { dataQuality } from './data-quality.ts';
+import { runView } from './pipeline-status.ts';
 
 export function auditView(e: AuditEntry): AuditView {
   return { id: e.id, at: toIsoUtc(e.at), actor: e.actor, action: e.action, entity: e.entity, details: e.details };

@@ -4,7 +4,7 @@
  * gaps, by day and by hour of the session. Bars are streamed, so a long period stays in bounded
  * memory apart from the per-day results.
  */
-import { Type, type Static, type TSchema } from 'typebox';
+import type { DataQualityReport, DayQuality, QualityCounts } from '../../contracts/api/data-quality.ts';
 import { BAR_MS, type Bar } from '../../domain/bar.ts';
 import { SESSION_OPEN_HOUR, type MarketCalendar, type Session } from '../../domain/calendar.ts';
 import { findGaps } from '../../domain/gaps.ts';
@@ -15,72 +15,6 @@ import { streamBars } from '../../store/bars-repo.ts';
 import type { Db } from '../../store/db.ts';
 import { sessionsBetween } from '../../store/sessions-repo.ts';
 import type { DatePeriod } from '../request-inputs.ts';
-
-export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
-export const IsoTime = (description: string) => Type.String({ format: 'date-time', description: `${description} (UTC, ISO 8601 with Z)` });
-export const IsoDateText = (description: string) => Type.String({ format: 'date', description: `${description} (YYYY-MM-DD, Bogota)` });
-
-const SessionStatusSchema = Type.Union([Type.Literal('complete'), Type.Literal('partial'), Type.Literal('missing')]);
-
-export const GapView = Type.Object({
-  from: IsoTime('Open time of the first missing bar'),
-  to: IsoTime('End of the last missing bar (exclusive)'),
-  bars: Type.Integer({ description: 'Missing bars in the run' }),
-});
-export type GapView = Static<typeof GapView>;
-
-const qualityFields = {
-  expected: Type.Integer({ description: 'Bars the calendar grid expects' }),
-  present: Type.Integer({ description: 'Grid slots with a stored bar' }),
-  missing: Type.Integer({ description: 'Grid slots without a bar' }),
-  coverage: Nullable(Type.Number({ description: 'present / expected; null when nothing is expected' })),
-  flat: Type.Integer({ description: 'Present bars flagged flat (open = high = low = close)' }),
-  flatShare: Nullable(Type.Number({ description: 'flat / present; null when no bar is present' })),
-  repaired: Type.Integer({ description: 'Present bars flagged repaired (timestamp corrected)' }),
-  backfilled: Type.Integer({ description: 'Present bars flagged backfilled (filled from REST history)' }),
-};
-export const QualityCounts = Type.Object(qualityFields);
-export type QualityCounts = Static<typeof QualityCounts>;
-
-export const DayQuality = Type.Object({
-  date: IsoDateText('Session date'),
-  ...qualityFields,
-  status: SessionStatusSchema,
-  recordedStatus: Nullable(SessionStatusSchema),
-  gaps: Type.Array(GapView),
-});
-export type DayQuality = Static<typeof DayQuality>;
-
-export const HourQuality = Type.Object({
-  hour: Type.String({ description: 'Start of the session hour, Bogota wall time (HH:00)' }),
-  ...qualityFields,
-});
-
-export const DataQualityReport = Type.Object(
-  {
-    symbol: Type.String(),
-    from: IsoDateText('First session date'),
-    to: IsoDateText('Last session date'),
-    sessions: Type.Object({
-      total: Type.Integer({ description: 'Sessions in the calendar' }),
-      complete: Type.Integer(),
-      partial: Type.Integer(),
-      missing: Type.Integer(),
-      notRecorded: Type.Integer({ description: 'Sessions without a row in the session quality table (never imported or refreshed)' }),
-    }),
-    bars: Type.Object({
-      ...qualityFields,
-      gaps: Type.Integer({ description: 'Runs of consecutive missing bars' }),
-      outsideSessions: Type.Integer({ description: 'Stored bars in the period that are not on a session grid slot' }),
-    }),
-    flags: Type.Record(Type.String(), Type.Integer(), { description: 'Stored bars per value of bars.flags' }),
-    sources: Type.Record(Type.String(), Type.Integer(), { description: 'Stored bars per bars.source' }),
-    byDay: Type.Array(DayQuality),
-    byHourOfSession: Type.Array(HourQuality),
-  },
-  { description: 'Coverage, flat share, repairs, backfills and gaps of a symbol over a period' },
-);
-export type DataQualityReport = Static<typeof DataQualityReport>;
 
 interface Tally {
   expected: number;

@@ -2,37 +2,13 @@
  * The pipeline as recorded in `pipeline_runs`, seen by layer (L0..L6, see pipeline/layers.ts):
  * each layer's last run, its history, failed runs and stale layers.
  */
-import { Type, type Static } from 'typebox';
 import type { Clock } from '../../clock.ts';
 import type { MarketCalendar } from '../../domain/calendar.ts';
 import { DAY_MS, toIsoUtc } from '../../domain/time.ts';
-import { L1_GRACE_MS, LAYER_INFO, LAYERS, layerOfStep, type LayerId, type LayerInfo } from '../../pipeline/layers.ts';
+import { L1_GRACE_MS, LAYER_INFO, layerOfStep, type LayerId, type LayerInfo } from '../../pipeline/layers.ts';
 import type { Db } from '../../store/db.ts';
 import { latestRunPerLayer, listRuns, type PipelineRun, type RunStatus } from '../../store/pipeline-runs-repo.ts';
-import { IsoTime, Nullable } from './data-quality.ts';
-
-export const LayerIdSchema = Type.Enum(LAYERS, { description: 'Data layer: L0 raw, L1 standardized, L2 indicators, L3 features, L4 RL dataset, L5 policies, L6 backtests' });
-
-const RunStatusSchema = Type.Union([Type.Literal('running'), Type.Literal('completed'), Type.Literal('failed'), Type.Literal('skipped')]);
-
-export const RunView = Type.Object({
-  id: Type.Integer(),
-  layer: Nullable(LayerIdSchema),
-  step: Type.String({ description: 'pipeline_runs.layer as recorded: L0..L6, or backfill / failsafe / sync (L1)' }),
-  symbol: Nullable(Type.String()),
-  status: RunStatusSchema,
-  startedAt: IsoTime('When the run started'),
-  finishedAt: Nullable(IsoTime('When it finished; null while running')),
-  durationMs: Nullable(Type.Integer({ description: 'finishedAt - startedAt; null while running' })),
-  rowsIn: Nullable(Type.Integer()),
-  rowsOut: Nullable(Type.Integer()),
-  datasetHash: Nullable(Type.String({ description: 'sha256 naming the dataset the run wrote (layers with a manifest)' })),
-  error: Nullable(Type.String()),
-  params: Type.Record(Type.String(), Type.Unknown(), { description: 'What the run was asked to do' }),
-  summary: Type.Record(Type.String(), Type.Unknown(), { description: 'What the run reported' }),
-  hasManifest: Type.Boolean(),
-});
-export type RunView = Static<typeof RunView>;
+import type { LayerHealth, LayerStatus, PipelineHealth, RunView } from '../../contracts/api/pipeline.ts';
 
 export function runView(run: PipelineRun): RunView {
   return {
@@ -53,20 +29,6 @@ export function runView(run: PipelineRun): RunView {
     hasManifest: run.manifest !== null,
   };
 }
-
-const layerFields = {
-  layer: LayerIdSchema,
-  name: Type.String(),
-  description: Type.String(),
-  steps: Type.Array(Type.String(), { description: 'pipeline_runs.layer values counted as this layer' }),
-};
-
-export const LayerStatus = Type.Object({
-  ...layerFields,
-  lastRun: Nullable(RunView),
-  lastSuccess: Nullable(RunView),
-});
-export type LayerStatus = Static<typeof LayerStatus>;
 
 /** A run that ended well enough to build on: completed, or skipped because its output was already there. */
 const SUCCESS: readonly RunStatus[] = ['completed', 'skipped'];
@@ -102,28 +64,6 @@ export async function pipelineStatus(db: Db, symbol?: string): Promise<LayerStat
     lastSuccess: success === null ? null : runView(success),
   }));
 }
-
-export const LayerHealth = Type.Object({
-  ...layerFields,
-  freshness: Type.Union([Type.Literal('on_demand'), Type.Literal('after_each_session'), Type.Literal('after_parent')], {
-    description: 'on_demand: never stale by age; after_each_session: needs a successful run after the last session close (+1 h); after_parent: needs a run at least as recent as its parent layer',
-  }),
-  lastSuccessAt: Nullable(IsoTime('When the last completed or skipped run finished')),
-  expectedAfter: Nullable(IsoTime('The layer is stale unless it succeeded after this instant')),
-  stale: Type.Boolean(),
-  reason: Nullable(Type.String({ description: 'Why the layer is stale' })),
-});
-export type LayerHealth = Static<typeof LayerHealth>;
-
-export const PipelineHealth = Type.Object({
-  healthy: Type.Boolean({ description: 'No failed run in the window and no stale layer' }),
-  days: Type.Integer(),
-  since: IsoTime('Start of the window of failed runs'),
-  failedRuns: Type.Array(RunView, { description: 'Failed runs started in the window, newest first' }),
-  failedRunsTruncated: Type.Boolean({ description: 'More failed runs exist than listed' }),
-  layers: Type.Array(LayerHealth),
-});
-export type PipelineHealth = Static<typeof PipelineHealth>;
 
 export async function pipelineHealth(db: Db, o: { calendar: MarketCalendar; clock: Clock; days: number; limit: number; symbol?: string }): Promise<PipelineHealth> {
   const now = o.clock.now();

@@ -9,7 +9,7 @@ import { BARS_PER_SESSION, SESSION_CLOSE_HOUR, SESSION_OPEN_HOUR, type Holiday, 
 import { MARKET_ZONE, MINUTE_MS } from '../../domain/time.ts';
 import type { Db } from '../../store/db.ts';
 import { calendarFingerprint, HOLIDAY_TABLE_YEARS, holidayLibraryVersion, storedCalendarFingerprint } from '../../store/reference-data.ts';
-import { IsoDateText, Nullable } from './data-quality.ts';
+import { IsoDateText, Nullable } from '../../contracts/api/schema-kit.ts';
 
 const HolidayView = Type.Object({
   date: IsoDateText('Date'),

@@ -16,7 +16,7 @@ import { createTokenWithAudit, listApiTokens, revokeTokenWithAudit, type ApiToke
 import { appendAudit } from '../../store/audit-repo.ts';
 import type { JobQueue, ServerDeps } from '../deps.ts';
 import { COMMON_ERRORS, ErrorBody } from '../http-errors.ts';
-import { IsoTime, Nullable } from '../reports/data-quality.ts';
+import { IsoTime, Nullable } from '../../contracts/api/schema-kit.ts';
 import { LayerIdSchema } from '../reports/pipeline-status.ts';
 import { datePeriod, principalOf, servedSymbol, TOKEN_SECURITY } from '../request-inputs.ts';
 

@@ -4,7 +4,8 @@
  * channel. The alert engine (src/alerts) and the failsafe job raise and resolve them.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type, type Static } from 'typebox';
+import { Type } from 'typebox';
+import { AlertJson, AlertList } from '../../contracts/api/alerts.ts';
 import { alertMessage, publishAlert } from '../../alerts/alert-message.ts';
 import { toIsoUtc } from '../../domain/time.ts';
 import { TasaError } from '../../errors.ts';
@@ -13,23 +14,6 @@ import type { ServerDeps } from '../deps.ts';
 import { servedSymbol } from '../request-inputs.ts';
 import { COMMON_ERRORS, ErrorBody } from '../http-errors.ts';
 import { RowId } from '../param-bounds.ts';
-
-const AlertJson = Type.Object(
-  {
-    id: Type.Integer(),
-    at: Type.String({ format: 'date-time', description: 'When it was raised, UTC' }),
-    kind: Type.String({ description: 'price_move, no_ticks, feed_disconnected, key_budget_low, coverage_below_target' }),
-    severity: Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('critical')]),
-    symbol: Type.Union([Type.String(), Type.Null()], { description: 'Null for system alerts' }),
-    message: Type.String(),
-    details: Type.Object({}, { additionalProperties: true }),
-    dedupeKey: Type.String({ description: 'Raising the same condition again while open counts an occurrence instead of a new alert' }),
-    occurrences: Type.Integer({ minimum: 1 }),
-    lastSeenAt: Type.String({ format: 'date-time' }),
-    resolvedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'Null while open' }),
-  },
-  { $id: 'Alert' },
-);
 
 const ListQuery = Type.Object({
   open: Type.Optional(Type.Boolean({ description: 'true: only open alerts; otherwise all' })),
@@ -40,7 +24,7 @@ const ListQuery = Type.Object({
 
 const IdParams = Type.Object({ id: RowId('Alert id') });
 
-function alertJson(a: Alert): Static<typeof AlertJson> {
+function alertJson(a: Alert): AlertJson {
   return {
     id: a.id,
     at: toIsoUtc(a.at),
@@ -56,7 +40,6 @@ function alertJson(a: Alert): Static<typeof AlertJson> {
   };
 }
 
-
 export const alertsRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) => {
   app.get(
     '/api/alerts',
@@ -65,7 +48,7 @@ export const alertsRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) =
         tags: ['alerts'],
         summary: 'List alerts, newest first',
         querystring: ListQuery,
-        response: { 200: Type.Object({ alerts: Type.Array(AlertJson) }), 404: ErrorBody, ...COMMON_ERRORS },
+        response: { 200: AlertList, 404: ErrorBody, ...COMMON_ERRORS },
       },
     },
     async (request) => {

@@ -18,7 +18,7 @@ import { getModel, listModels, productionModel, promoteModel, type ModelSummary 
 import { latestPredictions } from '../../store/predictions-repo.ts';
 import type { ServerDeps } from '../deps.ts';
 import { COMMON_ERRORS, ErrorBody } from '../http-errors.ts';
-import { Nullable } from '../reports/data-quality.ts';
+import { Nullable } from '../../contracts/api/schema-kit.ts';
 import {
   BacktestDetail,
   BacktestRef,

@@ -9,8 +9,8 @@ import { bogotaDate, toIsoUtc } from '../../domain/time.ts';
 import { appendAudit, listAudit } from '../../store/audit-repo.ts';
 import type { ServerDeps } from '../deps.ts';
 import { COMMON_ERRORS, ErrorBody } from '../http-errors.ts';
-import { AuditView, auditView, ComplianceReport, symbolCompliance } from '../reports/compliance-report.ts';
-import { Nullable } from '../reports/data-quality.ts';
+import { AuditTrail } from '../../contracts/api/compliance.ts';
+import { auditView, ComplianceReport, symbolCompliance } from '../reports/compliance-report.ts';
 import { regulations, Regulations } from '../reports/regulations.ts';
 import { datePeriod, instantParam, principalOf, servedSymbol, TOKEN_SECURITY } from '../request-inputs.ts';
 import { RowId } from '../param-bounds.ts';
@@ -36,10 +36,7 @@ export const complianceRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, dep
           limit: Type.Integer({ minimum: 1, maximum: 500, default: 100, description: 'Entries per page' }),
           beforeId: Type.Optional(RowId('Only entries with a smaller id')),
         }),
-        response: {
-          200: Type.Object({ entries: Type.Array(AuditView), nextBeforeId: Nullable(Type.Integer({ description: 'beforeId of the next (older) page; null on the last page' })) }),
-          ...COMMON_ERRORS,
-        },
+        response: { 200: AuditTrail, ...COMMON_ERRORS },
       },
     },
     async (request) => {

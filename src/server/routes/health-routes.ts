@@ -5,7 +5,6 @@
  * each symbol's ingest lease comes from the lease table, not from whichever process answered.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type, type Static } from 'typebox';
 import { systemClock } from '../../clock.ts';
 import { toIsoUtc } from '../../domain/time.ts';
 import { errorMessage } from '../../errors.ts';
@@ -17,177 +16,13 @@ import { latestRunPerLayer, recordedLayers, type PipelineRun } from '../../store
 import type { ServerDeps } from '../deps.ts';
 import { COMMON_ERRORS } from '../http-errors.ts';
 import { readIngestStatus, type KnownIngestStatus } from '../../ingest/status-publisher.ts';
-import { IsoTime, Nullable } from '../market-inputs.ts';
+import { HealthBody, type LeaseBody, type Probe } from '../../contracts/api/health.ts';
+import { StatusBody, type IngestBody, type KeyBody, type RunBody } from '../../contracts/api/status.ts';
 
 /** A dependency that does not answer within this is reported down (real time: it paces I/O). */
 const PROBE_TIMEOUT_MS = 2000;
 /** Transitions shown by /status (the lifecycle keeps 100). */
 const TRANSITIONS_SHOWN = 10;
-
-const Probe = Type.Object({
-  ok: Type.Boolean(),
-  latencyMs: Nullable(Type.Number(), 'Round trip, ms (null when it failed)'),
-  error: Nullable(Type.String(), 'Why it failed'),
-});
-
-const IngestSource = Type.Union([Type.Literal('local'), Type.Literal('ingest_process'), Type.Literal('none')], {
-  description: 'local = ingestion runs in this process; ingest_process = snapshot from the bus; none = no ingest process has reported',
-});
-
-const LeaseBody = Type.Object({
-  symbol: Type.String(),
-  holder: Nullable(Type.String(), 'The process holding the ingest lease (null: never taken)'),
-  epoch: Nullable(Type.Integer(), 'Fencing token: rises each time the lease changes holder'),
-  expiresAt: Nullable(IsoTime),
-  live: Type.Boolean({ description: 'The lease is held now (not expired)' }),
-});
-
-const HealthBody = Type.Object(
-  {
-    status: Type.Union([Type.Literal('ready'), Type.Literal('degraded'), Type.Literal('not_ready')]),
-    failed: Type.Array(Type.String(), { description: 'The checks that failed: database, redis, ingest (empty when ready)' }),
-    degraded: Type.Array(Type.String(), { description: 'Why the system is degraded though it serves (empty when not), e.g. no live ingest lease holder during market hours' }),
-    version: Type.String(),
-    time: IsoTime,
-    checks: Type.Object({
-      database: Probe,
-      redis: Nullable(Probe, 'null when no Redis is configured (in-process bus)'),
-      ingest: Type.Object({
-        ok: Type.Boolean({ description: 'False only when ingestion runs in this process and is in ERROR' }),
-        source: IngestSource,
-        state: Nullable(Type.String(), 'Lifecycle state (INITIALIZING, WAITING_L0, CHECKING_DATA, READY, ACTIVE, ERROR, SHUTDOWN)'),
-        feed: Nullable(Type.String(), 'Feed connection state'),
-        note: Type.String(),
-        holder: Nullable(Type.String(), 'The process whose state is shown: the ingest lease holder (lease table), else the reporting process'),
-        leases: Type.Array(LeaseBody, { description: 'Each symbol\'s ingest lease, from the lease table' }),
-        standbys: Type.Array(Type.Object({ holder: Type.String(), state: Nullable(Type.String()), publishedAt: IsoTime }), {
-          description: 'Other ingest processes that publish a status without holding the lease',
-        }),
-      }),
-    }),
-    market: Type.Object({ open: Type.Boolean({ description: 'The USD/COP session is open now' }) }),
-  },
-  {
-    description:
-      'Ready when the database answers and, when configured, Redis does; ingestion fails readiness only when it runs in this process and is in ERROR. Degraded (still 200) while, during market hours, no live process holds a symbol\'s ingest lease.',
-    examples: [
-      {
-        status: 'ready',
-        failed: [],
-        degraded: [],
-        version: '0.1.0',
-        time: '2024-01-02T15:00:00.000Z',
-        checks: {
-          database: { ok: true, latencyMs: 1.2, error: null },
-          redis: null,
-          ingest: {
-            ok: true,
-            source: 'local',
-            state: 'ACTIVE',
-            feed: 'connected',
-            note: 'ingestion runs in this process',
-            holder: 'ingest-1:4242',
-            leases: [{ symbol: 'USD/COP', holder: 'ingest-1:4242', epoch: 3, expiresAt: '2024-01-02T15:00:20.000Z', live: true }],
-            standbys: [],
-          },
-        },
-        market: { open: true },
-      },
-    ],
-  },
-);
-type HealthBody = Static<typeof HealthBody>;
-
-const SymbolCounters = Type.Object({
-  symbol: Type.String(),
-  ticks: Type.Integer({ description: 'Ticks received' }),
-  rejected: Type.Integer({ description: 'Ticks rejected by validation' }),
-  rejectedByReason: Type.Record(Type.String(), Type.Integer()),
-  bars: Type.Integer({ description: 'Final bars closed' }),
-  emptySlots: Type.Integer({ description: 'Slots that closed without a tick' }),
-  publishFailures: Type.Integer(),
-  lastTickAt: Nullable(IsoTime),
-  lastTickAgeSeconds: Nullable(Type.Number(), 'Seconds since the last tick was received; null before the first'),
-});
-
-const IngestBody = Type.Object({
-  state: Type.String(),
-  transitions: Type.Array(Type.Object({ from: Type.String(), to: Type.String(), at: IsoTime, reason: Type.String() }), { description: 'The latest, oldest first' }),
-  holder: Nullable(Type.String(), 'The reporting process\'s name in the lease table'),
-  leases: Type.Array(Type.String()),
-  feed: Type.Object({
-    state: Type.String(),
-    detail: Nullable(Type.String()),
-    connects: Type.Integer(),
-    problems: Type.Record(Type.String(), Type.Integer()),
-    failedSymbols: Type.Array(Type.String()),
-  }),
-  dataChecks: Type.Array(
-    Type.Object({ symbol: Type.String(), lastBarAt: Nullable(IsoTime), fresh: Type.Boolean(), completeness: Type.Number(), complete: Type.Boolean() }),
-  ),
-  symbols: Type.Array(SymbolCounters),
-  writer: Type.Object({
-    ticksWritten: Type.Integer(),
-    barsWritten: Type.Integer(),
-    flushes: Type.Integer(),
-    failures: Type.Integer(),
-    spooled: Type.Integer(),
-    pending: Type.Integer(),
-    databaseDown: Type.Boolean(),
-    fencedOut: Type.Optional(Type.Integer({ description: 'Bars refused by the lease fence (ticks are never fenced)' })),
-    spool: Type.Optional(
-      Type.Object({
-        bytes: Type.Integer(),
-        entries: Type.Integer(),
-        oldestAgeMs: Nullable(Type.Number()),
-        rejected: Type.Integer({ description: 'Entries dropped because the spool was full' }),
-      }),
-    ),
-  }),
-});
-
-const KeyBody = Type.Object({
-  id: Type.String({ description: 'Key id: k_ + a short sha256 of the key; never the key' }),
-  status: Type.String(),
-  badReason: Nullable(Type.String()),
-  minuteLimit: Type.Integer(),
-  minuteLeft: Type.Integer(),
-  dayLimit: Type.Integer(),
-  dayLeft: Type.Integer(),
-  creditsTotal: Type.Number(),
-  lastTakenAt: Nullable(IsoTime),
-});
-
-const RunBody = Type.Object({
-  layer: Type.String(),
-  id: Type.Integer(),
-  symbol: Nullable(Type.String()),
-  status: Type.String(),
-  startedAt: IsoTime,
-  finishedAt: Nullable(IsoTime),
-  rowsIn: Nullable(Type.Integer()),
-  rowsOut: Nullable(Type.Integer()),
-  error: Nullable(Type.String()),
-});
-
-const StatusBody = Type.Object(
-  {
-    time: IsoTime,
-    version: Type.String(),
-    source: IngestSource,
-    note: Type.String({ description: 'Where the ingest status comes from, or "unknown (no ingest process has reported)"' }),
-    publishedAt: Nullable(IsoTime, 'When the ingest status was taken'),
-    system: Nullable(Type.Object({ store: Type.String(), bus: Type.String(), upstream: Type.String() }), 'The ingest process: its store, bus and upstream'),
-    ingest: Nullable(IngestBody, 'null when unknown or when the reporting process does not ingest'),
-    keys: Type.Array(KeyBody, { description: 'TwelveData key pool: credits left in the current minute and UTC day' }),
-    jobs: Type.Object({
-      lastRuns: Type.Array(RunBody, { description: 'The latest pipeline_runs row of each layer' }),
-      openAlerts: Type.Integer(),
-    }),
-  },
-  { description: 'Lifecycle state, counters, key-pool credits, last job runs. Times UTC.' },
-);
-type StatusBody = Static<typeof StatusBody>;
 
 export const healthRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) => {
   app.get(
@@ -265,7 +100,7 @@ async function health(deps: ServerDeps): Promise<HealthBody> {
 }
 
 /** Each symbol's ingest lease from the lease table, live when not expired on the clock. */
-async function symbolLeases(deps: ServerDeps, now: number): Promise<Array<Static<typeof LeaseBody>>> {
+async function symbolLeases(deps: ServerDeps, now: number): Promise<Array<LeaseBody>> {
   const rows = new Map<string, LeaseRow>((await leaseRows(deps.db, deps.symbols.map(ingestLeaseName))).map((r) => [r.name, r]));
   return deps.symbols.map((symbol) => {
     const row = rows.get(ingestLeaseName(symbol));
@@ -275,11 +110,11 @@ async function symbolLeases(deps: ServerDeps, now: number): Promise<Array<Static
 }
 
 /** The holder of the first live lease (one process holds them all in the usual set-ups). */
-function liveHolder(leases: ReadonlyArray<Static<typeof LeaseBody>> | null): string | null {
+function liveHolder(leases: ReadonlyArray<LeaseBody> | null): string | null {
   return leases?.find((l) => l.live)?.holder ?? null;
 }
 
-async function probe(check: () => Promise<unknown>): Promise<Static<typeof Probe>> {
+async function probe(check: () => Promise<unknown>): Promise<Probe> {
   const started = performance.now();
   let cancel = (): void => {};
   const timeout = new Promise<never>((_, reject) => {
@@ -322,7 +157,7 @@ async function lastRuns(deps: ServerDeps): Promise<PipelineRun[]> {
   return layers.length === 0 ? [] : [...(await latestRunPerLayer(deps.db, layers)).values()];
 }
 
-function ingestBody(known: KnownIngestStatus, now: number): Static<typeof IngestBody> | null {
+function ingestBody(known: KnownIngestStatus, now: number): IngestBody | null {
   const s: IngestStatus | null | undefined = known.status?.ingest;
   if (!s) return null;
   return {
@@ -347,7 +182,7 @@ function ingestBody(known: KnownIngestStatus, now: number): Static<typeof Ingest
   };
 }
 
-function keyBody(k: ApiKeyState, now: number): Static<typeof KeyBody> {
+function keyBody(k: ApiKeyState, now: number): KeyBody {
   const used = windowUsage(k, now);
   return {
     id: k.id,
@@ -362,7 +197,7 @@ function keyBody(k: ApiKeyState, now: number): Static<typeof KeyBody> {
   };
 }
 
-function runBody(r: PipelineRun): Static<typeof RunBody> {
+function runBody(r: PipelineRun): RunBody {
   return {
     layer: r.layer,
     id: r.id,

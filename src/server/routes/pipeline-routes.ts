@@ -11,8 +11,10 @@ import { layerInfo } from '../../pipeline/layers.ts';
 import { listRuns } from '../../store/pipeline-runs-repo.ts';
 import type { ServerDeps } from '../deps.ts';
 import { COMMON_ERRORS, ErrorBody } from '../http-errors.ts';
-import { dataQuality, DataQualityReport, IsoTime, Nullable } from '../reports/data-quality.ts';
-import { LayerIdSchema, LayerStatus, pipelineHealth, PipelineHealth, pipelineStatus, RunView, runView } from '../reports/pipeline-status.ts';
+import { DataQualityReport } from '../../contracts/api/data-quality.ts';
+import { LayerHistory, LayerIdSchema, ManifestList, PipelineHealth, PipelineStatusBody } from '../../contracts/api/pipeline.ts';
+import { dataQuality } from '../reports/data-quality.ts';
+import { pipelineHealth, pipelineStatus, runView } from '../reports/pipeline-status.ts';
 import { datePeriod, servedSymbol } from '../request-inputs.ts';
 import { RowId } from '../param-bounds.ts';
 
@@ -24,7 +26,6 @@ const ERRORS = { ...COMMON_ERRORS, 404: ErrorBody };
 
 const SymbolFilter = Type.String({ description: 'Only runs of this symbol: USD/COP, USD%2FCOP or USDCOP; unknown symbols are 404' });
 const BeforeId = RowId('Keyset paging: only runs with a smaller id (pass the previous page\'s nextBeforeId)');
-const NextBeforeId = Nullable(Type.Integer({ description: 'beforeId of the next (older) page; null on the last page' }));
 
 export const pipelineRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) => {
   const symbolOf = (input: string | undefined) => (input === undefined ? undefined : servedSymbol(deps.symbols, input));
@@ -37,10 +38,7 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps)
         summary: 'Last run of each layer L0..L6',
         description: 'Per layer: the newest run (any status) and the newest successful one (completed or skipped), with timings, rows in/out and dataset hash. A layer that never ran has lastRun null.',
         querystring: Type.Object({ symbol: Type.Optional(SymbolFilter) }),
-        response: {
-          200: Type.Object({ generatedAt: IsoTime('Server clock time of the answer'), symbol: Nullable(Type.String()), layers: Type.Array(LayerStatus) }),
-          ...ERRORS,
-        },
+        response: { 200: PipelineStatusBody, ...ERRORS },
       },
     },
     async (request) => {
@@ -62,10 +60,7 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps)
           limit: Type.Integer({ minimum: 1, maximum: 500, default: 50, description: 'Runs per page' }),
           beforeId: Type.Optional(BeforeId),
         }),
-        response: {
-          200: Type.Object({ layer: LayerIdSchema, name: Type.String(), steps: Type.Array(Type.String()), runs: Type.Array(RunView), nextBeforeId: NextBeforeId }),
-          ...ERRORS,
-        },
+        response: { 200: LayerHistory, ...ERRORS },
       },
     },
     async (request) => {
@@ -132,13 +127,7 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps)
           limit: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Manifests per page' }),
           beforeId: Type.Optional(BeforeId),
         }),
-        response: {
-          200: Type.Object({
-            manifests: Type.Array(Type.Object({ run: RunView, manifest: Type.Record(Type.String(), Type.Unknown(), { description: 'The manifest as stored' }) })),
-            nextBeforeId: NextBeforeId,
-          }),
-          ...ERRORS,
-        },
+        response: { 200: ManifestList, ...ERRORS },
       },
     },
     async (request) => {
