@@ -15,7 +15,7 @@ import { createMemoryBus, type Bus } from '../src/bus/index.ts';
 import { systemClock } from '../src/clock.ts';
 import { loadConfig } from '../src/config.ts';
 import { MarketCalendar } from '../src/domain/calendar.ts';
-import type { LatestPrice } from '../src/ingest/tick-processor.ts';
+import type { LatestPrice } from '../src/contracts/bus-messages.ts';
 import { createMetrics, type Metrics } from '../src/metrics/metrics.ts';
 import { startServer } from '../src/server/app.ts';
 import type { ServerDeps } from '../src/server/deps.ts';

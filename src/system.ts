@@ -18,7 +18,7 @@ import { startSimulator, type RunningSimulator } from './feeds/simulator/index.t
 import { KeyPool } from './feeds/twelvedata/key-pool.ts';
 import { TwelveDataStream } from './feeds/twelvedata/ws-client.ts';
 import { startAlertEngine } from './alerts/alert-engine.ts';
-import { IngestService, type IngestStatus } from './ingest/ingest-service.ts';
+import { IngestService } from './ingest/ingest-service.ts';
 import { startStatusPublisher, type SystemStatus } from './ingest/status-publisher.ts';
 import { openJobSender, startJobs, type RunningJobs } from './jobs/boss.ts';
 import { createMetrics, type Metrics } from './metrics/metrics.ts';

@@ -19,20 +19,20 @@
  * failsafe forwarding is per process, so run one engine per deployment to avoid duplicate
  * notifications of those.
  */
-import type { Bus, BusEvent, Unsubscribe } from '../bus/index.ts';
+import { cachedLatestPrice, type Bus, type BusEvent, type Unsubscribe } from '../bus/index.ts';
 import type { CancelTimer, Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
+import type { AlertMessage, BarEvent, LatestPrice } from '../contracts/bus-messages.ts';
 import type { MarketCalendar } from '../domain/calendar.ts';
 import { errorMessage } from '../errors.ts';
 import { readIngestStatus, type SystemStatus } from '../ingest/status-publisher.ts';
-import type { LatestPrice } from '../ingest/tick-processor.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { listApiKeys } from '../store/api-keys-repo.ts';
 import { listAlerts, raiseAlert, resolveAlert, type Alert } from '../store/alerts-repo.ts';
 import { barsBetween } from '../store/bars-repo.ts';
 import type { Db } from '../store/db.ts';
-import { alertMessage, publishAlert, type AlertMessage } from './alert-message.ts';
+import { alertMessage, publishAlert } from './alert-message.ts';
 import {
   ALERT_KINDS,
   dedupeKeys,
@@ -161,7 +161,7 @@ class AlertEngineRun {
     this.forwardedUpTo = (await listAlerts(db, { limit: 1 }))[0]?.id ?? 0;
     const now = clock.now();
     for (const [symbol, st] of this.state) {
-      const latest = await bus.getLatest<LatestPrice>(`latest:${symbol}`);
+      const latest = await cachedLatestPrice(bus, symbol);
       const receivedAt = latest === null ? NaN : Date.parse(latest.receivedAt);
       st.lastTickAt = Number.isFinite(receivedAt) ? receivedAt : null;
       const last = (await barsBetween(db, symbol, now - 7 * 24 * 3600_000, now + 1)).at(-1);
@@ -204,8 +204,8 @@ class AlertEngineRun {
     else if (e.channel === 'bars') this.onBar(e.symbol, st, e.data);
   }
 
-  private onTick(symbol: string, st: SymbolState, data: unknown): void {
-    const receivedAt = Date.parse(isRecord(data) && typeof data['receivedAt'] === 'string' ? data['receivedAt'] : '');
+  private onTick(symbol: string, st: SymbolState, data: LatestPrice): void {
+    const receivedAt = Date.parse(data.receivedAt);
     if (!Number.isFinite(receivedAt)) return;
     st.lastTickAt = Math.max(st.lastTickAt ?? receivedAt, receivedAt);
     if (!this.open.has(dedupeKeys.noTicks(symbol))) return;
@@ -213,7 +213,7 @@ class AlertEngineRun {
     this.enqueue(() => this.apply(this.staleness(symbol, st, now), now));
   }
 
-  private onBar(symbol: string, st: SymbolState, data: unknown): void {
+  private onBar(symbol: string, st: SymbolState, data: BarEvent): void {
     const bar = barOf(data);
     if (bar === null) return;
     const now = this.o.clock.now();
@@ -322,15 +322,11 @@ function rememberFinal(st: SymbolState, bar: BarPrices): void {
   st.finals = kept.slice(-FINALS_KEPT);
 }
 
-function isRecord(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null;
-}
-
 /** A `bars` channel message with prices (not an empty slot), or null. */
-function barOf(data: unknown): (BarPrices & { final: boolean }) | null {
-  if (!isRecord(data) || data['empty'] === true || typeof data['time'] !== 'string') return null;
-  const time = Date.parse(data['time']);
-  const [open, high, low, close] = [data['open'], data['high'], data['low'], data['close']];
-  if (!Number.isFinite(time) || typeof open !== 'number' || typeof high !== 'number' || typeof low !== 'number' || typeof close !== 'number' || !(open > 0)) return null;
-  return { time, open, high, low, close, final: data['final'] === true };
+function barOf(data: BarEvent): (BarPrices & { final: boolean }) | null {
+  if (data.empty === true) return null;
+  const time = Date.parse(data.time);
+  const { open, high, low, close, final } = data;
+  if (!Number.isFinite(time) || !(open > 0)) return null;
+  return { time, open, high, low, close, final };
 }

@@ -9,18 +9,11 @@
  * symbol, with the same `id`.
  */
 import type { Bus } from '../bus/index.ts';
+import type { AlertMessage } from '../contracts/bus-messages.ts';
 import { toIsoUtc } from '../domain/time.ts';
 import { errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { Alert, AlertInput } from '../store/alerts-repo.ts';
-
-export interface AlertMessage extends Omit<AlertInput, 'at'> {
-  /** `open` when raised (new, not a repeat), `resolved` when its condition cleared or an operator closed it. */
-  state: 'open' | 'resolved';
-  id: number;
-  /** When it was raised (open) or resolved, ISO 8601 UTC. */
-  at: string;
-}
+import type { Alert } from '../store/alerts-repo.ts';
 
 /** The message for a stored alert: open unless it has been resolved. */
 export function alertMessage(alert: Pick<Alert, 'id' | 'kind' | 'severity' | 'symbol' | 'message' | 'details' | 'dedupeKey' | 'at' | 'resolvedAt'>): AlertMessage {

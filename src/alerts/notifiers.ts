@@ -9,7 +9,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { redactUrl, type Config } from '../config.ts';
 import { errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { AlertMessage } from './alert-message.ts';
+import type { AlertMessage } from '../contracts/bus-messages.ts';
 
 export interface Notifier {
   /** For logs: `webhook https://host/***`, `email`. Never a secret. */

@@ -9,6 +9,7 @@ import { createRedisBus } from './redis/redis-bus.ts';
 import type { Bus, SeqFloorStore } from './types.ts';
 
 export * from './types.ts';
+export { cacheLatestPrice, cachedLatestPrice } from './latest-price.ts';
 export { createMemoryBus, DEFAULT_REPLAY_WINDOW, type MemoryBusOptions } from './memory/memory-bus.ts';
 export { createRedisBus, DEFAULT_KEY_PREFIX, DEFAULT_MAX_LEN, type RedisBusOptions } from './redis/redis-bus.ts';
 

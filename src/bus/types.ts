@@ -3,10 +3,10 @@
  * stream carries a per-symbol sequence number (1, 2, 3, ...) across all its channels, so a
  * WebSocket client can resume with `since` and detect a gap by the number alone.
  */
+import type { BusMessages, Channel } from '../contracts/bus-messages.ts';
 import { TasaError } from '../errors.ts';
 
-export const CHANNELS = ['ticks', 'bars', 'status', 'alerts', 'predictions'] as const;
-export type Channel = (typeof CHANNELS)[number];
+export { CHANNELS, type BusMessages, type Channel } from '../contracts/bus-messages.ts';
 
 /** Subscribes to every symbol, including symbols first published after the subscription. */
 export const ALL_SYMBOLS = '*';
@@ -14,18 +14,22 @@ export const ALL_SYMBOLS = '*';
 /** Events a replay returns at most when the caller gives no limit. */
 export const DEFAULT_REPLAY_LIMIT = 10_000;
 
-export interface BusEvent<T = unknown> {
+/** One event of a channel; its data is that channel's contract (contracts/bus-messages.ts). */
+export interface ChannelEvent<C extends Channel> {
   seq: number;
-  channel: Channel;
+  channel: C;
   symbol: string;
   /** Publish time, epoch ms, from the publisher's clock. */
   time: number;
-  data: T;
+  data: BusMessages[C];
 }
 
-export interface ReplayResult<T = unknown> {
+/** An event of any channel: `switch (e.channel)` narrows `e.data`. */
+export type BusEvent = { [C in Channel]: ChannelEvent<C> }[Channel];
+
+export interface ReplayResult {
   /** Events after `since`, in seq order, at most `limit`; call again from the last seq for more. */
-  events: BusEvent<T>[];
+  events: BusEvent[];
   /** False when `since` is older than the replay window (or ahead of the stream): refetch over REST. */
   complete: boolean;
 }
@@ -90,7 +94,7 @@ export interface Bus {
    * for a bad argument, a closed bus, or a full buffer (then the event has no seq and the
    * readers are told of the hole: see SeqGap).
    */
-  publish<T>(channel: Channel, symbol: string, data: T): Promise<BusEvent<T>>;
+  publish<C extends Channel>(channel: C, symbol: string, data: BusMessages[C]): Promise<ChannelEvent<C>>;
   /** Events waiting in the local publish buffer (always empty on the in-process bus). */
   backlog(): PublishBacklog;
   /**

@@ -39,9 +39,9 @@ export const BarUpdate = Type.Object({
   final: Type.Boolean(),
   /** A domain/bar.ts BarSource. */
   source: Type.String(),
-  /** The feed covered only `coverage` of the slot: the bar may miss ticks. */
-  partial: Type.Boolean(),
-  coverage: Nullable(Type.Number()),
+  /** The feed covered only `coverage` of the slot: the bar may miss ticks (both absent from older producers). */
+  partial: Type.Optional(Type.Boolean()),
+  coverage: Type.Optional(Nullable(Type.Number())),
   /** Absent: only an empty slot says `empty`. */
   empty: Type.Optional(Type.Literal(false)),
 });

@@ -4,7 +4,8 @@
  * Nothing here blocks on the database or the bus; their failures are counted and logged once.
  */
 import type { CancelTimer, Clock } from '../clock.ts';
-import type { Bus, Channel } from '../bus/index.ts';
+import { cacheLatestPrice, type Bus, type BusMessages, type Channel } from '../bus/index.ts';
+import type { BarUpdate, LatestPrice } from '../contracts/bus-messages.ts';
 import { BarAggregator, type AggregatorEvent } from '../domain/aggregator.ts';
 import { isPartial, type Bar } from '../domain/bar.ts';
 import type { MarketCalendar } from '../domain/calendar.ts';
@@ -44,18 +45,6 @@ export interface TickCounters {
   lastTickAt: number | null;
   /** Exchange time -> receive, ms, latest samples. */
   feedLatenciesMs: number[];
-}
-
-export interface LatestPrice {
-  symbol: string;
-  price: number;
-  bid: number | null;
-  ask: number | null;
-  spread: number | null;
-  /** Exchange timestamp, ISO 8601 UTC. */
-  timestamp: string;
-  receivedAt: string;
-  source: string;
 }
 
 export class TickProcessor {
@@ -185,10 +174,10 @@ export class TickProcessor {
       source: tick.source,
     };
     this.publish('ticks', latest);
-    this.guard(this.opts.bus.setLatest(`latest:${tick.symbol}`, latest, this.opts.latestTtlMs ?? 24 * 3600_000));
+    this.guard(cacheLatestPrice(this.opts.bus, latest, this.opts.latestTtlMs ?? 24 * 3600_000));
   }
 
-  private publish(channel: Channel, data: unknown): void {
+  private publish<C extends Channel>(channel: C, data: BusMessages[C]): void {
     this.guard(this.opts.bus.publish(channel, this.opts.symbol, data));
   }
 
@@ -208,7 +197,7 @@ export class TickProcessor {
   }
 }
 
-export function barMessage(bar: Bar, final: boolean): Record<string, unknown> {
+export function barMessage(bar: Bar, final: boolean): BarUpdate {
   return {
     time: new Date(bar.time).toISOString(),
     open: bar.open,

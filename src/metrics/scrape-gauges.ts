@@ -6,11 +6,10 @@
  * one fact about this process: its bus publish backlog (events waiting for Redis).
  * They read the database and the bus, so any API process reports them, whichever process ingests.
  */
-import type { Bus } from '../bus/index.ts';
+import { cachedLatestPrice, type Bus } from '../bus/index.ts';
 import type { Clock } from '../clock.ts';
 import type { MarketCalendar } from '../domain/calendar.ts';
 import { errorMessage } from '../errors.ts';
-import type { LatestPrice } from '../ingest/tick-processor.ts';
 import { BAR_DUE_GRACE_MS, recentSessions } from '../domain/gaps.ts';
 import { coverageOf } from '../store/coverage.ts';
 import type { Logger } from '../log.ts';
@@ -83,7 +82,7 @@ export function createScrapeGauges(o: ScrapeGaugeOptions): ScrapeGauges {
 /** Seconds since the latest tick was received, per symbol, while the market is open; no sample otherwise. */
 async function setFreshness(o: ScrapeGaugeOptions, now: number, open: boolean): Promise<void> {
   for (const symbol of o.symbols) {
-    const latest = open ? await o.bus.getLatest<LatestPrice>(`latest:${symbol}`) : null;
+    const latest = open ? await cachedLatestPrice(o.bus, symbol) : null;
     const receivedAt = latest === null ? NaN : Date.parse(latest.receivedAt);
     // No known tick: no sample (a made-up age would be a guess); deploy rules alert on the absence in session.
     if (!Number.isFinite(receivedAt)) o.metrics.dataFreshness.remove({ symbol });

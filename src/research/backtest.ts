@@ -23,6 +23,7 @@
  * Speed: one pass over typed arrays; the only allocations in the loop are the trades themselves.
  */
 import { BAR_MS } from '../domain/bar.ts';
+import type { Trade } from '../contracts/api/research.ts';
 import { TasaError } from '../errors.ts';
 import type { IndicatorRow, Observation, Policy, Position, SeriesBar, TradingCosts } from './types.ts';
 
@@ -33,27 +34,7 @@ export interface BacktestOptions {
   flatAtSessionEnd?: boolean;
 }
 
-export interface Trade {
-  side: 1 | -1;
-  /** Index of the bar whose open filled the entry. */
-  entryIndex: number;
-  /** Index of the bar whose open (or, for a session-end exit, close) filled the exit. */
-  exitIndex: number;
-  /** Fill instants, epoch ms UTC: a bar's open time, or its open + 5 min for a close fill. */
-  entryTime: number;
-  exitTime: number;
-  entryPrice: number;
-  exitPrice: number;
-  /** Bars during which the position was held (the entry bar counts, a bar exited at its open does not). */
-  barsHeld: number;
-  /** Net of the costs of both legs, in account currency. */
-  pnl: number;
-  /** pnl / equity just before entry. */
-  return: number;
-  /** Costs of both legs, in account currency. */
-  costs: number;
-  exitReason: 'signal' | 'session-end' | 'series-end';
-}
+export type { Trade };
 
 export interface BacktestResult {
   initialEquity: number;

@@ -14,20 +14,30 @@
  * (bars are labelled by open time; the equity is marked at that bar's close), the equity at that
  * mark, and the drawdown as a positive fraction of the running peak (the initial equity counts as a peak).
  */
+import type { EquityPoint, StoredEquity } from '../contracts/api/research.ts';
 import { bogotaDate } from '../domain/time.ts';
 import { TasaError } from '../errors.ts';
 
 export const MAX_EQUITY_POINTS = 2000;
 
-export type EquityPoint = [time: number, equity: number, drawdown: number];
+export type { EquityPoint };
 
-export interface DownsampledEquity {
-  points: EquityPoint[];
-  /** Whole sessions per point: 1 when every session close is a point (possibly with intra-session points too). */
-  sessionsPerPoint: number;
-  /** Bars in the full-resolution curve. */
-  bars: number;
-  sessions: number;
+/** The curve without its initial equity; `sessionsPerPoint` is 1 when every session close is a point (possibly with intra-session points too). */
+export type DownsampledEquity = Omit<StoredEquity, 'initialEquity'>;
+
+/** The full-resolution curve of a run; a `BacktestResult` fits as is. */
+export interface EquityCurveInput {
+  initialEquity: number;
+  /** Bar open times, epoch ms UTC. */
+  times: ArrayLike<number>;
+  /** Equity marked at each bar's close. */
+  equity: ArrayLike<number>;
+}
+
+/** The curve as the backtests table stores it: downsampled to at most `maxPoints` points. */
+export function storedEquity(curve: EquityCurveInput, maxPoints = MAX_EQUITY_POINTS): StoredEquity {
+  const d = downsampleEquity(curve.times, curve.equity, maxPoints, curve.initialEquity);
+  return { initialEquity: curve.initialEquity, bars: d.bars, sessions: d.sessions, sessionsPerPoint: d.sessionsPerPoint, points: d.points };
 }
 
 /** Reduces a curve to at most `maxPoints` points; see the module header. `initialEquity` defaults to the first mark. */

@@ -4,6 +4,7 @@
  * "cannot be measured" is not evidence of quality. Pure: the cost-stress gate reruns the strategy
  * through the caller's `run`.
  */
+import type { GateName, GateReport, GateResult } from '../contracts/api/research.ts';
 import { TasaError } from '../errors.ts';
 import type { PerformanceMetrics } from './performance.ts';
 import type { TradingCosts } from './types.ts';
@@ -29,26 +30,7 @@ export const DEFAULT_GATE_THRESHOLDS: Readonly<GateThresholds> = Object.freeze({
   minTrades: 30,
 });
 
-export type GateName = 'sortino' | 'max-drawdown' | 'cost-stress' | 'min-trades';
-
-export interface GateResult {
-  gate: GateName;
-  /** How the value is compared with the threshold: passed when `value comparator threshold`. */
-  comparator: '>=' | '<=' | '>';
-  threshold: number;
-  /** null when the metric is undefined (the gate then fails). */
-  value: number | null;
-  passed: boolean;
-  /** One sentence for people. */
-  description: string;
-}
-
-export interface GateReport {
-  passed: boolean;
-  gates: GateResult[];
-  /** The costs used for the stress rerun. */
-  stressedCosts: TradingCosts;
-}
+export type { GateName, GateReport, GateResult };
 
 export interface GateInput {
   /** Runs the strategy with the given costs and returns its metrics. */

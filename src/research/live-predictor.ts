@@ -21,6 +21,7 @@ import { performance } from 'node:perf_hooks';
 import type { Bus, BusEvent, Unsubscribe } from '../bus/index.ts';
 import { ALL_SYMBOLS } from '../bus/index.ts';
 import type { CancelTimer, Clock } from '../clock.ts';
+import type { BarEvent, PredictionMessage } from '../contracts/bus-messages.ts';
 import type { Bar, BarSource } from '../domain/bar.ts';
 import type { MarketCalendar, Session } from '../domain/calendar.ts';
 import { errorMessage } from '../errors.ts';
@@ -57,31 +58,10 @@ export interface LivePredictor {
   stop(): Promise<void>;
 }
 
-/** What `predictions` events carry. */
-export interface PredictionMessage {
-  barTime: string;
-  modelId: string;
-  position: Position;
-  probabilities: [number, number, number];
-  latencyMs: number;
-}
-
 interface ServedModel {
   id: string;
   policy: PpoPolicy;
   inputs: ModelInputs;
-}
-
-/** The fields of a `bars` event this needs (see ingest/tick-processor.ts barMessage). */
-interface BarEventData {
-  time?: unknown;
-  open?: unknown;
-  high?: unknown;
-  low?: unknown;
-  close?: unknown;
-  final?: unknown;
-  empty?: unknown;
-  source?: unknown;
 }
 
 const DEFAULT_RELOAD_MS = 60_000;
@@ -159,9 +139,9 @@ class Predictor implements LivePredictor {
   }
 
   private onEvent(e: BusEvent): void {
-    if (this.stopped || !this.symbols.has(e.symbol)) return;
+    if (this.stopped || e.channel !== 'bars' || !this.symbols.has(e.symbol)) return;
     const received = performance.now();
-    const bar = finalBar(e.symbol, e.data as BarEventData);
+    const bar = finalBar(e.symbol, e.data);
     if (bar === null) return;
     const session = this.o.calendar.sessionAt(bar.time);
     if (session === null) return;
@@ -228,12 +208,11 @@ class Predictor implements LivePredictor {
 }
 
 /** The bar of a final, non-empty `bars` event; null for anything else. */
-function finalBar(symbol: string, d: BarEventData): Bar | null {
-  if (d.final !== true || d.empty === true || typeof d.time !== 'string') return null;
+function finalBar(symbol: string, d: BarEvent): Bar | null {
+  if (d.empty === true || !d.final) return null;
   const time = Date.parse(d.time);
-  const [open, high, low, close] = [d.open, d.high, d.low, d.close];
-  if (!Number.isFinite(time) || typeof open !== 'number' || typeof high !== 'number' || typeof low !== 'number' || typeof close !== 'number') return null;
-  // Only time and prices feed the features; the rest is what the event says, or unknown.
-  const source = typeof d.source === 'string' ? (d.source as BarSource) : 'twelvedata_ws';
-  return { symbol, time, open, high, low, close, volume: null, tickCount: null, source, revision: 1, flags: [] };
+  if (!Number.isFinite(time)) return null;
+  const { open, high, low, close } = d;
+  // Only time and prices feed the features; the source is what the event says.
+  return { symbol, time, open, high, low, close, volume: null, tickCount: null, source: d.source as BarSource, revision: 1, flags: [] };
 }

@@ -20,6 +20,7 @@ import { BAR_MS } from '../domain/bar.ts';
 import { BARS_PER_SESSION, type MarketCalendar } from '../domain/calendar.ts';
 import { DAY_MS, isIsoDate, type IsoDate } from '../domain/time.ts';
 import { TasaError } from '../errors.ts';
+import type { PerformanceMetrics } from '../contracts/api/research.ts';
 
 /** What the metrics need from a backtest (a `BacktestResult` has all of it). */
 export interface PerformanceInput {
@@ -31,30 +32,7 @@ export interface PerformanceInput {
   trades: ReadonlyArray<{ pnl: number; barsHeld: number; entryTime: number; exitTime: number }>;
 }
 
-export interface PerformanceMetrics {
-  bars: number;
-  barsPerYear: number;
-  /** bars / barsPerYear. */
-  years: number;
-  totalReturn: number | null;
-  cagr: number | null;
-  annualizedVolatility: number | null;
-  sharpe: number | null;
-  sortino: number | null;
-  maxDrawdown: number | null;
-  maxDrawdownBars: number | null;
-  maxDrawdownMs: number | null;
-  maxDrawdownRecovered: boolean | null;
-  calmar: number | null;
-  winRate: number | null;
-  profitFactor: number | null;
-  /** Mean |position| over the bars. */
-  exposure: number | null;
-  tradeCount: number;
-  averageHoldingBars: number | null;
-  /** From the entry fill to the exit fill, in minutes. */
-  averageHoldingMinutes: number | null;
-}
+export type { PerformanceMetrics };
 
 const YEAR_DAYS = 365.25;
 

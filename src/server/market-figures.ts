@@ -11,7 +11,7 @@ import type { SymbolCode } from '../domain/symbol.ts';
 import { toIsoUtc, type IsoDate } from '../domain/time.ts';
 import type { Ohlc } from '../domain/bar.ts';
 import { TasaError } from '../errors.ts';
-import type { LatestPrice } from '../ingest/tick-processor.ts';
+import { cachedLatestPrice } from '../bus/index.ts';
 import { barsBetween, lastBarBefore } from '../store/bars-repo.ts';
 import type { ServerDeps } from './deps.ts';
 
@@ -34,11 +34,6 @@ export function sessionOnDate(calendar: MarketCalendar, date: IsoDate, now: numb
     throw new TasaError('not_found', `The session of ${date} has not opened yet (it opens at ${toIsoUtc(session.open)}).`, { input: `date=${date}` });
   }
   return session;
-}
-
-/** The latest price of a symbol from the bus cache, or null when none is cached. */
-export function cachedLatestPrice(deps: Pick<ServerDeps, 'bus'>, symbol: SymbolCode): Promise<LatestPrice | null> {
-  return deps.bus.getLatest<LatestPrice>(`latest:${symbol}`);
 }
 
 export interface SessionSummary {
@@ -103,7 +98,7 @@ export async function marketStats(deps: Pick<ServerDeps, 'db' | 'bus' | 'calenda
   const previousSession = deps.calendar.previousSession(session.open);
   const [sessionBars, cached, stored, previousBars] = await Promise.all([
     barsBetween(deps.db, symbol, session.open, Math.min(session.close, now)),
-    cachedLatestPrice(deps, symbol),
+    cachedLatestPrice(deps.bus, symbol),
     lastBarBefore(deps.db, symbol, now),
     barsBetween(deps.db, symbol, previousSession.open, previousSession.close),
   ]);

@@ -3,15 +3,10 @@
  * dates and instants in the years the market calendar covers). Each bad value is one TasaError
  * naming the parameter.
  */
-import { Type, type TSchema } from 'typebox';
+import { Type } from 'typebox';
 import { TasaError } from '../errors.ts';
 import type { DateRange } from '../store/query-rows.ts';
 import { calendarDate, inCalendarYears, instantParam, outsideCalendar } from './request-inputs.ts';
-
-/** `schema` or null. */
-export function Nullable<T extends TSchema>(schema: T, description?: string) {
-  return Type.Union([schema, Type.Null()], description === undefined ? {} : { description });
-}
 
 export const SymbolString = Type.String({
   minLength: 1,
@@ -21,11 +16,6 @@ export const SymbolString = Type.String({
 });
 
 export const DateString = Type.String({ description: 'A Bogota calendar date, YYYY-MM-DD', examples: ['2024-01-02'] });
-
-export const IsoTime = Type.String({ format: 'date-time', description: 'UTC, ISO 8601 with Z', examples: ['2024-01-02T13:00:00.000Z'] });
-
-
-
 
 /** Inclusive Bogota dates; `to` defaults to `from`. */
 export function calendarDateRange(from: string, to: string | undefined): DateRange {

@@ -4,31 +4,19 @@
  * self-contained HTML report.
  *
  * Storage shapes (jsonb):
- * - `equity`: `{ initialEquity, bars, sessions, sessionsPerPoint, points: [time, equity, drawdown][] }`,
- *   downsampled by `downsampleEquity` (src/research/equity-curve.ts) so that session closes and the
- *   maximum drawdown survive; the full curve is never stored.
+ * - `equity`: `{ initialEquity, bars, sessions, sessionsPerPoint, points: [time, equity, drawdown][] }`
+ *   (StoredEquity), given already downsampled (`storedEquity` in src/research/equity-curve.ts keeps
+ *   session closes and the maximum drawdown); the full curve is never stored.
  * - `trades`: `{ total, items }`: the LAST `maxTrades` trades (default 5,000) of `total`.
  * - `gates`: the GateReport, or JSON null when the run was not gated.
  */
+import type { GateReport, PerformanceMetrics, StoredEquity, Trade } from '../contracts/api/research.ts';
 import type { IsoDate } from '../domain/time.ts';
 import { TasaError } from '../errors.ts';
-import type { Trade } from '../research/backtest.ts';
-import { downsampleEquity, MAX_EQUITY_POINTS, type EquityPoint } from '../research/equity-curve.ts';
-import type { GateReport } from '../research/gates.ts';
-import type { PerformanceMetrics } from '../research/performance.ts';
 import type { Db } from './db.ts';
 import { isoTimeOrNull } from './rows.ts';
 
 export const MAX_STORED_TRADES = 5000;
-
-/** The full-resolution curve of a run; a `BacktestResult` fits as is. */
-export interface EquityCurveInput {
-  initialEquity: number;
-  /** Bar open times, epoch ms UTC. */
-  times: ArrayLike<number>;
-  /** Equity marked at each bar's close. */
-  equity: ArrayLike<number>;
-}
 
 export interface BacktestInput {
   /** The model id (registry) or baseline id that produced the positions. */
@@ -44,8 +32,8 @@ export interface BacktestInput {
   gates: GateReport | null;
   /** Whether the gates passed; null when not gated. */
   passed: boolean | null;
-  /** The full curve (pass the BacktestResult): it is downsampled here to at most `maxEquityPoints`. */
-  equity: EquityCurveInput;
+  /** The downsampled curve (`storedEquity` of the BacktestResult). */
+  equity: StoredEquity;
   /** Every trade of the run: the last `maxTrades` are stored, with the total count. */
   trades: readonly Trade[];
   reportHtml: string | null;
@@ -53,8 +41,6 @@ export interface BacktestInput {
   pipelineRunId: number | null;
   /** Epoch ms; defaults to the database clock. */
   createdAt?: number;
-  /** Default MAX_EQUITY_POINTS (2,000). */
-  maxEquityPoints?: number;
   /** Default MAX_STORED_TRADES (5,000). */
   maxTrades?: number;
 }
@@ -65,16 +51,6 @@ export interface BacktestSummary
   id: number;
   hasReport: boolean;
   createdAt: number;
-}
-
-export interface StoredEquity {
-  initialEquity: number;
-  /** Bars of the full curve. */
-  bars: number;
-  sessions: number;
-  /** 1 when the last point of each Bogota date is that session's close. */
-  sessionsPerPoint: number;
-  points: EquityPoint[];
 }
 
 export interface StoredTrades {
@@ -125,8 +101,6 @@ interface FullRow extends SummaryRow {
 /** Stores one run and returns its id. */
 export async function insertBacktest(db: Db, input: BacktestInput): Promise<number> {
   validate(input);
-  const curve = downsampleEquity(input.equity.times, input.equity.equity, input.maxEquityPoints ?? MAX_EQUITY_POINTS, input.equity.initialEquity);
-  const equity: StoredEquity = { initialEquity: input.equity.initialEquity, bars: curve.bars, sessions: curve.sessions, sessionsPerPoint: curve.sessionsPerPoint, points: curve.points };
   const cap = input.maxTrades ?? MAX_STORED_TRADES;
   const trades: StoredTrades = { total: input.trades.length, items: input.trades.slice(Math.max(0, input.trades.length - cap)) };
   const [row] = await db.query<{ id: number }>(
@@ -143,7 +117,7 @@ export async function insertBacktest(db: Db, input: BacktestInput): Promise<numb
       JSON.stringify(input.metrics),
       JSON.stringify(input.gates),
       input.passed,
-      JSON.stringify(equity),
+      JSON.stringify(input.equity),
       JSON.stringify(trades),
       input.reportHtml,
       input.datasetHash,

@@ -3,6 +3,7 @@
  * API serves them. They are computed here once, so both show the same data under the same
  * column names (snake_case, as in the CSV headers). Times are UTC ISO 8601 with Z.
  */
+import type { BarRow, CalendarRow, GapRow, SessionRow } from '../contracts/api/market.ts';
 import type { Bar } from '../domain/bar.ts';
 import type { MarketCalendar } from '../domain/calendar.ts';
 import { findGaps } from '../domain/gaps.ts';
@@ -36,19 +37,6 @@ export const BAR_COLUMNS: readonly Column[] = [
   { key: 'flags' },
 ];
 
-export type BarRow = {
-  time: string;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number | null;
-  source: string;
-  revision: number;
-  /** The bar's flags joined with `|` (empty when none). */
-  flags: string;
-};
-
 export function barRow(b: Bar): BarRow {
   return {
     time: toIsoUtc(b.time),
@@ -73,16 +61,6 @@ export const SESSION_COLUMNS: readonly Column[] = [
   { key: 'status' },
 ];
 
-export type SessionRow = {
-  date: IsoDate;
-  expected: number;
-  present: number;
-  missing: number;
-  flat_share: number | null;
-  repaired: number;
-  status: string;
-};
-
 /** One row per trading day of the range, from the stored session quality. */
 export async function sessionRows(db: Db, calendar: MarketCalendar, symbol: SymbolCode, range: DateRange): Promise<SessionRow[]> {
   const stored = await sessionsBetween(db, symbol, range.from, range.to);
@@ -104,15 +82,6 @@ export async function sessionRows(db: Db, calendar: MarketCalendar, symbol: Symb
 
 export const GAP_COLUMNS: readonly Column[] = [{ key: 'date' }, { key: 'from' }, { key: 'to' }, { key: 'bars', numeric: true }];
 
-export type GapRow = {
-  date: IsoDate;
-  /** Open time of the first missing bar. */
-  from: string;
-  /** End of the last missing bar (exclusive). */
-  to: string;
-  bars: number;
-};
-
 /** Missing bars inside the range's sessions, merged into intervals, by time. */
 export async function gapRows(db: Db, calendar: MarketCalendar, symbol: SymbolCode, range: DateRange): Promise<GapRow[]> {
   const { from, to } = utcBounds(range);
@@ -133,17 +102,6 @@ export const CALENDAR_COLUMNS: readonly Column[] = [
   { key: 'session_open' },
   { key: 'session_close' },
 ];
-
-export type CalendarRow = {
-  date: IsoDate;
-  weekday: string;
-  trading_day: boolean;
-  holiday: string | null;
-  next_day_settlement: boolean;
-  us_holiday: string | null;
-  session_open: string | null;
-  session_close: string | null;
-};
 
 const WEEKDAYS = ['', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 

@@ -1,58 +1,20 @@
 /**
- * The dashboard's WebSocket client on the gateway protocol (`/ws`, src/server/ws/protocol.ts):
+ * The dashboard's WebSocket client on the gateway protocol (`/ws`, src/contracts/ws-protocol.ts):
  * subscribes, remembers the last seq per symbol and resumes with `since` after a reconnect
  * (capped backoff with jitter), so a short outage loses nothing. When the server says the gap is
  * too old for its replay window, or sends a `gap` frame (seqs it cannot deliver: lost with Redis,
  * or dropped because this client was slow), the view refetches over REST. The server sends a heartbeat every
  * 15 s of its clock; a socket silent for much longer is treated as dead and replaced.
  */
+import type { Channel } from '../contracts/bus-messages.ts';
+import type { ServerMessage, SubscribeMessage } from '../contracts/ws-protocol.ts';
 import { storedToken } from './api.ts';
-
-export interface QuoteData {
-  price: number | null;
-  bid: number | null;
-  ask: number | null;
-  spread: number | null;
-}
-
-export interface BarData {
-  time: string;
-  open: number | null;
-  high: number | null;
-  low: number | null;
-  close: number | null;
-  revision: number | null;
-  /** false while the bar is forming (one update per tick); true when closed or revised. */
-  final: boolean;
-  /** A slot that closed without ticks: no prices, never forward-filled. */
-  empty: boolean;
-  /** The simulator's bar, not market data (absent from older servers). */
-  simulated?: boolean;
-}
-
-export interface MarketStatusData {
-  market_open: boolean;
-  session_date: string;
-  next_open: string;
-  next_close: string;
-}
-
-export type ServerMessage =
-  | { type: 'market_data'; symbol: string; seq: number; timestamp: string; data: QuoteData }
-  | { type: 'bar'; symbol: string; seq: number; timestamp: string; data: BarData }
-  | { type: 'market_status'; symbol?: string; seq?: number; timestamp: string; data: MarketStatusData }
-  | { type: 'alert'; symbol: string; seq: number; timestamp: string; data: unknown }
-  | { type: 'prediction'; symbol: string; seq: number; timestamp: string; data: unknown }
-  | { type: 'gap'; symbol: string; from: number; to: number; refetch: string }
-  | { type: 'heartbeat'; timestamp: string }
-  | { type: 'subscribed' | 'unsubscribed'; symbols: string[]; channels: string[] }
-  | { type: 'error'; code: string; message: string; symbol?: string; resume_since?: number; refetch?: string };
 
 export type SocketState = 'connecting' | 'open' | 'closed';
 
 export interface LiveSocketOptions {
   symbols: string[];
-  channels: Array<'ticks' | 'bars' | 'status' | 'alerts' | 'predictions'>;
+  channels: Channel[];
   onMessage: (m: ServerMessage) => void;
   onState: (s: SocketState) => void;
   /** Events were missed beyond the replay window, or announced as a gap: reload history over REST. */
@@ -94,7 +56,7 @@ export class LiveSocket {
       this.feedWatchdog(ws);
       for (const symbol of this.opts.symbols) {
         const since = this.lastSeq.get(symbol);
-        ws.send(JSON.stringify({ action: 'subscribe', symbols: [symbol], channels: this.opts.channels, ...(since === undefined ? {} : { since }) }));
+        ws.send(subscribeFrame({ action: 'subscribe', symbols: [symbol], channels: this.opts.channels, ...(since === undefined ? {} : { since }) }));
       }
     };
     ws.onmessage = (event: MessageEvent<string>) => {
@@ -135,7 +97,7 @@ export class LiveSocket {
       this.opts.onRefetch();
     }
     if (message.type === 'error' && message.code === 'slow_consumer' && message.resume_since !== undefined && message.symbol !== undefined) {
-      this.ws?.send(JSON.stringify({ action: 'subscribe', symbols: [message.symbol], channels: this.opts.channels, since: message.resume_since }));
+      this.ws?.send(subscribeFrame({ action: 'subscribe', symbols: [message.symbol], channels: this.opts.channels, since: message.resume_since }));
     }
     this.opts.onMessage(message);
   }
@@ -144,4 +106,8 @@ export class LiveSocket {
     const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** this.attempts++) * (0.75 + Math.random() * 0.5);
     this.retry = setTimeout(() => this.connect(), delay);
   }
+}
+
+function subscribeFrame(message: SubscribeMessage): string {
+  return JSON.stringify(message);
 }

@@ -6,20 +6,20 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { startAlertEngine, type AlertEngine } from '../../src/alerts/alert-engine.ts';
-import type { AlertMessage } from '../../src/alerts/alert-message.ts';
 import type { Notifier } from '../../src/alerts/notifiers.ts';
-import type { Bus, BusEvent, Unsubscribe } from '../../src/bus/index.ts';
+import type { BusEvent, Unsubscribe } from '../../src/bus/index.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config.ts';
+import type { AlertMessage, LatestPrice } from '../../src/contracts/bus-messages.ts';
 import { MarketCalendar } from '../../src/domain/calendar.ts';
 import { INGEST_STATUS_KEY, type IngestStatusSnapshot, type SystemStatus } from '../../src/ingest/status-publisher.ts';
-import { barMessage, type LatestPrice } from '../../src/ingest/tick-processor.ts';
+import { barMessage } from '../../src/ingest/tick-processor.ts';
 import { COVERAGE_ALERT_KIND } from '../../src/jobs/failsafe.ts';
 import { createMetrics, type Metrics } from '../../src/metrics/metrics.ts';
 import { registerApiKeys, takeApiKeyCredits } from '../../src/store/api-keys-repo.ts';
 import { listAlerts, raiseAlert, type Alert } from '../../src/store/alerts-repo.ts';
 import type { Db } from '../../src/store/db.ts';
-import { MARKER, START, waitFor } from '../bus/helpers.ts';
+import { MARKER, START, waitFor, type AnyDataBus } from '../bus/helpers.ts';
 import { cleanupRedis, memoryTarget, redisTarget, type BusScope, type BusTarget } from '../bus/targets.ts';
 import { databaseTargets } from '../support/test-db.ts';
 
@@ -68,7 +68,7 @@ for (const busTarget of busTargets) {
     describe(`alert engine on the ${busTarget.name} bus and ${dbTarget.name}`, () => {
       let db: Db;
       let scope: BusScope;
-      let bus: Bus;
+      let bus: AnyDataBus;
       let engine: AlertEngine | null;
       let metrics: Metrics;
       let notifier: ReturnType<typeof capturingNotifier>;

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import nodemailer from 'nodemailer';
-import type { AlertMessage } from '../../src/alerts/alert-message.ts';
+import type { AlertMessage } from '../../src/contracts/bus-messages.ts';
 import { emailNotifier, notifiersFromConfig, notifyAll, redactWebhookUrl, webhookNotifier } from '../../src/alerts/notifiers.ts';
 import { loadConfig } from '../../src/config.ts';
 import { captureLogger } from '../bus/helpers.ts';

@@ -2,15 +2,15 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { TasaError } from '../../src/errors.ts';
-import { ReplayWindowExceededError, type Bus, type BusEvent } from '../../src/bus/index.ts';
-import { captureLogger, Collector, MARKER, range, sleep, START, waitFor } from './helpers.ts';
+import { ReplayWindowExceededError, type BusEvent } from '../../src/bus/index.ts';
+import { captureLogger, Collector, MARKER, range, sleep, START, waitFor, type AnyDataBus } from './helpers.ts';
 import type { BusScope, BusTarget, ScopeBusOptions } from './targets.ts';
 
 const SYM = 'USD/COP';
 const OTHER = 'USD/MXN';
 
 /** Runs `body` with a fresh scope and bus, closing them whatever happens. */
-async function withBus(target: BusTarget, body: (bus: Bus, scope: BusScope) => Promise<void>, opts?: ScopeBusOptions): Promise<void> {
+async function withBus(target: BusTarget, body: (bus: AnyDataBus, scope: BusScope) => Promise<void>, opts?: ScopeBusOptions): Promise<void> {
   const scope = await target.scope();
   try {
     await body(await scope.open(opts), scope);
@@ -19,7 +19,7 @@ async function withBus(target: BusTarget, body: (bus: Bus, scope: BusScope) => P
   }
 }
 
-async function publishMany(bus: Bus, symbol: string, n: number, first = 1): Promise<BusEvent[]> {
+async function publishMany(bus: AnyDataBus, symbol: string, n: number, first = 1): Promise<BusEvent[]> {
   return Promise.all(range(first, first + n - 1).map((i) => bus.publish('ticks', symbol, { i })));
 }
 
@@ -27,7 +27,7 @@ async function publishMany(bus: Bus, symbol: string, n: number, first = 1): Prom
  * Proves that nothing more is on its way to the symbol's subscribers: publishes a marker and waits
  * for a fresh witness to receive it. Delivery is in order, so every earlier event had its chance.
  */
-async function drain(bus: Bus, symbol: string): Promise<void> {
+async function drain(bus: AnyDataBus, symbol: string): Promise<void> {
   const witness = new Collector();
   const stop = await bus.subscribe(symbol, witness.handler, { channels: ['status'] });
   await bus.publish('status', symbol, MARKER);

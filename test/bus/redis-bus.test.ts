@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.ts';
 import { TasaError } from '../../src/errors.ts';
-import { createBus, createRedisBus, type Bus } from '../../src/bus/index.ts';
+import { createBus, createRedisBus } from '../../src/bus/index.ts';
 import { busContract } from './contract.ts';
-import { captureLogger, Collector, range, sleep, START, waitFor } from './helpers.ts';
+import { captureLogger, Collector, range, sleep, START, waitFor, type AnyDataBus } from './helpers.ts';
 import { TcpProxy } from './tcp-proxy.ts';
 import { cleanupRedis, rawRedis, redisScope, redisTarget, redisTestUrl } from './targets.ts';
 
@@ -169,6 +169,6 @@ describe('redis bus', { skip: target === null }, () => {
   });
 });
 
-async function publishRange(bus: Bus, from: number, to: number): Promise<void> {
+async function publishRange(bus: AnyDataBus, from: number, to: number): Promise<void> {
   await Promise.all(range(from, to).map((i) => bus.publish('ticks', 'USD/COP', { i })));
 }

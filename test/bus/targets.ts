@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ManualClock } from '../../src/clock.ts';
 import { createMemoryBus, createRedisBus, type Bus } from '../../src/bus/index.ts';
-import { sleep, START } from './helpers.ts';
+import { anyData, sleep, START, type AnyDataBus } from './helpers.ts';
 
 export interface ScopeBusOptions {
   /** Events kept per symbol: the memory ring size, or the Redis stream bound. */
@@ -22,7 +22,7 @@ export interface ScopeBusOptions {
 export interface BusScope {
   clock: ManualClock;
   /** Memory: one bus per scope. Redis: every call opens another instance on the same keys (another "process"). */
-  open(opts?: ScopeBusOptions): Promise<Bus>;
+  open(opts?: ScopeBusOptions): Promise<AnyDataBus>;
   /** Lets `ms` pass for cache TTLs: the manual clock for memory, real time on Redis (whose TTLs run on its own clock). */
   elapse(ms: number): Promise<void>;
   close(): Promise<void>;
@@ -43,7 +43,7 @@ export const memoryTarget: BusTarget = {
       open: (opts: ScopeBusOptions = {}) => {
         const bus = createMemoryBus({ clock, replayWindow: opts.window, logger: opts.logger });
         buses.push(bus);
-        return Promise.resolve(bus);
+        return Promise.resolve(anyData(bus));
       },
       elapse: (ms: number) => clock.advance(ms),
       close: async () => {
@@ -93,9 +93,9 @@ export function redisScope(url: string, keyPrefix = newKeyPrefix()): BusScope & 
     keyPrefix,
     url,
     open: async (opts: ScopeBusOptions = {}) => {
-      const bus = await createRedisBus({ url, clock, keyPrefix, maxLen: opts.window, logger: opts.logger });
+      const bus = await createRedisBus({ url, clock, keyPrefix, maxLen: opts.window, logger: opts.logger, checkMessages: false });
       buses.push(bus);
-      return bus;
+      return anyData(bus);
     },
     elapse: async (ms: number) => {
       await sleep(ms);

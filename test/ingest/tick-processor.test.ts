@@ -40,7 +40,7 @@ for (const target of databaseTargets()) {
       // Started at 12:58 Bogota + 5 h = 12:58Z, before the session: the first slot is watched whole.
       clock = new ManualClock(at('12:58:00'));
       bus = createMemoryBus({ clock });
-      await bus.subscribe(SYMBOL, (e: BusEvent) => void barEvents.push(e.data as Record<string, unknown>), { channels: ['bars'] });
+      await bus.subscribe(SYMBOL, (e: BusEvent) => void barEvents.push(e.data), { channels: ['bars'] });
       writer = new DurableWriter({ db, clock, logger, spoolPath: join(mkdtempSync(join(tmpdir(), 'pipeline-')), 'spool.jsonl'), tickFlushMs: 10 });
       pipeline = new TickProcessor({ symbol: SYMBOL, calendar: new MarketCalendar(), clock, bus, writer, logger, maxJump: 0.05 });
     });

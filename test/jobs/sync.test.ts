@@ -1,15 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createMemoryBus, type Bus } from '../../src/bus/index.ts';
+import { createMemoryBus } from '../../src/bus/index.ts';
 import { ManualClock } from '../../src/clock.ts';
+import type { LatestPrice } from '../../src/contracts/bus-messages.ts';
 import { BAR_MS, type Bar } from '../../src/domain/bar.ts';
 import type { Tick } from '../../src/domain/tick.ts';
-import { barMessage, type LatestPrice } from '../../src/ingest/tick-processor.ts';
+import { barMessage } from '../../src/ingest/tick-processor.ts';
 import { runSync } from '../../src/jobs/sync.ts';
 import { barsBetween, upsertBars } from '../../src/store/bars-repo.ts';
 import type { Db } from '../../src/store/db.ts';
 import { listRuns } from '../../src/store/pipeline-runs-repo.ts';
 import { insertTicks, ticksBetween } from '../../src/store/ticks-repo.ts';
+import { anyData, type AnyDataBus } from '../bus/helpers.ts';
 import { databaseTargets } from '../support/test-db.ts';
 import { SYMBOL } from './support/jobs-fixtures.ts';
 
@@ -43,11 +45,11 @@ function bar(time: number, close: number, revision = 1, extra: Partial<Bar> = {}
 for (const target of databaseTargets()) {
   describe(`runSync on ${target.name}`, () => {
     let db: Db;
-    let bus: Bus;
+    let bus: AnyDataBus;
     const clock = new ManualClock(NOW);
     before(async () => {
       db = await target.open();
-      bus = createMemoryBus({ clock });
+      bus = anyData(createMemoryBus({ clock }));
       await insertTicks(db, [tick(1), tick(2)]);
       await upsertBars(db, [bar(A, 3901), bar(C, 3903), bar(D, 3904), bar(E, 3905, 1, { source: 'twelvedata_rest', flags: ['backfilled'], tickCount: null })]);
       await upsertBars(db, [bar(D, 3914)]); // the live path already revised D: stored revision 2

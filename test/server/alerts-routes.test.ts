@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { AlertMessage } from '../../src/alerts/alert-message.ts';
+import type { AlertMessage } from '../../src/contracts/bus-messages.ts';
 import type { BusEvent, Unsubscribe } from '../../src/bus/index.ts';
 import { raiseAlert, resolveAlert, type AlertInput } from '../../src/store/alerts-repo.ts';
 import type { Db } from '../../src/store/db.ts';
-import { MARKER, waitFor } from '../bus/helpers.ts';
+import { anyData, MARKER, waitFor } from '../bus/helpers.ts';
 import { databaseTargets } from '../support/test-db.ts';
 import { OPEN_TIME, startTestServer, type TestServer } from '../support/test-server.ts';
 
@@ -123,7 +123,7 @@ for (const target of databaseTargets()) {
         [ids.budget],
       );
 
-      await ts.deps.bus.publish('alerts', SYMBOL, MARKER);
+      await anyData(ts.deps.bus).publish('alerts', SYMBOL, MARKER);
       await waitFor(() => published.some((e) => 'marker' in (e.data as object)), 'the marker');
       const announced = published.filter((e) => !('marker' in (e.data as object))).map((e) => e.data as AlertMessage);
       assert.deepEqual(

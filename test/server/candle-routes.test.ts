@@ -1,9 +1,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/clock.ts';
+import type { CandleBody, CandlesResponse } from '../../src/contracts/api/candles.ts';
 import type { Bar } from '../../src/domain/bar.ts';
 import { MarketCalendar } from '../../src/domain/calendar.ts';
-import type { LatestPrice } from '../../src/ingest/tick-processor.ts';
+import type { LatestPrice } from '../../src/contracts/bus-messages.ts';
 import type { Db } from '../../src/store/db.ts';
 import { databaseTargets } from '../support/test-db.ts';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
@@ -12,29 +13,6 @@ import { seedSessions, sessionBars } from './seed-bars.ts';
 
 const calendar = new MarketCalendar();
 const HOUR = 3_600_000;
-
-interface CandleBody {
-  time: string;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  bars: number;
-  expected: number;
-  complete: boolean;
-  simulated: boolean;
-  sources: string[];
-  indicators?: Record<string, number | null>;
-}
-
-interface CandlesResponse {
-  symbol: string;
-  interval: string;
-  count: number;
-  truncated: boolean;
-  candles: CandleBody[];
-  segments: Array<{ from: string; to: string; simulated: boolean; candles: number }>;
-}
 
 interface ErrorBody {
   error: { code: string; message: string };

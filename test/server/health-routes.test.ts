@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IngestStatus } from '../../src/ingest/ingest-service.ts';
 import { INGEST_STATUS_KEY, startStatusPublisher, type SystemStatus } from '../../src/ingest/status-publisher.ts';
-import type { HealthBody } from '../../src/web/api-types.ts';
+import type { HealthBody } from '../../src/contracts/api/health.ts';
 import { raiseAlert } from '../../src/store/alerts-repo.ts';
 import { registerApiKeys, takeApiKeyCredits } from '../../src/store/api-keys-repo.ts';
 import { acquireLease, releaseLease } from '../../src/store/leases-repo.ts';

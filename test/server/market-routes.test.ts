@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Bar } from '../../src/domain/bar.ts';
 import { MarketCalendar } from '../../src/domain/calendar.ts';
-import type { LatestPrice } from '../../src/ingest/tick-processor.ts';
+import type { LatestPrice } from '../../src/contracts/bus-messages.ts';
 import type { Db } from '../../src/store/db.ts';
 import { databaseTargets } from '../support/test-db.ts';
 import { OPEN_TIME, startTestServer, type TestServer } from '../support/test-server.ts';

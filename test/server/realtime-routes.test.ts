@@ -6,12 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Bus } from '../../src/bus/index.ts';
-import type { LatestPrice } from '../../src/ingest/tick-processor.ts';
+import type { LatestPrice } from '../../src/contracts/bus-messages.ts';
 import { ACTIVE_WINDOW_MS } from '../../src/server/routes/realtime-routes.ts';
 import type { Db } from '../../src/store/db.ts';
 import { getRealtimeSubscription } from '../../src/store/subscriptions-repo.ts';
-import { waitFor } from '../bus/helpers.ts';
+import { anyData, waitFor, type AnyDataBus } from '../bus/helpers.ts';
 import { cleanupRedis, redisScope, redisTarget, redisTestUrl } from '../bus/targets.ts';
 import { databaseTargets } from '../support/test-db.ts';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
@@ -56,7 +55,7 @@ for (const target of databaseTargets()) {
   describe(`realtime routes on ${target.name}`, () => {
     let db: Db;
     let s: TestServer;
-    let bus: Bus;
+    let bus: AnyDataBus;
     let reader: string;
     const clients: WsTestClient[] = [];
     const open = async (id: string, query = '') => {
@@ -67,7 +66,7 @@ for (const target of databaseTargets()) {
     before(async () => {
       db = await target.open();
       s = await startTestServer({ db, listen: true });
-      bus = s.deps.bus;
+      bus = anyData(s.deps.bus);
       reader = await s.token('reader');
     });
     after(async () => {

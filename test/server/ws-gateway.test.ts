@@ -11,7 +11,7 @@ import { createRedisBus, type Bus } from '../../src/bus/index.ts';
 import { gatewayHub, HEARTBEAT_INTERVAL_MS, STALL_LIMIT_MS } from '../../src/server/ws/fanout.ts';
 import { MAX_BAD_MESSAGES } from '../../src/server/ws/connection.ts';
 import type { Db } from '../../src/store/db.ts';
-import { waitFor } from '../bus/helpers.ts';
+import { waitFor, type AnyDataBus } from '../bus/helpers.ts';
 import { cleanupRedis, memoryTarget, redisScope, redisTarget, redisTestUrl, type BusTarget } from '../bus/targets.ts';
 import { databaseTargets } from '../support/test-db.ts';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
@@ -29,7 +29,7 @@ after(async () => {
 
 interface World {
   server: TestServer;
-  bus: Bus;
+  bus: AnyDataBus;
   open: (path?: string) => Promise<WsTestClient>;
 }
 
@@ -345,7 +345,7 @@ describe('ws gateway slow clients', () => {
   const bigAlert = (i: number) => ({ kind: 'filler', i, text: 'x'.repeat(20_000) });
 
   /** Publishes big alerts, one per turn, with `fast` keeping up, until the hub holds `slow` back. */
-  async function congest(server: TestServer, bus: Bus, fast: WsTestClient): Promise<void> {
+  async function congest(server: TestServer, bus: AnyDataBus, fast: WsTestClient): Promise<void> {
     const hub = gatewayHub(server.app, server.deps);
     for (let i = 0; hub.congestedCount === 0; i++) {
       assert.ok(i < 2_000, 'the paused client never congested');

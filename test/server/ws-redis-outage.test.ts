@@ -15,6 +15,7 @@ import { range, WsTestClient, wsUrl, type Msg } from './ws-test-client.ts';
 import { ManualClock } from '../../src/clock.ts';
 
 const SYMBOL = 'USD/COP';
+const tick = (price: number) => ({ symbol: SYMBOL, price, bid: null, ask: null, spread: null, timestamp: new Date(OPEN_TIME).toISOString(), receivedAt: new Date(OPEN_TIME).toISOString(), source: 'test' });
 let redis: PrivateRedis;
 let db: Db;
 
@@ -44,7 +45,7 @@ async function outage(seqFloors: SeqFloorStore | undefined): Promise<{ messages:
   const client = await WsTestClient.open(wsUrl(server.url, '/ws'));
   try {
     await client.subscribe({ symbols: [SYMBOL] });
-    const publish = (from: number, to: number) => Promise.all(range(from, to).map((i) => publisher.publish('ticks', SYMBOL, { symbol: SYMBOL, price: 4000 + i })));
+    const publish = (from: number, to: number) => Promise.all(range(from, to).map((i) => publisher.publish('ticks', SYMBOL, tick(4000 + i))));
     const before = (await publish(1, 20)).map((e) => e.seq);
     await client.waitForSeq(20);
 
@@ -89,7 +90,7 @@ describe('ws gateway through a Redis that restarts empty (private redis-server)'
     const server = await startTestServer({ db, bus: publisher, clock, listen: true });
     const client = await WsTestClient.open(wsUrl(server.url, '/ws'));
     try {
-      const publish = (i: number) => publisher.publish('ticks', SYMBOL, { price: 4000 + i }).then((e) => e.seq, () => null);
+      const publish = (i: number) => publisher.publish('ticks', SYMBOL, tick(4000 + i)).then((e) => e.seq, () => null);
       for (let i = 1; i <= 3; i++) await publish(i);
       await redis.stop();
       const waiting = range(4, 13).map(publish);

@@ -6,7 +6,7 @@
 import type { Socket } from 'node:net';
 import { Compile } from 'typebox/compile';
 import WebSocket from 'ws';
-import { ServerMessage } from '../../src/server/ws/protocol.ts';
+import { ServerMessage } from '../../src/contracts/ws-protocol.ts';
 import { waitFor } from '../bus/helpers.ts';
 
 const checkServerMessage = Compile(ServerMessage);

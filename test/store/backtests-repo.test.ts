@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { TasaError } from '../../src/errors.ts';
-import { downsampleEquity } from '../../src/research/equity-curve.ts';
+import { downsampleEquity, storedEquity } from '../../src/research/equity-curve.ts';
 import { backtestReport, getBacktest, insertBacktest, latestBacktestsOfPolicies, listBacktests } from '../../src/store/backtests-repo.ts';
 import type { Db } from '../../src/store/db.ts';
 import { startRun } from '../../src/store/pipeline-runs-repo.ts';
@@ -24,7 +24,7 @@ for (const target of databaseTargets()) {
       const { input, result } = backtestFixture();
       const runId = await startRun(db, { layer: 'L6', symbol: 'USD/COP', params: {} });
       assert.ok(result.trades.length > 20, `${result.trades.length} trades`);
-      const id = await insertBacktest(db, { ...input, pipelineRunId: runId, maxEquityPoints: 50, maxTrades: 20, createdAt: T0 });
+      const id = await insertBacktest(db, { ...input, pipelineRunId: runId, equity: storedEquity(result, 50), maxTrades: 20, createdAt: T0 });
       const stored = await getBacktest(db, id);
       assert.ok(stored);
       assert.equal(stored.policyId, 'ppo-test');

@@ -6,6 +6,7 @@
 import { MarketCalendar } from '../../src/domain/calendar.ts';
 import { runBacktest, type BacktestResult } from '../../src/research/backtest.ts';
 import { renderBacktestReport } from '../../src/research/backtest-report.ts';
+import { storedEquity } from '../../src/research/equity-curve.ts';
 import { evaluateGates, type GateThresholds } from '../../src/research/gates.ts';
 import { computePerformance, sessionBarsPerYear } from '../../src/research/performance.ts';
 import type { TradingCosts } from '../../src/research/types.ts';
@@ -60,7 +61,7 @@ export function backtestFixture(o: FixtureOptions = {}): BacktestFixture {
       metrics,
       gates,
       passed: gates.passed,
-      equity: result,
+      equity: storedEquity(result),
       trades: result.trades,
       reportHtml,
       datasetHash: 'd'.repeat(64),

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { bogotaClock, bogotaDateOf, bogotaDateTime, bogotaMinute, bytes, cop, decimal, duration, elapsed, integer, MISSING, percent, signed } from '../../src/web/format.ts';
 import { Metrics, parsePrometheusText } from '../../src/web/prom-text.ts';
 import { candlePoints, linePoints, provenanceMarkers, segmentSummary, SIMULATED_COLORS } from '../../src/web/chart-series.ts';
-import { bucketStart, candlesFrom, foldBucket, indicatorsFrom, type CandlesResponse } from '../../src/web/views/candles.ts';
+import type { CandlesResponse } from '../../src/contracts/api/candles.ts';
+import { bucketStart, candlesFrom, foldBucket, indicatorsFrom } from '../../src/web/views/candles.ts';
 
 const T = (iso: string) => Date.parse(iso);
 

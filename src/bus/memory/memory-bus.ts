@@ -15,7 +15,9 @@ import {
   type BroadcastHandler,
   type Bus,
   type BusEvent,
+  type BusMessages,
   type Channel,
+  type ChannelEvent,
   type EventHandler,
   type PublishBacklog,
   type ReplayResult,
@@ -63,16 +65,18 @@ class MemoryBus implements Bus {
     private readonly logger: Logger,
   ) {}
 
-  publish<T>(channel: Channel, symbol: string, data: T): Promise<BusEvent<T>> {
+  publish<C extends Channel>(channel: C, symbol: string, data: BusMessages[C]): Promise<ChannelEvent<C>> {
     return settle(() => {
       this.ensureOpen();
       checkChannel(channel);
       checkSymbol(symbol);
       const ring = this.ringOf(symbol);
-      const event: BusEvent<T> = { seq: ring.nextSeq(), channel, symbol, time: this.clock.now(), data: JSON.parse(toJson(data, 'data')) as T };
-      ring.push(event);
+      const event: ChannelEvent<C> = { seq: ring.nextSeq(), channel, symbol, time: this.clock.now(), data: JSON.parse(toJson(data, 'data')) as BusMessages[C] };
+      // The same event among those of every channel (TypeScript does not relate a generic C to the union).
+      const stored = event as BusEvent;
+      ring.push(stored);
       for (const sub of this.subscriptions) {
-        if (sub.wants(event)) this.queue.push(() => sub.offerLive(event));
+        if (sub.wants(stored)) this.queue.push(() => sub.offerLive(stored));
       }
       return event;
     });

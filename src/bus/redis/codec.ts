@@ -1,27 +1,55 @@
-/** Stream entries <-> bus events, and checked parsing of XREAD/XRANGE replies. */
+/**
+ * Stream entries <-> bus events, and checked parsing of XREAD/XRANGE replies. The one place where
+ * what comes from Redis is checked against the channel contracts (contracts/bus-messages.ts): an
+ * entry whose data does not match is unreadable, like a corrupt one.
+ */
+import { Compile } from 'typebox/compile';
+import { BUS_MESSAGE_SCHEMAS } from '../../contracts/bus-messages.ts';
 import { CHANNELS, type BusEvent, type Channel } from '../types.ts';
 
 /** `[id, [field, value, ...]]` as Redis returns a stream entry. */
 export type StreamEntry = [id: string, fields: string[]];
 
+const DATA_CHECKS = {
+  ticks: Compile(BUS_MESSAGE_SCHEMAS.ticks),
+  bars: Compile(BUS_MESSAGE_SCHEMAS.bars),
+  status: Compile(BUS_MESSAGE_SCHEMAS.status),
+  alerts: Compile(BUS_MESSAGE_SCHEMAS.alerts),
+  predictions: Compile(BUS_MESSAGE_SCHEMAS.predictions),
+} satisfies Record<Channel, unknown>;
+
 export function entryFields(channel: Channel, time: number, json: string): string[] {
   return ['c', channel, 't', String(time), 'd', json];
 }
 
-/** The event of an entry, or an Error saying what is wrong with it (a foreign writer, a corrupt value). */
-export function decodeEntry(symbol: string, [id, fields]: StreamEntry): BusEvent | Error {
+/**
+ * The event of an entry, or an Error saying what is wrong with it (a foreign writer, a corrupt
+ * value, data off its channel's contract). `checkData` false skips the contract (see
+ * RedisBusOptions.checkMessages).
+ */
+export function decodeEntry(symbol: string, [id, fields]: StreamEntry, checkData: boolean): BusEvent | Error {
   const seq = Number(id.slice(0, id.indexOf('-')));
   const value = (name: string) => fieldValue(fields, name);
   const channel = value('c');
   const time = Number(value('t'));
   if (!Number.isSafeInteger(seq) || seq < 1 || !id.endsWith('-0')) return new Error(`entry ID ${id} is not <seq>-0`);
-  if (!(CHANNELS as readonly string[]).includes(channel ?? '')) return new Error(`entry ${id} has no known channel`);
+  if (!isChannel(channel)) return new Error(`entry ${id} has no known channel`);
   if (!Number.isFinite(time)) return new Error(`entry ${id} has no time`);
+  let data: unknown;
   try {
-    return { seq, channel: channel as Channel, symbol, time, data: JSON.parse(value('d') ?? '') as unknown };
+    data = JSON.parse(value('d') ?? '');
   } catch {
     return new Error(`entry ${id} has no JSON data`);
   }
+  const check = DATA_CHECKS[channel];
+  // The data is its channel's message once checked (or taken as one when the bus is told not to check).
+  if (!checkData || check.Check(data)) return { seq, channel, symbol, time, data } as BusEvent;
+  const first = check.Errors(data)[0];
+  return new Error(`entry ${id} is not a ${channel} message (${first?.instancePath || '/'}: ${first?.message ?? 'does not match the contract'})`);
+}
+
+function isChannel(name: string | undefined): name is Channel {
+  return (CHANNELS as readonly (string | undefined)[]).includes(name);
 }
 
 function fieldValue(fields: string[], name: string): string | undefined {

@@ -18,7 +18,9 @@ import {
   type BroadcastHandler,
   type Bus,
   type BusEvent,
+  type BusMessages,
   type Channel,
+  type ChannelEvent,
   type EventHandler,
   type PublishBacklog,
   type ReplayResult,
@@ -54,6 +56,12 @@ export interface RedisBusOptions {
   publishBuffer?: number;
   /** Where the seq floors are kept outside Redis (PostgreSQL), so that seqs survive a Redis that restarts empty; without it only this process's memory does. */
   seqFloors?: SeqFloorStore;
+  /**
+   * Check every entry read against its channel's contract (contracts/bus-messages.ts); one that
+   * fails is skipped and logged like a corrupt entry. Default true; only the transport's own tests
+   * turn it off, to publish counters and markers on any channel.
+   */
+  checkMessages?: boolean;
   logger?: Logger;
 }
 
@@ -82,6 +90,7 @@ interface RedisBusParts {
   maxLen: number;
   publishBuffer: number;
   seqFloors?: SeqFloorStore;
+  checkMessages?: boolean;
   main: Redis;
   logger: Logger;
 }
@@ -98,9 +107,11 @@ class RedisBus implements Bus {
   private readonly connections: Redis[];
   private broadcaster: Broadcaster | null = null;
   private closing = false;
+  private readonly checkMessages: boolean;
 
   constructor(private readonly p: RedisBusParts) {
     this.keys = new RedisKeys(p.keyPrefix ?? DEFAULT_KEY_PREFIX);
+    this.checkMessages = p.checkMessages ?? true;
     this.floor = new SeqFloor(p.seqFloors ?? null, p.logger);
     this.queue = new PublishQueue({
       limit: p.publishBuffer,
@@ -124,17 +135,18 @@ class RedisBus implements Bus {
       floor: this.floor,
       lastSeq: (symbol) => this.lastSeq(symbol),
       logger: p.logger,
+      checkMessages: this.checkMessages,
     });
   }
 
-  async publish<T>(channel: Channel, symbol: string, data: T): Promise<BusEvent<T>> {
+  async publish<C extends Channel>(channel: C, symbol: string, data: BusMessages[C]): Promise<ChannelEvent<C>> {
     this.ensureOpen();
     checkChannel(channel);
     checkSymbol(symbol);
     const json = toJson(data, 'data');
     const time = this.p.clock.now();
     const seq = await this.queue.push(symbol, channel, time, json);
-    return { seq, channel, symbol, time, data: JSON.parse(json) as T };
+    return { seq, channel, symbol, time, data: JSON.parse(json) as BusMessages[C] };
   }
 
   backlog(): PublishBacklog {
@@ -274,7 +286,7 @@ class RedisBus implements Bus {
   private decodeAll(symbol: string, entries: ReturnType<typeof parseEntries>): BusEvent[] {
     const events: BusEvent[] = [];
     for (const entry of entries) {
-      const event = decodeEntry(symbol, entry);
+      const event = decodeEntry(symbol, entry, this.checkMessages);
       if (event instanceof Error) this.p.logger.error({ symbol, err: event }, 'bus: skipping an unreadable stream entry');
       else events.push(event);
     }

@@ -40,6 +40,8 @@ export interface StreamReaderDeps {
   floor: SeqFloor;
   lastSeq: (symbol: string) => Promise<number>;
   logger: Logger;
+  /** See RedisBusOptions.checkMessages. */
+  checkMessages: boolean;
 }
 
 interface ReadPlan {
@@ -180,17 +182,14 @@ export class StreamReader {
     const subs = [...(this.subscriptions.get(symbol) ?? []), ...(this.subscriptions.get(ALL_SYMBOLS) ?? [])];
     let cursor = start;
     for (const entry of entries) {
-      const event = decodeEntry(symbol, entry);
+      const event = decodeEntry(symbol, entry, this.deps.checkMessages);
       if (event instanceof Error) {
         this.deps.logger.error({ symbol, err: event }, 'bus: skipping an unreadable stream entry');
+        cursor = this.skipUnreadable(symbol, entry[0], cursor, subs);
         continue;
       }
       if (event.seq <= cursor) continue;
-      if (event.seq > cursor + 1) {
-        const gap = { symbol, from: cursor + 1, to: event.seq - 1, afterTime: this.cursorTimes.get(symbol) ?? null, beforeTime: event.time };
-        this.reportGap(gap);
-        for (const sub of subs) if (sub.wants(event)) sub.offerGap(gap);
-      }
+      if (event.seq > cursor + 1) this.announceGap(symbol, cursor + 1, event.seq - 1, event.time, subs.filter((sub) => sub.wants(event)));
       cursor = event.seq;
       this.cursorTimes.set(symbol, event.time);
       this.deps.floor.observe(symbol, cursor);
@@ -198,6 +197,25 @@ export class StreamReader {
     }
     const current = this.cursors.get(symbol);
     if (current !== undefined) this.cursors.set(symbol, Math.max(current, cursor));
+  }
+
+  /**
+   * Reads on past an entry that cannot be delivered, announcing its seq (and any before it) as a
+   * gap at once: were the cursor left before it, XREAD would return it again and again. An ID that
+   * is not `<seq>-0` names no seq of ours; the cursor stays (such a writer also blocks our XADDs).
+   * Every subscriber hears of it: its channel is unknown.
+   */
+  private skipUnreadable(symbol: string, id: string, cursor: number, subs: readonly Subscription[]): number {
+    const seq = /^(\d+)-0$/.exec(id)?.[1];
+    if (seq === undefined || Number(seq) <= cursor) return cursor;
+    this.announceGap(symbol, cursor + 1, Number(seq), null, subs);
+    return Number(seq);
+  }
+
+  private announceGap(symbol: string, from: number, to: number, beforeTime: number | null, receivers: readonly Subscription[]): void {
+    const gap = { symbol, from, to, afterTime: this.cursorTimes.get(symbol) ?? null, beforeTime };
+    this.reportGap(gap);
+    for (const sub of receivers) sub.offerGap(gap);
   }
 
   /** New symbols (directory entries) are read from their first event: they appeared after the '*' subscription began. */

@@ -16,6 +16,7 @@ import type { Clock } from '../../clock.ts';
 import type { MarketCalendar } from '../../domain/calendar.ts';
 import { TasaError } from '../../errors.ts';
 import { BASELINE_IDS, baselinePolicy, isBaselineId } from '../../research/baselines.ts';
+import { storedEquity } from '../../research/equity-curve.ts';
 import { DEFAULT_GATE_THRESHOLDS, type GateThresholds } from '../../research/gates.ts';
 import { featureNames } from '../../research/features.ts';
 import { modelInputs } from '../../research/model-observer.ts';
@@ -301,7 +302,7 @@ export async function storeBacktests(
         metrics: e.metrics,
         gates: e.gates,
         passed: e.gates.passed,
-        equity: e.result,
+        equity: storedEquity(e.result),
         trades: e.result.trades,
         reportHtml: e.reportHtml,
         datasetHash: meta.datasetHash,

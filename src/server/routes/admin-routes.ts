@@ -17,7 +17,8 @@ import { appendAudit } from '../../store/audit-repo.ts';
 import type { JobQueue, ServerDeps } from '../deps.ts';
 import { COMMON_ERRORS, ErrorBody } from '../http-errors.ts';
 import { IsoTime, Nullable } from '../../contracts/api/schema-kit.ts';
-import { LayerIdSchema } from '../reports/pipeline-status.ts';
+import { QueuedJob } from '../../contracts/api/admin.ts';
+import { LayerIdSchema } from '../../contracts/api/pipeline.ts';
 import { datePeriod, principalOf, servedSymbol, TOKEN_SECURITY } from '../request-inputs.ts';
 
 const TAGS = ['admin'];
@@ -29,12 +30,6 @@ const MAX_BACKFILL_REQUESTS = 1_000_000;
 const ERRORS = { ...COMMON_ERRORS, 401: ErrorBody, 403: ErrorBody };
 
 const DateText = (description: string) => Type.String({ format: 'date', description: `${description}, YYYY-MM-DD (Bogota)` });
-
-const QueuedJob = Type.Object({
-  jobId: Type.String({ description: 'pg-boss job id' }),
-  queue: Type.String(),
-  data: Type.Record(Type.String(), Type.Unknown(), { description: 'The job data as queued' }),
-});
 
 const TokenView = Type.Object({
   id: Type.String({ description: 't_ + 12 hex digits; never the secret' }),

@@ -21,26 +21,20 @@ import { COMMON_ERRORS, ErrorBody } from '../http-errors.ts';
 import { Nullable } from '../../contracts/api/schema-kit.ts';
 import {
   BacktestDetail,
+  BacktestPage,
   BacktestRef,
-  backtestRef,
-  BacktestView,
-  backtestView,
-  equityView,
   GateReportView,
-  gateReportView,
   MetricsView,
-  metricsView,
   ModelDetail,
+  ModelList,
   ModelView,
-  modelView,
   PeriodView,
-  periodView,
-  PredictionView,
-  predictionView,
+  PredictionList,
+  Promotion,
   TailRiskView,
   TrainingCurve,
-  tradeView,
-} from '../reports/research-views.ts';
+} from '../../contracts/api/research.ts';
+import { backtestRef, backtestView, equityView, gateReportView, metricsView, modelView, periodView, predictionView, tradeView } from '../reports/research-views.ts';
 import { principalOf, servedSymbol, TOKEN_SECURITY } from '../request-inputs.ts';
 import { RowId } from '../param-bounds.ts';
 
@@ -75,7 +69,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<ServerDeps> = async (app
           kind: Type.Optional(Type.Union([Type.Literal('ppo'), Type.Literal('baseline')])),
           limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
         }),
-        response: { 200: Type.Object({ items: Type.Array(ModelView) }), ...ERRORS },
+        response: { 200: ModelList, ...ERRORS },
       },
     },
     async (request) => {
@@ -116,11 +110,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<ServerDeps> = async (app
         params: ModelIdParam,
         querystring: Type.Object({ force: Type.Boolean({ default: false, description: 'Promote even without a passing gated backtest' }) }),
         response: {
-          200: Type.Object({
-            model: ModelView,
-            previousId: Nullable(Type.String({ description: 'The production model it replaced' })),
-            changed: Type.Boolean({ description: 'False when it already was in production' }),
-          }),
+          200: Promotion,
           401: ErrorBody,
           403: ErrorBody,
           409: ErrorBody,
@@ -156,7 +146,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<ServerDeps> = async (app
         summary: 'The newest predictions of the production policy',
         description: 'Decisions taken at the close of the newest final bars, newest first. 404 while no prediction is stored.',
         querystring: Type.Object({ ...SymbolQuery, limit: Type.Integer({ minimum: 1, maximum: 500, default: 1 }) }),
-        response: { 200: Type.Object({ symbol: Type.String(), items: Type.Array(PredictionView) }), ...ERRORS },
+        response: { 200: PredictionList, ...ERRORS },
       },
     },
     async (request) => {
@@ -186,10 +176,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<ServerDeps> = async (app
           limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
           beforeId: Type.Optional(RowId('Page: only ids below this (the previous page\'s nextBeforeId)')),
         }),
-        response: {
-          200: Type.Object({ items: Type.Array(BacktestView), nextBeforeId: Nullable(Type.Integer({ description: 'beforeId of the next page; null on the last page' })) }),
-          ...ERRORS,
-        },
+        response: { 200: BacktestPage, ...ERRORS },
       },
     },
     async (request) => {

@@ -5,86 +5,27 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
+import { cachedLatestPrice } from '../../bus/index.ts';
 import type { Session } from '../../domain/calendar.ts';
 import { marketStatus } from '../../domain/market-status.ts';
 import { MARKET_ZONE, toBogotaText, toIsoUtc } from '../../domain/time.ts';
 import { TasaError } from '../../errors.ts';
 import type { ServerDeps } from '../deps.ts';
 import { COMMON_ERRORS, ErrorBody } from '../http-errors.ts';
-import { cachedLatestPrice, latestSession, sessionOnDate, sessionSummary, type SessionSummary } from '../market-figures.ts';
-import { DateString, IsoTime, Nullable, SymbolString } from '../market-inputs.ts';
+import { latestSession, sessionOnDate, sessionSummary, type SessionSummary } from '../market-figures.ts';
+import { LatestBody, MarketStatusBody, type SessionRef } from '../../contracts/api/market.ts';
+import { IsoTimeUtc, Nullable } from '../../contracts/api/schema-kit.ts';
+import { DateString, SymbolString } from '../market-inputs.ts';
 import { calendarDate, servedSymbol } from '../request-inputs.ts';
 
 const SymbolQuery = Type.Object({ symbol: SymbolString });
-
-const LatestBody = Type.Object(
-  {
-    symbol: Type.String(),
-    price: Type.Number(),
-    bid: Nullable(Type.Number()),
-    ask: Nullable(Type.Number()),
-    spread: Nullable(Type.Number(), 'ask - bid, when the feed gives both'),
-    timestamp: Type.String({ format: 'date-time', description: 'Exchange time of the tick, UTC' }),
-    receivedAt: IsoTime,
-    ageSeconds: Type.Number({ description: 'Seconds from the exchange time to now' }),
-    source: Type.String({ description: 'Where the tick came from: twelvedata_ws, simulator, ...' }),
-  },
-  {
-    description: 'The latest tick price the ingest process cached (kept 24 h).',
-    examples: [
-      {
-        symbol: 'USD/COP',
-        price: 3921.5,
-        bid: null,
-        ask: null,
-        spread: null,
-        timestamp: '2024-01-02T15:00:00.000Z',
-        receivedAt: '2024-01-02T15:00:00.210Z',
-        ageSeconds: 3.2,
-        source: 'twelvedata_ws',
-      },
-    ],
-  },
-);
-
-const SessionRef = Type.Object({
-  date: Type.String({ description: 'Bogota date' }),
-  open: IsoTime,
-  close: IsoTime,
-  nextDaySettlement: Type.Boolean({ description: 'A US holiday: trades settle the next day' }),
-  usHoliday: Nullable(Type.String()),
-});
-
-const MarketStatusBody = Type.Object(
-  {
-    time: IsoTime,
-    bogotaTime: Type.String({ description: 'The same instant in Bogota wall time, for people', examples: ['2024-01-02 10:00:00 -05:00'] }),
-    timeZone: Type.Literal(MARKET_ZONE),
-    open: Type.Boolean(),
-    sessionHours: Type.Object({ open: Type.String({ examples: ['08:00'] }), close: Type.String({ examples: ['13:00'] }), timeZone: Type.Literal(MARKET_ZONE) }),
-    today: Type.Object({
-      date: Type.String({ description: 'Bogota date' }),
-      tradingDay: Type.Boolean(),
-      weekend: Type.Boolean(),
-      holiday: Nullable(Type.String(), 'The Colombian holiday closing the market, by name'),
-      usHoliday: Nullable(Type.String()),
-      nextDaySettlement: Type.Boolean({ description: 'A US holiday on a Colombian trading day: trades settle the next day' }),
-    }),
-    currentSession: Nullable(SessionRef, 'The session open now'),
-    nextSession: SessionRef,
-    nextOpen: IsoTime,
-    nextClose: IsoTime,
-    secondsToNextChange: Type.Number({ description: 'Until the next close while open, else until the next open' }),
-  },
-  { description: 'Open or closed now, per the market calendar (08:00-13:00 Bogota on Colombian business days).' },
-);
 
 const SessionBody = Type.Object(
   {
     symbol: Type.String(),
     date: Type.String({ description: 'Bogota date of the session' }),
-    open: IsoTime,
-    close: IsoTime,
+    open: IsoTimeUtc,
+    close: IsoTimeUtc,
     inProgress: Type.Boolean({ description: 'The session is open now: figures are so far' }),
     nextDaySettlement: Type.Boolean(),
     usHoliday: Nullable(Type.String()),
@@ -102,7 +43,7 @@ const SessionBody = Type.Object(
       repaired: Type.Integer({ description: 'Bars whose timestamp was repaired' }),
     }),
     status: Type.Union([Type.Literal('complete'), Type.Literal('partial'), Type.Literal('missing')]),
-    lastBarAt: Nullable(IsoTime),
+    lastBarAt: Nullable(IsoTimeUtc),
   },
   { description: 'One session: OHLC and data quality computed from the stored bars (the same rule as the sessions table).' },
 );
@@ -121,7 +62,7 @@ export const marketRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) =
     },
     async (request) => {
       const symbol = servedSymbol(deps.symbols, request.query.symbol);
-      const latest = await cachedLatestPrice(deps, symbol);
+      const latest = await cachedLatestPrice(deps.bus, symbol);
       if (latest === null) {
         throw new TasaError('not_found', `No price for ${symbol} yet: no tick has been received in the last 24 h.`, {
           input: `symbol=${request.query.symbol}`,
@@ -168,11 +109,11 @@ export const marketRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) =
   return Promise.resolve();
 };
 
-function sessionRef(s: Session): Static<typeof SessionRef> {
+function sessionRef(s: Session): SessionRef {
   return { date: s.date, open: toIsoUtc(s.open), close: toIsoUtc(s.close), nextDaySettlement: s.nextDaySettlement, usHoliday: s.usHoliday };
 }
 
-function marketStatusBody(deps: ServerDeps): Static<typeof MarketStatusBody> {
+function marketStatusBody(deps: ServerDeps): MarketStatusBody {
   const m = marketStatus(deps.calendar, deps.clock.now());
   const hour = (h: number): string => `${String(h).padStart(2, '0')}:00`;
   return {

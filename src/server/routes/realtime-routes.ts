@@ -14,10 +14,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type, type Static, type TSchema } from 'typebox';
 import type { WebSocket } from 'ws';
-import { CHANNELS } from '../../bus/index.ts';
+import { cachedLatestPrice, CHANNELS } from '../../bus/index.ts';
 import { toIsoUtc } from '../../domain/time.ts';
 import { TasaError } from '../../errors.ts';
-import type { LatestPrice } from '../../ingest/tick-processor.ts';
 import {
   createRealtimeSubscription,
   deleteRealtimeSubscription,
@@ -30,7 +29,8 @@ import { SymbolString } from '../market-inputs.ts';
 import { servedSymbol } from '../request-inputs.ts';
 import { openConnection, resolveSymbols } from '../ws/connection.ts';
 import { gatewayHub } from '../ws/fanout.ts';
-import { ChannelName, errorPayload } from '../ws/protocol.ts';
+import { ChannelName } from '../../contracts/ws-protocol.ts';
+import { errorPayload } from '../ws/protocol.ts';
 
 const PREFIX = '/api/v1/realtime';
 /** A symbol is active when its latest bus event is at most this old (one bar). */
@@ -195,7 +195,7 @@ export const realtimeRoutes: FastifyPluginAsyncTypebox<ServerDeps> = async (app,
     },
     async (request) => {
       const symbol = servedSymbol(deps.symbols, request.params.symbol);
-      const latest = await deps.bus.getLatest<LatestPrice>(`latest:${symbol}`);
+      const latest = await cachedLatestPrice(deps.bus, symbol);
       if (latest === null) {
         throw new TasaError('not_found', `No latest quote of ${symbol} in the cache.`, { input: `symbol=${symbol}`, hint: 'Quotes appear once ingestion receives ticks.' });
       }
@@ -302,7 +302,7 @@ async function activeSymbols(deps: ServerDeps): Promise<Static<typeof ActiveBody
 }
 
 async function symbolActivity(deps: ServerDeps, symbol: string, now: number) {
-  const [lastSeq, latest] = await Promise.all([deps.bus.lastSeq(symbol), deps.bus.getLatest<LatestPrice>(`latest:${symbol}`)]);
+  const [lastSeq, latest] = await Promise.all([deps.bus.lastSeq(symbol), cachedLatestPrice(deps.bus, symbol)]);
   const lastEvent = lastSeq > 0 ? ((await deps.bus.replay(symbol, lastSeq - 1, 1)).events[0] ?? null) : null;
   const priceAt = latest === null ? NaN : Date.parse(latest.receivedAt);
   const times = [lastEvent?.time ?? NaN, priceAt].filter((t) => Number.isFinite(t));

@@ -12,9 +12,10 @@ import { createRowFormatter } from '../../row-writer.ts';
 import { streamBars } from '../../store/bars-repo.ts';
 import type { Db } from '../../store/db.ts';
 import { BAR_COLUMNS, barRow, calendarRows, gapRows, sessionRows, utcBounds, type DateRange } from '../../store/query-rows.ts';
+import { BarRows, CalendarBody, GapRow, SessionRow } from '../../contracts/api/market.ts';
 import type { ServerDeps } from '../deps.ts';
 import { COMMON_ERRORS, ErrorBody } from '../http-errors.ts';
-import { DateString, Nullable, SymbolString, calendarDateRange } from '../market-inputs.ts';
+import { DateString, SymbolString, calendarDateRange } from '../market-inputs.ts';
 import { servedSymbol } from '../request-inputs.ts';
 
 /** Bars per database page while streaming: bounded memory whatever the range. */
@@ -24,46 +25,6 @@ const RangeQuery = {
   from: DateString,
   to: Type.Optional(Type.String({ description: 'Last Bogota date, inclusive, YYYY-MM-DD (default: from)', examples: ['2024-01-31'] })),
 };
-
-const BarRowSchema = Type.Object({
-  time: Type.String({ format: 'date-time', description: 'Bar open, UTC; the bar covers [time, time + 5 min)' }),
-  open: Type.Number(),
-  high: Type.Number(),
-  low: Type.Number(),
-  close: Type.Number(),
-  volume: Nullable(Type.Number()),
-  source: Type.String({ description: 'import, twelvedata_ws, twelvedata_rest, simulator' }),
-  revision: Type.Integer(),
-  flags: Type.String({ description: 'Flags joined with | (repaired, flat, backfilled); empty when none' }),
-});
-
-const SessionRowSchema = Type.Object({
-  date: Type.String(),
-  expected: Type.Integer(),
-  present: Type.Integer(),
-  missing: Type.Integer(),
-  flat_share: Nullable(Type.Number()),
-  repaired: Type.Integer(),
-  status: Type.String({ description: 'complete, partial or missing' }),
-});
-
-const GapRowSchema = Type.Object({
-  date: Type.String(),
-  from: Type.String({ format: 'date-time', description: 'Open of the first missing bar, UTC' }),
-  to: Type.String({ format: 'date-time', description: 'End of the last missing bar (exclusive), UTC' }),
-  bars: Type.Integer(),
-});
-
-const CalendarRowSchema = Type.Object({
-  date: Type.String(),
-  weekday: Type.String({ examples: ['Mon'] }),
-  trading_day: Type.Boolean(),
-  holiday: Nullable(Type.String(), 'Colombian holiday (closes the market), by name'),
-  next_day_settlement: Type.Boolean({ description: 'A US holiday on a trading day: trades settle the next day' }),
-  us_holiday: Nullable(Type.String()),
-  session_open: Nullable(Type.String({ format: 'date-time' })),
-  session_close: Nullable(Type.String({ format: 'date-time' })),
-});
 
 export const referenceRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) => {
   app.get(
@@ -83,7 +44,7 @@ export const referenceRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps
           ...COMMON_ERRORS,
           200: {
             description: 'The bars, by time',
-            content: { 'application/json': { schema: Type.Array(BarRowSchema) }, 'text/csv': { schema: Type.String({ description: 'time,open,high,low,close,volume,source,revision,flags' }) } },
+            content: { 'application/json': { schema: BarRows }, 'text/csv': { schema: Type.String({ description: 'time,open,high,low,close,volume,source,revision,flags' }) } },
           },
           404: ErrorBody,
         },
@@ -112,7 +73,7 @@ export const referenceRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps
         summary: 'Data quality per session',
         description: 'One row per trading day of from..to (inclusive Bogota dates), as `tasa sessions` prints it: expected, present and missing bars, flat share, repaired bars, status.',
         querystring: Type.Object({ symbol: SymbolString, ...RangeQuery }),
-        response: { ...COMMON_ERRORS, 200: Type.Object({ symbol: Type.String(), from: Type.String(), to: Type.String(), sessions: Type.Array(SessionRowSchema) }), 404: ErrorBody },
+        response: { ...COMMON_ERRORS, 200: Type.Object({ symbol: Type.String(), from: Type.String(), to: Type.String(), sessions: Type.Array(SessionRow) }), 404: ErrorBody },
       },
     },
     async (request) => {
@@ -132,7 +93,7 @@ export const referenceRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps
         querystring: Type.Object({ symbol: SymbolString, ...RangeQuery }),
         response: {
           ...COMMON_ERRORS,
-          200: Type.Object({ symbol: Type.String(), from: Type.String(), to: Type.String(), missingBars: Type.Integer(), gaps: Type.Array(GapRowSchema) }),
+          200: Type.Object({ symbol: Type.String(), from: Type.String(), to: Type.String(), missingBars: Type.Integer(), gaps: Type.Array(GapRow) }),
           404: ErrorBody,
         },
       },
@@ -153,7 +114,7 @@ export const referenceRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps
         summary: 'Trading days and holidays',
         description: 'Every day of from..to: trading day or not, the Colombian holiday by name, US next-day settlement, session open and close (UTC), as `tasa calendar` prints it.',
         querystring: Type.Object(RangeQuery),
-        response: { ...COMMON_ERRORS, 200: Type.Object({ from: Type.String(), to: Type.String(), days: Type.Array(CalendarRowSchema) }) },
+        response: { ...COMMON_ERRORS, 200: CalendarBody },
       },
     },
     (request) => {

@@ -21,7 +21,8 @@ import { errorMessage } from '../../errors.ts';
 import type { UpdateFrequency } from '../../store/subscriptions-repo.ts';
 import type { ServerDeps } from '../deps.ts';
 import { STALL_LIMIT_MS, type FanoutHub, type HubClient } from './fanout.ts';
-import { ackPayload, encodeEvent, encodeGap, errorPayload, marketStatusPayload, type OutboundEvent, type ProtocolErrorCode } from './protocol.ts';
+import type { ProtocolErrorCode } from '../../contracts/ws-protocol.ts';
+import { ackPayload, encodeEvent, encodeGap, errorPayload, marketStatusPayload, type OutboundEvent } from './protocol.ts';
 import { SendQueue, type Overflowed } from './send-queue.ts';
 
 /** Events per bus replay call while a client catches up. */

@@ -12,7 +12,8 @@ import { servedSymbol } from '../request-inputs.ts';
 import type { UpdateFrequency } from '../../store/subscriptions-repo.ts';
 import { ClientSession } from './client-session.ts';
 import type { FanoutHub } from './fanout.ts';
-import { heartbeatPayload, isProtocolError, parseClientMessage, type ClientMessage } from './protocol.ts';
+import type { ClientMessage } from '../../contracts/ws-protocol.ts';
+import { heartbeatPayload, isProtocolError, parseClientMessage } from './protocol.ts';
 
 export const MAX_BAD_MESSAGES = 20;
 export const POLICY_VIOLATION = 1008;

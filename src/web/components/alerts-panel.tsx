@@ -1,5 +1,5 @@
 /** Recent alerts (GET /api/alerts), newest first, with a resolve button for open ones (admin). */
-import type { AlertJson } from '../api-types.ts';
+import type { AlertList } from '../../contracts/api/alerts.ts';
 import { bogotaDateTime, integer } from '../format.ts';
 import { useApi } from '../use-api.ts';
 import { AdminButton } from './admin-button.tsx';
@@ -7,7 +7,7 @@ import { SeverityBadge } from './badge.tsx';
 import { Empty, Loaded } from './empty-state.tsx';
 
 export function AlertsPanel({ limit = 20 }: { limit?: number }) {
-  const alerts = useApi<{ alerts: AlertJson[] }>(`/api/alerts?limit=${limit}`, 30_000);
+  const alerts = useApi<AlertList>(`/api/alerts?limit=${limit}`, 30_000);
   return (
     <Loaded resource={alerts} missing="This server does not serve alerts (GET /api/alerts answered 404).">
       {({ alerts: list }) =>

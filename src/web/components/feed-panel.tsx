@@ -1,5 +1,5 @@
 /** Feed and ingest lifecycle from /status: state, connection, recent transitions, counters. */
-import type { StatusBody } from '../api-types.ts';
+import type { StatusBody } from '../../contracts/api/status.ts';
 import { bogotaClock, bogotaDateTime, decimal, integer } from '../format.ts';
 import { Badge } from './badge.tsx';
 import { Empty } from './empty-state.tsx';

@@ -1,5 +1,5 @@
 /** The TwelveData key pool's credits (from /status): left this minute and this UTC day, per key. */
-import type { KeyBody } from '../api-types.ts';
+import type { KeyBody } from '../../contracts/api/status.ts';
 import { bogotaDateTime, integer } from '../format.ts';
 import { Badge } from './badge.tsx';
 import { Empty } from './empty-state.tsx';

@@ -1,25 +1,17 @@
 /** Open/closed with a live countdown to the next open or close, and the holiday name when closed. */
 import { useEffect, useState } from 'preact/hooks';
+import type { MarketStatusBody } from '../../contracts/api/market.ts';
 import { anchorServerTime, serverNow } from '../clock.ts';
 import { bogotaDateTime, duration } from '../format.ts';
 
-/** GET /market/status (src/server/routes/market-routes.ts), the fields shown here. */
-export interface MarketStatus {
-  /** The server clock's time (a simulated session runs on its own clock). */
-  time: string;
-  open: boolean;
-  nextOpen: string;
-  nextClose: string;
-  today: { date: string; tradingDay: boolean; weekend: boolean; holiday: string | null; usHoliday: string | null; nextDaySettlement: boolean };
-}
 
-function closedReason(s: MarketStatus): string {
+function closedReason(s: MarketStatusBody): string {
   if (s.today.holiday !== null) return ` · ${s.today.holiday}`;
   if (s.today.weekend) return ' · weekend';
   return '';
 }
 
-export function MarketStatusBadge({ status }: { status: MarketStatus }) {
+export function MarketStatusBadge({ status }: { status: MarketStatusBody }) {
   const [now, setNow] = useState(serverNow());
   useEffect(() => anchorServerTime(status.time, false), [status.time]);
   useEffect(() => {

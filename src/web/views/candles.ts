@@ -1,8 +1,9 @@
 /**
- * The candlesticks API's shapes (GET /api/candlesticks/{symbol}, src/server/routes/candle-routes.ts)
- * and the small time rules the terminal needs on the client: which bucket a 5-minute bar falls in,
- * and how live 5-minute bars fold into a 15-minute, hourly or daily candle.
+ * The candlesticks API's answer (GET /api/candlesticks/{symbol}, src/contracts/api/candles.ts) as
+ * chart candles, and the small time rules the terminal needs on the client: which bucket a
+ * 5-minute bar falls in, and how live 5-minute bars fold into a 15-minute, hourly or daily candle.
  */
+import type { CandlesResponse } from '../../contracts/api/candles.ts';
 import { INDICATOR_KEYS, type Candle, type IndicatorSeries } from '../candle-types.ts';
 import { bogotaDateOf } from '../format.ts';
 
@@ -18,32 +19,6 @@ export const INTERVALS: ReadonlyArray<{ value: Interval; label: string }> = [
 const MINUTES: Record<Exclude<Interval, '1day'>, number> = { '5min': 5, '15min': 15, '1h': 60 };
 /** Sessions open at 08:00 Bogota = 13:00Z; every intraday bucket divides the hour, so the UTC grid aligns with the open. */
 const SESSION_OPEN_UTC_HOUR = 13;
-
-export interface CandleJson {
-  time: string;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  /** 5-minute bars present in the bucket, and in a full bucket. */
-  bars: number;
-  expected: number;
-  complete: boolean;
-  /** The simulator's prices; a candle never mixes simulated and real bars. */
-  simulated: boolean;
-  sources: string[];
-  indicators?: Record<string, number | null>;
-}
-
-export interface CandlesResponse {
-  symbol: string;
-  interval: string;
-  count: number;
-  truncated: boolean;
-  candles: CandleJson[];
-  /** Runs of real or simulated candles, in time order. */
-  segments: Array<{ from: string; to: string; simulated: boolean; candles: number }>;
-}
 
 export function candlesFrom(r: CandlesResponse): Candle[] {
   return r.candles.map((c) => {

@@ -8,7 +8,8 @@
  */
 import { useState } from 'preact/hooks';
 import { SYMBOL, SYMBOL_PATH } from '../api.ts';
-import type { PipelineHealthBody, PipelineStatusBody, RunView } from '../api-types.ts';
+import type { QueuedJob } from '../../contracts/api/admin.ts';
+import type { LayerHistory, ManifestList, PipelineHealth, PipelineStatusBody, RunView } from '../../contracts/api/pipeline.ts';
 import { AdminButton } from '../components/admin-button.tsx';
 import { Badge, RunStatusBadge } from '../components/badge.tsx';
 import { Empty, Loaded } from '../components/empty-state.tsx';
@@ -17,14 +18,9 @@ import { useApi } from '../use-api.ts';
 
 type Layer = PipelineStatusBody['layers'][number];
 
-interface QueuedJob {
-  jobId: string;
-  queue: string;
-}
-
 export function PipelineView() {
   const status = useApi<PipelineStatusBody>(`/api/pipeline/status?symbol=${SYMBOL_PATH}`, 15_000);
-  const health = useApi<PipelineHealthBody>(`/api/pipeline/health?symbol=${SYMBOL_PATH}`, 60_000);
+  const health = useApi<PipelineHealth>(`/api/pipeline/health?symbol=${SYMBOL_PATH}`, 60_000);
   const [selected, setSelected] = useState<string | null>(null);
   const queued = (j: QueuedJob) => `queued job ${j.jobId.slice(0, 8)} on ${j.queue}; the cards update when a worker runs it`;
   const stale = new Map((health.data?.layers ?? []).map((l) => [l.layer, l]));
@@ -59,7 +55,7 @@ export function PipelineView() {
   );
 }
 
-function HealthBadge({ health }: { health: PipelineHealthBody }) {
+function HealthBadge({ health }: { health: PipelineHealth }) {
   const stale = health.layers.filter((l) => l.stale).map((l) => l.layer);
   const failed = health.failedRuns.length;
   const problems = [failed > 0 ? `${failed} failed run${failed > 1 ? 's' : ''} this week` : '', stale.length > 0 ? `stale: ${stale.join(', ')}` : ''].filter((p) => p !== '');
@@ -128,7 +124,7 @@ function LayerCard({ layer, staleReason, selected, onSelect, queued, reload }: C
 
 function ManifestDetails({ layer, runId }: { layer: string; runId: number }) {
   const [open, setOpen] = useState(false);
-  const manifests = useApi<{ manifests: Array<{ run: RunView; manifest: Record<string, unknown> }> }>(open ? `/api/pipeline/manifests?layer=${layer}&symbol=${SYMBOL_PATH}&limit=5` : null);
+  const manifests = useApi<ManifestList>(open ? `/api/pipeline/manifests?layer=${layer}&symbol=${SYMBOL_PATH}&limit=5` : null);
   const found = manifests.data?.manifests.find((m) => m.run.id === runId);
   return (
     <details onToggle={(e) => setOpen(e.currentTarget.open)}>
@@ -139,7 +135,7 @@ function ManifestDetails({ layer, runId }: { layer: string; runId: number }) {
 }
 
 function RunHistory({ layer }: { layer: string }) {
-  const history = useApi<{ runs: RunView[]; nextBeforeId: number | null }>(`/api/pipeline/layer/${layer}?symbol=${SYMBOL_PATH}&limit=50`, 30_000);
+  const history = useApi<LayerHistory>(`/api/pipeline/layer/${layer}?symbol=${SYMBOL_PATH}&limit=50`, 30_000);
   return (
     <section class="panel" aria-labelledby="history-title" data-testid="run-history">
       <h2 id="history-title">Run history · {layer}</h2>

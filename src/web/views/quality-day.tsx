@@ -6,7 +6,9 @@
  */
 import { useMemo } from 'preact/hooks';
 import { SYMBOL, SYMBOL_PATH } from '../api.ts';
-import type { AuditBody, BarRow, DayQuality } from '../api-types.ts';
+import type { AuditTrail } from '../../contracts/api/compliance.ts';
+import type { DayQuality } from '../../contracts/api/data-quality.ts';
+import type { BarRow } from '../../contracts/api/market.ts';
 import { Badge } from '../components/badge.tsx';
 import { CandleChart, type Candle } from '../components/candle-chart.tsx';
 import { Empty, Loaded } from '../components/empty-state.tsx';
@@ -22,7 +24,7 @@ interface Props {
 
 export function QualityDay({ date, quality, holiday, onClose }: Props) {
   const bars = useApi<BarRow[]>(holiday === null ? `/api/market/historical?symbol=${SYMBOL_PATH}&from=${date}&to=${date}` : null);
-  const audit = useApi<AuditBody>(`/api/compliance/audit-trail?entity=${encodeURIComponent(`bars:${SYMBOL}:${date}`)}&limit=50`);
+  const audit = useApi<AuditTrail>(`/api/compliance/audit-trail?entity=${encodeURIComponent(`bars:${SYMBOL}:${date}`)}&limit=50`);
   const candles = useMemo((): Candle[] => (bars.data ?? []).map((b) => ({ time: Date.parse(b.time), open: b.open, high: b.high, low: b.low, close: b.close, session: bogotaDateOf(Date.parse(b.time)), simulated: b.source === 'simulator' })), [bars.data]);
   const flagged = (bars.data ?? []).filter((b) => b.flags !== '');
   return (

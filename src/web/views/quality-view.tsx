@@ -9,13 +9,14 @@
  */
 import { useMemo, useState } from 'preact/hooks';
 import { SYMBOL, SYMBOL_PATH } from '../api.ts';
-import type { CalendarBody, DataQualityBody, DayQuality, StatusBody } from '../api-types.ts';
+import type { DataQualityReport, DayQuality } from '../../contracts/api/data-quality.ts';
+import type { CalendarBody, MarketStatusBody } from '../../contracts/api/market.ts';
+import type { StatusBody } from '../../contracts/api/status.ts';
 import { AlertsPanel } from '../components/alerts-panel.tsx';
 import { CalendarHeatmap, type DayLevel, type HeatDay } from '../components/calendar-heatmap.tsx';
 import { Empty, Loaded } from '../components/empty-state.tsx';
 import { FeedPanel } from '../components/feed-panel.tsx';
 import { KeysPanel } from '../components/keys-panel.tsx';
-import type { MarketStatus } from '../components/market-status.tsx';
 import { integer, percent } from '../format.ts';
 import { useApi } from '../use-api.ts';
 import { QualityDay } from './quality-day.tsx';
@@ -50,10 +51,10 @@ function dayLabel(date: string, q: DayQuality | undefined, holiday: string | nul
 export function QualityView() {
   const [periodDays, setPeriodDays] = useState<number>(92);
   const [selected, setSelected] = useState<string | null>(null);
-  const market = useApi<MarketStatus>('/market/status');
+  const market = useApi<MarketStatusBody>('/market/status');
   const today = market.data?.today.date ?? null;
   const from = today === null ? null : addDays(today, -periodDays + 1);
-  const quality = useApi<DataQualityBody>(today && from ? `/api/pipeline/data-quality?symbol=${SYMBOL_PATH}&from=${from}&to=${today}` : null, 60_000);
+  const quality = useApi<DataQualityReport>(today && from ? `/api/pipeline/data-quality?symbol=${SYMBOL_PATH}&from=${from}&to=${today}` : null, 60_000);
   const calendar = useApi<CalendarBody>(today && from ? `/api/calendar?from=${from}&to=${today}` : null);
   const status = useApi<StatusBody>('/status', 15_000);
 
@@ -114,7 +115,7 @@ export function QualityView() {
   );
 }
 
-function QualityTotals({ q }: { q: DataQualityBody }) {
+function QualityTotals({ q }: { q: DataQualityReport }) {
   const figures: Array<[string, string]> = [
     ['sessions', integer(q.sessions.total)],
     ['complete', integer(q.sessions.complete)],

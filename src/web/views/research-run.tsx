@@ -10,12 +10,12 @@ import { Empty, Loaded } from '../components/empty-state.tsx';
 import { LineChart } from '../components/line-chart.tsx';
 import { bogotaDateTime, cop, decimal, integer, percent, shortHash } from '../format.ts';
 import { useApi } from '../use-api.ts';
-import type { BacktestDetailJson, GateJson, TradeJson } from './research-types.ts';
+import type { BacktestDetail, GateResult, PerformanceMetrics, TradeView } from '../../contracts/api/research.ts';
 
 const TRADES_PAGE = 100;
 
 /** Which metrics are fractions (shown as %), which ratios, which counts. */
-const METRICS: Array<{ key: string; label: string; kind: 'pct' | 'ratio' | 'count' | 'minutes' }> = [
+const METRICS: Array<{ key: keyof PerformanceMetrics; label: string; kind: 'pct' | 'ratio' | 'count' | 'minutes' }> = [
   { key: 'totalReturn', label: 'total return', kind: 'pct' },
   { key: 'cagr', label: 'CAGR', kind: 'pct' },
   { key: 'annualizedVolatility', label: 'volatility (annualized)', kind: 'pct' },
@@ -43,7 +43,7 @@ const pctAxis = (v: number) => `${(v * 100).toFixed(1)} %`;
 const equityAxis = (v: number) => decimal(v, 4);
 
 export function BacktestRun({ id }: { id: number }) {
-  const run = useApi<BacktestDetailJson>(`/api/backtests/${id}`);
+  const run = useApi<BacktestDetail>(`/api/backtests/${id}`);
   return (
     <Loaded resource={run} missing={`Backtest ${id} does not exist.`}>
       {(b) => <RunDetail b={b} />}
@@ -51,7 +51,7 @@ export function BacktestRun({ id }: { id: number }) {
   );
 }
 
-function RunDetail({ b }: { b: BacktestDetailJson }) {
+function RunDetail({ b }: { b: BacktestDetail }) {
   const equity = useMemo(() => b.equity.points.map((p) => ({ time: Date.parse(p.time), value: p.equity })), [b.equity]);
   const drawdown = useMemo(() => b.equity.points.map((p) => ({ time: Date.parse(p.time), value: -p.drawdown })), [b.equity]);
   return (
@@ -120,9 +120,9 @@ function RunDetail({ b }: { b: BacktestDetailJson }) {
   );
 }
 
-function GatesTable({ gates }: { gates: GateJson[] }) {
+function GatesTable({ gates }: { gates: GateResult[] }) {
   if (gates.length === 0) return <Empty>No gate was evaluated for this run.</Empty>;
-  const fmt = (g: GateJson, v: number | null) => (g.gate === 'max-drawdown' || g.gate === 'cost-stress' ? percent(v) : g.gate === 'min-trades' ? integer(v) : decimal(v, 2));
+  const fmt = (g: GateResult, v: number | null) => (g.gate === 'max-drawdown' || g.gate === 'cost-stress' ? percent(v) : g.gate === 'min-trades' ? integer(v) : decimal(v, 2));
   return (
     <table data-testid="backtest-gates">
       <thead>
@@ -151,7 +151,7 @@ function GatesTable({ gates }: { gates: GateJson[] }) {
   );
 }
 
-function TradeLedger({ trades }: { trades: TradeJson[] }) {
+function TradeLedger({ trades }: { trades: TradeView[] }) {
   const [shown, setShown] = useState(TRADES_PAGE);
   if (trades.length === 0) return <Empty>The policy made no trade in this run.</Empty>;
   return (

@@ -13,7 +13,7 @@ import { Empty, Loaded } from '../components/empty-state.tsx';
 import { bogotaDateTime, decimal, percent, shortHash } from '../format.ts';
 import { useApi } from '../use-api.ts';
 import { BacktestRun } from './research-run.tsx';
-import type { BacktestJson, ModelJson, Page } from './research-types.ts';
+import type { BacktestPage, BacktestView, ModelList, ModelView, Promotion } from '../../contracts/api/research.ts';
 
 function runInHash(): number | null {
   const query = location.hash.split('?')[1] ?? '';
@@ -27,8 +27,8 @@ function metric(m: object, key: string): number | null {
 }
 
 export function ResearchView() {
-  const backtests = useApi<Page<BacktestJson>>(`/api/backtests?symbol=${SYMBOL_PATH}&limit=100`, 60_000);
-  const models = useApi<Page<ModelJson>>(`/api/models?symbol=${SYMBOL_PATH}`, 60_000);
+  const backtests = useApi<BacktestPage>(`/api/backtests?symbol=${SYMBOL_PATH}&limit=100`, 60_000);
+  const models = useApi<ModelList>(`/api/models?symbol=${SYMBOL_PATH}`, 60_000);
   const [selected, setSelected] = useState<number | null>(runInHash());
   useEffect(() => {
     const onHash = () => setSelected(runInHash());
@@ -59,7 +59,7 @@ export function ResearchView() {
   );
 }
 
-function BacktestList({ runs, selected, more }: { runs: BacktestJson[]; selected: number | null; more: boolean }) {
+function BacktestList({ runs, selected, more }: { runs: BacktestView[]; selected: number | null; more: boolean }) {
   if (runs.length === 0) return <Empty>No backtest has run yet: run the pipeline through L6 (Pipeline view, admin) or `tasa pipeline run`.</Empty>;
   return (
     <div class="table-wrap" data-testid="backtest-list">
@@ -108,7 +108,7 @@ function BacktestList({ runs, selected, more }: { runs: BacktestJson[]; selected
 
 const STATUS_TONES = { production: 'ok', candidate: 'warn', retired: 'muted' } as const;
 
-function ModelTable({ models, reload }: { models: ModelJson[]; reload: () => void }) {
+function ModelTable({ models, reload }: { models: ModelView[]; reload: () => void }) {
   if (models.length === 0) return <Empty>No model registered yet: training (L5) registers PPO policies and the baselines.</Empty>;
   return (
     <div class="table-wrap" data-testid="model-table">
@@ -158,10 +158,10 @@ function ModelTable({ models, reload }: { models: ModelJson[]; reload: () => voi
  * Promote: the server refuses (409) a model whose newest backtest did not pass the production
  * gates; the refusal is shown, with a second button to promote anyway (?force=true, audited).
  */
-function PromoteAction({ model, onDone }: { model: ModelJson; onDone: () => void }) {
+function PromoteAction({ model, onDone }: { model: ModelView; onDone: () => void }) {
   const [refused, setRefused] = useState(false);
   const path = `/api/models/${encodeURIComponent(model.id)}/promote`;
-  const describe = (a: { previousId: string | null; changed: boolean }) => (a.changed ? `promoted${a.previousId ? `; ${a.previousId} is a candidate again` : ''}` : 'already in production');
+  const describe = (a: Promotion) => (a.changed ? `promoted${a.previousId ? `; ${a.previousId} is a candidate again` : ''}` : 'already in production');
   return (
     <span class="toolbar">
       <AdminButton

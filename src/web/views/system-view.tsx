@@ -6,7 +6,8 @@
  */
 import { Fragment } from 'preact';
 import { getJson, getText } from '../api.ts';
-import type { HealthBody, Probe, StatusBody } from '../api-types.ts';
+import type { HealthBody, Probe } from '../../contracts/api/health.ts';
+import type { StatusBody } from '../../contracts/api/status.ts';
 import { Badge, CheckBadge } from '../components/badge.tsx';
 import { Empty, Loaded } from '../components/empty-state.tsx';
 import { FeedPanel } from '../components/feed-panel.tsx';

@@ -9,7 +9,8 @@ import { SYMBOL } from '../api.ts';
 import type { Candle, ChartHandle } from '../components/candle-chart.tsx';
 import { anchorServerTime, browserNow } from '../clock.ts';
 import { bogotaDateOf } from '../format.ts';
-import { LiveSocket, type BarData, type QuoteData, type ServerMessage, type SocketState } from '../live-socket.ts';
+import type { BarData, QuoteData, ServerMessage } from '../../contracts/ws-protocol.ts';
+import { LiveSocket, type SocketState } from '../live-socket.ts';
 import { bucketStart, foldBucket, type Interval } from './candles.ts';
 
 export interface LiveQuote extends QuoteData {

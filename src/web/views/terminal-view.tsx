@@ -10,41 +10,17 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { SYMBOL, SYMBOL_PATH } from '../api.ts';
 import { CandleChart, type IndicatorSeries } from '../components/candle-chart.tsx';
-import { MarketStatusBadge, type MarketStatus } from '../components/market-status.tsx';
+import { MarketStatusBadge } from '../components/market-status.tsx';
 import { browserNow, serverNow, serverRate } from '../clock.ts';
 import { bogotaDateTime, cop, decimal, duration, integer, percent, signed } from '../format.ts';
 import type { SocketState } from '../live-socket.ts';
 import { useApi } from '../use-api.ts';
-import { candlesFrom, type CandlesResponse, type Interval, INTERVALS, indicatorsFrom } from './candles.ts';
-import type { PredictionJson } from './research-types.ts';
+import { candlesFrom, type Interval, INTERVALS, indicatorsFrom } from './candles.ts';
+import type { CandlesResponse, StatsResponse } from '../../contracts/api/candles.ts';
+import type { LatestBody, MarketStatusBody } from '../../contracts/api/market.ts';
+import type { PredictionList, PredictionView } from '../../contracts/api/research.ts';
+import type { StatusBody } from '../../contracts/api/status.ts';
 import { useLive, type LiveQuote } from './terminal-live.ts';
-
-/** GET /api/stats/{symbol}, the fields shown. */
-interface Stats {
-  last: number | null;
-  lastAt: string | null;
-  previousClose: number | null;
-  previousSession: string;
-  session: { date: string; inProgress: boolean; open: number | null; high: number | null; low: number | null; bars: number };
-  realizedVolatility: { value: number | null };
-  /** The figures are of one provenance, the latest price's; bars of the other are left out. */
-  provenance?: { simulated: boolean | null; excludedBars: number };
-}
-
-/** GET /market/latest. */
-interface Latest {
-  price: number;
-  bid: number | null;
-  ask: number | null;
-  spread: number | null;
-  timestamp: string;
-}
-
-/** GET /status, the fields shown. */
-interface SystemStatusBody {
-  system: { upstream: string } | null;
-  ingest: { state: string; feed: { state: string } } | null;
-}
 
 /** Data is stale when no price has come for this long on the market's (server's) clock... */
 const STALE_AFTER_MARKET_MS = 30_000;
@@ -62,11 +38,11 @@ export function TerminalView() {
   const [oscillators, setOscillators] = useState(true);
   const withIndicators = interval === '5min' && (overlays || oscillators);
   const history = useApi<CandlesResponse>(`/api/candlesticks/${SYMBOL_PATH}?interval=${interval}&limit=${LIMIT[interval]}${withIndicators ? `&indicators=${INDICATORS}` : ''}`);
-  const stats = useApi<Stats>(`/api/stats/${SYMBOL_PATH}`, 30_000);
-  const latest = useApi<Latest>(`/market/latest?symbol=${SYMBOL_PATH}`);
-  const market = useApi<MarketStatus>('/market/status', 10_000);
-  const status = useApi<SystemStatusBody>('/status', 30_000);
-  const prediction = useApi<{ items: PredictionJson[] }>(`/api/predictions/latest?symbol=${SYMBOL_PATH}`, 60_000);
+  const stats = useApi<StatsResponse>(`/api/stats/${SYMBOL_PATH}`, 30_000);
+  const latest = useApi<LatestBody>(`/market/latest?symbol=${SYMBOL_PATH}`);
+  const market = useApi<MarketStatusBody>('/market/status', 10_000);
+  const status = useApi<StatusBody>('/status', 30_000);
+  const prediction = useApi<PredictionList>(`/api/predictions/latest?symbol=${SYMBOL_PATH}`, 60_000);
   const candles = useMemo(() => (history.data ? candlesFrom(history.data) : []), [history.data]);
   const indicators: IndicatorSeries | null = useMemo(() => (history.data ? indicatorsFrom(history.data) : null), [history.data]);
   const lastReload = useRef(0);
@@ -138,11 +114,11 @@ export function TerminalView() {
   );
 }
 
-function latestQuote(l: Latest | null): LiveQuote | null {
+function latestQuote(l: LatestBody | null): LiveQuote | null {
   return l === null ? null : { price: l.price, bid: l.bid, ask: l.ask, spread: l.spread, at: Date.parse(l.timestamp) };
 }
 
-function Ticker({ quote, stats }: { quote: LiveQuote | null; stats: Stats | null }) {
+function Ticker({ quote, stats }: { quote: LiveQuote | null; stats: StatsResponse | null }) {
   const last = quote?.price ?? stats?.last ?? null;
   const previous = stats?.previousClose ?? null;
   const change = last !== null && previous !== null ? last - previous : null;
@@ -205,7 +181,7 @@ function LiveBadge({ state, lastAt, open }: { state: SocketState; lastAt: number
   return <span class="badge ok" data-testid="live-state">{open ? 'live' : 'live · market closed'}</span>;
 }
 
-function PredictionLine({ prediction, error }: { prediction: PredictionJson | null; error: string | null }) {
+function PredictionLine({ prediction, error }: { prediction: PredictionView | null; error: string | null }) {
   if (prediction === null) {
     if (error !== null) return <p class="empty">Predictions are unavailable: {error}</p>;
     return <p class="empty">No prediction yet: a policy predicts on every final bar in session once one is promoted to production (Research view).</p>;

@@ -1,0 +1,79 @@
+/**
+ * Records each change of the order service: the store write and its audit entry in one
+ * transaction, then the published message. Publishing never fails a change: a publish error is
+ * logged (the store is the truth; readers refetch).
+ */
+import type { TradingMessage } from '../contracts/trading-messages.ts';
+import type { Logger } from '../log.ts';
+import { appendAudit, type AuditInput } from '../store/audit-repo.ts';
+import type { Db } from '../store/db.ts';
+import { insertOrder, recordFill, saveOrder, type FillWrite, type OrderMeta, type StoredOrder } from '../store/trading-repo.ts';
+import { saveRiskState, type StoredRiskState } from '../store/trading-state-repo.ts';
+import type { Order } from '../trading/order.ts';
+import { stateAudit } from './trading-audit.ts';
+import { fillMessage, orderUpdate, positionMessage } from './trading-wire.ts';
+
+/** Sends a trading message on (the bus, once its channels exist); may return a promise. */
+export type TradingPublisher = (message: TradingMessage) => unknown;
+
+export class OrderRecorder {
+  constructor(
+    private readonly db: Db,
+    private readonly publisher: TradingPublisher,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Stores a new order unless its client order id is taken (then returns the stored one, `created` false). */
+  async insert(order: Order, meta: OrderMeta, audit: (stored: StoredOrder) => AuditInput): Promise<{ order: StoredOrder; created: boolean }> {
+    const result = await this.db.transaction(async (tx) => {
+      const inserted = await insertOrder(tx, order, meta);
+      if (inserted.created) await appendAudit(tx, [audit(inserted.order)]);
+      return inserted;
+    });
+    if (result.created) this.publishOrder(result.order);
+    return result;
+  }
+
+  async save(order: StoredOrder, audit: AuditInput | null): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await saveOrder(tx, order);
+      if (audit !== null) await appendAudit(tx, [audit]);
+    });
+    this.publishOrder(order);
+  }
+
+  /** False, with nothing written, when the order already has this fill. */
+  async fill(write: FillWrite, audit: AuditInput, at: number): Promise<boolean> {
+    const written = await this.db.transaction(async (tx) => {
+      const ok = await recordFill(tx, write, at);
+      if (ok) await appendAudit(tx, [audit]);
+      return ok;
+    });
+    if (!written) return false;
+    this.publishOrder(write.order);
+    this.publish({ channel: 'fills', symbol: write.fill.symbol, data: fillMessage(write.fill, write.order.id) });
+    this.publish({ channel: 'positions', symbol: write.position.symbol, data: positionMessage(write.position, at) });
+    return true;
+  }
+
+  async riskState(state: StoredRiskState): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await saveRiskState(tx, state);
+      await appendAudit(tx, [stateAudit(state)]);
+    });
+  }
+
+  async audit(entry: AuditInput): Promise<void> {
+    await appendAudit(this.db, [entry]);
+  }
+
+  private publishOrder(order: StoredOrder): void {
+    this.publish({ channel: 'orders', symbol: order.symbol, data: orderUpdate(order) });
+  }
+
+  private publish(message: TradingMessage): void {
+    Promise.resolve()
+      .then(() => this.publisher(message))
+      .catch((err: unknown) => this.logger.error({ err, channel: message.channel }, 'trading message not published'));
+  }
+}
