@@ -5,6 +5,7 @@
  */
 import { cpus } from 'node:os';
 import { benchBacktest } from './backtest-bench.ts';
+import { benchBusCodec } from './bus-codec-bench.ts';
 import { benchFaults } from './fault-bench.ts';
 import { benchFoundation } from './foundation-bench.ts';
 import { benchLive } from './live-bench.ts';
@@ -13,14 +14,17 @@ import { benchPpo } from './ppo-bench.ts';
 import { benchServing } from './serving-bench.ts';
 import { benchSpoolDrain } from './spool-bench.ts';
 import { benchIndicators } from './research-bench.ts';
+import { benchTrading } from './trading-bench.ts';
 import { figures, markdownTable } from './harness.ts';
 
 process.env['TASA_LOG_LEVEL'] ??= 'silent';
 process.stderr.write(`benchmarks on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}\n`);
 await benchFoundation();
 await benchLive();
+benchBusCodec();
 await benchSpoolDrain();
 await benchServing();
+await benchTrading();
 await benchIndicators();
 await benchBacktest();
 await benchPipeline();

@@ -19,6 +19,7 @@ import type { LatestPrice } from '../src/contracts/bus-messages.ts';
 import { createMetrics, type Metrics } from '../src/metrics/metrics.ts';
 import { startServer } from '../src/server/app.ts';
 import type { ServerDeps } from '../src/server/deps.ts';
+import { NO_TRADING } from '../src/execution/trading-engine.ts';
 import type { Db } from '../src/store/db.ts';
 import { databaseTargets } from '../test/support/test-db.ts';
 import { formatRate, record } from './harness.ts';
@@ -43,6 +44,7 @@ export async function benchServing(): Promise<void> {
     version: 'bench',
     localStatus: null,
     jobs: null,
+    trading: NO_TRADING,
   };
   const server = await startServer(deps);
   const load = new LoadProcess();

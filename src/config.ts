@@ -61,7 +61,7 @@ export const ConfigSchema = Type.Object({
     default: 'writes',
     description: 'writes = reads are public, writes and admin need a token; all = every route but /health needs a token',
   }),
-  TASA_JWT_SECRET: Type.Optional(Type.String({ minLength: 32, description: 'HS256 secret; when set, JWTs (claim role: reader|admin) are accepted besides API tokens' })),
+  TASA_JWT_SECRET: Type.Optional(Type.String({ minLength: 32, description: 'HS256 secret; when set, JWTs (claim role: reader|trader|admin) are accepted besides API tokens' })),
   TASA_CORS_ORIGINS: Type.String({ default: '', description: 'Comma-separated origins allowed by CORS; empty = same origin only' }),
   TASA_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 1200, minimum: 0, description: 'Requests per minute per client (by token, else IP); 0 = no limit' }),
   TASA_WS_MAX_BUFFER_BYTES: Type.Integer({ default: 1_048_576, minimum: 1024, description: 'Send buffer per WebSocket client before its updates are conflated' }),
@@ -73,6 +73,16 @@ export const ConfigSchema = Type.Object({
   TASA_SMTP_URL: Type.Optional(Type.String({ description: 'SMTP URL for alert e-mails (smtp[s]://user:pass@host:port)' })),
   TASA_ALERT_EMAIL_TO: Type.Optional(Type.String({ description: 'Recipients of alert e-mails (comma-separated)' })),
   TASA_ALERT_EMAIL_FROM: Type.String({ default: 'tasa@localhost', description: 'Sender of alert e-mails' }),
+  TASA_TRADING_INITIAL_CASH_COP: Type.Integer({ default: 400_000_000, minimum: 0, description: 'COP in the paper account when it is first opened' }),
+  TASA_TRADING_MAX_POSITION_USD: Type.Integer({ default: 100_000, minimum: 1, description: 'Largest absolute position per symbol (USD), open orders on the same side counted as filled' }),
+  TASA_TRADING_MAX_ORDER_USD: Type.Integer({ default: 25_000, minimum: 1, description: 'Largest order (USD)' }),
+  TASA_TRADING_MAX_ORDERS_PER_MINUTE: Type.Integer({ default: 30, minimum: 1, description: 'Orders sent on in any 60 s' }),
+  TASA_TRADING_DAILY_LOSS_LIMIT_COP: Type.Integer({ default: 4_000_000, minimum: 1, description: "A day's net loss (COP) that trips the kill switch" }),
+  TASA_TRADING_PRICE_BAND_BPS: Type.Number({ default: 200, exclusiveMinimum: 0, description: 'How far (bps of the market mid) a limit or stop price may be; 2 decimals at most' }),
+  TASA_TRADING_SLIPPAGE_BPS: Type.Number({ default: 1, minimum: 0, description: 'Paper fills: slippage of market and triggered stop orders (bps); 2 decimals at most' }),
+  TASA_TRADING_FEE_BPS: Type.Number({ default: 1, minimum: 0, description: 'Paper fills: fee per fill (bps of its notional); 2 decimals at most' }),
+  TASA_TRADING_FIXED_FEE_COP: Type.Number({ default: 0, minimum: 0, description: 'Paper fills: fixed fee per fill (COP); 2 decimals at most' }),
+  TASA_TRADING_STALE_AFTER_MS: Type.Integer({ default: 30_000, minimum: 1000, description: 'Clock ms without a tick after which a symbol is stale and new orders are rejected' }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

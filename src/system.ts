@@ -25,6 +25,7 @@ import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import { archiveOptionsFrom, openArchive } from './pipeline/archive/open-archive.ts';
 import { readCodeVersion } from './pipeline/manifest.ts';
 import { startLivePredictor } from './research/live-predictor.ts';
+import { TradingHost, tradingSettings } from './execution/trading-engine.ts';
 import { startServer } from './server/app.ts';
 import { fillGaps } from './jobs/gap-fill.ts';
 import { jobHandlers } from './jobs/handlers.ts';
@@ -128,8 +129,10 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
     }
     const queue = jobs ?? (o.roles.api ? await openSender(o, db) : null);
     if (queue && queue !== jobs) stack.push(() => queue.stop());
-    const server = o.roles.api
-      ? await startServer({ db, bus, clock, calendar: o.calendar, config: o.config, logger: o.logger, metrics, symbols, version: TASA_VERSION, localStatus: ingest ? status : null, jobs: queue })
+    const trading = o.roles.api ? await startTrading(o, { db, bus, clock, rest, metrics, symbols }) : null;
+    if (trading) stack.push(() => trading.stop());
+    const server = trading
+      ? await startServer({ db, bus, clock, calendar: o.calendar, config: o.config, logger: o.logger, metrics, symbols, version: TASA_VERSION, localStatus: ingest ? status : null, jobs: queue, trading })
       : null;
     if (server) stack.push(() => server.close());
     const stop = once(() => unwind(stack));
@@ -249,6 +252,26 @@ function createIngest(o: SystemOptions, { db, bus, clock, rest, metrics, symbols
     readiness: { waitForL0Ms: o.config.TASA_HISTORY_WAIT_MS ?? (o.config.DATABASE_URL === undefined ? 0 : 60_000) },
     fillGaps: (symbol, from, to) => fillGaps({ db, calendar: o.calendar, source: rest.source, symbol, from, to, clock, layer: 'failsafe' }),
   });
+}
+
+/**
+ * The paper broker and order service, in the API process: in `tasa up` that is the one process;
+ * with several `serve` processes the `trading` lease picks one, and the others answer trading
+ * writes 503 naming it (and take over when it stops renewing).
+ */
+async function startTrading(o: SystemOptions, { db, bus, clock, symbols }: Parts): Promise<TradingHost> {
+  const host = new TradingHost({
+    db,
+    bus,
+    clock,
+    calendar: o.calendar,
+    logger: o.logger,
+    settings: tradingSettings(o.config, symbols),
+    holder: `${hostname()}:${process.pid}`,
+    leaseTtlMs: o.config.TASA_INGEST_LEASE_MS,
+  });
+  await host.start();
+  return host;
 }
 
 /** An API-only process queues work for workers elsewhere; that needs PostgreSQL (embedded PGlite has no other process to run it). */

@@ -4,6 +4,7 @@ import { TasaError, errorMessage } from '../errors.ts';
 import { registerAdminCommands } from './commands/admin-commands.ts';
 import { registerImportCommand } from './commands/import-command.ts';
 import { registerJobsCommands } from './commands/jobs-commands.ts';
+import { registerPaperCommands } from './commands/paper-commands.ts';
 import { registerPipelineCommands } from './commands/pipeline-commands.ts';
 import { registerQueryCommands } from './commands/query-commands.ts';
 import { registerSimulateCommand } from './commands/simulate-command.ts';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerSimulateCommand(program);
   registerJobsCommands(program);
   registerPipelineCommands(program);
+  registerPaperCommands(program);
   registerTokenCommands(program);
   return program;
 }

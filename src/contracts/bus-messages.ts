@@ -2,11 +2,13 @@
  * What each bus channel carries: one TypeBox schema per channel, the single source of the
  * producers' types, the typed `Bus` (bus/types.ts), the Redis codec's runtime check and the
  * WebSocket protocol. Extra properties are allowed, so a newer producer can add a field without
- * older readers dropping its events.
+ * older readers dropping its events. The trading channels (orders, fills, positions) take their
+ * schemas from trading-messages.ts.
  */
 import { Type, type Static, type TSchema } from 'typebox';
+import { TRADING_MESSAGE_SCHEMAS } from './trading-messages.ts';
 
-export const CHANNELS = ['ticks', 'bars', 'status', 'alerts', 'predictions'] as const;
+export const CHANNELS = ['ticks', 'bars', 'status', 'alerts', 'predictions', 'orders', 'fills', 'positions'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
@@ -101,6 +103,7 @@ export const BUS_MESSAGE_SCHEMAS = {
   status: LifecycleStatus,
   alerts: AlertMessage,
   predictions: PredictionMessage,
+  ...TRADING_MESSAGE_SCHEMAS,
 } satisfies Record<Channel, TSchema>;
 
 /** Channel -> the type of its data. */

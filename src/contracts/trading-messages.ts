@@ -2,7 +2,7 @@
  * What the trading layer publishes: an order's new state, a fill, a position after a fill. Money
  * is a decimal string at its fixed scale (USD 2 decimals, prices 4, COP 2; see
  * src/trading/money.ts), so JSON never rounds it. Keyed by the channel each goes on, like
- * bus-messages.ts, so the bus can take them as channels.
+ * bus-messages.ts, which makes them bus channels.
  */
 import { Type, type Static, type TSchema } from 'typebox';
 import { IsoTime, Nullable } from './api/schema-kit.ts';

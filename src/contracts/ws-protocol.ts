@@ -7,8 +7,9 @@
  *   {"action":"subscribe","symbols":["USD/COP"],"channels":["ticks","bars"],"since":42}
  *   {"action":"unsubscribe","symbols":["USD/COP"],"channels":["ticks"]}   (no channels = the whole symbol)
  *   {"action":"heartbeat"}
- * Server -> client: market_data, bar, market_status, alert, prediction (data, each with the
- * symbol's bus seq), gap, heartbeat, subscribed, unsubscribed, error.
+ * Server -> client: market_data, bar, market_status, alert, prediction, order, fill, position
+ * (data, each with the symbol's bus seq: the trading channels share the symbol's stream, so they
+ * resume with `since` and report gaps like market data), gap, heartbeat, subscribed, unsubscribed, error.
  *
  * `gap` {symbol, from, to, refetch}: the symbol's seqs from..to cannot be delivered (lost with a
  * Redis that restarted empty, trimmed before the gateway read them, refused by a publisher's full
@@ -21,13 +22,26 @@
  */
 import { Type, type Static, type TSchema } from 'typebox';
 import { AlertMessage, CHANNELS, LifecycleStatus, PredictionMessage, type Channel } from './bus-messages.ts';
+import { FillMessage, OrderUpdate, PositionMessage } from './trading-messages.ts';
 
 // ---- client -> server ----
 
 // Spelled out (not mapped from CHANNELS) so that the static type is the union of the names.
 export const ChannelName = Type.Union(
-  [Type.Literal('ticks'), Type.Literal('bars'), Type.Literal('status'), Type.Literal('alerts'), Type.Literal('predictions')],
-  { description: 'ticks (market_data), bars (bar), status (market_status), alerts (alert), predictions (prediction)' },
+  [
+    Type.Literal('ticks'),
+    Type.Literal('bars'),
+    Type.Literal('status'),
+    Type.Literal('alerts'),
+    Type.Literal('predictions'),
+    Type.Literal('orders'),
+    Type.Literal('fills'),
+    Type.Literal('positions'),
+  ],
+  {
+    description:
+      'ticks (market_data), bars (bar), status (market_status), alerts (alert), predictions (prediction), orders (order), fills (fill), positions (position)',
+  },
 );
 /** Fails to compile when ChannelName and the bus's CHANNELS disagree. */
 const _channelsMatch: [Static<typeof ChannelName>] extends [Channel] ? ([Channel] extends [Static<typeof ChannelName>] ? true : never) : never = true;
@@ -102,6 +116,9 @@ export const MarketDataMessage = dataMessage('market_data', QuoteData);
 export const BarMessage = dataMessage('bar', BarData);
 export const AlertDataMessage = dataMessage('alert', forwarded(AlertMessage, 'alerts'));
 export const PredictionDataMessage = dataMessage('prediction', forwarded(PredictionMessage, 'predictions'));
+export const OrderDataMessage = dataMessage('order', forwarded(OrderUpdate, 'orders'));
+export const FillDataMessage = dataMessage('fill', forwarded(FillMessage, 'fills'));
+export const PositionDataMessage = dataMessage('position', forwarded(PositionMessage, 'positions'));
 export const MarketStatusMessage = Type.Object({
   type: Type.Literal('market_status'),
   symbol: Type.Optional(Type.String()),
@@ -154,6 +171,9 @@ export const ServerMessage = Type.Union([
   BarMessage,
   AlertDataMessage,
   PredictionDataMessage,
+  OrderDataMessage,
+  FillDataMessage,
+  PositionDataMessage,
   MarketStatusMessage,
   HeartbeatReply,
   SubscribedMessage,

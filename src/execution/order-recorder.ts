@@ -49,11 +49,12 @@ export class OrderRecorder {
       if (ok) await appendAudit(tx, [audit]);
       return ok;
     });
-    if (!written) return false;
+    // Published even when it was stored already: only an attempt whose commit was not
+    // acknowledged (and which therefore published nothing) leaves it stored but unapplied.
     this.publishOrder(write.order);
     this.publish({ channel: 'fills', symbol: write.fill.symbol, data: fillMessage(write.fill, write.order.id) });
     this.publish({ channel: 'positions', symbol: write.position.symbol, data: positionMessage(write.position, at) });
-    return true;
+    return written;
   }
 
   async riskState(state: StoredRiskState): Promise<void> {

@@ -12,7 +12,7 @@
  * broker can judge it (a DAY order whose session closed meanwhile is rejected). A fill is stored once per
  * (order, seq), so a fill reported twice changes nothing.
  */
-import type { Clock } from '../clock.ts';
+import type { CancelTimer, Clock } from '../clock.ts';
 import type { MarketCalendar } from '../domain/calendar.ts';
 import type { SymbolCode } from '../domain/symbol.ts';
 import { bogotaDate } from '../domain/time.ts';
@@ -37,6 +37,8 @@ import { dailyPnl, noteOrderSent, RATE_WINDOW_MS, riskContext, valuation, type T
 
 /** The actor of what the service does on its own (loss limit, expiry); fills are the broker's. */
 export const SYSTEM_ACTOR = 'system';
+/** How long after a failed fill write the next attempt is made. */
+const FILL_RETRY_MS = 1_000;
 export const BROKER_ACTOR = 'broker';
 
 export interface OrderServiceDeps {
@@ -82,6 +84,12 @@ export class OrderService {
   private readonly closeTimers: CloseTimers;
   /** Orders stored `new` before a restart, by symbol, until that symbol's first quote. */
   private readonly unsent = new Map<SymbolCode, StoredOrder[]>();
+  /**
+   * Fills wait here, in the broker's order, until they are stored. A failed write is retried on a
+   * timer, so a database outage delays fills but never drops or reorders them.
+   */
+  private readonly inbox: Fill[] = [];
+  private fillRetry: CancelTimer | null = null;
   private current: TradingBook | null = null;
 
   constructor(
@@ -101,6 +109,8 @@ export class OrderService {
   async stop(): Promise<void> {
     await this.deps.broker.stop();
     this.closeTimers.cancelAll();
+    this.fillRetry?.();
+    this.fillRetry = null;
     await this.queue.idle();
   }
 
@@ -264,12 +274,30 @@ export class OrderService {
   }
 
   private onBrokerEvent(event: BrokerEvent): void {
-    if (event.kind === 'fill') this.enqueue(() => this.applyFill(event.fill), 'fill');
-    else this.enqueue(() => this.applyQuote(event.symbol, event.quote), 'quote');
+    if (event.kind === 'fill') {
+      this.inbox.push(event.fill);
+      this.enqueue(() => this.applyFills(), 'fill');
+    } else this.enqueue(() => this.applyQuote(event.symbol, event.quote), 'quote');
   }
 
   private enqueue(job: () => Promise<void>, what: string): void {
     this.queue.run(job).catch((err: unknown) => this.deps.logger.error({ err }, `order service: ${what} failed`));
+  }
+
+  private async applyFills(): Promise<void> {
+    for (let fill = this.inbox[0]; fill !== undefined && this.fillRetry === null; fill = this.inbox[0]) {
+      try {
+        await this.applyFill(fill);
+      } catch (err) {
+        this.deps.logger.error({ err, clientOrderId: fill.clientOrderId, seq: fill.seq }, 'order service: storing a fill failed; retrying');
+        this.fillRetry = this.deps.clock.setTimer(FILL_RETRY_MS, () => {
+          this.fillRetry = null;
+          this.enqueue(() => this.applyFills(), 'fill retry');
+        });
+        return;
+      }
+      this.inbox.shift();
+    }
   }
 
   private async applyFill(fill: Fill): Promise<void> {
@@ -283,7 +311,9 @@ export class OrderService {
     const account = applyFillToAccount(this.book.account, fill);
     const position = account.positions[fill.symbol] ?? flatPosition(fill.symbol);
     const written = await this.recorder.fill({ order: filled, fill, account, position }, fillAudit(filled, fill, BROKER_ACTOR, now), now);
-    if (!written) return;
+    // Not written: the store has this (order, seq) already, from an attempt whose commit was not
+    // acknowledged. It was computed from this same state, so the book takes it as stored.
+    if (!written) this.deps.logger.warn({ clientOrderId: fill.clientOrderId, seq: fill.seq }, 'order service: fill already stored');
     this.book.account = account;
     if (isOpen(filled)) this.book.open.set(filled.clientOrderId, filled);
     else this.book.open.delete(filled.clientOrderId);

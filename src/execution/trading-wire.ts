@@ -43,6 +43,11 @@ export function fillMessage(fill: Fill, orderId: number): FillMessage {
 }
 
 export function positionMessage(position: Position, at: number): PositionMessage {
+  return { ...positionAmounts(position), at: toIsoUtc(at) };
+}
+
+/** A position's quantity and amounts, as published and as the API serves them. */
+export function positionAmounts(position: Position): Omit<PositionMessage, 'at'> {
   const average = averagePrice(position);
   return {
     symbol: position.symbol,
@@ -50,6 +55,5 @@ export function positionMessage(position: Position, at: number): PositionMessage
     averagePrice: average === null ? null : formatPrice(average),
     costBasis: formatCop(position.costBasis),
     realizedPnl: formatCop(position.realizedPnl),
-    at: toIsoUtc(at),
   };
 }

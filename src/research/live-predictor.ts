@@ -208,7 +208,7 @@ class Predictor implements LivePredictor {
 }
 
 /** The bar of a final, non-empty `bars` event; null for anything else. */
-function finalBar(symbol: string, d: BarEvent): Bar | null {
+export function finalBar(symbol: string, d: BarEvent): Bar | null {
   if (d.empty === true || !d.final) return null;
   const time = Date.parse(d.time);
   if (!Number.isFinite(time)) return null;

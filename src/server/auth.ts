@@ -7,7 +7,7 @@
 import fastifyJwt from '@fastify/jwt';
 import type { FastifyInstance, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
-import { findActiveToken, type TokenRole } from '../store/api-tokens-repo.ts';
+import { findActiveToken, isTokenRole, TOKEN_ROLES, type TokenRole } from '../store/api-tokens-repo.ts';
 import type { ServerDeps } from './deps.ts';
 import { HttpError } from './http-errors.ts';
 
@@ -23,12 +23,12 @@ declare module 'fastify' {
     principal: Principal | null;
   }
   interface FastifyInstance {
-    /** preHandler: the request must carry a token with this role (admin includes reader). */
+    /** preHandler: the request must carry a token with this role or a higher one (reader < trader < admin). */
     requireRole(role: TokenRole): preHandlerHookHandler;
   }
 }
 
-const ROLE_RANK: Record<TokenRole, number> = { reader: 1, admin: 2 };
+const ROLE_RANK: Record<TokenRole, number> = { reader: 1, trader: 2, admin: 3 };
 
 /** Routes that answer without a token even with TASA_AUTH=all (probes, docs, the dashboard shell). */
 const ALWAYS_PUBLIC = [/^\/health(\?|$)/, /^\/metrics(\?|$)/, /^\/docs/, /^\/openapi\.json/, /^\/($|\?|assets\/|index\.html)/];
@@ -91,6 +91,6 @@ async function verifyJwt(request: FastifyRequest): Promise<Principal> {
   } catch {
     throw new HttpError(401, 'Invalid or expired JWT.');
   }
-  if (claims.role !== 'reader' && claims.role !== 'admin') throw new HttpError(401, 'The JWT has no role claim (reader or admin).');
+  if (!isTokenRole(claims.role)) throw new HttpError(401, `The JWT has no role claim (${TOKEN_ROLES.join(', ')}).`);
   return { id: typeof claims.sub === 'string' ? claims.sub : 'jwt', role: claims.role, via: 'jwt' };
 }

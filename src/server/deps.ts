@@ -10,6 +10,7 @@ import type { MarketCalendar } from '../domain/calendar.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { Db } from '../store/db.ts';
+import type { TradingAccess } from '../execution/trading-engine.ts';
 import type { SystemStatus } from '../ingest/status-publisher.ts';
 
 /** Work handed to the workers (pg-boss queues). */
@@ -33,4 +34,6 @@ export interface ServerDeps {
   localStatus: (() => SystemStatus) | null;
   /** Null when no worker queue is reachable from this process. */
   jobs: JobQueue | null;
+  /** The trading engine: in this process, or the name of the one that runs it. */
+  trading: TradingAccess;
 }

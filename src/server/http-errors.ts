@@ -43,6 +43,9 @@ export function installErrorHandler(app: FastifyInstance): void {
       if (status >= 500) request.log.error({ err: err.message, code: err.code }, 'request failed');
       return reply.status(status).send({ error: { code: err.code, message: err.message, ...(err.input ? { input: err.input } : {}), ...(err.hint ? { hint: err.hint } : {}) } });
     }
+    if (err instanceof HttpError && err.code !== undefined) {
+      return reply.status(err.statusCode).send({ error: { code: err.code, message: err.message, ...(err.hint === undefined ? {} : { hint: err.hint }) } });
+    }
     if (err.validation) {
       const first = err.validation[0];
       const where = `${err.validationContext ?? 'request'}${first?.instancePath ?? ''}`;
@@ -60,13 +63,19 @@ export function installErrorHandler(app: FastifyInstance): void {
   );
 }
 
-/** An HTTP error that is not one of TasaError's codes (401, 403). */
+/** An HTTP error that is not one of TasaError's codes (401, 403; with `code`, any status, its message shown even for a 5xx). */
 export class HttpError extends Error {
+  readonly code: string | undefined;
+  readonly hint: string | undefined;
+
   constructor(
     readonly statusCode: number,
     message: string,
+    opts: { code?: string; hint?: string } = {},
   ) {
     super(message);
     this.name = 'HttpError';
+    this.code = opts.code;
+    this.hint = opts.hint;
   }
 }

@@ -8,7 +8,13 @@ import { appendAudit } from './audit-repo.ts';
 import type { Db } from './db.ts';
 import { isoTimeOrNull, msOrNull } from './rows.ts';
 
-export type TokenRole = 'reader' | 'admin';
+/** reader < trader (places and cancels orders) < admin; a higher role may do what a lower one may. */
+export const TOKEN_ROLES = ['reader', 'trader', 'admin'] as const;
+export type TokenRole = (typeof TOKEN_ROLES)[number];
+
+export function isTokenRole(value: unknown): value is TokenRole {
+  return (TOKEN_ROLES as readonly unknown[]).includes(value);
+}
 
 export interface ApiToken {
   id: string;

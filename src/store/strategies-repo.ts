@@ -37,3 +37,13 @@ export async function listStrategies(db: Db): Promise<Strategy[]> {
   );
   return rows.map((r) => ({ id: r.id, symbol: r.symbol, policyId: r.policy_id, targetNotional: BigInt(r.target_notional), enabled: r.enabled }));
 }
+
+/** The strategy's position in the symbol: the signed USD filled by its orders. */
+export async function strategyPosition(db: Db, id: string, symbol: SymbolCode): Promise<UsdCents> {
+  const rows = await db.query<{ position: string }>(
+    `SELECT coalesce(sum(CASE side WHEN 'buy' THEN filled_quantity ELSE -filled_quantity END), 0)::text AS position
+     FROM trading_orders WHERE strategy_id = $1 AND symbol = $2`,
+    [id, symbol],
+  );
+  return BigInt(rows[0]?.position ?? '0');
+}

@@ -46,6 +46,8 @@ export interface OrderFilter {
   open?: boolean;
   symbol?: SymbolCode;
   limit: number;
+  /** Keyset paging: orders with a smaller id only. */
+  beforeId?: number;
 }
 
 const OPEN_STATUSES = ['new', 'accepted', 'partially_filled'];
@@ -152,9 +154,9 @@ export async function findOrder(db: Db, ref: { id: number } | { clientOrderId: s
 export async function listOrders(db: Db, filter: OrderFilter): Promise<StoredOrder[]> {
   const rows = await db.query<OrderRow>(
     `SELECT ${ORDER_COLUMNS} FROM trading_orders o
-     WHERE ($1::boolean IS NOT TRUE OR o.status = ANY($2::text[])) AND ($3::text IS NULL OR o.symbol = $3)
+     WHERE ($1::boolean IS NOT TRUE OR o.status = ANY($2::text[])) AND ($3::text IS NULL OR o.symbol = $3) AND ($5::int8 IS NULL OR o.id < $5::int8)
      ORDER BY o.id DESC LIMIT $4`,
-    [filter.open ?? false, OPEN_STATUSES, filter.symbol ?? null, filter.limit],
+    [filter.open ?? false, OPEN_STATUSES, filter.symbol ?? null, filter.limit, filter.beforeId ?? null],
   );
   return withHistory(db, rows);
 }

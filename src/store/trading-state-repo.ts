@@ -84,3 +84,12 @@ export async function dayOpeningEquity(db: Db, date: IsoDate, equity: Centavos, 
   if (!row) throw new Error(`trading_days has no row for ${date} after its insert`);
   return BigInt(row.opening_equity);
 }
+
+/** The stored opening equity of each trading day from `from` on, oldest first. */
+export async function dayOpeningEquities(db: Db, from: IsoDate, limit: number): Promise<Array<{ date: IsoDate; openingEquity: Centavos }>> {
+  const rows = await db.query<{ date: IsoDate; opening_equity: string }>(
+    'SELECT date::text AS date, opening_equity::text FROM trading_days WHERE date >= $1::date ORDER BY date LIMIT $2',
+    [from, limit],
+  );
+  return rows.map((r) => ({ date: r.date, openingEquity: BigInt(r.opening_equity) }));
+}

@@ -132,7 +132,7 @@ describe('tasa token input checks', () => {
     // No store: the checks come first (an unreachable DATABASE_URL would otherwise be the error).
     const unreachable: Store = { env: { DATABASE_URL: 'postgres://tasa@127.0.0.1:1/none' }, open: () => Promise.reject(new Error('unused')), close: () => Promise.resolve() };
     const cases: Array<[string[], RegExp]> = [
-      [['token', 'create', '--name', 'x', '--role', 'root'], /^error: --role must be reader or admin, not "root"\.$/m],
+      [['token', 'create', '--name', 'x', '--role', 'root'], /^error: --role must be one of reader, trader, admin, not "root"\.$/m],
       [['token', 'revoke', 'abc'], /^error: "abc" is not a token id \(t_ \+ 12 hex digits\); see `tasa token list`\.$/m],
     ];
     for (const [args, message] of cases) {

@@ -3,32 +3,19 @@
  * Skips when ../shared/data is absent: nothing else depends on it.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { MarketCalendar } from '../../src/domain/calendar.ts';
-import { parseRawBar, type ParsedRawBar } from '../../src/domain/raw-bar.ts';
-import { standardizeBars } from '../../src/domain/standardize.ts';
-import { openBarFile } from '../../src/feeds/files/bar-file.ts';
 import { computeFeatures } from '../../src/research/features.ts';
 import { computeIndicators, indicatorColumn, WARMUP } from '../../src/research/indicators.ts';
 import { buildRlDataset } from '../../src/research/rl-dataset.ts';
 import { toSeries } from '../../src/research/series.ts';
 import { INDICATOR_NAMES } from '../../src/research/types.ts';
+import { realBars, REAL_FILE_SKIP } from '../support/real-history.ts';
 
-const REAL_FILE = fileURLToPath(new URL('../../../shared/data/usdcop_m5_2020-01_2025-06.csv.gz', import.meta.url));
-
-describe('research layers on the real history', { skip: existsSync(REAL_FILE) ? false : `${REAL_FILE} is absent` }, () => {
+describe('research layers on the real history', { skip: REAL_FILE_SKIP }, () => {
   it('give indicators after warm-up, features NaN only where documented, and a dataset with three splits', async () => {
-    const rows: ParsedRawBar[] = [];
-    for await (const chunk of await openBarFile(REAL_FILE)) {
-      for (const rec of chunk.records) {
-        const parsed = parseRawBar(rec, 'USD/COP');
-        if (parsed.ok) rows.push(parsed.bar);
-      }
-    }
     const calendar = new MarketCalendar();
-    const series = toSeries(standardizeBars(rows, 'USD/COP', calendar).bars, calendar);
+    const series = toSeries(await realBars(calendar), calendar);
     assert.ok(series.length > 70_000, `${series.length} session bars`);
 
     const indicators = computeIndicators(series);

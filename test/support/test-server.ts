@@ -9,9 +9,10 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import { MarketCalendar } from '../../src/domain/calendar.ts';
 import { createLogger } from '../../src/log.ts';
 import { createMetrics } from '../../src/metrics/metrics.ts';
+import { localTrading, NO_TRADING, startTradingEngine, tradingSettings } from '../../src/execution/trading-engine.ts';
 import { buildServer, type TasaServer } from '../../src/server/app.ts';
 import type { ServerDeps } from '../../src/server/deps.ts';
-import { createApiToken } from '../../src/store/api-tokens-repo.ts';
+import { createApiToken, type TokenRole } from '../../src/store/api-tokens-repo.ts';
 import type { Db } from '../../src/store/db.ts';
 import { syncReferenceData } from '../../src/store/reference-data.ts';
 
@@ -26,6 +27,8 @@ export interface TestServerOptions {
   env?: Record<string, string>;
   listen?: boolean;
   deps?: Partial<ServerDeps>;
+  /** false: no trading engine in this server (its trading writes answer 503). Default: one on the test bus and clock. */
+  trading?: false;
 }
 
 export interface TestServer {
@@ -35,7 +38,7 @@ export interface TestServer {
   /** `http://127.0.0.1:<port>` when listening, else null. */
   url: string | null;
   /** A fresh token with this role. */
-  token(role: 'reader' | 'admin'): Promise<string>;
+  token(role: TokenRole): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -47,18 +50,25 @@ export async function startTestServer(o: TestServerOptions): Promise<TestServer>
   const bus = o.bus ?? createMemoryBus({ clock });
   const config: Config = loadConfig({ TASA_LOG_LEVEL: 'silent', TASA_HTTP_PORT: '0', TASA_RATE_LIMIT_PER_MINUTE: '0', ...o.env });
   await syncReferenceData(o.db, calendar);
+  const logger = createLogger('silent');
+  const symbols = ['USD/COP'];
+  const engine =
+    o.trading === false || o.deps?.trading !== undefined
+      ? null
+      : await startTradingEngine({ db: o.db, bus, clock, calendar, logger, settings: tradingSettings(config, symbols) });
   const deps: ServerDeps = {
     db: o.db,
     bus,
     clock,
     calendar,
     config,
-    logger: createLogger('silent'),
+    logger,
     metrics: createMetrics({ defaultMetrics: false }),
-    symbols: ['USD/COP'],
+    symbols,
     version: '0.0.0-test',
     localStatus: null,
     jobs: null,
+    trading: engine === null ? NO_TRADING : localTrading(engine, 'test-server'),
     ...o.deps,
   };
   const app = await buildServer(deps);
@@ -77,6 +87,7 @@ export async function startTestServer(o: TestServerOptions): Promise<TestServer>
     token: async (role) => (await createApiToken(o.db, { name: `test-${role}`, role })).token,
     close: async () => {
       await app.close();
+      await engine?.stop();
       if (ownBus) await bus.close();
     },
   };

@@ -16,6 +16,9 @@ const DATA_CHECKS = {
   status: Compile(BUS_MESSAGE_SCHEMAS.status),
   alerts: Compile(BUS_MESSAGE_SCHEMAS.alerts),
   predictions: Compile(BUS_MESSAGE_SCHEMAS.predictions),
+  orders: Compile(BUS_MESSAGE_SCHEMAS.orders),
+  fills: Compile(BUS_MESSAGE_SCHEMAS.fills),
+  positions: Compile(BUS_MESSAGE_SCHEMAS.positions),
 } satisfies Record<Channel, unknown>;
 
 export function entryFields(channel: Channel, time: number, json: string): string[] {

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { systemClock } from '../../clock.ts';
 import { toIsoUtc } from '../../domain/time.ts';
 import { TasaError } from '../../errors.ts';
-import { createTokenWithAudit, listApiTokens, revokeTokenWithAudit, type ApiToken, type TokenRole } from '../../store/api-tokens-repo.ts';
+import { createTokenWithAudit, isTokenRole, listApiTokens, revokeTokenWithAudit, TOKEN_ROLES, type ApiToken, type TokenRole } from '../../store/api-tokens-repo.ts';
 import { createContext, withStore } from '../context.ts';
 import { createRowWriter, parseFormat, type Column, type Row } from '../output.ts';
 
@@ -28,7 +28,7 @@ export function registerTokenCommands(program: Command): void {
     .command('create')
     .description('Create a token and print it once (store it: it cannot be shown again)')
     .requiredOption('--name <name>', 'what the token is for')
-    .requiredOption('--role <role>', 'reader | admin')
+    .requiredOption('--role <role>', TOKEN_ROLES.join(' | '))
     .action((o: CreateOptions) => createToken(o));
   token
     .command('list')
@@ -73,8 +73,8 @@ function tokenName(value: string): string {
 }
 
 function tokenRole(value: string): TokenRole {
-  if (value === 'reader' || value === 'admin') return value;
-  throw new TasaError('bad_argument', `--role must be reader or admin, not "${value}".`, { input: `--role=${value}` });
+  if (isTokenRole(value)) return value;
+  throw new TasaError('bad_argument', `--role must be one of ${TOKEN_ROLES.join(', ')}, not "${value}".`, { input: `--role=${value}` });
 }
 
 function tokenRow(t: ApiToken): Row {

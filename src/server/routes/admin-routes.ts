@@ -34,7 +34,7 @@ const DateText = (description: string) => Type.String({ format: 'date', descript
 const TokenView = Type.Object({
   id: Type.String({ description: 't_ + 12 hex digits; never the secret' }),
   name: Type.String(),
-  role: Type.Union([Type.Literal('reader'), Type.Literal('admin')]),
+  role: Type.Union([Type.Literal('reader'), Type.Literal('trader'), Type.Literal('admin')]),
   active: Type.Boolean(),
   createdAt: IsoTime('Created'),
   lastUsedAt: Nullable(IsoTime('Last request with it')),
@@ -171,7 +171,9 @@ export const adminRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) =>
         security: TOKEN_SECURITY,
         body: Type.Object({
           name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S', description: 'What the token is for' }),
-          role: Type.Union([Type.Literal('reader'), Type.Literal('admin')], { description: 'reader: token-only reads and reports; admin: everything' }),
+          role: Type.Union([Type.Literal('reader'), Type.Literal('trader'), Type.Literal('admin')], {
+            description: 'reader: token-only reads and reports; trader: also places and cancels orders and starts and stops strategies; admin: everything',
+          }),
         }),
         response: { 201: Type.Object({ ...TokenView.properties, token: Type.String({ description: 'The secret (tasa_...), shown once' }) }), ...ERRORS },
       },

@@ -56,8 +56,17 @@ export function isProtocolError(m: ClientMessage | ProtocolError): m is Protocol
 
 // ---- server -> client ----
 
-export type DataType = 'market_data' | 'bar' | 'market_status' | 'alert' | 'prediction' | 'gap';
-const TYPE_OF_CHANNEL: Record<Channel, DataType> = { ticks: 'market_data', bars: 'bar', status: 'market_status', alerts: 'alert', predictions: 'prediction' };
+export type DataType = 'market_data' | 'bar' | 'market_status' | 'alert' | 'prediction' | 'order' | 'fill' | 'position' | 'gap';
+const TYPE_OF_CHANNEL: Record<Channel, DataType> = {
+  ticks: 'market_data',
+  bars: 'bar',
+  status: 'market_status',
+  alerts: 'alert',
+  predictions: 'prediction',
+  orders: 'order',
+  fills: 'fill',
+  positions: 'position',
+};
 
 /** A bus event encoded once for every client. */
 export interface OutboundEvent {
@@ -110,6 +119,12 @@ function encodeBody(e: BusEvent, ctx: EncodeContext): Omit<OutboundEvent, 'frame
       return { ...base, payload: json({ type: 'alert', ...head, data: e.data }) };
     case 'predictions':
       return { ...base, payload: json({ type: 'prediction', ...head, data: e.data }) };
+    case 'orders':
+      return { ...base, payload: json({ type: 'order', ...head, data: e.data }) };
+    case 'fills':
+      return { ...base, payload: json({ type: 'fill', ...head, data: e.data }) };
+    case 'positions':
+      return { ...base, payload: json({ type: 'position', ...head, data: e.data }) };
   }
 }
 

@@ -1,0 +1,230 @@
+/**
+ * The strategy runner: each enabled strategy trades one policy (a baseline or a registered model)
+ * on one symbol. On every final bar in session it takes the policy's decision exactly as L6 does
+ * for that bar (policy-decider.ts) and sends the market order that moves the strategy's position
+ * to decision x target notional, through the order service (risk, broker, store, audit as
+ * `strategy:<id>`). The strategy's position is what its own orders filled, so manual orders
+ * beside it do not move its target.
+ *
+ * As in the backtest (flat at session end, next-bar execution):
+ * - a decision order is a DAY market order: it fills on the next price (the next bar's open);
+ *   one still working when the session closes expires, as the backtest ignores the target of a
+ *   session's last bar;
+ * - `flattenLeadMs` before each session's close the runner cancels its working orders and closes
+ *   its positions (a GTC market order: it must not expire unfilled); a bar whose session is past
+ *   that point is decided (the policy's state moves on) but trades nothing.
+ * - one decision per bar: a bar at or before the latest one decided (a revision, a replay) is
+ *   skipped, and the client order id names the strategy and the bar, so a decision re-sent after a
+ *   restart is the same order, never a second one.
+ *
+ * Strategies are switched on and off in `trading_strategies`; `start` attaches the enabled ones.
+ * Attaching warms the policy up on every stored bar before now (the indicators then equal the
+ * pipeline's over the same history) and decides the current session's bars again, so the position
+ * the policy holds after a restart is the one it held before. Events run one at a time, in order.
+ */
+import { ALL_SYMBOLS, type Bus, type BusEvent, type Unsubscribe } from '../bus/index.ts';
+import type { CancelTimer, Clock } from '../clock.ts';
+import { BAR_MS } from '../domain/bar.ts';
+import type { MarketCalendar, Session } from '../domain/calendar.ts';
+import { TasaError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { finalBar } from '../research/live-predictor.ts';
+import { toSeries } from '../research/series.ts';
+import type { Position, SeriesBar } from '../research/types.ts';
+import { barsBetween } from '../store/bars-repo.ts';
+import type { Db } from '../store/db.ts';
+import { listStrategies, saveStrategy, setStrategyEnabled, strategyPosition, type Strategy } from '../store/strategies-repo.ts';
+import { abs } from '../trading/money.ts';
+import type { TimeInForce } from '../trading/order.ts';
+import type { OrderService } from './order-service.ts';
+import { PolicyDecider } from './policy-decider.ts';
+import { SerialQueue } from './serial-queue.ts';
+import { loadStrategyPolicy } from './strategy-policy.ts';
+
+export interface StrategyRunnerDeps {
+  db: Db;
+  bus: Bus;
+  clock: Clock;
+  calendar: MarketCalendar;
+  logger: Logger;
+  orders: OrderService;
+}
+
+export interface StrategyRunnerConfig {
+  /** How long before each session's close the strategies are flattened (the broker must still fill then). */
+  flattenLeadMs: number;
+}
+
+interface Attached {
+  strategy: Strategy;
+  decider: PolicyDecider;
+}
+
+/** Letters, digits, `_` and `-`: it goes into client order ids and audit actors. */
+const STRATEGY_ID = /^[A-Za-z0-9_-]{1,40}$/;
+
+export function strategyActor(id: string): string {
+  return `strategy:${id}`;
+}
+
+export class StrategyRunner {
+  private readonly queue = new SerialQueue();
+  private readonly attached = new Map<string, Attached>();
+  private unsubscribe: Unsubscribe | null = null;
+  private cancelFlatten: CancelTimer | null = null;
+
+  constructor(
+    private readonly deps: StrategyRunnerDeps,
+    private readonly config: StrategyRunnerConfig,
+  ) {}
+
+  /** Attaches the enabled strategies and follows the bars. Start the order service first. */
+  async start(): Promise<void> {
+    this.unsubscribe = await this.deps.bus.subscribe(ALL_SYMBOLS, (e) => this.onEvent(e), { channels: ['bars'] });
+    await this.queue.run(async () => {
+      for (const strategy of await listStrategies(this.deps.db)) if (strategy.enabled) await this.attach(strategy);
+    });
+    this.scheduleFlatten();
+  }
+
+  async stop(): Promise<void> {
+    this.cancelFlatten?.();
+    this.cancelFlatten = null;
+    await this.unsubscribe?.();
+    this.unsubscribe = null;
+    await this.queue.idle();
+  }
+
+  /** Resolves once every event and command so far has been handled. */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  /** Saves the strategy switched on and starts trading it (again, with these settings, if it ran). */
+  enable(strategy: Omit<Strategy, 'enabled'>): Promise<void> {
+    if (!STRATEGY_ID.test(strategy.id)) {
+      return Promise.reject(new TasaError('bad_argument', `Strategy id "${strategy.id}" must be 1-40 letters, digits, _ or -.`, { input: strategy.id }));
+    }
+    return this.queue.run(async () => {
+      const enabled = { ...strategy, enabled: true };
+      const decider = await this.warmedUp(enabled);
+      await saveStrategy(this.deps.db, enabled, this.deps.clock.now());
+      this.attached.set(strategy.id, { strategy: enabled, decider });
+    });
+  }
+
+  /** Switches the strategy off: its working orders are cancelled, its position is left as it is. */
+  disable(id: string): Promise<void> {
+    return this.queue.run(async () => {
+      if (!(await setStrategyEnabled(this.deps.db, id, false, this.deps.clock.now()))) throw new TasaError('not_found', `No strategy ${id}.`, { input: id });
+      this.attached.delete(id);
+      await this.cancelWorking(id, 'the strategy was switched off');
+    });
+  }
+
+  /** The strategies being traded now. */
+  running(): Strategy[] {
+    return [...this.attached.values()].map((a) => a.strategy);
+  }
+
+  private async attach(strategy: Strategy): Promise<void> {
+    try {
+      this.attached.set(strategy.id, { strategy, decider: await this.warmedUp(strategy) });
+    } catch (err) {
+      this.deps.logger.error({ err, strategy: strategy.id }, 'strategy runner: strategy not attached');
+    }
+  }
+
+  /** The strategy's policy fed with every stored bar before now; the current session's bars are decided. */
+  private async warmedUp(strategy: Strategy): Promise<PolicyDecider> {
+    const decider = new PolicyDecider(await loadStrategyPolicy(this.deps.db, strategy.policyId));
+    const now = this.deps.clock.now();
+    const bars = await barsBetween(this.deps.db, strategy.symbol, 0, now - BAR_MS + 1);
+    const current = this.deps.calendar.sessionAt(now)?.date;
+    for (const bar of toSeries(bars, this.deps.calendar)) {
+      if (bar.session === current) decider.decide(bar);
+      else decider.warmUp(bar);
+    }
+    return decider;
+  }
+
+  private onEvent(e: BusEvent): void {
+    if (e.channel !== 'bars') return;
+    const bar = finalBar(e.symbol, e.data);
+    if (bar === null) return;
+    for (const a of this.attached.values()) {
+      if (a.strategy.symbol !== e.symbol) continue;
+      this.enqueue(async () => {
+        const [row] = toSeries([bar], this.deps.calendar);
+        // Still attached (not switched off or replaced meanwhile) and a bar in session.
+        if (row !== undefined && this.attached.get(a.strategy.id) === a) await this.onBar(a, row);
+      }, 'bar');
+    }
+  }
+
+  private async onBar(a: Attached, bar: SeriesBar): Promise<void> {
+    const last = a.decider.lastTime;
+    if (last !== null && bar.time <= last) return;
+    const target = a.decider.decide(bar);
+    const session = this.deps.calendar.sessionFor(bar.session);
+    if (session === null || this.deps.clock.now() >= this.flattenTime(session)) return;
+    await this.moveTo(a.strategy, target, String(bar.time), 'DAY');
+  }
+
+  /** Cancels the strategy's working orders, then sends the market order that brings its position to target x notional. */
+  private async moveTo(strategy: Strategy, target: Position, tag: string, timeInForce: TimeInForce): Promise<void> {
+    await this.cancelWorking(strategy.id, 'replaced by a newer decision');
+    const held = await strategyPosition(this.deps.db, strategy.id, strategy.symbol);
+    const change = BigInt(target) * strategy.targetNotional - held;
+    if (change === 0n) return;
+    const request = {
+      clientOrderId: `s.${strategy.id}.${tag}`,
+      symbol: strategy.symbol,
+      side: change > 0n ? ('buy' as const) : ('sell' as const),
+      type: 'market' as const,
+      quantity: abs(change),
+      timeInForce,
+      limitPrice: null,
+      stopPrice: null,
+    };
+    const { order } = await this.deps.orders.place(request, { actor: strategyActor(strategy.id), strategyId: strategy.id });
+    if (order.status === 'denied' || order.status === 'rejected') {
+      this.deps.logger.warn({ strategy: strategy.id, order: order.clientOrderId, reason: order.history.at(-1)?.reason }, `strategy runner: order ${order.status}`);
+    }
+  }
+
+  private async cancelWorking(strategyId: string, reason: string): Promise<void> {
+    const working = [...this.deps.orders.snapshot().book.open.values()].filter((o) => o.strategyId === strategyId);
+    for (const order of working) {
+      try {
+        await this.deps.orders.cancel({ clientOrderId: order.clientOrderId }, strategyActor(strategyId), reason);
+      } catch (err) {
+        // It filled or expired meanwhile: nothing left to cancel.
+        if (!(err instanceof TasaError && err.code === 'conflict')) throw err;
+      }
+    }
+  }
+
+  private flattenTime(session: Session): number {
+    return session.close - this.config.flattenLeadMs;
+  }
+
+  /** A timer at the next flatten time; it flattens every strategy, then sets the next one. */
+  private scheduleFlatten(): void {
+    const now = this.deps.clock.now();
+    let session = this.deps.calendar.nextSession(now);
+    if (this.flattenTime(session) <= now) session = this.deps.calendar.nextSession(session.close);
+    this.cancelFlatten = this.deps.clock.setTimer(this.flattenTime(session) - now, () => {
+      this.enqueue(() => this.flattenAll(session), 'session-end flatten');
+      this.scheduleFlatten();
+    });
+  }
+
+  private async flattenAll(session: Session): Promise<void> {
+    for (const a of this.attached.values()) await this.moveTo(a.strategy, 0, `flat-${session.date}`, 'GTC');
+  }
+
+  private enqueue(job: () => Promise<void>, what: string): void {
+    this.queue.run(job).catch((err: unknown) => this.deps.logger.error({ err }, `strategy runner: ${what} failed`));
+  }
+}
