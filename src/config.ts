@@ -83,6 +83,7 @@ export const ConfigSchema = Type.Object({
   TASA_TRADING_FEE_BPS: Type.Number({ default: 1, minimum: 0, description: 'Paper fills: fee per fill (bps of its notional); 2 decimals at most' }),
   TASA_TRADING_FIXED_FEE_COP: Type.Number({ default: 0, minimum: 0, description: 'Paper fills: fixed fee per fill (COP); 2 decimals at most' }),
   TASA_TRADING_STALE_AFTER_MS: Type.Integer({ default: 30_000, minimum: 1000, description: 'Clock ms without a tick after which a symbol is stale and new orders are rejected' }),
+  TASA_TRADING_FLATTEN_LEAD_MS: Type.Integer({ default: 60_000, minimum: 0, description: "How long (ms) before each session's close the strategies cancel their orders and close their positions" }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

@@ -9,6 +9,7 @@ import { registerPipelineCommands } from './commands/pipeline-commands.ts';
 import { registerQueryCommands } from './commands/query-commands.ts';
 import { registerSimulateCommand } from './commands/simulate-command.ts';
 import { registerTokenCommands } from './commands/token-commands.ts';
+import { registerTradingCommands } from './commands/trading-commands.ts';
 import { registerUpCommand } from './commands/up-command.ts';
 
 export function buildProgram(): Command {
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerPipelineCommands(program);
   registerPaperCommands(program);
   registerTokenCommands(program);
+  registerTradingCommands(program);
   return program;
 }
 

@@ -1,5 +1,6 @@
 /**
- * The trading engine of a deployment: a paper broker and the order service, run by ONE process.
+ * The trading engine of a deployment: a paper broker, the order service and the strategy runner,
+ * run by ONE process.
  * Which one is decided by the `trading` lease (store/leases-repo.ts): the process holding it runs
  * the engine and renews it every third of its life; the others stand by, try again on the same
  * timer, and take over once the holder has stopped renewing. A holder whose renewal finds another
@@ -18,13 +19,16 @@ import { acquireLease, leaseHolder, releaseLease } from '../store/leases-repo.ts
 import { parseBps, parseCop } from '../trading/money.ts';
 import { OrderService, type OrderServiceConfig } from './order-service.ts';
 import { PaperBroker, type PaperBrokerConfig } from './paper-broker.ts';
+import { StrategyRunner, type StrategyRunnerConfig } from './strategy-runner.ts';
 
 export const TRADING_LEASE = 'trading';
 
-/** What the API needs: the order service when this process runs the engine, and who runs it. */
+/** What the API needs: the order service and strategy runner when this process runs the engine, and who runs it. */
 export interface TradingAccess {
   /** Null when another process (or none) runs the engine. */
   service(): OrderService | null;
+  /** Null when another process (or none) runs the engine. */
+  strategies(): StrategyRunner | null;
   /** The process running the engine now, null when none does. */
   holder(): Promise<string | null>;
 }
@@ -32,6 +36,7 @@ export interface TradingAccess {
 export interface TradingSettings {
   service: OrderServiceConfig;
   broker: PaperBrokerConfig;
+  strategies: StrategyRunnerConfig;
 }
 
 /** The engine's settings from the configuration (TASA_TRADING_*). */
@@ -61,6 +66,7 @@ export function tradingSettings(config: Config, symbols: readonly SymbolCode[]):
       },
       staleAfterMs: config.TASA_TRADING_STALE_AFTER_MS,
     },
+    strategies: { flattenLeadMs: config.TASA_TRADING_FLATTEN_LEAD_MS },
   };
 }
 
@@ -85,21 +91,39 @@ export interface EngineDeps {
   settings: TradingSettings;
 }
 
-/** A started paper broker and order service (no lease: the caller decides that this process runs it). */
-export async function startTradingEngine(deps: EngineDeps): Promise<OrderService> {
+export interface TradingEngine {
+  orders: OrderService;
+  strategies: StrategyRunner;
+  stop(): Promise<void>;
+}
+
+/**
+ * A started paper broker, order service and strategy runner (no lease: the caller decides that this
+ * process runs it). The runner resumes the strategies switched on.
+ */
+export async function startTradingEngine(deps: EngineDeps): Promise<TradingEngine> {
   const { db, bus, clock, calendar, logger, settings } = deps;
   const broker = new PaperBroker({ bus, clock, calendar, logger, config: settings.broker });
-  const service = new OrderService({ db, broker, clock, calendar, logger, publish: (m) => publishTrading(bus, m) }, settings.service);
-  await service.start();
-  return service;
+  const orders = new OrderService({ db, broker, clock, calendar, logger, publish: (m) => publishTrading(bus, m) }, settings.service);
+  await orders.start();
+  const strategies = new StrategyRunner({ db, bus, clock, calendar, logger, orders }, settings.strategies);
+  await strategies.start();
+  return {
+    orders,
+    strategies,
+    stop: async () => {
+      await strategies.stop();
+      await orders.stop();
+    },
+  };
 }
 
 /** No engine anywhere (a server that only reads). */
-export const NO_TRADING: TradingAccess = { service: () => null, holder: () => Promise.resolve(null) };
+export const NO_TRADING: TradingAccess = { service: () => null, strategies: () => null, holder: () => Promise.resolve(null) };
 
 /** This process runs the engine, unconditionally (tests). */
-export function localTrading(service: OrderService, holder: string): TradingAccess {
-  return { service: () => service, holder: () => Promise.resolve(holder) };
+export function localTrading(engine: TradingEngine, holder: string): TradingAccess {
+  return { service: () => engine.orders, strategies: () => engine.strategies, holder: () => Promise.resolve(holder) };
 }
 
 export interface TradingHostOptions extends EngineDeps {
@@ -110,7 +134,7 @@ export interface TradingHostOptions extends EngineDeps {
 
 /** Runs the engine while this process holds the `trading` lease (split deployments: every `serve` process has one). */
 export class TradingHost implements TradingAccess {
-  private running: OrderService | null = null;
+  private running: TradingEngine | null = null;
   private timer: CancelTimer | null = null;
   private stopped = false;
 
@@ -122,7 +146,11 @@ export class TradingHost implements TradingAccess {
   }
 
   service(): OrderService | null {
-    return this.running;
+    return this.running?.orders ?? null;
+  }
+
+  strategies(): StrategyRunner | null {
+    return this.running?.strategies ?? null;
   }
 
   holder(): Promise<string | null> {
@@ -155,9 +183,9 @@ export class TradingHost implements TradingAccess {
   }
 
   private async stopEngine(why: string): Promise<void> {
-    const service = this.running;
+    const engine = this.running;
     this.running = null;
-    await service?.stop();
+    await engine?.stop();
     this.o.logger.info({ holder: this.o.holder }, `trading engine stopped: ${why}`);
   }
 }

@@ -240,13 +240,13 @@ for (const target of databaseTargets()) {
     });
 
     it('switches strategies on and off for a trader, persisted and audited', async () => {
-      await saveStrategy(db, { id: 's1', symbol: SYMBOL, policyId: 'baseline', targetNotional: 100_000n, enabled: false }, OPEN_TIME);
+      await saveStrategy(db, { id: 's1', symbol: SYMBOL, policyId: 'flat', targetNotional: 100_000n, enabled: false }, OPEN_TIME);
       assert.equal((await call('POST', '/api/trading/strategies/s1/start', 'reader')).statusCode, 403);
       const started = await call('POST', '/api/trading/strategies/s1/start', 'trader');
       assert.equal(started.statusCode, 200, started.body);
       assert.equal(started.json<{ strategy: { enabled: boolean } }>().strategy.enabled, true);
       const listed = (await call('GET', '/api/trading/strategies', null)).json<{ strategies: Array<{ id: string; enabled: boolean; targetNotional: string }> }>();
-      assert.deepEqual(listed.strategies, [{ id: 's1', symbol: SYMBOL, policyId: 'baseline', targetNotional: '1000.00', enabled: true }]);
+      assert.deepEqual(listed.strategies, [{ id: 's1', symbol: SYMBOL, policyId: 'flat', targetNotional: '1000.00', enabled: true, running: true }]);
       assert.equal((await call('POST', '/api/trading/strategies/s1/stop', 'trader')).json<{ strategy: { enabled: boolean } }>().strategy.enabled, false);
       assert.equal((await call('POST', '/api/trading/strategies/nope/start', 'trader')).statusCode, 404);
       assert.deepEqual((await auditOf('strategy:s1')).map((a) => [a.actor, a.action]), [[ids.trader, 'strategy.started'], [ids.trader, 'strategy.stopped']]);

@@ -125,9 +125,20 @@ export const StrategyJson = Type.Object({
   policyId: Type.String(),
   targetNotional: decimalText('USD a full long or short decision aims at'),
   enabled: Type.Boolean(),
+  running: Nullable(Type.Boolean(), 'The trading engine trades it now; null when this server process does not run the engine'),
 });
 export const StrategyList = Type.Object({ strategies: Type.Array(StrategyJson) });
 export type StrategyJson = Static<typeof StrategyJson>;
+/** Settings for `start`: all three for a new strategy; any of them to change a stored one (the rest kept). */
+export const StartStrategyBody = Type.Object(
+  {
+    symbol: Type.Optional(Type.String({ minLength: 1, maxLength: 32, description: 'USD/COP, USDCOP or USD%2FCOP' })),
+    policyId: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'A registered model id or a baseline (flat, always-long, sma-crossover, rsi-mean-reversion)' })),
+    targetNotional: Type.Optional(DecimalInput('USD a full long or short decision aims at, above zero, at most 2 decimals')),
+  },
+  { additionalProperties: false },
+);
+export type StartStrategyBody = Static<typeof StartStrategyBody>;
 export const StrategyResponse = Type.Object({ strategy: StrategyJson });
 export const OrderResponse = Type.Object({ order: OrderJson });
 export const TradingStateResponse = Type.Object({ tradingState: TradingStateJson });

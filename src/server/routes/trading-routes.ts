@@ -3,8 +3,9 @@
  * 200 the same order again, 409 a different order under a used id, 422 refused by risk or the
  * broker with the stored order beside the error), cancels (trader; 409 once final), positions
  * marked at the latest price, fills, the account, the daily P&L, the kill switch (admin) and
- * strategies on/off (trader). Writes go to the order service, which runs in one process of the
- * deployment: elsewhere they are 503 `unavailable` naming that process. Reads come from the store.
+ * strategies on/off (trader: the strategy runner trades them). Writes go to the order service
+ * and strategy runner, which run in one process of the deployment: elsewhere they are 503
+ * `unavailable` naming that process. Reads come from the store.
  * Every change is audited with the token id as its actor (never the secret).
  */
 import { randomUUID } from 'node:crypto';
@@ -21,6 +22,7 @@ import {
   PlaceOrderBody,
   PnlSeries,
   PositionList,
+  StartStrategyBody,
   StrategyList,
   StrategyResponse,
   TradingStateResponse,
@@ -33,11 +35,12 @@ import { normalizeSymbol, type SymbolCode } from '../../domain/symbol.ts';
 import { addDays, bogotaDate, toIsoUtc } from '../../domain/time.ts';
 import { TasaError } from '../../errors.ts';
 import type { OrderService } from '../../execution/order-service.ts';
+import type { StrategyRunner } from '../../execution/strategy-runner.ts';
 import { tradingSettings } from '../../execution/trading-engine.ts';
 import { fillMessage, orderUpdate, positionAmounts } from '../../execution/trading-wire.ts';
 import { appendAudit } from '../../store/audit-repo.ts';
 import { findOrder, listFills, listOrders, type StoredOrder } from '../../store/trading-repo.ts';
-import { listStrategies, setStrategyEnabled, type Strategy } from '../../store/strategies-repo.ts';
+import { listStrategies, type Strategy } from '../../store/strategies-repo.ts';
 import { dayOpeningEquities, loadRiskState, openTradingAccount, type StoredRiskState } from '../../store/trading-state-repo.ts';
 import { valueAccount, type Account, type AccountValuation } from '../../trading/account.ts';
 import { quoteFromTick } from '../../trading/fill-model.ts';
@@ -79,14 +82,15 @@ export const tradingRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) 
   const trader = app.requireRole('trader');
   const admin = app.requireRole('admin');
 
-  /** The order service of this process, or a 503 naming the process that runs it. */
-  const engine = async (): Promise<OrderService> => {
-    const service = deps.trading.service();
-    if (service !== null) return service;
+  /** A part of this process's trading engine, or a 503 naming the process that runs it. */
+  const local = async <T>(part: T | null): Promise<T> => {
+    if (part !== null) return part;
     const holder = await deps.trading.holder();
     const where = holder === null ? 'No process runs the trading engine right now' : `The trading engine runs in ${holder}, not in this server process`;
     throw new HttpError(503, `${where}, so this request cannot be served here.`, { code: 'unavailable', hint: 'Send trading writes to the server that runs the engine, or retry when it has taken over.' });
   };
+  const engine = (): Promise<OrderService> => local(deps.trading.service());
+  const runner = (): Promise<StrategyRunner> => local(deps.trading.strategies());
 
   /** The latest price of each served symbol: the engine's marks here, else the latest-price cache. */
   const marks = async (): Promise<Map<SymbolCode, Price>> => {
@@ -295,41 +299,71 @@ export const tradingRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) 
 
   app.get(
     '/api/trading/strategies',
-    { schema: { tags: TAGS, summary: 'Strategies and whether each is on', response: { 200: StrategyList, ...COMMON_ERRORS } } },
-    async () => ({ strategies: (await listStrategies(deps.db)).map(strategyJson) }),
+    { schema: { tags: TAGS, summary: 'Strategies, whether each is on and whether the engine trades it now', response: { 200: StrategyList, ...COMMON_ERRORS } } },
+    async () => {
+      const running = deps.trading.strategies()?.running() ?? null;
+      return { strategies: (await listStrategies(deps.db)).map((s) => strategyJson(s, running)) };
+    },
   );
 
-  for (const action of ['start', 'stop'] as const) {
-    app.post(
-      `/api/trading/strategies/:id/${action}`,
-      {
-        preHandler: trader,
-        schema: {
-          tags: TAGS,
-          summary: `${action === 'start' ? 'Switch a strategy on' : 'Switch a strategy off'} (trader)`,
-          description: 'Kept across restarts; audited. 404 for no such strategy.',
-          security: TOKEN_SECURITY,
-          params: StrategyParams,
-          response: { 200: StrategyResponse, 404: ErrorBody, ...WRITE_ERRORS },
-        },
+  app.post(
+    '/api/trading/strategies/:id/start',
+    {
+      // No body: no settings given (the stored ones are used).
+      preValidation: (request, _reply, done) => {
+        request.body ??= {};
+        done();
       },
-      async (request) => {
-        const principal = principalOf(request);
-        const strategy = await switchStrategy(deps, request.params.id, action === 'start', principal.id);
-        return { strategy: strategyJson(strategy) };
+      preHandler: trader,
+      schema: {
+        tags: TAGS,
+        summary: 'Switch a strategy on and trade it (trader)',
+        description:
+          'Creates the strategy (symbol, policyId and targetNotional all given) or starts a stored one, with any settings given replacing its own; it then trades on each final bar, audited as strategy:<id>. Kept across restarts; audited. 400 for an unknown policy or a bad setting; 404 for no such strategy and not all settings given; 503 when this process does not run the trading engine.',
+        security: TOKEN_SECURITY,
+        params: StrategyParams,
+        body: StartStrategyBody,
+        response: { 200: StrategyResponse, 404: ErrorBody, ...WRITE_ERRORS },
       },
-    );
-  }
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const strategies = await runner();
+      const strategy = await startStrategy(deps, strategies, request.params.id, request.body, principal.id);
+      return { strategy: strategyJson(strategy, strategies.running()) };
+    },
+  );
+
+  app.post(
+    '/api/trading/strategies/:id/stop',
+    {
+      preHandler: trader,
+      schema: {
+        tags: TAGS,
+        summary: 'Switch a strategy off (trader): its working orders are cancelled, its position is kept',
+        description: 'Kept across restarts; audited. 404 for no such strategy; 503 when this process does not run the trading engine.',
+        security: TOKEN_SECURITY,
+        params: StrategyParams,
+        response: { 200: StrategyResponse, 404: ErrorBody, ...WRITE_ERRORS },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const strategies = await runner();
+      const { id } = request.params;
+      await strategies.disable(id);
+      await auditStrategy(deps, id, 'strategy.stopped', principal.id, { enabled: false });
+      return { strategy: strategyJson(await storedStrategy(deps, id), strategies.running()) };
+    },
+  );
   return Promise.resolve();
 };
 
 /** The request body as an order; a bad value is a 400 naming its field (checked before anything is stored). */
 function orderRequest(body: PlaceOrderBody, served: readonly string[]): OrderRequest {
-  const symbol = normalizeSymbol(body.symbol);
-  if (!served.includes(symbol)) throw new TasaError('bad_argument', `Symbol ${symbol} is not traded here; this server trades ${served.join(', ')}.`, { input: 'symbol' });
   return {
     clientOrderId: body.clientOrderId ?? `o-${randomUUID()}`,
-    symbol,
+    symbol: tradedSymbol(body.symbol, served),
     side: body.side,
     type: body.type,
     quantity: bounded(parseUsd(body.quantity, 'quantity'), MAX_QUANTITY_CENTS, 'quantity', `${formatUsd(MAX_QUANTITY_CENTS)} USD`),
@@ -337,6 +371,12 @@ function orderRequest(body: PlaceOrderBody, served: readonly string[]): OrderReq
     limitPrice: priceInput(body.limitPrice, 'limitPrice'),
     stopPrice: priceInput(body.stopPrice, 'stopPrice'),
   };
+}
+
+function tradedSymbol(input: string, served: readonly string[]): SymbolCode {
+  const symbol = normalizeSymbol(input);
+  if (!served.includes(symbol)) throw new TasaError('bad_argument', `Symbol ${symbol} is not traded here; this server trades ${served.join(', ')}.`, { input: 'symbol' });
+  return symbol;
 }
 
 function priceInput(value: number | string | null | undefined, name: string): Price | null {
@@ -355,16 +395,44 @@ async function storedOrder(deps: ServerDeps, id: number): Promise<StoredOrder> {
   return order;
 }
 
-async function switchStrategy(deps: ServerDeps, id: string, enabled: boolean, actor: string): Promise<Strategy> {
-  const now = deps.clock.now();
-  const found = await deps.db.transaction(async (tx) => {
-    if (!(await setStrategyEnabled(tx, id, enabled, now))) return false;
-    await appendAudit(tx, [{ actor, action: enabled ? 'strategy.started' : 'strategy.stopped', entity: `strategy:${id}`, details: { enabled }, at: now }]);
-    return true;
-  });
-  const strategy = found ? (await listStrategies(deps.db)).find((s) => s.id === id) : undefined;
+async function findStrategy(deps: ServerDeps, id: string): Promise<Strategy | undefined> {
+  return (await listStrategies(deps.db)).find((s) => s.id === id);
+}
+
+async function storedStrategy(deps: ServerDeps, id: string): Promise<Strategy> {
+  const strategy = await findStrategy(deps, id);
   if (strategy === undefined) throw new TasaError('not_found', `No strategy ${id}.`, { input: 'id', hint: 'GET /api/trading/strategies lists them.' });
   return strategy;
+}
+
+/** Saves the strategy on with the settings given (over its stored ones) and has the runner trade it. */
+async function startStrategy(deps: ServerDeps, runner: StrategyRunner, id: string, body: StartStrategyBody, actor: string): Promise<Strategy> {
+  const stored = await findStrategy(deps, id);
+  const symbol = body.symbol === undefined ? stored?.symbol : tradedSymbol(body.symbol, deps.symbols);
+  const policyId = body.policyId ?? stored?.policyId;
+  const targetNotional = body.targetNotional === undefined ? stored?.targetNotional : notionalInput(body.targetNotional);
+  if (symbol === undefined || policyId === undefined || targetNotional === undefined) {
+    throw new TasaError('not_found', `No strategy ${id}.`, { input: 'id', hint: 'Give symbol, policyId and targetNotional to create it; GET /api/trading/strategies lists them.' });
+  }
+  try {
+    await runner.enable({ id, symbol, policyId, targetNotional });
+  } catch (err) {
+    // The runner's not_found is the policy: the strategy itself is being created or replaced here.
+    if (err instanceof TasaError && err.code === 'not_found') throw new TasaError('bad_argument', err.message, { input: 'policyId', ...(err.hint === undefined ? {} : { hint: err.hint }), cause: err });
+    throw err;
+  }
+  await auditStrategy(deps, id, 'strategy.started', actor, { enabled: true, symbol, policyId, targetNotional: formatUsd(targetNotional) });
+  return storedStrategy(deps, id);
+}
+
+function notionalInput(value: number | string): bigint {
+  const notional = bounded(parseUsd(value, 'targetNotional'), MAX_QUANTITY_CENTS, 'targetNotional', `${formatUsd(MAX_QUANTITY_CENTS)} USD`);
+  if (notional === 0n) throw new TasaError('bad_argument', 'targetNotional must be above zero.', { input: 'targetNotional' });
+  return notional;
+}
+
+async function auditStrategy(deps: ServerDeps, id: string, action: string, actor: string, details: Record<string, unknown>): Promise<void> {
+  await appendAudit(deps.db, [{ actor, action, entity: `strategy:${id}`, details, at: deps.clock.now() }]);
 }
 
 function orderJson(order: StoredOrder): OrderJson {
@@ -396,6 +464,7 @@ function stateJson(state: StoredRiskState): TradingStateJson {
   return { mode: state.mode, since: toIsoUtc(state.since), reason: state.reason, actor: state.actor };
 }
 
-function strategyJson(s: Strategy): StrategyJson {
-  return { id: s.id, symbol: s.symbol, policyId: s.policyId, targetNotional: formatUsd(s.targetNotional), enabled: s.enabled };
+/** `running`: the strategies this process's engine trades, null when it runs none. */
+function strategyJson(s: Strategy, running: readonly Strategy[] | null): StrategyJson {
+  return { id: s.id, symbol: s.symbol, policyId: s.policyId, targetNotional: formatUsd(s.targetNotional), enabled: s.enabled, running: running === null ? null : running.some((r) => r.id === s.id) };
 }
