@@ -53,6 +53,12 @@ export interface SimulatorOptions {
   /** At most this many symbols per connection, the rest failing (the Basic plan: 8); default no cap. */
   maxSymbolsPerConnection?: number;
   faults?: FaultOptions;
+  /**
+   * After the process stalls (a suspended laptop, a blocked event loop at a high clock speed), the
+   * ticks due meanwhile are sent in a burst, at most this much of them (default 10 minutes); the
+   * rest are skipped though REST still has them. Tests that compare with REST set Infinity.
+   */
+  maxBacklogMs?: number;
   logger?: Logger;
   /** Told of every price frame written to a socket (connection id, frame text): fault tests record what was delivered. */
   onPriceFrame?: (connection: number, frame: string) => void;
@@ -138,7 +144,7 @@ function assemble(opts: SimulatorOptions, logger: Logger): Parts {
     onPriceFrame: opts.onPriceFrame,
   });
   const tickPaths = new Map([...symbolData].map(([symbol, data]) => [symbol, data.history.ticks]));
-  const feeds = new TickPrinters(opts.clock, tickPaths, (symbol, tick) => gateway.publish(symbol, tick));
+  const feeds = new TickPrinters(opts.clock, tickPaths, (symbol, tick) => gateway.publish(symbol, tick), opts.maxBacklogMs);
   gateway.attachFeeds(feeds);
   const rest = new RestApi({ clock: opts.clock, symbols: symbolData, keys, credits, perMinute: plan.perMinute, errorStatusMode, faults, logger });
   const server = createServer((req, res) => rest.handle(req, res));

@@ -10,8 +10,8 @@ import type { SimTick, TickPath } from './tick-path.ts';
 
 /** How far ahead to look for the next tick before checking again (covers a weekend). */
 const SEARCH_HORIZON_MS = 3 * DAY_MS;
-/** After a long pause (a suspended laptop, a huge clock speed) only this much backlog is sent. */
-const MAX_BACKLOG_MS = 10 * MINUTE_MS;
+/** After a long pause (a suspended laptop, a huge clock speed) only this much backlog is sent, by default. */
+export const DEFAULT_MAX_BACKLOG_MS = 10 * MINUTE_MS;
 
 export class TickPrinter {
   private lastSent = 0;
@@ -22,6 +22,7 @@ export class TickPrinter {
     private readonly clock: Clock,
     private readonly path: TickPath,
     private readonly onTick: (tick: SimTick) => void,
+    private readonly maxBacklogMs = DEFAULT_MAX_BACKLOG_MS,
   ) {}
 
   /** Starts printing the ticks after the current time (earlier ones are history, not news). */
@@ -50,7 +51,7 @@ export class TickPrinter {
     this.cancel = null;
     if (!this.running) return;
     const now = this.clock.now();
-    const from = Math.max(this.lastSent, now - MAX_BACKLOG_MS);
+    const from = Math.max(this.lastSent, now - this.maxBacklogMs);
     for (const tick of this.ticksBetween(from, now)) this.onTick(tick);
     // A timer that fired early (scaled clocks round) sends nothing and simply searches again.
     this.lastSent = Math.max(this.lastSent, now);

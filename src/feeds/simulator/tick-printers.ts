@@ -11,6 +11,7 @@ export class TickPrinters {
     private readonly clock: Clock,
     private readonly paths: ReadonlyMap<string, TickPath>,
     private readonly publish: (symbol: string, tick: SimTick) => void,
+    private readonly maxBacklogMs?: number,
   ) {}
 
   acquire(symbol: string): void {
@@ -24,7 +25,7 @@ export class TickPrinters {
     const feed = new TickPrinter(this.clock, path, (tick) => {
       this.ticksGenerated++;
       this.publish(symbol, tick);
-    });
+    }, this.maxBacklogMs);
     this.feeds.set(symbol, { feed, subscribers: 1 });
     feed.start();
   }
