@@ -2,6 +2,8 @@
 // Runs every test file under test/ with node's test runner (Node 20 has no --test globs).
 // Suites that need PostgreSQL or Redis read TEST_DATABASE_URL / TEST_REDIS_URL; without them they
 // are skipped with a notice, except under CI (CI=true), where a missing server is a failure.
+// --test-force-exit: a file whose tests have all finished exits even if a failed test left a handle open
+// (a hung file would otherwise hold the whole run until CI's time limit).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,7 +26,7 @@ for (const name of ['TEST_DATABASE_URL', 'TEST_REDIS_URL']) {
 }
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
+  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', '--test-force-exit', ...files],
   { stdio: 'inherit', env: { ...process.env, TASA_LOG_LEVEL: process.env.TASA_LOG_LEVEL ?? 'silent' } },
 );
 process.exit(result.status ?? 1);
