@@ -109,8 +109,8 @@ export async function runPaperReplay(o: PaperReplayOptions): Promise<PaperReplay
   return { bars: end - start, sessions: sessionRanges(series.slice(start, end)).length, costs: under.costs, expected, actual, report: compareTrades(expected, actual), replayMs: performance.now() - began };
 }
 
-/** L6's evaluation of the policy over rows [start, end) of the series, as `tasa backtest` runs it. */
-function backtestTrades(o: PaperReplayOptions, series: readonly SeriesBar[], start: number, end: number, under: StrategyPolicy): Trade[] {
+/** L6's evaluation of the policy over rows [start, end) of the series, as `tasa backtest` runs it (also the live parity monitor's). */
+export function backtestTrades(o: Pick<PaperReplayOptions, 'symbol' | 'calendar' | 'from' | 'to'>, series: readonly SeriesBar[], start: number, end: number, under: StrategyPolicy): Trade[] {
   const indicators = computeIndicators(series);
   const features = computeFeatures(series, indicators, under.inputs?.featureOptions ?? {});
   const evaluation = evaluatePolicy({ symbol: o.symbol, series, indicators, features, start, end }, under, {

@@ -1,7 +1,7 @@
 /**
  * Trade parity: two lists of round trips compared one for one (side, entry and exit time, entry
  * and exit price). Used by `tasa paper replay` (paper fills against the L6 backtest of the same
- * bars) and meant for the live parity monitor. Pure.
+ * bars) and by the live parity monitor (jobs/parity-monitor.ts). Pure.
  *
  * Prices are compared on the trading price scale (`Price`, 1e-4 COP): the backtest's float prices
  * are rounded half to even to it, as the broker rounds a quote, so a bar price with at most four
@@ -27,7 +27,7 @@ export interface TradeDifference {
   /** Null when that list has no trade at `index`. */
   expected: ParityTrade | null;
   actual: ParityTrade | null;
-  /** The fields that differ (all of them when one side is missing). */
+  /** The compared fields that differ (all of them when one side is missing). */
   fields: ParityField[];
 }
 
@@ -41,14 +41,15 @@ export interface ParityReport {
 
 const FIELDS: readonly ParityField[] = ['side', 'entryTime', 'exitTime', 'entryPrice', 'exitPrice'];
 
-export function compareTrades(expected: readonly ParityTrade[], actual: readonly ParityTrade[]): ParityReport {
+/** `compared`: the fields that must be equal (default all; the live parity monitor leaves the prices out). */
+export function compareTrades(expected: readonly ParityTrade[], actual: readonly ParityTrade[], compared: readonly ParityField[] = FIELDS): ParityReport {
   const total = Math.max(expected.length, actual.length);
   let matched = 0;
   let firstDifference: TradeDifference | null = null;
   for (let index = 0; index < total; index++) {
     const e = expected[index] ?? null;
     const a = actual[index] ?? null;
-    const fields = e === null || a === null ? [...FIELDS] : FIELDS.filter((f) => e[f] !== a[f]);
+    const fields = e === null || a === null ? [...compared] : compared.filter((f) => e[f] !== a[f]);
     if (fields.length === 0) matched++;
     else firstDifference ??= { index, expected: e, actual: a, fields };
   }

@@ -6,6 +6,8 @@
  *
  * - pg-boss keeps one schedule per queue, so the failsafe's two crons are two queues that
  *   dispatch to the same handler.
+ * - `parity` (the live parity monitor, parity-monitor.ts) is scheduled only by a worker given its
+ *   handler, as `jobHandlers` gives it.
  * - Queues are `stately` (at most one job queued and one running each): a slow run never piles
  *   up behind itself, and with several workers on one database each cron fires once.
  * - Every dispatch first asks the calendar: on a day without a session nothing runs, whatever
@@ -26,7 +28,10 @@ import type { Metrics } from '../metrics/metrics.ts';
 import type { Db } from '../store/db.ts';
 import { pgBossDb } from './boss-db.ts';
 
-export type JobName = 'failsafe' | 'sync';
+export type JobName = 'failsafe' | 'sync' | 'parity';
+
+/** Scheduled jobs a worker runs only when given their handler (`jobHandlers` gives it). */
+type OptionalJobName = 'parity';
 
 export interface JobContext {
   queue: string;
@@ -51,8 +56,10 @@ export interface OnDemandJobContext {
 
 export type OnDemandJobHandler = (ctx: OnDemandJobContext) => Promise<unknown>;
 
-/** The scheduled jobs' handlers, and those of the on-demand queues this worker can run. */
-export type JobHandlers = Record<JobName, JobHandler> & Partial<Record<OnDemandJobName, OnDemandJobHandler>>;
+/** The scheduled jobs' handlers, and those of the optional scheduled jobs and on-demand queues this worker can run. */
+export type JobHandlers = Record<Exclude<JobName, OptionalJobName>, JobHandler> &
+  Partial<Record<OptionalJobName, JobHandler>> &
+  Partial<Record<OnDemandJobName, OnDemandJobHandler>>;
 
 export interface ScheduledQueue {
   queue: string;
@@ -63,6 +70,8 @@ export interface ScheduledQueue {
 export const JOB_TIME_ZONE = MARKET_ZONE;
 
 export const JOB_SCHEDULES: readonly ScheduledQueue[] = [
+  // The live parity monitor, after the 13:05 failsafe has stored the session's final bars (those L6 backtests).
+  { queue: 'parity', job: 'parity', cron: '20 13 * * 1-5' },
   { queue: 'failsafe', job: 'failsafe', cron: '0 * * * 1-5' },
   // Five minutes after the 13:00 close: the session's last bar is due by then.
   { queue: 'failsafe-at-close', job: 'failsafe', cron: '5 13 * * 1-5' },
@@ -117,19 +126,24 @@ export async function startJobs(o: StartJobsOptions): Promise<RunningJobs> {
   boss.on('error', (err) => o.logger.error({ err: errorMessage(err) }, 'jobs: pg-boss error'));
   await boss.start();
   try {
-    for (const s of JOB_SCHEDULES) await register(boss, s, o);
+    for (const s of scheduledQueues(o.handlers)) await register(boss, s, o);
     for (const q of ON_DEMAND_QUEUES) await registerOnDemand(boss, q, o);
   } catch (err) {
     await boss.stop({ graceful: false, close: true });
     throw err;
   }
-  o.logger.info({ queues: JOB_SCHEDULES.map((s) => `${s.queue} ${s.cron}`), onDemand: ON_DEMAND_QUEUES.map((q) => q.queue), tz: JOB_TIME_ZONE, driver: o.databaseUrl ? 'postgres' : o.db.driver }, 'jobs: started');
+  o.logger.info({ queues: scheduledQueues(o.handlers).map((s) => `${s.queue} ${s.cron}`), onDemand: ON_DEMAND_QUEUES.map((q) => q.queue), tz: JOB_TIME_ZONE, driver: o.databaseUrl ? 'postgres' : o.db.driver }, 'jobs: started');
   let stopping: Promise<void> | null = null;
   return {
     boss,
     send: (queue, data = {}) => boss.send(queue, data),
     stop: () => (stopping ??= stopJobs(boss, o.logger)),
   };
+}
+
+/** The scheduled queues a worker with these handlers runs: every one whose job it has a handler for. */
+export function scheduledQueues(handlers: JobHandlers): ScheduledQueue[] {
+  return JOB_SCHEDULES.filter((s) => handlers[s.job] !== undefined);
 }
 
 /** Waits for running jobs (up to 30 s), then stops polling and cron; closes pg-boss's own pool. */
@@ -232,7 +246,9 @@ export async function dispatch(s: ScheduledQueue, o: Pick<StartJobsOptions, 'clo
   // Durations on real time (prom-client's timer): the injected clock may run scaled.
   const stopTimer = o.metrics?.jobDuration.startTimer({ job: s.job });
   try {
-    const result = await o.handlers[s.job]({ queue: s.queue, job: s.job, firedAt });
+    const handler = o.handlers[s.job];
+    if (handler === undefined) throw new Error(`no ${s.job} handler in this worker`);
+    const result = await handler({ queue: s.queue, job: s.job, firedAt });
     o.logger.info({ queue: s.queue, ms: o.clock.now() - started }, 'jobs: done');
     o.metrics?.jobRuns.inc({ job: s.job, outcome: 'ok' });
     return result;

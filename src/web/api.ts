@@ -1,4 +1,4 @@
-/** The dashboard's REST client: same-origin JSON, the admin token (if entered) as X-API-Key. */
+/** The dashboard's REST client: same-origin JSON, the API token (admin or trader, if entered) as X-API-Key. */
 const TOKEN_KEY = 'tasa.token';
 
 export class ApiError extends Error {

@@ -1,4 +1,4 @@
-/** The dashboard shell: top bar, hash routes (#/terminal, #/quality, #/pipeline, #/research, #/system), admin token. */
+/** The dashboard shell: top bar, hash routes (#/terminal, #/quality, #/pipeline, #/research, #/system), API token. */
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { storedToken, storeToken } from './api.ts';
@@ -60,7 +60,7 @@ function App() {
   );
 }
 
-/** The API token for admin actions, kept in this browser only. */
+/** The API token for admin and trader actions, kept in this browser only. */
 function TokenBox() {
   const [token, setToken] = useState(storedToken() ?? '');
   const [saved, setSaved] = useState(storedToken() !== null);
@@ -74,7 +74,7 @@ function TokenBox() {
       }}
     >
       <label for="token" class="muted">
-        Admin token
+        API token
       </label>
       <input id="token" type="password" autocomplete="off" placeholder="tasa_…" value={token} onInput={(e) => setToken(e.currentTarget.value)} size={14} />
       <button type="submit">{saved ? 'Update' : 'Save'}</button>

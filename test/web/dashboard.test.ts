@@ -5,7 +5,8 @@
  * bars the API serves, that live bars arrive over the WebSocket and move the chart, that every
  * view loads and is reachable from the keyboard, that the quality view explains a repaired and
  * a partial day, that admin actions (run the pipeline, promote a model) reach their routes with
- * a token entered in the page, and that laptop and tablet widths do not overflow. Screenshots go to artifacts/screenshots/. Bundle size and time
+ * a token entered in the page, that a trader places, sees filled and cancels paper orders from the
+ * terminal (fills drawn on the chart), and that laptop and tablet widths do not overflow. Screenshots go to artifacts/screenshots/. Bundle size and time
  * to the first candle are printed (measured, not asserted).
  *
  * Without chromium the suite is skipped with a notice, except under CI, where it fails.
@@ -14,6 +15,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { toIsoUtc } from '../../src/domain/time.ts';
+import { createApiToken } from '../../src/store/api-tokens-repo.ts';
 import { TcpProxy } from '../bus/tcp-proxy.ts';
 import { buildDashboard, CHROMIUM_ARGS, findChromium, resolveArtifact, startLiveDashboard, type BundleSize, type LiveDashboard } from './live-dashboard.ts';
 
@@ -142,6 +145,66 @@ describe('dashboard in chromium against a live simulated session', { skip: CHROM
     assert.ok(await page.getByRole('button', { name: 'RSI · MACD' }).isDisabled(), 'indicators are for the 5-minute chart');
     await page.close();
   });
+
+  it('places a market order from the ticket, sees it filled, the position and a fill marker, and cancels a limit order', async () => {
+    const { token } = await createApiToken(dash.system.db, { name: 'browser-test-trader', role: 'trader' });
+    const page = await browser.newPage({ viewport: LAPTOP });
+    await page.goto(`${dash.url}/#/terminal`);
+    await page.fill('#token', token);
+    await page.press('#token', 'Enter');
+    await page.waitForSelector('[data-testid=trading-state][data-mode=ACTIVE]');
+    assert.match((await page.textContent('[data-testid=risk-limits]')) ?? '', /order at most 25,000\.00 USD · position at most 100,000\.00 USD/);
+    await page.waitForFunction((sel) => Number(document.querySelector(sel)?.getAttribute('data-candles')) > 0, CHART);
+    const markersBefore = await chartNumber(page, 'data-trade-markers');
+
+    const marketId = await placeFromTicket(page, { type: 'market', quantity: '1000.00' });
+    await publishTick();
+    await page.waitForSelector(`[data-testid=fills] tr[data-order-id="${marketId}"]`, { timeout: 20_000 });
+    await page.waitForSelector('[data-testid=positions] tr[data-symbol="USD/COP"][data-quantity="1000.00"]');
+    assert.match((await page.textContent('[data-testid=positions] [data-testid=unrealized-pnl]')) ?? '', /^[+-]?[\d,]+\.\d{2}$/, 'the position has an unrealized P&L at the latest price');
+    const order = (await (await fetch(`${dash.url}/api/trading/orders/${marketId}`)).json()) as { order: { status: string } };
+    assert.equal(order.order.status, 'filled');
+    await page.waitForFunction(([sel, n]) => Number(document.querySelector(sel as string)?.getAttribute('data-trade-markers')) > Number(n), [CHART, markersBefore] as const);
+    await shot(page, 'terminal-trading');
+
+    // A buy limit 1.5 % under the market (inside the 2 % price band) rests; cancel it from the list.
+    const latest = (await (await fetch(`${dash.url}/market/latest?symbol=USD%2FCOP`)).json()) as { price: number };
+    const limitId = await placeFromTicket(page, { type: 'limit', quantity: '500.00', price: (latest.price * 0.985).toFixed(2) });
+    await page.waitForSelector(`[data-testid=open-orders] tr[data-order-id="${limitId}"]`);
+    await page.click(`[data-testid=cancel-${limitId}]`);
+    await page.waitForSelector(`[data-testid=open-orders] tr[data-order-id="${limitId}"]`, { state: 'detached' });
+    assert.match((await page.textContent('[data-testid=cancel-result]')) ?? '', new RegExp(`^order ${limitId} cancelled$`));
+    const cancelled = (await (await fetch(`${dash.url}/api/trading/orders/${limitId}`)).json()) as { order: { status: string } };
+    assert.equal(cancelled.order.status, 'cancelled');
+    await page.close();
+  });
+
+  /** Fills the ticket (a buy), sends it and returns the id of the order the server took. */
+  async function placeFromTicket(page: Page, o: { type: 'market' | 'limit'; quantity: string; price?: string }): Promise<number> {
+    await page.selectOption('[data-testid=ticket-type]', o.type);
+    await page.fill('[data-testid=ticket-quantity]', o.quantity);
+    if (o.price !== undefined) await page.fill('[data-testid=ticket-price]', o.price);
+    const previous = (await page.textContent('[data-testid=ticket-result]')) ?? '';
+    await page.click('[data-testid=ticket-submit]');
+    await page.waitForFunction(
+      (before) => {
+        const el = document.querySelector('[data-testid=ticket-result]');
+        return /^(ok|error)$/.test(el?.getAttribute('data-outcome') ?? '') && el?.textContent !== before;
+      },
+      previous,
+    );
+    const result = (await page.textContent('[data-testid=ticket-result]')) ?? '';
+    const placed = /^order (\d+) \(buy [\d,.]+ USD (market|limit)\) (accepted|filled)$/.exec(result);
+    assert.ok(placed, `the ticket placed the order: ${result}`);
+    return Number(placed[1]);
+  }
+
+  /** A tick at the latest price, now on the server's clock, on the server's bus (the paper broker fills on it). */
+  async function publishTick(): Promise<void> {
+    const latest = (await (await fetch(`${dash.url}/market/latest?symbol=USD%2FCOP`)).json()) as { price: number; bid: number | null; ask: number | null; spread: number | null };
+    const now = toIsoUtc(dash.system.clock.now());
+    await dash.system.bus.publish('ticks', 'USD/COP', { symbol: 'USD/COP', price: latest.price, bid: latest.bid, ask: latest.ask, spread: latest.spread, timestamp: now, receivedAt: now, source: 'simulator' });
+  }
 
   it('reaches every view from the keyboard and each one loads its data, all from the server', async () => {
     const page = await browser.newPage({ viewport: LAPTOP });

@@ -11,7 +11,7 @@ import { systemClock } from '../../clock.ts';
 import { normalizeSymbol, type SymbolCode } from '../../domain/symbol.ts';
 import { TasaError } from '../../errors.ts';
 import { KeyPool } from '../../feeds/twelvedata/key-pool.ts';
-import { JOB_SCHEDULES, JOB_TIME_ZONE, startJobs } from '../../jobs/boss.ts';
+import { JOB_TIME_ZONE, scheduledQueues, startJobs } from '../../jobs/boss.ts';
 import { fillGaps, type GapFillProgress, type GapFillSummary } from '../../jobs/gap-fill.ts';
 import { jobHandlers } from '../../jobs/handlers.ts';
 import { createRestSource, type RestSource } from '../../jobs/history-source.ts';
@@ -89,7 +89,7 @@ async function runWorker(o: WorkerCliOptions): Promise<void> {
       const jobs = await startJobs({ db, databaseUrl: ctx.config.DATABASE_URL, clock, calendar: ctx.calendar, logger, handlers });
       // Listen before saying so: stdout to a pipe is synchronous, so a supervisor may signal at once.
       const signalled = untilShutdownSignal();
-      console.log(`worker: ${JOB_SCHEDULES.map((s) => `${s.queue} (${s.cron})`).join(', ')} in ${JOB_TIME_ZONE} for ${symbols.join(', ')} on ${db.target}; Ctrl-C to stop`);
+      console.log(`worker: ${scheduledQueues(handlers).map((s) => `${s.queue} (${s.cron})`).join(', ')} in ${JOB_TIME_ZONE} for ${symbols.join(', ')} on ${db.target}; Ctrl-C to stop`);
       await signalled;
       console.log('worker: stopping (waiting for running jobs)');
       await jobs.stop();

@@ -20,7 +20,8 @@ interface Props<T> {
   testId?: string;
 }
 
-type Outcome = { kind: 'idle' } | { kind: 'busy' } | { kind: 'ok'; text: string } | { kind: 'error'; text: string };
+/** A write action's state: what its status line says. */
+export type Outcome = { kind: 'idle' } | { kind: 'busy' } | { kind: 'ok'; text: string } | { kind: 'error'; text: string };
 
 export function AdminButton<T>({ label, path, body, confirm, describe, onDone, onError, testId }: Props<T>) {
   const [outcome, setOutcome] = useState<Outcome>({ kind: 'idle' });
@@ -45,9 +46,16 @@ export function AdminButton<T>({ label, path, body, confirm, describe, onDone, o
       <button type="button" onClick={() => void run()} disabled={outcome.kind === 'busy'} data-testid={testId}>
         {label}
       </button>
-      <span role="status" class={outcome.kind === 'error' ? 'down small' : 'muted small'} data-testid={testId ? `${testId}-result` : undefined}>
-        {outcome.kind === 'busy' ? 'sending…' : outcome.kind === 'ok' || outcome.kind === 'error' ? outcome.text : ''}
-      </span>
+      <OutcomeStatus outcome={outcome} testId={testId ? `${testId}-result` : undefined} />
+    </span>
+  );
+}
+
+/** The status line of a write action: sending, the server's answer, or its refusal (in red); `data-outcome` is the kind. */
+export function OutcomeStatus({ outcome, testId }: { outcome: Outcome; testId: string | undefined }) {
+  return (
+    <span role="status" class={outcome.kind === 'error' ? 'down small wrap' : 'muted small wrap'} data-testid={testId} data-outcome={outcome.kind}>
+      {outcome.kind === 'busy' ? 'sending…' : outcome.kind === 'ok' || outcome.kind === 'error' ? outcome.text : ''}
     </span>
   );
 }

@@ -10,7 +10,8 @@
  * slot breaks the series where the provenance changes, they have their own colours, and a marker
  * names each part (see chart-series.ts). The element's data-* attributes say what is drawn (tests
  * and people debugging read them): data-candles, data-live-updates, data-last-time, data-last-close,
- * data-segments (`real:80,simulated:100`) and data-breaks (empty slots at provenance changes).
+ * data-segments (`real:80,simulated:100`), data-breaks (empty slots at provenance changes) and
+ * data-trade-markers (the `marks` given: fills, policy signals).
  */
 import {
   CandlestickSeries,
@@ -24,7 +25,9 @@ import {
   type ISeriesApi,
   type ISeriesMarkersPluginApi,
   type MouseEventParams,
+  type SeriesMarker,
   type Time,
+  type UTCTimestamp,
 } from 'lightweight-charts';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Candle, IndicatorSeries } from '../candle-types.ts';
@@ -52,6 +55,8 @@ interface Props {
   /** A smaller chart (a day's detail). */
   compact?: boolean;
   onReady?: (handle: ChartHandle) => void;
+  /** Markers besides the chart's own labels (fills, policy signals). */
+  marks?: ReadonlyArray<SeriesMarker<UTCTimestamp>>;
 }
 
 const msOf = (t: Time): number => (typeof t === 'number' ? t * 1000 : 0);
@@ -76,11 +81,15 @@ class ChartData {
   }
 }
 
-export function CandleChart({ candles, indicators, showOverlays, showOscillators, daily, stepMs, dataKey, compact = false, onReady }: Props) {
+const NO_MARKS: ReadonlyArray<SeriesMarker<UTCTimestamp>> = [];
+
+export function CandleChart({ candles, indicators, showOverlays, showOscillators, daily, stepMs, dataKey, compact = false, onReady, marks = NO_MARKS }: Props) {
   const step = useRef(stepMs);
   step.current = stepMs;
   const isDaily = useRef(daily);
   isDaily.current = daily;
+  const extraMarks = useRef(marks);
+  extraMarks.current = marks;
   const breaks = useRef(0);
   const box = useRef<HTMLDivElement>(null);
   const chart = useRef<IChartApi | null>(null);
@@ -103,6 +112,7 @@ export function CandleChart({ candles, indicators, showOverlays, showOscillators
     el.dataset['lastClose'] = last ? String(last.close) : '';
     el.dataset['segments'] = segmentSummary(all);
     el.dataset['breaks'] = String(breaks.current);
+    el.dataset['tradeMarkers'] = String(extraMarks.current.length);
     setSimulated(all.some((k) => k.simulated));
   };
 
@@ -112,9 +122,14 @@ export function CandleChart({ candles, indicators, showOverlays, showOscillators
     const { points, breaks: n } = candlePoints(all, step.current);
     breaks.current = n;
     s.setData(points);
-    const labels = [...(isDaily.current ? [] : sessionStarts(all)), ...provenanceMarkers(all)].sort((a, b) => a.time - b.time);
-    markers.current?.setMarkers(labels);
+    drawMarkers();
     return points.length;
+  };
+
+  const drawMarkers = () => {
+    const all = data.current.all();
+    const labels = [...(isDaily.current ? [] : sessionStarts(all)), ...provenanceMarkers(all), ...extraMarks.current].sort((a, b) => a.time - b.time);
+    markers.current?.setMarkers(labels);
   };
 
   useEffect(() => {
@@ -187,6 +202,11 @@ export function CandleChart({ candles, indicators, showOverlays, showOscillators
       if (chart.current === c) extra.forEach((x) => c.removeSeries(x));
     };
   }, [candles, indicators, showOverlays, showOscillators, daily, stepMs, dataKey]);
+
+  useEffect(() => {
+    drawMarkers();
+    describe();
+  }, [marks]);
 
   return (
     <div class="chart-wrap">

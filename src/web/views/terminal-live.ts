@@ -2,7 +2,8 @@
  * The WebSocket side of the terminal: the quote, the freshness of the feed, and chart updates.
  * Every accepted tick makes the gateway send the forming 5-minute bar (final = false); a closed or
  * revised bar comes as final. On the 5-minute chart each bar replaces its candle; on longer
- * intervals the 5-minute bars received so far are folded into their bucket's candle.
+ * intervals the 5-minute bars received so far are folded into their bucket's candle. Orders,
+ * fills and positions come on the same socket (the symbol's stream): the trading panel reloads.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { SYMBOL } from '../api.ts';
@@ -24,6 +25,8 @@ export interface LiveCallbacks {
   onFinalBar: (revision: boolean) => void;
   onMarketStatus: () => void;
   onPrediction: () => void;
+  /** An order, fill or position changed. */
+  onTrading: () => void;
   /** Missed events beyond the replay window. */
   onRefetch: () => void;
 }
@@ -88,10 +91,11 @@ export function useLive(history: Candle[], interval: Interval, callbacks: LiveCa
         anchorServerTime(m.timestamp);
         cb.onMarketStatus();
       } else if (m.type === 'prediction') cb.onPrediction();
+      else if (m.type === 'order' || m.type === 'fill' || m.type === 'position') cb.onTrading();
     };
     const live = new LiveSocket({
       symbols: [SYMBOL],
-      channels: ['ticks', 'bars', 'status', 'predictions'],
+      channels: ['ticks', 'bars', 'status', 'predictions', 'orders', 'fills', 'positions'],
       onMessage,
       onState: setSocket,
       onRefetch: () => current.current.callbacks.onRefetch(),

@@ -2,10 +2,12 @@
  * Terminal: the live USD/COP chart and ticker. History comes from REST (candles with indicators);
  * the WebSocket then moves the forming candle tick by tick and replaces a bar when a final or
  * revised one arrives; each final bar reloads the stored figures. The page says when the feed
- * is the simulator, when data is stale, and when the socket is reconnecting.
+ * is the simulator, when data is stale, and when the socket is reconnecting. Paper trading sits
+ * under the chart (trading-panel.tsx); its fills and the policy's signals are chart markers.
  *
  * Routes: GET /api/candlesticks/{symbol}, /api/stats/{symbol}, /market/latest, /market/status,
- * /status, /api/predictions/latest; WS /ws (ticks, bars, status, predictions).
+ * /status, /api/predictions/latest, /api/trading/*; WS /ws (ticks, bars, status, predictions,
+ * orders, fills, positions).
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { SYMBOL, SYMBOL_PATH } from '../api.ts';
@@ -21,6 +23,9 @@ import type { LatestBody, MarketStatusBody } from '../../contracts/api/market.ts
 import type { PredictionList, PredictionView } from '../../contracts/api/research.ts';
 import type { StatusBody } from '../../contracts/api/status.ts';
 import { useLive, type LiveQuote } from './terminal-live.ts';
+import { fillMarkers, signalMarkers } from './trade-markers.ts';
+import { useTrading } from './trading-data.ts';
+import { TradingPanel } from './trading-panel.tsx';
 
 /** Data is stale when no price has come for this long on the market's (server's) clock... */
 const STALE_AFTER_MARKET_MS = 30_000;
@@ -31,6 +36,8 @@ const LIMIT: Record<Interval, number> = { '5min': 300, '15min': 300, '1h': 300, 
 const STEP_MS: Record<Interval, number | null> = { '5min': 300_000, '15min': 900_000, '1h': 3_600_000, '1day': null };
 /** Final bars come every 5 minutes (every few seconds on a fast simulated clock): reload at most this often. */
 const RELOAD_GAP_MS = 2000;
+/** Predictions loaded: the newest is shown, and each change of position among them is a chart marker. */
+const SIGNALS = 100;
 
 export function TerminalView() {
   const [interval, setChartInterval] = useState<Interval>('5min');
@@ -42,7 +49,7 @@ export function TerminalView() {
   const latest = useApi<LatestBody>(`/market/latest?symbol=${SYMBOL_PATH}`);
   const market = useApi<MarketStatusBody>('/market/status', 10_000);
   const status = useApi<StatusBody>('/status', 30_000);
-  const prediction = useApi<PredictionList>(`/api/predictions/latest?symbol=${SYMBOL_PATH}`, 60_000);
+  const prediction = useApi<PredictionList>(`/api/predictions/latest?symbol=${SYMBOL_PATH}&limit=${SIGNALS}`, 60_000);
   const candles = useMemo(() => (history.data ? candlesFrom(history.data) : []), [history.data]);
   const indicators: IndicatorSeries | null = useMemo(() => (history.data ? indicatorsFrom(history.data) : null), [history.data]);
   const lastReload = useRef(0);
@@ -52,8 +59,15 @@ export function TerminalView() {
     history.reload();
     stats.reload();
   };
-  const live = useLive(candles, interval, { onFinalBar: reloadStored, onMarketStatus: market.reload, onPrediction: prediction.reload, onRefetch: history.reload });
+  const firstCandle = candles[0];
+  const trading = useTrading(firstCandle === undefined ? null : new Date(firstCandle.time).toISOString());
+  const live = useLive(candles, interval, { onFinalBar: reloadStored, onMarketStatus: market.reload, onPrediction: prediction.reload, onRefetch: history.reload, onTrading: trading.reload });
   const quote = live.quote ?? latestQuote(latest.data);
+  useEffect(() => trading.onPrice(), [live.quote]);
+  const marks = useMemo(
+    () => [...fillMarkers(trading.fills.data?.fills ?? [], interval), ...signalMarkers(prediction.data?.items ?? [], interval)],
+    [trading.fills.data, prediction.data, interval],
+  );
   const upstream = status.data?.system?.upstream ?? null;
 
   return (
@@ -103,6 +117,7 @@ export function TerminalView() {
           stepMs={STEP_MS[interval]}
           dataKey={interval}
           onReady={live.attach}
+          marks={marks}
         />
         {interval !== '5min' && <p class="muted small">Indicators are drawn on the 5-minute chart.</p>}
       </section>
@@ -110,6 +125,7 @@ export function TerminalView() {
         <h2>Latest policy prediction</h2>
         <PredictionLine prediction={prediction.data?.items[0] ?? null} error={prediction.errorStatus === 404 ? null : prediction.error} />
       </section>
+      <TradingPanel trading={trading} />
     </>
   );
 }
