@@ -395,6 +395,27 @@ describe('simulator WebSocket: faults', () => {
     }
   });
 
+  it('records a held-back tick that a drop destroyed as lost in flight', async () => {
+    const { sim, clock } = await start();
+    try {
+      sim.faults.setRates({ outOfOrderRate: 1 });
+      const client = await subscribed(sim);
+      // Rate 1 holds every other tick (released with the next): advance until one is held, then drop.
+      const holding = () => sim.stats().faults.outOfOrderTicks * 2 > client.prices().length;
+      for (let step = 0; step < 60 && !holding(); step++) await advanceAndDrain(clock, sim, client, 1_000);
+      assert.ok(holding(), 'a tick is held back');
+      sim.faults.dropAll();
+      assert.equal(sim.faults.lostInFlight.length, 1);
+      assert.equal(sim.stats().faults.ticksLostInFlight, sim.faults.lostInFlight.length);
+      for (const lost of sim.faults.lostInFlight) {
+        assert.equal(lost.symbol, 'USD/COP');
+        assert.ok(!client.frames.includes(lost.frame), 'the lost tick was never sent');
+      }
+    } finally {
+      await sim.close();
+    }
+  });
+
   it('never puts an API key in stats', async () => {
     const { sim } = await start();
     try {

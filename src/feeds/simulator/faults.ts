@@ -39,6 +39,8 @@ export interface FaultControls {
   burst429(count: number): void;
   setRates(rates: Partial<StreamFaultRates>): void;
   isStalled(): boolean;
+  /** Ground truth for tests: the ticks REST has but no client was sent. */
+  readonly lostInFlight: readonly LostTick[];
 }
 
 export interface FaultCounts {
@@ -51,6 +53,14 @@ export interface FaultCounts {
   malformedFrames: number;
   duplicateTicks: number;
   outOfOrderTicks: number;
+  /** Held-back ticks a drop destroyed before they were sent (see `lostInFlight`). */
+  ticksLostInFlight: number;
+}
+
+/** A tick the feed never delivered: it was held back for reordering when its connection dropped. */
+export interface LostTick {
+  symbol: string;
+  frame: string;
 }
 
 export interface ShapedFrame {
@@ -71,7 +81,10 @@ export class FaultInjector implements FaultControls {
     malformedFrames: 0,
     duplicateTicks: 0,
     outOfOrderTicks: 0,
+    ticksLostInFlight: 0,
   };
+  /** Ground truth for tests: the ticks REST has but no client was sent. */
+  readonly lostInFlight: LostTick[] = [];
   private rates: StreamFaultRates;
   private readonly rng: Rng;
   private stalledUntil = Number.NEGATIVE_INFINITY;
@@ -102,6 +115,8 @@ export class FaultInjector implements FaultControls {
     const dropped = this.terminateAll();
     this.counts.drops++;
     this.counts.connectionsDropped += dropped;
+    for (const [symbol, frame] of this.heldBack) this.lostInFlight.push({ symbol, frame });
+    this.counts.ticksLostInFlight += this.heldBack.size;
     this.heldBack.clear();
     return dropped;
   }
