@@ -5,9 +5,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs';
-import { TfActorCritic, encodeInput } from '../src/research/ppo/actor-critic.ts';
+import { encodeInput } from '../src/research/ppo/actor-critic.ts';
 import { PpoPolicy, serializeModel } from '../src/research/ppo/ppo-policy.ts';
 import { DEFAULT_PPO_CONFIG, trainPpo } from '../src/research/ppo/ppo-trainer.ts';
+import { batchLogits } from '../src/research/ppo/ppo-update.ts';
 import { SeededRandom } from '../src/domain/random.ts';
 import { initTfBackend } from '../src/research/ppo/tf-backend.ts';
 import { syntheticRlDataset } from '../test/support/synthetic-rl-dataset.ts';
@@ -25,21 +26,38 @@ export async function benchPpo(): Promise<void> {
   const shape = `${FEATURES} features x window ${WINDOW}`;
 
   const cfg = { ...DEFAULT_PPO_CONFIG, steps: ITERATIONS * DEFAULT_PPO_CONFIG.rolloutLength };
-  const result = await trainPpo(dataset, cfg);
+  const cpuSeconds: number[] = [];
+  let cpuFrom = process.cpuUsage();
+  const result = await trainPpo(dataset, cfg, {
+    onProgress: () => {
+      const used = process.cpuUsage(cpuFrom);
+      cpuSeconds.push((used.user + used.system) / 1e6);
+      cpuFrom = process.cpuUsage();
+    },
+  });
   // The first iteration includes kernel warm-up; later ones are the steady state.
   const steady = result.curve.slice(1).map((p) => p.stepsPerSecond);
   const rate = steady.reduce((a, b) => a + b, 0) / steady.length;
-  record('ppo', 'training throughput', `${Math.round(rate).toLocaleString('en-US')} steps/s`, `${backendNote}; ${shape}; rollout ${cfg.rolloutLength}, ${cfg.epochs} epochs, minibatch ${cfg.minibatchSize}, hidden ${cfg.hidden.join('x')}`);
+  const configNote = `rollout ${cfg.rolloutLength}, ${cfg.epochs} epochs, minibatch ${cfg.minibatchSize}, hidden ${cfg.hidden.join('x')}`;
+  record('ppo', 'training throughput', `${Math.round(rate).toLocaleString('en-US')} steps/s`, `wall time; ${backendNote}; ${shape}; ${configNote}`);
+  // CPU time is steadier than wall time on a shared machine; the reference, a pure-JS product of one
+  // minibatch's first layer, rescales it to the machine's speed at the moment.
+  const cpuPerIteration = cpuSeconds.slice(1).reduce((a, b) => a + b, 0) / (cpuSeconds.length - 1);
+  const referenceMs = pureJsMatMulMs(cfg.minibatchSize, FEATURES * WINDOW + 3, cfg.hidden[0] ?? 64);
+  record(
+    'ppo',
+    'training throughput per CPU second',
+    `${Math.round(cfg.rolloutLength / cpuPerIteration).toLocaleString('en-US')} steps/s`,
+    `one ${cfg.rolloutLength}-step iteration = ${((cpuPerIteration * 1000) / referenceMs).toFixed(0)}× a pure-JS ${cfg.minibatchSize}x${FEATURES * WINDOW + 3}·${FEATURES * WINDOW + 3}x${cfg.hidden[0]} matrix product (${referenceMs.toFixed(1)} ms) in the same run`,
+  );
 
   const policy = new PpoPolicy('bench', result.model);
   const rng = new SeededRandom(1);
   const windows = Array.from({ length: 64 }, () => Float32Array.from({ length: FEATURES * WINDOW }, () => rng.normal()));
   record('ppo', 'decision (pure JS forward)', `${microsPerCall(DECISIONS, (i) => policy.decideFeatures(windows[i % 64]!, 0)).toFixed(1)} µs`, `actor ${FEATURES * WINDOW + 3}->${cfg.hidden.join('->')}->3, softmax, argmax`);
 
-  const net = new TfActorCritic(result.model);
   const input = encodeInput(windows[0]!, 0);
-  const tfMicros = microsPerCall(2_000, () => tf.tidy(() => tf.softmax(net.logits(tf.tensor2d(input, [1, input.length]))).dataSync()));
-  net.dispose();
+  const tfMicros = microsPerCall(2_000, () => tf.tidy(() => tf.softmax(batchLogits(result.model, tf.tensor2d(input, [1, input.length]))).dataSync()));
   record('ppo', 'decision through tfjs (for comparison)', `${tfMicros.toFixed(1)} µs`, `${backendNote}, actor on a batch of 1, softmax, read back`);
   record('ppo', 'serialized model', `${(serializeModel(result.model, result.metadata).length / 1024).toFixed(0)} KiB`, 'weights float32 + JSON header');
 }
@@ -50,4 +68,25 @@ function microsPerCall(calls: number, fn: (i: number) => unknown): number {
   const start = performance.now();
   for (let i = 0; i < calls; i++) fn(i);
   return ((performance.now() - start) * 1000) / calls;
+}
+
+/** Best of 5 timings (ms) of a plain-loop product of a rows x inner and an inner x cols matrix (float64). */
+function pureJsMatMulMs(rows: number, inner: number, cols: number): number {
+  const rng = new SeededRandom(2);
+  const a = Float64Array.from({ length: rows * inner }, () => rng.normal());
+  const b = Float64Array.from({ length: inner * cols }, () => rng.normal());
+  const out = new Float64Array(rows * cols);
+  let best = Infinity;
+  for (let run = 0; run < 6; run++) {
+    const start = performance.now();
+    out.fill(0);
+    for (let r = 0; r < rows; r++) {
+      for (let k = 0; k < inner; k++) {
+        const x = a[r * inner + k] as number;
+        for (let c = 0; c < cols; c++) out[r * cols + c] = (out[r * cols + c] as number) + x * (b[k * cols + c] as number);
+      }
+    }
+    if (run > 0) best = Math.min(best, performance.now() - start);
+  }
+  return best;
 }

@@ -6,6 +6,7 @@
 import { cpus } from 'node:os';
 import { benchBacktest } from './backtest-bench.ts';
 import { benchBusCodec } from './bus-codec-bench.ts';
+import { benchCliStartup } from './cli-bench.ts';
 import { benchFaults } from './fault-bench.ts';
 import { benchFoundation } from './foundation-bench.ts';
 import { benchLive } from './live-bench.ts';
@@ -19,6 +20,7 @@ import { figures, markdownTable } from './harness.ts';
 
 process.env['TASA_LOG_LEVEL'] ??= 'silent';
 process.stderr.write(`benchmarks on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}\n`);
+benchCliStartup();
 await benchFoundation();
 await benchLive();
 benchBusCodec();

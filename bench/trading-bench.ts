@@ -5,7 +5,8 @@
  * - orders/s through `OrderService.place`: validate, risk, store + audit, paper broker acceptance
  *   (limit orders away from the market, so they rest).
  * The real OrderService and PaperBroker run on a wall clock (speed 1) set inside a session, since
- * the paper broker fills nothing while the market is closed. Reference in the same run, on the
+ * the paper broker fills nothing while the market is closed, with their writes fenced by the
+ * `trading` lease as in a deployment. Reference in the same run, on the
  * same store, taken in turns with the measured work so that background load falls on both alike:
  * a raw single-row INSERT round trip.
  */
@@ -19,9 +20,11 @@ import type { TradingMessage } from '../src/contracts/trading-messages.ts';
 import { MarketCalendar } from '../src/domain/calendar.ts';
 import { toIsoUtc } from '../src/domain/time.ts';
 import { OrderService } from '../src/execution/order-service.ts';
+import { TRADING_LEASE } from '../src/execution/trading-engine.ts';
 import { PaperBroker } from '../src/execution/paper-broker.ts';
 import { createLogger } from '../src/log.ts';
 import type { Db } from '../src/store/db.ts';
+import { acquireLease } from '../src/store/leases-repo.ts';
 import { migrate } from '../src/store/migrate.ts';
 import { openDb } from '../src/store/open-db.ts';
 import { BROKER_CONFIG, marketOrder, SERVICE_CONFIG, SYMBOL } from '../test/execution/trading-rig.ts';
@@ -107,7 +110,12 @@ async function openDesk(db: Db): Promise<Desk> {
   };
   // Stale after an hour: placing a thousand orders without a tick must not make the feed stale.
   const broker = new PaperBroker({ bus, clock, calendar, logger, config: { ...BROKER_CONFIG, staleAfterMs: 3_600_000 } });
-  const service = new OrderService({ db, broker, clock, calendar, logger, publish }, { ...SERVICE_CONFIG, limits: BENCH_LIMITS });
+  // Fenced by the trading lease, as the engine runs in a deployment: every write proves its epoch.
+  const holder = 'bench';
+  const epoch = await acquireLease(db, { name: TRADING_LEASE, holder, now: clock.now(), ttlMs: 3_600_000 });
+  if (epoch === null) throw new Error('the bench could not take the trading lease');
+  const fence = { name: TRADING_LEASE, holder, epoch };
+  const service = new OrderService({ db, broker, clock, calendar, logger, publish, fence }, { ...SERVICE_CONFIG, limits: BENCH_LIMITS });
   await service.start();
   let lastTime = 0;
   const desk: Desk = {

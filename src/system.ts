@@ -218,7 +218,6 @@ function startWorkers(o: SystemOptions, { db, bus, clock, rest, metrics, symbols
       source: rest.source,
       bus: o.config.REDIS_URL || o.roles.ingest ? bus : null,
       symbols,
-      metrics,
       ...(pipeline ? { pipeline: pipelineJobHandler(pipeline) } : {}),
     }),
   });

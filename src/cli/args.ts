@@ -27,3 +27,17 @@ export function parseDateRange(from: string, to: string | undefined): DateRange 
 export function parseSymbolArg(value: string): SymbolCode {
   return normalizeSymbol(value);
 }
+
+/** A flag value that must be one of `choices`; the error lists them all. */
+export function parseChoiceArg<T extends string>(flag: string, value: string, choices: readonly T[]): T {
+  const found = choices.find((c) => c === value);
+  if (found === undefined) throw new TasaError('bad_argument', `${flag} must be one of ${choices.join(', ')}, not "${value}".`, { input: `${flag}=${value}` });
+  return found;
+}
+
+/** A whole-number flag value of at least `min` (default 1). */
+export function parseIntegerArg(flag: string, value: string, min = 1): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min) throw new TasaError('bad_argument', `${flag} must be a whole number >= ${min}, not "${value}".`, { input: `${flag}=${value}` });
+  return n;
+}

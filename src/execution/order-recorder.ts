@@ -1,12 +1,18 @@
 /**
  * Records each change of the order service: the store write and its audit entry in one
- * transaction, then the published message. Publishing never fails a change: a publish error is
- * logged (the store is the truth; readers refetch).
+ * transaction (a fill: in one statement), then the published message. Publishing never fails a
+ * change: a publish error is logged (the store is the truth; readers refetch).
+ *
+ * With a fence (the `trading` lease this process holds, and its epoch), every order, fill and
+ * trading-state write proves in its own statement or transaction that the lease still carries
+ * this holder and epoch, and is refused (`conflict`) otherwise: a process that lost the lease
+ * (paused, or cut off while another took over) cannot write orders or fills when it comes back.
  */
 import type { TradingMessage } from '../contracts/trading-messages.ts';
 import type { Logger } from '../log.ts';
 import { appendAudit, type AuditInput } from '../store/audit-repo.ts';
 import type { Db } from '../store/db.ts';
+import { fencedOut, holdsFence, type LeaseFence } from '../store/leases-repo.ts';
 import { insertOrder, recordFill, saveOrder, type FillWrite, type OrderMeta, type StoredOrder } from '../store/trading-repo.ts';
 import { saveRiskState, type StoredRiskState } from '../store/trading-state-repo.ts';
 import type { Order } from '../trading/order.ts';
@@ -21,12 +27,13 @@ export class OrderRecorder {
     private readonly db: Db,
     private readonly publisher: TradingPublisher,
     private readonly logger: Logger,
+    private readonly fence: LeaseFence | null = null,
   ) {}
 
   /** Stores a new order unless its client order id is taken (then returns the stored one, `created` false). */
   async insert(order: Order, meta: OrderMeta, audit: (stored: StoredOrder) => AuditInput): Promise<{ order: StoredOrder; created: boolean }> {
     const result = await this.db.transaction(async (tx) => {
-      const inserted = await insertOrder(tx, order, meta);
+      const inserted = await insertOrder(tx, order, meta, this.fence);
       if (inserted.created) await appendAudit(tx, [audit(inserted.order)]);
       return inserted;
     });
@@ -35,20 +42,19 @@ export class OrderRecorder {
   }
 
   async save(order: StoredOrder, audit: AuditInput | null): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      await saveOrder(tx, order);
-      if (audit !== null) await appendAudit(tx, [audit]);
-    });
+    if (audit === null) await saveOrder(this.db, order, this.fence);
+    else {
+      await this.db.transaction(async (tx) => {
+        await saveOrder(tx, order, this.fence);
+        await appendAudit(tx, [audit]);
+      });
+    }
     this.publishOrder(order);
   }
 
   /** False, with nothing written, when the order already has this fill. */
   async fill(write: FillWrite, audit: AuditInput, at: number): Promise<boolean> {
-    const written = await this.db.transaction(async (tx) => {
-      const ok = await recordFill(tx, write, at);
-      if (ok) await appendAudit(tx, [audit]);
-      return ok;
-    });
+    const written = await recordFill(this.db, write, at, { audit, fence: this.fence });
     // Published even when it was stored already: only an attempt whose commit was not
     // acknowledged (and which therefore published nothing) leaves it stored but unapplied.
     this.publishOrder(write.order);
@@ -59,6 +65,8 @@ export class OrderRecorder {
 
   async riskState(state: StoredRiskState): Promise<void> {
     await this.db.transaction(async (tx) => {
+      const fence = this.fence;
+      if (fence !== null && !(await holdsFence(tx, fence.name, fence.holder, fence.epoch))) throw fencedOut(fence);
       await saveRiskState(tx, state);
       await appendAudit(tx, [stateAudit(state)]);
     });

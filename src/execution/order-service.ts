@@ -19,6 +19,7 @@ import { bogotaDate } from '../domain/time.ts';
 import { TasaError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Db } from '../store/db.ts';
+import type { LeaseFence } from '../store/leases-repo.ts';
 import { findOrder, openOrders, orderTimesSince, type OrderMeta, type StoredOrder } from '../store/trading-repo.ts';
 import { dayOpeningEquity, loadRiskState, openTradingAccount, type StoredRiskState } from '../store/trading-state-repo.ts';
 import { applyFillToAccount } from '../trading/account.ts';
@@ -48,6 +49,8 @@ export interface OrderServiceDeps {
   calendar: MarketCalendar;
   logger: Logger;
   publish: TradingPublisher;
+  /** The `trading` lease this process holds: every order and fill write is fenced by it (OrderRecorder). None: unfenced. */
+  fence?: LeaseFence;
 }
 
 export interface OrderServiceConfig {
@@ -97,7 +100,7 @@ export class OrderService {
     private readonly config: OrderServiceConfig,
   ) {
     validateRiskLimits(config.limits);
-    this.recorder = new OrderRecorder(deps.db, deps.publish, deps.logger);
+    this.recorder = new OrderRecorder(deps.db, deps.publish, deps.logger, deps.fence ?? null);
     this.closeTimers = new CloseTimers(deps.clock);
   }
 

@@ -29,10 +29,11 @@ import { computeFeatures } from '../research/features.ts';
 import { DEFAULT_GATE_THRESHOLDS } from '../research/gates.ts';
 import { computeIndicators } from '../research/indicators.ts';
 import { sessionBarsPerYear } from '../research/performance.ts';
-import { evaluatePolicy, rowsOfSessions } from '../research/policy-evaluation.ts';
+import { evaluatePolicy, rowsOfSessions, type PolicyUnderTest } from '../research/policy-evaluation.ts';
 import { sessionRanges, toSeries } from '../research/series.ts';
 import type { SeriesBar, TradingCosts } from '../research/types.ts';
 import { isBaselineId } from '../research/baselines.ts';
+import { loadPolicy, policyCosts, unknownPolicy } from '../research/policy-loading.ts';
 import { barsBetween, streamBars, upsertBars } from '../store/bars-repo.ts';
 import type { Db } from '../store/db.ts';
 import { migrate } from '../store/migrate.ts';
@@ -45,7 +46,6 @@ import { BarReplayBroker } from './bar-replay-broker.ts';
 import { OrderService, type OrderServiceConfig } from './order-service.ts';
 import { backtestParityTrades, compareTrades, fillParityTrades, type ParityReport, type ParityTrade } from './parity.ts';
 import { StrategyRunner } from './strategy-runner.ts';
-import { loadStrategyPolicy, unknownPolicy, type StrategyPolicy } from './strategy-policy.ts';
 
 export interface PaperReplayOptions {
   db: Db;
@@ -57,6 +57,8 @@ export interface PaperReplayOptions {
   to: IsoDate;
   /** USD a full position aims at (default 10,000 USD). */
   targetNotional?: UsdCents;
+  /** The costs the backtest charges and the broker takes as its fee; default the policy's own (`policyCosts`). */
+  costs?: TradingCosts;
 }
 
 export interface PaperReplayResult {
@@ -72,6 +74,8 @@ export interface PaperReplayResult {
 }
 
 const REPLAY_STRATEGY_ID = 'replay';
+/** The replay's own store is a scratch copy: its audit entries name the replay. */
+const REPLAY_ACTOR = 'paper-replay';
 const DEFAULT_NOTIONAL: UsdCents = 1_000_000n;
 /** Under one bar, so the flatten order goes out after the last bar's open print and before the closing one. */
 const REPLAY_FLATTEN_LEAD_MS = 1_000;
@@ -98,23 +102,31 @@ export async function openReplayStore(source: Db, symbol: SymbolCode, policyId: 
 }
 
 export async function runPaperReplay(o: PaperReplayOptions): Promise<PaperReplayResult> {
-  const under = await loadStrategyPolicy(o.db, o.policyId);
+  const under = await loadPolicy(o.db, o.policyId);
+  const costs = o.costs ?? policyCosts(under);
   const bars = await barsBetween(o.db, o.symbol, 0, endOfDay(o.to));
   const series = toSeries(bars, o.calendar);
   const { start, end } = rowsOfSessions(series, o.from, o.to);
-  const expected = backtestParityTrades(backtestTrades(o, series, start, end, under));
+  const expected = backtestParityTrades(backtestTrades(o, series, start, end, under, costs));
   const began = performance.now();
-  const fills = await replay(o, series.slice(start, end), under.costs);
+  const fills = await replay(o, series.slice(start, end), costs);
   const actual = fillParityTrades(fills);
-  return { bars: end - start, sessions: sessionRanges(series.slice(start, end)).length, costs: under.costs, expected, actual, report: compareTrades(expected, actual), replayMs: performance.now() - began };
+  return { bars: end - start, sessions: sessionRanges(series.slice(start, end)).length, costs, expected, actual, report: compareTrades(expected, actual), replayMs: performance.now() - began };
 }
 
 /** L6's evaluation of the policy over rows [start, end) of the series, as `tasa backtest` runs it (also the live parity monitor's). */
-export function backtestTrades(o: Pick<PaperReplayOptions, 'symbol' | 'calendar' | 'from' | 'to'>, series: readonly SeriesBar[], start: number, end: number, under: StrategyPolicy): Trade[] {
+export function backtestTrades(
+  o: Pick<PaperReplayOptions, 'symbol' | 'calendar' | 'from' | 'to'>,
+  series: readonly SeriesBar[],
+  start: number,
+  end: number,
+  under: PolicyUnderTest,
+  costs: TradingCosts,
+): Trade[] {
   const indicators = computeIndicators(series);
   const features = computeFeatures(series, indicators, under.inputs?.featureOptions ?? {});
   const evaluation = evaluatePolicy({ symbol: o.symbol, series, indicators, features, start, end }, under, {
-    costs: under.costs,
+    costs,
     initialEquity: 1,
     flatAtSessionEnd: true,
     thresholds: DEFAULT_GATE_THRESHOLDS,
@@ -168,7 +180,7 @@ async function startReplayRig(o: PaperReplayOptions, startAt: number, costs: Tra
   const runner = new StrategyRunner({ db: o.db, bus, clock, calendar: o.calendar, logger, orders: service }, { flattenLeadMs: REPLAY_FLATTEN_LEAD_MS });
   await service.start();
   await runner.start();
-  await runner.enable({ id: REPLAY_STRATEGY_ID, symbol: o.symbol, policyId: o.policyId, targetNotional: notional });
+  await runner.enable({ id: REPLAY_STRATEGY_ID, symbol: o.symbol, policyId: o.policyId, targetNotional: notional }, REPLAY_ACTOR);
   return { clock, bus, broker, service, runner };
 }
 

@@ -15,7 +15,8 @@
  *   that point is decided (the policy's state moves on) but trades nothing.
  * - one decision per bar: a bar at or before the latest one decided (a revision, a replay) is
  *   skipped, and the client order id names the strategy and the bar, so a decision re-sent after a
- *   restart is the same order, never a second one.
+ *   restart is the same order, never a second one. Bars the bus skipped are read from the store
+ *   before the next decision, so a lost message cannot make the policy drift from the pipeline.
  *
  * Strategies are switched on and off in `trading_strategies`; `start` attaches the enabled ones.
  * Attaching warms the policy up on every stored bar before now (the indicators then equal the
@@ -29,17 +30,20 @@ import type { MarketCalendar, Session } from '../domain/calendar.ts';
 import { TasaError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { finalBar } from '../research/live-predictor.ts';
+import { loadPolicy, type LoadedPolicy } from '../research/policy-loading.ts';
 import { toSeries } from '../research/series.ts';
 import type { Position, SeriesBar } from '../research/types.ts';
+import { appendAudit } from '../store/audit-repo.ts';
 import { barsBetween } from '../store/bars-repo.ts';
 import type { Db } from '../store/db.ts';
 import { listStrategies, saveStrategy, setStrategyEnabled, strategyPosition, type Strategy } from '../store/strategies-repo.ts';
-import { abs } from '../trading/money.ts';
+import type { Account } from '../trading/account.ts';
+import { abs, type UsdCents } from '../trading/money.ts';
 import type { TimeInForce } from '../trading/order.ts';
 import type { OrderService } from './order-service.ts';
 import { PolicyDecider } from './policy-decider.ts';
 import { SerialQueue } from './serial-queue.ts';
-import { loadStrategyPolicy } from './strategy-policy.ts';
+import { strategyAudit } from './trading-audit.ts';
 
 export interface StrategyRunnerDeps {
   db: Db;
@@ -70,6 +74,14 @@ export function strategyActor(id: string): string {
 export class StrategyRunner {
   private readonly queue = new SerialQueue();
   private readonly attached = new Map<string, Attached>();
+  /**
+   * Each strategy's stored position and the order service's account when it was read. The position
+   * moves only by a fill, and the service replaces its account object on every fill it applies; so
+   * while the account is the same object and the runner has placed no order for the strategy since
+   * (placing forgets it), the stored position has not moved. Spares a store query on every bar that
+   * trades nothing.
+   */
+  private readonly held = new Map<string, { account: Account; position: UsdCents }>();
   private unsubscribe: Unsubscribe | null = null;
   private cancelFlatten: CancelTimer | null = null;
 
@@ -100,23 +112,34 @@ export class StrategyRunner {
     return this.queue.idle();
   }
 
-  /** Saves the strategy switched on and starts trading it (again, with these settings, if it ran). */
-  enable(strategy: Omit<Strategy, 'enabled'>): Promise<void> {
+  /** Saves the strategy switched on, with its audit entry by `actor`, and starts trading it (again, with these settings, if it ran). */
+  enable(strategy: Omit<Strategy, 'enabled'>, actor: string): Promise<void> {
     if (!STRATEGY_ID.test(strategy.id)) {
       return Promise.reject(new TasaError('bad_argument', `Strategy id "${strategy.id}" must be 1-40 letters, digits, _ or -.`, { input: strategy.id }));
     }
     return this.queue.run(async () => {
       const enabled = { ...strategy, enabled: true };
       const decider = await this.warmedUp(enabled);
-      await saveStrategy(this.deps.db, enabled, this.deps.clock.now());
+      const now = this.deps.clock.now();
+      await this.deps.db.transaction(async (tx) => {
+        await saveStrategy(tx, enabled, now);
+        await appendAudit(tx, [strategyAudit(enabled, true, actor, now)]);
+      });
+      this.held.delete(strategy.id);
       this.attached.set(strategy.id, { strategy: enabled, decider });
     });
   }
 
-  /** Switches the strategy off: its working orders are cancelled, its position is left as it is. */
-  disable(id: string): Promise<void> {
+  /** Switches the strategy off (audited as by `actor`): its working orders are cancelled, its position is left as it is. */
+  disable(id: string, actor: string): Promise<void> {
     return this.queue.run(async () => {
-      if (!(await setStrategyEnabled(this.deps.db, id, false, this.deps.clock.now()))) throw new TasaError('not_found', `No strategy ${id}.`, { input: id });
+      const now = this.deps.clock.now();
+      const found = await this.deps.db.transaction(async (tx) => {
+        if (!(await setStrategyEnabled(tx, id, false, now))) return false;
+        await appendAudit(tx, [strategyAudit({ id }, false, actor, now)]);
+        return true;
+      });
+      if (!found) throw new TasaError('not_found', `No strategy ${id}.`, { input: id });
       this.attached.delete(id);
       await this.cancelWorking(id, 'the strategy was switched off');
     });
@@ -129,6 +152,7 @@ export class StrategyRunner {
 
   private async attach(strategy: Strategy): Promise<void> {
     try {
+      this.held.delete(strategy.id);
       this.attached.set(strategy.id, { strategy, decider: await this.warmedUp(strategy) });
     } catch (err) {
       this.deps.logger.error({ err, strategy: strategy.id }, 'strategy runner: strategy not attached');
@@ -137,7 +161,7 @@ export class StrategyRunner {
 
   /** The strategy's policy fed with every stored bar before now; the current session's bars are decided. */
   private async warmedUp(strategy: Strategy): Promise<PolicyDecider> {
-    const decider = new PolicyDecider(await loadStrategyPolicy(this.deps.db, strategy.policyId));
+    const decider = new PolicyDecider(intraday(await loadPolicy(this.deps.db, strategy.policyId)));
     const now = this.deps.clock.now();
     const bars = await barsBetween(this.deps.db, strategy.symbol, 0, now - BAR_MS + 1);
     const current = this.deps.calendar.sessionAt(now)?.date;
@@ -165,18 +189,33 @@ export class StrategyRunner {
   private async onBar(a: Attached, bar: SeriesBar): Promise<void> {
     const last = a.decider.lastTime;
     if (last !== null && bar.time <= last) return;
+    if (last !== null && bar.time > last + BAR_MS) await this.catchUp(a, last, bar);
     const target = a.decider.decide(bar);
     const session = this.deps.calendar.sessionFor(bar.session);
     if (session === null || this.deps.clock.now() >= this.flattenTime(session)) return;
     await this.moveTo(a.strategy, target, String(bar.time), 'DAY');
   }
 
+  /**
+   * Feeds the policy the stored bars between its last one and `bar` that the bus did not bring
+   * (a lost message, a publisher restart; or simply the night between sessions), trading none of
+   * them: its indicators and position then stay those the pipeline computes over the same history.
+   */
+  private async catchUp(a: Attached, last: number, bar: SeriesBar): Promise<void> {
+    const missed = await barsBetween(this.deps.db, a.strategy.symbol, last + 1, bar.time);
+    for (const row of toSeries(missed, this.deps.calendar)) {
+      if (row.session === bar.session) a.decider.decide(row);
+      else a.decider.warmUp(row);
+    }
+  }
+
   /** Cancels the strategy's working orders, then sends the market order that brings its position to target x notional. */
   private async moveTo(strategy: Strategy, target: Position, tag: string, timeInForce: TimeInForce): Promise<void> {
     await this.cancelWorking(strategy.id, 'replaced by a newer decision');
-    const held = await strategyPosition(this.deps.db, strategy.id, strategy.symbol);
+    const held = await this.heldPosition(strategy);
     const change = BigInt(target) * strategy.targetNotional - held;
     if (change === 0n) return;
+    this.held.delete(strategy.id);
     const request = {
       clientOrderId: `s.${strategy.id}.${tag}`,
       symbol: strategy.symbol,
@@ -191,6 +230,15 @@ export class StrategyRunner {
     if (order.status === 'denied' || order.status === 'rejected') {
       this.deps.logger.warn({ strategy: strategy.id, order: order.clientOrderId, reason: order.history.at(-1)?.reason }, `strategy runner: order ${order.status}`);
     }
+  }
+
+  private async heldPosition(strategy: Strategy): Promise<UsdCents> {
+    const account = this.deps.orders.snapshot().book.account;
+    const known = this.held.get(strategy.id);
+    if (known?.account === account) return known.position;
+    const position = await strategyPosition(this.deps.db, strategy.id, strategy.symbol);
+    this.held.set(strategy.id, { account, position });
+    return position;
   }
 
   private async cancelWorking(strategyId: string, reason: string): Promise<void> {
@@ -227,4 +275,16 @@ export class StrategyRunner {
   private enqueue(job: () => Promise<void>, what: string): void {
     this.queue.run(job).catch((err: unknown) => this.deps.logger.error({ err }, `strategy runner: ${what} failed`));
   }
+}
+
+/**
+ * The runner flattens every strategy before each close, as the backtest does for every policy but
+ * one that holds overnight (buy-and-hold): trading that one here would not be what L6 measured.
+ */
+function intraday(loaded: LoadedPolicy): LoadedPolicy {
+  if (loaded.policy.holdsOvernight !== true) return loaded;
+  throw new TasaError('bad_argument', `Policy ${loaded.id} holds positions overnight; strategies are flat at every session's close, so it cannot be traded as one.`, {
+    input: 'policyId',
+    hint: 'Pick a policy that trades within sessions (a trained model, sma-crossover, rsi-mean-reversion, always-long, flat).',
+  });
 }

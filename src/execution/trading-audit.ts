@@ -2,6 +2,7 @@
 import { toIsoUtc } from '../domain/time.ts';
 import type { AuditInput } from '../store/audit-repo.ts';
 import type { StoredOrder } from '../store/trading-repo.ts';
+import type { Strategy } from '../store/strategies-repo.ts';
 import type { StoredRiskState } from '../store/trading-state-repo.ts';
 import type { Fill } from '../trading/fill-model.ts';
 import { formatCop, formatPrice, formatUsd } from '../trading/money.ts';
@@ -65,4 +66,12 @@ export function fillAudit(order: StoredOrder, fill: Fill, actor: string, at: num
 
 export function stateAudit(state: StoredRiskState): AuditInput {
   return { actor: state.actor, action: STATE_ACTIONS[state.mode], entity: 'trading', at: state.since, details: { mode: state.mode, reason: state.reason } };
+}
+
+/** A strategy switched on (with the settings it now trades) or off. */
+export function strategyAudit(strategy: Pick<Strategy, 'id'> & Partial<Strategy>, enabled: boolean, actor: string, at: number): AuditInput {
+  const settings = enabled && strategy.symbol !== undefined && strategy.policyId !== undefined && strategy.targetNotional !== undefined
+    ? { symbol: strategy.symbol, policyId: strategy.policyId, targetNotional: formatUsd(strategy.targetNotional) }
+    : {};
+  return { actor, action: enabled ? 'strategy.started' : 'strategy.stopped', entity: `strategy:${strategy.id}`, at, details: { enabled, ...settings } };
 }

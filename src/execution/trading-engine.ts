@@ -15,7 +15,7 @@ import type { MarketCalendar } from '../domain/calendar.ts';
 import type { SymbolCode } from '../domain/symbol.ts';
 import type { Logger } from '../log.ts';
 import type { Db } from '../store/db.ts';
-import { acquireLease, leaseHolder, releaseLease } from '../store/leases-repo.ts';
+import { acquireLease, leaseHolder, releaseLease, type LeaseFence } from '../store/leases-repo.ts';
 import { parseBps, parseCop } from '../trading/money.ts';
 import { OrderService, type OrderServiceConfig } from './order-service.ts';
 import { PaperBroker, type PaperBrokerConfig } from './paper-broker.ts';
@@ -89,6 +89,8 @@ export interface EngineDeps {
   calendar: MarketCalendar;
   logger: Logger;
   settings: TradingSettings;
+  /** The lease this process runs the engine under: its order and fill writes are fenced by it. */
+  fence?: LeaseFence;
 }
 
 export interface TradingEngine {
@@ -102,9 +104,9 @@ export interface TradingEngine {
  * process runs it). The runner resumes the strategies switched on.
  */
 export async function startTradingEngine(deps: EngineDeps): Promise<TradingEngine> {
-  const { db, bus, clock, calendar, logger, settings } = deps;
+  const { db, bus, clock, calendar, logger, settings, fence } = deps;
   const broker = new PaperBroker({ bus, clock, calendar, logger, config: settings.broker });
-  const orders = new OrderService({ db, broker, clock, calendar, logger, publish: (m) => publishTrading(bus, m) }, settings.service);
+  const orders = new OrderService({ db, broker, clock, calendar, logger, publish: (m) => publishTrading(bus, m), fence }, settings.service);
   await orders.start();
   const strategies = new StrategyRunner({ db, bus, clock, calendar, logger, orders }, settings.strategies);
   await strategies.start();
@@ -132,9 +134,15 @@ export interface TradingHostOptions extends EngineDeps {
   leaseTtlMs: number;
 }
 
-/** Runs the engine while this process holds the `trading` lease (split deployments: every `serve` process has one). */
+/**
+ * Runs the engine while this process holds the `trading` lease (split deployments: every `serve`
+ * process has one). The engine's order and fill writes are fenced by the epoch it was started
+ * under, so a holder that lost the lease (and has not yet noticed) cannot write them.
+ */
 export class TradingHost implements TradingAccess {
   private running: TradingEngine | null = null;
+  /** The lease epoch the running engine writes under (its fence). */
+  private epoch: number | null = null;
   private timer: CancelTimer | null = null;
   private stopped = false;
 
@@ -170,11 +178,13 @@ export class TradingHost implements TradingAccess {
     const { db, clock, holder, leaseTtlMs, logger } = this.o;
     try {
       const epoch = await acquireLease(db, { name: TRADING_LEASE, holder, now: clock.now(), ttlMs: leaseTtlMs });
+      if (epoch === null && this.running !== null) await this.stopEngine('another process holds the trading lease');
+      // Another holder had the lease in between: its orders and fills are in the store, not in this engine's book.
+      if (epoch !== null && this.running !== null && epoch !== this.epoch) await this.stopEngine('the lease passed through another holder; restarting');
       if (epoch !== null && this.running === null && !this.stopped) {
-        this.running = await startTradingEngine(this.o);
+        this.running = await startTradingEngine({ ...this.o, fence: { name: TRADING_LEASE, holder, epoch } });
+        this.epoch = epoch;
         logger.info({ holder, epoch }, 'trading engine started: this process holds the trading lease');
-      } else if (epoch === null && this.running !== null) {
-        await this.stopEngine('another process holds the trading lease');
       }
     } catch (err) {
       logger.warn({ err }, 'trading lease: renewal failed; keeping the current state');

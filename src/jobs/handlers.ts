@@ -16,7 +16,7 @@ import { fillGaps } from './gap-fill.ts';
 import { BackfillJobData, parseJobData } from './job-payloads.ts';
 import { runFailsafe, type FailsafeOptions } from './failsafe.ts';
 import type { HistorySource } from './history-source.ts';
-import { runParityMonitor, type ParityMetrics } from './parity-monitor.ts';
+import { runParityMonitor } from './parity-monitor.ts';
 import { runSync } from './sync.ts';
 
 export interface JobDependencies {
@@ -28,8 +28,6 @@ export interface JobDependencies {
   bus: Pick<Bus, 'replay'> | null;
   symbols: readonly SymbolCode[];
   failsafe?: Pick<FailsafeOptions, 'sessions' | 'graceMs' | 'targetCoverage' | 'maxRequests'>;
-  /** Where the parity monitor counts its figures (the process's /metrics). */
-  metrics?: ParityMetrics;
   /** Runs `pipeline` jobs (data: PipelineJobData); without it this worker fails them. */
   pipeline?: OnDemandJobHandler;
 }
@@ -42,7 +40,7 @@ export function jobHandlers(d: JobDependencies): JobHandlers {
       if (bus === null) return { skipped: 'no shared stream (REDIS_URL is not set)' };
       return perSymbol(d.symbols, (symbol) => runSync({ db: d.db, bus, symbol, clock: d.clock }));
     },
-    parity: () => runParityMonitor({ db: d.db, calendar: d.calendar, clock: d.clock, metrics: d.metrics }),
+    parity: () => runParityMonitor({ db: d.db, calendar: d.calendar, clock: d.clock }),
     backfill: (ctx) => runBackfillJob(d, ctx),
     ...(d.pipeline === undefined ? {} : { pipeline: d.pipeline }),
   };

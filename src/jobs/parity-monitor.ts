@@ -12,8 +12,9 @@
  * mean absolute bps of the backtest's price over the trades whose bars agree, is a figure.
  *
  * A difference raises (or refreshes) one open `parity_mismatch` alert per strategy, naming the
- * session and the first differing trade; a later run that agrees resolves it. The figures go to
- * /metrics per strategy; each run is recorded in `pipeline_runs` (layer `parity`).
+ * session and the first differing trade; a later run that agrees resolves it. Each run is recorded
+ * in `pipeline_runs` (layer `parity`): the record the API and /metrics read (store/parity-repo.ts),
+ * so they show it whichever process ran the job.
  */
 import type { Clock } from '../clock.ts';
 import { barOpenTime } from '../domain/bar.ts';
@@ -21,9 +22,8 @@ import type { MarketCalendar, Session } from '../domain/calendar.ts';
 import type { IsoDate } from '../domain/time.ts';
 import { backtestTrades } from '../execution/paper-replay.ts';
 import { backtestParityTrades, compareTrades, fillParityTrades, formatParityTrade, type ParityField, type ParityReport, type ParityTrade } from '../execution/parity.ts';
-import { loadStrategyPolicy } from '../execution/strategy-policy.ts';
-import type { Metrics } from '../metrics/metrics.ts';
 import { rowsOfSessions } from '../research/policy-evaluation.ts';
+import { loadPolicy, policyCosts } from '../research/policy-loading.ts';
 import { toSeries } from '../research/series.ts';
 import { raiseAlert, resolveAlert } from '../store/alerts-repo.ts';
 import { barsBetween } from '../store/bars-repo.ts';
@@ -34,13 +34,10 @@ import { listFills, type StoredFill } from '../store/trading-repo.ts';
 
 export const PARITY_ALERT_KIND = 'parity_mismatch';
 
-export type ParityMetrics = Pick<Metrics, 'paritySessions' | 'parityTradesCompared' | 'parityTradesMatched' | 'parityMismatches' | 'parityPriceDiffBps'>;
-
 export interface ParityMonitorOptions {
   db: Db;
   calendar: MarketCalendar;
   clock: Clock;
-  metrics?: ParityMetrics;
 }
 
 export interface StrategyParity {
@@ -81,8 +78,6 @@ async function compareSession(o: ParityMonitorOptions, session: Session, runId: 
     const fills = await listFills(o.db, { from: session.open, to: session.close + 1, strategyId: strategy.id, limit: MAX_SESSION_FILLS });
     if (fills.length > 0) strategies.push(await compareStrategy(o, session, strategy, fills));
   }
-  // After every comparison: a run that fails half-way counts nothing.
-  for (const s of strategies) countParity(o.metrics, s);
   return { session: session.date, runId, strategies };
 }
 
@@ -104,11 +99,11 @@ async function compareStrategy(o: ParityMonitorOptions, session: Session, strate
 
 /** L6's trades on the session's stored bars, with the strategy's policy and costs. */
 async function sessionBacktest(o: ParityMonitorOptions, session: Session, strategy: Strategy): Promise<ParityTrade[]> {
-  const under = await loadStrategyPolicy(o.db, strategy.policyId);
+  const under = await loadPolicy(o.db, strategy.policyId);
   const series = toSeries(await barsBetween(o.db, strategy.symbol, 0, session.close), o.calendar);
   const { start, end } = rowsOfSessions(series, session.date, session.date);
   const span = { symbol: strategy.symbol, calendar: o.calendar, from: session.date, to: session.date };
-  return backtestParityTrades(backtestTrades(span, series, start, end, under));
+  return backtestParityTrades(backtestTrades(span, series, start, end, under, policyCosts(under)));
 }
 
 /** Each entry and exit time as the open of the session bar holding it; the close counts in the last bar. */
@@ -144,16 +139,6 @@ async function reconcileAlert(o: ParityMonitorOptions, session: Session, p: Omit
     `first difference at trade ${d.index + 1} (${d.fields.join(', ')}): backtest ${d.backtest}, live ${d.live}.`;
   const { created } = await raiseAlert(o.db, { kind: PARITY_ALERT_KIND, severity: 'warning', symbol: p.symbol, message, details: { session: session.date, ...p }, dedupeKey, at });
   return created ? 'raised' : 'repeated';
-}
-
-function countParity(metrics: ParityMetrics | undefined, s: StrategyParity): void {
-  if (metrics === undefined) return;
-  const labels = { strategy: s.strategy };
-  metrics.paritySessions.inc(labels);
-  metrics.parityTradesCompared.inc(labels, s.compared);
-  metrics.parityTradesMatched.inc(labels, s.matched);
-  metrics.parityMismatches.inc(labels, s.firstDifference === null ? 0 : 1);
-  if (s.priceDiffBps !== null) metrics.parityPriceDiffBps.set(labels, s.priceDiffBps);
 }
 
 /** A mismatch is a finding, not a failed run: the alert carries it. */

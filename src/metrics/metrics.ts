@@ -50,10 +50,11 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     httpDuration: histogram('tasa_http_request_duration_seconds', 'HTTP request durations', ['method', 'route', 'status']),
     alertsRaised: counter('tasa_alerts_raised_total', 'Alerts raised (new, not repeats)', ['kind']),
     predictionLatency: histogram('tasa_prediction_latency_seconds', 'Policy inference latency on a final bar', ['model']),
-    paritySessions: counter('tasa_parity_sessions_compared_total', 'Sessions whose paper trades the parity monitor compared with the backtest', ['strategy']),
-    parityTradesCompared: counter('tasa_parity_trades_compared_total', 'Round trips compared by the parity monitor (the longer of live and backtest)', ['strategy']),
-    parityTradesMatched: counter('tasa_parity_trades_matched_total', 'Round trips whose side and entry and exit bars equal the backtest', ['strategy']),
-    parityMismatches: counter('tasa_parity_mismatches_total', 'Sessions whose paper trades differ from the backtest', ['strategy']),
+    paritySessions: gauge('tasa_parity_sessions_compared', 'Sessions whose paper trades the parity monitor compared with the backtest (from the store)', ['strategy']),
+    paritySessionsMismatched: gauge('tasa_parity_sessions_mismatched', 'Compared sessions whose paper trades differ from the backtest', ['strategy']),
+    parityTradesCompared: gauge('tasa_parity_trades_compared', 'Round trips compared by the parity monitor (the longer of live and backtest), all sessions', ['strategy']),
+    parityTradesMatched: gauge('tasa_parity_trades_matched', 'Round trips whose side and entry and exit bars equal the backtest, all sessions', ['strategy']),
+    parityLastMismatch: gauge('tasa_parity_last_session_mismatch', '1 when the last session compared differs from the backtest, else 0', ['strategy']),
     parityPriceDiffBps: gauge('tasa_parity_price_diff_bps', 'Mean absolute fill price difference, live vs backtest, in bps, of the last session compared', ['strategy']),
   };
 }

@@ -2,8 +2,9 @@
  * Gauges whose value is a fact about the shared state rather than an event in this process, set
  * when Prometheus scrapes: market open (calendar), data freshness (bus latest-tick cache, only
  * while the market is open), key credits left (`api_keys`) and gaps open (missing bars of the
- * current and previous sessions, the failsafe's coverage figure, cached for `gapsCacheMs`); and
- * one fact about this process: its bus publish backlog (events waiting for Redis).
+ * current and previous sessions, the failsafe's coverage figure, cached for `gapsCacheMs`), the
+ * live parity record (the parity monitor's runs, whichever process ran them); and one fact about
+ * this process: its bus publish backlog (events waiting for Redis).
  * They read the database and the bus, so any API process reports them, whichever process ingests.
  */
 import { cachedLatestPrice, type Bus } from '../bus/index.ts';
@@ -15,6 +16,7 @@ import { coverageOf } from '../store/coverage.ts';
 import type { Logger } from '../log.ts';
 import { listApiKeys, windowUsage } from '../store/api-keys-repo.ts';
 import type { Db } from '../store/db.ts';
+import { parityRecord } from '../store/parity-repo.ts';
 import type { Metrics } from './metrics.ts';
 
 export interface ScrapeGaugeOptions {
@@ -55,6 +57,7 @@ export function createScrapeGauges(o: ScrapeGaugeOptions): ScrapeGauges {
     await Promise.all([
       guarded('tasa_data_freshness_seconds', () => o.metrics.dataFreshness.reset(), () => setFreshness(o, now, open)),
       guarded('tasa_key_credits_left', () => o.metrics.keyCreditsLeft.reset(), () => setKeyCredits(o, now)),
+      guarded('tasa_parity_*', () => resetParity(o.metrics), () => setParity(o)),
       guarded(
         'tasa_gaps_open',
         () => {
@@ -117,5 +120,26 @@ async function setGapsOpen(o: ScrapeGaugeOptions, now: number): Promise<void> {
   for (const symbol of o.symbols) {
     const coverage = await coverageOf(o.db, o.calendar, symbol, sessions, dueBy);
     o.metrics.gapsOpen.set({ symbol }, coverage.reduce((sum, c) => sum + c.missing, 0));
+  }
+}
+
+const PARITY_GAUGES = ['paritySessions', 'paritySessionsMismatched', 'parityTradesCompared', 'parityTradesMatched', 'parityLastMismatch', 'parityPriceDiffBps'] as const;
+
+function resetParity(metrics: Metrics): void {
+  for (const name of PARITY_GAUGES) metrics[name].reset();
+}
+
+/** Per strategy the monitor compared: sessions, trades, the last session's outcome and price difference. */
+async function setParity(o: ScrapeGaugeOptions): Promise<void> {
+  const record = await parityRecord(o.db);
+  resetParity(o.metrics);
+  for (const r of record) {
+    const labels = { strategy: r.strategy };
+    o.metrics.paritySessions.set(labels, r.sessions);
+    o.metrics.paritySessionsMismatched.set(labels, r.sessionsMismatched);
+    o.metrics.parityTradesCompared.set(labels, r.tradesCompared);
+    o.metrics.parityTradesMatched.set(labels, r.tradesMatched);
+    o.metrics.parityLastMismatch.set(labels, r.lastSessionMatched ? 0 : 1);
+    if (r.lastPriceDiffBps !== null) o.metrics.parityPriceDiffBps.set(labels, r.lastPriceDiffBps);
   }
 }

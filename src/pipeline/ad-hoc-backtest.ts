@@ -16,13 +16,13 @@ import { computeFeatures } from '../research/features.ts';
 import { computeIndicators } from '../research/indicators.ts';
 import { sessionBarsPerYear } from '../research/performance.ts';
 import { evaluatePolicy, rowsOfSessions, type PolicyEvaluation } from '../research/policy-evaluation.ts';
-import { DEFAULT_RL_DATASET_CONFIG } from '../research/rl-dataset.ts';
+import { loadPolicy, policyCosts } from '../research/policy-loading.ts';
 import { toSeries } from '../research/series.ts';
 import type { TradingCosts } from '../research/types.ts';
 import { storedBarsSummary } from '../store/bars-repo.ts';
 import type { Db } from '../store/db.ts';
 import { loadBars, timeRange } from './layers/l1-standardized.ts';
-import { loadPolicy, resolveBacktestConfig, storeBacktests, type BacktestConfig, type LoadedPolicy } from './layers/l6-backtest.ts';
+import { resolveBacktestConfig, storeBacktests, type BacktestConfig } from './layers/l6-backtest.ts';
 
 export interface AdHocBacktestOptions {
   db: Db;
@@ -53,7 +53,7 @@ export async function backtestOverRange(o: AdHocBacktestOptions): Promise<AdHocB
   const indicators = computeIndicators(series);
   const features = computeFeatures(series, indicators, loaded.inputs?.featureOptions ?? {});
   const { start, end } = rowsOfSessions(series, o.from, o.to);
-  const costs = costsOf(loaded);
+  const costs = policyCosts(loaded);
   const evaluation = evaluatePolicy({ symbol: o.symbol, series, indicators, features, start, end }, loaded, {
     costs,
     initialEquity: config.initialEquity,
@@ -86,13 +86,4 @@ function oneProvenance(bars: readonly Bar[], fromMs: number, o: AdHocBacktestOpt
   const simulatedRange = simulated > 0;
   const cut = bars.findLastIndex((b) => b.time < fromMs && isSimulatedSource(b.source) !== simulatedRange);
   return bars.slice(cut + 1);
-}
-
-/** A model pays the costs it was trained with; a baseline the default dataset costs. */
-function costsOf(loaded: LoadedPolicy): TradingCosts {
-  if (loaded.kind === 'baseline') return { ...DEFAULT_RL_DATASET_CONFIG.costs };
-  const metadata = 'metadata' in loaded.policy ? (loaded.policy.metadata as Record<string, unknown>) : {};
-  const costs = metadata['costs'] as Partial<TradingCosts> | undefined;
-  if (typeof costs?.spreadBps === 'number' && typeof costs.feeBps === 'number') return { spreadBps: costs.spreadBps, feeBps: costs.feeBps };
-  throw new TasaError('bad_input', `Model ${loaded.id} does not record the trading costs it was trained with.`, { input: loaded.id, hint: 'Retrain it with tasa train.' });
 }

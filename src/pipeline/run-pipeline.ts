@@ -25,7 +25,7 @@ import type { PolicyEvaluation } from '../research/policy-evaluation.ts';
 import type { PpoConfig, PpoProgress } from '../research/ppo/ppo-trainer.ts';
 import { resolveRlDatasetConfig, type RlDatasetConfig } from '../research/rl-dataset.ts';
 import type { Db } from '../store/db.ts';
-import { listRuns, type PipelineRun } from '../store/pipeline-runs-repo.ts';
+import { getRun, listRuns, type PipelineRun } from '../store/pipeline-runs-repo.ts';
 import type { ArchiveStore } from './archive/archive-store.ts';
 import { loadLayerTables, runLayer, type LayerContext, type LayerProgress, type LayerRunResult, type LayerSpec } from './layer-runner.ts';
 import { LAYERS, type LayerId } from './layout.ts';
@@ -246,9 +246,8 @@ class PipelineInvocation {
   }
 
   private async runById(id: number, layer: LayerId): Promise<PipelineRun> {
-    // The newest run with an id below id + 1 is the run with that id, when it exists.
-    const [found] = await listRuns(this.o.db, { layer, beforeId: id + 1, limit: 1 });
-    if (!found || found.id !== id || found.manifest === null) {
+    const found = await getRun(this.o.db, id);
+    if (found === null || found.layer !== layer || found.manifest === null) {
       throw new TasaError('not_found', `${layer} run ${id}, a parent of the chain being rebuilt, is not recorded with a manifest.`, { input: String(id) });
     }
     return found;

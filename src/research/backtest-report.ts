@@ -1,6 +1,7 @@
 /**
  * A backtest as one self-contained HTML page: inline CSS, inline SVG charts drawn here (equity and
- * drawdown), the metrics, the gates, the trade ledger, the configuration and the dataset hash.
+ * drawdown), the metrics, the cost sensitivity (gross and net at 0.5x, 1x, 2x the costs), the
+ * gates with their verdict on the edge, the trade ledger, the configuration and the dataset hash.
  * No script, no external asset, so it opens offline and can be archived as is. Pure: the caller
  * passes the generation instant (from its Clock).
  *
@@ -55,6 +56,11 @@ function ratio(x: number | null): string {
   return x === null ? NA : x.toFixed(2);
 }
 
+/** A small return in basis points, e.g. a trade's: "-3.2 bps". */
+function bps(x: number | null): string {
+  return x === null ? NA : `${(x * 1e4).toFixed(1)} bps`;
+}
+
 function count(x: number | null): string {
   return x === null ? NA : COUNT.format(x);
 }
@@ -97,6 +103,7 @@ export function renderBacktestReport(input: BacktestReportInput): string {
     summaryLine(input),
     chartsSection(input.result),
     metricsSection(input.metrics),
+    costsSection(input.metrics),
     gatesSection(input.gates ?? null),
     ledgerSection(input.result, input.maxTrades ?? 40),
     configSection(input),
@@ -226,7 +233,8 @@ function table(head: readonly string[], rows: readonly string[][], className = '
 
 function metricsSection(m: PerformanceMetrics): string {
   const rows: Array<[string, string]> = [
-    ['Total return', percent(m.totalReturn)],
+    ['Total return (net of costs)', percent(m.totalReturn)],
+    ['Gross return (same positions, no costs)', percent(m.grossReturn ?? null)],
     ['CAGR', percent(m.cagr)],
     ['Annualized volatility', percent(m.annualizedVolatility)],
     ['Sharpe (rf = 0)', ratio(m.sharpe)],
@@ -238,7 +246,11 @@ function metricsSection(m: PerformanceMetrics): string {
     ['Win rate', percent(m.winRate)],
     ['Profit factor', ratio(m.profitFactor)],
     ['Exposure', percent(m.exposure)],
+    ['Turnover (equity traded per year)', m.turnover === undefined || m.turnover === null ? NA : `${COUNT.format(m.turnover)}×`],
     ['Trades', count(m.tradeCount)],
+    ['Expectancy (mean net return per trade)', bps(m.expectancy ?? null)],
+    ['Average win', bps(m.averageWin ?? null)],
+    ['Average loss', bps(m.averageLoss ?? null)],
     ['Average holding (bars)', count(m.averageHoldingBars)],
     ['Average holding (minutes)', count(m.averageHoldingMinutes)],
     ['Bars', count(m.bars)],
@@ -248,20 +260,46 @@ function metricsSection(m: PerformanceMetrics): string {
   return `<section><h2>Metrics</h2>${table(['Metric', 'Value'], rows.map(([k, v]) => [escapeHtml(k), v]), 'metrics')}</section>`;
 }
 
+const PERCENT_GATES: ReadonlySet<GateResult['gate']> = new Set(['max-drawdown', 'cost-stress', 'excess-vs-best-baseline']);
+const PROBABILITY_GATES: ReadonlySet<GateResult['gate']> = new Set(['probabilistic-sharpe', 'deflated-sharpe']);
+
+function gateNumber(g: GateResult, x: number): string {
+  if (PERCENT_GATES.has(g.gate)) return percent(x);
+  if (PROBABILITY_GATES.has(g.gate)) return x.toFixed(3);
+  return g.gate === 'min-trades' ? count(x) : ratio(x);
+}
+
 function gateValue(g: GateResult): string {
-  if (g.value === null) return NA;
-  if (g.gate === 'max-drawdown' || g.gate === 'cost-stress') return percent(g.value);
-  return g.gate === 'min-trades' ? count(g.value) : ratio(g.value);
+  return g.value === null ? NA : gateNumber(g, g.value);
 }
 
 function gateThreshold(g: GateResult): string {
-  const t = g.gate === 'max-drawdown' || g.gate === 'cost-stress' ? percent(g.threshold) : g.gate === 'min-trades' ? count(g.threshold) : ratio(g.threshold);
-  return `${escapeHtml(g.comparator)} ${t}`;
+  return `${escapeHtml(g.comparator)} ${gateNumber(g, g.threshold)}`;
+}
+
+function costsSection(m: PerformanceMetrics): string {
+  const rows = (m.costSensitivity ?? []).map((c) => [`${c.factor}×`, escapeHtml(`${c.spreadBps} + ${c.feeBps}`), percent(c.totalReturn), ratio(c.sharpe)]);
+  if (rows.length === 0) return '';
+  const gross = `<p>Gross return (no costs) ${percent(m.grossReturn ?? null)}; net ${percent(m.totalReturn)}. The same positions rerun with the costs scaled:</p>`;
+  return `<section><h2>Cost sensitivity</h2>${gross}${table(['Costs', 'Spread + fee (bps)', 'Net return', 'Sharpe'], rows, 'costs')}</section>`;
+}
+
+function significanceLine(report: GateReport): string {
+  const s = report.significance;
+  const best = report.bestBaseline ? `Best baseline over the span: <code>${escapeHtml(report.bestBaseline.policyId)}</code> ${percent(report.bestBaseline.totalReturn)}. ` : '';
+  if (s === undefined || s === null) return best === '' ? '' : `<p>${best}</p>`;
+  const p = (x: number | null): string => (x === null ? NA : x.toFixed(3));
+  return (
+    `<p>${best}Per-bar Sharpe ${s.perBarSharpe.toFixed(4)} over ${count(s.bars)} bars (skewness ${s.skewness.toFixed(2)}, kurtosis ${s.kurtosis.toFixed(2)}); ` +
+    `PSR ${p(s.psr)}; ${count(s.trials)} trials with Sharpe variance ${s.trialSharpeVariance.toExponential(2)}, so luck alone gives the best of them a per-bar Sharpe of ` +
+    `${s.expectedMaxSharpe.toFixed(4)}; DSR ${p(s.dsr)}.</p>`
+  );
 }
 
 function gatesSection(report: GateReport | null): string {
   if (report === null) return '<section><h2>Production gates</h2><p>Not evaluated.</p></section>';
-  const verdict = report.passed ? '<p class="pass">All gates passed.</p>' : '<p class="fail">At least one gate failed.</p>';
+  const summary = report.passed ? 'All gates passed' : 'At least one gate failed';
+  const verdict = `<p class="${report.passed ? 'pass' : 'fail'}">${summary}${report.verdict === undefined ? '.' : `: ${escapeHtml(report.verdict)}.`}</p>${significanceLine(report)}`;
   const rows = report.gates.map((g) => [
     escapeHtml(g.gate),
     escapeHtml(g.description),
@@ -329,6 +367,7 @@ figure{margin:8px 0}figcaption{font-weight:600;margin-bottom:2px}svg{width:100%;
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}th,td{border-bottom:1px solid #eef1f5;padding:4px 8px;text-align:right}
 th:first-child,td:first-child{text-align:left}.metrics,.config{width:auto;min-width:420px}.config td{text-align:left}
 th{background:#f3f5f9;font-weight:600}.ledger td:nth-child(2),.ledger td:nth-child(7),.gates td:nth-child(2),.gates th:nth-child(2){text-align:left}.ledger{font-size:12px}.ledger td{white-space:nowrap}.scroll{overflow-x:auto}.config th{text-align:left}
+.costs{width:auto;min-width:420px}
 .pass{color:#15803d;font-weight:600}.fail{color:#b91c1c;font-weight:600}.na{color:#8a93a6}
 code{font-size:12px;word-break:break-all}
 `;

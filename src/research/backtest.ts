@@ -12,10 +12,10 @@
  *   position at the last bar's close.
  * - Fills are at the bar's open (or, for the session-end exit, its close) with no slippage beyond
  *   the costs; the spread is modelled as a cost, not as a bid/ask price.
- * - Costs on each execution = |Δposition| × (spreadBps + feeBps) / 1e4 × equity at that instant.
- *   A reversal (+1 → -1) is |Δ| = 2: one unit to close, one to open.
- * - Sizing: position ±1 is a notional equal to the whole equity at entry (quantity = equity / price),
- *   held at constant quantity until the next change. Equity is marked to market at every bar close.
+ * - Costs and sizing are the execution model's (execution-model.ts), shared with the RL
+ *   environment: each execution pays |Δposition| × (spreadBps + feeBps) / 1e4 × the equity at
+ *   that instant (a reversal +1 → -1 is |Δ| = 2); position ±1 is the whole equity after the entry
+ *   cost, held at constant quantity until the next change. Equity is marked at every bar close.
  * - Units: equity is in the account currency, the price's quote currency (COP for USD/COP).
  *   `initialEquity` 1 (the default) makes the curve read as growth of one unit, i.e. returns;
  *   pass a notional (e.g. 4_000_000_000 COP, about 1,000,000 USD) to read P&L in money.
@@ -25,6 +25,7 @@
 import { BAR_MS } from '../domain/bar.ts';
 import type { Trade } from '../contracts/api/research.ts';
 import { TasaError } from '../errors.ts';
+import { Account, costRate } from './execution-model.ts';
 import type { IndicatorRow, Observation, Policy, Position, SeriesBar, TradingCosts } from './types.ts';
 
 export interface BacktestOptions {
@@ -54,13 +55,8 @@ export interface BacktestResult {
   totalCosts: number;
 }
 
-const BPS = 1e-4;
-
-/** The mutable state of one run; kept in one object so the hot loop touches fields, not closures. */
-class Book {
-  cash: number;
-  quantity = 0;
-  position: Position = 0;
+/** The account of one run, recording a Trade at each exit; kept in one object so the hot loop touches fields, not closures. */
+class Book extends Account {
   totalCosts = 0;
   readonly trades: Trade[] = [];
   private entryIndex = 0;
@@ -68,53 +64,48 @@ class Book {
   private entryPrice = 0;
   private entryEquity = 0;
   private entryCost = 0;
-
-  constructor(
-    initialEquity: number,
-    private readonly costRate: number,
-  ) {
-    this.cash = initialEquity;
-  }
+  // Where the fill in progress happens, for the trade records.
+  private fillIndex = 0;
+  private fillTime = 0;
+  private fillAtClose = false;
+  private fillReason: Trade['exitReason'] = 'signal';
 
   /** Moves to `target` at `price`, at bar `index`, filled at `time`. */
   trade(target: Position, price: number, index: number, time: number, atClose: boolean, reason: Trade['exitReason']): void {
-    const equity = this.cash + this.quantity * price;
-    const legCost = this.costRate * equity;
-    if (this.position !== 0) this.close(price, index, time, atClose, legCost, reason);
-    if (target !== 0) this.open(target, price, index, time, legCost);
+    this.fillIndex = index;
+    this.fillTime = time;
+    this.fillAtClose = atClose;
+    this.fillReason = reason;
+    this.fill(target, price);
   }
 
-  private close(price: number, index: number, time: number, atClose: boolean, legCost: number, reason: Trade['exitReason']): void {
+  protected override closeAt(price: number, legCost: number): void {
+    const side = this.position === 1 ? 1 : -1;
     const pnl = this.quantity * (price - this.entryPrice) - this.entryCost - legCost;
-    this.cash += this.quantity * price - legCost;
+    super.closeAt(price, legCost);
     this.totalCosts += legCost;
     this.trades.push({
-      side: this.position === 1 ? 1 : -1,
+      side,
       entryIndex: this.entryIndex,
-      exitIndex: index,
+      exitIndex: this.fillIndex,
       entryTime: this.entryTime,
-      exitTime: time,
+      exitTime: this.fillTime,
       entryPrice: this.entryPrice,
       exitPrice: price,
-      barsHeld: index - this.entryIndex + (atClose ? 1 : 0),
+      barsHeld: this.fillIndex - this.entryIndex + (this.fillAtClose ? 1 : 0),
       pnl,
       return: pnl / this.entryEquity,
       costs: this.entryCost + legCost,
-      exitReason: reason,
+      exitReason: this.fillReason,
     });
-    this.quantity = 0;
-    this.position = 0;
   }
 
-  private open(target: Position, price: number, index: number, time: number, legCost: number): void {
+  protected override openAt(target: Position, price: number, legCost: number): void {
     this.entryEquity = this.cash;
-    this.cash -= legCost;
+    super.openAt(target, price, legCost);
     this.totalCosts += legCost;
-    this.quantity = (target * this.cash) / price;
-    this.cash -= this.quantity * price;
-    this.position = target;
-    this.entryIndex = index;
-    this.entryTime = time;
+    this.entryIndex = this.fillIndex;
+    this.entryTime = this.fillTime;
     this.entryPrice = price;
     this.entryCost = legCost;
   }
@@ -132,7 +123,7 @@ export function runBacktest(series: readonly SeriesBar[], targets: Int8Array, co
     returns: new Float64Array(n),
     positions: new Int8Array(n),
   };
-  const book = new Book(initialEquity, (costs.spreadBps + costs.feeBps) * BPS);
+  const book = new Book(initialEquity, costRate(costs));
   simulate(series, targets, flatAtSessionEnd, book, out);
   let exposure = 0;
   for (let i = 0; i < n; i++) exposure += Math.abs(out.positions[i]!);
@@ -168,7 +159,7 @@ function simulate(
       book.trade(0, bar.close, i, bar.time + BAR_MS, true, last ? 'series-end' : 'session-end');
     }
     pending = sessionEnd && flatAtSessionEnd ? 0 : (targets[i] as Position);
-    const equity = book.cash + book.quantity * bar.close;
+    const equity = book.equityAt(bar.close);
     out.times[i] = bar.time;
     out.equity[i] = equity;
     out.returns[i] = equity / previousEquity - 1;

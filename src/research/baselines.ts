@@ -6,7 +6,7 @@
 import { TasaError } from '../errors.ts';
 import type { Decision, Observation, Policy, Position } from './types.ts';
 
-export const BASELINE_IDS = ['flat', 'always-long', 'sma-crossover', 'rsi-mean-reversion'] as const;
+export const BASELINE_IDS = ['flat', 'buy-and-hold', 'always-long', 'sma-crossover', 'rsi-mean-reversion'] as const;
 export type BaselineId = (typeof BASELINE_IDS)[number];
 
 const RSI_OVERSOLD = 30;
@@ -18,8 +18,15 @@ function certain(position: Position): Decision {
   return { position, probabilities: [position === -1 ? 1 : 0, position === 0 ? 1 : 0, position === 1 ? 1 : 0] };
 }
 
+/**
+ * Buy-and-hold is always long and holds overnight: long from its first fill (the open after the
+ * span's first bar, the next-bar rule) to the span's last close, one entry and one exit, costs
+ * once. always-long is the same rule closed at every session end.
+ */
+const HOLDS_OVERNIGHT: ReadonlySet<BaselineId> = new Set(['buy-and-hold']);
+
 function baseline(id: BaselineId, rule: (obs: Observation) => Position): Policy {
-  return Object.freeze({ id, kind: 'baseline' as const, decide: (obs: Observation) => certain(rule(obs)) });
+  return Object.freeze({ id, kind: 'baseline' as const, holdsOvernight: HOLDS_OVERNIGHT.has(id), decide: (obs: Observation) => certain(rule(obs)) });
 }
 
 /** Long when the 10-bar SMA is above the 20-bar SMA, short when below, flat when equal or undefined. */
@@ -45,6 +52,7 @@ function rsiMeanReversion(obs: Observation): Position {
 
 const RULES: Record<BaselineId, (obs: Observation) => Position> = {
   flat: () => 0,
+  'buy-and-hold': () => 1,
   'always-long': () => 1,
   'sma-crossover': smaCrossover,
   'rsi-mean-reversion': rsiMeanReversion,

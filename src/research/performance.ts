@@ -15,6 +15,9 @@
  *   (mark instants: a bar's close, and the first bar's open for the initial equity).
  * - A metric that is undefined (no trades, zero volatility, no losing trade, no drawdown for
  *   Calmar) is `null`, never 0 or Infinity.
+ * - Turnover = Σ|Δposition| / years: each trade is one entry and one exit of the whole equity, so
+ *   2 × trades / years. Expectancy, average win and average loss are means of the trades' net
+ *   returns (fraction of the equity at entry): over all trades, those with P&L > 0, those with P&L < 0.
  */
 import { BAR_MS } from '../domain/bar.ts';
 import { BARS_PER_SESSION, type MarketCalendar } from '../domain/calendar.ts';
@@ -29,7 +32,7 @@ export interface PerformanceInput {
   times: Float64Array;
   equity: Float64Array;
   positions: Int8Array;
-  trades: ReadonlyArray<{ pnl: number; barsHeld: number; entryTime: number; exitTime: number }>;
+  trades: ReadonlyArray<{ pnl: number; return: number; barsHeld: number; entryTime: number; exitTime: number }>;
 }
 
 export type { PerformanceMetrics };
@@ -72,6 +75,8 @@ export function computePerformance(input: PerformanceInput, barsPerYear: number)
     calmar: cagr === null || dd === null || dd.depth === 0 ? null : cagr / dd.depth,
     exposure: n === 0 ? null : meanAbs(input.positions),
     ...tradeStatistics(input.trades),
+    turnover: n === 0 ? null : (2 * input.trades.length) / years,
+    ...tradeReturns(input.trades),
   };
 }
 
@@ -172,5 +177,14 @@ function tradeStatistics(trades: PerformanceInput['trades']): Pick<PerformanceMe
     tradeCount: count,
     averageHoldingBars: bars / count,
     averageHoldingMinutes: ms / count / 60_000,
+  };
+}
+
+function tradeReturns(trades: PerformanceInput['trades']): Pick<PerformanceMetrics, 'expectancy' | 'averageWin' | 'averageLoss'> {
+  const mean = (xs: number[]): number | null => (xs.length === 0 ? null : xs.reduce((s, x) => s + x, 0) / xs.length);
+  return {
+    expectancy: mean(trades.map((t) => t.return)),
+    averageWin: mean(trades.filter((t) => t.pnl > 0).map((t) => t.return)),
+    averageLoss: mean(trades.filter((t) => t.pnl < 0).map((t) => t.return)),
   };
 }

@@ -15,7 +15,8 @@
  *   becomes 0 with mask 0. `normalizeRow` applies the same to a live row.
  * - Costs are configuration, not prices: defaults spreadBps 2 (the half-spread) and feeBps 0.5 are
  *   assumptions to be set from the venue's real quotes and fees; charged per unit of position
- *   change (see `rewardOf`).
+ *   change by the execution model (execution-model.ts) that prices an episode's rewards from its
+ *   opens and closes.
  * - `hash` is the sha256 of the symbol, the resolved config, the feature names, the normalization,
  *   the splits and every episode's arrays (their bytes, little-endian as on x86/ARM), in a fixed order.
  */
@@ -55,7 +56,8 @@ export const DEFAULT_RL_DATASET_CONFIG: Readonly<ResolvedRlDatasetConfig> = Obje
   clip: 10,
 });
 
-const SPLITS: readonly Split[] = ['train', 'validation', 'test'];
+/** The splits in time order. */
+export const SPLITS: readonly Split[] = ['train', 'validation', 'test'];
 
 export function resolveRlDatasetConfig(config: RlDatasetConfig = {}): ResolvedRlDatasetConfig {
   const d = DEFAULT_RL_DATASET_CONFIG;
@@ -208,12 +210,14 @@ function buildEpisode(series: readonly SeriesBar[], table: FeatureTable, range: 
   const n = range.end - range.start;
   const f = table.columns.length;
   const times = new Float64Array(n);
+  const opens = new Float64Array(n);
   const closes = new Float64Array(n);
   const features = new Float32Array(n * f);
   const mask = new Uint8Array(n * f);
   for (let i = 0; i < n; i++) {
     const row = range.start + i;
     times[i] = series[row]!.time;
+    opens[i] = series[row]!.open;
     closes[i] = series[row]!.close;
     for (let j = 0; j < f; j++) {
       const z = normalizeValue(table.columns[j]![row]!, j, normalization);
@@ -222,9 +226,7 @@ function buildEpisode(series: readonly SeriesBar[], table: FeatureTable, range: 
       mask[i * f + j] = 1;
     }
   }
-  const nextReturns = new Float64Array(n - 1);
-  for (let i = 0; i < n - 1; i++) nextReturns[i] = Math.log(closes[i + 1]! / closes[i]!);
-  return { session: range.session, split, times, closes, features, mask, nextReturns };
+  return { session: range.session, split, times, opens, closes, features, mask };
 }
 
 function summarizeSplits(assigned: readonly Assigned[]): RlDataset['splits'] {
@@ -242,7 +244,7 @@ function summarizeSplits(assigned: readonly Assigned[]): RlDataset['splits'] {
 function datasetHash(dataset: Omit<RlDataset, 'hash'>, config: ResolvedRlDatasetConfig): string {
   const hash = createHash('sha256');
   const header = {
-    format: 'tasa-rl-dataset/1',
+    format: 'tasa-rl-dataset/2',
     symbol: dataset.symbol,
     config: {
       trainFraction: config.trainFraction,
@@ -263,7 +265,7 @@ function datasetHash(dataset: Omit<RlDataset, 'hash'>, config: ResolvedRlDataset
   updateFramed(hash, Buffer.from(JSON.stringify(header), 'utf8'));
   for (const e of dataset.episodes) {
     updateFramed(hash, Buffer.from(`${e.session}|${e.split}`, 'utf8'));
-    for (const array of [e.times, e.closes, e.features, e.mask, e.nextReturns]) updateFramed(hash, array);
+    for (const array of [e.times, e.opens, e.closes, e.features, e.mask]) updateFramed(hash, array);
   }
   return hash.digest('hex');
 }
@@ -277,7 +279,7 @@ function updateFramed(hash: Hash, bytes: NodeJS.ArrayBufferView): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Observations and rewards
+// Observations
 // ---------------------------------------------------------------------------------------------
 
 /**
@@ -305,17 +307,6 @@ function episodeAt(dataset: RlDataset, index: number): Episode {
   const e = dataset.episodes[index];
   if (e === undefined) throw new TasaError('bad_argument', `Episode ${index} is not in the dataset (${dataset.episodes.length} episodes).`, { input: String(index) });
   return e;
-}
-
-/**
- * The reward of holding `position` over the next bar after moving from `previousPosition`:
- * position x nextReturn - |position - previousPosition| x (spreadBps + feeBps) / 1e4.
- * Units: log return, i.e. a fraction of the account (position ±1 = the whole account). The
- * environment enforces a flat position at the session's end; closing costs
- * rewardOf(0, 0, position, costs).
- */
-export function rewardOf(position: Position, nextReturn: number, previousPosition: Position, costs: TradingCosts): number {
-  return position * nextReturn - (Math.abs(position - previousPosition) * (costs.spreadBps + costs.feeBps)) / 1e4;
 }
 
 /**

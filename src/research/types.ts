@@ -68,22 +68,23 @@ export interface TradingCosts {
 }
 
 /**
- * L4: one episode per session. A decision is taken at the close of each bar i (0..n-2) and earns
- * position x ln(close[i+1] / close[i]) minus costs; the position is flat at the session's end
- * (no overnight position).
+ * L4: one episode per session. A decision is taken at the close of each bar i (0..n-2) and fills
+ * at open[i+1]; the position is closed at close[n-1] (no overnight position). Its reward is what
+ * the backtest books (execution-model.ts, ppo/trading-env.ts).
  */
 export interface Episode {
   session: IsoDate;
   split: Split;
   /** Bar open times of the episode's n bars. */
   times: Float64Array;
+  /** Bar opens: a decision at bar i fills at opens[i + 1]. */
+  opens: Float64Array;
+  /** Bar closes: equity is marked at each, and the session's position is closed at the last. */
   closes: Float64Array;
   /** n x featureCount, row-major, normalized with the training window's statistics; NaN replaced by 0 only after normalization and flagged in `mask`. */
   features: Float32Array;
   /** n x featureCount: 1 where the raw feature existed, 0 where it was missing (warm-up). */
   mask: Uint8Array;
-  /** n - 1 entries: ln(close[i+1] / close[i]). */
-  nextReturns: Float64Array;
 }
 
 export interface RlDataset {
@@ -130,5 +131,7 @@ export interface Decision {
 export interface Policy {
   readonly id: string;
   readonly kind: 'baseline' | 'ppo';
+  /** Carries its position over nights (buy-and-hold): its backtest does not close it at session ends (execution-model.ts). */
+  readonly holdsOvernight?: boolean;
   decide(obs: Observation): Decision;
 }

@@ -26,6 +26,7 @@ import { metricsRoutes } from './routes/metrics-routes.ts';
 import { pipelineRoutes } from './routes/pipeline-routes.ts';
 import { realtimeRoutes } from './routes/realtime-routes.ts';
 import { referenceRoutes } from './routes/reference-routes.ts';
+import { strategyRoutes } from './routes/strategy-routes.ts';
 import { tradingRoutes } from './routes/trading-routes.ts';
 import { webRoutes } from './routes/web-routes.ts';
 import { gatewayRoutes } from './ws/gateway-routes.ts';
@@ -49,7 +50,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   await registerCommonPlugins(app, deps, closers);
   recordRequestDurations(app, deps);
-  for (const routes of [healthRoutes, marketRoutes, candleRoutes, referenceRoutes, pipelineRoutes, complianceRoutes, adminRoutes, alertsRoutes, analyticsRoutes, tradingRoutes, realtimeRoutes, gatewayRoutes, metricsRoutes, webRoutes]) {
+  for (const routes of [healthRoutes, marketRoutes, candleRoutes, referenceRoutes, pipelineRoutes, complianceRoutes, adminRoutes, alertsRoutes, analyticsRoutes, tradingRoutes, strategyRoutes, realtimeRoutes, gatewayRoutes, metricsRoutes, webRoutes]) {
     await app.register(routes, deps);
   }
   return app;

@@ -43,23 +43,30 @@ export interface AuditFilter {
 
 /** Appends entries in one statement per chunk; returns how many were written. */
 export async function appendAudit(db: Db, entries: readonly AuditInput[]): Promise<number> {
-  await db.transaction(async (tx) => {
-    for (const chunk of chunked(entries)) {
-      await tx.query(
-        `INSERT INTO audit_log (at, actor, action, entity, details)
-         SELECT coalesce(t.at, now()), t.actor, t.action, t.entity, t.details::jsonb
-         FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[]) AS t(at, actor, action, entity, details)`,
-        [
-          chunk.map((e) => isoTimeOrNull(e.at)),
-          chunk.map((e) => e.actor),
-          chunk.map((e) => e.action),
-          chunk.map((e) => e.entity),
-          chunk.map((e) => JSON.stringify(e.details)),
-        ],
-      );
-    }
-  });
+  const chunks = [...chunked(entries)];
+  // One statement is atomic by itself: no transaction of its own (no savepoint inside a caller's).
+  if (chunks.length === 1) await insertAudit(db, entries);
+  else if (chunks.length > 1) {
+    await db.transaction(async (tx) => {
+      for (const chunk of chunks) await insertAudit(tx, chunk);
+    });
+  }
   return entries.length;
+}
+
+async function insertAudit(db: Db, entries: readonly AuditInput[]): Promise<void> {
+  await db.query(
+    `INSERT INTO audit_log (at, actor, action, entity, details)
+     SELECT coalesce(t.at, now()), t.actor, t.action, t.entity, t.details::jsonb
+     FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[]) AS t(at, actor, action, entity, details)`,
+    [
+      entries.map((e) => isoTimeOrNull(e.at)),
+      entries.map((e) => e.actor),
+      entries.map((e) => e.action),
+      entries.map((e) => e.entity),
+      entries.map((e) => JSON.stringify(e.details)),
+    ],
+  );
 }
 
 /** Entries matching every given filter, oldest first (by id) unless `newestFirst`. */

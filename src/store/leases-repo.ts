@@ -4,6 +4,7 @@
  * transaction, see `holdsFence`) that its writer still holds the lease it had. Times come from the
  * caller's clock (not the database's now()) so that simulated clocks behave like real ones.
  */
+import { TasaError } from '../errors.ts';
 import type { Db } from './db.ts';
 
 /** The lease a symbol's ingest writer holds. */
@@ -16,6 +17,13 @@ export interface LeaseRequest {
   holder: string;
   now: number;
   ttlMs: number;
+}
+
+/** What a fenced writer proves with each write: the lease it holds and the epoch it got it under. */
+export interface LeaseFence {
+  name: string;
+  holder: string;
+  epoch: number;
 }
 
 export interface LeaseRow {
@@ -80,4 +88,29 @@ export async function leaseRows(db: Db, names: readonly string[]): Promise<Lease
 export async function holdsFence(tx: Db, name: string, holder: string, epoch: number): Promise<boolean> {
   const [row] = await tx.query<{ epoch: number }>('SELECT epoch::int8 AS epoch FROM ingest_leases WHERE name = $1 AND holder = $2 FOR UPDATE', [name, holder]);
   return row !== undefined && Number(row.epoch) === epoch;
+}
+
+/**
+ * `holdsFence` inside a write that is one statement: the CTEs `fence_lease` (the lease row, locked)
+ * and `fence`, which has one row when the lease still carries this holder and epoch, or when the
+ * write is unfenced (its three parameters, from `fenceParams`, null). The statement's writes select
+ * FROM fence; it returns `EXISTS (SELECT 1 FROM fence)` so the caller can tell a refusal apart.
+ */
+export function fenceCte(first: number): string {
+  const [name, holder, epoch] = [`$${first}`, `$${first + 1}`, `$${first + 2}`];
+  return `fence_lease AS (SELECT epoch FROM ingest_leases WHERE name = ${name}::text AND holder = ${holder}::text FOR UPDATE),
+  fence AS (SELECT 1 AS ok WHERE ${name}::text IS NULL OR (SELECT epoch FROM fence_lease) = ${epoch}::int8)`;
+}
+
+/** The three parameters of `fenceCte`: name, holder, epoch (all null: unfenced). */
+export function fenceParams(fence: LeaseFence | null): [string | null, string | null, number | null] {
+  return fence === null ? [null, null, null] : [fence.name, fence.holder, fence.epoch];
+}
+
+/** The error of a write refused by its fence: another process holds the lease now. */
+export function fencedOut(fence: LeaseFence): TasaError {
+  return new TasaError('conflict', `This process no longer holds the ${fence.name} lease (it held epoch ${fence.epoch}): the write was refused.`, {
+    input: fence.holder,
+    hint: 'Another process took the lease over; it does the writing now.',
+  });
 }

@@ -122,6 +122,12 @@ export async function listRuns(db: Db, filter: RunFilter = {}): Promise<Pipeline
   return rows.map(toRun);
 }
 
+/** The run with this id; null when there is none. */
+export async function getRun(db: Db, id: number): Promise<PipelineRun | null> {
+  const [row] = await db.query<RunRow>('SELECT * FROM pipeline_runs WHERE id = $1::int8', [id]);
+  return row === undefined ? null : toRun(row);
+}
+
 /**
  * The newest run of each of the given layers (steps), optionally only those with a status or
  * symbol: one row per layer that has any, keyed by layer.

@@ -1,8 +1,10 @@
 /**
  * Orders, their transitions and fills. Writes are idempotent where a retry can happen: an order
  * is inserted once per client order id, a fill once per (order, seq), a transition once per
- * (order, step). `recordFill` writes the fill, the order's new state, the position and the
- * account in one transaction. Money is int8 minor units read as text (see trading-state-repo.ts).
+ * (order, step). `recordFill` writes the fill, the order's new state, the position, the account
+ * and the audit entry in one statement. With a lease fence, a write of a process that no longer
+ * holds the lease is refused (leases-repo `fenceCte`). Money is int8 minor units read as text
+ * (see trading-state-repo.ts).
  */
 import type { SymbolCode } from '../domain/symbol.ts';
 import type { IsoDate } from '../domain/time.ts';
@@ -10,9 +12,10 @@ import type { Account } from '../trading/account.ts';
 import type { Fill } from '../trading/fill-model.ts';
 import type { Order, OrderSide, OrderStatus, OrderTransition, OrderType, TimeInForce } from '../trading/order.ts';
 import type { Position } from '../trading/position.ts';
+import type { AuditInput } from './audit-repo.ts';
 import type { Db } from './db.ts';
-import { isoTime } from './rows.ts';
-import { saveAccount } from './trading-state-repo.ts';
+import { fenceCte, fencedOut, fenceParams, type LeaseFence } from './leases-repo.ts';
+import { isoTime, isoTimeOrNull } from './rows.ts';
 
 export interface OrderMeta {
   /** DAY orders: the session whose close expires them. */
@@ -81,67 +84,112 @@ interface OrderRow {
 /**
  * Inserts the order with its history unless its client order id is taken; returns the stored
  * order either way (`created` false: the earlier one, left as it was). Concurrent inserts of one
- * id yield one row.
+ * id yield one row. One statement (atomic without a transaction of its own); with a `fence`,
+ * refused (`fencedOut`) unless the lease still carries its holder and epoch.
  */
-export async function insertOrder(db: Db, order: Order, meta: OrderMeta): Promise<{ order: StoredOrder; created: boolean }> {
-  return db.transaction(async (tx) => {
-    const at = isoTime(order.history[0]?.at ?? 0);
-    const [inserted] = await tx.query<{ id: number }>(
-      `INSERT INTO trading_orders (client_order_id, symbol, side, type, quantity, time_in_force, limit_price, stop_price, status,
+export async function insertOrder(db: Db, order: Order, meta: OrderMeta, fence: LeaseFence | null = null): Promise<{ order: StoredOrder; created: boolean }> {
+  const at = isoTime(order.history[0]?.at ?? 0);
+  const [row] = await db.query<{ allowed: boolean; id: number | null }>(
+    `WITH ${fenceCte(19)},
+     inserted AS (
+       INSERT INTO trading_orders (client_order_id, symbol, side, type, quantity, time_in_force, limit_price, stop_price, status,
          filled_quantity, fill_count, session_date, actor, strategy_id, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5::int8, $6, $7::int8, $8::int8, $9, $10::int8, $11, $12::date, $13, $14, $15::timestamptz, $15::timestamptz)
-       ON CONFLICT (client_order_id) DO NOTHING RETURNING id::int8 AS id`,
-      [
-        order.clientOrderId, order.symbol, order.side, order.type, String(order.quantity), order.timeInForce, textOrNull(order.limitPrice),
-        textOrNull(order.stopPrice), order.status, String(order.filledQuantity), order.fillCount, meta.sessionDate, meta.actor, meta.strategyId, at,
-      ],
-    );
-    if (inserted) await insertTransitions(tx, Number(inserted.id), order.history);
-    const stored = await findOrder(tx, { clientOrderId: order.clientOrderId });
-    if (!stored) throw new Error(`order ${order.clientOrderId} is missing after its insert`);
-    return { order: stored, created: inserted !== undefined };
-  });
-}
-
-/** Writes the order's status, filled quantity and any transitions not yet stored. */
-export async function saveOrder(db: Db, order: StoredOrder): Promise<void> {
-  await db.transaction(async (tx) => {
-    const at = isoTime(order.history.at(-1)?.at ?? order.updatedAt);
-    await tx.query(
-      'UPDATE trading_orders SET status = $2, filled_quantity = $3::int8, fill_count = $4, session_date = $5::date, updated_at = $6::timestamptz WHERE id = $1',
-      [order.id, order.status, String(order.filledQuantity), order.fillCount, order.sessionDate, at],
-    );
-    await insertTransitions(tx, order.id, order.history);
-  });
-}
-
-async function insertTransitions(tx: Db, orderId: number, history: readonly OrderTransition[]): Promise<void> {
-  await tx.query(
-    `INSERT INTO trading_order_transitions (order_id, step, status, at, reason)
-     SELECT $1, t.step - 1, t.status, t.at, t.reason FROM unnest($2::text[], $3::timestamptz[], $4::text[]) WITH ORDINALITY AS t(status, at, reason, step)
-     ON CONFLICT (order_id, step) DO NOTHING`,
-    [orderId, history.map((h) => h.status), history.map((h) => isoTime(h.at)), history.map((h) => h.reason)],
+       SELECT $1, $2, $3, $4, $5::int8, $6, $7::int8, $8::int8, $9, $10::int8, $11::int, $12::date, $13, $14, $15::timestamptz, $15::timestamptz FROM fence
+       ON CONFLICT (client_order_id) DO NOTHING RETURNING id
+     ),
+     steps AS (${transitionsInsert('inserted', 16)})
+     SELECT EXISTS (SELECT 1 FROM fence) AS allowed, (SELECT id::int8 FROM inserted) AS id`,
+    [
+      order.clientOrderId, order.symbol, order.side, order.type, String(order.quantity), order.timeInForce, textOrNull(order.limitPrice),
+      textOrNull(order.stopPrice), order.status, String(order.filledQuantity), order.fillCount, meta.sessionDate, meta.actor, meta.strategyId, at,
+      ...transitionParams(order.history), ...fenceParams(fence),
+    ],
   );
+  if (fence !== null && row?.allowed !== true) throw fencedOut(fence);
+  const stored = await findOrder(db, { clientOrderId: order.clientOrderId });
+  if (!stored) throw new Error(`order ${order.clientOrderId} is missing after its insert`);
+  return { order: stored, created: row?.id !== null && row?.id !== undefined };
+}
+
+/** Writes the order's status, filled quantity and any transitions not yet stored, in one statement; fenced like `insertOrder`. */
+export async function saveOrder(db: Db, order: StoredOrder, fence: LeaseFence | null = null): Promise<void> {
+  const at = isoTime(order.history.at(-1)?.at ?? order.updatedAt);
+  const [row] = await db.query<{ allowed: boolean }>(
+    `WITH ${fenceCte(10)},
+     saved AS (
+       UPDATE trading_orders SET status = $2, filled_quantity = $3::int8, fill_count = $4::int, session_date = $5::date, updated_at = $6::timestamptz
+       WHERE id = $1::int8 AND EXISTS (SELECT 1 FROM fence) RETURNING id
+     ),
+     steps AS (${transitionsInsert('saved', 7)})
+     SELECT EXISTS (SELECT 1 FROM fence) AS allowed`,
+    [order.id, order.status, String(order.filledQuantity), order.fillCount, order.sessionDate, at, ...transitionParams(order.history), ...fenceParams(fence)],
+  );
+  if (fence !== null && row?.allowed !== true) throw fencedOut(fence);
+}
+
+/** The INSERT of a whole history (`transitionParams` at `$first`..) for the order ids in CTE `orders`; steps stored already are kept. */
+function transitionsInsert(orders: string, first: number): string {
+  return `INSERT INTO trading_order_transitions (order_id, step, status, at, reason)
+       SELECT o.id, t.step - 1, t.status, t.at, t.reason
+       FROM ${orders} o, unnest($${first}::text[], $${first + 1}::timestamptz[], $${first + 2}::text[]) WITH ORDINALITY AS t(status, at, reason, step)
+       ON CONFLICT (order_id, step) DO NOTHING`;
+}
+
+function transitionParams(history: readonly OrderTransition[]): [string[], string[], (string | null)[]] {
+  return [history.map((h) => h.status), history.map((h) => isoTime(h.at)), history.map((h) => h.reason)];
 }
 
 /**
- * Writes a fill with its order's new state, the position and the account, in one transaction.
- * Returns false, writing nothing, when the order already has a fill with this seq.
+ * Writes a fill with its order's new state (and its one new transition), the position, the
+ * account and the fill's audit entry, as ONE statement: every part depends on the fill's insert,
+ * so a second write of the same (order, seq) changes nothing and returns false. One statement is
+ * atomic without a transaction, and costs one round trip where BEGIN + six writes + COMMIT cost
+ * eight (the fill is the latency path: a tick waits for it). Fenced like `insertOrder`.
  */
-export async function recordFill(db: Db, write: FillWrite, recordedAt: number): Promise<boolean> {
-  const { fill, order } = write;
-  return db.transaction(async (tx) => {
-    const inserted = await tx.query(
-      `INSERT INTO trading_fills (order_id, seq, symbol, side, time, quantity, price, notional, fee, recorded_at)
-       VALUES ($1, $2, $3, $4, $5::timestamptz, $6::int8, $7::int8, $8::int8, $9::int8, $10::timestamptz)
-       ON CONFLICT (order_id, seq) DO NOTHING RETURNING seq`,
-      [order.id, fill.seq, fill.symbol, fill.side, isoTime(fill.time), String(fill.quantity), String(fill.price), String(fill.notional), String(fill.fee), isoTime(recordedAt)],
-    );
-    if (inserted.length === 0) return false;
-    await saveOrder(tx, order);
-    await saveAccount(tx, write.account, write.position, recordedAt);
-    return true;
-  });
+export async function recordFill(db: Db, write: FillWrite, recordedAt: number, opts: { audit?: AuditInput; fence?: LeaseFence | null } = {}): Promise<boolean> {
+  const { fill, order, account, position } = write;
+  const step = order.history.at(-1);
+  if (step === undefined) throw new Error(`order ${order.clientOrderId} has no history`);
+  const audit = opts.audit ?? null;
+  const fence = opts.fence ?? null;
+  const [row] = await db.query<{ allowed: boolean; written: boolean }>(
+    `WITH ${fenceCte(29)},
+     fill AS (
+       INSERT INTO trading_fills (order_id, seq, symbol, side, time, quantity, price, notional, fee, recorded_at)
+       SELECT $1::int8, $2::int, $3, $4, $5::timestamptz, $6::int8, $7::int8, $8::int8, $9::int8, $10::timestamptz FROM fence
+       ON CONFLICT (order_id, seq) DO NOTHING RETURNING order_id
+     ),
+     filled AS (
+       UPDATE trading_orders SET status = $11::text, filled_quantity = $12::int8, fill_count = $28::int, updated_at = $13::timestamptz
+       WHERE id IN (SELECT order_id FROM fill)
+     ),
+     step AS (INSERT INTO trading_order_transitions (order_id, step, status, at, reason) SELECT order_id, $14::int, $11::text, $13::timestamptz, $32::text FROM fill),
+     account AS (
+       UPDATE trading_account SET cash = $15::int8, fees = $16::int8, realized_pnl = $17::int8, updated_at = $10::timestamptz
+       WHERE id = 1 AND EXISTS (SELECT 1 FROM fill)
+     ),
+     position AS (
+       INSERT INTO trading_positions (symbol, quantity, cost_basis, realized_pnl, updated_at)
+       SELECT $18, $19::int8, $20::int8, $21::int8, $10::timestamptz FROM fill
+       ON CONFLICT (symbol) DO UPDATE SET quantity = excluded.quantity, cost_basis = excluded.cost_basis,
+         realized_pnl = excluded.realized_pnl, updated_at = excluded.updated_at
+     ),
+     audit AS (
+       INSERT INTO audit_log (at, actor, action, entity, details)
+       SELECT coalesce($22::timestamptz, now()), $23, $24, $25, $26::text::jsonb FROM fill WHERE $27::boolean
+     )
+     SELECT EXISTS (SELECT 1 FROM fence) AS allowed, EXISTS (SELECT 1 FROM fill) AS written`,
+    [
+      order.id, fill.seq, fill.symbol, fill.side, isoTime(fill.time), String(fill.quantity), String(fill.price), String(fill.notional), String(fill.fee), isoTime(recordedAt),
+      order.status, String(order.filledQuantity), isoTime(step.at), order.history.length - 1,
+      String(account.cash), String(account.fees), String(account.realizedPnl),
+      position.symbol, String(position.quantity), String(position.costBasis), String(position.realizedPnl),
+      isoTimeOrNull(audit?.at), audit?.actor ?? null, audit?.action ?? null, audit?.entity ?? null, JSON.stringify(audit?.details ?? {}), audit !== null,
+      order.fillCount, ...fenceParams(fence), step.reason,
+    ],
+  );
+  if (fence !== null && row?.allowed !== true) throw fencedOut(fence);
+  return row?.written === true;
 }
 
 export async function findOrder(db: Db, ref: { id: number } | { clientOrderId: string }): Promise<StoredOrder | null> {

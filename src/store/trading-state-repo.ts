@@ -32,23 +32,6 @@ export async function openTradingAccount(db: Db, initialCash: Centavos, at: numb
   return { initialCash: BigInt(row.initial_cash), cash: BigInt(row.cash), fees: BigInt(row.fees), realizedPnl: BigInt(row.realized_pnl), positions };
 }
 
-/** Writes the account's totals and one of its positions (after a fill). */
-export async function saveAccount(db: Db, account: Account, position: Position, at: number): Promise<void> {
-  await db.query('UPDATE trading_account SET cash = $1::int8, fees = $2::int8, realized_pnl = $3::int8, updated_at = $4::timestamptz WHERE id = 1', [
-    String(account.cash),
-    String(account.fees),
-    String(account.realizedPnl),
-    isoTime(at),
-  ]);
-  await db.query(
-    `INSERT INTO trading_positions (symbol, quantity, cost_basis, realized_pnl, updated_at)
-     VALUES ($1, $2::int8, $3::int8, $4::int8, $5::timestamptz)
-     ON CONFLICT (symbol) DO UPDATE SET quantity = excluded.quantity, cost_basis = excluded.cost_basis,
-       realized_pnl = excluded.realized_pnl, updated_at = excluded.updated_at`,
-    [position.symbol, String(position.quantity), String(position.costBasis), String(position.realizedPnl), isoTime(at)],
-  );
-}
-
 /** Every symbol traded so far, flat ones included, by symbol. */
 export async function loadPositions(db: Db): Promise<Position[]> {
   const rows = await db.query<{ symbol: SymbolCode; quantity: string; cost_basis: string; realized_pnl: string }>(

@@ -114,7 +114,7 @@ describe('tasa CLI (embedded store)', { concurrency: false }, () => {
       [['bars', '--from', '2024-02-03', '--to', '2024-02-01'], /--to 2024-02-01 is before --from 2024-02-03\./],
       [['bars', '--symbol', 'EUR/XYZ', '--from', '2024-02-01'], /Unknown symbol "EUR\/XYZ"/],
       [['import', join(dataDir, 'nope.csv')], /nope\.csv/],
-      [['bars', '--from', '2024-01-01', '--format', 'xml'], /--format must be table, csv or json/],
+      [['bars', '--from', '2024-01-01', '--format', 'xml'], /--format must be one of table, csv, json, not "xml"/],
     ];
     for (const [args, message] of cases) {
       const r = await tasa(args);

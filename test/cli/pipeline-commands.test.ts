@@ -11,7 +11,12 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { listAudit } from '../../src/store/audit-repo.ts';
+import { insertBacktest } from '../../src/store/backtests-repo.ts';
+import { listModels, insertModel } from '../../src/store/models-repo.ts';
+import { openDb } from '../../src/store/open-db.ts';
 import { syntheticSeries } from '../research/synthetic-series.ts';
+import { backtestFixture } from '../support/backtest-fixture.ts';
 
 const run = promisify(execFile);
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -26,6 +31,16 @@ async function tasa(args: string[]): Promise<{ code: number; stdout: string; std
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
     return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+/** The CLI's embedded store, opened here between commands (no process owns it then). */
+async function withEmbeddedStore(fn: (db: Awaited<ReturnType<typeof openDb>>) => Promise<void>): Promise<void> {
+  const db = await openDb({ dataDir: join(dir, 'data') });
+  try {
+    await fn(db);
+  } finally {
+    await db.close();
   }
 }
 
@@ -49,7 +64,7 @@ describe('tasa pipeline commands (embedded store)', { concurrency: false }, () =
     assert.equal(r.code, 0, r.stderr);
     for (const layer of ['L0', 'L1', 'L2', 'L3', 'L4', 'L6']) assert.match(r.stdout, new RegExp(`^${layer} completed +run \\d+ +dataset [0-9a-f]{16}`, 'm'));
     assert.doesNotMatch(r.stdout, /^L5/m);
-    assert.match(r.stdout, /^backtests stored: \d+, \d+, \d+, \d+$/m, 'the four baselines');
+    assert.match(r.stdout, /^backtests stored: \d+, \d+, \d+, \d+, \d+$/m, 'the five baselines');
     assert.match(r.stderr, /^L6 USD\/COP: completed \(run \d+\)$/m, 'progress on stderr');
   });
 
@@ -70,5 +85,28 @@ describe('tasa pipeline commands (embedded store)', { concurrency: false }, () =
     const list = await tasa(['models', 'list', '--format', 'json']);
     assert.equal(list.code, 0, list.stderr);
     assert.deepEqual(JSON.parse(list.stdout), []);
+  });
+
+  it('refuses to promote a model whose backtest failed the gates, as the API does; --force promotes it, audited', async () => {
+    const failing = backtestFixture({ policyId: 'ppo-weak', seed: 1 });
+    assert.equal(failing.input.passed, false, 'the fixture fails its gates');
+    await withEmbeddedStore(async (db) => {
+      await insertModel(db, { id: 'ppo-weak', kind: 'ppo', symbol: 'USD/COP', datasetHash: null, config: {}, metrics: {}, trainingCurve: [], weights: new Uint8Array([1, 2, 3]) });
+      await insertBacktest(db, failing.input);
+    });
+    const refused = await tasa(['models', 'promote', 'ppo-weak']);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /ppo-weak's newest backtest \(\d+\) failed the production gates \(.+\)/);
+    assert.match(refused.stderr, /--force promotes anyway/);
+    await withEmbeddedStore(async (db) => assert.deepEqual((await listModels(db)).map((m) => [m.id, m.status]), [['ppo-weak', 'candidate']], 'nothing changed'));
+
+    const forced = await tasa(['models', 'promote', 'ppo-weak', '--force']);
+    assert.equal(forced.code, 0, forced.stderr);
+    await withEmbeddedStore(async (db) => {
+      assert.deepEqual((await listModels(db)).map((m) => [m.id, m.status]), [['ppo-weak', 'production']]);
+      const audit = await listAudit(db, { actionPrefix: 'model.promote', limit: 10 });
+      assert.deepEqual(audit.map((a) => [a.action, a.actor]), [['model.promote', 'cli'], ['model.promote.force', 'cli']]);
+      assert.match(String(audit[1]?.details['overridden']), /failed the production gates/);
+    });
   });
 });

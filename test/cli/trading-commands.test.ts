@@ -146,8 +146,18 @@ describe('tasa trading commands against a running server', { concurrency: false 
     assert.match(oneSentence(bad.stderr), /^error: .*quantity/);
     const badType = await asTrader(['order', 'buy', '10', '--type', 'iceberg']);
     assert.equal(badType.code, 2);
-    assert.equal(oneSentence(badType.stderr), 'error: --type must be market, limit, stop, not "iceberg".');
+    assert.equal(oneSentence(badType.stderr), 'error: --type must be one of market, limit, stop, not "iceberg".');
     assert.equal((await ordersJson()).length, before, 'nothing stored');
+  });
+
+  it('lists orders newest first, all of them page by page or --limit of them', async () => {
+    const all = await ordersJson();
+    assert.ok(all.length >= 2, `orders so far: ${all.length}`);
+    assert.deepEqual(all.map((o) => o.id), [...all.map((o) => o.id)].sort((a, b) => b - a), 'newest first');
+    assert.deepEqual(await ordersJson(['--limit', '1']), all.slice(0, 1));
+    const bad = await tasa(['orders', '--limit', '0', '--url', url], {});
+    assert.equal(bad.code, 2);
+    assert.equal(oneSentence(bad.stderr), 'error: --limit must be a whole number >= 1, not "0".');
   });
 
   it('starts, lists and stops a strategy; an unknown policy is refused with the reason and exit 2', async () => {

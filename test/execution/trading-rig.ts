@@ -8,6 +8,7 @@ import { createLogger } from '../../src/log.ts';
 import { OrderService, type OrderServiceConfig } from '../../src/execution/order-service.ts';
 import { PaperBroker, type PaperBrokerConfig } from '../../src/execution/paper-broker.ts';
 import type { Db } from '../../src/store/db.ts';
+import type { LeaseFence } from '../../src/store/leases-repo.ts';
 import type { OrderRequest } from '../../src/trading/order.ts';
 
 export const SYMBOL = 'USD/COP';
@@ -38,6 +39,8 @@ export interface RigOptions {
   bus?: Bus;
   service?: Partial<OrderServiceConfig>;
   broker?: Partial<PaperBrokerConfig>;
+  /** The lease the service's writes are fenced by (none: unfenced). */
+  fence?: LeaseFence;
 }
 
 export interface Rig {
@@ -59,7 +62,7 @@ export async function startRig(db: Db, clock: ManualClock, opts: RigOptions = {}
   const broker = new PaperBroker({ bus, clock, calendar, logger, config: { ...BROKER_CONFIG, ...opts.broker } });
   const messages: TradingMessage[] = [];
   const publish = (m: TradingMessage) => messages.push(m);
-  const service = new OrderService({ db, broker, clock, calendar, logger, publish }, { ...SERVICE_CONFIG, ...opts.service });
+  const service = new OrderService({ db, broker, clock, calendar, logger, publish, fence: opts.fence }, { ...SERVICE_CONFIG, ...opts.service });
   await service.start();
   const settle = async () => {
     for (let i = 0; i < 3; i++) {

@@ -13,10 +13,12 @@ import { toIsoUtc, type IsoDate } from '../../src/domain/time.ts';
 import { StrategyRunner, strategyActor } from '../../src/execution/strategy-runner.ts';
 import { PARITY_ALERT_KIND, runParityMonitor } from '../../src/jobs/parity-monitor.ts';
 import { createLogger } from '../../src/log.ts';
-import { createMetrics, type Metrics } from '../../src/metrics/metrics.ts';
+import { createMetrics } from '../../src/metrics/metrics.ts';
+import { createScrapeGauges } from '../../src/metrics/scrape-gauges.ts';
 import { listAlerts } from '../../src/store/alerts-repo.ts';
 import { upsertBars } from '../../src/store/bars-repo.ts';
 import type { Db } from '../../src/store/db.ts';
+import { parityRecord } from '../../src/store/parity-repo.ts';
 import { listRuns } from '../../src/store/pipeline-runs-repo.ts';
 import { strategyPosition } from '../../src/store/strategies-repo.ts';
 import { marketOrder, startRig, SYMBOL, type Rig } from '../execution/trading-rig.ts';
@@ -41,7 +43,6 @@ const START = Date.parse('2024-03-04T12:55:00Z');
 /** 13:20 Bogota: when the job's cron fires. */
 const afterClose = (date: IsoDate) => Date.parse(`${date}T18:20:00Z`);
 
-const counted = async (metric: Metrics['paritySessions'], strategy: string) => (await metric.get()).values.find((v) => v.labels['strategy'] === strategy)?.value ?? 0;
 
 for (const target of databaseTargets()) {
   describe(`parity monitor on ${target.name}`, () => {
@@ -49,8 +50,22 @@ for (const target of databaseTargets()) {
     let clock: ManualClock;
     let rig: Rig;
     let runner: StrategyRunner;
-    const metrics = createMetrics({ defaultMetrics: false });
-    const monitor = () => runParityMonitor({ db, calendar, clock, metrics });
+    const monitor = () => runParityMonitor({ db, calendar, clock });
+    /** The strategy's record as the API reads it, checked against what /metrics renders from it. */
+    const recorded = async (strategy: string) => {
+      const record = (await parityRecord(db)).find((r) => r.strategy === strategy);
+      assert.ok(record, `a parity record for ${strategy}`);
+      const metrics = createMetrics({ defaultMetrics: false });
+      await createScrapeGauges({ db, bus: rig.bus, clock, calendar, metrics, symbols: [SYMBOL], logger: createLogger('silent') }).update();
+      const text = await metrics.registry.metrics();
+      const sample = (name: string) => Number(new RegExp(`^${name}\\{strategy="${strategy}"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+      assert.deepEqual(
+        [sample('tasa_parity_sessions_compared'), sample('tasa_parity_sessions_mismatched'), sample('tasa_parity_trades_compared'), sample('tasa_parity_trades_matched'), sample('tasa_parity_last_session_mismatch')],
+        [record.sessions, record.sessionsMismatched, record.tradesCompared, record.tradesMatched, record.lastSessionMatched ? 0 : 1],
+        '/metrics shows the stored record',
+      );
+      return record;
+    };
 
     /** The ingest side, as strategy-runner.test.ts: a tick, the bar stored and published at its close, a tick that fills the decision. */
     const liveBar = async (b: Bar) => {
@@ -95,7 +110,7 @@ for (const target of databaseTargets()) {
       rig = await startRig(db, clock, { broker: { fillModel: { slippageBps: 0n, feeBps: 0n, fixedFee: 0n, maxFillPerTick: null } } });
       runner = new StrategyRunner({ db, bus: rig.bus, clock, calendar, logger: createLogger('silent'), orders: rig.service }, { flattenLeadMs: FLATTEN_LEAD_MS });
       await runner.start();
-      await runner.enable({ id: 'sma', symbol: SYMBOL, policyId: 'sma-crossover', targetNotional: NOTIONAL });
+      await runner.enable({ id: 'sma', symbol: SYMBOL, policyId: 'sma-crossover', targetNotional: NOTIONAL }, 'test');
     });
     after(async () => {
       await runner.stop();
@@ -115,7 +130,11 @@ for (const target of databaseTargets()) {
       // Live fills are at the tick's bid or ask, the backtest's at the bar's open or close: a figure, not a failure.
       assert.ok(sma.priceDiffBps !== null && sma.priceDiffBps > 0 && sma.priceDiffBps < 50, `price difference ${sma.priceDiffBps} bps`);
       assert.deepEqual(await listAlerts(db, { kind: PARITY_ALERT_KIND }), []);
-      assert.deepEqual([await counted(metrics.paritySessions, 'sma'), await counted(metrics.parityTradesMatched, 'sma'), await counted(metrics.parityMismatches, 'sma')], [1, sma.compared, 0]);
+      const record = await recorded('sma');
+      assert.deepEqual([record.sessions, record.tradesCompared, record.tradesMatched, record.sessionsMismatched, record.lastSession, record.lastSessionMatched], [1, sma.compared, sma.compared, 0, '2024-03-04', true]);
+      assert.equal(record.lastPriceDiffBps, sma.priceDiffBps);
+      await monitor();
+      assert.equal((await recorded('sma')).sessions, 1, 'a session compared again counts once');
       const [run] = await listRuns(db, { layer: 'parity' });
       assert.deepEqual([run?.status, run?.rowsIn, run?.rowsOut, run?.params['session']], ['completed', sma.compared, sma.compared, '2024-03-04']);
     });
@@ -131,8 +150,9 @@ for (const target of databaseTargets()) {
       assert.equal(alert?.dedupeKey, 'parity_mismatch:sma');
       assert.equal(alert?.details['session'], '2024-03-05');
       assert.match(alert?.message ?? '', new RegExp(`sma .*2024-03-05: ${sma.matched} of ${sma.compared} paper trades agree.*first difference at trade ${sma.firstDifference.index + 1} \\(`));
-      assert.deepEqual([await counted(metrics.paritySessions, 'sma'), await counted(metrics.parityMismatches, 'sma')], [2, 1]);
-      assert.ok((await counted(metrics.parityTradesCompared, 'sma')) > (await counted(metrics.parityTradesMatched, 'sma')));
+      const record = await recorded('sma');
+      assert.deepEqual([record.sessions, record.sessionsMismatched, record.lastSession, record.lastSessionMatched], [2, 1, '2024-03-05', false]);
+      assert.ok(record.tradesCompared > record.tradesMatched);
     });
 
     it('resolves the alert when the next session agrees again', async () => {
@@ -140,7 +160,8 @@ for (const target of databaseTargets()) {
       const [sma] = (await monitor()).strategies;
       assert.deepEqual([sma?.matched, sma?.firstDifference, sma?.alert], [sma?.compared, null, 'resolved']);
       assert.deepEqual(await listAlerts(db, { kind: PARITY_ALERT_KIND, openOnly: true }), []);
-      assert.equal(await counted(metrics.parityMismatches, 'sma'), 1);
+      const record = await recorded('sma');
+      assert.deepEqual([record.sessions, record.sessionsMismatched, record.lastSessionMatched], [3, 1, true]);
     });
   });
 }

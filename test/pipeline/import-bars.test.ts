@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { MarketCalendar } from '../../src/domain/calendar.ts';
-import { summaryLine } from '../../src/cli/commands/import-command.ts';
+import { summaryLine } from '../../src/cli/actions/import-actions.ts';
 import { MAX_LINE_CHARS } from '../../src/feeds/files/bar-file.ts';
 import { importBarFile, type ImportSummary } from '../../src/pipeline/import-bars.ts';
 import { listAudit } from '../../src/store/audit-repo.ts';

@@ -145,14 +145,20 @@ for (const target of databaseTargets()) {
       assert.equal(model?.datasetHash, l4.summary['rlDatasetHash']);
       assert.ok((model?.trainingCurve.length ?? 0) === 2 && (model?.weights?.length ?? 0) > 0);
       const stored = await listBacktests(db, { symbol: SYMBOL });
-      assert.equal(stored.length, 5, 'the model and four baselines');
-      assert.deepEqual(new Set(stored.map((b) => b.policyId)), new Set([first.modelId!, 'flat', 'always-long', 'sma-crossover', 'rsi-mean-reversion']));
+      assert.equal(stored.length, 6, 'the model and five baselines');
+      assert.deepEqual(new Set(stored.map((b) => b.policyId)), new Set([first.modelId!, 'flat', 'buy-and-hold', 'always-long', 'sma-crossover', 'rsi-mean-reversion']));
       assert.ok(stored.every((b) => b.pipelineRunId === l6.runId && b.datasetHash === l4.summary['rlDatasetHash'] && b.hasReport && b.gates !== null));
       const split = (l4.summary['splits'] as Record<string, { from: string; to: string }>)['test']!;
       assert.ok(stored.every((b) => b.fromDate === split.from && b.toDate === split.to), 'backtests cover the test split');
       const flat = stored.find((b) => b.policyId === 'flat')!;
       assert.equal(flat.metrics.totalReturn, 0);
       assert.equal(flat.passed, false, 'no trades cannot pass the gates');
+      const tested = stored.find((b) => b.policyId === first.modelId)!;
+      assert.equal(tested.gates?.significance?.trials, 6, 'the deflated Sharpe ratio counts every policy evaluated');
+      assert.match(tested.gates?.verdict ?? '', /edge/);
+      const buyAndHold = stored.find((b) => b.policyId === 'buy-and-hold')!;
+      assert.deepEqual([buyAndHold.metrics.tradeCount, buyAndHold.config['flatAtSessionEnd']], [1, false], 'one entry and one exit, held over nights');
+      assert.deepEqual(tested.metrics.costSensitivity?.map((c) => c.factor), [0.5, 1, 2]);
     });
 
     test('a second run skips every layer and reproduces every dataset hash', async () => {

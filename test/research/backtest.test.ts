@@ -6,8 +6,9 @@ import { TasaError } from '../../src/errors.ts';
 import { escapeHtml, renderBacktestReport } from '../../src/research/backtest-report.ts';
 import { decideTargets, runBacktest } from '../../src/research/backtest.ts';
 import { BASELINE_IDS, baselinePolicy } from '../../src/research/baselines.ts';
-import { evaluateGates } from '../../src/research/gates.ts';
+import { DEFAULT_GATE_THRESHOLDS, evaluateGates } from '../../src/research/gates.ts';
 import { computePerformance } from '../../src/research/performance.ts';
+import { evaluatePolicies, evaluatePolicy, type EvaluationOptions, type EvaluationSpan } from '../../src/research/policy-evaluation.ts';
 import type { IndicatorRow, Observation, Policy, Position, SeriesBar, TradingCosts } from '../../src/research/types.ts';
 
 const NO_COSTS: TradingCosts = { spreadBps: 0, feeBps: 0 };
@@ -332,11 +333,12 @@ describe('baselines', () => {
     baselinePolicy(id).decide({ bar, indicators: row(over), features: new Float32Array(0), position }).position;
 
   test('ids and kinds; an unknown id names the valid ones', () => {
-    assert.deepEqual([...BASELINE_IDS], ['flat', 'always-long', 'sma-crossover', 'rsi-mean-reversion']);
+    assert.deepEqual([...BASELINE_IDS], ['flat', 'buy-and-hold', 'always-long', 'sma-crossover', 'rsi-mean-reversion']);
     for (const id of BASELINE_IDS) {
       const p = baselinePolicy(id);
       assert.equal(p.id, id);
       assert.equal(p.kind, 'baseline');
+      assert.equal(p.holdsOvernight, id === 'buy-and-hold', `${id} holds overnight`);
     }
     assert.throws(
       () => baselinePolicy('momentum'),
@@ -344,9 +346,10 @@ describe('baselines', () => {
     );
   });
 
-  test('flat and always-long, with one-hot probabilities', () => {
+  test('flat, buy-and-hold and always-long, with one-hot probabilities', () => {
     assert.equal(decide('flat', {}, 1), 0);
     assert.equal(decide('always-long', {}, -1), 1);
+    assert.equal(decide('buy-and-hold', {}, 0), 1);
     const d = baselinePolicy('always-long').decide({ bar, indicators: row({}), features: new Float32Array(0), position: 0 });
     assert.deepEqual(d.probabilities, [0, 0, 1]);
   });
@@ -386,7 +389,15 @@ describe('renderBacktestReport', () => {
   const costs = { spreadBps: 1, feeBps: 0.5 };
   const result = runBacktest(bars, targets, costs);
   const metrics = computePerformance(result, 14_600);
-  const gates = evaluateGates({ run: (c) => computePerformance(runBacktest(bars, targets, c), 14_600), costs, metrics });
+  const gates = evaluateGates({
+    policyId: 'sma-crossover',
+    run: (c) => computePerformance(runBacktest(bars, targets, c), 14_600),
+    costs,
+    metrics,
+    returns: result.returns,
+    benchmarks: [{ policyId: 'flat', metrics: { totalReturn: 0, sharpe: null } }],
+    trials: { count: 5, sharpeVariance: 1e-4 },
+  });
   const render = (over: Partial<Parameters<typeof renderBacktestReport>[0]> = {}): string =>
     renderBacktestReport({
       title: 'USD/COP <script>alert(1)</script> & co',
@@ -445,5 +456,95 @@ describe('renderBacktestReport', () => {
     assert.ok(html.includes('n/a'));
     assert.ok(html.includes('No trades.'));
     assert.ok(html.includes('Not evaluated.'));
+  });
+});
+
+describe('policies evaluated together: buy-and-hold, relative gates, trials, cost sensitivity', () => {
+  const bars = randomSeries(5, 23);
+  const costs = { spreadBps: 2, feeBps: 0.5 };
+  const rate = 2.5e-4;
+  const span: EvaluationSpan = { symbol: 'USD/COP', series: bars, indicators: indicatorsOf(bars), features: { names: [], times: new Float64Array(0), sessions: [], columns: [] }, start: 0, end: bars.length };
+  const options: EvaluationOptions = {
+    costs,
+    initialEquity: 1,
+    flatAtSessionEnd: true,
+    thresholds: DEFAULT_GATE_THRESHOLDS,
+    barsPerYear: 14_600,
+    generatedAt: Date.parse('2024-02-01T15:30:00Z'),
+    datasetHash: null,
+    reportConfig: {},
+  };
+  const under = (id: string) => ({ policy: baselinePolicy(id), inputs: null });
+  const evaluations = evaluatePolicies(span, BASELINE_IDS.map(under), options);
+  const of = (id: string) => evaluations.find((e) => e.policyId === id)!;
+
+  test('buy-and-hold: one entry at the second open, one exit at the last close, costs once, held over nights', () => {
+    const e = of('buy-and-hold');
+    assert.equal(e.result.flatAtSessionEnd, false);
+    assert.equal(e.result.trades.length, 1);
+    const [t] = e.result.trades;
+    assert.deepEqual([t!.entryIndex, t!.entryPrice, t!.exitIndex, t!.exitPrice, t!.exitReason], [1, bars[1]!.open, bars.length - 1, bars[bars.length - 1]!.close, 'series-end']);
+    // Entry pays rate × 1, the rest buys close/open growth, the exit pays rate on what is left.
+    const growth = bars[bars.length - 1]!.close / bars[1]!.open;
+    near(e.metrics.totalReturn!, (1 - rate) * growth * (1 - rate) - 1, 'net');
+    near(e.metrics.grossReturn!, growth - 1, 'gross');
+    assert.ok([...e.result.positions.subarray(1)].every((p) => p === 1), 'long through every session end');
+    const always = of('always-long');
+    assert.deepEqual([always.result.flatAtSessionEnd, always.result.trades.length], [true, 5], 'always-long closes each of the 5 sessions');
+  });
+
+  test('cost sensitivity: the same positions at 0.5x, 1x and 2x the costs', () => {
+    const e = of('buy-and-hold');
+    const growth = bars[bars.length - 1]!.close / bars[1]!.open;
+    assert.deepEqual(e.metrics.costSensitivity!.map((c) => [c.factor, c.spreadBps, c.feeBps]), [[0.5, 1, 0.25], [1, 2, 0.5], [2, 4, 1]]);
+    for (const c of e.metrics.costSensitivity!) near(c.totalReturn!, (1 - c.factor * rate) ** 2 * growth - 1, `${c.factor}x`);
+    const sma = of('sma-crossover');
+    const targets = decideTargets(baselinePolicy('sma-crossover'), bars, indicatorsOf(bars), noFeatures);
+    near(sma.metrics.costSensitivity![2]!.totalReturn!, computePerformance(runBacktest(bars, targets, { spreadBps: 4, feeBps: 1 }), 14_600).totalReturn!, 'sma 2x');
+    near(sma.metrics.grossReturn!, computePerformance(runBacktest(bars, targets, NO_COSTS), 14_600).totalReturn!, 'sma gross');
+  });
+
+  test('each policy is judged against the best other baseline, and the trials are the policies evaluated', () => {
+    const returns = evaluations.map((e) => e.metrics.totalReturn!);
+    for (const e of evaluations) {
+      const others = evaluations.filter((o) => o.policyId !== e.policyId);
+      const best = others.reduce((a, b) => (b.metrics.totalReturn! > a.metrics.totalReturn! ? b : a));
+      assert.equal(e.gates.bestBaseline?.policyId, best.policyId, e.policyId);
+      const excess = e.gates.gates.find((g) => g.gate === 'excess-vs-best-baseline')!;
+      near(excess.value!, e.metrics.totalReturn! - best.metrics.totalReturn!, `${e.policyId} excess`);
+      assert.equal(e.gates.significance?.trials ?? 5, 5);
+    }
+    assert.ok(returns.some((r) => r !== 0));
+    // Independent recomputation of the variance of the per-bar Sharpe ratios (flat has none).
+    const sharpes = evaluations.filter((e) => e.policyId !== 'flat').map((e) => {
+      const r = [...e.result.returns];
+      const mean = r.reduce((a, b) => a + b, 0) / r.length;
+      return mean / Math.sqrt(r.reduce((a, b) => a + (b - mean) ** 2, 0) / (r.length - 1));
+    });
+    const mean = sharpes.reduce((a, b) => a + b, 0) / sharpes.length;
+    const variance = sharpes.reduce((a, b) => a + (b - mean) ** 2, 0) / (sharpes.length - 1);
+    near(of('sma-crossover').gates.significance!.trialSharpeVariance, variance, 'trial variance');
+    assert.equal(of('flat').gates.significance, null);
+    assert.match(of('flat').gates.verdict!, /^no evidence of an edge: DSR undefined after 5 trials$/);
+    assert.equal(evaluatePolicies(span, [under('sma-crossover')], { ...options, trials: 40 })[0]!.gates.significance!.trials, 40, 'trials given as input');
+  });
+
+  test('one policy alone is judged against every baseline over the same span', () => {
+    const alone = evaluatePolicy(span, under('sma-crossover'), options);
+    assert.deepEqual(alone.gates, of('sma-crossover').gates);
+    assert.deepEqual(alone.metrics, of('sma-crossover').metrics);
+  });
+
+  test('the report shows gross and net, the cost-sensitivity table, turnover, expectancy and the verdict', () => {
+    const e = of('sma-crossover');
+    const html = e.reportHtml;
+    assert.ok(html.includes('<h2>Cost sensitivity</h2>'));
+    assert.equal(html.split('<table class="costs">')[1]!.split('</table>')[0]!.match(/<tr>/g)!.length, 4, 'header and 3 cost levels');
+    assert.ok(html.includes(`${(e.metrics.grossReturn! * 100).toFixed(2)}%`), 'gross return');
+    for (const c of e.metrics.costSensitivity!) assert.ok(html.includes(`<td>${(c.totalReturn! * 100).toFixed(2)}%</td>`), `${c.factor}x net`);
+    assert.ok(html.includes(`${(e.metrics.expectancy! * 1e4).toFixed(1)} bps`), 'expectancy in bps');
+    assert.ok(html.includes('Turnover') && html.includes('Average win') && html.includes('Average loss'));
+    assert.ok(html.includes(escapeHtml(e.gates.verdict!)), 'the verdict');
+    assert.ok(html.includes('deflated-sharpe') && html.includes(`DSR ${e.gates.significance!.dsr!.toFixed(3)}`));
   });
 });

@@ -25,10 +25,13 @@ const close = (actual: number | null, expected: number, what: string): void => {
  * Trades pnl +10, -5, +3, -2, 0: 2 wins of 5 (0 is not a win) = 0.4; profit factor 13 / 7.
  * Held 2, 3, 1, 4, 5 bars (mean 3) and 10, 15, 5, 20, 25 minutes (mean 15).
  * Positions 1, -1, 0, 1 -> exposure 0.75.
+ * Trade returns (pnl / 100 entry equity) 0.1, -0.05, 0.03, -0.02, 0: expectancy 0.06 / 5 = 0.012;
+ * average win (0.1 + 0.03) / 2 = 0.065; average loss (-0.05 - 0.02) / 2 = -0.035 (the 0 trade is neither).
+ * Turnover: 5 trades = 10 units of equity traded in 0.04 years -> 250 per year.
  */
 function handChecked(): PerformanceInput {
   const t0 = Date.parse('2024-01-03T13:00:00Z');
-  const trade = (pnl: number, barsHeld: number, minutes: number): PerformanceInput['trades'][number] => ({ pnl, barsHeld, entryTime: t0, exitTime: t0 + minutes * MIN });
+  const trade = (pnl: number, barsHeld: number, minutes: number): PerformanceInput['trades'][number] => ({ pnl, return: pnl / 100, barsHeld, entryTime: t0, exitTime: t0 + minutes * MIN });
   return {
     initialEquity: 100,
     times: Float64Array.from([Date.parse('2024-01-02T17:50:00Z'), Date.parse('2024-01-02T17:55:00Z'), t0, t0 + 5 * MIN]),
@@ -60,6 +63,10 @@ describe('computePerformance', () => {
     assert.equal(m.tradeCount, 5);
     close(m.averageHoldingBars, 3, 'average holding bars');
     close(m.averageHoldingMinutes, 15, 'average holding minutes');
+    close(m.expectancy ?? null, 0.012, 'expectancy');
+    close(m.averageWin ?? null, 0.065, 'average win');
+    close(m.averageLoss ?? null, -0.035, 'average loss');
+    close(m.turnover ?? null, 250, 'turnover');
   });
 
   test('annualization scales with barsPerYear, not a fixed 252', () => {
@@ -93,7 +100,7 @@ describe('computePerformance', () => {
 
   test('undefined metrics are null: no bars', () => {
     const m = computePerformance({ initialEquity: 1, times: new Float64Array(0), equity: new Float64Array(0), positions: new Int8Array(0), trades: [] }, 14_600);
-    for (const key of ['totalReturn', 'cagr', 'annualizedVolatility', 'sharpe', 'sortino', 'maxDrawdown', 'calmar', 'winRate', 'profitFactor', 'exposure', 'averageHoldingBars'] as const) {
+    for (const key of ['totalReturn', 'cagr', 'annualizedVolatility', 'sharpe', 'sortino', 'maxDrawdown', 'calmar', 'winRate', 'profitFactor', 'exposure', 'averageHoldingBars', 'turnover', 'expectancy'] as const) {
       assert.equal(m[key], null, key);
     }
     assert.equal(m.tradeCount, 0);
@@ -112,12 +119,14 @@ describe('computePerformance', () => {
     assert.equal(m.profitFactor, null);
     assert.equal(m.averageHoldingMinutes, null);
     assert.equal(m.exposure, 0);
+    assert.deepEqual([m.turnover, m.expectancy, m.averageWin, m.averageLoss], [0, null, null, null]);
   });
 
   test('profit factor is null without a losing trade; Sortino is null without a losing bar', () => {
     const input = handChecked();
     const m = computePerformance({ ...input, equity: Float64Array.from([101, 102, 103, 104]), trades: input.trades.filter((t) => t.pnl > 0) }, 100);
     assert.equal(m.profitFactor, null);
+    assert.equal(m.averageLoss, null);
     assert.equal(m.winRate, 1);
     assert.equal(m.sortino, null);
     assert.ok(m.sharpe !== null && m.sharpe > 0);

@@ -2,8 +2,10 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { TasaError } from '../../src/errors.ts';
-import { JsForward, TfActorCritic, encodeInput, initialModel, type PpoModel } from '../../src/research/ppo/actor-critic.ts';
+import { ACTIONS, JsForward, encodeInput, initialModel, type DenseLayer, type PpoModel } from '../../src/research/ppo/actor-critic.ts';
 import { PpoPolicy, deserializeModel, loadPpoPolicy, serializeModel } from '../../src/research/ppo/ppo-policy.ts';
+import { batchForward, ppoGradients, type Batch } from '../../src/research/ppo/ppo-update.ts';
+import { RolloutForward } from '../../src/research/ppo/rollout-forward.ts';
 import { computeGae, evaluateModel, resolvePpoConfig, runEpisodes, trainPpo, type PpoConfig, type PpoTrainingResult } from '../../src/research/ppo/ppo-trainer.ts';
 import { SeededRandom } from '../../src/domain/random.ts';
 import { initTfBackend } from '../../src/research/ppo/tf-backend.ts';
@@ -23,30 +25,36 @@ function allWeights(model: PpoModel): number[] {
   return [...model.actor, ...model.critic].flatMap((l) => [...l.weights, ...l.bias]);
 }
 
-/** One 4-bar train episode with known returns, window 2, one feature. */
+/** One 4-bar train episode with known prices (each open gaps away from the previous close), window 2, one feature. */
 function handmadeDataset(): RlDataset {
   const base = syntheticRlDataset({ sessions: 4, barsPerSession: 4, features: 1, window: 2 });
   const episode: Episode = {
     ...(base.episodes[0] as Episode),
     features: Float32Array.from([0.5, -1, 2, 3]),
-    nextReturns: Float64Array.from([0.001, -0.002, 0.003]),
+    opens: Float64Array.from([100, 101, 99, 102]),
+    closes: Float64Array.from([100, 100, 98, 103]),
   };
   return { ...base, costs: { spreadBps: 2, feeBps: 0.5 }, episodes: [episode, ...base.episodes.slice(1)] };
 }
 
 describe('trading environment', () => {
-  it('earns position x next return minus costs, forces flat at the end and charges the closing cost', () => {
+  it('earns the log change of equity: fills at the next open with costs, marks at the close, closes at the last close', () => {
     const env = new TradingEnv(handmadeDataset());
     const first = env.reset(0);
     assert.deepEqual([...first], [0, 0.5, 0, 1, 0], 'window zero-padded before the start, then flat one-hot');
-    const cost = 2.5e-4;
+    const c = 2.5e-4;
+    const near = (actual: number, expected: number, what: string) => assert.ok(Math.abs(actual - expected) < 1e-15, `${what}: ${actual} vs ${expected}`);
+    // Long at bar 0's close: buys at open 101 with 1 - c of the unit equity, marked at close 100.
     const s1 = env.step(2);
-    assert.ok(Math.abs(s1.reward - (0.001 - cost)) < 1e-15);
+    near(s1.reward, Math.log(((1 - c) * 100) / 101), 'entry at the next open, cost, mark at its close');
     assert.deepEqual([...s1.observation], [0.5, -1, 0, 0, 1], 'the next window and the long position');
-    assert.equal(env.step(2).reward, -0.002);
+    near(env.step(2).reward, Math.log(98 / 100), 'held long');
+    // Long -> short at open 102: two legs on the equity there; the short is then covered at the last close, 103, paying one more leg.
+    const atReversal = ((1 - c) * 102) / 101;
+    const shortMarked = atReversal * (1 - 2 * c) * (2 - 103 / 102);
     const last = env.step(0);
     assert.equal(last.done, true);
-    assert.ok(Math.abs(last.reward - (-0.003 - 2 * cost - cost)) < 1e-15, 'long -> short, then short -> flat at the close');
+    near(last.reward, Math.log((shortMarked * (1 - c)) / (((1 - c) * 98) / 101)), 'reversal at the next open, then flat at the session close');
     assert.equal(env.position, 0);
     assert.throws(() => env.step(1), isCode('bad_argument'), 'no step after the end');
   });
@@ -104,12 +112,10 @@ describe('PPO pieces', () => {
     model.actor.at(-1)!.weights.forEach((w, i, a) => (a[i] = w * 300));
     const rng = new SeededRandom(4);
     const batch = Array.from({ length: 8 }, (_, k) => encodeInput(Float32Array.from({ length: 12 }, () => rng.normal()), ((k % 3) - 1) as Position));
-    const net = new TfActorCritic(model);
     const [tfProbs, tfValues] = tf.tidy(() => {
-      const { logits, values } = net.forward(tf.tensor2d(batch.map((x) => [...x])));
-      return [tf.softmax(logits).arraySync(), values.arraySync()];
+      const { logits, values } = batchForward(model, tf.tensor2d(batch.map((x) => [...x])));
+      return [tf.softmax(logits).arraySync(), values.squeeze([1]).arraySync() as number[]];
     });
-    net.dispose();
     const js = new JsForward(model);
     batch.forEach((x, k) => {
       const p = js.probabilities(x);
@@ -117,6 +123,48 @@ describe('PPO pieces', () => {
       assert.ok(Math.abs(js.value(x) - tfValues[k]!) < 1e-4);
     });
     assert.ok(tfProbs.some((p) => Math.max(...p) > 0.6), 'the check is made on non-uniform probabilities');
+  });
+
+  it('the rollout forward pass (features batched per episode) matches the pure-JS one, position by position', async () => {
+    await initTfBackend();
+    const dataset = syntheticRlDataset({ sessions: 6, barsPerSession: 9, features: 3, window: 4 });
+    const model = initialModel({ featureNames: dataset.featureNames, window: dataset.window }, [16, 8], new SeededRandom(3));
+    model.actor.at(-1)!.weights.forEach((w, i, a) => (a[i] = w * 300));
+    const rollout = new RolloutForward(model, dataset);
+    const js = new JsForward(model);
+    const env = new TradingEnv(dataset);
+    const rng = new SeededRandom(8);
+    const got = new Float64Array(3);
+    let checked = 0;
+    for (const episode of [0, 1, 0, 2]) {
+      let observation = env.reset(episode);
+      for (let done = false; !done; ) {
+        const value = rollout.evaluate(env, got);
+        const expected = js.probabilities(observation);
+        got.forEach((p, a) => assert.ok(Math.abs(p - expected[a]!) < 1e-5, `probability ${a}: ${p} vs ${expected[a]}`));
+        assert.ok(Math.abs(value - js.value(observation)) < 1e-5);
+        checked += 1;
+        ({ observation, done } = env.step(rng.int(3)));
+      }
+    }
+    assert.equal(checked, 4 * 8);
+  });
+
+  it('the hand-written PPO gradients match tfjs autodiff of the same loss', async () => {
+    await initTfBackend();
+    const cfg = { clip: 0.2, entropyCoef: 0.05, valueCoef: 0.5, maxGradNorm: 0.5 };
+    const model = initialModel({ featureNames: ['a', 'b'], window: 3 }, [8, 6], new SeededRandom(6));
+    model.actor.at(-1)!.weights.forEach((w, i, a) => (a[i] = w * 100)); // ratios far from 1: some clipped, some not
+    const batch = randomBatch(model, 32, new SeededRandom(7));
+    const { head, actor, critic } = ppoGradients(model, batch, cfg);
+    const expected = autodiffGradients(model, batch, cfg);
+    assert.ok(head.stats[4]! > 0.1 && head.stats[4]! < 0.9, `clip fraction ${head.stats[4]}: both branches are exercised`);
+    head.stats.forEach((x, i) => assert.ok(Math.abs(x - expected.stats[i]!) < 1e-4 * (1 + Math.abs(x)), `stat ${i}: ${x} vs ${expected.stats[i]}`));
+    const flat = (layers: DenseLayer[]) => layers.flatMap((l) => [...l.weights, ...l.bias]);
+    const got = [...flat(actor), ...flat(critic)];
+    assert.equal(got.length, expected.grads.length);
+    const scale = Math.max(...expected.grads.map(Math.abs));
+    got.forEach((g, i) => assert.ok(Math.abs(g - expected.grads[i]!) < 1e-4 * scale, `gradient ${i}: ${g} vs ${expected.grads[i]}`));
   });
 });
 
@@ -242,4 +290,57 @@ function observation(dataset: RlDataset, episode: Episode, index: number, positi
     features: observationAt(dataset, episode, index, position),
     position,
   };
+}
+
+/** A minibatch of random inputs, actions and targets, with old log-probabilities near the model's own. */
+function randomBatch(model: PpoModel, size: number, rng: SeededRandom): Batch {
+  const features = model.observation.window * model.observation.featureNames.length;
+  const inputs = Array.from({ length: size }, (_, k) => encodeInput(Float32Array.from({ length: features }, () => rng.normal()), ((k % 3) - 1) as Position));
+  const forward = new JsForward(model);
+  const actions = Int32Array.from({ length: size }, () => rng.int(ACTIONS));
+  return {
+    size,
+    observations: Float32Array.from(inputs.flatMap((x) => [...x])),
+    actions,
+    oldLogProbs: Float32Array.from(inputs, (x, k) => Math.log(forward.probabilities(x)[actions[k]!]!) + 0.3 * rng.normal()),
+    advantages: Float32Array.from({ length: size }, () => rng.normal()),
+    returns: Float32Array.from({ length: size }, () => rng.normal()),
+  };
+}
+
+/** The PPO loss written with tfjs ops, differentiated by tfjs: the reference for the hand-written gradients. */
+function autodiffGradients(model: PpoModel, batch: Batch, cfg: { clip: number; entropyCoef: number; valueCoef: number }): { stats: number[]; grads: number[] } {
+  return tf.tidy(() => {
+    const layers = [...model.actor, ...model.critic];
+    const params = layers.flatMap((l) => [tf.tensor2d(l.weights, [l.inputs, l.outputs]), tf.tensor1d(l.bias)]);
+    const x = tf.tensor2d(batch.observations, [batch.size, batch.observations.length / batch.size]);
+    const tower = (ps: tf.Tensor[]) => {
+      let h: tf.Tensor = x;
+      for (let i = 0; i < ps.length; i += 2) {
+        const z = tf.add(tf.matMul(h as tf.Tensor2D, ps[i] as tf.Tensor2D), ps[i + 1]!);
+        h = i + 2 < ps.length ? tf.tanh(z) : z;
+      }
+      return h;
+    };
+    let stats: tf.Tensor | undefined;
+    const loss = (...ps: tf.Tensor[]) => {
+      const logits = tower(ps.slice(0, model.actor.length * 2));
+      const values = tf.squeeze(tower(ps.slice(model.actor.length * 2)), [1]);
+      const logProbsAll = tf.sub(logits, tf.logSumExp(logits, 1, true));
+      const logProbs = tf.sum(tf.mul(logProbsAll, tf.oneHot(tf.tensor1d(batch.actions, 'int32'), ACTIONS)), 1);
+      const logRatio = tf.sub(logProbs, tf.tensor1d(batch.oldLogProbs));
+      const ratio = tf.exp(logRatio);
+      const advantages = tf.tensor1d(batch.advantages);
+      const clipped = tf.clipByValue(ratio, 1 - cfg.clip, 1 + cfg.clip);
+      const policyLoss = tf.neg(tf.mean(tf.minimum(tf.mul(ratio, advantages), tf.mul(clipped, advantages))));
+      const valueLoss = tf.mean(tf.squaredDifference(values, tf.tensor1d(batch.returns)));
+      const entropy = tf.neg(tf.mean(tf.sum(tf.mul(tf.exp(logProbsAll), logProbsAll), 1)));
+      const approxKl = tf.mean(tf.sub(tf.sub(ratio, 1), logRatio));
+      const clipFraction = tf.mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), cfg.clip), 'float32'));
+      stats = tf.keep(tf.stack([policyLoss, valueLoss, entropy, approxKl, clipFraction]));
+      return tf.sub<tf.Scalar>(tf.add(policyLoss, tf.mul(valueLoss, cfg.valueCoef)), tf.mul(entropy, cfg.entropyCoef));
+    };
+    const grads = tf.grads(loss)(params);
+    return { stats: [...stats!.dataSync()], grads: grads.flatMap((g) => [...g.dataSync()]) };
+  });
 }

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { TasaError } from '../../src/errors.ts';
 import { computeFeatures } from '../../src/research/features.ts';
 import { computeIndicators } from '../../src/research/indicators.ts';
-import { buildRlDataset, DEFAULT_RL_DATASET_CONFIG, normalizeRow, observationAt, rewardOf, seriesObserver, type RlDatasetConfig } from '../../src/research/rl-dataset.ts';
+import { buildRlDataset, normalizeRow, observationAt, seriesObserver, type RlDatasetConfig } from '../../src/research/rl-dataset.ts';
 import { sessionRanges } from '../../src/research/series.ts';
 import type { RlDataset, SeriesBar } from '../../src/research/types.ts';
 import { syntheticSeries } from './synthetic-series.ts';
@@ -64,15 +64,14 @@ describe('RL dataset: episodes and splits', () => {
     assert.equal(unpurged.episodes.length, usable.length);
   });
 
-  it('an episode holds its bars, closes, next log returns and n x featureCount features', () => {
+  it('an episode holds its bars, opens, closes and n x featureCount features', () => {
     const f = dataset.featureNames.length;
     for (const e of dataset.episodes) {
       const range = ranges.find((r) => r.session === e.session)!;
       const bars = series.slice(range.start, range.end);
       assert.deepEqual([...e.times], bars.map((b) => b.time));
+      assert.deepEqual([...e.opens], bars.map((b) => b.open));
       assert.deepEqual([...e.closes], bars.map((b) => b.close));
-      assert.equal(e.nextReturns.length, bars.length - 1);
-      for (let i = 0; i < bars.length - 1; i++) assert.equal(e.nextReturns[i], Math.log(bars[i + 1]!.close / bars[i]!.close));
       assert.equal(e.features.length, bars.length * f);
       assert.equal(e.mask.length, bars.length * f);
     }
@@ -163,12 +162,14 @@ describe('RL dataset: hash', () => {
       build(series, { clip: 5 }).hash,
       buildRlDataset('EUR/USD', series, computeFeatures(series, computeIndicators(series))).hash,
       build(moveBars((b) => b.time === series[series.length - 1]!.time, 1.0001)).hash,
+      // No feature reads the open: only the episode's opens, which price the rewards, see this change.
+      build(series.map((b, i) => (i === series.length - 2 ? { ...b, open: b.open * 1.0001, high: Math.max(b.high, b.open * 1.0001) } : b))).hash,
     ];
     assert.equal(new Set(hashes).size, hashes.length);
   });
 });
 
-describe('RL dataset: observations and rewards', () => {
+describe('RL dataset: observations', () => {
   const f = dataset.featureNames.length;
   const e = dataset.episodes[5]!;
 
@@ -197,18 +198,6 @@ describe('RL dataset: observations and rewards', () => {
   it('observationAt rejects an index outside the episode', () => {
     assert.throws(() => observationAt(dataset, e, e.times.length, 0), TasaError);
     assert.throws(() => observationAt(dataset, dataset.episodes.length, 0, 0), TasaError);
-  });
-
-  it('rewardOf = position x nextReturn - |Δposition| x (spread + fee) bps', () => {
-    const costs = { spreadBps: 2, feeBps: 0.5 };
-    assert.deepEqual(DEFAULT_RL_DATASET_CONFIG.costs, costs);
-    const close = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-15, `${a} vs ${b}`);
-    close(rewardOf(1, 0.001, 0, costs), 0.001 - 0.00025);
-    close(rewardOf(1, 0.001, 1, costs), 0.001);
-    close(rewardOf(-1, 0.001, 1, costs), -0.001 - 0.0005);
-    close(rewardOf(0, 0.5, 0, costs), 0);
-    close(rewardOf(0, 0, -1, costs), -0.00025);
-    close(rewardOf(-1, -0.002, 0, { spreadBps: 0, feeBps: 0 }), 0.002);
   });
 });
 

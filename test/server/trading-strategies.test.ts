@@ -10,6 +10,7 @@ import { BAR_MS } from '../../src/domain/bar.ts';
 import { toIsoUtc } from '../../src/domain/time.ts';
 import type { TokenRole } from '../../src/store/api-tokens-repo.ts';
 import type { Db } from '../../src/store/db.ts';
+import { finishRun, startRun } from '../../src/store/pipeline-runs-repo.ts';
 import { databaseTargets } from '../support/test-db.ts';
 import { OPEN_TIME, startTestServer, type TestServer } from '../support/test-server.ts';
 
@@ -133,6 +134,29 @@ for (const target of databaseTargets()) {
           assert.equal(res.json<ErrorJson>().error.code, 'unavailable');
         }
         assert.deepEqual((await other.app.inject({ method: 'GET', url: '/api/trading/strategies' })).json<{ strategies: StrategyJson[] }>().strategies.map((s) => s.running), [null]);
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('serves the parity record from the store, a session compared twice counted once by its latest run', async () => {
+      const parityRun = async (session: string, compared: number, matched: number) => {
+        const id = await startRun(db, { layer: 'parity', symbol: null, params: { session } });
+        const difference = matched < compared ? { index: matched, fields: ['side'], backtest: 'b', live: 'l' } : null;
+        const strategies = [{ strategy: 'long', symbol: SYMBOL, policyId: 'always-long', compared, matched, firstDifference: difference, priceDiffBps: matched > 0 ? 1.5 : null, alert: null }];
+        await finishRun(db, id, { status: 'completed', rowsIn: compared, rowsOut: matched, summary: { session, strategies } });
+      };
+      await parityRun('2024-03-04', 4, 4);
+      await parityRun('2024-03-05', 5, 3);
+      await parityRun('2024-03-05', 5, 5); // compared again after a repair: the latest run counts
+      await parityRun('2024-03-06', 2, 1);
+      const other = await startTestServer({ db, bus: ts.deps.bus, clock: ts.clock, trading: false });
+      try {
+        const res = await other.app.inject({ method: 'GET', url: '/api/trading/parity' });
+        assert.equal(res.statusCode, 200, res.body);
+        assert.deepEqual(res.json(), {
+          strategies: [{ strategy: 'long', sessions: 3, sessionsMismatched: 1, tradesCompared: 11, tradesMatched: 10, lastSession: '2024-03-06', lastSessionMatched: false, lastPriceDiffBps: 1.5 }],
+        });
       } finally {
         await other.close();
       }

@@ -1,7 +1,7 @@
 /**
  * A backtest produced by the real engine for store and route tests: a synthetic series, seeded
- * random targets, runBacktest, computePerformance, evaluateGates and renderBacktestReport, shaped
- * as the input of insertBacktest.
+ * random targets, runBacktest, computePerformance, evaluateGates (against flat and always-long on
+ * the same series, 3 trials) and renderBacktestReport, shaped as the input of insertBacktest.
  */
 import { MarketCalendar } from '../../src/domain/calendar.ts';
 import { runBacktest, type BacktestResult } from '../../src/research/backtest.ts';
@@ -43,8 +43,14 @@ export function backtestFixture(o: FixtureOptions = {}): BacktestFixture {
   const run = (costs: TradingCosts) => computePerformance(runBacktest(series, targets, costs), barsPerYear);
   const result = runBacktest(series, targets, COSTS);
   const metrics = computePerformance(result, barsPerYear);
-  const gates = evaluateGates({ run, costs: COSTS, metrics, ...(o.thresholds ? { thresholds: o.thresholds } : {}) });
   const policyId = o.policyId ?? 'ppo-test';
+  const longRun = computePerformance(runBacktest(series, Int8Array.from(series, () => 1), COSTS), barsPerYear);
+  const benchmarks = [
+    { policyId: 'flat', metrics: computePerformance(runBacktest(series, new Int8Array(series.length), COSTS), barsPerYear) },
+    { policyId: 'always-long', metrics: longRun },
+  ];
+  const trials = { count: 3, sharpeVariance: 1e-4 };
+  const gates = evaluateGates({ policyId, run, costs: COSTS, metrics, returns: result.returns, benchmarks, trials, ...(o.thresholds ? { thresholds: o.thresholds } : {}) });
   const config = { spreadBps: COSTS.spreadBps, feeBps: COSTS.feeBps, seed: o.seed ?? 1 };
   const reportHtml =
     o.withReport === false

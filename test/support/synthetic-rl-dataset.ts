@@ -1,6 +1,7 @@
 /**
  * A synthetic RlDataset for PPO tests and benchmarks: feature 0 is a ±1 signal whose sign is the
- * sign of the next bar's return (`edge` in log return), the other features are Gaussian noise. The
+ * sign of the next bar's return (`edge` in log return; each bar opens at the previous close, so a
+ * decision's fill captures it), the other features are Gaussian noise. The
  * best policy is obvious (long when the signal is +1, short when -1); a policy that learned
  * nothing earns about 0 minus its costs.
  */
@@ -52,17 +53,17 @@ function syntheticEpisode(k: number, split: Split, o: Required<SyntheticRlOption
   const start = Date.UTC(2024, 0, 1, 13) + k * DAY_MS;
   const times = Float64Array.from({ length: n }, (_, i) => start + i * BAR_MS);
   const features = new Float32Array(n * o.features);
-  const nextReturns = new Float64Array(n - 1);
+  const opens = new Float64Array(n);
   const closes = new Float64Array(n);
-  closes[0] = 4000;
+  opens[0] = closes[0] = 4000;
   for (let i = 0; i < n; i++) {
     const signal = rng.next() < 0.5 ? -1 : 1;
     features[i * o.features] = signal;
     for (let j = 1; j < o.features; j++) features[i * o.features + j] = rng.normal();
     if (i < n - 1) {
-      nextReturns[i] = signal * o.edge;
+      opens[i + 1] = closes[i] as number;
       closes[i + 1] = (closes[i] as number) * Math.exp(signal * o.edge);
     }
   }
-  return { session: new Date(start).toISOString().slice(0, 10), split, times, closes, features, mask: new Uint8Array(n * o.features).fill(1), nextReturns };
+  return { session: new Date(start).toISOString().slice(0, 10), split, times, opens, closes, features, mask: new Uint8Array(n * o.features).fill(1) };
 }

@@ -17,6 +17,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { toIsoUtc } from '../../src/domain/time.ts';
 import { createApiToken } from '../../src/store/api-tokens-repo.ts';
+import { finishRun, startRun } from '../../src/store/pipeline-runs-repo.ts';
 import { TcpProxy } from '../bus/tcp-proxy.ts';
 import { buildDashboard, CHROMIUM_ARGS, findChromium, resolveArtifact, startLiveDashboard, type BundleSize, type LiveDashboard } from './live-dashboard.ts';
 
@@ -179,6 +180,27 @@ describe('dashboard in chromium against a live simulated session', { skip: CHROM
     await page.close();
   });
 
+  it('shows each strategy with its live parity record', async () => {
+    const { token } = await createApiToken(dash.system.db, { name: 'browser-test-strategist', role: 'trader' });
+    const started = await fetch(`${dash.url}/api/trading/strategies/sma/start`, {
+      method: 'POST',
+      headers: { 'x-api-key': token, 'content-type': 'application/json' },
+      body: JSON.stringify({ symbol: 'USD/COP', policyId: 'sma-crossover', targetNotional: '1000' }),
+    });
+    assert.equal(started.status, 200, await started.text());
+    // The record the parity monitor leaves after a session whose third trade differed.
+    const runId = await startRun(dash.system.db, { layer: 'parity', symbol: null, params: { session: '2026-03-02' } });
+    const compared = { strategy: 'sma', symbol: 'USD/COP', policyId: 'sma-crossover', compared: 7, matched: 6, firstDifference: { index: 2, fields: ['exitTime'], backtest: 'b', live: 'l' }, priceDiffBps: 2.25, alert: 'raised' };
+    await finishRun(dash.system.db, runId, { status: 'completed', rowsIn: 7, rowsOut: 6, summary: { session: '2026-03-02', strategies: [compared] } });
+    const page = await browser.newPage({ viewport: LAPTOP });
+    await page.goto(`${dash.url}/#/terminal`);
+    await page.waitForSelector('[data-testid=strategies] tr[data-strategy=sma]');
+    assert.equal(await page.textContent('[data-testid=strategies] tr[data-strategy=sma] [data-testid=parity-trades]'), '6 of 7');
+    assert.equal(await page.getAttribute('[data-testid=strategies] tr[data-strategy=sma] [data-testid=parity-last]', 'data-matched'), 'false');
+    assert.match((await page.textContent('[data-testid=strategies] tr[data-strategy=sma]')) ?? '', /sma-crossover.*on, trading.*1 \(1 differ\).*2026-03-02 differs from the backtest, price 2\.3 bps off/);
+    await page.close();
+  });
+
   /** Fills the ticket (a buy), sends it and returns the id of the order the server took. */
   async function placeFromTicket(page: Page, o: { type: 'market' | 'limit'; quantity: string; price?: string }): Promise<number> {
     await page.selectOption('[data-testid=ticket-type]', o.type);
@@ -291,7 +313,7 @@ describe('dashboard in chromium against a live simulated session', { skip: CHROM
     const api = (await (await fetch(`${dash.url}/api/backtests/${id}`)).json()) as { passed: boolean | null; trades: { total: number }; equity: { points: unknown[] } };
     assert.ok(api.equity.points.length > 0 && api.trades.total > 0, 'the seeded backtest has a curve and trades');
     assert.equal(Number(await page.getAttribute('[data-testid=backtest-detail] .chart[data-points]', 'data-points')), api.equity.points.length, 'the equity chart draws every stored point');
-    assert.equal(await page.locator('[data-testid=backtest-gates] tbody tr').count(), 4);
+    assert.equal(await page.locator('[data-testid=backtest-gates] tbody tr').count(), 8);
     assert.equal(await page.locator('[data-testid=trade-ledger] tbody tr').count(), Math.min(100, api.trades.total));
     await shot(page, 'research-backtest');
 
@@ -318,6 +340,11 @@ describe('dashboard in chromium against a live simulated session', { skip: CHROM
       ['tablet', TABLET],
     ] as const) {
       const page = await browser.newPage({ viewport });
+      // Nothing a view does on load may log an error (a failed request shows there too).
+      const consoleErrors: string[] = [];
+      page.on('console', (message) => {
+        if (message.type() === 'error') consoleErrors.push(`${message.text()} (${message.location().url})`);
+      });
       for (const view of VIEWS) {
         await page.goto(`${dash.url}/#/${view}`);
         await page.waitForLoadState('networkidle', { timeout: 5000 }).catch(() => undefined);
@@ -325,6 +352,7 @@ describe('dashboard in chromium against a live simulated session', { skip: CHROM
         const { scroll, client } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
         assert.ok(scroll <= client, `${view} at ${name} width (${viewport.width}px) overflows: ${scroll} > ${client}`);
         if (name === 'tablet') await shot(page, `${view}-tablet`);
+        assert.deepEqual(consoleErrors, [], `${view} at ${name} width logged errors`);
       }
       await page.close();
     }

@@ -10,16 +10,10 @@ import { CHANNELS, type BusEvent, type Channel } from '../types.ts';
 /** `[id, [field, value, ...]]` as Redis returns a stream entry. */
 export type StreamEntry = [id: string, fields: string[]];
 
-const DATA_CHECKS = {
-  ticks: Compile(BUS_MESSAGE_SCHEMAS.ticks),
-  bars: Compile(BUS_MESSAGE_SCHEMAS.bars),
-  status: Compile(BUS_MESSAGE_SCHEMAS.status),
-  alerts: Compile(BUS_MESSAGE_SCHEMAS.alerts),
-  predictions: Compile(BUS_MESSAGE_SCHEMAS.predictions),
-  orders: Compile(BUS_MESSAGE_SCHEMAS.orders),
-  fills: Compile(BUS_MESSAGE_SCHEMAS.fills),
-  positions: Compile(BUS_MESSAGE_SCHEMAS.positions),
-} satisfies Record<Channel, unknown>;
+type DataCheck = ReturnType<typeof Compile>;
+
+/** One compiled check per channel, from the channel contracts. */
+const DATA_CHECKS = Object.fromEntries(CHANNELS.map((channel) => [channel, Compile(BUS_MESSAGE_SCHEMAS[channel])])) as Record<Channel, DataCheck>;
 
 export function entryFields(channel: Channel, time: number, json: string): string[] {
   return ['c', channel, 't', String(time), 'd', json];

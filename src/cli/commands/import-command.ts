@@ -1,19 +1,9 @@
 /** `tasa import <file> --symbol USD/COP`: L0 + L1 from a CSV, CSV.gz or TwelveData export. */
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { SingleBar } from 'cli-progress';
-import { importBarFile, type ImportSummary } from '../../pipeline/import-bars.ts';
-import { parseSymbolArg } from '../args.ts';
-import { createContext, withStore } from '../context.ts';
+import type { ImportCliOptions } from '../actions/import-actions.ts';
 
-interface ImportCliOptions {
-  symbol: string;
-  timezone?: string;
-  rejects?: string;
-}
-
-/** Rejected rows printed on stderr; the rest go to --rejects. */
-const REJECTS_SHOWN = 20;
+/** Loaded when the command runs: the import pipeline and the store are not every command's start-up. */
+const actions = () => import('../actions/import-actions.ts');
 
 export function registerImportCommand(program: Command): void {
   program
@@ -23,67 +13,6 @@ export function registerImportCommand(program: Command): void {
     .option('--symbol <symbol>', 'instrument the file holds', 'USD/COP')
     .option('--timezone <zone>', 'zone of times written without an offset (IANA name)', 'UTC')
     .option('--rejects <file>', 'write every rejected row (line, reason) to this CSV file')
-    .action(async (file: string, o: ImportCliOptions) => {
-      const summary = await runImport(file, o);
-      process.exitCode = summary.fatal ? 1 : 0;
-    });
+    .action(async (file: string, o: ImportCliOptions) => (await actions()).runImport(file, o));
 }
 
-async function runImport(file: string, o: ImportCliOptions): Promise<ImportSummary> {
-  const ctx = createContext();
-  const symbol = parseSymbolArg(o.symbol);
-  const progress = process.stderr.isTTY ? new SingleBar({ format: 'importing [{bar}] {percentage}% | {value}/{total} bytes', stream: process.stderr }) : null;
-  let started = false;
-  const summary = await withStore(ctx, (db) =>
-    importBarFile(db, ctx.calendar, file, {
-      symbol,
-      ...(o.timezone === undefined ? {} : { timezone: o.timezone }),
-      onProgress: (read, total) => {
-        if (!progress) return;
-        if (!started) progress.start(total, 0);
-        started = true;
-        progress.update(read);
-      },
-    }),
-  ).finally(() => progress?.stop());
-  reportRejects(summary, o.rejects);
-  console.log(summaryLine(summary));
-  return summary;
-}
-
-function reportRejects(s: ImportSummary, rejectsFile: string | undefined): void {
-  for (const r of s.rejected.slice(0, REJECTS_SHOWN)) console.error(`${s.file}:${r.lineNo}: rejected: ${r.reason}`);
-  if (s.rejected.length > REJECTS_SHOWN && !rejectsFile) {
-    console.error(`... and ${s.rejected.length - REJECTS_SHOWN} more rejected rows (use --rejects <file> to write them all)`);
-  }
-  if (rejectsFile) {
-    const lines = s.rejected.map((r) => `${r.lineNo},${r.code},"${r.reason.replace(/"/g, '""')}"`);
-    writeFileSync(rejectsFile, ['line,code,reason', ...lines].join('\n') + '\n');
-  }
-  if (s.fatal) {
-    console.error(`${s.file}:${s.fatal.lineNo}: ${s.fatal.reason}; the ${s.rowsRead} rows read before it were kept.`);
-  }
-}
-
-/**
- * The one-line summary of this file's rows, which add up: rows read = kept + dropped +
- * rejected, each by reason (repaired rows are among the kept); then what reached the store.
- */
-export function summaryLine(s: ImportSummary): string {
-  const n = (x: number) => x.toLocaleString('en-US');
-  const r = s.rows;
-  const parts = [
-    `${s.file}: rows read ${n(r.read)} = kept ${n(r.kept)} (repaired ${n(r.repaired)}) + dropped ${byReason(r.dropped, n)} + rejected ${byReason(r.rejected, n)}`,
-    `stored raw ${n(s.storedRaw)}${s.alreadyImported ? ' (file already imported)' : ''}`,
-    `bars new ${n(s.bars.inserted)}, changed ${n(s.bars.updated)}, unchanged ${n(s.bars.unchanged)}`,
-  ];
-  return parts.join(' | ');
-}
-
-/** `12 (off-session 10, duplicate 2)`, or `0`. */
-function byReason(counts: Record<string, number>, n: (x: number) => string): string {
-  const nonZero = Object.entries(counts).filter(([, count]) => count > 0);
-  const total = nonZero.reduce((sum, [, count]) => sum + count, 0);
-  if (total === 0) return '0';
-  return `${n(total)} (${nonZero.map(([reason, count]) => `${reason.replace(/_/g, '-')} ${n(count)}`).join(', ')})`;
-}

@@ -23,7 +23,7 @@ import type {
   TradingStateResponse,
 } from '../../contracts/api/trading.ts';
 import { TasaError } from '../../errors.ts';
-import { parseDateRange, parseIsoDateArg } from '../args.ts';
+import { parseChoiceArg, parseDateRange, parseIntegerArg, parseIsoDateArg } from '../args.ts';
 import { apiClient, withServerOption, type ServerOptions } from '../api-client.ts';
 import { createRowWriter, parseFormat, type Column, type Row } from '../output.ts';
 
@@ -40,7 +40,11 @@ interface ListCliOptions extends ServerOptions {
 }
 interface OrdersCliOptions extends ListCliOptions {
   open?: boolean;
+  limit?: string;
 }
+
+/** The API's largest page of orders. */
+const ORDERS_PAGE = 1000;
 interface PnlCliOptions extends ListCliOptions {
   from?: string;
   to?: string;
@@ -101,9 +105,10 @@ export function registerTradingCommands(program: Command): void {
   registerOrderCommands(program);
   listCommand(program, 'orders', 'Orders, newest first', ORDER_COLUMNS)
     .option('--open', 'only orders not yet final')
+    .option('--limit <n>', 'at most this many (default: all, read page by page)')
     .action(async (o: OrdersCliOptions) => {
-      const list = await apiClient(o).get<OrderList>(`/api/trading/orders?status=${o.open === true ? 'open' : 'all'}`);
-      await printRows(o, ORDER_COLUMNS, list.orders.map(orderRow));
+      const orders = await allOrders(o, o.limit === undefined ? Number.POSITIVE_INFINITY : parseIntegerArg('--limit', o.limit));
+      await printRows(o, ORDER_COLUMNS, orders.map(orderRow));
     });
   listCommand(program, 'positions', 'Positions with unrealized P&L at the latest price', POSITION_COLUMNS).action(async (o: ListCliOptions) => {
     const list = await apiClient(o).get<PositionList>('/api/trading/positions');
@@ -199,19 +204,13 @@ function orderBody(side: 'buy' | 'sell', quantity: string, o: OrderCliOptions): 
   return {
     symbol: o.symbol,
     side,
-    type: oneOf('--type', o.type, ['market', 'limit', 'stop'] as const),
+    type: parseChoiceArg('--type', o.type, ['market', 'limit', 'stop'] as const),
     quantity,
-    timeInForce: oneOf('--tif', o.tif.toUpperCase(), ['DAY', 'GTC'] as const),
+    timeInForce: parseChoiceArg('--tif', o.tif.toUpperCase(), ['DAY', 'GTC'] as const),
     ...(o.limit === undefined ? {} : { limitPrice: o.limit }),
     ...(o.stop === undefined ? {} : { stopPrice: o.stop }),
     ...(o.clientId === undefined ? {} : { clientOrderId: o.clientId }),
   };
-}
-
-function oneOf<T extends string>(flag: string, value: string, choices: readonly T[]): T {
-  const found = choices.find((c) => c === value);
-  if (found === undefined) throw new TasaError('bad_argument', `${flag} must be ${choices.join(', ')}, not "${value}".`, { input: `${flag}=${value}` });
-  return found;
 }
 
 function pnlQuery(o: PnlCliOptions): string {
@@ -224,6 +223,21 @@ async function printRows(o: ListCliOptions, columns: readonly Column[], rows: re
   const writer = createRowWriter(parseFormat(o.format, process.stdout.isTTY), columns, process.stdout);
   await writer.write(rows);
   await writer.end();
+}
+
+/** Orders newest first, following the API's pages until `limit` or the oldest. */
+async function allOrders(o: OrdersCliOptions, limit: number): Promise<OrderList['orders']> {
+  const client = apiClient(o);
+  const orders: OrderList['orders'] = [];
+  let before: number | null = null;
+  do {
+    const size = Math.min(ORDERS_PAGE, limit - orders.length);
+    const query = `status=${o.open === true ? 'open' : 'all'}&limit=${size}${before === null ? '' : `&before=${before}`}`;
+    const page: OrderList = await client.get<OrderList>(`/api/trading/orders?${query}`);
+    orders.push(...page.orders);
+    before = page.nextBefore;
+  } while (before !== null && orders.length < limit);
+  return orders;
 }
 
 /** An order's current state as a row; its status history is left to the API (`GET /api/trading/orders/{id}`). */

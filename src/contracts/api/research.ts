@@ -83,6 +83,24 @@ export const MetricsView = Type.Object(
     tradeCount: Type.Integer(),
     averageHoldingBars: NullableNumber('Bars'),
     averageHoldingMinutes: NullableNumber('Entry fill to exit fill'),
+    // Optional: backtests stored before these were computed have none.
+    turnover: Type.Optional(NullableNumber('Position changes per year in units of equity (a round trip counts 2)')),
+    expectancy: Type.Optional(NullableNumber('Mean net return per trade (fraction of the equity at entry)')),
+    averageWin: Type.Optional(NullableNumber('Mean return of the trades with P&L > 0')),
+    averageLoss: Type.Optional(NullableNumber('Mean return of the trades with P&L < 0 (negative)')),
+    grossReturn: Type.Optional(NullableNumber('Total return of the same positions without costs')),
+    costSensitivity: Type.Optional(
+      Type.Array(
+        Type.Object({
+          factor: Type.Number({ description: 'Multiple of the run costs' }),
+          spreadBps: Type.Number(),
+          feeBps: Type.Number(),
+          totalReturn: NullableNumber('Net total return at these costs'),
+          sharpe: NullableNumber('At these costs'),
+        }),
+        { description: 'The same positions rerun with scaled costs' },
+      ),
+    ),
   },
   { description: 'Performance metrics of the run; an undefined metric is null (src/research/performance.ts)' },
 );
@@ -94,7 +112,16 @@ export const GateReportView = Type.Object(
     passed: Type.Boolean(),
     gates: Type.Array(
       Type.Object({
-        gate: Type.Union([Type.Literal('sortino'), Type.Literal('max-drawdown'), Type.Literal('cost-stress'), Type.Literal('min-trades')]),
+        gate: Type.Union([
+          Type.Literal('sortino'),
+          Type.Literal('max-drawdown'),
+          Type.Literal('cost-stress'),
+          Type.Literal('min-trades'),
+          Type.Literal('sharpe-vs-flat'),
+          Type.Literal('excess-vs-best-baseline'),
+          Type.Literal('probabilistic-sharpe'),
+          Type.Literal('deflated-sharpe'),
+        ]),
         comparator: Type.Union([Type.Literal('>='), Type.Literal('<='), Type.Literal('>')]),
         threshold: Type.Number(),
         value: NullableNumber('null when undefined (the gate then fails)'),
@@ -103,6 +130,29 @@ export const GateReportView = Type.Object(
       }),
     ),
     stressedCosts: Type.Object({ spreadBps: Type.Number(), feeBps: Type.Number() }, { description: 'Costs of the stress rerun' }),
+    // Optional: backtests stored before the relative and significance gates have none.
+    verdict: Type.Optional(Type.String({ description: 'Whether the run shows an edge, in one sentence' })),
+    bestBaseline: Type.Optional(
+      Nullable(Type.Object({ policyId: Type.String(), totalReturn: Type.Number() }, { description: 'The baseline with the highest net return over the same span; null when none ran' })),
+    ),
+    significance: Type.Optional(
+      Nullable(
+        Type.Object(
+          {
+            bars: Type.Integer({ description: 'Bar returns T' }),
+            perBarSharpe: Type.Number({ description: 'Not annualized' }),
+            skewness: Type.Number(),
+            kurtosis: Type.Number({ description: 'Not excess: 3 for a normal law' }),
+            trials: Type.Integer({ description: 'Configurations tried (policies, seeds)' }),
+            trialSharpeVariance: Type.Number({ description: "Variance of the trials' per-bar Sharpe ratios" }),
+            expectedMaxSharpe: Type.Number({ description: 'SR0: the per-bar Sharpe the best of the trials shows by luck' }),
+            psr: NullableNumber('P(true Sharpe > 0)'),
+            dsr: NullableNumber('P(true Sharpe > SR0)'),
+          },
+          { description: 'Probabilistic and deflated Sharpe ratios (src/research/significance.ts); null when the returns have no variance' },
+        ),
+      ),
+    ),
   },
   { description: 'Production gates (src/research/gates.ts)' },
 );

@@ -128,12 +128,13 @@ export const StrategyJson = Type.Object({
   running: Nullable(Type.Boolean(), 'The trading engine trades it now; null when this server process does not run the engine'),
 });
 export const StrategyList = Type.Object({ strategies: Type.Array(StrategyJson) });
+export type StrategyList = Static<typeof StrategyList>;
 export type StrategyJson = Static<typeof StrategyJson>;
 /** Settings for `start`: all three for a new strategy; any of them to change a stored one (the rest kept). */
 export const StartStrategyBody = Type.Object(
   {
     symbol: Type.Optional(Type.String({ minLength: 1, maxLength: 32, description: 'USD/COP, USDCOP or USD%2FCOP' })),
-    policyId: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'A registered model id or a baseline (flat, always-long, sma-crossover, rsi-mean-reversion)' })),
+    policyId: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'A registered model id or a baseline (flat, buy-and-hold, always-long, sma-crossover, rsi-mean-reversion)' })),
     targetNotional: Type.Optional(DecimalInput('USD a full long or short decision aims at, above zero, at most 2 decimals')),
   },
   { additionalProperties: false },
@@ -142,3 +143,17 @@ export type StartStrategyBody = Static<typeof StartStrategyBody>;
 export const StrategyResponse = Type.Object({ strategy: StrategyJson });
 export const OrderResponse = Type.Object({ order: OrderJson });
 export const TradingStateResponse = Type.Object({ tradingState: TradingStateJson });
+
+export const ParityJson = Type.Object({
+  strategy: Type.String(),
+  sessions: Type.Integer({ description: 'Sessions compared (a session compared twice counts once)' }),
+  sessionsMismatched: Type.Integer({ description: 'Compared sessions with a trade that differs from the backtest' }),
+  tradesCompared: Type.Integer({ description: 'Round trips compared, the longer of live and backtest, over every session' }),
+  tradesMatched: Type.Integer({ description: 'Round trips whose side and entry and exit bars equal the backtest' }),
+  lastSession: Type.String({ format: 'date', description: 'The last session compared (Bogota date)' }),
+  lastSessionMatched: Type.Boolean(),
+  lastPriceDiffBps: Nullable(Type.Number(), 'Mean absolute live-vs-backtest fill price difference in the last session, bps; null when no trade agreed'),
+});
+export type ParityJson = Static<typeof ParityJson>;
+export const ParityList = Type.Object({ strategies: Type.Array(ParityJson, { description: 'Every strategy the parity monitor has compared' }) });
+export type ParityList = Static<typeof ParityList>;

@@ -2,7 +2,7 @@
  * L4 in the pipeline: the RL dataset (research/rl-dataset.ts).
  *
  * Archive: monthly Parquet with one row per episode bar (time, session, split, bar index in the
- * episode, close, next log return, then every normalized feature as float32, null where the raw
+ * episode, open, close, then every normalized feature as float32, null where the raw
  * feature was missing), and `dataset.json` with what the rows do not say (feature names, window,
  * costs, the train-split normalization, the splits, purged and skipped sessions, the dataset's
  * own sha256). The summary records that sha256 (`rlDatasetHash`): the models trained on it carry
@@ -67,7 +67,7 @@ export function datasetSummary(dataset: RlDataset): Record<string, unknown> {
 
 function datasetHeader(dataset: RlDataset): Record<string, unknown> {
   return {
-    format: 'tasa-rl-dataset/1',
+    format: 'tasa-rl-dataset/2',
     symbol: dataset.symbol,
     hash: dataset.hash,
     featureNames: dataset.featureNames,
@@ -84,8 +84,8 @@ function episodeColumns(dataset: RlDataset): { columns: TableColumn[]; times: Fl
   const f = dataset.featureNames.length;
   const n = dataset.episodes.reduce((sum, e) => sum + e.times.length, 0);
   const time = new Float64Array(n);
+  const open = new Float64Array(n);
   const close = new Float64Array(n);
-  const nextReturn = new Float64Array(n).fill(NaN);
   const bar = new Int32Array(n);
   const session: string[] = new Array<string>(n);
   const split: string[] = new Array<string>(n);
@@ -94,8 +94,8 @@ function episodeColumns(dataset: RlDataset): { columns: TableColumn[]; times: Fl
   for (const e of dataset.episodes) {
     for (let i = 0; i < e.times.length; i++, row++) {
       time[row] = e.times[i]!;
+      open[row] = e.opens[i]!;
       close[row] = e.closes[i]!;
-      if (i < e.nextReturns.length) nextReturn[row] = e.nextReturns[i]!;
       bar[row] = i;
       session[row] = e.session;
       split[row] = e.split;
@@ -107,8 +107,8 @@ function episodeColumns(dataset: RlDataset): { columns: TableColumn[]; times: Fl
     stringColumn('session', session),
     stringColumn('split', split),
     int32Column('bar', bar),
+    doubleColumn('open', open),
     doubleColumn('close', close),
-    doubleColumn('next_return', nextReturn),
     ...dataset.featureNames.map((name, j) => floatColumn(name, features[j]!)),
   ];
   return { columns, times: time };

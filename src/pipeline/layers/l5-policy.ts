@@ -23,7 +23,7 @@ import { layerFileKey, symbolSegment } from '../layout.ts';
 import { sha256Hex, type ParentRun } from '../manifest.ts';
 import type { ChainData } from './chain-data.ts';
 
-/** Steps the pipeline trains for unless told otherwise: a modest run (about a minute at a few hundred steps/s); `tasa train --steps` for more. */
+/** Steps the pipeline trains for unless told otherwise: a modest run (a few seconds at some thousands of steps/s); `tasa train --steps` for more. */
 export const DEFAULT_PIPELINE_PPO_STEPS = 20_000;
 
 export function resolvePipelinePpo(ppo: Partial<PpoConfig> = {}): PpoConfig {

@@ -17,12 +17,11 @@ import type { MarketCalendar } from '../../domain/calendar.ts';
 import { TasaError } from '../../errors.ts';
 import { BASELINE_IDS, baselinePolicy, isBaselineId } from '../../research/baselines.ts';
 import { storedEquity } from '../../research/equity-curve.ts';
-import { DEFAULT_GATE_THRESHOLDS, type GateThresholds } from '../../research/gates.ts';
+import { resolveGateThresholds, type GateThresholds } from '../../research/gates.ts';
 import { featureNames } from '../../research/features.ts';
-import { modelInputs } from '../../research/model-observer.ts';
 import { sessionBarsPerYear } from '../../research/performance.ts';
-import { evaluatePolicy, rowsOfSessions, type PolicyEvaluation, type PolicyUnderTest } from '../../research/policy-evaluation.ts';
-import { loadPpoPolicy } from '../../research/ppo/ppo-policy.ts';
+import { evaluatePolicies, rowsOfSessions, type PolicyEvaluation } from '../../research/policy-evaluation.ts';
+import { loadBaseline, loadModel, type LoadedPolicy } from '../../research/policy-loading.ts';
 import type { Split } from '../../research/types.ts';
 import { insertBacktest } from '../../store/backtests-repo.ts';
 import type { Db } from '../../store/db.ts';
@@ -44,6 +43,11 @@ export interface BacktestConfig {
   gates?: Partial<GateThresholds>;
   /** Baselines run next to the models (default all). */
   baselines?: readonly string[];
+  /**
+   * Configurations tried (policies and seeds) that the deflated Sharpe ratio deflates for; at
+   * least the policies this run evaluates, which is the default.
+   */
+  trials?: number;
 }
 
 export interface ResolvedBacktestConfig {
@@ -52,6 +56,8 @@ export interface ResolvedBacktestConfig {
   flatAtSessionEnd: boolean;
   gates: GateThresholds;
   baselines: string[];
+  /** null: the policies evaluated. */
+  trials: number | null;
 }
 
 export function resolveBacktestConfig(c: BacktestConfig = {}): ResolvedBacktestConfig {
@@ -61,19 +67,13 @@ export function resolveBacktestConfig(c: BacktestConfig = {}): ResolvedBacktestC
   if (!['train', 'validation', 'test'].includes(split)) throw new TasaError('bad_argument', `The backtest split must be train, validation or test, got ${String(split)}.`, { input: 'split' });
   const baselines = [...(c.baselines ?? BASELINE_IDS)];
   for (const id of baselines) if (!isBaselineId(id)) baselinePolicy(id); // throws, naming the valid ids
-  const gates: GateThresholds = { ...DEFAULT_GATE_THRESHOLDS };
-  for (const [key, value] of Object.entries(c.gates ?? {}) as Array<[keyof GateThresholds, number | undefined]>) {
-    if (value === undefined) continue;
-    if (!Number.isFinite(value)) throw new TasaError('bad_argument', `Gate threshold ${key} must be a finite number, got ${value}.`, { input: key });
-    gates[key] = value;
-  }
-  return { split, initialEquity, flatAtSessionEnd: c.flatAtSessionEnd ?? true, gates, baselines };
+  const trials = c.trials ?? null;
+  if (trials !== null && !(Number.isInteger(trials) && trials >= 1)) throw new TasaError('bad_argument', `The backtest trials must be an integer >= 1, got ${trials}.`, { input: 'trials' });
+  return { split, initialEquity, flatAtSessionEnd: c.flatAtSessionEnd ?? true, gates: resolveGateThresholds(c.gates), baselines, trials };
 }
 
-/** A policy ready to run, with what the registry says about it. */
-export interface LoadedPolicy extends PolicyUnderTest {
-  id: string;
-  kind: 'ppo' | 'baseline';
+/** A policy under test, with what the registry says about it. */
+export interface TestedPolicy extends LoadedPolicy {
   status: ModelStatus | null;
   /** sha256 of the stored weights (models only). */
   weightsSha256: string | null;
@@ -81,34 +81,13 @@ export interface LoadedPolicy extends PolicyUnderTest {
   trainedBy: ParentRun | null;
 }
 
-/** A baseline by id, or a registered model with its weights. */
-export async function loadPolicy(db: Db, id: string): Promise<LoadedPolicy> {
-  if (isBaselineId(id)) return baselineEntry(id);
-  const model = await getModel(db, id);
-  if (model === null) {
-    throw new TasaError('not_found', `No policy "${id}": it is neither a registered model nor a baseline (${BASELINE_IDS.join(', ')}).`, { input: id, hint: 'List the models with tasa models list.' });
-  }
-  return modelEntry(model);
+function testedBaseline(id: string): TestedPolicy {
+  return { ...loadBaseline(id), status: null, weightsSha256: null, trainedBy: null };
 }
 
-function baselineEntry(id: string): LoadedPolicy {
-  return { id, kind: 'baseline', policy: baselinePolicy(id), inputs: null, status: null, weightsSha256: null, trainedBy: null };
-}
-
-function modelEntry(model: StoredModel): LoadedPolicy {
-  if (model.kind !== 'ppo' || model.weights === null) {
-    throw new TasaError('bad_input', `Model ${model.id} has no PPO weights to run.`, { input: model.id });
-  }
-  const policy = loadPpoPolicy(model.id, model.weights);
-  return {
-    id: model.id,
-    kind: 'ppo',
-    policy,
-    inputs: modelInputs(model.id, policy.model.observation, policy.metadata),
-    status: model.status,
-    weightsSha256: sha256Hex(model.weights),
-    trainedBy: trainedByOf(model.config),
-  };
+async function testedModel(model: StoredModel): Promise<TestedPolicy> {
+  const loaded = await loadModel(model);
+  return { ...loaded, status: model.status, weightsSha256: sha256Hex(model.weights!), trainedBy: trainedByOf(model.config) };
 }
 
 function trainedByOf(config: Record<string, unknown>): ParentRun | null {
@@ -118,7 +97,7 @@ function trainedByOf(config: Record<string, unknown>): ParentRun | null {
 }
 
 export interface PoliciesToTest {
-  policies: LoadedPolicy[];
+  policies: TestedPolicy[];
   skipped: Array<{ id: string; reason: string }>;
 }
 
@@ -131,7 +110,7 @@ export async function policiesToTest(db: Db, symbol: string, features: readonly 
     const model = id === production?.id ? production : await getModel(db, id);
     if (model === null) continue;
     try {
-      const entry = modelEntry(model);
+      const entry = await testedModel(model);
       const names = entry.inputs?.featureNames ?? [];
       if (names.length !== features.length || names.some((n, j) => n !== features[j])) {
         out.skipped.push({ id, reason: `it observes ${names.length} features that differ from the ${features.length} computed with the current feature options` });
@@ -143,7 +122,7 @@ export async function policiesToTest(db: Db, symbol: string, features: readonly 
       out.skipped.push({ id, reason: err.message });
     }
   }
-  out.policies.push(...baselines.map(baselineEntry));
+  out.policies.push(...baselines.map(testedBaseline));
   return out;
 }
 
@@ -154,6 +133,7 @@ export function l6Config(config: ResolvedBacktestConfig, tested: PoliciesToTest)
     flatAtSessionEnd: config.flatAtSessionEnd,
     gates: { ...config.gates },
     baselines: config.baselines,
+    trials: config.trials,
     models: tested.policies.filter((p) => p.kind === 'ppo').map((p) => ({ id: p.id, weightsSha256: p.weightsSha256 })),
   };
 }
@@ -192,9 +172,10 @@ export function l6Spec(data: ChainData, config: ResolvedBacktestConfig, tested: 
         generatedAt: hooks.clock.now(),
         datasetHash: dataset.hash,
         reportConfig: { split: config.split, from: split.from, to: split.to },
+        ...(config.trials === null ? {} : { trials: config.trials }),
       };
       const span = { symbol: data.symbol, series, indicators, features, start, end };
-      const evaluations = tested.policies.map((p) => evaluatePolicy(span, p, options));
+      const evaluations = evaluatePolicies(span, tested.policies, options);
       hooks.onEvaluated(evaluations, dataset.hash);
       return {
         tables: backtestTables(data.symbol, evaluations),
@@ -217,7 +198,19 @@ export function l6Spec(data: ChainData, config: ResolvedBacktestConfig, tested: 
 
 function policySummary(e: PolicyEvaluation): Record<string, unknown> {
   const m = e.metrics;
-  return { id: e.policyId, kind: e.kind, passed: e.gates.passed, totalReturn: m.totalReturn, sharpe: m.sharpe, sortino: m.sortino, maxDrawdown: m.maxDrawdown, trades: m.tradeCount };
+  return {
+    id: e.policyId,
+    kind: e.kind,
+    passed: e.gates.passed,
+    verdict: e.gates.verdict,
+    totalReturn: m.totalReturn,
+    grossReturn: m.grossReturn,
+    sharpe: m.sharpe,
+    sortino: m.sortino,
+    maxDrawdown: m.maxDrawdown,
+    trades: m.tradeCount,
+    dsr: e.gates.significance?.dsr ?? null,
+  };
 }
 
 function backtestTables(symbol: string, evaluations: readonly PolicyEvaluation[]): LayerOutput['tables'] {
@@ -252,6 +245,13 @@ function metricColumns(evaluations: readonly PolicyEvaluation[]): TableColumn[] 
     int32Column('trades', evaluations.map((e) => e.metrics.tradeCount)),
     metric('average_holding_bars', (e) => e.metrics.averageHoldingBars),
     metric('total_costs', (e) => e.result.totalCosts),
+    metric('gross_return', (e) => e.metrics.grossReturn ?? null),
+    metric('turnover', (e) => e.metrics.turnover ?? null),
+    metric('expectancy', (e) => e.metrics.expectancy ?? null),
+    metric('average_win', (e) => e.metrics.averageWin ?? null),
+    metric('average_loss', (e) => e.metrics.averageLoss ?? null),
+    metric('psr', (e) => e.gates.significance?.psr ?? null),
+    metric('dsr', (e) => e.gates.significance?.dsr ?? null),
   ];
 }
 

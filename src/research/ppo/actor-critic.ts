@@ -1,11 +1,9 @@
 /**
- * The actor-critic network of the PPO policy, in two forms sharing one weight layout:
- * - `PpoModel`: plain Float32Arrays plus a pure-JS forward pass (`JsForward`). For one
- *   observation at a time it costs about what a tfjs WASM call does (whose time goes to tensor
- *   creation, kernel dispatch and read-back, not arithmetic), but it needs no backend, no tensor
- *   bookkeeping and runs synchronously: serving, backtests and rollout collection use it.
- * - `TfActorCritic`: the same weights as tf.Variables, for batched forward passes and gradients
- *   during training.
+ * The actor-critic network of the PPO policy: `PpoModel`, plain Float32Arrays, and its pure-JS
+ * forward pass (`JsForward`). For one observation at a time it costs about what a tfjs WASM call
+ * does (whose time goes to tensor creation, kernel dispatch and read-back, not arithmetic), but it
+ * needs no backend, no tensor bookkeeping and runs synchronously: serving, backtests and rollout
+ * collection use it. Training's batched passes and gradients are in ppo-update.ts.
  *
  * Actor and critic are separate MLPs (tanh hidden layers): the actor ends in 3 logits (short,
  * flat, long), the critic in one value. A dense layer's weights are `inputs x outputs`, row-major.
@@ -13,7 +11,6 @@
  * Network input: the observation window (window x featureCount, oldest row first) followed by
  * the current position one-hot (short, flat, long).
  */
-import * as tf from '@tensorflow/tfjs';
 import { TasaError } from '../../errors.ts';
 import type { Position } from '../types.ts';
 import type { SeededRandom } from '../../domain/random.ts';
@@ -163,13 +160,24 @@ export class JsForward {
     this.input.set(input);
     return runTower(this.critic, this.input)[0] ?? Number.NaN;
   }
+
+  /**
+   * The rest of both towers from their first layer's pre-activations (x · W + b), for a caller
+   * that computed those in a batch: the softmax goes into `out`, the value is returned.
+   */
+  fromFirstLayer(actorZ: ArrayLike<number>, criticZ: ArrayLike<number>, out: Float64Array): number {
+    softmax(runTower(this.actor, this.input, actorZ), out);
+    return runTower(this.critic, this.input, criticZ)[0] ?? Number.NaN;
+  }
 }
 
-function runTower(layers: readonly JsLayer[], input: Float64Array): Float64Array {
+/** The tower on `input`, or from `firstLayerZ` (its first layer's pre-activations) when given. */
+function runTower(layers: readonly JsLayer[], input: Float64Array, firstLayerZ?: ArrayLike<number>): Float64Array {
   let x = input;
   for (let l = 0; l < layers.length; l++) {
     const layer = layers[l] as JsLayer;
-    dense(layer, x);
+    if (l === 0 && firstLayerZ) for (let j = 0; j < layer.outputs; j++) layer.out[j] = firstLayerZ[j] as number;
+    else dense(layer, x);
     if (l < layers.length - 1) for (let j = 0; j < layer.outputs; j++) layer.out[j] = Math.tanh(layer.out[j] as number);
     x = layer.out;
   }
@@ -207,79 +215,6 @@ function softmax(logits: Float64Array, out: Float64Array | number[]): void {
     sum += e;
   }
   for (let i = 0; i < logits.length; i++) out[i] = (out[i] as number) / sum;
-}
-
-// ---- tfjs form, for training ----
-
-interface TfLayer {
-  weights: tf.Variable<tf.Rank.R2>;
-  bias: tf.Variable<tf.Rank.R1>;
-}
-
-/** The model's weights as trainable variables. Call dispose() when done. */
-export class TfActorCritic {
-  private readonly actor: TfLayer[];
-  private readonly critic: TfLayer[];
-
-  constructor(private readonly template: PpoModel) {
-    this.actor = template.actor.map(toVariables);
-    this.critic = template.critic.map(toVariables);
-  }
-
-  get variables(): tf.Variable[] {
-    return [...this.actorVariables, ...this.criticVariables];
-  }
-
-  get actorVariables(): tf.Variable[] {
-    return this.actor.flatMap((l) => [l.weights, l.bias]);
-  }
-
-  get criticVariables(): tf.Variable[] {
-    return this.critic.flatMap((l) => [l.weights, l.bias]);
-  }
-
-  /** Logits [batch, 3] and values [batch] for a batch of inputs [batch, inputSize]. */
-  forward(inputs: tf.Tensor2D): { logits: tf.Tensor2D; values: tf.Tensor1D } {
-    return { logits: this.logits(inputs), values: tower(this.critic, inputs).squeeze<tf.Tensor1D>([1]) };
-  }
-
-  /** The actor alone: logits [batch, 3]. */
-  logits(inputs: tf.Tensor2D): tf.Tensor2D {
-    return tower(this.actor, inputs);
-  }
-
-  /** The current weights, copied out of the variables. */
-  toModel(): PpoModel {
-    const read = (layers: TfLayer[], like: DenseLayer[]): DenseLayer[] =>
-      layers.map((l, i) => ({ inputs: like[i]?.inputs ?? 0, outputs: like[i]?.outputs ?? 0, weights: Float32Array.from(l.weights.dataSync()), bias: Float32Array.from(l.bias.dataSync()) }));
-    return {
-      observation: { featureNames: [...this.template.observation.featureNames], window: this.template.observation.window },
-      hidden: [...this.template.hidden],
-      actor: read(this.actor, this.template.actor),
-      critic: read(this.critic, this.template.critic),
-    };
-  }
-
-  dispose(): void {
-    for (const v of this.variables) v.dispose();
-  }
-}
-
-/** Inside tidy: a variable shares its initial tensor's data, and that tensor must not outlive the call. */
-function toVariables(layer: DenseLayer): TfLayer {
-  return {
-    weights: tf.tidy(() => tf.variable(tf.tensor2d(layer.weights, [layer.inputs, layer.outputs]), true)),
-    bias: tf.tidy(() => tf.variable(tf.tensor1d(layer.bias), true)),
-  };
-}
-
-function tower(layers: readonly TfLayer[], inputs: tf.Tensor2D): tf.Tensor2D {
-  let x = inputs;
-  layers.forEach((l, i) => {
-    const z = tf.add<tf.Tensor2D>(tf.matMul(x, l.weights), l.bias);
-    x = i < layers.length - 1 ? tf.tanh(z) : z;
-  });
-  return x;
 }
 
 /** Checks a model's layer shapes chain from the input to 3 logits and 1 value. */

@@ -3,6 +3,10 @@
  * minibatches, several epochs per rollout) on the trading environment of an RlDataset's train
  * split, with the validation split evaluated at the end.
  *
+ * Rollouts run the policy through RolloutForward (rollout-forward.ts: the feature windows' share
+ * of the first layers batched per episode), gradient steps through PpoLearner (ppo-update.ts:
+ * hand-written gradients, clipping and Adam in JS, matrix products in tfjs).
+ *
  * Reproducibility: initial weights, action sampling, episode choice and minibatch order each use
  * their own SeededRandom stream derived from `seed`, and the WASM backend is single-threaded, so
  * two runs with the same seed and dataset produce identical weights on the same backend.
@@ -12,12 +16,13 @@
  * curve, the evaluation) is in the environment's own unit, net log return per episode.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import * as tf from '@tensorflow/tfjs';
 import { systemClock, type Clock } from '../../clock.ts';
 import { TasaError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { RlDataset, Split } from '../types.ts';
-import { ACTIONS, JsForward, TfActorCritic, initialModel, mostLikelyAction, type PpoModel } from './actor-critic.ts';
+import { ACTIONS, JsForward, initialModel, mostLikelyAction, type PpoModel } from './actor-critic.ts';
+import { PpoLearner, STAT_NAMES, type Batch } from './ppo-update.ts';
+import { RolloutForward } from './rollout-forward.ts';
 import { SeededRandom } from '../../domain/random.ts';
 import { RANDOM_STREAMS, initTfBackend, type TfBackendInfo } from './tf-backend.ts';
 import { TradingEnv } from './trading-env.ts';
@@ -161,41 +166,35 @@ export async function trainPpo(dataset: RlDataset, config: Partial<PpoConfig> = 
   const clock = options.clock ?? systemClock;
   const env = new TradingEnv(dataset, 'train');
   const spec = { featureNames: dataset.featureNames, window: dataset.window };
-  const net = new TfActorCritic(initialModel(spec, cfg.hidden, new SeededRandom(cfg.seed, RANDOM_STREAMS.initialWeights)));
-  const optimizer = tf.train.adam(cfg.learningRate, 0.9, 0.999, 1e-5);
+  const learner = new PpoLearner(initialModel(spec, cfg.hidden, new SeededRandom(cfg.seed, RANDOM_STREAMS.initialWeights)), cfg.learningRate, cfg);
   const run = new TrainingRun(env, cfg);
   const iterations = Math.ceil(cfg.steps / cfg.rolloutLength);
   const curve: PpoCurvePoint[] = [];
   const started = clock.now();
   let stoppedEarly = false;
-  try {
-    for (let iteration = 1; iteration <= iterations; iteration++) {
-      if (options.signal?.aborted === true) {
-        stoppedEarly = true;
-        break;
-      }
-      const point = run.iterate(net, optimizer, iteration, clock);
-      curve.push(point);
-      options.onProgress?.({ iteration, iterations, steps: point.steps, totalSteps: iterations * cfg.rolloutLength, point });
-      await nextTurn(); // lets a progress bar draw and signals arrive
+  for (let iteration = 1; iteration <= iterations; iteration++) {
+    if (options.signal?.aborted === true) {
+      stoppedEarly = true;
+      break;
     }
-    const model = net.toModel();
-    return {
-      model,
-      metadata: trainingMetadata(dataset, cfg),
-      config: cfg,
-      curve,
-      validation: evaluateModel(dataset, model, 'validation'),
-      backend,
-      steps: curve.at(-1)?.steps ?? 0,
-      iterations: curve.length,
-      seconds: (clock.now() - started) / 1000,
-      stoppedEarly,
-    };
-  } finally {
-    net.dispose();
-    optimizer.dispose();
+    const point = run.iterate(learner, iteration, clock);
+    curve.push(point);
+    options.onProgress?.({ iteration, iterations, steps: point.steps, totalSteps: iterations * cfg.rolloutLength, point });
+    await nextTurn(); // lets a progress bar draw and signals arrive
   }
+  const model = learner.model;
+  return {
+    model,
+    metadata: trainingMetadata(dataset, cfg),
+    config: cfg,
+    curve,
+    validation: evaluateModel(dataset, model, 'validation'),
+    backend,
+    steps: curve.at(-1)?.steps ?? 0,
+    iterations: curve.length,
+    seconds: (clock.now() - started) / 1000,
+    stoppedEarly,
+  };
 }
 
 /** What travels with the weights: the dataset they were trained on and how to rebuild its inputs. */
@@ -283,10 +282,10 @@ class TrainingRun {
     this.observation = this.newEpisode();
   }
 
-  iterate(net: TfActorCritic, optimizer: tf.Optimizer, iteration: number, clock: Clock): PpoCurvePoint {
+  iterate(learner: PpoLearner, iteration: number, clock: Clock): PpoCurvePoint {
     const started = clock.now();
-    const finished = this.collect(new JsForward(net.toModel()));
-    const losses = this.update(net, optimizer);
+    const finished = this.collect(new RolloutForward(learner.model, this.env.dataset));
+    const losses = this.update(learner);
     if (![losses.policyLoss, losses.valueLoss, losses.entropy].every(Number.isFinite)) {
       throw new TasaError('internal', `PPO training diverged at iteration ${iteration} (a loss is not finite).`, { input: 'learningRate', hint: 'Lower the learning rate or the reward scale.' });
     }
@@ -308,17 +307,16 @@ class TrainingRun {
   }
 
   /** Fills the rollout with the current policy; returns the rewards of the episodes it finished. */
-  private collect(forward: JsForward): number[] {
+  private collect(forward: RolloutForward): number[] {
     const r = this.rollout;
     const probabilities = new Float64Array(ACTIONS);
     const finished: number[] = [];
     for (let t = 0; t < r.length; t++) {
       r.observations.set(this.observation, t * r.observationSize);
-      forward.probabilities(this.observation, probabilities);
+      r.values[t] = forward.evaluate(this.env, probabilities);
       const action = this.actionRng.categorical(probabilities);
       r.actions[t] = action;
       r.logProbs[t] = Math.log(probabilities[action] as number);
-      r.values[t] = forward.value(this.observation);
       const { observation, reward, done } = this.env.step(action);
       r.rewards[t] = reward * this.cfg.rewardScale;
       r.dones[t] = done ? 1 : 0;
@@ -330,11 +328,11 @@ class TrainingRun {
         this.observation = observation;
       }
     }
-    r.lastValue = forward.value(this.observation);
+    r.lastValue = forward.evaluate(this.env, probabilities);
     return finished;
   }
 
-  private update(net: TfActorCritic, optimizer: tf.Optimizer): Omit<PpoCurvePoint, 'iteration' | 'steps' | 'episodes' | 'meanEpisodeReward' | 'stepsPerSecond'> {
+  private update(learner: PpoLearner): Omit<PpoCurvePoint, 'iteration' | 'steps' | 'episodes' | 'meanEpisodeReward' | 'stepsPerSecond'> {
     const r = this.rollout;
     const { advantages, returns } = computeGae(r.rewards, r.values, r.dones, r.lastValue, this.cfg.gamma, this.cfg.lambda);
     const order = Int32Array.from({ length: r.length }, (_, i) => i);
@@ -344,7 +342,7 @@ class TrainingRun {
       this.batchRng.shuffle(order);
       for (let start = 0; start < r.length; start += this.cfg.minibatchSize) {
         const batch = gatherBatch(r, advantages, returns, order.subarray(start, Math.min(start + this.cfg.minibatchSize, r.length)));
-        const stats = minibatchStep(net, optimizer, batch, this.cfg);
+        const stats = learner.step(batch);
         stats.forEach((x, i) => (sums[i] = (sums[i] as number) + x));
         updates += 1;
         if (this.cfg.targetKl !== null && (stats[3] as number) > 1.5 * this.cfg.targetKl) break epochs;
@@ -355,19 +353,7 @@ class TrainingRun {
   }
 }
 
-// ---- the gradient step ----
-
-const STAT_NAMES = ['policyLoss', 'valueLoss', 'entropy', 'approxKl', 'clipFraction'] as const;
-
-interface Batch {
-  size: number;
-  observations: Float32Array;
-  actionsOneHot: Float32Array;
-  oldLogProbs: Float32Array;
-  /** Normalized within the minibatch. */
-  advantages: Float32Array;
-  returns: Float32Array;
-}
+// ---- minibatches ----
 
 /** Fresh arrays per batch: tf.tensor may keep a reference to its data (cpu backend). */
 function gatherBatch(r: Rollout, advantages: Float64Array, returns: Float64Array, indices: Int32Array): Batch {
@@ -376,7 +362,7 @@ function gatherBatch(r: Rollout, advantages: Float64Array, returns: Float64Array
   const batch: Batch = {
     size,
     observations: new Float32Array(size * d),
-    actionsOneHot: new Float32Array(size * ACTIONS),
+    actions: new Int32Array(size),
     oldLogProbs: new Float32Array(size),
     advantages: new Float32Array(size),
     returns: new Float32Array(size),
@@ -389,60 +375,12 @@ function gatherBatch(r: Rollout, advantages: Float64Array, returns: Float64Array
   const std = Math.sqrt(variance / size) + 1e-8;
   indices.forEach((t, k) => {
     batch.observations.set(r.observations.subarray(t * d, (t + 1) * d), k * d);
-    batch.actionsOneHot[k * ACTIONS + (r.actions[t] as number)] = 1;
+    batch.actions[k] = r.actions[t] as number;
     batch.oldLogProbs[k] = r.logProbs[t] as number;
     batch.advantages[k] = ((advantages[t] as number) - mean) / std;
     batch.returns[k] = returns[t] as number;
   });
   return batch;
-}
-
-/** One Adam step on the PPO loss; returns [policyLoss, valueLoss, entropy, approxKl, clipFraction]. */
-function minibatchStep(net: TfActorCritic, optimizer: tf.Optimizer, batch: Batch, cfg: PpoConfig): number[] {
-  let stats: tf.Tensor1D | undefined;
-  tf.tidy(() => {
-    const observations = tf.tensor2d(batch.observations, [batch.size, batch.observations.length / batch.size]);
-    const actionsOneHot = tf.tensor2d(batch.actionsOneHot, [batch.size, ACTIONS]);
-    const oldLogProbs = tf.tensor1d(batch.oldLogProbs);
-    const advantages = tf.tensor1d(batch.advantages);
-    const returns = tf.tensor1d(batch.returns);
-    const { grads } = tf.variableGrads(() => {
-      const { logits, values } = net.forward(observations);
-      const logProbsAll = tf.sub(logits, tf.logSumExp(logits, 1, true));
-      const logProbs = tf.sum(tf.mul(logProbsAll, actionsOneHot), 1);
-      const logRatio = tf.sub(logProbs, oldLogProbs);
-      const ratio = tf.exp(logRatio);
-      const clipped = tf.clipByValue(ratio, 1 - cfg.clip, 1 + cfg.clip);
-      const policyLoss = tf.neg(tf.mean(tf.minimum(tf.mul(ratio, advantages), tf.mul(clipped, advantages))));
-      const valueLoss = tf.mean(tf.squaredDifference(values, returns));
-      const entropy = tf.neg(tf.mean(tf.sum(tf.mul(tf.exp(logProbsAll), logProbsAll), 1)));
-      // Schulman's low-variance estimator of KL(old || new): E[(r - 1) - log r].
-      const approxKl = tf.mean(tf.sub(tf.sub(ratio, 1), logRatio));
-      const clipFraction = tf.mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), cfg.clip), 'float32'));
-      stats = tf.keep(tf.stack<tf.Tensor>([policyLoss, valueLoss, entropy, approxKl, clipFraction]) as tf.Tensor1D);
-      return tf.sub<tf.Scalar>(tf.add(policyLoss, tf.mul(valueLoss, cfg.valueCoef)), tf.mul(entropy, cfg.entropyCoef));
-    }, net.variables);
-    // Each network clipped on its own: the critic's gradients (large while values are off by
-    // tens of bps) would otherwise dominate a shared norm and shrink the actor's steps.
-    const towerGrads = (vars: tf.Variable[]) => Object.fromEntries(vars.map((v) => [v.name, grads[v.name] as tf.Tensor]));
-    optimizer.applyGradients({
-      ...clipByGlobalNorm(towerGrads(net.actorVariables), cfg.maxGradNorm),
-      ...clipByGlobalNorm(towerGrads(net.criticVariables), cfg.maxGradNorm),
-    });
-  });
-  if (!stats) throw new TasaError('internal', 'The PPO loss produced no statistics.');
-  const values = Array.from(stats.dataSync());
-  stats.dispose();
-  return values;
-}
-
-/** Scales the gradients by min(1, maxNorm / ‖g‖), ‖g‖ being their norm taken together. */
-function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): tf.NamedTensorMap {
-  const names = Object.keys(grads);
-  const squares = names.map((n) => tf.sum(tf.square(grads[n] as tf.Tensor)));
-  const norm = tf.sqrt(tf.addN(squares));
-  const scale = tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6)));
-  return Object.fromEntries(names.map((n) => [n, tf.mul(grads[n] as tf.Tensor, scale)]));
 }
 
 // ---- evaluation ----

@@ -2,15 +2,21 @@
  * The trading environment PPO learns in: one episode is one session of an RlDataset.
  *
  * At the close of bar i (i = 0 .. n-2) the agent picks a position (action 0, 1, 2 -> short,
- * flat, long) and earns `rewardOf(position, nextReturns[i], previous, costs)`. The episode ends
- * after the decision at bar n-2; the position is then closed at bar n-1's close, so that last
- * step also pays `rewardOf(0, 0, position, costs)`. Every episode starts flat.
+ * flat, long). Its reward is what the backtest books for the same positions, through the same
+ * execution model (execution-model.ts): the target fills at open[i+1] paying the costs, the
+ * session's position is closed at close[n-1] (the last step pays that exit), and the reward of
+ * step i is the log change of the account's equity from close[i] to close[i+1], i.e. the
+ * backtest's log return of bar i+1. The rewards of an episode therefore sum to the session's
+ * net log return in the backtest. Note what step i's reward holds: the gap close[i] -> open[i+1]
+ * earned by the position decided at step i-1, then the fill and the move open[i+1] -> close[i+1]
+ * of the new position. Every episode starts flat.
  *
  * Observation = the network input: the feature window at bar i (`observationAt`) followed by the
  * position held going into the decision, one-hot (see actor-critic.ts).
  */
 import { TasaError } from '../../errors.ts';
-import { observationAt, rewardOf } from '../rl-dataset.ts';
+import { Account, costRate } from '../execution-model.ts';
+import { observationAt } from '../rl-dataset.ts';
 import { POSITIONS, type Episode, type Position, type RlDataset, type Split } from '../types.ts';
 import { encodeInput, inputSize } from './actor-critic.ts';
 
@@ -29,6 +35,10 @@ export class TradingEnv {
   private bar = 0;
   private held: Position = 0;
   private finished = true;
+  private readonly costRate: number;
+  /** One unit of equity at each episode's start; rewards are log changes of it. */
+  private account: Account;
+  private equity = 1;
 
   constructor(
     readonly dataset: RlDataset,
@@ -39,6 +49,8 @@ export class TradingEnv {
       throw new TasaError('bad_input', `The RL dataset of ${dataset.symbol} has no ${split} episode with two bars or more.`, { input: split });
     }
     this.observationSize = inputSize({ featureNames: dataset.featureNames, window: dataset.window });
+    this.costRate = costRate(dataset.costs);
+    this.account = new Account(1, this.costRate);
   }
 
   /** Starts an episode (an Episode, or an index in `episodes`) flat at its first bar. */
@@ -52,6 +64,8 @@ export class TradingEnv {
     this.bar = 0;
     this.held = 0;
     this.finished = false;
+    this.account = new Account(1, this.costRate);
+    this.equity = 1;
     return this.observe();
   }
 
@@ -61,16 +75,19 @@ export class TradingEnv {
     if (e === undefined || this.finished) throw new TasaError('bad_argument', 'step() was called without a running episode; call reset() first.', { input: 'step' });
     const position = POSITIONS[action];
     if (position === undefined || !Number.isInteger(action)) throw new TasaError('bad_argument', `Action ${action} is not 0 (short), 1 (flat) or 2 (long).`, { input: String(action) });
-    const costs = this.dataset.costs;
-    let reward = rewardOf(position, e.nextReturns[this.bar] ?? Number.NaN, this.held, costs);
     this.bar += 1;
+    this.account.fill(position, e.opens[this.bar]!);
     this.held = position;
+    const close = e.closes[this.bar]!;
     const done = this.bar >= e.times.length - 1;
     if (done) {
-      reward += rewardOf(0, 0, position, costs);
+      this.account.fill(0, close);
       this.held = 0;
       this.finished = true;
     }
+    const equity = this.account.equityAt(close);
+    const reward = Math.log(equity / this.equity);
+    this.equity = equity;
     return { observation: this.observe(), reward, done };
   }
 

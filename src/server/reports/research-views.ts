@@ -79,7 +79,15 @@ export function metricsView(m: PerformanceMetrics): PerformanceMetrics {
 }
 
 export function gateReportView(g: GateReport): GateReport {
-  return { passed: g.passed, gates: g.gates.map((x) => ({ ...x })), stressedCosts: { ...g.stressedCosts } };
+  // Backtests stored before the relative and significance gates have no verdict, best baseline or significance.
+  return {
+    passed: g.passed,
+    gates: g.gates.map((x) => ({ ...x })),
+    stressedCosts: { ...g.stressedCosts },
+    ...(g.verdict === undefined ? {} : { verdict: g.verdict }),
+    ...(g.bestBaseline === undefined ? {} : { bestBaseline: g.bestBaseline === null ? null : { ...g.bestBaseline } }),
+    ...(g.significance === undefined ? {} : { significance: g.significance === null ? null : { ...g.significance } }),
+  };
 }
 
 export function equityView(e: StoredEquity): EquityView {

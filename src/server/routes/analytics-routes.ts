@@ -12,9 +12,9 @@ import { Type } from 'typebox';
 import { holdingBuckets, histogram, periodPnl, riskMetrics, tradeOutcomes } from '../../research/analytics.ts';
 import { BASELINE_IDS } from '../../research/baselines.ts';
 import { TasaError } from '../../errors.ts';
-import { appendAudit } from '../../store/audit-repo.ts';
 import { backtestReport, getBacktest, latestBacktestsOfPolicies, listBacktests, type StoredBacktest } from '../../store/backtests-repo.ts';
-import { getModel, listModels, productionModel, promoteModel, type ModelSummary } from '../../store/models-repo.ts';
+import { getModel, listModels, productionModel, type ModelSummary } from '../../store/models-repo.ts';
+import { promoteGated } from '../../research/model-promotion.ts';
 import { latestPredictions } from '../../store/predictions-repo.ts';
 import type { ServerDeps } from '../deps.ts';
 import { COMMON_ERRORS, ErrorBody } from '../http-errors.ts';
@@ -119,19 +119,9 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<ServerDeps> = async (app
       },
     },
     async (request) => {
-      const { id } = request.params;
-      const { force } = request.query;
-      const model = await mustGetModel(deps, id);
-      const refusal = await gateRefusal(deps, model);
-      if (refusal !== null && !force) throw refusal;
-      const actor = principalOf(request).id;
-      const at = deps.clock.now();
-      const promotion = await promoteModel(deps.db, id, at, actor);
-      if (refusal !== null && promotion.changed) {
-        await appendAudit(deps.db, [{ actor, action: 'model.promote.force', entity: `model:${id}`, details: { overridden: refusal.message }, at }]);
-      }
+      const promotion = await promoteGated(deps.db, request.params.id, { actor: principalOf(request).id, at: deps.clock.now(), force: request.query.force, forceHint: '?force=true' });
       // Live predictors switch to the new production model at once instead of at their next poll.
-      if (promotion.changed) await deps.bus.broadcast('models', { symbol: promotion.model.symbol, id });
+      if (promotion.changed) await deps.bus.broadcast('models', { symbol: promotion.model.symbol, id: promotion.model.id });
       return { model: modelView(promotion.model), previousId: promotion.previousId, changed: promotion.changed };
     },
   );
@@ -144,7 +134,8 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<ServerDeps> = async (app
       schema: {
         tags: TAGS,
         summary: 'The newest predictions of the production policy',
-        description: 'Decisions taken at the close of the newest final bars, newest first. 404 while no prediction is stored.',
+        description:
+          'Decisions taken at the close of the newest final bars, newest first. An empty list while none is stored: predictions are made at each final live bar once a model is in production (POST /api/models/{id}/promote).',
         querystring: Type.Object({ ...SymbolQuery, limit: Type.Integer({ minimum: 1, maximum: 500, default: 1 }) }),
         response: { 200: PredictionList, ...ERRORS },
       },
@@ -152,12 +143,6 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<ServerDeps> = async (app
     async (request) => {
       const symbol = symbolOf(request.query.symbol);
       const predictions = await latestPredictions(deps.db, symbol, request.query.limit);
-      if (predictions.length === 0) {
-        throw new TasaError('not_found', `No prediction yet for ${symbol}: predictions are made at each final live bar once a model is in production.`, {
-          input: 'symbol',
-          hint: `Promote a model (POST /api/models/{id}/promote) and keep ingestion running. ${RUN_PIPELINE}`,
-        });
-      }
       return { symbol, items: predictions.map(predictionView) };
     },
   );
@@ -462,12 +447,3 @@ async function baselinePolicyIds(deps: ServerDeps, symbol: string): Promise<stri
 }
 
 /** Why the model may not be promoted without force (its newest backtest did not pass the gates), or null. */
-async function gateRefusal(deps: ServerDeps, model: ModelSummary): Promise<TasaError | null> {
-  const [latest] = await listBacktests(deps.db, { policyId: model.id, symbol: model.symbol, limit: 1 });
-  const hint = 'Add ?force=true to promote anyway.';
-  if (latest === undefined) return new TasaError('conflict', `Model ${model.id} has no backtest, so it has not passed the production gates.`, { input: 'id', hint: `${RUN_PIPELINE} ${hint}` });
-  if (latest.passed === true) return null;
-  const failed = latest.gates?.gates.filter((g) => !g.passed).map((g) => g.gate) ?? [];
-  const why = latest.gates === null ? 'was not gated' : `failed the production gates (${failed.join(', ')})`;
-  return new TasaError('conflict', `Model ${model.id}'s newest backtest (${latest.id}) ${why}.`, { input: 'id', hint });
-}

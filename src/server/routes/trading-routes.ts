@@ -2,9 +2,9 @@
  * The paper trading API. Orders (`POST` trader, idempotent on the client order id: 201 placed,
  * 200 the same order again, 409 a different order under a used id, 422 refused by risk or the
  * broker with the stored order beside the error), cancels (trader; 409 once final), positions
- * marked at the latest price, fills, the account, the daily P&L, the kill switch (admin) and
- * strategies on/off (trader: the strategy runner trades them). Writes go to the order service
- * and strategy runner, which run in one process of the deployment: elsewhere they are 503
+ * marked at the latest price, fills, the account, the daily P&L and the kill switch (admin);
+ * strategies are in strategy-routes.ts. Writes go to the order service, which runs in one
+ * process of the deployment (the trading engine's): elsewhere they are 503
  * `unavailable` naming that process. Reads come from the store.
  * Every change is audited with the token id as its actor (never the secret).
  */
@@ -22,25 +22,18 @@ import {
   PlaceOrderBody,
   PnlSeries,
   PositionList,
-  StartStrategyBody,
-  StrategyList,
-  StrategyResponse,
   TradingStateResponse,
   type OrderJson,
   type PositionJson,
-  type StrategyJson,
   type TradingStateJson,
 } from '../../contracts/api/trading.ts';
-import { normalizeSymbol, type SymbolCode } from '../../domain/symbol.ts';
+import type { SymbolCode } from '../../domain/symbol.ts';
 import { addDays, bogotaDate, toIsoUtc } from '../../domain/time.ts';
 import { TasaError } from '../../errors.ts';
 import type { OrderService } from '../../execution/order-service.ts';
-import type { StrategyRunner } from '../../execution/strategy-runner.ts';
 import { tradingSettings } from '../../execution/trading-engine.ts';
 import { fillMessage, orderUpdate, positionAmounts } from '../../execution/trading-wire.ts';
-import { appendAudit } from '../../store/audit-repo.ts';
 import { findOrder, listFills, listOrders, type StoredOrder } from '../../store/trading-repo.ts';
-import { listStrategies, type Strategy } from '../../store/strategies-repo.ts';
 import { dayOpeningEquities, loadRiskState, openTradingAccount, type StoredRiskState } from '../../store/trading-state-repo.ts';
 import { valueAccount, type Account, type AccountValuation } from '../../trading/account.ts';
 import { quoteFromTick } from '../../trading/fill-model.ts';
@@ -48,19 +41,15 @@ import { formatBps, formatCop, formatPrice, formatUsd, parsePrice, parseUsd, typ
 import type { OrderRequest } from '../../trading/order.ts';
 import { marketValue, type Position } from '../../trading/position.ts';
 import type { ServerDeps } from '../deps.ts';
-import { COMMON_ERRORS, ErrorBody, HttpError } from '../http-errors.ts';
+import { COMMON_ERRORS, ErrorBody } from '../http-errors.ts';
 import { RowId } from '../param-bounds.ts';
 import { datePeriod, instantParam, principalOf, servedSymbol, TOKEN_SECURITY } from '../request-inputs.ts';
+import { bounded, localEngine, MAX_QUANTITY_CENTS, tradedSymbol, TRADING_TAGS as TAGS, TRADING_WRITE_ERRORS as WRITE_ERRORS } from './trading-route-parts.ts';
 
-const TAGS = ['trading'];
-const WRITE_ERRORS = { ...COMMON_ERRORS, 401: ErrorBody, 403: ErrorBody };
-/** Far beyond any risk limit; keeps every amount well inside PostgreSQL's int8. */
-const MAX_QUANTITY_CENTS = 100_000_000_000n; // 1,000,000,000 USD
 const MAX_PRICE = 1_000_000_000_000n; // 100,000,000 COP per USD
 const MAX_PNL_DAYS = 366;
 
 const IdParams = Type.Object({ id: RowId('Order id') });
-const StrategyParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100, description: 'Strategy id' }) });
 const OrdersQuery = Type.Object({
   status: Type.Optional(Type.Enum(['open', 'all'], { description: 'open: not yet final (new, accepted, partially filled); default all' })),
   symbol: Type.Optional(Type.String({ description: 'USD/COP, USD%2FCOP or USDCOP' })),
@@ -82,15 +71,7 @@ export const tradingRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) 
   const trader = app.requireRole('trader');
   const admin = app.requireRole('admin');
 
-  /** A part of this process's trading engine, or a 503 naming the process that runs it. */
-  const local = async <T>(part: T | null): Promise<T> => {
-    if (part !== null) return part;
-    const holder = await deps.trading.holder();
-    const where = holder === null ? 'No process runs the trading engine right now' : `The trading engine runs in ${holder}, not in this server process`;
-    throw new HttpError(503, `${where}, so this request cannot be served here.`, { code: 'unavailable', hint: 'Send trading writes to the server that runs the engine, or retry when it has taken over.' });
-  };
-  const engine = (): Promise<OrderService> => local(deps.trading.service());
-  const runner = (): Promise<StrategyRunner> => local(deps.trading.strategies());
+  const engine = (): Promise<OrderService> => localEngine(deps, deps.trading.service());
 
   /** The latest price of each served symbol: the engine's marks here, else the latest-price cache. */
   const marks = async (): Promise<Map<SymbolCode, Price>> => {
@@ -259,103 +240,28 @@ export const tradingRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) 
     },
   );
 
+  /** The kill switch's two admin routes: same body (a reason), same answer (the trading state). */
+  const stateChange = (summary: string, description: string) => ({
+    preHandler: admin,
+    schema: { tags: TAGS, summary, description, security: TOKEN_SECURITY, body: HaltBody, response: { 200: TradingStateResponse, ...WRITE_ERRORS } },
+  });
   app.post(
     '/api/trading/halt',
-    {
-      preHandler: admin,
-      schema: {
-        tags: TAGS,
-        summary: 'Kill switch (admin): halt trading, cancel open orders, optionally flatten',
-        security: TOKEN_SECURITY,
-        body: HaltBody,
-        response: { 200: TradingStateResponse, ...WRITE_ERRORS },
-      },
-    },
+    stateChange('Kill switch (admin): halt trading, cancel open orders, optionally flatten', 'Audited with the token id; new orders are refused (422) until an admin resumes.'),
     async (request) => {
-      const principal = principalOf(request);
       const service = await engine();
-      return { tradingState: stateJson(await service.halt(principal.id, request.body.reason, request.body.flatten)) };
+      return { tradingState: stateJson(await service.halt(principalOf(request).id, request.body.reason, request.body.flatten)) };
     },
   );
-
   app.post(
     '/api/trading/resume',
-    {
-      preHandler: admin,
-      schema: {
-        tags: TAGS,
-        summary: 'Resume trading after a halt (admin)',
-        description: 'While the day’s loss is still past the limit, the next price halts trading again.',
-        security: TOKEN_SECURITY,
-        body: HaltBody,
-        response: { 200: TradingStateResponse, ...WRITE_ERRORS },
-      },
-    },
+    stateChange('Resume trading after a halt (admin)', 'While the day’s loss is still past the limit, the next price halts trading again.'),
     async (request) => {
-      const principal = principalOf(request);
-      return { tradingState: stateJson(await (await engine()).resume(principal.id, request.body.reason)) };
+      const service = await engine();
+      return { tradingState: stateJson(await service.resume(principalOf(request).id, request.body.reason)) };
     },
   );
 
-  app.get(
-    '/api/trading/strategies',
-    { schema: { tags: TAGS, summary: 'Strategies, whether each is on and whether the engine trades it now', response: { 200: StrategyList, ...COMMON_ERRORS } } },
-    async () => {
-      const running = deps.trading.strategies()?.running() ?? null;
-      return { strategies: (await listStrategies(deps.db)).map((s) => strategyJson(s, running)) };
-    },
-  );
-
-  app.post(
-    '/api/trading/strategies/:id/start',
-    {
-      // No body: no settings given (the stored ones are used).
-      preValidation: (request, _reply, done) => {
-        request.body ??= {};
-        done();
-      },
-      preHandler: trader,
-      schema: {
-        tags: TAGS,
-        summary: 'Switch a strategy on and trade it (trader)',
-        description:
-          'Creates the strategy (symbol, policyId and targetNotional all given) or starts a stored one, with any settings given replacing its own; it then trades on each final bar, audited as strategy:<id>. Kept across restarts; audited. 400 for an unknown policy or a bad setting; 404 for no such strategy and not all settings given; 503 when this process does not run the trading engine.',
-        security: TOKEN_SECURITY,
-        params: StrategyParams,
-        body: StartStrategyBody,
-        response: { 200: StrategyResponse, 404: ErrorBody, ...WRITE_ERRORS },
-      },
-    },
-    async (request) => {
-      const principal = principalOf(request);
-      const strategies = await runner();
-      const strategy = await startStrategy(deps, strategies, request.params.id, request.body, principal.id);
-      return { strategy: strategyJson(strategy, strategies.running()) };
-    },
-  );
-
-  app.post(
-    '/api/trading/strategies/:id/stop',
-    {
-      preHandler: trader,
-      schema: {
-        tags: TAGS,
-        summary: 'Switch a strategy off (trader): its working orders are cancelled, its position is kept',
-        description: 'Kept across restarts; audited. 404 for no such strategy; 503 when this process does not run the trading engine.',
-        security: TOKEN_SECURITY,
-        params: StrategyParams,
-        response: { 200: StrategyResponse, 404: ErrorBody, ...WRITE_ERRORS },
-      },
-    },
-    async (request) => {
-      const principal = principalOf(request);
-      const strategies = await runner();
-      const { id } = request.params;
-      await strategies.disable(id);
-      await auditStrategy(deps, id, 'strategy.stopped', principal.id, { enabled: false });
-      return { strategy: strategyJson(await storedStrategy(deps, id), strategies.running()) };
-    },
-  );
   return Promise.resolve();
 };
 
@@ -373,66 +279,15 @@ function orderRequest(body: PlaceOrderBody, served: readonly string[]): OrderReq
   };
 }
 
-function tradedSymbol(input: string, served: readonly string[]): SymbolCode {
-  const symbol = normalizeSymbol(input);
-  if (!served.includes(symbol)) throw new TasaError('bad_argument', `Symbol ${symbol} is not traded here; this server trades ${served.join(', ')}.`, { input: 'symbol' });
-  return symbol;
-}
-
 function priceInput(value: number | string | null | undefined, name: string): Price | null {
   if (value === undefined || value === null) return null;
   return bounded(parsePrice(value, name), MAX_PRICE, name, `${formatPrice(MAX_PRICE)} COP per USD`);
-}
-
-function bounded(value: bigint, max: bigint, name: string, maxText: string): bigint {
-  if (value > max) throw new TasaError('bad_argument', `${name} is absurd: at most ${maxText}.`, { input: name });
-  return value;
 }
 
 async function storedOrder(deps: ServerDeps, id: number): Promise<StoredOrder> {
   const order = await findOrder(deps.db, { id });
   if (order === null) throw new TasaError('not_found', `No order with id ${id}.`, { input: 'id' });
   return order;
-}
-
-async function findStrategy(deps: ServerDeps, id: string): Promise<Strategy | undefined> {
-  return (await listStrategies(deps.db)).find((s) => s.id === id);
-}
-
-async function storedStrategy(deps: ServerDeps, id: string): Promise<Strategy> {
-  const strategy = await findStrategy(deps, id);
-  if (strategy === undefined) throw new TasaError('not_found', `No strategy ${id}.`, { input: 'id', hint: 'GET /api/trading/strategies lists them.' });
-  return strategy;
-}
-
-/** Saves the strategy on with the settings given (over its stored ones) and has the runner trade it. */
-async function startStrategy(deps: ServerDeps, runner: StrategyRunner, id: string, body: StartStrategyBody, actor: string): Promise<Strategy> {
-  const stored = await findStrategy(deps, id);
-  const symbol = body.symbol === undefined ? stored?.symbol : tradedSymbol(body.symbol, deps.symbols);
-  const policyId = body.policyId ?? stored?.policyId;
-  const targetNotional = body.targetNotional === undefined ? stored?.targetNotional : notionalInput(body.targetNotional);
-  if (symbol === undefined || policyId === undefined || targetNotional === undefined) {
-    throw new TasaError('not_found', `No strategy ${id}.`, { input: 'id', hint: 'Give symbol, policyId and targetNotional to create it; GET /api/trading/strategies lists them.' });
-  }
-  try {
-    await runner.enable({ id, symbol, policyId, targetNotional });
-  } catch (err) {
-    // The runner's not_found is the policy: the strategy itself is being created or replaced here.
-    if (err instanceof TasaError && err.code === 'not_found') throw new TasaError('bad_argument', err.message, { input: 'policyId', ...(err.hint === undefined ? {} : { hint: err.hint }), cause: err });
-    throw err;
-  }
-  await auditStrategy(deps, id, 'strategy.started', actor, { enabled: true, symbol, policyId, targetNotional: formatUsd(targetNotional) });
-  return storedStrategy(deps, id);
-}
-
-function notionalInput(value: number | string): bigint {
-  const notional = bounded(parseUsd(value, 'targetNotional'), MAX_QUANTITY_CENTS, 'targetNotional', `${formatUsd(MAX_QUANTITY_CENTS)} USD`);
-  if (notional === 0n) throw new TasaError('bad_argument', 'targetNotional must be above zero.', { input: 'targetNotional' });
-  return notional;
-}
-
-async function auditStrategy(deps: ServerDeps, id: string, action: string, actor: string, details: Record<string, unknown>): Promise<void> {
-  await appendAudit(deps.db, [{ actor, action, entity: `strategy:${id}`, details, at: deps.clock.now() }]);
 }
 
 function orderJson(order: StoredOrder): OrderJson {
@@ -464,7 +319,3 @@ function stateJson(state: StoredRiskState): TradingStateJson {
   return { mode: state.mode, since: toIsoUtc(state.since), reason: state.reason, actor: state.actor };
 }
 
-/** `running`: the strategies this process's engine trades, null when it runs none. */
-function strategyJson(s: Strategy, running: readonly Strategy[] | null): StrategyJson {
-  return { id: s.id, symbol: s.symbol, policyId: s.policyId, targetNotional: formatUsd(s.targetNotional), enabled: s.enabled, running: running === null ? null : running.some((r) => r.id === s.id) };
-}

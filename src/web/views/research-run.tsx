@@ -104,6 +104,7 @@ function RunDetail({ b }: { b: BacktestDetail }) {
         <div>
           <h3>Production gates</h3>
           {b.gates === null ? <Empty>This run was not gated.</Empty> : <GatesTable gates={b.gates.gates} />}
+          {b.gates?.verdict !== undefined && <p data-testid="backtest-verdict">{b.gates.verdict}</p>}
           {b.gates !== null && (
             <p class="muted small">
               Cost stress rerun at spread {decimal(b.gates.stressedCosts.spreadBps, 2)} bps, fee {decimal(b.gates.stressedCosts.feeBps, 2)} bps.
@@ -122,7 +123,8 @@ function RunDetail({ b }: { b: BacktestDetail }) {
 
 function GatesTable({ gates }: { gates: GateResult[] }) {
   if (gates.length === 0) return <Empty>No gate was evaluated for this run.</Empty>;
-  const fmt = (g: GateResult, v: number | null) => (g.gate === 'max-drawdown' || g.gate === 'cost-stress' ? percent(v) : g.gate === 'min-trades' ? integer(v) : decimal(v, 2));
+  const percentGates: ReadonlyArray<GateResult['gate']> = ['max-drawdown', 'cost-stress', 'excess-vs-best-baseline'];
+  const fmt = (g: GateResult, v: number | null) => (percentGates.includes(g.gate) ? percent(v) : g.gate === 'min-trades' ? integer(v) : decimal(v, 2));
   return (
     <table data-testid="backtest-gates">
       <thead>

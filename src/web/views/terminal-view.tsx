@@ -123,7 +123,7 @@ export function TerminalView() {
       </section>
       <section class="panel" aria-label="Policy">
         <h2>Latest policy prediction</h2>
-        <PredictionLine prediction={prediction.data?.items[0] ?? null} error={prediction.errorStatus === 404 ? null : prediction.error} />
+        <PredictionLine prediction={prediction.data?.items[0] ?? null} error={prediction.error} />
       </section>
       <TradingPanel trading={trading} />
     </>

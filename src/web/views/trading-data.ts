@@ -6,15 +6,17 @@
  * at it, the account, the day's P&L), at most every PRICE_RELOAD_GAP_MS and only while a position
  * is open. The server computes every amount (exact decimals): the page never adds money up.
  *
+ * The strategies and their live parity record load once (the parity monitor runs after the close).
+ *
  * Routes: GET /api/trading/account, /api/trading/pnl, /api/trading/orders?status=open,
- * /api/trading/positions, /api/trading/fills.
+ * /api/trading/positions, /api/trading/fills, /api/trading/strategies, /api/trading/parity.
  */
 import { useEffect, useRef } from 'preact/hooks';
 import { SYMBOL_PATH } from '../api.ts';
 import { browserNow } from '../clock.ts';
 import { isZero } from '../decimal-text.ts';
 import { useApi, type Resource } from '../use-api.ts';
-import type { AccountJson, FillList, OrderList, PnlSeries, PositionList } from '../../contracts/api/trading.ts';
+import type { AccountJson, FillList, OrderList, ParityList, PnlSeries, PositionList, StrategyList } from '../../contracts/api/trading.ts';
 
 const PRICE_RELOAD_GAP_MS = 2000;
 const BURST_MS = 150;
@@ -25,6 +27,8 @@ export interface TradingData {
   openOrders: Resource<OrderList>;
   positions: Resource<PositionList>;
   fills: Resource<FillList>;
+  strategies: Resource<StrategyList>;
+  parity: Resource<ParityList>;
   /** An order, fill or position changed: reload everything. */
   reload: () => void;
   /** A new price: reload the marked figures (throttled). */
@@ -38,6 +42,8 @@ export function useTrading(fillsFrom: string | null): TradingData {
   const openOrders = useApi<OrderList>(`/api/trading/orders?status=open&symbol=${SYMBOL_PATH}`);
   const positions = useApi<PositionList>('/api/trading/positions');
   const fills = useApi<FillList>(`/api/trading/fills${fillsFrom === null ? '' : `?from=${encodeURIComponent(fillsFrom)}`}`);
+  const strategies = useApi<StrategyList>('/api/trading/strategies');
+  const parity = useApi<ParityList>('/api/trading/parity');
   const lastPriceReload = useRef(0);
   const pending = useRef<ReturnType<typeof setTimeout> | null>(null);
   useEffect(() => () => {
@@ -54,6 +60,8 @@ export function useTrading(fillsFrom: string | null): TradingData {
     openOrders,
     positions,
     fills,
+    strategies,
+    parity,
     reload: () => {
       pending.current ??= setTimeout(() => {
         pending.current = null;

@@ -2,11 +2,12 @@
  * Paper trading in the terminal, under the chart its fills are drawn on: the trading state
  * (ACTIVE, REDUCING, HALTED), the day's P&L and the account, the order ticket with the risk
  * limits, open orders with cancel, positions with their unrealized P&L at the latest price, and
- * the fills blotter. The data comes from `useTrading` (trading-data.ts), which the terminal's
+ * the fills blotter, and the strategies with their live parity. The data comes from `useTrading` (trading-data.ts), which the terminal's
  * socket keeps current.
  */
 import { Loaded } from '../components/empty-state.tsx';
 import { OrderTicket } from '../components/order-ticket.tsx';
+import { StrategyTable } from '../components/strategy-table.tsx';
 import { FillsBlotter, OpenOrders, Positions } from '../components/trading-tables.tsx';
 import { amount, signClass } from '../decimal-text.ts';
 import { bogotaDateTime } from '../format.ts';
@@ -45,6 +46,12 @@ export function TradingPanel({ trading }: { trading: TradingData }) {
       <section class="panel" aria-labelledby="fills-title">
         <h2 id="fills-title">Fills</h2>
         <Loaded resource={trading.fills}>{(list) => <FillsBlotter fills={list.fills} />}</Loaded>
+      </section>
+      <section class="panel" aria-labelledby="strategies-title">
+        <h2 id="strategies-title">Strategies and live parity</h2>
+        <Loaded resource={trading.strategies}>
+          {(list) => <StrategyTable strategies={list.strategies} parity={trading.parity.data?.strategies ?? []} />}
+        </Loaded>
       </section>
     </>
   );

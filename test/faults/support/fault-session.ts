@@ -177,7 +177,7 @@ export async function runFaultSession(world: World, spec: FaultSpec, index: numb
   }
 }
 
-interface EnvParts {
+export interface EnvParts {
   databaseUrl: string;
   redisUrl: string;
   sim: RunningSimulator;
@@ -188,7 +188,7 @@ interface EnvParts {
 }
 
 /** The environment of every `tasa` process of a run: private servers, the simulator as TwelveData, the shared timeline. */
-function tasaEnv(o: EnvParts): Record<string, string> {
+export function tasaEnv(o: EnvParts): Record<string, string> {
   return {
     DATABASE_URL: o.databaseUrl,
     REDIS_URL: o.redisUrl,
@@ -294,7 +294,8 @@ async function waitActive(ingests: IngestHandle[], fromStart: boolean, clock: Sc
   throw new Error(`no ingest process became ACTIVE (clock ${toClock(clock)})`);
 }
 
-async function untilClock(clock: ScaledClock, speed: number, t: number): Promise<void> {
+/** Waits (real time, bounded) until the simulated clock reaches `t`. */
+export async function untilClock(clock: ScaledClock, speed: number, t: number): Promise<void> {
   const deadline = performance.now() + Math.max(0, (t - clock.now()) / speed) + 30_000;
   while (clock.now() < t) {
     if (performance.now() > deadline) throw new Error(`the clock did not reach ${new Date(t).toISOString()}`);

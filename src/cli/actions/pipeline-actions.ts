@@ -1,0 +1,228 @@
+/** What the pipeline, train, backtest and models commands run (loaded on demand by ../commands/pipeline-commands.ts). */
+import { writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { MultiBar, type SingleBar } from 'cli-progress';
+import { systemClock } from '../../clock.ts';
+import { toIsoUtc } from '../../domain/time.ts';
+import { TasaError } from '../../errors.ts';
+import type { ArchiveStore } from '../../pipeline/archive/archive-store.ts';
+import { archiveOptionsFrom, openArchive } from '../../pipeline/archive/open-archive.ts';
+import { readCodeVersion } from '../../pipeline/manifest.ts';
+import type { PipelineConfig, PipelineProgress, PipelineResult } from '../../pipeline/run-pipeline.ts';
+import { promoteGated } from '../../research/model-promotion.ts';
+import type { PerformanceMetrics } from '../../research/performance.ts';
+import type { Db } from '../../store/db.ts';
+import { listModels, type ModelStatus } from '../../store/models-repo.ts';
+import { parseChoiceArg, parseDateRange, parseIntegerArg, parseIsoDateArg, parseSymbolArg } from '../args.ts';
+import { createContext, withStore, type CliContext } from '../context.ts';
+import { createRowWriter, parseFormat, type Column } from '../output.ts';
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+
+/** Loaded when a command runs: the pipeline brings TensorFlow.js and Parquet, seconds of start-up every other command should not pay. */
+const pipelineModule = () => import('../../pipeline/run-pipeline.ts');
+
+export interface RunCliOptions {
+  symbol: string;
+  layers: string;
+  from?: string;
+  to?: string;
+  steps?: string;
+  seed?: string;
+  skipTraining?: boolean;
+  force?: boolean;
+}
+
+export interface TrainCliOptions {
+  symbol: string;
+  policy: string;
+  steps?: string;
+  seed?: string;
+  force?: boolean;
+}
+
+export interface BacktestCliOptions {
+  symbol: string;
+  policy: string;
+  from: string;
+  to?: string;
+  report?: string;
+}
+
+export interface ListModelsCliOptions {
+  symbol?: string;
+  status?: string;
+  format?: string;
+}
+
+export async function runLayers(o: RunCliOptions): Promise<void> {
+  const { parseLayerList, runPipeline } = await pipelineModule();
+  const layers = parseLayerList(o.layers).filter((l) => !(o.skipTraining === true && l === 'L5'));
+  const result = await withPipeline(createContext(), (deps) =>
+    runPipeline({
+      ...deps,
+      symbol: parseSymbolArg(o.symbol),
+      layers,
+      from: o.from === undefined ? undefined : parseIsoDateArg('--from', o.from),
+      to: o.to === undefined ? undefined : parseIsoDateArg('--to', o.to),
+      config: ppoConfig(o),
+      force: o.force === true,
+    }),
+  );
+  printResult(result);
+}
+
+export async function train(o: TrainCliOptions): Promise<void> {
+  if (o.policy !== 'ppo') throw new TasaError('bad_argument', `--policy must be ppo (the only trainable policy), not "${o.policy}".`, { input: `--policy=${o.policy}` });
+  const { runPipeline } = await pipelineModule();
+  const result = await withPipeline(createContext(), (deps) =>
+    runPipeline({ ...deps, symbol: parseSymbolArg(o.symbol), layers: ['L1', 'L2', 'L3', 'L4', 'L5'], config: ppoConfig(o), force: o.force === true }),
+  );
+  printResult(result);
+}
+
+export async function backtest(o: BacktestCliOptions): Promise<void> {
+  const range = parseDateRange(o.from, o.to);
+  const { backtestOverRange } = await import('../../pipeline/ad-hoc-backtest.ts');
+  const ctx = createContext();
+  const run = await withStore(ctx, (db) => backtestOverRange({ db, calendar: ctx.calendar, clock: systemClock, symbol: parseSymbolArg(o.symbol), policyId: o.policy, ...range }));
+  if (o.report !== undefined) await writeFile(o.report, run.evaluation.reportHtml);
+  const e = run.evaluation;
+  console.log(`backtest ${run.backtestId}: ${e.policyId} on ${e.from}..${e.to}, costs ${run.costs.spreadBps}+${run.costs.feeBps} bps`);
+  console.log(metricsLine(e.metrics));
+  console.log(`gates ${e.gates.passed ? 'passed' : 'failed'}: ${e.gates.gates.map((g) => `${g.gate} ${g.passed ? 'ok' : 'FAIL'}`).join(', ')}`);
+  if (o.report !== undefined) console.log(`report written to ${o.report}`);
+}
+
+export async function printModels(o: ListModelsCliOptions): Promise<void> {
+  const status = o.status === undefined ? undefined : modelStatus(o.status);
+  const rows = await withStore(createContext(), (db) =>
+    listModels(db, { ...(o.symbol === undefined ? {} : { symbol: parseSymbolArg(o.symbol) }), ...(status === undefined ? {} : { status }), limit: 1000 }),
+  );
+  const writer = createRowWriter(parseFormat(o.format, process.stdout.isTTY), MODEL_COLUMNS, process.stdout);
+  await writer.write(
+    rows.map((m) => ({
+      id: m.id,
+      kind: m.kind,
+      symbol: m.symbol,
+      status: m.status,
+      created: toIsoUtc(m.createdAt),
+      promoted: m.promotedAt === null ? null : toIsoUtc(m.promotedAt),
+      dataset: m.datasetHash?.slice(0, 12) ?? null,
+      validation_reward: validationReward(m.metrics),
+      weights_kib: m.weightsBytes === null ? null : Math.round(m.weightsBytes / 1024),
+    })),
+  );
+  await writer.end();
+}
+
+export async function promote(id: string, o: { force?: boolean }): Promise<void> {
+  const request = { actor: 'cli', at: systemClock.now(), force: o.force === true, forceHint: '--force' };
+  const promotion = await withStore(createContext(), (db) => promoteGated(db, id, request));
+  const m = promotion.model;
+  if (!promotion.changed) console.log(`${m.id} already is the production model of ${m.symbol}.`);
+  else console.log(`${m.id} is now the production model of ${m.symbol}${promotion.previousId ? ` (replacing ${promotion.previousId}, now a candidate)` : ''}.`);
+}
+
+const MODEL_COLUMNS: Column[] = [
+  { key: 'id' },
+  { key: 'kind' },
+  { key: 'symbol' },
+  { key: 'status' },
+  { key: 'created' },
+  { key: 'promoted' },
+  { key: 'dataset' },
+  { key: 'validation_reward', numeric: true },
+  { key: 'weights_kib', numeric: true },
+];
+
+function modelStatus(value: string): ModelStatus {
+  return parseChoiceArg('--status', value, ['candidate', 'production', 'retired'] as const);
+}
+
+function validationReward(metrics: Record<string, unknown>): number | null {
+  const validation = metrics['validation'] as { meanReward?: unknown } | null | undefined;
+  return typeof validation?.meanReward === 'number' ? validation.meanReward : null;
+}
+
+function ppoConfig(o: { steps?: string; seed?: string }): PipelineConfig {
+  const steps = o.steps === undefined ? undefined : parseIntegerArg('--steps', o.steps);
+  const seed = o.seed === undefined ? undefined : parseIntegerArg('--seed', o.seed, 0);
+  return { ppo: { ...(steps === undefined ? {} : { steps }), ...(seed === undefined ? {} : { seed }) } };
+}
+
+interface PipelineDeps {
+  db: Db;
+  archive: ArchiveStore;
+  clock: typeof systemClock;
+  calendar: CliContext['calendar'];
+  codeVersion: Awaited<ReturnType<typeof readCodeVersion>>;
+  onProgress: (p: PipelineProgress) => void;
+}
+
+/** The store, the archive, the code version and a progress display for one pipeline call. */
+async function withPipeline<T>(ctx: CliContext, fn: (deps: PipelineDeps) => Promise<T>): Promise<T> {
+  const codeVersion = await readCodeVersion(ROOT, process.env['TASA_GIT_COMMIT']);
+  const archive = await openArchive(archiveOptionsFrom(ctx.config));
+  const progress = createProgress();
+  try {
+    return await withStore(ctx, (db) => fn({ db, archive, clock: systemClock, calendar: ctx.calendar, codeVersion, onProgress: progress.update }));
+  } finally {
+    progress.stop();
+    await archive.close();
+  }
+}
+
+/** One bar per layer on a terminal; one line per finished layer otherwise. */
+function createProgress(): { update: (p: PipelineProgress) => void; stop: () => void } {
+  if (!process.stderr.isTTY) {
+    return {
+      update: (p) => {
+        if (p.phase === 'completed' || p.phase === 'skipped' || p.phase === 'failed') process.stderr.write(`${p.layer} ${p.symbol}: ${p.phase} (run ${p.runId})\n`);
+      },
+      stop: () => undefined,
+    };
+  }
+  const multi = new MultiBar({ format: '{layer} {symbol} [{bar}] {phase} {value}/{total}', stream: process.stderr, hideCursor: true, clearOnComplete: false });
+  const bars = new Map<string, SingleBar>();
+  return {
+    update: (p) => {
+      const payload = { layer: p.layer, symbol: p.symbol, phase: p.phase.padEnd(9) };
+      const total = Math.max(p.total, 1);
+      const value = p.phase === 'completed' || p.phase === 'skipped' ? total : p.done;
+      let bar = bars.get(p.layer);
+      if (!bar) bars.set(p.layer, (bar = multi.create(total, value, payload)));
+      bar.setTotal(total);
+      bar.update(value, payload);
+    },
+    stop: () => multi.stop(),
+  };
+}
+
+function printResult(result: PipelineResult): void {
+  if (result.range) console.log(`${result.symbol} ${result.range.from}..${result.range.to}`);
+  for (const l of result.layers) {
+    const reused = l.status === 'skipped' ? ` (same as run ${l.sourceRunId})` : '';
+    console.log(`${l.layer} ${l.status.padEnd(9)} run ${l.runId}${reused}  dataset ${l.datasetHash.slice(0, 16)}  ${layerNote(l.layer, l.summary)}`);
+  }
+  if (result.modelId) console.log(`model ${result.modelId} (candidate; promote it with: tasa models promote ${result.modelId})`);
+  if (result.backtestIds.length > 0) console.log(`backtests stored: ${result.backtestIds.join(', ')}`);
+}
+
+function layerNote(layer: string, s: Record<string, unknown>): string {
+  if (layer === 'L4' && typeof s['rlDatasetHash'] === 'string') return `rl dataset ${s['rlDatasetHash'].slice(0, 16)}, ${String(s['episodes'])} episodes`;
+  if (layer === 'L5' && typeof s['modelId'] === 'string') return `model ${s['modelId']}`;
+  if (layer === 'L6' && Array.isArray(s['policies'])) {
+    return (s['policies'] as Array<{ id: string; totalReturn: number | null; passed: boolean }>).map((p) => `${p.id} ${percent(p.totalReturn)}${p.passed ? ' ✓' : ''}`).join(', ');
+  }
+  return '';
+}
+
+function percent(x: number | null): string {
+  return x === null ? 'n/a' : `${(x * 100).toFixed(2)}%`;
+}
+
+function metricsLine(m: PerformanceMetrics): string {
+  const ratio = (x: number | null) => (x === null ? 'n/a' : x.toFixed(2));
+  return `total return ${percent(m.totalReturn)}, Sharpe ${ratio(m.sharpe)}, Sortino ${ratio(m.sortino)}, max drawdown ${percent(m.maxDrawdown)}, ${m.tradeCount} trades, exposure ${percent(m.exposure)}`;
+}

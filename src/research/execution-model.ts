@@ -1,0 +1,72 @@
+/**
+ * The execution model: how a target position becomes fills, costs and equity. The backtest books
+ * with it and the RL environment rewards with it, so training optimizes exactly what the
+ * backtest measures. Pure: no I/O.
+ *
+ * - Timing (applied by the callers' loops): a target decided at the close of bar t fills at the
+ *   OPEN of bar t+1. At the last bar of a session any position is closed at that bar's CLOSE and
+ *   the target decided there is ignored, so every session starts and ends flat. The one exception
+ *   is a policy that holds overnight (buy-and-hold, `flattensAtSessionEnd`): its position is
+ *   carried across the overnight gap, marked at each close, and closed at the span's last close.
+ * - Costs: each unit of |Δposition| pays `costRate` x the equity at the fill price, before the
+ *   fill (a reversal pays two such legs, both on the same pre-fill equity).
+ * - Sizing: position ±1 puts the whole equity left after the entry cost into a constant quantity,
+ *   held until the next fill. It is not rebalanced per bar, so a short's equity over a holding is
+ *   entry equity x (2 - price / entry price), not a sum of per-bar log returns: a per-bar
+ *   reward has to be the log change of this account's equity, which sums to the holding's
+ *   net log return.
+ */
+import type { Policy, Position, TradingCosts } from './types.ts';
+
+const BPS = 1e-4;
+
+/** The fraction of equity paid per unit of position change. */
+export function costRate(costs: TradingCosts): number {
+  return (costs.spreadBps + costs.feeBps) * BPS;
+}
+
+/** Whether the run closes `policy`'s position at each session end: when the run does (the default), unless the policy holds overnight. */
+export function flattensAtSessionEnd(runFlattens: boolean, policy: Pick<Policy, 'holdsOvernight'>): boolean {
+  return runFlattens && policy.holdsOvernight !== true;
+}
+
+/** Cash plus a constant quantity of the instrument; equity = cash + quantity x price. */
+export class Account {
+  cash: number;
+  quantity = 0;
+  position: Position = 0;
+
+  constructor(
+    initialEquity: number,
+    readonly costRate: number,
+  ) {
+    this.cash = initialEquity;
+  }
+
+  equityAt(price: number): number {
+    return this.cash + this.quantity * price;
+  }
+
+  /** Moves to `target` at `price`: closes the position, then opens the target, each leg paying the same cost. */
+  fill(target: Position, price: number): void {
+    if (target === this.position) return;
+    const legCost = this.costRate * this.equityAt(price);
+    if (this.position !== 0) this.closeAt(price, legCost);
+    if (target !== 0) this.openAt(target, price, legCost);
+  }
+
+  /** Sells (or buys back) the whole quantity at `price`, paying `legCost`. */
+  protected closeAt(price: number, legCost: number): void {
+    this.cash += this.quantity * price - legCost;
+    this.quantity = 0;
+    this.position = 0;
+  }
+
+  /** Pays `legCost`, then puts all the cash left into `target` at `price`. */
+  protected openAt(target: Position, price: number, legCost: number): void {
+    this.cash -= legCost;
+    this.quantity = (target * this.cash) / price;
+    this.cash -= this.quantity * price;
+    this.position = target;
+  }
+}
