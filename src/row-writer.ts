@@ -14,6 +14,8 @@ export interface Column {
   key: string;
   /** Right-align in tables (numbers). */
   numeric?: boolean;
+  /** How a number reads in tables (rounded for people); CSV and JSON keep full precision. */
+  tableNumber?: (value: number) => string;
 }
 
 /** Turns batches of rows into text; `end()` closes the document (JSON bracket, empty-table notice). */
@@ -87,13 +89,13 @@ function tableFormatter(columns: readonly Column[]): RowFormatter {
   const line = (cells: string[]): string =>
     cells.map((cell, i) => (columns[i]?.numeric ? cell.padStart(widths?.[i] ?? 0) : cell.padEnd(widths?.[i] ?? 0))).join('  ').trimEnd() + '\n';
   const header = (rows: readonly Row[]): string => {
-    widths = columns.map((c) => Math.max(c.key.length, ...rows.map((r) => tableCell(r[c.key] ?? null).length)));
+    widths = columns.map((c) => Math.max(c.key.length, ...rows.map((r) => tableCell(r[c.key] ?? null, c).length)));
     return line(columns.map((c) => c.key)) + line(widths.map((w) => '-'.repeat(w)));
   };
   return {
     rows(rows) {
       let text = widths ? '' : header(rows);
-      for (const row of rows) text += line(columns.map((c) => tableCell(row[c.key] ?? null)));
+      for (const row of rows) text += line(columns.map((c) => tableCell(row[c.key] ?? null, c)));
       return text;
     },
     end() {
@@ -102,6 +104,7 @@ function tableFormatter(columns: readonly Column[]): RowFormatter {
   };
 }
 
-function tableCell(value: Cell): string {
-  return value === null ? '-' : String(value);
+function tableCell(value: Cell, column: Column): string {
+  if (value === null) return '-';
+  return typeof value === 'number' && column.tableNumber !== undefined ? column.tableNumber(value) : String(value);
 }

@@ -31,6 +31,7 @@ import { fillGaps } from './jobs/gap-fill.ts';
 import { jobHandlers } from './jobs/handlers.ts';
 import { createRestSource, type RestSource } from './jobs/history-source.ts';
 import { pipelineJobHandler, schedulePipelineJobs, type PipelineJobDeps } from './jobs/pipeline-jobs.ts';
+import { loadResearchConfig } from './research/research-config.ts';
 import type { Logger } from './log.ts';
 import { busSeqFloors } from './store/bus-seq-repo.ts';
 import type { Db } from './store/db.ts';
@@ -199,6 +200,8 @@ async function pipelineDeps(o: SystemOptions, { db, clock, metrics, symbols }: P
     metrics,
     symbols,
     codeVersion: await readCodeVersion(root, env['TASA_GIT_COMMIT']),
+    // The scheduled and queued runs use the research config the CLI uses (research.config.json, TASA_RESEARCH_CONFIG).
+    config: { research: await loadResearchConfig(root, {}, env) },
   };
 }
 

@@ -41,3 +41,14 @@ export function parseIntegerArg(flag: string, value: string, min = 1): number {
   if (!Number.isSafeInteger(n) || n < min) throw new TasaError('bad_argument', `${flag} must be a whole number >= ${min}, not "${value}".`, { input: `${flag}=${value}` });
   return n;
 }
+
+/** A decimal flag value within [min, max] (`max` excluded when `maxExcluded`). */
+export function parseDecimalArg(flag: string, value: string, range: { min: number; max: number; maxExcluded?: boolean }): number {
+  const n = value.trim() === '' ? NaN : Number(value);
+  const above = range.maxExcluded === true ? n >= range.max : n > range.max;
+  if (!Number.isFinite(n) || n < range.min || above) {
+    const upper = range.maxExcluded === true ? `below ${range.max}` : `at most ${range.max}`;
+    throw new TasaError('bad_argument', `${flag} must be a number from ${range.min} ${upper}, not "${value}".`, { input: `${flag}=${value}` });
+  }
+  return n;
+}

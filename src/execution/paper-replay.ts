@@ -211,9 +211,9 @@ function finalBarEvent(bar: SeriesBar): BarUpdate {
   return { time: toIsoUtc(bar.time), open: bar.open, high: bar.high, low: bar.low, close: bar.close, tickCount: null, revision: 1, final: true, source: 'import' };
 }
 
-/** The backtest's cost model: the fill at the printed price, spread + fee bps charged as the fee. */
+/** The backtest's cost model: the fill at the printed price, spread + fee + slippage bps charged as the fee. */
 function replayFillModel(costs: TradingCosts): FillModelConfig {
-  return { slippageBps: 0n, feeBps: parseBps(costs.spreadBps + costs.feeBps, 'replay cost bps'), fixedFee: 0n, maxFillPerTick: null };
+  return { slippageBps: 0n, feeBps: parseBps(costs.spreadBps + costs.feeBps + (costs.slippageBps ?? 0), 'replay cost bps'), fixedFee: 0n, maxFillPerTick: null };
 }
 
 /** Limits that let every decision through: a reversal is twice the notional; the loss limit is out of reach. */

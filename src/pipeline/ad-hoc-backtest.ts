@@ -2,21 +2,26 @@
  * `tasa backtest`: one policy (a registered model or a baseline) over any range of sessions,
  * outside the pipeline's splits. Indicators and features are computed over every stored bar up
  * to the range's end, so their values inside the range are exactly the pipeline's. A model sees
- * its features normalized as in its training dataset and pays that dataset's costs; a baseline
- * pays the default dataset costs. The run is stored in `backtests` (no pipeline run, no dataset hash).
+ * its features normalized as in its training dataset and pays that dataset's costs (the research
+ * config's when `chargeResearchCosts`, i.e. cost flags were given); a baseline pays the research
+ * config's costs (the default dataset costs without one). Gates and trials come from the research
+ * config, whose hash is recorded with the run. The run is stored in `backtests` (no pipeline run, no dataset hash).
  * One provenance per backtest: a range holding both simulated (source simulator) and real bars
  * is refused, and the warm-up before the range stops at the last bar of the other provenance.
  */
 import type { Clock } from '../clock.ts';
 import { isSimulatedSource, type Bar } from '../domain/bar.ts';
 import type { MarketCalendar } from '../domain/calendar.ts';
+import { normalizeSymbol } from '../domain/symbol.ts';
 import { bogotaDate, type IsoDate } from '../domain/time.ts';
 import { TasaError } from '../errors.ts';
 import { computeFeatures } from '../research/features.ts';
 import { computeIndicators } from '../research/indicators.ts';
 import { sessionBarsPerYear } from '../research/performance.ts';
 import { evaluatePolicy, rowsOfSessions, type PolicyEvaluation } from '../research/policy-evaluation.ts';
-import { loadPolicy, policyCosts } from '../research/policy-loading.ts';
+import { loadPolicy, policyCosts, type LoadedPolicy } from '../research/policy-loading.ts';
+import type { ResolvedResearchConfig } from '../research/research-config.ts';
+import { chooseSpread, tradingCostsOf, type SpreadChoice } from '../research/spread-estimate.ts';
 import { toSeries } from '../research/series.ts';
 import type { TradingCosts } from '../research/types.ts';
 import { storedBarsSummary } from '../store/bars-repo.ts';
@@ -33,17 +38,23 @@ export interface AdHocBacktestOptions {
   from: IsoDate;
   to: IsoDate;
   backtest?: Omit<BacktestConfig, 'split' | 'baselines'>;
+  /** Costs (the spread possibly from stored quotes), gates and trials; see the file comment. */
+  research?: ResolvedResearchConfig;
+  /** Charge a model the research config's costs instead of its training costs. */
+  chargeResearchCosts?: boolean;
 }
 
 export interface AdHocBacktest {
   evaluation: PolicyEvaluation;
   backtestId: number;
   costs: TradingCosts;
+  /** Where the costs came from, in words. */
+  costSource: string;
 }
 
 export async function backtestOverRange(o: AdHocBacktestOptions): Promise<AdHocBacktest> {
   const loaded = await loadPolicy(o.db, o.policyId);
-  const config = resolveBacktestConfig(o.backtest ?? {});
+  const config = resolveBacktestConfig({ ...o.backtest, ...researchBacktest(o.research), gates: { ...o.research?.config.gates, ...o.backtest?.gates } });
   const stored = await storedBarsSummary(o.db, o.symbol);
   if (stored.first === null) throw new TasaError('not_found', `No bars of ${o.symbol} are stored; import history first (tasa import).`, { input: o.symbol });
   const first = bogotaDate(stored.first);
@@ -53,7 +64,7 @@ export async function backtestOverRange(o: AdHocBacktestOptions): Promise<AdHocB
   const indicators = computeIndicators(series);
   const features = computeFeatures(series, indicators, loaded.inputs?.featureOptions ?? {});
   const { start, end } = rowsOfSessions(series, o.from, o.to);
-  const costs = policyCosts(loaded);
+  const { costs, costSource, spread } = await costsOf(o, loaded);
   const evaluation = evaluatePolicy({ symbol: o.symbol, series, indicators, features, start, end }, loaded, {
     costs,
     initialEquity: config.initialEquity,
@@ -62,10 +73,28 @@ export async function backtestOverRange(o: AdHocBacktestOptions): Promise<AdHocB
     barsPerYear: sessionBarsPerYear(o.calendar, o.from, o.to),
     generatedAt: o.clock.now(),
     datasetHash: null,
-    reportConfig: { range: `${o.from}..${o.to}`, source: 'tasa backtest' },
+    reportConfig: { range: `${o.from}..${o.to}`, source: 'tasa backtest', costs: costSource },
+    ...(config.trials === null ? {} : { trials: config.trials }),
   });
-  const [backtestId] = await storeBacktests(o.db, o.clock, o.symbol, [evaluation], { pipelineRunId: null, datasetHash: null, config: { gates: config.gates, source: 'tasa backtest' } });
-  return { evaluation, backtestId: backtestId!, costs };
+  const lineage = o.research === undefined ? {} : { research: { hash: o.research.hash, source: o.research.source }, ...(spread === null ? {} : { spread: spread.note }) };
+  const [backtestId] = await storeBacktests(o.db, o.clock, o.symbol, [evaluation], { pipelineRunId: null, datasetHash: null, config: { gates: config.gates, source: 'tasa backtest', ...lineage } });
+  return { evaluation, backtestId: backtestId!, costs, costSource };
+}
+
+function researchBacktest(research: ResolvedResearchConfig | undefined): Pick<BacktestConfig, 'trials'> {
+  const trials = research?.config.trials;
+  return trials === undefined || trials === null ? {} : { trials };
+}
+
+/** The costs charged to `loaded` and where they come from (see the file comment). */
+async function costsOf(o: AdHocBacktestOptions, loaded: LoadedPolicy): Promise<{ costs: TradingCosts; costSource: string; spread: SpreadChoice | null }> {
+  const research = o.research;
+  if (research === undefined || (loaded.kind === 'ppo' && o.chargeResearchCosts !== true)) {
+    return { costs: policyCosts(loaded), costSource: loaded.kind === 'ppo' ? "the model's training costs" : 'the default costs', spread: null };
+  }
+  const costsConfig = research.config.costs;
+  const spread = await chooseSpread(o.db, normalizeSymbol(o.symbol), costsConfig);
+  return { costs: tradingCostsOf(costsConfig, spread), costSource: `research config (${research.source}): ${spread.note}`, spread };
 }
 
 /**

@@ -23,11 +23,13 @@ import type { Logger } from '../log.ts';
 import { featureNames, type FeatureOptions } from '../research/features.ts';
 import type { PolicyEvaluation } from '../research/policy-evaluation.ts';
 import type { PpoConfig, PpoProgress } from '../research/ppo/ppo-trainer.ts';
+import type { ResolvedResearchConfig } from '../research/research-config.ts';
 import { resolveRlDatasetConfig, type RlDatasetConfig } from '../research/rl-dataset.ts';
+import type { SpreadChoice } from '../research/spread-estimate.ts';
 import type { Db } from '../store/db.ts';
 import { getRun, listRuns, type PipelineRun } from '../store/pipeline-runs-repo.ts';
 import type { ArchiveStore } from './archive/archive-store.ts';
-import { loadLayerTables, runLayer, type LayerContext, type LayerProgress, type LayerRunResult, type LayerSpec } from './layer-runner.ts';
+import { loadLayerTables, runLayer, type LayerContext, type LayerOutput, type LayerProgress, type LayerRunResult, type LayerSpec } from './layer-runner.ts';
 import { LAYERS, type LayerId } from './layout.ts';
 import { parseManifest, type CodeVersion, type Manifest, type ParentRun } from './manifest.ts';
 import { ChainData } from './layers/chain-data.ts';
@@ -38,6 +40,7 @@ import { featureOptionsOf, l3Spec } from './layers/l3-features.ts';
 import { datasetConfigOf, l4Spec } from './layers/l4-dataset.ts';
 import { l5Spec, registerTrainedModel, resolvePipelinePpo } from './layers/l5-policy.ts';
 import { currentFeatureNames, l6Parents, l6Spec, policiesToTest, resolveBacktestConfig, storeBacktests, type BacktestConfig } from './layers/l6-backtest.ts';
+import { mergedBacktestConfig, mergedDatasetConfig, researchSetup, type ResearchSetup } from './research-setup.ts';
 
 export interface PipelineConfig {
   /** L3 feature options. */
@@ -48,6 +51,11 @@ export interface PipelineConfig {
   ppo?: Partial<PpoConfig>;
   /** L6 options. */
   backtest?: BacktestConfig;
+  /**
+   * The research config (costs, splits, purge, gates, trials): the base of `dataset` and
+   * `backtest`, whose fields win over it; its hash is recorded in L6's config and the backtests.
+   */
+  research?: ResolvedResearchConfig;
 }
 
 /** A layer runner's progress, or L5's training steps (`phase: 'training'`). */
@@ -139,6 +147,9 @@ class PipelineInvocation {
   private range: TimeRange | null = null;
   private modelId: string | null = null;
   private backtestIds: number[] = [];
+  private setup: ResearchSetup | null = null;
+  /** Where the L4 dataset's spread came from: this run's research config, or the L4 run built on. */
+  private spread: SpreadChoice | null = null;
 
   constructor(
     private readonly o: RunPipelineOptions,
@@ -148,7 +159,6 @@ class PipelineInvocation {
     this.force = o.force === true;
     this.data = new ChainData(o.symbol, o.calendar);
     this.data.featureOptions = this.config.features ?? {};
-    this.data.datasetConfig = this.config.dataset ?? {};
     this.ctx = {
       db: o.db,
       archive: o.archive,
@@ -169,9 +179,12 @@ class PipelineInvocation {
     const o = this.o;
     // Validate every config before the first run is recorded.
     const ppo = resolvePipelinePpo(this.config.ppo);
-    const backtest = resolveBacktestConfig(this.config.backtest);
+    this.setup = this.config.research === undefined ? null : await researchSetup(o.db, o.symbol, this.config.research);
+    this.spread = this.setup?.spread ?? null;
+    const backtest = resolveBacktestConfig(mergedBacktestConfig(this.setup, this.config.backtest));
     featureNames(this.config.features);
-    resolveRlDatasetConfig(this.config.dataset);
+    this.data.datasetConfig = mergedDatasetConfig(this.setup, this.config.dataset);
+    resolveRlDatasetConfig(this.data.datasetConfig);
     if (this.has('L0') || this.has('L1')) this.range = await resolveRange(o.db, o.symbol, o.from, o.to);
     else if (o.from !== undefined || o.to !== undefined) {
       throw new TasaError('bad_argument', '--from/--to choose the range of L0/L1; select L0 or L1 too, or leave them out (later layers use the range of the L1 run they build on).', {
@@ -186,7 +199,7 @@ class PipelineInvocation {
     };
     if (this.has('L2')) await this.step(l2Spec(this.data, parent('L1'), this.force));
     if (this.has('L3')) await this.step(l3Spec(this.data, parent('L2'), this.force));
-    if (this.has('L4')) await this.step(l4Spec(this.data, parent('L3'), this.force));
+    if (this.has('L4')) await this.step(withSpread(l4Spec(this.data, parent('L3'), this.force), this.spread));
     if (this.has('L5')) await this.trainStep(ppo, parent('L4'));
     if (this.has('L6')) await this.backtestStep(backtest);
     return {
@@ -232,6 +245,7 @@ class PipelineInvocation {
       if (layer === 'L3') this.data.featureOptions = featureOptionsOf(manifest.config);
       if (layer === 'L4') {
         this.data.datasetConfig = datasetConfigOf(manifest.config);
+        this.spread = spreadOf(run.summary);
         this.expectDatasetHash(run);
       }
       if (layer === 'L1') {
@@ -279,6 +293,11 @@ class PipelineInvocation {
     return result;
   }
 
+  /** The research config a model or backtest was made with, for its lineage: its hash, where it came from and its resolved content. */
+  private researchLineage(): Record<string, unknown> {
+    return this.setup === null ? {} : { research: { ...this.setup.lineage } };
+  }
+
   private async trainStep(ppo: PpoConfig, parents: ParentRun[]): Promise<void> {
     const o = this.o;
     const onTraining = (p: PpoProgress) => o.onProgress?.({ layer: 'L5', symbol: o.symbol, runId: this.currentRunId, phase: 'training', done: p.steps, total: p.totalSteps });
@@ -289,7 +308,7 @@ class PipelineInvocation {
       ...(o.signal ? { signal: o.signal } : {}),
     });
     const result = await this.step(spec);
-    this.modelId = await registerTrainedModel(o.db, o.archive, o.clock, result, parents);
+    this.modelId = await registerTrainedModel(o.db, o.archive, o.clock, result, parents, this.researchLineage());
   }
 
   private async backtestStep(config: ReturnType<typeof resolveBacktestConfig>): Promise<void> {
@@ -298,18 +317,36 @@ class PipelineInvocation {
     if (!dataset) throw new TasaError('internal', `L6 of ${o.symbol} has no L4 dataset to backtest.`);
     const tested = await policiesToTest(o.db, o.symbol, currentFeatureNames(this.data), config.baselines, this.modelId);
     let evaluated: { evaluations: PolicyEvaluation[]; rlDatasetHash: string } | null = null;
+    const lineage = this.researchLineage();
     const spec = l6Spec(this.data, config, tested, l6Parents(dataset, tested), this.force, {
       calendar: o.calendar,
       clock: o.clock,
+      spread: this.spread,
       onEvaluated: (evaluations, rlDatasetHash) => (evaluated = { evaluations, rlDatasetHash }),
     });
-    const result = await this.step(spec);
+    const result = await this.step({ ...spec, config: { ...spec.config, ...lineage } });
     const done = evaluated as { evaluations: PolicyEvaluation[]; rlDatasetHash: string } | null;
     if (result.status !== 'completed' || done === null) return;
     this.backtestIds = await storeBacktests(o.db, o.clock, o.symbol, done.evaluations, {
       pipelineRunId: result.runId,
       datasetHash: done.rlDatasetHash,
-      config: { split: config.split, gates: config.gates, l6DatasetHash: result.datasetHash },
+      config: { split: config.split, gates: config.gates, l6DatasetHash: result.datasetHash, ...lineage, ...(this.spread === null ? {} : { spread: this.spread.note }) },
     });
   }
+}
+
+/** L4 with the spread's origin in its summary (the reports of later runs built on it say where their costs came from). */
+function withSpread(spec: LayerSpec, spread: SpreadChoice | null): LayerSpec {
+  if (spread === null) return spec;
+  const compute = async (): Promise<LayerOutput> => {
+    const output = await spec.compute();
+    return { ...output, summary: { ...output.summary, spread } };
+  };
+  return { ...spec, compute };
+}
+
+/** The spread choice an L4 run recorded; null for runs made without a research config. */
+function spreadOf(summary: Record<string, unknown>): SpreadChoice | null {
+  const spread = summary['spread'] as Partial<SpreadChoice> | undefined;
+  return typeof spread?.spreadBps === 'number' && typeof spread.note === 'string' ? (spread as SpreadChoice) : null;
 }

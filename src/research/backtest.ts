@@ -171,7 +171,7 @@ function validateInputs(series: readonly SeriesBar[], targets: Int8Array, costs:
   if (targets.length !== series.length) {
     throw new TasaError('bad_argument', `The backtest got ${targets.length} targets for ${series.length} bars; it needs one target per bar.`, { input: 'targets' });
   }
-  for (const [name, value] of [['spreadBps', costs.spreadBps], ['feeBps', costs.feeBps]] as const) {
+  for (const [name, value] of [['spreadBps', costs.spreadBps], ['feeBps', costs.feeBps], ['slippageBps', costs.slippageBps ?? 0]] as const) {
     if (!Number.isFinite(value) || value < 0) {
       throw new TasaError('bad_argument', `The backtest cost ${name} must be a finite number >= 0, got ${value}.`, { input: name });
     }

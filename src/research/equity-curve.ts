@@ -2,13 +2,15 @@
  * Downsampling of a backtest's equity curve for storage and display. Pure.
  *
  * A five-year run has ~80,000 bar marks; the stored curve keeps at most `maxPoints` of them, chosen
- * so that two things survive exactly:
+ * so that three things survive exactly:
  * - session closes: buckets never straddle a session (Bogota trading date) while there are no more
  *   sessions than points, so the last point of each session is that session's closing equity and
  *   the PnL per session can be recomputed from the stored curve; with more sessions than points,
  *   each bucket holds `sessionsPerPoint` whole sessions and closes with the last of them;
  * - the maximum drawdown: each point carries the DEEPEST drawdown seen inside its bucket (not the
- *   drawdown at its last bar), so the maximum over the stored points equals the run's.
+ *   drawdown at its last bar), so the maximum over the stored points equals the run's;
+ * - the start: while there are fewer sessions than points, the run's first bar is a point of its
+ *   own, so that a chart of the stored curve starts where the run starts (at ~the initial equity).
  *
  * A point is `[time, equity, drawdown]`: the open time (epoch ms UTC) of the bucket's last bar
  * (bars are labelled by open time; the equity is marked at that bar's close), the equity at that
@@ -101,11 +103,15 @@ function bucketEnds(sessionStarts: readonly number[], n: number, maxPoints: numb
     for (let s = k - 1; s < sessions + k - 1; s += k) ends.push(sessionEnd(Math.min(s, sessions - 1)));
     return ends;
   }
+  // The run's first bar is a point of its own when a point is left for it (see the module header).
+  const keepFirst = sessions < maxPoints;
+  if (keepFirst) ends.push(0);
   // Split each session into at most `perSession` chunks of equal size; the last chunk ends at its close.
-  const perSession = Math.floor(maxPoints / sessions);
+  const perSession = Math.floor((keepFirst ? maxPoints - 1 : maxPoints) / sessions);
   for (let s = 0; s < sessions; s++) {
-    const first = sessionStarts[s]!;
+    const first = s === 0 && keepFirst ? 1 : sessionStarts[s]!;
     const last = sessionEnd(s);
+    if (last < first) continue;
     const size = last - first + 1;
     const chunk = Math.ceil(size / Math.min(perSession, size));
     // Counted back from the close, so the close is always a bucket end; the first chunk may be shorter.

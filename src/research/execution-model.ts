@@ -8,8 +8,9 @@
  *   the target decided there is ignored, so every session starts and ends flat. The one exception
  *   is a policy that holds overnight (buy-and-hold, `flattensAtSessionEnd`): its position is
  *   carried across the overnight gap, marked at each close, and closed at the span's last close.
- * - Costs: each unit of |Δposition| pays `costRate` x the equity at the fill price, before the
- *   fill (a reversal pays two such legs, both on the same pre-fill equity).
+ * - Costs: each unit of |Δposition| pays `costRate` (half-spread + fee + slippage, in bps) x the
+ *   equity at the fill price, before the fill (a reversal pays two such legs, both on the same
+ *   pre-fill equity).
  * - Sizing: position ±1 puts the whole equity left after the entry cost into a constant quantity,
  *   held until the next fill. It is not rebalanced per bar, so a short's equity over a holding is
  *   entry equity x (2 - price / entry price), not a sum of per-bar log returns: a per-bar
@@ -22,7 +23,14 @@ const BPS = 1e-4;
 
 /** The fraction of equity paid per unit of position change. */
 export function costRate(costs: TradingCosts): number {
-  return (costs.spreadBps + costs.feeBps) * BPS;
+  return (costs.spreadBps + costs.feeBps + (costs.slippageBps ?? 0)) * BPS;
+}
+
+/** Every cost multiplied by `factor` (cost stress, cost sensitivity, gross = factor 0). */
+export function scaleCosts(costs: TradingCosts, factor: number): TradingCosts {
+  const scaled: TradingCosts = { spreadBps: costs.spreadBps * factor, feeBps: costs.feeBps * factor };
+  if (costs.slippageBps !== undefined) scaled.slippageBps = costs.slippageBps * factor;
+  return scaled;
 }
 
 /** Whether the run closes `policy`'s position at each session end: when the run does (the default), unless the policy holds overnight. */

@@ -20,7 +20,7 @@
  *   mom_5 mom_12                   close_t / close_(t-k) - 1
  *   dist_ema20 dist_ema50          (close - ema) / close
  *   bb_position                    (close - bbLower) / (bbUpper - bbLower); NaN on a zero-width band
- *   bb_width                       (bbUpper - bbLower) / close
+ *   bb_width                       (bbUpper - bbLower) / close; a width below 1e-9 of close counts as zero
  *   rsi_scaled                     (rsi14 - 50) / 50, in [-1, 1]
  *   macd_hist_rel                  macdHistogram / close
  *   atr_rel                        atr14 / close
@@ -203,7 +203,7 @@ function indicatorFeatures(close: Float64Array, indicators: readonly IndicatorRo
   const [distEma20, distEma50, bbPosition, bbWidth, rsiScaled, macdHist, atrRel] = out as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
   for (let t = 0; t < n; t++) {
     const c = close[t]!;
-    const width = upper[t]! - lower[t]!;
+    const width = bandWidth(upper[t]!, lower[t]!, c);
     distEma20[t] = (c - ema20[t]!) / c;
     distEma50[t] = (c - ema50[t]!) / c;
     // A zero-width band (20 equal closes) has no position inside it: NaN (NaN inputs stay NaN).
@@ -214,6 +214,19 @@ function indicatorFeatures(close: Float64Array, indicators: readonly IndicatorRo
     atrRel[t] = atr[t]! / c;
   }
   return out;
+}
+
+/**
+ * Below this fraction of the price a band width is rounding noise, not volatility: over 20 equal
+ * closes the library's running sums can leave a width of 3.6e-12 at 3,917.83 (1e-15 of the price),
+ * where a real band is at least ~2e-6 of it (one 0.01 COP move in 20 bars).
+ */
+const ZERO_BAND_WIDTH = 1e-9;
+
+/** bbUpper - bbLower, 0 when within rounding noise of zero (NaN stays NaN). */
+function bandWidth(upper: number, lower: number, close: number): number {
+  const width = upper - lower;
+  return width < ZERO_BAND_WIDTH * close ? 0 : width;
 }
 
 function calendarColumn(series: readonly SeriesBar[], value: (bar: SeriesBar) => number): Float64Array {

@@ -16,6 +16,7 @@
 import type { GateName, GateReport, GateResult, PerformanceMetrics } from '../contracts/api/research.ts';
 import { TasaError } from '../errors.ts';
 import { deflatedSharpe, expectedMaxSharpe, perBarSharpe, probabilisticSharpe, returnMoments } from './significance.ts';
+import { scaleCosts } from './execution-model.ts';
 import type { TradingCosts } from './types.ts';
 
 export interface GateThresholds {
@@ -81,7 +82,7 @@ export function evaluateGates(input: GateInput): GateReport {
   const t = resolveGateThresholds(input.thresholds);
   assertTrials(input.trials);
   const metrics = input.metrics ?? input.run(input.costs);
-  const stressedCosts = { spreadBps: input.costs.spreadBps * t.costStressFactor, feeBps: input.costs.feeBps * t.costStressFactor };
+  const stressedCosts = scaleCosts(input.costs, t.costStressFactor);
   const stressed = input.run(stressedCosts);
   const stressPercent = Math.round((t.costStressFactor - 1) * 100);
   const best = bestBaseline(input.benchmarks, input.policyId);

@@ -14,7 +14,7 @@ import { TasaError } from '../errors.ts';
 import { decideTargets, runBacktest, type BacktestResult } from './backtest.ts';
 import { renderBacktestReport } from './backtest-report.ts';
 import { BASELINE_IDS, baselinePolicy } from './baselines.ts';
-import { flattensAtSessionEnd } from './execution-model.ts';
+import { flattensAtSessionEnd, scaleCosts } from './execution-model.ts';
 import { evaluateGates, type BenchmarkRun, type GateReport, type GateThresholds, type Trials } from './gates.ts';
 import { assertModelFeatures, normalizedRows, windowObserver, type ModelInputs } from './model-observer.ts';
 import { computePerformance, type PerformanceMetrics } from './performance.ts';
@@ -136,7 +136,7 @@ function judge(span: EvaluationSpan, run: PolicyRun, peers: Peers, o: Evaluation
   const metricsAt = (costs: TradingCosts): PerformanceMetrics =>
     computePerformance(runBacktest(series, run.targets, costs, { initialEquity: o.initialEquity, flatAtSessionEnd: run.flatAtSessionEnd }), o.barsPerYear);
   const gates = evaluateGates({ policyId: policy.id, run: metricsAt, costs: o.costs, thresholds: o.thresholds, metrics: run.metrics, returns: result.returns, ...peers });
-  const metrics: PerformanceMetrics = { ...run.metrics, grossReturn: metricsAt(scaledCosts(o.costs, 0)).totalReturn, costSensitivity: costSensitivity(run.metrics, o.costs, metricsAt) };
+  const metrics: PerformanceMetrics = { ...run.metrics, grossReturn: metricsAt(scaleCosts(o.costs, 0)).totalReturn, costSensitivity: costSensitivity(run.metrics, o.costs, metricsAt) };
   const from = series[0]!.session;
   const to = series[series.length - 1]!.session;
   const reportHtml = renderBacktestReport({
@@ -149,6 +149,7 @@ function judge(span: EvaluationSpan, run: PolicyRun, peers: Peers, o: Evaluation
       ...o.reportConfig,
       spreadBps: o.costs.spreadBps,
       feeBps: o.costs.feeBps,
+      slippageBps: o.costs.slippageBps ?? 0,
       initialEquity: o.initialEquity,
       flatAtSessionEnd: run.flatAtSessionEnd,
       barsPerYear: Math.round(o.barsPerYear),
@@ -161,14 +162,10 @@ function judge(span: EvaluationSpan, run: PolicyRun, peers: Peers, o: Evaluation
   return { policyId: policy.id, kind: policy.kind, from, to, result, metrics, gates, reportHtml };
 }
 
-function scaledCosts(costs: TradingCosts, factor: number): TradingCosts {
-  return { spreadBps: costs.spreadBps * factor, feeBps: costs.feeBps * factor };
-}
-
 /** The same positions at 0.5x, 1x and 2x the costs (1x is the run itself). */
 function costSensitivity(metrics: PerformanceMetrics, costs: TradingCosts, metricsAt: (costs: TradingCosts) => PerformanceMetrics): NonNullable<PerformanceMetrics['costSensitivity']> {
   return COST_FACTORS.map((factor) => {
-    const scaled = scaledCosts(costs, factor);
+    const scaled = scaleCosts(costs, factor);
     const m = factor === 1 ? metrics : metricsAt(scaled);
     return { factor, ...scaled, totalReturn: m.totalReturn, sharpe: m.sharpe };
   });

@@ -56,5 +56,6 @@ export function unknownPolicy(id: string): TasaError {
 
 function trainedCosts(metadata: Record<string, unknown>): TradingCosts | null {
   const costs = metadata['costs'] as Partial<TradingCosts> | undefined;
-  return typeof costs?.spreadBps === 'number' && typeof costs.feeBps === 'number' ? { spreadBps: costs.spreadBps, feeBps: costs.feeBps } : null;
+  if (typeof costs?.spreadBps !== 'number' || typeof costs.feeBps !== 'number') return null;
+  return { spreadBps: costs.spreadBps, feeBps: costs.feeBps, ...(typeof costs.slippageBps === 'number' ? { slippageBps: costs.slippageBps } : {}) };
 }

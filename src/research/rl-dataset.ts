@@ -13,8 +13,9 @@
  *   normalized as (x - mean) / std and limited to ±clip (default 10 stds: the real history has
  *   5-minute moves of 50+ stds, which would swamp a network's input), then a missing value (NaN)
  *   becomes 0 with mask 0. `normalizeRow` applies the same to a live row.
- * - Costs are configuration, not prices: defaults spreadBps 2 (the half-spread) and feeBps 0.5 are
- *   assumptions to be set from the venue's real quotes and fees; charged per unit of position
+ * - Costs are configuration, not prices: defaults spreadBps 2 (the half-spread), feeBps 0.5 and
+ *   slippageBps 0 are assumptions to be set from the venue's real quotes and fees (the research
+ *   config, research-config.ts, sets them, the spread possibly from stored quotes); charged per unit of position
  *   change by the execution model (execution-model.ts) that prices an episode's rewards from its
  *   opens and closes.
  * - `hash` is the sha256 of the symbol, the resolved config, the feature names, the normalization,
@@ -35,7 +36,7 @@ export interface RlDatasetConfig {
   purgeSessions?: number;
   /** Bars in one observation (default 12). */
   window?: number;
-  /** Default { spreadBps: 2, feeBps: 0.5 }. */
+  /** Default { spreadBps: 2, feeBps: 0.5, slippageBps: 0 }. */
   costs?: TradingCosts;
   /** Sessions with fewer bars are skipped (default 2, the least that gives one decision). */
   minSessionBars?: number;
@@ -51,7 +52,7 @@ export const DEFAULT_RL_DATASET_CONFIG: Readonly<ResolvedRlDatasetConfig> = Obje
   testFraction: 0.15,
   purgeSessions: 2,
   window: 12,
-  costs: Object.freeze({ spreadBps: 2, feeBps: 0.5 }),
+  costs: Object.freeze({ spreadBps: 2, feeBps: 0.5, slippageBps: 0 }),
   minSessionBars: 2,
   clip: 10,
 });
@@ -67,7 +68,11 @@ export function resolveRlDatasetConfig(config: RlDatasetConfig = {}): ResolvedRl
     testFraction: config.testFraction ?? d.testFraction,
     purgeSessions: config.purgeSessions ?? d.purgeSessions,
     window: config.window ?? d.window,
-    costs: { spreadBps: config.costs?.spreadBps ?? d.costs.spreadBps, feeBps: config.costs?.feeBps ?? d.costs.feeBps },
+    costs: {
+      spreadBps: config.costs?.spreadBps ?? d.costs.spreadBps,
+      feeBps: config.costs?.feeBps ?? d.costs.feeBps,
+      slippageBps: config.costs?.slippageBps ?? d.costs.slippageBps ?? 0,
+    },
     minSessionBars: config.minSessionBars ?? d.minSessionBars,
     clip: config.clip ?? d.clip,
   };
@@ -86,8 +91,9 @@ function validateConfig(c: ResolvedRlDatasetConfig): void {
   if (!Number.isInteger(c.window) || c.window < 1) throw bad('window', c.window, 'an integer >= 1');
   if (!Number.isInteger(c.minSessionBars) || c.minSessionBars < 2) throw bad('minSessionBars', c.minSessionBars, 'an integer >= 2');
   if (!(c.clip > 0)) throw bad('clip', c.clip, 'a number > 0 (Infinity for no clipping)');
-  for (const name of ['spreadBps', 'feeBps'] as const) {
-    if (!Number.isFinite(c.costs[name]) || c.costs[name] < 0) throw bad(`costs.${name}`, c.costs[name], 'a finite number >= 0');
+  for (const name of ['spreadBps', 'feeBps', 'slippageBps'] as const) {
+    const value = c.costs[name] ?? 0;
+    if (!Number.isFinite(value) || value < 0) throw bad(`costs.${name}`, value, 'a finite number >= 0');
   }
 }
 
@@ -252,7 +258,7 @@ function datasetHash(dataset: Omit<RlDataset, 'hash'>, config: ResolvedRlDataset
       testFraction: config.testFraction,
       purgeSessions: config.purgeSessions,
       window: config.window,
-      costs: { spreadBps: config.costs.spreadBps, feeBps: config.costs.feeBps },
+      costs: { spreadBps: config.costs.spreadBps, feeBps: config.costs.feeBps, slippageBps: config.costs.slippageBps ?? 0 },
       minSessionBars: config.minSessionBars,
       clip: String(config.clip),
     },

@@ -65,6 +65,8 @@ export interface TradingCosts {
   /** Half the bid/ask spread paid on each unit of position change. */
   spreadBps: number;
   feeBps: number;
+  /** The price moving against the fill (market impact), per unit of position change; absent is 0. */
+  slippageBps?: number;
 }
 
 /**

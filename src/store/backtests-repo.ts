@@ -175,6 +175,21 @@ export async function latestBacktestsOfPolicies(db: Db, symbol: string, fromDate
   return rows.map(toSummary);
 }
 
+/**
+ * The newest run of each given policy over any range, or only among runs stored by a pipeline run
+ * (L6 evaluates on the test split); policies without such a run are absent.
+ */
+export async function newestBacktestsOfPolicies(db: Db, policyIds: readonly string[], o: { pipelineOnly: boolean }): Promise<BacktestSummary[]> {
+  if (policyIds.length === 0) return [];
+  const rows = await db.query<SummaryRow>(
+    `SELECT DISTINCT ON (policy_id) ${SUMMARY_COLUMNS} FROM backtests
+     WHERE policy_id = ANY($1::text[]) AND (NOT $2::boolean OR pipeline_run_id IS NOT NULL)
+     ORDER BY policy_id, id DESC`,
+    [[...policyIds], o.pipelineOnly],
+  );
+  return rows.map(toSummary);
+}
+
 function toSummary(r: SummaryRow): BacktestSummary {
   return {
     id: r.id,

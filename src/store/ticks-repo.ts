@@ -83,3 +83,29 @@ export async function ticksBetween(db: Db, symbol: SymbolCode, fromMs: number, t
     source: r.source,
   }));
 }
+
+/** The median half-spread of a group of quotes, in bps of the mid: (ask - bid) / (ask + bid) x 1e4. */
+export interface HalfSpreadMedian {
+  /** Bogota hour of day (0-23) of the quotes; null for all of them together. */
+  hour: number | null;
+  ticks: number;
+  /** null when there is no quote. */
+  medianBps: number | null;
+}
+
+/**
+ * Median half-spreads of `symbol`'s stored quotes (ticks with a bid and an ask, ask >= bid > 0)
+ * per Bogota hour of day, and over all of them (hour null, first). Simulated ticks are left out:
+ * their spread is the simulator's setting, not the market's.
+ */
+export async function halfSpreadMedians(db: Db, symbol: SymbolCode): Promise<HalfSpreadMedian[]> {
+  const rows = await db.query<{ hour: number | null; ticks: number; median_bps: number | null }>(
+    `SELECT hour, count(*)::int AS ticks, percentile_cont(0.5) WITHIN GROUP (ORDER BY half_bps) AS median_bps
+     FROM (SELECT extract(hour FROM time AT TIME ZONE 'America/Bogota')::int AS hour, (ask - bid) / (ask + bid) * 1e4 AS half_bps
+           FROM ticks WHERE symbol = $1 AND source <> 'simulator' AND bid > 0 AND ask >= bid) AS quotes
+     GROUP BY GROUPING SETS ((hour), ())
+     ORDER BY hour NULLS FIRST`,
+    [symbol],
+  );
+  return rows.map((r) => ({ hour: r.hour, ticks: r.ticks, medianBps: r.median_bps }));
+}

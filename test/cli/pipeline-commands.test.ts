@@ -64,6 +64,7 @@ describe('tasa pipeline commands (embedded store)', { concurrency: false }, () =
     assert.equal(r.code, 0, r.stderr);
     for (const layer of ['L0', 'L1', 'L2', 'L3', 'L4', 'L6']) assert.match(r.stdout, new RegExp(`^${layer} completed +run \\d+ +dataset [0-9a-f]{16}`, 'm'));
     assert.doesNotMatch(r.stdout, /^L5/m);
+    assert.match(r.stdout, /^L4 .*episodes, half-spread 2 bps \(configured\)$/m, 'the spread charged and where it came from');
     assert.match(r.stdout, /^backtests stored: \d+, \d+, \d+, \d+, \d+$/m, 'the five baselines');
     assert.match(r.stderr, /^L6 USD\/COP: completed \(run \d+\)$/m, 'progress on stderr');
   });
@@ -76,6 +77,27 @@ describe('tasa pipeline commands (embedded store)', { concurrency: false }, () =
     assert.match(r.stdout, /total return -?\d+\.\d+%/);
     assert.ok(existsSync(report));
     assert.match(readFileSync(report, 'utf8'), /^<!DOCTYPE html>/);
+  });
+
+  it('charges the costs given as flags over the research config, and says where they came from', async () => {
+    const r = await tasa(['backtest', '--policy', 'flat', '--from', '2024-01-15', '--spread-bps', '4', '--fee-bps', '1', '--slippage-bps', '0.5', '--trials', '3']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /costs 4\+1\+0\.5 bps \(spread\+fee\+slippage; research config \(.+\): half-spread 4 bps \(configured\)\)$/m);
+  });
+
+  it('refuses a bad research flag with one sentence naming the flag and exit code 2', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['pipeline', 'run', '--fee-bps', 'abc'], /^error: --fee-bps must be a number from 0 at most 10000, not "abc"\.$/],
+      [['train', '--policy', 'ppo', '--split', '0.7,0.2,0.2'], /^error: --split must be three fractions train,validation,test, .* not "0\.7,0\.2,0\.2"\.$/],
+      [['backtest', '--policy', 'flat', '--from', '2024-01-15', '--gate-confidence', '1'], /^error: --gate-confidence must be a number from 0 below 1, not "1"\.$/],
+      [['pipeline', 'run', '--layers', 'L6', '--spread-bps', '3'], /^error: Costs, --split and --purge-sessions shape the L4 dataset; select L4/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await tasa(args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr.trim(), message);
+      assert.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+    }
   });
 
   it('refuses a gap between layers with one sentence and exit code 2; lists no model before training', async () => {
@@ -108,5 +130,33 @@ describe('tasa pipeline commands (embedded store)', { concurrency: false }, () =
       assert.deepEqual(audit.map((a) => [a.action, a.actor]), [['model.promote', 'cli'], ['model.promote.force', 'cli']]);
       assert.match(String(audit[1]?.details['overridden']), /failed the production gates/);
     });
+  });
+
+  it('lists each model with its test metrics and gate result: rounded in the table, whole in JSON', async () => {
+    const tested = backtestFixture({ policyId: 'ppo-listed', seed: 2 });
+    await withEmbeddedStore(async (db) => {
+      const [run] = await db.query<{ id: number }>('SELECT max(id)::int AS id FROM pipeline_runs');
+      await insertModel(db, { id: 'ppo-listed', kind: 'ppo', symbol: 'USD/COP', datasetHash: null, config: {}, metrics: { validation: { meanReward: -0.0010238386252197208 } }, trainingCurve: [], weights: new Uint8Array([1]) });
+      await insertBacktest(db, { ...tested.input, pipelineRunId: run!.id });
+    });
+    const { metrics, gates } = tested.input;
+    const failed = gates!.gates.filter((g) => !g.passed).map((g) => g.gate);
+    assert.ok(failed.length > 0 && metrics.totalReturn !== null && metrics.sharpe !== null);
+
+    const json = await tasa(['models', 'list', '--format', 'json']);
+    assert.equal(json.code, 0, json.stderr);
+    const listed = (JSON.parse(json.stdout) as Array<Record<string, unknown>>).find((m) => m['id'] === 'ppo-listed');
+    assert.deepEqual(
+      [listed?.['validation_reward'], listed?.['test_return'], listed?.['test_sharpe'], listed?.['test_trades'], listed?.['gates'], listed?.['failed_gates'], listed?.['verdict']],
+      [-0.0010238386252197208, metrics.totalReturn, metrics.sharpe, metrics.tradeCount, 'failed', failed.join(','), gates!.verdict],
+    );
+
+    const table = await tasa(['models', 'list', '--format', 'table']);
+    assert.equal(table.code, 0, table.stderr);
+    const line = table.stdout.split('\n').find((l) => l.startsWith('ppo-listed')) ?? '';
+    assert.match(line, / -0\.00102 /, 'validation reward to 5 decimals');
+    assert.ok(line.includes(` ${(metrics.totalReturn * 100).toFixed(2)}% `) && line.includes(` ${metrics.sharpe.toFixed(2)} `), line);
+    assert.ok(line.includes(` failed  ${failed.join(',')} `) && line.endsWith(` ${gates!.verdict!}`), line);
+    assert.doesNotMatch(line, /\d\.\d{6,}/, 'no unrounded number');
   });
 });

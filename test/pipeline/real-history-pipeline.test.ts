@@ -49,7 +49,7 @@ describe('pipeline on the real history', { skip: existsSync(REAL_FILE) ? false :
         const l4 = first.layers.find((l) => l.layer === 'L4')!;
         const splits = l4.summary['splits'] as Record<string, { sessions: number }>;
         for (const split of ['train', 'validation', 'test']) assert.ok(splits[split]!.sessions > 100, split);
-        assert.equal((await listBacktests(db, {})).length, 5);
+        assert.equal((await listBacktests(db, {})).length, 6, 'the trained model and the five baselines');
 
         const second = await runPipeline(options);
         assert.ok(second.layers.every((l) => l.status === 'skipped'));

@@ -69,6 +69,23 @@ describe('downsampleEquity', () => {
       if (last) assert.ok(stored.has(run.times[i]!), `session close of ${series[i]!.session} kept`);
     }
     assert.equal(new Set(d.points.map((p) => bogotaDate(p[0]))).size, d.sessions);
+    // A chart of the stored curve spans the whole run: from the first bar's mark to the last.
+    assert.deepEqual(d.points[0], [run.times[0], run.equity[0], Math.max(0, 1 - run.equity[0]! / run.initialEquity)]);
+    assert.deepEqual(d.points.at(-1)?.slice(0, 2), [run.times.at(-1), run.equity.at(-1)]);
+  });
+
+  it('keeps the first bar as a point of its own only while there are fewer sessions than points', () => {
+    const t = times([DAY1, 4], [DAY2, 2]);
+    const d = downsampleEquity(t, [100, 110, 99, 105, 120, 90], 3, 100);
+    assert.deepEqual(
+      d.points.map((p) => [p[0], p[1]]),
+      [
+        [t[0], 100],
+        [t[3], 105],
+        [t[5], 90],
+      ],
+    );
+    assert.deepEqual(d.points[1], [t[3], 105, 1 - 99 / 110], 'the deepest drawdown of bars 1-3');
   });
 
   it('returns nothing for an empty curve and names bad input', () => {

@@ -135,6 +135,19 @@ describe('features: formulas', () => {
     assert.ok(position.every(Number.isNaN));
   });
 
+  it('treats a band width of rounding noise as zero: flat closes after moving ones give NaN, not 0.25 or 0.75', () => {
+    // At 3,917.83 the library's running sums leave bbUpper - bbLower = 3.6e-12 once the window is flat.
+    const price = 3917.83;
+    const flat = series.slice(0, 80).map((b, i) => (i < 40 ? b : { ...b, open: price, high: price, low: price, close: price }));
+    const indicators = computeIndicators(flat);
+    const noise = indicators.slice(59).map((r) => r.bbUpper - r.bbLower);
+    assert.ok(noise.some((w) => w > 0 && w < 1e-10), `the band width is rounding noise: ${noise[0]}`);
+    const table = computeFeatures(flat, indicators);
+    assert.ok(col(table, 'bb_position').slice(59).every(Number.isNaN), 'no position inside a zero-width band');
+    assert.deepEqual([...col(table, 'bb_width').slice(59)], new Array<number>(21).fill(0));
+    assert.ok(col(table, 'bb_width')[58]! > 1e-6, 'a window holding one moving close is a real band');
+  });
+
   it('bar of session, day of week, realized volatility', () => {
     const rvSession = col(table, 'rv_session');
     const rv12 = col(table, 'rv_12');

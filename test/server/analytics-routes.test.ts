@@ -8,6 +8,7 @@ import { listAudit } from '../../src/store/audit-repo.ts';
 import { insertBacktest } from '../../src/store/backtests-repo.ts';
 import type { Db } from '../../src/store/db.ts';
 import { insertModel, type ModelInput } from '../../src/store/models-repo.ts';
+import { startRun } from '../../src/store/pipeline-runs-repo.ts';
 import { insertPrediction } from '../../src/store/predictions-repo.ts';
 import { backtestFixture, type BacktestFixture } from '../support/backtest-fixture.ts';
 import { databaseTargets } from '../support/test-db.ts';
@@ -319,6 +320,33 @@ for (const target of databaseTargets()) {
       });
       assert.equal(((await get('/api/predictions/latest?limit=5')).body['items'] as Json[]).length, 2);
       assert.equal((await get('/api/predictions/latest?symbol=EURUSD')).status, 404);
+    });
+
+    it("shows each model's test metrics (newest pipeline backtest) and its newest backtest's gate result", async () => {
+      const modelsById = async () => new Map(((await get('/api/models')).body['items'] as Json[]).map((m) => [m['id'], m]));
+      const failedGates = failing.input.gates!.gates.filter((g) => !g.passed).map((g) => g.gate);
+      const listedFirst = await modelsById();
+      assert.deepEqual(listedFirst.get('ppo-1')?.['gateResult'], { backtestId: ids['ppo-1'], passed: false, failedGates, verdict: failing.input.gates!.verdict });
+      assert.deepEqual(listedFirst.get('ppo-2')?.['gateResult'], { backtestId: ids['ppo-2'], passed: true, failedGates: [], verdict: passing.input.gates!.verdict });
+      assert.equal(listedFirst.get('ppo-1')?.['test'], null, 'an ad-hoc backtest is not the test split');
+      assert.deepEqual(listedFirst.get('sma-crossover')?.['gateResult'], null, 'no backtest');
+
+      // ppo-3: an L6 (test-split) run, then a newer ad-hoc run that passes lenient gates.
+      await insertModel(db, model('ppo-3', T0 - 1000));
+      const runId = await startRun(db, { layer: 'L6', symbol: 'USD/COP', params: {} });
+      const test = backtestFixture({ policyId: 'ppo-3', seed: 3 });
+      const testId = await insertBacktest(db, { ...test.input, pipelineRunId: runId });
+      const adHoc = backtestFixture({ policyId: 'ppo-3', seed: 4, thresholds: LENIENT });
+      const adHocId = await insertBacktest(db, adHoc.input);
+      const m = test.input.metrics;
+      const expected = {
+        test: { backtestId: testId, fromDate: test.input.fromDate, toDate: test.input.toDate, totalReturn: m.totalReturn, sharpe: m.sharpe, tradeCount: m.tradeCount },
+        gateResult: { backtestId: adHocId, passed: true, failedGates: [], verdict: adHoc.input.gates!.verdict },
+      };
+      const listed = (await modelsById()).get('ppo-3');
+      assert.deepEqual({ test: listed?.['test'], gateResult: listed?.['gateResult'] }, expected);
+      const one = (await get('/api/models/ppo-3')).body;
+      assert.deepEqual({ test: one['test'], gateResult: one['gateResult'] }, expected);
     });
 
     it('documents every route in OpenAPI under the research tag', async () => {

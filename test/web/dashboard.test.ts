@@ -44,6 +44,17 @@ if (CHROMIUM === null && !process.env['CI']) {
 
 const CHART = '[data-testid=candle-chart]';
 
+interface ModelRow {
+  id: string;
+  status: string;
+  test: { totalReturn: number | null; sharpe: number | null; tradeCount: number } | null;
+  gateResult: { passed: boolean | null; failedGates: string[]; verdict: string | null } | null;
+}
+
+/** As the dashboard rounds them (src/web/format.ts), computed here independently. */
+const percentText = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(2)} %`);
+const decimalText = (x: number | null) => (x === null ? '—' : x.toFixed(2));
+
 async function chartNumber(page: Page, attribute: string): Promise<number> {
   return Number(await page.getAttribute(CHART, attribute));
 }
@@ -310,15 +321,37 @@ describe('dashboard in chromium against a live simulated session', { skip: CHROM
     assert.ok(id !== undefined);
     await page.click(`[data-testid=backtest-list] a[href="#/research?run=${id}"]`);
     await page.waitForSelector('[data-testid=backtest-detail]');
-    const api = (await (await fetch(`${dash.url}/api/backtests/${id}`)).json()) as { passed: boolean | null; trades: { total: number }; equity: { points: unknown[] } };
+    type Curve = { initialEquity: number; points: Array<{ time: string; equity: number }> };
+    const api = (await (await fetch(`${dash.url}/api/backtests/${id}`)).json()) as { passed: boolean | null; trades: { total: number }; equity: Curve };
     assert.ok(api.equity.points.length > 0 && api.trades.total > 0, 'the seeded backtest has a curve and trades');
     assert.equal(Number(await page.getAttribute('[data-testid=backtest-detail] .chart[data-points]', 'data-points')), api.equity.points.length, 'the equity chart draws every stored point');
+    // ...and shows them all: from the run's first bar (at ~the initial equity) to its last, not only the newest ones.
+    const equityChart = '[data-testid=backtest-detail] .chart[aria-label^="Equity curve"]';
+    const [firstPoint, lastPoint] = [api.equity.points[0]!, api.equity.points.at(-1)!];
+    assert.ok(api.equity.points.length > 1000, `${api.equity.points.length} points: more than the chart's width in pixels`);
+    assert.ok(Math.abs(firstPoint.equity / api.equity.initialEquity - 1) < 0.01, `the curve starts at ${firstPoint.equity}`);
+    await page
+      .waitForFunction(([sel, from]) => document.querySelector(sel)?.getAttribute('data-visible-from') === from, [equityChart, firstPoint.time] as const, { timeout: 10_000 })
+      .catch(() => undefined);
+    const span = [await page.getAttribute(equityChart, 'data-visible-from'), await page.getAttribute(equityChart, 'data-visible-to')];
+    assert.deepEqual(span, [firstPoint.time, lastPoint.time], 'the equity chart spans the whole run');
     assert.equal(await page.locator('[data-testid=backtest-gates] tbody tr').count(), 8);
     assert.equal(await page.locator('[data-testid=trade-ledger] tbody tr').count(), Math.min(100, api.trades.total));
     await shot(page, 'research-backtest');
 
-    // Promote: refused (409) unless the model's newest backtest passed the gates; then forced.
+    // The registry: the model's test-split metrics and its newest backtest's gate result, rounded.
     const model = dash.research.modelId;
+    const registry = (await (await fetch(`${dash.url}/api/models`)).json()) as { items: ModelRow[] };
+    const listed = registry.items.find((m) => m.id === model);
+    assert.ok(listed?.test && listed.gateResult?.passed !== null && listed?.gateResult, 'the seeded model has an L6 run and a gated backtest');
+    await page.waitForSelector(`tr[data-model="${model}"]`);
+    const cells = await page.locator(`tr[data-model="${model}"] td`).allTextContents();
+    assert.deepEqual(cells.slice(3, 6), [percentText(listed.test.totalReturn), decimalText(listed.test.sharpe), listed.test.tradeCount.toLocaleString('en-US')]);
+    const gates = listed.gateResult;
+    assert.ok(cells[6]!.startsWith(gates.passed ? 'passed' : `failed ${gates.failedGates.join(', ')}`), cells[6]);
+    assert.ok(gates.verdict !== null && cells[6]!.endsWith(`· ${gates.verdict}`), cells[6]);
+
+    // Promote: refused (409) unless the model's newest backtest passed the gates; then forced.
     await page.click(`[data-testid="promote-${model}"]`);
     await page.waitForFunction((sel) => (document.querySelector(sel)?.textContent ?? '') !== '' && document.querySelector(sel)?.textContent !== 'sending…', `[data-testid="promote-${model}-result"]`);
     const first = (await page.textContent(`[data-testid="promote-${model}-result"]`)) ?? '';
@@ -327,8 +360,8 @@ describe('dashboard in chromium against a live simulated session', { skip: CHROM
       assert.match(first, /failed the production gates|was not gated/);
       await page.click(`[data-testid="force-promote-${model}"]`);
     }
-    await page.waitForSelector(`tr[data-model="${model}"] .badge.ok`);
-    const models = (await (await fetch(`${dash.url}/api/models`)).json()) as { items: Array<{ id: string; status: string }> };
+    await page.waitForSelector(`tr[data-model="${model}"][data-status=production]`);
+    const models = (await (await fetch(`${dash.url}/api/models`)).json()) as { items: ModelRow[] };
     assert.equal(models.items.find((m) => m.id === model)?.status, 'production');
     await shot(page, 'research-promoted');
     await page.close();

@@ -21,7 +21,11 @@ import { startSimulator } from '../../src/feeds/simulator/index.ts';
 import { createLogger } from '../../src/log.ts';
 import { backtestOverRange } from '../../src/pipeline/ad-hoc-backtest.ts';
 import { importBarFile } from '../../src/pipeline/import-bars.ts';
+import { storeBacktests } from '../../src/pipeline/layers/l6-backtest.ts';
+import type { PolicyEvaluation } from '../../src/research/policy-evaluation.ts';
 import { createApiToken } from '../../src/store/api-tokens-repo.ts';
+import type { Db } from '../../src/store/db.ts';
+import { finishRun, startRun } from '../../src/store/pipeline-runs-repo.ts';
 import { insertModel } from '../../src/store/models-repo.ts';
 import { openDb } from '../../src/store/open-db.ts';
 import { migrate } from '../../src/store/migrate.ts';
@@ -173,13 +177,22 @@ async function seedHistory(dataDir: string, calendar: MarketCalendar, session: S
     const clock = new ManualClock(start);
     const backtestIds: number[] = [];
     for (const policyId of ['always-long', MODEL_ID]) {
-      backtestIds.push((await backtestOverRange({ db, calendar, clock, symbol: 'USD/COP', policyId, ...range })).backtestId);
+      const run = await backtestOverRange({ db, calendar, clock, symbol: 'USD/COP', policyId, ...range });
+      backtestIds.push(run.backtestId);
+      // The model's run stored again as an L6 pipeline run stores it: the registry's test-split metrics.
+      if (policyId === MODEL_ID) await storeAsPipelineRun(db, clock, run.evaluation);
     }
     await insertModel(db, { id: MODEL_ID, kind: 'baseline', symbol: 'USD/COP', datasetHash: null, config: { baseline: MODEL_ID }, metrics: {}, trainingCurve: [], weights: null, createdAt: start });
     return { flaws, research: { backtestIds, modelId: MODEL_ID } };
   } finally {
     await db.close();
   }
+}
+
+async function storeAsPipelineRun(db: Db, clock: ManualClock, evaluation: PolicyEvaluation): Promise<void> {
+  const runId = await startRun(db, { layer: 'L6', symbol: 'USD/COP', params: {}, at: clock.now() });
+  await storeBacktests(db, clock, 'USD/COP', [evaluation], { pipelineRunId: runId, datasetHash: null, config: { source: 'browser-test-seed' } });
+  await finishRun(db, runId, { status: 'completed', rowsIn: null, rowsOut: null, summary: {}, at: clock.now() });
 }
 
 /** Days per REST request: the simulator quotes around the clock, 288 bars a day, and answers at most 5000. */

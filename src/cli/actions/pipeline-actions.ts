@@ -9,20 +9,36 @@ import type { ArchiveStore } from '../../pipeline/archive/archive-store.ts';
 import { archiveOptionsFrom, openArchive } from '../../pipeline/archive/open-archive.ts';
 import { readCodeVersion } from '../../pipeline/manifest.ts';
 import type { PipelineConfig, PipelineProgress, PipelineResult } from '../../pipeline/run-pipeline.ts';
+import { modelEvaluations, NOT_EVALUATED, type ModelEvaluation } from '../../research/model-evaluations.ts';
 import { promoteGated } from '../../research/model-promotion.ts';
 import type { PerformanceMetrics } from '../../research/performance.ts';
+import { loadResearchConfig, type ResearchConfigOverrides, type ResearchCosts } from '../../research/research-config.ts';
 import type { Db } from '../../store/db.ts';
 import { listModels, type ModelStatus } from '../../store/models-repo.ts';
-import { parseChoiceArg, parseDateRange, parseIntegerArg, parseIsoDateArg, parseSymbolArg } from '../args.ts';
+import { parseChoiceArg, parseDateRange, parseDecimalArg, parseIntegerArg, parseIsoDateArg, parseSymbolArg } from '../args.ts';
 import { createContext, withStore, type CliContext } from '../context.ts';
-import { createRowWriter, parseFormat, type Column } from '../output.ts';
+import { createRowWriter, parseFormat, type Column, type Row } from '../output.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
 /** Loaded when a command runs: the pipeline brings TensorFlow.js and Parquet, seconds of start-up every other command should not pay. */
 const pipelineModule = () => import('../../pipeline/run-pipeline.ts');
 
-export interface RunCliOptions {
+/** Flags over the research config (research.config.json, TASA_RESEARCH_CONFIG). */
+export interface CostCliOptions {
+  spreadBps?: string;
+  feeBps?: string;
+  slippageBps?: string;
+  gateConfidence?: string;
+  trials?: string;
+}
+
+export interface DatasetCliOptions extends CostCliOptions {
+  split?: string;
+  purgeSessions?: string;
+}
+
+export interface RunCliOptions extends DatasetCliOptions {
   symbol: string;
   layers: string;
   from?: string;
@@ -33,7 +49,7 @@ export interface RunCliOptions {
   force?: boolean;
 }
 
-export interface TrainCliOptions {
+export interface TrainCliOptions extends DatasetCliOptions {
   symbol: string;
   policy: string;
   steps?: string;
@@ -41,7 +57,7 @@ export interface TrainCliOptions {
   force?: boolean;
 }
 
-export interface BacktestCliOptions {
+export interface BacktestCliOptions extends CostCliOptions {
   symbol: string;
   policy: string;
   from: string;
@@ -58,6 +74,11 @@ export interface ListModelsCliOptions {
 export async function runLayers(o: RunCliOptions): Promise<void> {
   const { parseLayerList, runPipeline } = await pipelineModule();
   const layers = parseLayerList(o.layers).filter((l) => !(o.skipTraining === true && l === 'L5'));
+  const overrides = datasetOverrides(o);
+  if (!layers.includes('L4') && touchesDataset(overrides)) {
+    throw new TasaError('bad_argument', 'Costs, --split and --purge-sessions shape the L4 dataset; select L4 in --layers (e.g. L4-L6) to apply them.', { input: '--layers' });
+  }
+  const research = await loadResearchConfig(ROOT, overrides);
   const result = await withPipeline(createContext(), (deps) =>
     runPipeline({
       ...deps,
@@ -65,7 +86,7 @@ export async function runLayers(o: RunCliOptions): Promise<void> {
       layers,
       from: o.from === undefined ? undefined : parseIsoDateArg('--from', o.from),
       to: o.to === undefined ? undefined : parseIsoDateArg('--to', o.to),
-      config: ppoConfig(o),
+      config: { ...ppoConfig(o), research },
       force: o.force === true,
     }),
   );
@@ -74,21 +95,27 @@ export async function runLayers(o: RunCliOptions): Promise<void> {
 
 export async function train(o: TrainCliOptions): Promise<void> {
   if (o.policy !== 'ppo') throw new TasaError('bad_argument', `--policy must be ppo (the only trainable policy), not "${o.policy}".`, { input: `--policy=${o.policy}` });
+  const research = await loadResearchConfig(ROOT, datasetOverrides(o));
   const { runPipeline } = await pipelineModule();
   const result = await withPipeline(createContext(), (deps) =>
-    runPipeline({ ...deps, symbol: parseSymbolArg(o.symbol), layers: ['L1', 'L2', 'L3', 'L4', 'L5'], config: ppoConfig(o), force: o.force === true }),
+    runPipeline({ ...deps, symbol: parseSymbolArg(o.symbol), layers: ['L1', 'L2', 'L3', 'L4', 'L5'], config: { ...ppoConfig(o), research }, force: o.force === true }),
   );
   printResult(result);
 }
 
 export async function backtest(o: BacktestCliOptions): Promise<void> {
   const range = parseDateRange(o.from, o.to);
+  const symbol = parseSymbolArg(o.symbol);
+  const overrides = costOverrides(o);
+  const research = await loadResearchConfig(ROOT, overrides);
   const { backtestOverRange } = await import('../../pipeline/ad-hoc-backtest.ts');
   const ctx = createContext();
-  const run = await withStore(ctx, (db) => backtestOverRange({ db, calendar: ctx.calendar, clock: systemClock, symbol: parseSymbolArg(o.symbol), policyId: o.policy, ...range }));
+  const run = await withStore(ctx, (db) =>
+    backtestOverRange({ db, calendar: ctx.calendar, clock: systemClock, symbol, policyId: o.policy, ...range, research, chargeResearchCosts: overrides.costs !== undefined }),
+  );
   if (o.report !== undefined) await writeFile(o.report, run.evaluation.reportHtml);
   const e = run.evaluation;
-  console.log(`backtest ${run.backtestId}: ${e.policyId} on ${e.from}..${e.to}, costs ${run.costs.spreadBps}+${run.costs.feeBps} bps`);
+  console.log(`backtest ${run.backtestId}: ${e.policyId} on ${e.from}..${e.to}, costs ${run.costs.spreadBps}+${run.costs.feeBps}+${run.costs.slippageBps ?? 0} bps (spread+fee+slippage; ${run.costSource})`);
   console.log(metricsLine(e.metrics));
   console.log(`gates ${e.gates.passed ? 'passed' : 'failed'}: ${e.gates.gates.map((g) => `${g.gate} ${g.passed ? 'ok' : 'FAIL'}`).join(', ')}`);
   if (o.report !== undefined) console.log(`report written to ${o.report}`);
@@ -96,9 +123,10 @@ export async function backtest(o: BacktestCliOptions): Promise<void> {
 
 export async function printModels(o: ListModelsCliOptions): Promise<void> {
   const status = o.status === undefined ? undefined : modelStatus(o.status);
-  const rows = await withStore(createContext(), (db) =>
-    listModels(db, { ...(o.symbol === undefined ? {} : { symbol: parseSymbolArg(o.symbol) }), ...(status === undefined ? {} : { status }), limit: 1000 }),
-  );
+  const { rows, evaluations } = await withStore(createContext(), async (db) => {
+    const models = await listModels(db, { ...(o.symbol === undefined ? {} : { symbol: parseSymbolArg(o.symbol) }), ...(status === undefined ? {} : { status }), limit: 1000 });
+    return { rows: models, evaluations: await modelEvaluations(db, models.map((m) => m.id)) };
+  });
   const writer = createRowWriter(parseFormat(o.format, process.stdout.isTTY), MODEL_COLUMNS, process.stdout);
   await writer.write(
     rows.map((m) => ({
@@ -111,9 +139,23 @@ export async function printModels(o: ListModelsCliOptions): Promise<void> {
       dataset: m.datasetHash?.slice(0, 12) ?? null,
       validation_reward: validationReward(m.metrics),
       weights_kib: m.weightsBytes === null ? null : Math.round(m.weightsBytes / 1024),
+      ...evaluationCells(evaluations.get(m.id) ?? NOT_EVALUATED),
     })),
   );
   await writer.end();
+}
+
+/** Test metrics and the newest gate result (`gates`: passed, failed, not gated, or null without a backtest). */
+function evaluationCells(e: ModelEvaluation): Row {
+  const g = e.gateResult;
+  return {
+    test_return: e.test?.totalReturn ?? null,
+    test_sharpe: e.test?.sharpe ?? null,
+    test_trades: e.test?.tradeCount ?? null,
+    gates: g === null ? null : g.passed === null ? 'not gated' : g.passed ? 'passed' : 'failed',
+    failed_gates: g === null || g.failedGates.length === 0 ? null : g.failedGates.join(','),
+    verdict: g?.verdict ?? null,
+  };
 }
 
 export async function promote(id: string, o: { force?: boolean }): Promise<void> {
@@ -132,8 +174,14 @@ const MODEL_COLUMNS: Column[] = [
   { key: 'created' },
   { key: 'promoted' },
   { key: 'dataset' },
-  { key: 'validation_reward', numeric: true },
+  { key: 'validation_reward', numeric: true, tableNumber: (x) => x.toFixed(5) },
+  { key: 'test_return', numeric: true, tableNumber: (x) => `${(x * 100).toFixed(2)}%` },
+  { key: 'test_sharpe', numeric: true, tableNumber: (x) => x.toFixed(2) },
+  { key: 'test_trades', numeric: true },
   { key: 'weights_kib', numeric: true },
+  { key: 'gates' },
+  { key: 'failed_gates' },
+  { key: 'verdict' },
 ];
 
 function modelStatus(value: string): ModelStatus {
@@ -149,6 +197,46 @@ function ppoConfig(o: { steps?: string; seed?: string }): PipelineConfig {
   const steps = o.steps === undefined ? undefined : parseIntegerArg('--steps', o.steps);
   const seed = o.seed === undefined ? undefined : parseIntegerArg('--seed', o.seed, 0);
   return { ppo: { ...(steps === undefined ? {} : { steps }), ...(seed === undefined ? {} : { seed }) } };
+}
+
+/** The cost, gate and trials flags as research config overrides; each flag checked on its own. */
+function costOverrides(o: CostCliOptions): ResearchConfigOverrides {
+  const bps = (flag: string, value: string) => parseDecimalArg(flag, value, { min: 0, max: 10_000 });
+  const costs: Partial<ResearchCosts> = {
+    ...(o.spreadBps === undefined ? {} : { spreadBps: o.spreadBps === 'from-ticks' ? 'from-ticks' : bps('--spread-bps', o.spreadBps) }),
+    ...(o.feeBps === undefined ? {} : { feeBps: bps('--fee-bps', o.feeBps) }),
+    ...(o.slippageBps === undefined ? {} : { slippageBps: bps('--slippage-bps', o.slippageBps) }),
+  };
+  return {
+    ...(Object.keys(costs).length === 0 ? {} : { costs }),
+    ...(o.gateConfidence === undefined ? {} : { gates: { confidence: parseDecimalArg('--gate-confidence', o.gateConfidence, { min: 0, max: 1, maxExcluded: true }) } }),
+    ...(o.trials === undefined ? {} : { trials: parseIntegerArg('--trials', o.trials) }),
+  };
+}
+
+function datasetOverrides(o: DatasetCliOptions): ResearchConfigOverrides {
+  return {
+    ...costOverrides(o),
+    ...(o.split === undefined ? {} : { split: parseSplitArg(o.split) }),
+    ...(o.purgeSessions === undefined ? {} : { purgeSessions: parseIntegerArg('--purge-sessions', o.purgeSessions, 0) }),
+  };
+}
+
+function touchesDataset(o: ResearchConfigOverrides): boolean {
+  return o.costs !== undefined || o.split !== undefined || o.purgeSessions !== undefined;
+}
+
+/** `--split 0.7,0.15,0.15`: train, validation and test fractions, each > 0, summing to 1. */
+function parseSplitArg(value: string): ResearchConfigOverrides['split'] {
+  const parts = value.split(',');
+  const fractions = parts.map((p) => Number(p.trim()));
+  const sum = fractions.reduce((s, x) => s + x, 0);
+  if (parts.length !== 3 || fractions.some((x) => !(x > 0 && x < 1)) || Math.abs(sum - 1) > 1e-9) {
+    throw new TasaError('bad_argument', `--split must be three fractions train,validation,test, each between 0 and 1, summing to 1 (e.g. 0.7,0.15,0.15), not "${value}".`, {
+      input: `--split=${value}`,
+    });
+  }
+  return { train: fractions[0]!, validation: fractions[1]!, test: fractions[2]! };
 }
 
 interface PipelineDeps {
@@ -210,12 +298,18 @@ function printResult(result: PipelineResult): void {
 }
 
 function layerNote(layer: string, s: Record<string, unknown>): string {
-  if (layer === 'L4' && typeof s['rlDatasetHash'] === 'string') return `rl dataset ${s['rlDatasetHash'].slice(0, 16)}, ${String(s['episodes'])} episodes`;
+  if (layer === 'L4' && typeof s['rlDatasetHash'] === 'string') return `rl dataset ${s['rlDatasetHash'].slice(0, 16)}, ${String(s['episodes'])} episodes${spreadNote(s)}`;
   if (layer === 'L5' && typeof s['modelId'] === 'string') return `model ${s['modelId']}`;
   if (layer === 'L6' && Array.isArray(s['policies'])) {
     return (s['policies'] as Array<{ id: string; totalReturn: number | null; passed: boolean }>).map((p) => `${p.id} ${percent(p.totalReturn)}${p.passed ? ' ✓' : ''}`).join(', ');
   }
   return '';
+}
+
+/** The spread an L4 run charged and where it came from, when it recorded one. */
+function spreadNote(s: Record<string, unknown>): string {
+  const spread = s['spread'] as { note?: unknown } | undefined;
+  return typeof spread?.note === 'string' ? `, ${spread.note}` : '';
 }
 
 function percent(x: number | null): string {

@@ -1,8 +1,10 @@
 /**
  * The research pipeline from the command line:
- *   tasa pipeline run [--layers L0-L6] [--from --to] [--steps N --seed S] [--skip-training] [--force]
- *   tasa train --policy ppo [--steps N --seed S]
- *   tasa backtest --policy <model id|baseline> --from --to [--report out.html]
+ *   tasa pipeline run [--layers L0-L6] [--from --to] [--steps N --seed S] [--skip-training] [--force] [research overrides]
+ *   tasa train --policy ppo [--steps N --seed S] [research overrides]
+ *   tasa backtest --policy <model id|baseline> --from --to [--report out.html] [cost, gate and trials overrides]
+ * Research overrides (over research.config.json): --spread-bps, --fee-bps, --slippage-bps,
+ * --split, --purge-sessions, --gate-confidence, --trials.
  *   tasa models list | promote <id>
  * Each a thin wrapper over src/pipeline (run-pipeline.ts, ad-hoc-backtest.ts) and the model registry.
  */
@@ -14,7 +16,7 @@ const actions = () => import('../actions/pipeline-actions.ts');
 
 export function registerPipelineCommands(program: Command): void {
   const pipeline = program.command('pipeline').description('The research pipeline: L0 raw -> L1 bars -> L2 indicators -> L3 features -> L4 RL dataset -> L5 PPO policy -> L6 backtests');
-  pipeline
+  const run = pipeline
     .command('run')
     .description('Run pipeline layers in order; a layer whose inputs, config and code are unchanged is skipped')
     .option('--symbol <symbol>', 'instrument', 'USD/COP')
@@ -24,27 +26,44 @@ export function registerPipelineCommands(program: Command): void {
     .option('--steps <n>', 'PPO training steps for L5')
     .option('--seed <n>', 'PPO seed for L5')
     .option('--skip-training', 'leave L5 out: L6 backtests the models already registered')
-    .option('--force', 'recompute the selected layers even when an identical run exists')
-    .action(async (o: RunCliOptions) => (await actions()).runLayers(o));
-  program
+    .option('--force', 'recompute the selected layers even when an identical run exists');
+  withDatasetOptions(run).action(async (o: RunCliOptions) => (await actions()).runLayers(o));
+  const train = program
     .command('train')
     .description('Train a PPO policy (pipeline layer L5, after L1-L4, which are skipped when unchanged) and register it as a candidate')
     .requiredOption('--policy <kind>', 'policy to train (ppo)')
     .option('--symbol <symbol>', 'instrument', 'USD/COP')
     .option('--steps <n>', 'environment steps to train for')
     .option('--seed <n>', 'random seed (same seed and dataset: same model)')
-    .option('--force', 'train even when the same training already ran')
-    .action(async (o: TrainCliOptions) => (await actions()).train(o));
-  program
+    .option('--force', 'train even when the same training already ran');
+  withDatasetOptions(train).action(async (o: TrainCliOptions) => (await actions()).train(o));
+  const backtest = program
     .command('backtest')
     .description('Backtest a registered model or a baseline over a range of sessions; stores the result and can write its HTML report')
     .requiredOption('--policy <id>', 'model id (tasa models list) or baseline: flat, buy-and-hold, always-long, sma-crossover, rsi-mean-reversion')
     .requiredOption('--from <date>', 'first Bogota session date')
     .option('--to <date>', 'last Bogota session date (default: --from)')
     .option('--symbol <symbol>', 'instrument', 'USD/COP')
-    .option('--report <file>', 'write the self-contained HTML report to this file')
-    .action(async (o: BacktestCliOptions) => (await actions()).backtest(o));
+    .option('--report <file>', 'write the self-contained HTML report to this file');
+  withCostOptions(backtest).action(async (o: BacktestCliOptions) => (await actions()).backtest(o));
   registerModelsCommands(program);
+}
+
+/** Overrides of the research config (research.config.json, or the file TASA_RESEARCH_CONFIG names): costs, gate confidence, trials. */
+function withCostOptions(cmd: Command): Command {
+  return cmd
+    .option('--spread-bps <bps>', 'half-spread charged per unit of position change, or from-ticks (median of the stored quotes)')
+    .option('--fee-bps <bps>', 'fee per unit of position change')
+    .option('--slippage-bps <bps>', 'slippage per unit of position change')
+    .option('--gate-confidence <p>', 'confidence the probabilistic and deflated Sharpe gates require (0 <= p < 1)')
+    .option('--trials <n>', 'configurations tried, for the deflated Sharpe ratio');
+}
+
+/** The cost options and the dataset's split and purge. */
+function withDatasetOptions(cmd: Command): Command {
+  return withCostOptions(cmd)
+    .option('--split <fractions>', 'train,validation,test fractions of the sessions, summing to 1 (e.g. 0.7,0.15,0.15)')
+    .option('--purge-sessions <n>', 'sessions dropped at the start of validation and of test');
 }
 
 function registerModelsCommands(program: Command): void {

@@ -5,12 +5,38 @@
  * computed ones are epoch ms UTC.
  */
 import { Type, type Static } from 'typebox';
-import { IsoTime, Nullable } from './schema-kit.ts';
+import { IsoDateText, IsoTime, Nullable } from './schema-kit.ts';
 
 const NullableNumber = (description: string) => Nullable(Type.Number({ description }));
 const JsonObject = (description: string) => Type.Record(Type.String(), Type.Unknown(), { description });
 
 // ---- models ----
+
+/** The model's newest pipeline (L6) backtest, which runs on the test split; null when it has none. */
+export const ModelTestMetrics = Type.Object(
+  {
+    backtestId: Type.Integer(),
+    fromDate: IsoDateText('First session of the backtest'),
+    toDate: IsoDateText('Last session of the backtest'),
+    totalReturn: NullableNumber('Net total return after costs (fraction)'),
+    sharpe: NullableNumber('Annualized Sharpe ratio'),
+    tradeCount: Type.Integer(),
+  },
+  { description: "Test-split metrics: the model's newest backtest stored by a pipeline run (L6)" },
+);
+export type ModelTestMetrics = Static<typeof ModelTestMetrics>;
+
+/** The gate result of the model's newest backtest (the one promotion checks); null when it has none. */
+export const ModelGateResult = Type.Object(
+  {
+    backtestId: Type.Integer(),
+    passed: Nullable(Type.Boolean({ description: 'null when that backtest was not gated' })),
+    failedGates: Type.Array(Type.String(), { description: 'Names of the gates it failed' }),
+    verdict: Nullable(Type.String({ description: 'The gates\' one-sentence verdict; null for backtests stored before verdicts existed' })),
+  },
+  { description: "The production gates' result on the model's newest backtest" },
+);
+export type ModelGateResult = Static<typeof ModelGateResult>;
 
 export const ModelView = Type.Object({
   id: Type.String(),
@@ -24,6 +50,8 @@ export const ModelView = Type.Object({
   weightsBytes: Nullable(Type.Integer({ description: 'Size of the stored weights; null for baselines' })),
   createdAt: IsoTime('Registered'),
   promotedAt: Nullable(IsoTime('Last put in production')),
+  test: Nullable(ModelTestMetrics),
+  gateResult: Nullable(ModelGateResult),
 });
 export type ModelView = Static<typeof ModelView>;
 
@@ -95,6 +123,7 @@ export const MetricsView = Type.Object(
           factor: Type.Number({ description: 'Multiple of the run costs' }),
           spreadBps: Type.Number(),
           feeBps: Type.Number(),
+          slippageBps: Type.Optional(Type.Number()),
           totalReturn: NullableNumber('Net total return at these costs'),
           sharpe: NullableNumber('At these costs'),
         }),
@@ -129,7 +158,7 @@ export const GateReportView = Type.Object(
         description: Type.String(),
       }),
     ),
-    stressedCosts: Type.Object({ spreadBps: Type.Number(), feeBps: Type.Number() }, { description: 'Costs of the stress rerun' }),
+    stressedCosts: Type.Object({ spreadBps: Type.Number(), feeBps: Type.Number(), slippageBps: Type.Optional(Type.Number()) }, { description: 'Costs of the stress rerun' }),
     // Optional: backtests stored before the relative and significance gates have none.
     verdict: Type.Optional(Type.String({ description: 'Whether the run shows an edge, in one sentence' })),
     bestBaseline: Type.Optional(

@@ -104,8 +104,16 @@ function curveColumns(curve: readonly PpoCurvePoint[]): TableColumn[] {
 /**
  * Puts the run's model in the registry as a candidate unless it is there already (the same
  * training reproduces the same id). For a skipped run the model file is read back from the archive.
+ * `lineage` (the research config's hash and source) goes into the model's config.
  */
-export async function registerTrainedModel(db: Db, archive: ArchiveStore, clock: Clock, run: LayerRunResult, parents: readonly ParentRun[]): Promise<string> {
+export async function registerTrainedModel(
+  db: Db,
+  archive: ArchiveStore,
+  clock: Clock,
+  run: LayerRunResult,
+  parents: readonly ParentRun[],
+  lineage: Record<string, unknown> = {},
+): Promise<string> {
   const s = run.summary;
   const modelId = s['modelId'];
   if (typeof modelId !== 'string') throw new TasaError('bad_input', `L5 run ${run.sourceRunId} recorded no model id.`, { input: String(run.sourceRunId) });
@@ -124,6 +132,7 @@ export async function registerTrainedModel(db: Db, archive: ArchiveStore, clock:
       features: s['featureOptions'] ?? {},
       weightsSha256: file.sha256,
       pipeline: { l5RunId: run.sourceRunId, l5DatasetHash: run.datasetHash, parents },
+      ...lineage,
     },
     metrics: { validation: s['validation'] ?? null, steps: s['steps'] ?? null, seconds: s['seconds'] ?? null, stepsPerSecond: s['stepsPerSecond'] ?? null, backend: s['backend'] ?? null },
     trainingCurve: Array.isArray(s['curve']) ? (s['curve'] as unknown[]) : [],

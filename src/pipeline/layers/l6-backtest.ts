@@ -22,6 +22,7 @@ import { featureNames } from '../../research/features.ts';
 import { sessionBarsPerYear } from '../../research/performance.ts';
 import { evaluatePolicies, rowsOfSessions, type PolicyEvaluation } from '../../research/policy-evaluation.ts';
 import { loadBaseline, loadModel, type LoadedPolicy } from '../../research/policy-loading.ts';
+import type { SpreadChoice } from '../../research/spread-estimate.ts';
 import type { Split } from '../../research/types.ts';
 import { insertBacktest } from '../../store/backtests-repo.ts';
 import type { Db } from '../../store/db.ts';
@@ -148,6 +149,8 @@ export function l6Parents(dataset: ParentRun, tested: PoliciesToTest): ParentRun
 export interface L6Hooks {
   calendar: MarketCalendar;
   clock: Clock;
+  /** Where the dataset's spread came from (research config), reported in the summary and each report. */
+  spread?: SpreadChoice | null;
   /** Receives the evaluations when they are computed (to store them once the run is recorded). */
   onEvaluated: (evaluations: PolicyEvaluation[], rlDatasetHash: string) => void;
 }
@@ -171,7 +174,7 @@ export function l6Spec(data: ChainData, config: ResolvedBacktestConfig, tested: 
         barsPerYear: sessionBarsPerYear(hooks.calendar, split.from, split.to),
         generatedAt: hooks.clock.now(),
         datasetHash: dataset.hash,
-        reportConfig: { split: config.split, from: split.from, to: split.to },
+        reportConfig: { split: config.split, from: split.from, to: split.to, ...(hooks.spread ? { spread: hooks.spread.note } : {}) },
         ...(config.trials === null ? {} : { trials: config.trials }),
       };
       const span = { symbol: data.symbol, series, indicators, features, start, end };
@@ -186,6 +189,7 @@ export function l6Spec(data: ChainData, config: ResolvedBacktestConfig, tested: 
           to: split.to,
           bars: end - start,
           rlDatasetHash: dataset.hash,
+          costs: { ...dataset.costs, spread: hooks.spread ?? { spreadBps: dataset.costs.spreadBps, source: 'configured', note: `half-spread ${dataset.costs.spreadBps} bps (configured)` } },
           policies: evaluations.map(policySummary),
           skippedPolicies: tested.skipped,
         },

@@ -18,13 +18,15 @@ import type {
 } from '../../contracts/api/research.ts';
 import { toIsoUtc } from '../../domain/time.ts';
 import type { PeriodPnl } from '../../research/analytics.ts';
+import type { ModelEvaluation } from '../../research/model-evaluations.ts';
 import type { BacktestSummary } from '../../store/backtests-repo.ts';
 import type { ModelSummary } from '../../store/models-repo.ts';
 import type { Prediction } from '../../store/predictions-repo.ts';
 
 // ---- models ----
 
-export function modelView(m: ModelSummary): ModelView {
+/** A model with its test metrics and gate result (model-evaluations.ts). */
+export function modelView(m: ModelSummary, evaluation: ModelEvaluation): ModelView {
   return {
     id: m.id,
     kind: m.kind,
@@ -37,6 +39,8 @@ export function modelView(m: ModelSummary): ModelView {
     weightsBytes: m.weightsBytes,
     createdAt: toIsoUtc(m.createdAt),
     promotedAt: m.promotedAt === null ? null : toIsoUtc(m.promotedAt),
+    test: evaluation.test,
+    gateResult: evaluation.gateResult,
   };
 }
 

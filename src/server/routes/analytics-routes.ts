@@ -13,6 +13,7 @@ import { holdingBuckets, histogram, periodPnl, riskMetrics, tradeOutcomes } from
 import { BASELINE_IDS } from '../../research/baselines.ts';
 import { TasaError } from '../../errors.ts';
 import { backtestReport, getBacktest, latestBacktestsOfPolicies, listBacktests, type StoredBacktest } from '../../store/backtests-repo.ts';
+import { modelEvaluations, NOT_EVALUATED } from '../../research/model-evaluations.ts';
 import { getModel, listModels, productionModel, type ModelSummary } from '../../store/models-repo.ts';
 import { promoteGated } from '../../research/model-promotion.ts';
 import { latestPredictions } from '../../store/predictions-repo.ts';
@@ -76,7 +77,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<ServerDeps> = async (app
       const q = request.query;
       const symbol = q.symbol === undefined ? undefined : servedSymbol(deps.symbols, q.symbol);
       const models = await listModels(deps.db, { ...(symbol === undefined ? {} : { symbol }), ...(q.status ? { status: q.status } : {}), ...(q.kind ? { kind: q.kind } : {}), limit: q.limit });
-      return { items: models.map(modelView) };
+      return { items: await modelViews(deps, models) };
     },
   );
 
@@ -92,7 +93,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<ServerDeps> = async (app
     },
     async (request) => {
       const model = await mustGetModel(deps, request.params.id);
-      return { ...modelView(model), trainingCurve: model.trainingCurve };
+      return { ...(await oneModelView(deps, model)), trainingCurve: model.trainingCurve };
     },
   );
 
@@ -122,7 +123,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<ServerDeps> = async (app
       const promotion = await promoteGated(deps.db, request.params.id, { actor: principalOf(request).id, at: deps.clock.now(), force: request.query.force, forceHint: '?force=true' });
       // Live predictors switch to the new production model at once instead of at their next poll.
       if (promotion.changed) await deps.bus.broadcast('models', { symbol: promotion.model.symbol, id: promotion.model.id });
-      return { model: modelView(promotion.model), previousId: promotion.previousId, changed: promotion.changed };
+      return { model: await oneModelView(deps, promotion.model), previousId: promotion.previousId, changed: promotion.changed };
     },
   );
 
@@ -234,7 +235,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<ServerDeps> = async (app
     async (request) => {
       const q = request.query;
       const model = q.model === undefined ? await defaultModel(deps, symbolOf(q.symbol)) : await mustGetModel(deps, q.model);
-      return { model: modelView(model), trainingCurve: model.trainingCurve, validation: model.metrics };
+      return { model: await oneModelView(deps, model), trainingCurve: model.trainingCurve, validation: model.metrics };
     },
   );
 
@@ -410,6 +411,17 @@ async function mustGetModel(deps: ServerDeps, id: string): Promise<ModelSummary>
   const model = await getModel(deps.db, id);
   if (model === null) throw new TasaError('not_found', `Model ${id} does not exist.`, { input: 'id', hint: 'GET /api/models lists them.' });
   return model;
+}
+
+/** Models as the registry shows them: with their test metrics and newest gate result. */
+async function modelViews(deps: ServerDeps, models: readonly ModelSummary[]): Promise<ModelView[]> {
+  const evaluations = await modelEvaluations(deps.db, models.map((m) => m.id));
+  return models.map((m) => modelView(m, evaluations.get(m.id) ?? NOT_EVALUATED));
+}
+
+async function oneModelView(deps: ServerDeps, model: ModelSummary): Promise<ModelView> {
+  const evaluations = await modelEvaluations(deps.db, [model.id]);
+  return modelView(model, evaluations.get(model.id) ?? NOT_EVALUATED);
 }
 
 async function mustGetBacktest(deps: ServerDeps, id: number): Promise<StoredBacktest> {

@@ -40,7 +40,9 @@ export function LineChart({ points, label, format, color = '#58a6ff', area = fal
       layout: { background: { type: ColorType.Solid, color: '#171e26' }, textColor: '#c9d1d9' },
       grid: { vertLines: { color: '#1f2a36' }, horzLines: { color: '#1f2a36' } },
       localization: { timeFormatter: (t: Time) => bogotaMinute(msOf(t)), priceFormatter: format },
-      timeScale: { tickMarkFormatter: (t: Time) => bogotaDay(msOf(t)) },
+      // Both edges fixed: the bar spacing may shrink below the default 0.5 px minimum, so that
+      // fitContent shows every point of a long curve (2,000 points) instead of only its newest ones.
+      timeScale: { tickMarkFormatter: (t: Time) => bogotaDay(msOf(t)), fixLeftEdge: true, fixRightEdge: true },
       handleScroll: false,
       handleScale: false,
     });
@@ -52,10 +54,16 @@ export function LineChart({ points, label, format, color = '#58a6ff', area = fal
       const s = c.addSeries(LineSeries, { color, lineWidth: 2, priceLineVisible: false });
       s.setData(data);
     }
+    const el = box.current;
+    // The span on screen, for tests and tooling (ISO times of the first and last visible points).
+    c.timeScale().subscribeVisibleTimeRangeChange((range) => {
+      el.dataset['visibleFrom'] = range ? new Date(msOf(range.from)).toISOString() : '';
+      el.dataset['visibleTo'] = range ? new Date(msOf(range.to)).toISOString() : '';
+    });
     c.timeScale().fitContent();
     // The box gets its size after layout: fit the whole curve again once it has one.
     const resized = new ResizeObserver(() => c.timeScale().fitContent());
-    resized.observe(box.current);
+    resized.observe(el);
     return () => {
       resized.disconnect();
       c.remove();

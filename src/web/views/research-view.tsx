@@ -10,7 +10,7 @@ import { ApiError, SYMBOL, SYMBOL_PATH } from '../api.ts';
 import { AdminButton } from '../components/admin-button.tsx';
 import { Badge, CheckBadge } from '../components/badge.tsx';
 import { Empty, Loaded } from '../components/empty-state.tsx';
-import { bogotaDateTime, decimal, percent, shortHash } from '../format.ts';
+import { bogotaDateTime, decimal, integer, percent, shortHash } from '../format.ts';
 import { useApi } from '../use-api.ts';
 import { BacktestRun } from './research-run.tsx';
 import type { BacktestPage, BacktestView, ModelList, ModelView, Promotion } from '../../contracts/api/research.ts';
@@ -118,8 +118,10 @@ function ModelTable({ models, reload }: { models: ModelView[]; reload: () => voi
             <th>model</th>
             <th>kind</th>
             <th>status</th>
-            <th class="num">Sortino</th>
-            <th class="num">return</th>
+            <th class="num">test return</th>
+            <th class="num">test Sharpe</th>
+            <th class="num">test trades</th>
+            <th>gates (newest backtest)</th>
             <th>dataset</th>
             <th>created (COT)</th>
             <th>promoted (COT)</th>
@@ -128,7 +130,7 @@ function ModelTable({ models, reload }: { models: ModelView[]; reload: () => voi
         </thead>
         <tbody>
           {models.map((m) => (
-            <tr key={m.id} data-model={m.id}>
+            <tr key={m.id} data-model={m.id} data-status={m.status}>
               <td>
                 <code>{m.id}</code>
               </td>
@@ -136,8 +138,14 @@ function ModelTable({ models, reload }: { models: ModelView[]; reload: () => voi
               <td>
                 <Badge tone={STATUS_TONES[m.status]}>{m.status}</Badge>
               </td>
-              <td class="num">{decimal(metric(m.metrics, 'sortino'), 2)}</td>
-              <td class="num">{percent(metric(m.metrics, 'totalReturn'))}</td>
+              <td class="num" title={m.test ? `backtest #${m.test.backtestId}, ${m.test.fromDate} – ${m.test.toDate}` : 'no pipeline (L6) backtest yet'}>
+                {percent(m.test?.totalReturn)}
+              </td>
+              <td class="num">{decimal(m.test?.sharpe, 2)}</td>
+              <td class="num">{integer(m.test?.tradeCount)}</td>
+              <td class="wrap verdict">
+                <ModelGates result={m.gateResult} />
+              </td>
               <td>
                 <code title={m.datasetHash ?? undefined}>{shortHash(m.datasetHash)}</code>
               </td>
@@ -151,6 +159,21 @@ function ModelTable({ models, reload }: { models: ModelView[]; reload: () => voi
         </tbody>
       </table>
     </div>
+  );
+}
+
+/** Passed / failed (with the failing gates' names) and the gates' verdict sentence of the model's newest backtest. */
+function ModelGates({ result }: { result: ModelView['gateResult'] }) {
+  if (result === null) return <Badge tone="muted">no backtest</Badge>;
+  if (result.passed === null) return <Badge tone="muted">not gated</Badge>;
+  return (
+    <>
+      <a href={`#/research?run=${result.backtestId}`}>
+        <CheckBadge ok={result.passed} yes="passed" no="failed" />
+      </a>
+      {result.failedGates.length > 0 && <span class="small"> {result.failedGates.join(', ')}</span>}
+      {result.verdict !== null && <span class="muted small"> · {result.verdict}</span>}
+    </>
   );
 }
 
