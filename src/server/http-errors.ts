@@ -49,7 +49,9 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (err.validation) {
       const first = err.validation[0];
       const where = `${err.validationContext ?? 'request'}${first?.instancePath ?? ''}`;
-      return reply.status(400).send({ error: { code: 'bad_argument', message: `Invalid ${where}: ${first?.message ?? err.message}.`, input: where } });
+      const allowed = allowedValues(err.validation, first?.instancePath ?? '');
+      const why = allowed.length > 0 ? `must be one of ${allowed.join(', ')}` : (first?.message ?? err.message);
+      return reply.status(400).send({ error: { code: 'bad_argument', message: `Invalid ${where}: ${why}.`, input: where } });
     }
     const status = err.statusCode ?? 500;
     if (status >= 500) request.log.error({ err: err.message }, 'request failed');
@@ -61,6 +63,18 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send({ error: { code: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0] ?? ''}.` } }),
   );
+}
+
+/** The values an enum or a union of constants allows at `path` (the validator reports one error per constant), in schema order. */
+function allowedValues(validation: NonNullable<FastifyError['validation']>, path: string): string[] {
+  const values: unknown[] = [];
+  for (const e of validation) {
+    if (e.instancePath !== path) continue;
+    const params = e.params as { allowedValue?: unknown; allowedValues?: unknown };
+    if (params.allowedValue !== undefined) values.push(params.allowedValue);
+    if (Array.isArray(params.allowedValues)) values.push(...(params.allowedValues as unknown[]));
+  }
+  return [...new Set(values.map(String))];
 }
 
 /** An HTTP error that is not one of TasaError's codes (401, 403; with `code`, any status, its message shown even for a 5xx). */

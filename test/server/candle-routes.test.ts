@@ -164,6 +164,8 @@ for (const target of databaseTargets()) {
         assert.equal(code, 400, query);
         assert.equal(body.error.code, 'bad_argument', query);
       }
+      const [, badInterval] = await status('/api/candlesticks/USDCOP?interval=2min');
+      assert.equal(badInterval.error.message, 'Invalid querystring/interval: must be one of 5min, 15min, 30min, 1h, 1day.', 'the allowed values are listed');
       const [code, body] = await status('/api/candlesticks/EURUSD');
       assert.equal(code, 404);
       assert.match(body.error.message, /Unknown symbol "EURUSD"/);
