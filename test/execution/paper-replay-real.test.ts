@@ -69,7 +69,7 @@ describe('paper replay of the pipeline test split on the real history', { skip: 
     assert.deepEqual({ from: split.from, to: split.to }, { from: l6.summary['from'], to: l6.summary['to'] });
     assert.equal(split.sessions, (l4.summary['splits'] as Record<string, { sessions: number }>)['test']!.sessions);
     assert.ok(split.sessions > 150, `${split.sessions} test sessions`);
-    assert.deepEqual(split.costs, { spreadBps: 2, feeBps: 0.5 });
+    assert.deepEqual(split.costs, { spreadBps: 2, feeBps: 0.5, slippageBps: 0 }, 'research.config.json as shipped');
   });
 
   it('gives sma-crossover trades identical to L6 over the whole test split', async () => {
