@@ -21,7 +21,7 @@ import { ModelPriceSource } from './price-model.ts';
 import type { SlotPriceSource } from './price-source.ts';
 import { ReplayPriceSource } from './replay-source.ts';
 import { RestApi } from './rest-api.ts';
-import { TickPath } from './tick-path.ts';
+import { TickPath, type SimTick } from './tick-path.ts';
 import { WS_PATH, WsGateway } from './ws-gateway.ts';
 
 export interface SimulatorOptions {
@@ -86,6 +86,12 @@ export interface RunningSimulator {
   port: number;
   faults: FaultControls;
   stats(): SimulatorStats;
+  /**
+   * Ground truth: every tick the live feed prints for `symbol` in the 5-minute slot opening at
+   * `slotOpen` (exchange times unrounded), whether or not a connection received it. REST bars
+   * aggregate exactly these.
+   */
+  ticksInSlot(symbol: string, slotOpen: number): readonly SimTick[];
   close(): Promise<void>;
 }
 
@@ -106,6 +112,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
     port,
     faults: parts.faults,
     stats: () => collectStats(parts, opts.clock.now()),
+    ticksInSlot: (symbol, slotOpen) => parts.symbolData.get(symbol)?.history.ticks.ticksInSlot(slotOpen) ?? [],
     close: () => (closing ??= shutdown(parts)),
   };
 }
