@@ -1,15 +1,13 @@
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock } from '../../src/clock.ts';
 import { Rng } from '../../src/domain/random.ts';
-import type { Db } from '../../src/store/db.ts';
 import { findOrder, insertOrder, listFills, listOrders } from '../../src/store/trading-repo.ts';
 import { openTradingAccount } from '../../src/store/trading-state-repo.ts';
 import { applyFillToAccount, openAccount, valueAccount } from '../../src/trading/account.ts';
 import { notional } from '../../src/trading/money.ts';
 import { createOrder, type OrderRequest } from '../../src/trading/order.ts';
 import { databaseTargets } from '../support/test-db.ts';
-import { marketOrder, SERVICE_CONFIG, startRig, SYMBOL, T0, type Rig } from './trading-rig.ts';
+import { marketOrder, rigPerTest, SERVICE_CONFIG, SYMBOL } from './trading-rig.ts';
 
 const CAPPED = { broker: { fillModel: { slippageBps: 100n, feeBps: 50n, fixedFee: 100n, maxFillPerTick: 30_000n } } };
 
@@ -26,64 +24,46 @@ function randomOrder(next: () => number, id: string, mid: number): OrderRequest 
 
 for (const target of databaseTargets()) {
   describe(`order service recovery on ${target.name}`, () => {
-    let db: Db;
-    let clock: ManualClock;
-    const rigs: Rig[] = [];
-    beforeEach(async () => {
-      db = await target.open();
-      clock = new ManualClock(T0);
-    });
-    afterEach(async () => {
-      for (const rig of rigs.splice(0)) await rig.stop();
-      await db.close();
-    });
-    const start = async (opts = {}) => {
-      const rig = await startRig(db, clock, opts);
-      rigs.push(rig);
-      return rig;
-    };
-
+    const scope = rigPerTest(target);
     it('restores open orders after a restart; a replayed tick fills nothing twice and fills carry on', async () => {
-      const first = await start(CAPPED);
+      const first = await scope.start(CAPPED);
       await first.tick(4000, 4004);
       await first.service.place(marketOrder('r-m', 'buy', 100_000n), { actor: 'alice' });
       await first.service.place(marketOrder('r-l', 'sell', 50_000n, { type: 'limit', limitPrice: 40_300_000n, timeInForce: 'GTC' }), { actor: 'alice' });
       await first.tick(4001, 4005);
-      const lastTick = clock.now();
+      const lastTick = scope.clock.now();
       await first.stop();
-      rigs.splice(0);
       // An order stored `new` and never sent (the process died between the store and the broker).
-      await insertOrder(db, createOrder(marketOrder('r-new', 'buy', 10_000n), clock.now()), { sessionDate: '2024-03-05', actor: 'alice', strategyId: null });
+      await insertOrder(scope.db, createOrder(marketOrder('r-new', 'buy', 10_000n), scope.clock.now()), { sessionDate: '2024-03-05', actor: 'alice', strategyId: null });
 
-      const second = await start(CAPPED);
+      const second = await scope.start(CAPPED);
       const open = [...second.service.snapshot().book.open.keys()].sort();
       assert.deepEqual(open, ['r-l', 'r-m'], 'r-new waits for the first quote');
       assert.equal(second.service.snapshot().book.account.positions[SYMBOL]?.quantity, 30_000n);
-      await clock.advance(500);
+      await scope.clock.advance(500);
       await second.tickAt(lastTick, 4001, 4005);
-      assert.equal((await listFills(db, { limit: 100 })).length, 1, 'the replayed tick filled nothing');
-      assert.equal((await findOrder(db, { clientOrderId: 'r-new' }))?.status, 'accepted', 'sent on the first quote');
+      assert.equal((await listFills(scope.db, { limit: 100 })).length, 1, 'the replayed tick filled nothing');
+      assert.equal((await findOrder(scope.db, { clientOrderId: 'r-new' }))?.status, 'accepted', 'sent on the first quote');
       await second.tick(4002, 4006);
-      const fills = await listFills(db, { limit: 100 });
+      const fills = await listFills(scope.db, { limit: 100 });
       assert.deepEqual(fills.map((f) => `${f.clientOrderId}#${f.seq}`), ['r-m#1', 'r-m#2', 'r-new#1']);
-      assert.equal((await findOrder(db, { clientOrderId: 'r-m' }))?.filledQuantity, 60_000n);
-      assert.equal((await findOrder(db, { clientOrderId: 'r-l' }))?.status, 'accepted');
+      assert.equal((await findOrder(scope.db, { clientOrderId: 'r-m' }))?.filledQuantity, 60_000n);
+      assert.equal((await findOrder(scope.db, { clientOrderId: 'r-l' }))?.status, 'accepted');
     });
 
     it('gives one order for concurrent duplicate client order ids, from one service or two on the same store', async () => {
-      const a = await start();
-      const b = await startRig(db, clock, { bus: a.bus });
-      rigs.push(b);
+      const a = await scope.start();
+      const b = await scope.start({ bus: a.bus });
       await a.tick(4000, 4004);
       const request = marketOrder('dup', 'buy', 10_000n);
       const results = await Promise.all([a, b, a, b].map((rig) => rig.service.place(request, { actor: 'alice' })));
       assert.equal(results.filter((r) => r.created).length, 1);
       assert.equal(new Set(results.map((r) => r.order.id)).size, 1);
-      assert.equal((await listOrders(db, { limit: 10 })).length, 1);
+      assert.equal((await listOrders(scope.db, { limit: 10 })).length, 1);
     });
 
     it('balances to the centavo after a session of random orders: cash + positions at the last price = initial + realized + unrealized - fees', async () => {
-      const rig = await start(CAPPED);
+      const rig = await scope.start(CAPPED);
       const rng = new Rng(12);
       const next = () => rng.next();
       let mid = 4000;
@@ -97,7 +77,7 @@ for (const target of databaseTargets()) {
       const { account, marks } = snapshot.book;
       const last = marks.get(SYMBOL);
       assert.ok(last !== undefined);
-      const fills = await listFills(db, { limit: 10_000 });
+      const fills = await listFills(scope.db, { limit: 10_000 });
       assert.ok(fills.length > 10, `a real session: ${fills.length} fills`);
       const position = account.positions[SYMBOL];
       assert.ok(position);
@@ -105,7 +85,7 @@ for (const target of databaseTargets()) {
       assert.equal(account.cash + notional(position.quantity, last), account.initialCash + account.realizedPnl + value.unrealizedPnl - account.fees);
       // The stored fills alone rebuild the stored account exactly.
       const replayed = fills.reduce(applyFillToAccount, openAccount(SERVICE_CONFIG.initialCash));
-      const stored = await openTradingAccount(db, 0n, clock.now());
+      const stored = await openTradingAccount(scope.db, 0n, scope.clock.now());
       assert.deepEqual(stored, replayed);
       assert.deepEqual(stored, account);
       assert.equal(snapshot.equity, account.cash + notional(position.quantity, last));

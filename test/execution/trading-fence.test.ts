@@ -4,43 +4,28 @@
  * the second took it over. The first (which has not noticed) can no longer place, cancel, halt or
  * store a fill; the second trades on from what the store holds.
  */
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock } from '../../src/clock.ts';
 import { TasaError } from '../../src/errors.ts';
 import { TRADING_LEASE } from '../../src/execution/trading-engine.ts';
 import { listAudit } from '../../src/store/audit-repo.ts';
-import type { Db } from '../../src/store/db.ts';
 import { acquireLease, type LeaseFence } from '../../src/store/leases-repo.ts';
 import { findOrder, listFills } from '../../src/store/trading-repo.ts';
 import { loadRiskState } from '../../src/store/trading-state-repo.ts';
 import { databaseTargets } from '../support/test-db.ts';
-import { marketOrder, startRig, T0, type Rig } from './trading-rig.ts';
+import { marketOrder, rigPerTest, type Rig } from './trading-rig.ts';
 
 const TTL_MS = 30_000;
 const fencedOut = (err: unknown) => err instanceof TasaError && err.code === 'conflict' && /no longer holds the trading lease/.test(err.message);
 
 for (const target of databaseTargets()) {
   describe(`trading lease fence on ${target.name}`, () => {
-    let db: Db;
-    let clock: ManualClock;
-    const rigs: Rig[] = [];
-    beforeEach(async () => {
-      db = await target.open();
-      clock = new ManualClock(T0);
-    });
-    afterEach(async () => {
-      for (const rig of rigs.splice(0)) await rig.stop();
-      await db.close();
-    });
-
+    const scope = rigPerTest(target);
     async function engineOf(holder: string): Promise<Rig> {
-      const epoch = await acquireLease(db, { name: TRADING_LEASE, holder, now: clock.now(), ttlMs: TTL_MS });
+      const epoch = await acquireLease(scope.db, { name: TRADING_LEASE, holder, now: scope.clock.now(), ttlMs: TTL_MS });
       assert.ok(epoch !== null, `${holder} takes the lease`);
       const fence: LeaseFence = { name: TRADING_LEASE, holder, epoch };
-      const rig = await startRig(db, clock, { fence });
-      rigs.push(rig);
-      return rig;
+      return scope.start({ fence });
     }
 
     it('refuses every order, fill and state write of the holder that lost the lease; the new holder trades on', async () => {
@@ -52,28 +37,28 @@ for (const target of databaseTargets()) {
       assert.equal((await old.service.place(resting, { actor: 'alice' })).order.status, 'accepted');
 
       // The old holder stalls past its lease's life; another process takes the lease over (epoch 2).
-      await clock.advance(TTL_MS);
+      await scope.clock.advance(TTL_MS);
       const current = await engineOf('host-b:2');
 
       await assert.rejects(old.service.place(marketOrder('late', 'buy', 10_000n), { actor: 'alice' }), fencedOut);
-      assert.equal(await findOrder(db, { clientOrderId: 'late' }), null, 'the refused order is not stored');
+      assert.equal(await findOrder(scope.db, { clientOrderId: 'late' }), null, 'the refused order is not stored');
       await assert.rejects(old.service.halt('alice', 'stale engine'), fencedOut);
-      assert.equal(await loadRiskState(db), null, 'the refused halt is not stored');
+      assert.equal(await loadRiskState(scope.db), null, 'the refused halt is not stored');
 
       // A tick crossing l1 makes the old engine's broker fill it: the fill's write is refused, also on retry.
       await old.tick(4011, 4015);
-      await clock.advance(1_000);
+      await scope.clock.advance(1_000);
       await old.settle();
-      assert.deepEqual(await listFills(db, { limit: 10 }).then((fills) => fills.map((f) => `${f.clientOrderId}#${f.seq}`)), ['m1#1']);
+      assert.deepEqual(await listFills(scope.db, { limit: 10 }).then((fills) => fills.map((f) => `${f.clientOrderId}#${f.seq}`)), ['m1#1']);
       assert.equal(old.service.snapshot().book.open.get('l1')?.fillCount, 0, 'the old engine did not apply the refused fill');
       await assert.rejects(old.service.cancel({ clientOrderId: 'l1' }, 'alice'), fencedOut);
 
       // The new holder restored l1 from the store and fills it.
       await current.tick(4011, 4015);
-      const fills = await listFills(db, { limit: 10 });
+      const fills = await listFills(scope.db, { limit: 10 });
       assert.deepEqual(fills.map((f) => `${f.clientOrderId}#${f.seq}`), ['m1#1', 'l1#1']);
-      assert.equal((await findOrder(db, { clientOrderId: 'l1' }))?.status, 'filled');
-      const audit = (await listAudit(db, { entity: 'order:l1', limit: 10 })).map((e) => `${e.action}/${e.actor}`);
+      assert.equal((await findOrder(scope.db, { clientOrderId: 'l1' }))?.status, 'filled');
+      const audit = (await listAudit(scope.db, { entity: 'order:l1', limit: 10 })).map((e) => `${e.action}/${e.actor}`);
       assert.deepEqual(audit, ['order.placed/alice', 'order.fill/broker'], 'one fill audited, by the new holder');
       assert.deepEqual(current.service.snapshot().book.account.positions['USD/COP']?.quantity, 0n);
     });

@@ -1,6 +1,7 @@
 /** An order service with a paper broker on a memory bus and a ManualClock, over a test database; ticks published by hand. */
 import { createMemoryBus, type Bus } from '../../src/bus/index.ts';
-import type { ManualClock } from '../../src/clock.ts';
+import { afterEach, beforeEach } from 'node:test';
+import { ManualClock } from '../../src/clock.ts';
 import type { TradingMessage } from '../../src/contracts/trading-messages.ts';
 import { MarketCalendar } from '../../src/domain/calendar.ts';
 import { toIsoUtc } from '../../src/domain/time.ts';
@@ -10,6 +11,7 @@ import { PaperBroker, type PaperBrokerConfig } from '../../src/execution/paper-b
 import type { Db } from '../../src/store/db.ts';
 import type { LeaseFence } from '../../src/store/leases-repo.ts';
 import type { OrderRequest } from '../../src/trading/order.ts';
+import type { DatabaseTarget } from '../support/test-db.ts';
 
 export const SYMBOL = 'USD/COP';
 /** Tuesday 2024-03-05, 10:00 Bogota; the session closes at 18:00Z. */
@@ -64,6 +66,7 @@ export async function startRig(db: Db, clock: ManualClock, opts: RigOptions = {}
   const publish = (m: TradingMessage) => messages.push(m);
   const service = new OrderService({ db, broker, clock, calendar, logger, publish, fence: opts.fence }, { ...SERVICE_CONFIG, ...opts.service });
   await service.start();
+  let stopped: Promise<void> | undefined;
   const settle = async () => {
     for (let i = 0; i < 3; i++) {
       await new Promise((resolve) => setImmediate(resolve));
@@ -85,11 +88,55 @@ export async function startRig(db: Db, clock: ManualClock, opts: RigOptions = {}
       await tickAt(clock.now(), bid, ask);
     },
     settle,
+    // Idempotent: a test may stop a rig itself (a restart) before the scope stops it again.
     stop: async () => {
-      await service.stop();
-      if (opts.bus === undefined) await bus.close();
+      stopped ??= (async () => {
+        await service.stop();
+        if (opts.bus === undefined) await bus.close();
+      })();
+      await stopped;
     },
   };
+}
+
+export interface RigScope {
+  /** This test's store (a new one per test). */
+  readonly db: Db;
+  /** This test's clock, at T0 when the test starts. */
+  readonly clock: ManualClock;
+  /** Starts a rig on this test's store and clock; every rig started is stopped after the test. */
+  start(opts?: RigOptions): Promise<Rig>;
+}
+
+/** Registers, in the calling `describe`, a fresh store and clock per test and the stopping of its rigs. */
+export function rigPerTest(target: DatabaseTarget): RigScope {
+  let db: Db | null = null;
+  let clock: ManualClock | null = null;
+  const rigs: Rig[] = [];
+  beforeEach(async () => {
+    db = await target.open();
+    clock = new ManualClock(T0);
+  });
+  afterEach(async () => {
+    for (const rig of rigs.splice(0)) await rig.stop();
+    await db?.close();
+  });
+  const scope: RigScope = {
+    get db() {
+      if (db === null) throw new Error('the store exists only inside a test');
+      return db;
+    },
+    get clock() {
+      if (clock === null) throw new Error('the clock exists only inside a test');
+      return clock;
+    },
+    start: async (opts = {}) => {
+      const rig = await startRig(scope.db, scope.clock, opts);
+      rigs.push(rig);
+      return rig;
+    },
+  };
+  return scope;
 }
 
 export function marketOrder(clientOrderId: string, side: 'buy' | 'sell', quantity: bigint, fields: Partial<OrderRequest> = {}): OrderRequest {
