@@ -222,15 +222,32 @@ export async function orderTimesSince(db: Db, from: number): Promise<number[]> {
 }
 
 /** Fills with `from <= time < to` (either bound optional), of one strategy's orders if given, oldest first. */
-export async function listFills(db: Db, filter: { from?: number; to?: number; strategyId?: string; limit: number }): Promise<StoredFill[]> {
+/** Where a page of fills ended: the next page starts after this fill (fills are ordered by time, order id, seq). */
+export interface FillCursor {
+  time: number;
+  orderId: number;
+  seq: number;
+}
+
+export async function listFills(db: Db, filter: { from?: number; to?: number; strategyId?: string; after?: FillCursor; limit: number }): Promise<StoredFill[]> {
+  const after = filter.after;
   const rows = await db.query<{
     order_id: number; client_order_id: string; seq: number; symbol: SymbolCode; side: OrderSide; time: Date; quantity: string; price: string; notional: string; fee: string;
   }>(
     `SELECT f.order_id::int8 AS order_id, o.client_order_id, f.seq, f.symbol, f.side, f.time, f.quantity::text, f.price::text, f.notional::text, f.fee::text
      FROM trading_fills f JOIN trading_orders o ON o.id = f.order_id
      WHERE ($1::timestamptz IS NULL OR f.time >= $1) AND ($2::timestamptz IS NULL OR f.time < $2) AND ($4::text IS NULL OR o.strategy_id = $4)
+       AND ($5::timestamptz IS NULL OR (f.time, f.order_id, f.seq) > ($5::timestamptz, $6::int8, $7::int4))
      ORDER BY f.time, f.order_id, f.seq LIMIT $3`,
-    [filter.from === undefined ? null : isoTime(filter.from), filter.to === undefined ? null : isoTime(filter.to), filter.limit, filter.strategyId ?? null],
+    [
+      filter.from === undefined ? null : isoTime(filter.from),
+      filter.to === undefined ? null : isoTime(filter.to),
+      filter.limit,
+      filter.strategyId ?? null,
+      after === undefined ? null : isoTime(after.time),
+      after?.orderId ?? null,
+      after?.seq ?? null,
+    ],
   );
   return rows.map((r) => ({
     orderId: Number(r.order_id), clientOrderId: r.client_order_id, seq: r.seq, symbol: r.symbol, side: r.side, time: r.time.getTime(),

@@ -43,8 +43,13 @@ interface OrdersCliOptions extends ListCliOptions {
   limit?: string;
 }
 
+interface FillsCliOptions extends ListCliOptions {
+  limit?: string;
+}
+
 /** The API's largest page of orders. */
 const ORDERS_PAGE = 1000;
+const FILLS_PAGE = 5000;
 interface PnlCliOptions extends ListCliOptions {
   from?: string;
   to?: string;
@@ -114,10 +119,12 @@ export function registerTradingCommands(program: Command): void {
     const list = await apiClient(o).get<PositionList>('/api/trading/positions');
     await printRows(o, POSITION_COLUMNS, list.positions);
   });
-  listCommand(program, 'fills', 'Fills, oldest first', FILL_COLUMNS).action(async (o: ListCliOptions) => {
-    const list = await apiClient(o).get<FillList>('/api/trading/fills');
-    await printRows(o, FILL_COLUMNS, list.fills);
-  });
+  listCommand(program, 'fills', 'Fills, oldest first', FILL_COLUMNS)
+    .option('--limit <n>', 'at most this many (default: all, read page by page)')
+    .action(async (o: FillsCliOptions) => {
+      const fills = await allFills(o, o.limit === undefined ? Number.POSITIVE_INFINITY : parseIntegerArg('--limit', o.limit));
+      await printRows(o, FILL_COLUMNS, fills);
+    });
   listCommand(program, 'pnl', 'Daily P&L in COP (Bogota trading days)', PNL_COLUMNS)
     .option('--from <date>', 'first day (default: 30 days before --to)')
     .option('--to <date>', 'last day (default: today)')
@@ -238,6 +245,20 @@ async function allOrders(o: OrdersCliOptions, limit: number): Promise<OrderList[
     before = page.nextBefore;
   } while (before !== null && orders.length < limit);
   return orders;
+}
+
+/** Fills oldest first, following the API's pages until `limit` or the newest. */
+async function allFills(o: FillsCliOptions, limit: number): Promise<FillList['fills']> {
+  const client = apiClient(o);
+  const fills: FillList['fills'] = [];
+  let after: string | null = null;
+  do {
+    const size = Math.min(FILLS_PAGE, limit - fills.length);
+    const page: FillList = await client.get<FillList>(`/api/trading/fills?limit=${size}${after === null ? '' : `&after=${after}`}`);
+    fills.push(...page.fills);
+    after = page.nextAfter;
+  } while (after !== null && fills.length < limit);
+  return fills;
 }
 
 /** An order's current state as a row; its status history is left to the API (`GET /api/trading/orders/{id}`). */

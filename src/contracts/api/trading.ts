@@ -53,7 +53,10 @@ export const OrderRefusal = Type.Object({
   order: OrderJson,
 });
 
-export const FillList = Type.Object({ fills: Type.Array(FillMessage, { description: 'Oldest first' }) });
+export const FillList = Type.Object({
+  fills: Type.Array(FillMessage, { description: 'Oldest first' }),
+  nextAfter: Nullable(Type.String(), 'The `after` of the next page; null on the last page'),
+});
 export type FillList = Static<typeof FillList>;
 
 export const PositionJson = Type.Object({

@@ -33,7 +33,7 @@ import { TasaError } from '../../errors.ts';
 import type { OrderService } from '../../execution/order-service.ts';
 import { tradingSettings } from '../../execution/trading-engine.ts';
 import { fillMessage, orderUpdate, positionAmounts } from '../../execution/trading-wire.ts';
-import { findOrder, listFills, listOrders, type StoredOrder } from '../../store/trading-repo.ts';
+import { findOrder, listFills, listOrders, type FillCursor, type StoredOrder } from '../../store/trading-repo.ts';
 import { dayOpeningEquities, loadRiskState, openTradingAccount, type StoredRiskState } from '../../store/trading-state-repo.ts';
 import { valueAccount, type Account, type AccountValuation } from '../../trading/account.ts';
 import { quoteFromTick } from '../../trading/fill-model.ts';
@@ -60,6 +60,7 @@ const FillsQuery = Type.Object({
   from: Type.Optional(Type.String({ description: 'Date (Bogota) or ISO 8601 time; inclusive' })),
   to: Type.Optional(Type.String({ description: 'Date (Bogota, the whole day) or ISO 8601 time; exclusive' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, default: 1000 })),
+  after: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}-[0-9]{1,15}-[0-9]{1,9}$', description: 'Fills after this one only: the nextAfter of the previous page' })),
 });
 const PnlQuery = Type.Object({
   from: Type.Optional(Type.String({ format: 'date', description: 'First day (Bogota); default 30 days before `to`' })),
@@ -173,12 +174,15 @@ export const tradingRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) 
     { schema: { tags: TAGS, summary: 'Fills, oldest first', querystring: FillsQuery, response: { 200: FillList, ...COMMON_ERRORS } } },
     async (request) => {
       const q = request.query;
+      const limit = q.limit ?? 1000;
       const fills = await listFills(deps.db, {
-        limit: q.limit ?? 1000,
+        limit,
         ...(q.from === undefined ? {} : { from: instantParam('from', q.from, 'start') }),
         ...(q.to === undefined ? {} : { to: instantParam('to', q.to, 'end') }),
+        ...(q.after === undefined ? {} : { after: fillCursorOf(q.after) }),
       });
-      return { fills: fills.map((f) => fillMessage(f, f.orderId)) };
+      const last = fills.at(-1);
+      return { fills: fills.map((f) => fillMessage(f, f.orderId)), nextAfter: fills.length === limit && last !== undefined ? fillCursorText(last) : null };
     },
   );
 
@@ -319,3 +323,13 @@ function stateJson(state: StoredRiskState): TradingStateJson {
   return { mode: state.mode, since: toIsoUtc(state.since), reason: state.reason, actor: state.actor };
 }
 
+/** A fills page cursor as text: `<time ms>-<order id>-<seq>` of the page's last fill. */
+function fillCursorText(fill: FillCursor): string {
+  return `${fill.time}-${fill.orderId}-${fill.seq}`;
+}
+
+function fillCursorOf(text: string): FillCursor {
+  const [time, orderId, seq] = text.split('-').map(Number);
+  if (time === undefined || orderId === undefined || seq === undefined) throw new TasaError('bad_argument', `after must be the nextAfter of a previous page, got "${text}".`, { input: 'after' });
+  return { time, orderId, seq };
+}
