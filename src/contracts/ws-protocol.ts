@@ -7,7 +7,7 @@
  *   {"action":"subscribe","symbols":["USD/COP"],"channels":["ticks","bars"],"since":42}
  *   {"action":"unsubscribe","symbols":["USD/COP"],"channels":["ticks"]}   (no channels = the whole symbol)
  *   {"action":"heartbeat"}
- * Server -> client: market_data, bar, market_status, alert, prediction, order, fill, position
+ * Server -> client: market_data (ltp_update when the handshake asks `?tick_message=ltp_update`), bar, market_status, alert, prediction, order, fill, position
  * (data, each with the symbol's bus seq: the trading channels share the symbol's stream, so they
  * resume with `since` and report gaps like market data), gap, heartbeat, subscribed, unsubscribed, error.
  *
@@ -113,6 +113,12 @@ export const BarData = Type.Object({
 export type BarData = Static<typeof BarData>;
 
 export const MarketDataMessage = dataMessage('market_data', QuoteData);
+/** `market_data` under the original system's name, for its clients (asked for with `tick_message=ltp_update`). */
+export const LtpUpdateMessage = dataMessage('ltp_update', QuoteData);
+export const TickMessageName = Type.Union([Type.Literal('market_data'), Type.Literal('ltp_update')], {
+  description: "The type of tick messages on this connection: market_data (default), or ltp_update, the original system's name",
+});
+export type TickMessageName = Static<typeof TickMessageName>;
 export const BarMessage = dataMessage('bar', BarData);
 export const AlertDataMessage = dataMessage('alert', forwarded(AlertMessage, 'alerts'));
 export const PredictionDataMessage = dataMessage('prediction', forwarded(PredictionMessage, 'predictions'));
@@ -168,6 +174,7 @@ export const GapMessage = Type.Object({
 export const ServerMessage = Type.Union([
   GapMessage,
   MarketDataMessage,
+  LtpUpdateMessage,
   BarMessage,
   AlertDataMessage,
   PredictionDataMessage,

@@ -72,7 +72,7 @@ export interface WriterStats {
   databaseDown: boolean;
   /** Bars the database refused because another holder has the lease. */
   fencedOut: number;
-  spool: { bytes: number; entries: number; oldestAgeMs: number | null; rejected: number };
+  spool: { bytes: number; diskBytes: number; entries: number; oldestAgeMs: number | null; rejected: number };
   /** Bar close (clock time when finalized) -> durable row, ms, most recent samples. */
   barLatenciesMs: number[];
 }
@@ -93,6 +93,8 @@ const DRAIN_CHUNK = 5000;
 
 export class DurableWriter {
   private batch: Entry[] = [];
+  /** Entries of the write under way (taken from `batch`), for the buffered gauge. */
+  private inFlight = 0;
   private flushTimer: CancelTimer | null = null;
   private retryTimer: CancelTimer | null = null;
   private flushing: Promise<void> | null = null;
@@ -118,6 +120,7 @@ export class DurableWriter {
 
   addTick(tick: Tick): void {
     this.batch.push({ t: tick, e: this.epochOf(tick.symbol) });
+    this.publishBuffered();
     if (this.batch.length >= this.maxBatch) this.flushSoon(0);
     else this.flushSoon(this.tickFlushMs);
   }
@@ -125,12 +128,13 @@ export class DurableWriter {
   /** A final bar (or a revision); `closedAt` is when it was finalized, for the latency figure. */
   addBar(bar: Bar, closedAt: number): void {
     this.batch.push({ b: { bar, closedAt }, e: this.epochOf(bar.symbol) });
+    this.publishBuffered();
     this.flushSoon(0);
   }
 
   stats(): WriterStats {
     const s = this.spool.stats();
-    const spool = { bytes: s.bytes, entries: s.entries, oldestAgeMs: s.oldestAt === null ? null : Math.max(0, this.opts.clock.now() - s.oldestAt), rejected: s.rejected };
+    const spool = { bytes: s.bytes, diskBytes: s.diskBytes, entries: s.entries, oldestAgeMs: s.oldestAt === null ? null : Math.max(0, this.opts.clock.now() - s.oldestAt), rejected: s.rejected };
     return { ...this.stat, pending: this.batch.length, spool, barLatenciesMs: [...this.stat.barLatenciesMs] };
   }
 
@@ -180,16 +184,27 @@ export class DurableWriter {
     await this.spool.open(oldestOfLine);
     const batch = this.batch;
     this.batch = [];
-    if (this.stat.databaseDown && !probe) return this.toSpool(batch);
+    this.inFlight = batch.length;
     try {
-      await this.drainSpool();
-      if (batch.length > 0) await this.write(batch);
-      this.recovered();
-    } catch (err) {
-      this.wentDown(err);
-      await this.toSpool(batch);
+      if (this.stat.databaseDown && !probe) return await this.toSpool(batch);
+      try {
+        await this.drainSpool();
+        if (batch.length > 0) await this.write(batch);
+        this.recovered();
+      } catch (err) {
+        this.wentDown(err);
+        await this.toSpool(batch);
+      }
+      this.publishSpoolGauges();
+    } finally {
+      this.inFlight = 0;
+      this.publishBuffered();
     }
-    this.publishSpoolGauges();
+  }
+
+  /** Accepted entries not yet in the database or the spool: the batch being written and the one filling. */
+  private publishBuffered(): void {
+    this.opts.metrics?.ingestBuffered.set(this.batch.length + this.inFlight);
   }
 
   /** Ticks and bars in one transaction, the bars fenced per symbol. Re-writing is harmless: both writes are idempotent. */
@@ -364,6 +379,7 @@ export class DurableWriter {
     if (!m) return;
     const s = this.stats().spool;
     m.spoolBytes.set(s.bytes);
+    m.spoolDiskBytes.set(s.diskBytes);
     m.spoolEntries.set(s.entries);
     m.spoolOldestAge.set((s.oldestAgeMs ?? 0) / 1000);
   }

@@ -21,6 +21,8 @@ const DEFAULT_SPOOL_MAX_BYTES = 1024 ** 3;
 
 export interface SpoolStats {
   bytes: number;
+  /** Size of the spool file on disk: the waiting bytes plus a drained prefix kept until the spool is cleared. */
+  diskBytes: number;
   entries: number;
   /** Clock time of the oldest entry waiting (its receive or close time); null when empty. */
   oldestAt: number | null;
@@ -40,7 +42,7 @@ export interface SpoolChunk {
 
 export class Spool {
   private handle: FileHandle | null = null;
-  private readonly stat: SpoolStats = { bytes: 0, entries: 0, oldestAt: null, rejected: 0 };
+  private readonly stat: SpoolStats = { bytes: 0, diskBytes: 0, entries: 0, oldestAt: null, rejected: 0 };
   private opened = false;
 
   constructor(
@@ -72,6 +74,7 @@ export class Spool {
     const size = await this.endTornLine(found);
     const start = await this.savedOffset();
     this.stat.bytes = size - start;
+    this.stat.diskBytes = size;
     for await (const chunk of this.chunks(10_000)) {
       if (this.stat.oldestAt === null && chunk.lines[0] !== undefined) this.stat.oldestAt = oldestOf(chunk.lines[0]);
       this.stat.entries += chunk.lines.length;
@@ -91,6 +94,7 @@ export class Spool {
     await handle.appendFile(text);
     await handle.datasync();
     this.stat.bytes += bytes;
+    this.stat.diskBytes += bytes;
     this.stat.entries += lines.length;
     this.stat.oldestAt ??= oldestAt;
     return true;
@@ -148,6 +152,7 @@ export class Spool {
     await rm(this.path, { force: true });
     await rm(this.offsetPath, { force: true });
     this.stat.bytes = 0;
+    this.stat.diskBytes = 0;
     this.stat.entries = 0;
     this.stat.oldestAt = null;
   }

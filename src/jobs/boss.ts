@@ -7,7 +7,8 @@
  * - pg-boss keeps one schedule per queue, so the failsafe's two crons are two queues that
  *   dispatch to the same handler.
  * - `parity` (the live parity monitor, parity-monitor.ts) is scheduled only by a worker given its
- *   handler, as `jobHandlers` gives it.
+ *   handler, as `jobHandlers` gives it; so is `retention` (retention/retention.ts), given when the
+ *   worker has the archive to write to.
  * - Queues are `stately` (at most one job queued and one running each): a slow run never piles
  *   up behind itself, and with several workers on one database each cron fires once.
  * - Every dispatch first asks the calendar: on a day without a session nothing runs, whatever
@@ -28,10 +29,10 @@ import type { Metrics } from '../metrics/metrics.ts';
 import type { Db } from '../store/db.ts';
 import { pgBossDb } from './boss-db.ts';
 
-export type JobName = 'failsafe' | 'sync' | 'parity';
+export type JobName = 'failsafe' | 'sync' | 'parity' | 'retention';
 
 /** Scheduled jobs a worker runs only when given their handler (`jobHandlers` gives it). */
-type OptionalJobName = 'parity';
+type OptionalJobName = 'parity' | 'retention';
 
 export interface JobContext {
   queue: string;
@@ -43,7 +44,7 @@ export interface JobContext {
 export type JobHandler = (ctx: JobContext) => Promise<unknown>;
 
 /** Queues without a schedule: they run only what is sent to them. */
-export type OnDemandJobName = 'backfill' | 'pipeline';
+export type OnDemandJobName = 'backfill' | 'pipeline' | 'walk-forward-fold';
 
 export interface OnDemandJobContext {
   queue: OnDemandJobName;
@@ -57,9 +58,13 @@ export interface OnDemandJobContext {
 export type OnDemandJobHandler = (ctx: OnDemandJobContext) => Promise<unknown>;
 
 /** The scheduled jobs' handlers, and those of the optional scheduled jobs and on-demand queues this worker can run. */
-export type JobHandlers = Record<Exclude<JobName, OptionalJobName>, JobHandler> &
-  Partial<Record<OptionalJobName, JobHandler>> &
-  Partial<Record<OnDemandJobName, OnDemandJobHandler>>;
+export type JobHandlers = Record<Exclude<JobName, OptionalJobName>, JobHandler> & Partial<Record<OptionalJobName, JobHandler>> & OnDemandHandlers;
+
+/** The on-demand queues' handlers a process has. */
+export type OnDemandHandlers = Partial<Record<OnDemandJobName, OnDemandJobHandler>>;
+
+/** What running an on-demand job needs. */
+type OnDemandDispatch = Pick<StartJobsOptions, 'clock' | 'logger' | 'metrics' | 'pollingIntervalSeconds'> & { handlers: OnDemandHandlers };
 
 export interface ScheduledQueue {
   queue: string;
@@ -76,18 +81,26 @@ export const JOB_SCHEDULES: readonly ScheduledQueue[] = [
   // Five minutes after the 13:00 close: the session's last bar is due by then.
   { queue: 'failsafe-at-close', job: 'failsafe', cron: '5 13 * * 1-5' },
   { queue: 'sync', job: 'sync', cron: '*/5 8-12 * * 1-5' },
+  // Tick retention (retention/retention.ts), in the evening: archive, verify and drop old tick partitions.
+  { queue: 'retention', job: 'retention', cron: '0 18 * * 1-5' },
 ];
 
 export interface OnDemandQueue {
   queue: OnDemandJobName;
   /** A running job is given up (and failed) after this long. */
   expireInSeconds: number;
+  /** Times a failed or expired job is queued again (default 0). */
+  retryLimit?: number;
+  /** Only workers with its handler take its jobs (others would fail work that another worker can do). */
+  handlerOnly?: boolean;
 }
 
 export const ON_DEMAND_QUEUES: readonly OnDemandQueue[] = [
   // A multi-year backfill waits out per-minute credit limits; a pipeline run may train a policy.
   { queue: 'backfill', expireInSeconds: 4 * 60 * 60 },
   { queue: 'pipeline', expireInSeconds: 6 * 60 * 60 },
+  // One walk-forward fold (pipeline/walk-forward-fold.ts): retried once, so a fold whose worker died is run by another.
+  { queue: 'walk-forward-fold', expireInSeconds: 2 * 60 * 60, retryLimit: 1, handlerOnly: true },
 ];
 
 const SCHEMA = 'pgboss';
@@ -173,6 +186,36 @@ export async function openJobSender(o: Pick<StartJobsOptions, 'db' | 'databaseUr
   };
 }
 
+export interface OnDemandWorkerOptions extends Pick<StartJobsOptions, 'db' | 'databaseUrl' | 'clock' | 'logger' | 'metrics' | 'pollingIntervalSeconds'> {
+  /** The on-demand queues this process works; the others it may only send to. */
+  handlers: OnDemandHandlers;
+}
+
+/**
+ * pg-boss for a process that is not a worker (e.g. `tasa pipeline run`): it sends on-demand jobs
+ * and works the queues it has handlers for, next to the workers on the same database; no crons.
+ */
+export async function startOnDemandWorker(o: OnDemandWorkerOptions): Promise<RunningJobs> {
+  const boss = new PgBoss({ ...bossConfig(o), schedule: false });
+  boss.on('error', (err) => o.logger.error({ err: errorMessage(err) }, 'jobs: pg-boss error'));
+  await boss.start();
+  try {
+    for (const q of ON_DEMAND_QUEUES) {
+      if (o.handlers[q.queue] === undefined) await createOnDemandQueue(boss, q);
+      else await registerOnDemand(boss, q, o);
+    }
+  } catch (err) {
+    await boss.stop({ graceful: false, close: true });
+    throw err;
+  }
+  let stopping: Promise<void> | null = null;
+  return {
+    boss,
+    send: (queue, data = {}) => boss.send(queue, data),
+    stop: () => (stopping ??= stopJobs(boss)),
+  };
+}
+
 function bossConfig(o: Pick<StartJobsOptions, 'db' | 'databaseUrl' | 'cronCheckIntervalSeconds'>): PgBoss.ConstructorOptions {
   const cron = o.cronCheckIntervalSeconds;
   const common = {
@@ -184,15 +227,35 @@ function bossConfig(o: Pick<StartJobsOptions, 'db' | 'databaseUrl' | 'cronCheckI
   return { ...common, db: pgBossDb(o.db) };
 }
 
+/** PostgreSQL's deadlock_detected. */
+const DEADLOCK = '40P01';
+const CREATE_QUEUE_ATTEMPTS = 5;
+
+/**
+ * pg-boss's createQueue (idempotent), tried again when it lost a deadlock: on a new database,
+ * processes that start together (a worker and the API processes of deploy/compose.yaml) create
+ * different queues at once, and each creation adds foreign keys to pg-boss's queue table.
+ */
+export async function createQueue(boss: PgBoss, name: string, options: PgBoss.Queue): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await boss.createQueue(name, options);
+    } catch (err) {
+      if (attempt >= CREATE_QUEUE_ATTEMPTS || (err as { code?: unknown }).code !== DEADLOCK) throw err;
+    }
+  }
+}
+
 async function register(boss: PgBoss, s: ScheduledQueue, o: StartJobsOptions): Promise<void> {
-  await boss.createQueue(s.queue, { name: s.queue, policy: 'stately', retryLimit: 1, expireInSeconds: JOB_EXPIRE_SECONDS });
+  await createQueue(boss, s.queue, { name: s.queue, policy: 'stately', retryLimit: 1, expireInSeconds: JOB_EXPIRE_SECONDS });
   await boss.schedule(s.queue, s.cron, {}, { tz: JOB_TIME_ZONE });
   await boss.work(s.queue, { pollingIntervalSeconds: o.pollingIntervalSeconds ?? DEFAULT_POLLING_SECONDS }, () => dispatch(s, o));
 }
 
 /** Standard policy: every request is kept (two backfills of different ranges both run), one at a time per worker. */
-async function registerOnDemand(boss: PgBoss, q: OnDemandQueue, o: StartJobsOptions): Promise<void> {
+async function registerOnDemand(boss: PgBoss, q: OnDemandQueue, o: OnDemandDispatch): Promise<void> {
   await createOnDemandQueue(boss, q);
+  if (q.handlerOnly === true && o.handlers[q.queue] === undefined) return;
   await boss.work(q.queue, { pollingIntervalSeconds: o.pollingIntervalSeconds ?? DEFAULT_POLLING_SECONDS }, async ([job]) => {
     if (job === undefined) return null;
     return dispatchOnDemand(q.queue, job.id, job.data, o);
@@ -201,7 +264,7 @@ async function registerOnDemand(boss: PgBoss, q: OnDemandQueue, o: StartJobsOpti
 
 /** Not retried: a backfill resumes where it stopped when queued again; a failed pipeline run needs a look first. */
 async function createOnDemandQueue(boss: PgBoss, q: OnDemandQueue): Promise<void> {
-  await boss.createQueue(q.queue, { name: q.queue, policy: 'standard', retryLimit: 0, expireInSeconds: q.expireInSeconds });
+  await createQueue(boss, q.queue, { name: q.queue, policy: 'standard', retryLimit: q.retryLimit ?? 0, expireInSeconds: q.expireInSeconds });
 }
 
 /** Runs an on-demand job's handler; a worker without one fails the job, saying so. */
@@ -209,7 +272,7 @@ export async function dispatchOnDemand(
   queue: OnDemandJobName,
   jobId: string,
   data: unknown,
-  o: Pick<StartJobsOptions, 'clock' | 'logger' | 'handlers' | 'metrics'>,
+  o: Omit<OnDemandDispatch, 'pollingIntervalSeconds'>,
 ): Promise<unknown> {
   const handler = o.handlers[queue];
   if (handler === undefined) {

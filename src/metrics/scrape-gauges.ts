@@ -3,15 +3,18 @@
  * when Prometheus scrapes: market open (calendar), data freshness (bus latest-tick cache, only
  * while the market is open), key credits left (`api_keys`) and gaps open (missing bars of the
  * current and previous sessions, the failsafe's coverage figure, cached for `gapsCacheMs`), the
- * live parity record (the parity monitor's runs, whichever process ran them); and one fact about
- * this process: its bus publish backlog (events waiting for Redis).
+ * live parity record (the parity monitor's runs, whichever process ran them), each symbol's bar
+ * freshness (the latest stored bar) and the database's disk use; and one fact about this process:
+ * its bus publish backlog (events waiting for Redis).
  * They read the database and the bus, so any API process reports them, whichever process ingests.
  */
 import { cachedLatestPrice, type Bus } from '../bus/index.ts';
 import type { Clock } from '../clock.ts';
 import type { MarketCalendar } from '../domain/calendar.ts';
 import { errorMessage } from '../errors.ts';
+import { BAR_MS } from '../domain/bar.ts';
 import { BAR_DUE_GRACE_MS, recentSessions } from '../domain/gaps.ts';
+import { lastBarBefore } from '../store/bars-repo.ts';
 import { coverageOf } from '../store/coverage.ts';
 import type { Logger } from '../log.ts';
 import { listApiKeys, windowUsage } from '../store/api-keys-repo.ts';
@@ -58,6 +61,8 @@ export function createScrapeGauges(o: ScrapeGaugeOptions): ScrapeGauges {
       guarded('tasa_data_freshness_seconds', () => o.metrics.dataFreshness.reset(), () => setFreshness(o, now, open)),
       guarded('tasa_key_credits_left', () => o.metrics.keyCreditsLeft.reset(), () => setKeyCredits(o, now)),
       guarded('tasa_parity_*', () => resetParity(o.metrics), () => setParity(o)),
+      guarded('tasa_bar_freshness_seconds', () => o.metrics.barFreshness.reset(), () => setBarFreshness(o, now)),
+      guarded('tasa_store_bytes', () => o.metrics.storeBytes.reset(), () => setStoreBytes(o)),
       guarded(
         'tasa_gaps_open',
         () => {
@@ -91,6 +96,21 @@ async function setFreshness(o: ScrapeGaugeOptions, now: number, open: boolean): 
     if (!Number.isFinite(receivedAt)) o.metrics.dataFreshness.remove({ symbol });
     else o.metrics.dataFreshness.set({ symbol }, Math.max(0, now - receivedAt) / 1000);
   }
+}
+
+/** Seconds since the end of each symbol's latest stored bar (any source); no sample for a symbol without bars. */
+async function setBarFreshness(o: ScrapeGaugeOptions, now: number): Promise<void> {
+  for (const symbol of o.symbols) {
+    const bar = await lastBarBefore(o.db, symbol, now + 1);
+    if (bar === null) o.metrics.barFreshness.remove({ symbol });
+    else o.metrics.barFreshness.set({ symbol }, Math.max(0, now - (bar.time + BAR_MS)) / 1000);
+  }
+}
+
+/** The database's size on disk, as PostgreSQL (or PGlite) counts it. */
+async function setStoreBytes(o: ScrapeGaugeOptions): Promise<void> {
+  const [row] = await o.db.query<{ bytes: number }>('SELECT pg_database_size(current_database())::int8 AS bytes');
+  o.metrics.storeBytes.set(row?.bytes ?? 0);
 }
 
 /** This process's bus events waiting for Redis (publish buffer), and those it had to refuse. */

@@ -23,6 +23,12 @@ const PARSERS = {
 export interface PgliteDb extends Db {
   /** The whole data directory as an uncompressed tarball, for `openPglite({ loadDataDir })`. */
   dump(): Promise<Blob>;
+  /**
+   * A consistent backup while serving: `inspect` reads the database and the data directory is
+   * dumped in one hold of the gate, so no statement of this process or a socket client runs in
+   * between and the facts describe exactly the dumped bytes.
+   */
+  snapshot<T>(inspect: (db: Db) => Promise<T>): Promise<{ tarball: Blob; facts: T }>;
   /** Serves this database to other processes on a local socket, until the server or the Db is closed. */
   serve(where: StoreEndpoint, opts?: ServeOptions): Promise<PgliteServer>;
 }
@@ -48,6 +54,11 @@ export async function openPglite(opts: PgliteOptions): Promise<PgliteDb> {
         await pg.close();
       },
       dump: () => pg.dumpDataDir('none'),
+      snapshot: (inspect) =>
+        gate.runExclusive(async () => {
+          const facts = await inspect(wrap(pg, target, null));
+          return { tarball: await pg.dumpDataDir('none'), facts };
+        }),
       serve: async (where, serveOpts) => {
         const server = await servePglite(pg, gate, where, serveOpts);
         servers.push(server);

@@ -10,7 +10,12 @@ import { JOB_TIME_ZONE, scheduledQueues, startJobs } from '../../jobs/boss.ts';
 import { fillGaps, type GapFillProgress, type GapFillSummary } from '../../jobs/gap-fill.ts';
 import { jobHandlers } from '../../jobs/handlers.ts';
 import { createRestSource, type RestSource } from '../../jobs/history-source.ts';
+import { retentionJobHandler } from '../../jobs/retention/retention.ts';
 import { createLogger, type Logger } from '../../log.ts';
+import { createMetrics, type Metrics } from '../../metrics/metrics.ts';
+import { startMetricsListener } from '../../metrics/metrics-listener.ts';
+import { createScrapeGauges } from '../../metrics/scrape-gauges.ts';
+import { archiveOptionsFrom, openArchive } from '../../pipeline/archive/open-archive.ts';
 import type { Db } from '../../store/db.ts';
 import { parseDateRange, parseIntegerArg, parseSymbolArg } from '../args.ts';
 import { createContext, withStore, type CliContext } from '../context.ts';
@@ -58,23 +63,40 @@ export async function runWorker(o: WorkerCliOptions): Promise<void> {
   const symbols = configuredSymbols(ctx);
   const logger = createLogger(ctx.config.TASA_LOG_LEVEL);
   const clock = systemClock;
+  const archive = await openArchive(archiveOptionsFrom(ctx.config));
   await withStore(ctx, async (db) => {
     const bus = await sharedBus(ctx, logger);
     try {
       const { source } = restSource(db, keys, restBaseUrl(o, ctx), o.simulatorUrl !== undefined, logger);
-      const handlers = jobHandlers({ db, calendar: ctx.calendar, clock, source, bus, symbols });
-      const jobs = await startJobs({ db, databaseUrl: ctx.config.DATABASE_URL, clock, calendar: ctx.calendar, logger, handlers });
+      const retention = retentionJobHandler({ db, archive, clock, logger, retentionDays: ctx.config.TASA_TICK_RETENTION_DAYS });
+      const handlers = jobHandlers({ db, calendar: ctx.calendar, clock, source, bus, symbols, retention });
+      const metrics = await workerMetrics(ctx, db, bus, symbols, logger);
+      const jobs = await startJobs({ db, databaseUrl: ctx.config.DATABASE_URL, clock, calendar: ctx.calendar, logger, handlers, metrics: metrics?.metrics });
       // Listen before saying so: stdout to a pipe is synchronous, so a supervisor may signal at once.
       const signalled = untilShutdownSignal();
       console.log(`worker: ${scheduledQueues(handlers).map((s) => `${s.queue} (${s.cron})`).join(', ')} in ${JOB_TIME_ZONE} for ${symbols.join(', ')} on ${db.target}; Ctrl-C to stop`);
       await signalled;
       console.log('worker: stopping (waiting for running jobs)');
       await jobs.stop();
+      await metrics?.close();
       console.log('worker: stopped');
     } finally {
       await bus?.close();
     }
-  });
+  }).finally(() => archive.close());
+}
+
+/**
+ * The worker's own GET /metrics (job runs and durations, labelled role="worker") on
+ * TASA_METRICS_PORT, when set; the scrape-time gauges need the shared bus (REDIS_URL).
+ */
+async function workerMetrics(ctx: CliContext, db: Db, bus: Bus | null, symbols: readonly SymbolCode[], logger: Logger): Promise<{ metrics: Metrics; close(): Promise<void> } | null> {
+  const port = ctx.config.TASA_METRICS_PORT;
+  if (port === undefined) return null;
+  const metrics = createMetrics({ role: 'worker' });
+  const gauges = bus === null ? { update: () => Promise.resolve() } : createScrapeGauges({ db, bus, clock: systemClock, calendar: ctx.calendar, metrics, symbols, logger });
+  const listener = await startMetricsListener({ host: ctx.config.TASA_HTTP_HOST, port, metrics, gauges, logger: logger.child({ component: 'metrics' }) });
+  return { metrics, close: () => listener.close() };
 }
 
 /** TWELVEDATA_API_KEYS (or _1.._16); with --simulator-url any key will do. */

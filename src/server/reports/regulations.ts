@@ -61,12 +61,12 @@ export const Regulations = Type.Object(
 );
 export type Regulations = Static<typeof Regulations>;
 
-/** What each store keeps. Nothing in Tasa deletes data on a schedule; this states the schema's guarantees. */
+/** What each store keeps: the schema's guarantees. Only tick retention removes rows on a schedule, after archiving them. */
 const RETENTION: Array<Static<typeof RetentionRule>> = [
   { data: 'raw_bars (L0)', kept: 'forever', mutability: 'append-only: a trigger refuses UPDATE, DELETE and TRUNCATE; re-importing a file adds nothing' },
   { data: 'bars (L1)', kept: 'forever', mutability: 'a changed bar gets revision + 1; its previous values are kept in bar_revisions' },
   { data: 'bar_revisions', kept: 'forever', mutability: 'insert-only history of every bar change' },
-  { data: 'ticks', kept: 'forever (monthly range partitions; no partition is dropped automatically)', mutability: 'insert-only; a duplicate tick is ignored' },
+  { data: 'ticks', kept: 'TASA_TICK_RETENTION_DAYS (default 90) in the store, in monthly range partitions; an older partition is archived to Parquet with a manifest, verified by reading it back, then dropped (`tasa retention`)', mutability: 'insert-only; a duplicate tick is ignored' },
   { data: 'sessions', kept: 'forever', mutability: 'recomputed from bars when they change' },
   { data: 'audit_log', kept: 'forever', mutability: 'append-only: a trigger refuses UPDATE, DELETE and TRUNCATE' },
   { data: 'pipeline_runs', kept: 'forever', mutability: 'one row per run, finished once' },

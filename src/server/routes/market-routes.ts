@@ -7,6 +7,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
 import { cachedLatestPrice } from '../../bus/index.ts';
 import type { Session } from '../../domain/calendar.ts';
+import type { SymbolCode } from '../../domain/symbol.ts';
 import { marketStatus } from '../../domain/market-status.ts';
 import { MARKET_ZONE, toBogotaText, toIsoUtc } from '../../domain/time.ts';
 import { TasaError } from '../../errors.ts';
@@ -18,7 +19,8 @@ import { IsoTimeUtc, Nullable } from '../../contracts/api/schema-kit.ts';
 import { DateString, SymbolString } from '../market-inputs.ts';
 import { calendarDate, servedSymbol } from '../request-inputs.ts';
 
-const SymbolQuery = Type.Object({ symbol: SymbolString });
+/** As the original system's `/market/latest`: no symbol means the default instrument (the first of TASA_SYMBOLS). */
+const DefaultSymbolQuery = Type.Object({ symbol: Type.Optional(SymbolString) });
 
 const SessionBody = Type.Object(
   {
@@ -55,17 +57,18 @@ export const marketRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) =
       schema: {
         tags: ['market'],
         summary: 'Latest price',
-        description: 'The latest tick of the symbol from the live cache: price, bid/ask/spread when known, exchange time and its age. 404 while no tick has been received.',
-        querystring: SymbolQuery,
+        description:
+          'The latest tick of the symbol (default: the first instrument this server ingests) from the live cache: price, bid/ask/spread when known, exchange time and its age. 404 while no tick has been received.',
+        querystring: DefaultSymbolQuery,
         response: { ...COMMON_ERRORS, 200: LatestBody, 404: ErrorBody },
       },
     },
     async (request) => {
-      const symbol = servedSymbol(deps.symbols, request.query.symbol);
+      const symbol = request.query.symbol === undefined ? defaultSymbol(deps.symbols) : servedSymbol(deps.symbols, request.query.symbol);
       const latest = await cachedLatestPrice(deps.bus, symbol);
       if (latest === null) {
         throw new TasaError('not_found', `No price for ${symbol} yet: no tick has been received in the last 24 h.`, {
-          input: `symbol=${request.query.symbol}`,
+          input: `symbol=${symbol}`,
           hint: 'Prices arrive while the market is open and ingestion runs (tasa up or tasa ingest); GET /api/stats gives the last stored close.',
         });
       }
@@ -108,6 +111,12 @@ export const marketRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) =
   );
   return Promise.resolve();
 };
+
+function defaultSymbol(served: readonly string[]): SymbolCode {
+  const first = served[0];
+  if (first === undefined) throw new TasaError('not_found', 'This server serves no instrument (TASA_SYMBOLS is empty).', { input: 'symbol' });
+  return first;
+}
 
 function sessionRef(s: Session): SessionRef {
   return { date: s.date, open: toIsoUtc(s.open), close: toIsoUtc(s.close), nextDaySettlement: s.nextDaySettlement, usHoliday: s.usHoliday };

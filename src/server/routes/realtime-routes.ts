@@ -22,6 +22,7 @@ import {
   deleteRealtimeSubscription,
   getRealtimeSubscription,
   type RealtimeSubscription,
+  type UpdateFrequency,
 } from '../../store/subscriptions-repo.ts';
 import type { ServerDeps } from '../deps.ts';
 import { COMMON_ERRORS, ErrorBody } from '../http-errors.ts';
@@ -50,10 +51,30 @@ const SubscribeBody = Type.Object(
   {
     symbols: Type.Array(SymbolString, { minItems: 1, maxItems: 50 }),
     channels: Type.Optional(Type.Array(ChannelName, { minItems: 1, maxItems: CHANNELS.length, description: 'Default: every channel' })),
-    update_frequency: Type.Optional(Frequency),
+    update_frequency: Type.Optional(
+      Type.Union([Frequency, Type.Number({ description: 'In seconds, as the original system sent it: 1 = 1s, 5 = 5s' })]),
+    ),
   },
   { additionalProperties: false },
 );
+
+/** The original system's update_frequency in seconds -> the frequency with that period. */
+const FREQUENCY_OF_SECONDS: ReadonlyMap<number, UpdateFrequency> = new Map([
+  [1, '1s'],
+  [5, '5s'],
+]);
+
+function updateFrequency(value: UpdateFrequency | number | undefined): UpdateFrequency {
+  if (value === undefined) return 'tick';
+  if (typeof value === 'string') return value;
+  const named = FREQUENCY_OF_SECONDS.get(value);
+  if (named === undefined) {
+    throw new TasaError('bad_argument', `update_frequency ${value} s is not offered; in seconds use 1 or 5, or name one of tick, 1s, 5s, bar.`, {
+      input: `update_frequency=${value}`,
+    });
+  }
+  return named;
+}
 
 const SubscriptionBody = Type.Object(
   {
@@ -122,7 +143,7 @@ export const realtimeRoutes: FastifyPluginAsyncTypebox<ServerDeps> = async (app,
       const created = await createRealtimeSubscription(deps.db, {
         symbols: [...new Set(symbols)],
         channels: [...new Set(request.body.channels ?? CHANNELS)],
-        updateFrequency: request.body.update_frequency ?? 'tick',
+        updateFrequency: updateFrequency(request.body.update_frequency),
         owner: request.principal?.id ?? null,
         at: deps.clock.now(),
       });

@@ -21,8 +21,8 @@ import { errorMessage } from '../../errors.ts';
 import type { UpdateFrequency } from '../../store/subscriptions-repo.ts';
 import type { ServerDeps } from '../deps.ts';
 import { STALL_LIMIT_MS, type FanoutHub, type HubClient } from './fanout.ts';
-import type { ProtocolErrorCode } from '../../contracts/ws-protocol.ts';
-import { ackPayload, encodeEvent, encodeGap, errorPayload, marketStatusPayload, type OutboundEvent } from './protocol.ts';
+import type { ProtocolErrorCode, TickMessageName } from '../../contracts/ws-protocol.ts';
+import { ackPayload, encodeEvent, encodeGap, errorPayload, marketStatusPayload, namedForClient, type OutboundEvent } from './protocol.ts';
 import { SendQueue, type Overflowed } from './send-queue.ts';
 
 /** Events per bus replay call while a client catches up. */
@@ -56,6 +56,8 @@ export interface ClientSessionOptions {
   hub: FanoutHub;
   deps: ServerDeps;
   frequency?: UpdateFrequency;
+  /** The type of tick messages on this connection (default market_data). */
+  tickMessage?: TickMessageName;
   /** Where a client told "replay_unavailable" or sent a gap should refetch the history of a symbol (the period from..to, epoch ms). */
   refetchUrl: (symbol: string, fromTime: number, toTime?: number) => string;
 }
@@ -246,10 +248,11 @@ export class ClientSession implements HubClient {
   }
 
   /** In seq order, once: the frequency filter, then the send queue. */
-  private handOn(state: SymbolState, ev: OutboundEvent): void {
-    if (state.suspended || ev.seq <= state.lastSeq) return;
-    state.lastSeq = ev.seq;
-    if (ev.channel !== null && !state.channels.has(ev.channel)) return;
+  private handOn(state: SymbolState, event: OutboundEvent): void {
+    if (state.suspended || event.seq <= state.lastSeq) return;
+    state.lastSeq = event.seq;
+    if (event.channel !== null && !state.channels.has(event.channel)) return;
+    const ev = namedForClient(event, this.o.tickMessage ?? 'market_data');
     const conflatable = ev.type === 'market_data' || (ev.type === 'bar' && !ev.final);
     if (this.barsOnly && conflatable) return;
     if (this.periodMs > 0) {

@@ -12,7 +12,7 @@ import { servedSymbol } from '../request-inputs.ts';
 import type { UpdateFrequency } from '../../store/subscriptions-repo.ts';
 import { ClientSession } from './client-session.ts';
 import type { FanoutHub } from './fanout.ts';
-import type { ClientMessage } from '../../contracts/ws-protocol.ts';
+import type { ClientMessage, TickMessageName } from '../../contracts/ws-protocol.ts';
 import { heartbeatPayload, isProtocolError, parseClientMessage } from './protocol.ts';
 
 export const MAX_BAD_MESSAGES = 20;
@@ -33,13 +33,14 @@ export interface ConnectionOptions {
   hub: FanoutHub;
   deps: ServerDeps;
   frequency?: UpdateFrequency;
+  tickMessage?: TickMessageName;
   /** A realtime subscription's stream: its symbols are fixed, subscribe/unsubscribe are refused. */
   fixed?: boolean;
 }
 
 /** Starts the session of an accepted socket; it stops when the socket closes. */
 export function openConnection(ws: WebSocket, request: FastifyRequest, o: ConnectionOptions): ClientSession {
-  const session = new ClientSession({ ws, socket: request.raw.socket, hub: o.hub, deps: o.deps, frequency: o.frequency, refetchUrl });
+  const session = new ClientSession({ ws, socket: request.raw.socket, hub: o.hub, deps: o.deps, frequency: o.frequency, tickMessage: o.tickMessage, refetchUrl });
   session.start();
   let badMessages = 0;
   let inbox = Promise.resolve();

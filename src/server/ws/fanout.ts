@@ -94,18 +94,25 @@ export class FanoutHub implements DeliveryStats, WriteBatcher {
   async attach(client: HubClient, symbol: string): Promise<void> {
     const feed = this.feeds.get(symbol) ?? this.openFeed(symbol);
     feed.clients.add(client);
+    this.countSubscriptions(symbol, feed);
     try {
       await feed.ready;
     } catch (err) {
       feed.clients.delete(client);
+      this.countSubscriptions(symbol, feed);
       throw err;
     }
   }
 
   detach(client: HubClient, symbol: string): void {
     const feed = this.feeds.get(symbol);
-    if (!feed?.clients.delete(client) || feed.clients.size > 0) return;
-    this.closeFeed(symbol, feed);
+    if (!feed?.clients.delete(client)) return;
+    this.countSubscriptions(symbol, feed);
+    if (feed.clients.size === 0) this.closeFeed(symbol, feed);
+  }
+
+  private countSubscriptions(symbol: string, feed: Feed): void {
+    this.deps.metrics.wsSubscriptions.set({ symbol }, feed.clients.size);
   }
 
   get batch(): number {

@@ -10,10 +10,12 @@ import { Type } from 'typebox';
 import type { ServerDeps } from '../deps.ts';
 import { SymbolString } from '../market-inputs.ts';
 import { servedSymbol } from '../request-inputs.ts';
+import { TickMessageName } from '../../contracts/ws-protocol.ts';
 import { openConnection } from './connection.ts';
 import { gatewayHub } from './fanout.ts';
 
 const Token = Type.Optional(Type.String({ description: 'API token, for clients that cannot set headers on the handshake (TASA_AUTH=all)' }));
+const TickMessage = Type.Optional(TickMessageName);
 
 export const gatewayRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) => {
   const hub = gatewayHub(app, deps);
@@ -25,11 +27,11 @@ export const gatewayRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) 
       schema: {
         tags: ['realtime'],
         summary: 'WebSocket gateway: subscribe to symbols and channels with messages',
-        querystring: Type.Object({ token: Token }),
+        querystring: Type.Object({ token: Token, tick_message: TickMessage }),
       },
     },
     (socket, request) => {
-      openConnection(socket, request, { hub, deps });
+      openConnection(socket, request, { hub, deps, tickMessage: request.query.tick_message });
     },
   );
 
@@ -44,6 +46,7 @@ export const gatewayRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) 
         querystring: Type.Object({
           since: Type.Optional(Type.Integer({ minimum: 0, description: 'Replay the events after this seq first, then live' })),
           token: Token,
+          tick_message: TickMessage,
         }),
       },
       // Before the upgrade, so that an unknown symbol is a plain 404.
@@ -53,7 +56,7 @@ export const gatewayRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) 
       },
     },
     async (socket, request) => {
-      const session = openConnection(socket, request, { hub, deps });
+      const session = openConnection(socket, request, { hub, deps, tickMessage: request.query.tick_message });
       await session.subscribe([servedSymbol(deps.symbols, request.params.symbol)], undefined, request.query.since);
     },
   );

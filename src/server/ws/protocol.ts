@@ -7,8 +7,10 @@
 import { Compile } from 'typebox/compile';
 import type { BusEvent, Channel, SeqGap } from '../../bus/index.ts';
 import type { BarEvent } from '../../contracts/bus-messages.ts';
+import type { Static } from 'typebox';
 import {
   HeartbeatMessage,
+  type MarketDataMessage,
   SubscribeMessage,
   UnsubscribeMessage,
   type BarData,
@@ -16,6 +18,7 @@ import {
   type MarketStatusData,
   type ProtocolErrorCode,
   type ServerMessage,
+  type TickMessageName,
 } from '../../contracts/ws-protocol.ts';
 import { BAR_MS } from '../../domain/bar.ts';
 import type { MarketCalendar } from '../../domain/calendar.ts';
@@ -126,6 +129,22 @@ function encodeBody(e: BusEvent, ctx: EncodeContext): Omit<OutboundEvent, 'frame
     case 'positions':
       return { ...base, payload: json({ type: 'position', ...head, data: e.data }) };
   }
+}
+
+/** Each tick's `ltp_update` encoding, made once for every client that asked for it. */
+const ltpUpdates = new WeakMap<OutboundEvent, OutboundEvent>();
+
+/** The event as the connection names tick messages: a market_data event as `ltp_update`, when asked. */
+export function namedForClient(ev: OutboundEvent, tickMessage: TickMessageName): OutboundEvent {
+  if (tickMessage === 'market_data' || ev.type !== 'market_data') return ev;
+  let renamed = ltpUpdates.get(ev);
+  if (renamed === undefined) {
+    const message = JSON.parse(ev.payload.toString('utf8')) as Static<typeof MarketDataMessage>;
+    const payload = json({ ...message, type: 'ltp_update' });
+    renamed = { ...ev, payload, frame: textFrame(payload) };
+    ltpUpdates.set(ev, renamed);
+  }
+  return renamed;
 }
 
 /** A gap, ordered like a data message at its last seq (`to`); never conflated. */

@@ -1,5 +1,5 @@
 /**
- * Tasa roles (`tasa ingest`, `tasa serve`) as real OS processes, so that a fault can `kill -9`
+ * Tasa roles (`tasa ingest`, `tasa serve`, or any command) as real OS processes, so that a fault can `kill -9`
  * one of them. Output goes to a log file (kept for a failing run) and is scanned line by line so
  * a test can wait for "ingest ... -> ACTIVE". Every process started here is killed at exit, even
  * when a test throws: nothing outlives the suite.
@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const CLI = 'src/cli/main.ts';
+const BIN = 'bin/tasa.js';
 /** How long a SIGTERM'd process gets to stop cleanly before it is killed. */
 const STOP_GRACE_MS = 15_000;
 
@@ -42,7 +43,16 @@ interface Waiter {
 }
 
 export function startTasa(name: string, role: 'ingest' | 'serve', env: Record<string, string>, logPath: string): TasaProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, role], {
+  return spawnTasa(name, ['--import', 'tsx', CLI, role], env, logPath);
+}
+
+/** The installed `tasa` command (bin/tasa.js, as the container image runs it) with these arguments. */
+export function startTasaCommand(name: string, args: readonly string[], env: Record<string, string>, logPath: string): TasaProcess {
+  return spawnTasa(name, [BIN, ...args], env, logPath);
+}
+
+function spawnTasa(name: string, nodeArgs: readonly string[], env: Record<string, string>, logPath: string): TasaProcess {
+  const child = spawn(process.execPath, nodeArgs, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
