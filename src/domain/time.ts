@@ -25,6 +25,12 @@ export function bogotaDate(t: number): IsoDate {
   return new Date(t + bogotaOffsetOn(utcDate) * MINUTE_MS).toISOString().slice(0, 10);
 }
 
+/** The Bogota hour of day (0-23) of an instant. */
+export function bogotaHour(t: number): number {
+  const offsetMs = bogotaOffsetOn(new Date(t).toISOString().slice(0, 10)) * MINUTE_MS;
+  return Math.floor((((t + offsetMs) % DAY_MS) + DAY_MS) % DAY_MS / HOUR_MS);
+}
+
 /** The UTC instant of a Bogota wall-clock time on a date, e.g. (2024-01-02, 8, 0) -> 13:00Z. */
 export function bogotaWallTime(date: IsoDate, hour: number, minute = 0): number {
   return utcMidnight(date) + hour * HOUR_MS + minute * MINUTE_MS - bogotaOffsetOn(date) * MINUTE_MS;

@@ -25,6 +25,7 @@ import type { SymbolCode } from '../domain/symbol.ts';
 import { toIsoUtc, type IsoDate } from '../domain/time.ts';
 import { TasaError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { withoutHourlySpread } from '../research/execution-model.ts';
 import { computeFeatures } from '../research/features.ts';
 import { DEFAULT_GATE_THRESHOLDS } from '../research/gates.ts';
 import { computeIndicators } from '../research/indicators.ts';
@@ -103,7 +104,8 @@ export async function openReplayStore(source: Db, symbol: SymbolCode, policyId: 
 
 export async function runPaperReplay(o: PaperReplayOptions): Promise<PaperReplayResult> {
   const under = await loadPolicy(o.db, o.policyId);
-  const costs = o.costs ?? policyCosts(under);
+  // The paper broker takes one fee figure: a per-hour spread (from stored quotes) is replayed, on both sides, as its one overall figure.
+  const costs = withoutHourlySpread(o.costs ?? policyCosts(under));
   const bars = await barsBetween(o.db, o.symbol, 0, endOfDay(o.to));
   const series = toSeries(bars, o.calendar);
   const { start, end } = rowsOfSessions(series, o.from, o.to);

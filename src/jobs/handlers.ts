@@ -1,7 +1,7 @@
 /**
  * The job handlers a worker runs: the failsafe and the sync, for every configured symbol; the
  * live parity monitor, for every strategy that traded; the on-demand backfill (`tasa backfill`'s
- * gap fill, for the job's symbol and dates); and the pipeline when one is given.
+ * gap fill, for the job's symbol and dates); and the pipeline and the tick retention when given.
  */
 import type { Bus } from '../bus/index.ts';
 import type { Clock } from '../clock.ts';
@@ -11,7 +11,7 @@ import type { Db } from '../store/db.ts';
 import { normalizeSymbol } from '../domain/symbol.ts';
 import { isIsoDate } from '../domain/time.ts';
 import { TasaError } from '../errors.ts';
-import type { JobHandlers, OnDemandJobContext, OnDemandJobHandler } from './boss.ts';
+import type { JobHandler, JobHandlers, OnDemandJobContext, OnDemandJobHandler } from './boss.ts';
 import { fillGaps } from './gap-fill.ts';
 import { BackfillJobData, parseJobData } from './job-payloads.ts';
 import { runFailsafe, type FailsafeOptions } from './failsafe.ts';
@@ -30,6 +30,10 @@ export interface JobDependencies {
   failsafe?: Pick<FailsafeOptions, 'sessions' | 'graceMs' | 'targetCoverage' | 'maxRequests'>;
   /** Runs `pipeline` jobs (data: PipelineJobData); without it this worker fails them. */
   pipeline?: OnDemandJobHandler;
+  /** Runs `walk-forward-fold` jobs (walk-forward-jobs.ts); without it this worker leaves them to others. */
+  walkForwardFold?: OnDemandJobHandler;
+  /** The scheduled tick retention (retention/retention.ts `retentionJobHandler`); without it this worker does not schedule it. */
+  retention?: JobHandler;
 }
 
 export function jobHandlers(d: JobDependencies): JobHandlers {
@@ -43,6 +47,8 @@ export function jobHandlers(d: JobDependencies): JobHandlers {
     parity: () => runParityMonitor({ db: d.db, calendar: d.calendar, clock: d.clock }),
     backfill: (ctx) => runBackfillJob(d, ctx),
     ...(d.pipeline === undefined ? {} : { pipeline: d.pipeline }),
+    ...(d.walkForwardFold === undefined ? {} : { 'walk-forward-fold': d.walkForwardFold }),
+    ...(d.retention === undefined ? {} : { retention: d.retention }),
   };
 }
 

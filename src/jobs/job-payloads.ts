@@ -49,3 +49,13 @@ export function parseJobData<S extends TSchema>(queue: string, schema: S, data: 
   const where = first?.instancePath === undefined || first.instancePath === '' ? 'data' : first.instancePath.replace(/^\//, '');
   throw new TasaError('bad_input', `The ${queue} job's ${where} is invalid: ${first?.message ?? 'does not match its schema'}.`, { input: where });
 }
+
+/** `walk-forward-fold`: run one fold of a recorded walk-forward run (pipeline/walk-forward-fold.ts). */
+export const WalkForwardFoldJobData = Type.Object(
+  {
+    runId: Type.Integer({ minimum: 1, description: 'The walk_forward_runs id' }),
+    fold: Type.Integer({ minimum: 0, description: 'The fold, from 0' }),
+  },
+  { description: 'Data of a walk-forward fold job' },
+);
+export type WalkForwardFoldJobData = Static<typeof WalkForwardFoldJobData>;

@@ -23,7 +23,7 @@ import { LAYERS, type LayerId } from '../pipeline/layout.ts';
 import type { CodeVersion } from '../pipeline/manifest.ts';
 import type { PipelineConfig, PipelineResult } from '../pipeline/run-pipeline.ts';
 import type { Db } from '../store/db.ts';
-import { JOB_TIME_ZONE, type OnDemandJobContext, type OnDemandJobHandler } from './boss.ts';
+import { createQueue, JOB_TIME_ZONE, type OnDemandJobContext, type OnDemandJobHandler } from './boss.ts';
 import { parseJobData, PipelineJobData } from './job-payloads.ts';
 
 export interface PipelineJobDeps {
@@ -97,7 +97,7 @@ const SCHEDULED_EXPIRE_SECONDS = 4 * 60 * 60;
  */
 export async function schedulePipelineJobs(boss: PgBoss, d: PipelineJobDeps, opts: { pollingIntervalSeconds?: number } = {}): Promise<void> {
   for (const s of PIPELINE_SCHEDULES) {
-    await boss.createQueue(s.queue, { name: s.queue, policy: 'stately', retryLimit: 0, expireInSeconds: SCHEDULED_EXPIRE_SECONDS });
+    await createQueue(boss, s.queue, { name: s.queue, policy: 'stately', retryLimit: 0, expireInSeconds: SCHEDULED_EXPIRE_SECONDS });
     await boss.schedule(s.queue, s.cron, {}, { tz: JOB_TIME_ZONE });
     await boss.work(s.queue, { pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 2 }, () => runScheduled(s, d));
   }

@@ -192,9 +192,14 @@ export async function verifyManifest(archive: ArchiveStore, manifest: Manifest):
   if (expected !== manifest.datasetHash) problems.push(`datasetHash ${manifest.datasetHash} does not follow from the files and config (expected ${expected}).`);
   const rows = manifest.files.reduce((n, f) => n + f.rows, 0);
   if (rows !== manifest.rows) problems.push(`rows is ${manifest.rows} but the files hold ${rows}.`);
-  const perFile = await mapLimit(manifest.files, VERIFY_CONCURRENCY, (f) => verifyFile(archive, f));
-  for (const p of perFile) if (p !== null) problems.push(p);
+  problems.push(...(await verifyFiles(archive, manifest.files)));
   return problems;
+}
+
+/** Re-reads each file and checks its size and sha256; returns the problems, one sentence each. */
+export async function verifyFiles(archive: ArchiveStore, files: readonly ManifestFile[]): Promise<string[]> {
+  const perFile = await mapLimit(files, VERIFY_CONCURRENCY, (f) => verifyFile(archive, f));
+  return perFile.filter((p): p is string => p !== null);
 }
 
 async function verifyFile(archive: ArchiveStore, file: ManifestFile): Promise<string | null> {

@@ -39,15 +39,18 @@ import { l2Spec } from './layers/l2-indicators.ts';
 import { featureOptionsOf, l3Spec } from './layers/l3-features.ts';
 import { datasetConfigOf, l4Spec } from './layers/l4-dataset.ts';
 import { l5Spec, registerTrainedModel, resolvePipelinePpo } from './layers/l5-policy.ts';
-import { currentFeatureNames, l6Parents, l6Spec, policiesToTest, resolveBacktestConfig, storeBacktests, type BacktestConfig } from './layers/l6-backtest.ts';
+import { currentFeatureNames, l6Parents, l6Spec, policiesToTest, resolveBacktestConfig, storeBacktests, type BacktestConfig, type ResolvedBacktestConfig } from './layers/l6-backtest.ts';
 import { mergedBacktestConfig, mergedDatasetConfig, researchSetup, type ResearchSetup } from './research-setup.ts';
+import type { WalkForwardRunConfig } from './walk-forward-fold.ts';
+import { inProcessFolds, planWalkForward, runWalkForward, type FoldExecutor } from './walk-forward-run.ts';
+import type { Fold } from '../research/walk-forward.ts';
 
 export interface PipelineConfig {
   /** L3 feature options. */
   features?: FeatureOptions;
   /** L4 dataset options (splits, window, costs, clip). */
   dataset?: RlDatasetConfig;
-  /** L5 PPO options; steps default to DEFAULT_PIPELINE_PPO_STEPS. */
+  /** L5 PPO options; steps default to DEFAULT_PIPELINE_PPO_STEPS, seeds, evalEvery and patience to the research config's `training`. */
   ppo?: Partial<PpoConfig>;
   /** L6 options. */
   backtest?: BacktestConfig;
@@ -78,6 +81,11 @@ export interface RunPipelineOptions {
   logger?: Pick<Logger, 'warn'>;
   /** Stops training between iterations (the L5 run then fails). */
   signal?: AbortSignal;
+  /**
+   * Who runs the walk-forward folds (after L6, when the research config enables them): the
+   * pg-boss jobs that workers share (jobs/walk-forward-jobs.ts); default in this process.
+   */
+  folds?: FoldExecutor;
 }
 
 export interface LayerOutcome {
@@ -100,7 +108,13 @@ export interface PipelineResult {
   modelId: string | null;
   /** Rows stored in `backtests` by this run's L6 (none when L6 was skipped). */
   backtestIds: number[];
+  /** The walk-forward evaluation after L6; null when not asked for (no L6, no research config, or disabled in it). */
+  walkForward: WalkForwardSummary | null;
 }
+
+export type WalkForwardSummary =
+  | { status: 'completed' | 'reused'; runId: number; folds: number; verdict: string; htmlKey: string; markdownKey: string }
+  | { status: 'skipped'; reason: string };
 
 /** `L2-L6`, `L0,L2-L4,L6`, `L5`: the layers in order, each once. */
 export function parseLayerList(text: string): LayerId[] {
@@ -178,7 +192,8 @@ class PipelineInvocation {
   async execute(): Promise<PipelineResult> {
     const o = this.o;
     // Validate every config before the first run is recorded.
-    const ppo = resolvePipelinePpo(this.config.ppo);
+    // The research config's training section (seeds, validation interval, patience) under the explicit PPO options.
+    const ppo = resolvePipelinePpo({ ...this.config.research?.config.training, ...this.config.ppo });
     this.setup = this.config.research === undefined ? null : await researchSetup(o.db, o.symbol, this.config.research);
     this.spread = this.setup?.spread ?? null;
     const backtest = resolveBacktestConfig(mergedBacktestConfig(this.setup, this.config.backtest));
@@ -202,12 +217,14 @@ class PipelineInvocation {
     if (this.has('L4')) await this.step(withSpread(l4Spec(this.data, parent('L3'), this.force), this.spread));
     if (this.has('L5')) await this.trainStep(ppo, parent('L4'));
     if (this.has('L6')) await this.backtestStep(backtest);
+    const walkForward = this.has('L6') && this.setup?.lineage.config.walkForward.enabled === true ? await this.walkForwardStep(backtest, this.setup, this.has('L5') ? ppo : null) : null;
     return {
       symbol: o.symbol,
       range: this.range ? { from: this.range.from, to: this.range.to } : null,
       layers: this.outcomes,
       modelId: this.modelId,
       backtestIds: this.backtestIds,
+      walkForward,
     };
   }
 
@@ -311,7 +328,42 @@ class PipelineInvocation {
     this.modelId = await registerTrainedModel(o.db, o.archive, o.clock, result, parents, this.researchLineage());
   }
 
-  private async backtestStep(config: ReturnType<typeof resolveBacktestConfig>): Promise<void> {
+  /**
+   * Every baseline over the walk-forward folds of the L1 run's sessions, with L6's costs, gates
+   * and trials, and PPO trained per fold with L5's options unless training is skipped (`ppo` null).
+   */
+  private async walkForwardStep(backtest: ResolvedBacktestConfig, setup: ResearchSetup, ppo: PpoConfig | null): Promise<WalkForwardSummary> {
+    const o = this.o;
+    const l1 = this.refs.get('L1');
+    if (!l1) throw new TasaError('internal', `The walk-forward of ${o.symbol} has no L1 run to build on.`);
+    const research = setup.lineage.config;
+    const dataset = resolveRlDatasetConfig(this.data.datasetConfig);
+    const config: WalkForwardRunConfig = {
+      symbol: o.symbol,
+      l1RunId: l1.runId,
+      featureOptions: this.data.featureOptions,
+      costs: dataset.costs,
+      gates: backtest.gates,
+      trials: backtest.trials,
+      baselines: backtest.baselines,
+      flatAtSessionEnd: backtest.flatAtSessionEnd,
+      walkForward: research.walkForward,
+      datasetHash: this.refs.get('L4')?.datasetHash ?? null,
+      ...(ppo === null ? {} : { ppo: { config: ppo, dataset: { window: dataset.window, minSessionBars: dataset.minSessionBars, clip: Number.isFinite(dataset.clip) ? dataset.clip : null } } }),
+    };
+    let folds: Fold[];
+    try {
+      folds = planWalkForward(await this.data.series(), config, this.data.datasetConfig.purgeSessions ?? research.purgeSessions);
+    } catch (err) {
+      if (err instanceof TasaError && err.code === 'bad_input') return { status: 'skipped', reason: err.message };
+      throw err;
+    }
+    const deps = { db: o.db, archive: o.archive, clock: o.clock, calendar: o.calendar };
+    const done = await runWalkForward({ ...deps, codeVersion: o.codeVersion, config, folds, researchHash: setup.lineage.hash, executor: o.folds ?? inProcessFolds(deps), force: this.force });
+    return { status: done.reused ? 'reused' : 'completed', runId: done.runId, folds: folds.length, verdict: done.report.verdict, htmlKey: done.htmlKey, markdownKey: done.markdownKey };
+  }
+
+  private async backtestStep(config: ResolvedBacktestConfig): Promise<void> {
     const o = this.o;
     const dataset = this.refs.get('L4');
     if (!dataset) throw new TasaError('internal', `L6 of ${o.symbol} has no L4 dataset to backtest.`);

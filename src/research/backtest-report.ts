@@ -26,8 +26,33 @@ export interface BacktestReportInput {
   result: BacktestResult;
   metrics: PerformanceMetrics;
   gates?: GateReport | null;
+  /** For a trained policy: how it was selected across seeds on the validation split (ppo/model-selection.ts); absent or null otherwise. */
+  training?: TrainingSelectionView | null;
   /** Ledger rows shown at most: the first and last half when there are more trades (default 40). */
   maxTrades?: number;
+}
+
+/** What the report shows of a PPO training's selection (a PpoSelection, as stored in the model's metadata). */
+export interface TrainingSelectionView {
+  chosenSeed: number;
+  verdict: string;
+  seeds: ReadonlyArray<{
+    seed: number;
+    stoppedBy: string;
+    bestIteration: number;
+    bestSteps: number;
+    validation: { meanReward: number } | null;
+    test: { meanReward: number } | null;
+  }>;
+  validation: SpreadView | null;
+  test: SpreadView | null;
+}
+
+interface SpreadView {
+  mean: number;
+  min: number;
+  max: number;
+  std: number;
 }
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -96,7 +121,7 @@ export function renderBacktestReport(input: BacktestReportInput): string {
     '<meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>${title}</title>`,
-    `<style>${STYLE}</style>`,
+    `<style>${REPORT_STYLE}</style>`,
     '</head>',
     '<body>',
     `<h1>${title}</h1>`,
@@ -105,6 +130,7 @@ export function renderBacktestReport(input: BacktestReportInput): string {
     metricsSection(input.metrics),
     costsSection(input.metrics),
     gatesSection(input.gates ?? null),
+    trainingSection(input.training ?? null),
     ledgerSection(input.result, input.maxTrades ?? 40),
     configSection(input),
     '</body>',
@@ -345,6 +371,21 @@ function ledgerSection(result: BacktestResult, maxTrades: number): string {
   return `<section><h2>Trades</h2>${note}<div class="scroll">${table(head, rows, 'ledger')}</div></section>`;
 }
 
+/** Every seed's kept checkpoint on validation and test (mean net log return per session), their spread, and the verdict. */
+function trainingSection(t: TrainingSelectionView | null): string {
+  if (t === null) return '';
+  const rows = t.seeds.map((s) => [
+    `${s.seed}${s.seed === t.chosenSeed ? ' (chosen)' : ''}`,
+    escapeHtml(s.stoppedBy),
+    `${s.bestIteration} (${s.bestSteps.toLocaleString('en-US')} steps)`,
+    bps(s.validation?.meanReward ?? null),
+    bps(s.test?.meanReward ?? null),
+  ]);
+  for (const k of ['mean', 'min', 'max', 'std'] as const) rows.push([k, '', '', bps(t.validation?.[k] ?? null), bps(t.test?.[k] ?? null)]);
+  const head = ['Seed', 'Stopped by', 'Kept checkpoint (iteration)', 'Validation per session', 'Test per session'];
+  return `<section><h2>Training: seeds selected on the validation split</h2><p>${escapeHtml(t.verdict)} The test split was scored once per seed, after the choice.</p>${table(head, rows, 'training')}</section>`;
+}
+
 function configSection(input: BacktestReportInput): string {
   const rows: string[][] = [
     ['dataset hash', `<code>${input.datasetHash === null ? 'none' : escapeHtml(input.datasetHash)}</code>`],
@@ -357,7 +398,8 @@ function configSection(input: BacktestReportInput): string {
   return `<section><h2>Configuration</h2>${table(['Setting', 'Value'], rows, 'config')}</section>`;
 }
 
-const STYLE = `
+/** The reports' stylesheet (also the walk-forward report's). */
+export const REPORT_STYLE = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px auto;max-width:1040px;padding:0 16px;color:#1d2330;background:#fff}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #dde2ea;padding-bottom:4px}
 .summary{color:#566074;margin:0}

@@ -13,8 +13,8 @@
  * - Fills are at the bar's open (or, for the session-end exit, its close) with no slippage beyond
  *   the costs; the spread is modelled as a cost, not as a bid/ask price.
  * - Costs and sizing are the execution model's (execution-model.ts), shared with the RL
- *   environment: each execution pays |Δposition| × (spreadBps + feeBps) / 1e4 × the equity at
- *   that instant (a reversal +1 → -1 is |Δ| = 2); position ±1 is the whole equity after the entry
+ *   environment: each execution pays |Δposition| × (spreadBps + feeBps + slippageBps) / 1e4 × the
+ *   equity at that instant (spreadBps of the fill's Bogota hour when the costs carry one per hour) (a reversal +1 → -1 is |Δ| = 2); position ±1 is the whole equity after the entry
  *   cost, held at constant quantity until the next change. Equity is marked at every bar close.
  * - Units: equity is in the account currency, the price's quote currency (COP for USD/COP).
  *   `initialEquity` 1 (the default) makes the curve read as growth of one unit, i.e. returns;
@@ -25,7 +25,7 @@
 import { BAR_MS } from '../domain/bar.ts';
 import type { Trade } from '../contracts/api/research.ts';
 import { TasaError } from '../errors.ts';
-import { Account, costRate } from './execution-model.ts';
+import { Account, CostSchedule, assertSpreadByHour } from './execution-model.ts';
 import type { IndicatorRow, Observation, Policy, Position, SeriesBar, TradingCosts } from './types.ts';
 
 export interface BacktestOptions {
@@ -76,7 +76,7 @@ class Book extends Account {
     this.fillTime = time;
     this.fillAtClose = atClose;
     this.fillReason = reason;
-    this.fill(target, price);
+    this.fill(target, price, time);
   }
 
   protected override closeAt(price: number, legCost: number): void {
@@ -123,7 +123,7 @@ export function runBacktest(series: readonly SeriesBar[], targets: Int8Array, co
     returns: new Float64Array(n),
     positions: new Int8Array(n),
   };
-  const book = new Book(initialEquity, costRate(costs));
+  const book = new Book(initialEquity, new CostSchedule(costs));
   simulate(series, targets, flatAtSessionEnd, book, out);
   let exposure = 0;
   for (let i = 0; i < n; i++) exposure += Math.abs(out.positions[i]!);
@@ -176,6 +176,7 @@ function validateInputs(series: readonly SeriesBar[], targets: Int8Array, costs:
       throw new TasaError('bad_argument', `The backtest cost ${name} must be a finite number >= 0, got ${value}.`, { input: name });
     }
   }
+  assertSpreadByHour(costs.spreadBpsByHour, 'spreadBpsByHour');
   if (!Number.isFinite(initialEquity) || initialEquity <= 0) {
     throw new TasaError('bad_argument', `The backtest initialEquity must be a finite number > 0, got ${initialEquity}.`, { input: 'initialEquity' });
   }

@@ -10,18 +10,23 @@
  *   carried across the overnight gap, marked at each close, and closed at the span's last close.
  * - Costs: each unit of |Δposition| pays `costRate` (half-spread + fee + slippage, in bps) x the
  *   equity at the fill price, before the fill (a reversal pays two such legs, both on the same
- *   pre-fill equity).
+ *   pre-fill equity). When the costs carry a half-spread per Bogota hour of day
+ *   (`spreadBpsByHour`, estimated from stored quotes), a fill pays the spread of the hour of its
+ *   fill time (a bar's open time, or its close time for a session-end exit) instead of the one figure.
  * - Sizing: position ±1 puts the whole equity left after the entry cost into a constant quantity,
  *   held until the next fill. It is not rebalanced per bar, so a short's equity over a holding is
  *   entry equity x (2 - price / entry price), not a sum of per-bar log returns: a per-bar
  *   reward has to be the log change of this account's equity, which sums to the holding's
  *   net log return.
  */
+import { bogotaHour } from '../domain/time.ts';
+import { TasaError } from '../errors.ts';
 import type { Policy, Position, TradingCosts } from './types.ts';
 
 const BPS = 1e-4;
+export const HOURS_PER_DAY = 24;
 
-/** The fraction of equity paid per unit of position change. */
+/** The fraction of equity paid per unit of position change with the one (configured) spread figure. */
 export function costRate(costs: TradingCosts): number {
   return (costs.spreadBps + costs.feeBps + (costs.slippageBps ?? 0)) * BPS;
 }
@@ -30,7 +35,41 @@ export function costRate(costs: TradingCosts): number {
 export function scaleCosts(costs: TradingCosts, factor: number): TradingCosts {
   const scaled: TradingCosts = { spreadBps: costs.spreadBps * factor, feeBps: costs.feeBps * factor };
   if (costs.slippageBps !== undefined) scaled.slippageBps = costs.slippageBps * factor;
+  if (costs.spreadBpsByHour !== undefined) scaled.spreadBpsByHour = costs.spreadBpsByHour.map((bps) => bps * factor);
   return scaled;
+}
+
+/** The costs with the one spread figure only (for a consumer that cannot charge per hour, e.g. the paper broker's single fee). */
+export function withoutHourlySpread(costs: TradingCosts): TradingCosts {
+  const { spreadBpsByHour: _, ...single } = costs;
+  return single;
+}
+
+/** Refuses a per-hour spread that is not 24 finite numbers >= 0 (`input` names the field in the error). */
+export function assertSpreadByHour(byHour: readonly number[] | undefined, input: string): void {
+  if (byHour === undefined) return;
+  if (byHour.length !== HOURS_PER_DAY || !byHour.every((bps) => Number.isFinite(bps) && bps >= 0)) {
+    throw new TasaError('bad_argument', `${input} must be 24 half-spreads in bps (Bogota hours 0-23), each a finite number >= 0.`, { input });
+  }
+}
+
+/** What a fill pays per unit of position change at a given time: one rate, or one per Bogota hour. */
+export class CostSchedule {
+  /** The rate with the one spread figure (every fill's rate when there is no per-hour spread). */
+  readonly flatRate: number;
+  private readonly hourlyRates: Float64Array | null;
+
+  constructor(costs: TradingCosts) {
+    assertSpreadByHour(costs.spreadBpsByHour, 'costs.spreadBpsByHour');
+    this.flatRate = costRate(costs);
+    const byHour = costs.spreadBpsByHour;
+    this.hourlyRates = byHour === undefined ? null : Float64Array.from(byHour, (spreadBps) => costRate({ ...costs, spreadBps }));
+  }
+
+  /** The rate of a fill at `time` (epoch ms UTC). */
+  rateAt(time: number): number {
+    return this.hourlyRates === null ? this.flatRate : (this.hourlyRates[bogotaHour(time)] as number);
+  }
 }
 
 /** Whether the run closes `policy`'s position at each session end: when the run does (the default), unless the policy holds overnight. */
@@ -46,7 +85,7 @@ export class Account {
 
   constructor(
     initialEquity: number,
-    readonly costRate: number,
+    readonly costs: CostSchedule,
   ) {
     this.cash = initialEquity;
   }
@@ -55,10 +94,10 @@ export class Account {
     return this.cash + this.quantity * price;
   }
 
-  /** Moves to `target` at `price`: closes the position, then opens the target, each leg paying the same cost. */
-  fill(target: Position, price: number): void {
+  /** Moves to `target` at `price`, filled at `time`: closes the position, then opens the target, each leg paying the same cost. */
+  fill(target: Position, price: number, time: number): void {
     if (target === this.position) return;
-    const legCost = this.costRate * this.equityAt(price);
+    const legCost = this.costs.rateAt(time) * this.equityAt(price);
     if (this.position !== 0) this.closeAt(price, legCost);
     if (target !== 0) this.openAt(target, price, legCost);
   }

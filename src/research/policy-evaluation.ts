@@ -12,7 +12,7 @@
 import type { IsoDate } from '../domain/time.ts';
 import { TasaError } from '../errors.ts';
 import { decideTargets, runBacktest, type BacktestResult } from './backtest.ts';
-import { renderBacktestReport } from './backtest-report.ts';
+import { renderBacktestReport, type TrainingSelectionView } from './backtest-report.ts';
 import { BASELINE_IDS, baselinePolicy } from './baselines.ts';
 import { flattensAtSessionEnd, scaleCosts } from './execution-model.ts';
 import { evaluateGates, type BenchmarkRun, type GateReport, type GateThresholds, type Trials } from './gates.ts';
@@ -35,6 +35,8 @@ export interface PolicyUnderTest {
   policy: Policy;
   /** What a trained policy needs to rebuild its inputs; null for a baseline. */
   inputs: ModelInputs | null;
+  /** How a trained policy was selected across seeds, for its report; absent for a baseline or a model that does not record it. */
+  training?: TrainingSelectionView | null;
 }
 
 export interface EvaluationOptions {
@@ -81,6 +83,7 @@ const COST_FACTORS = [0.5, 1, 2] as const;
 /** One policy's positions over the span and its backtest at the run costs, before it is judged. */
 interface PolicyRun {
   policy: Policy;
+  training: TrainingSelectionView | null;
   series: readonly SeriesBar[];
   targets: Int8Array;
   /** Resolved for this policy (a buy-and-hold holds overnight whatever the run says). */
@@ -120,7 +123,7 @@ function runPolicy(span: EvaluationSpan, under: PolicyUnderTest, o: EvaluationOp
   const flatAtSessionEnd = flattensAtSessionEnd(o.flatAtSessionEnd, policy);
   const targets = decideTargets(policy, series, indicators, observerFor(span, under, series), { flatAtSessionEnd });
   const result = runBacktest(series, targets, o.costs, { initialEquity: o.initialEquity, flatAtSessionEnd });
-  return { policy, series, targets, flatAtSessionEnd, result, metrics: computePerformance(result, o.barsPerYear) };
+  return { policy, training: under.training ?? null, series, targets, flatAtSessionEnd, result, metrics: computePerformance(result, o.barsPerYear) };
 }
 
 function peersOf(runs: readonly PolicyRun[], trials: number | undefined): Peers {
@@ -158,6 +161,7 @@ function judge(span: EvaluationSpan, run: PolicyRun, peers: Peers, o: Evaluation
     result,
     metrics,
     gates,
+    training: run.training,
   });
   return { policyId: policy.id, kind: policy.kind, from, to, result, metrics, gates, reportHtml };
 }

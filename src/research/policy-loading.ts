@@ -7,8 +7,10 @@ import { TasaError } from '../errors.ts';
 import type { StoredModel } from '../store/models-repo.ts';
 import { getModel } from '../store/models-repo.ts';
 import type { Db } from '../store/db.ts';
+import type { TrainingSelectionView } from './backtest-report.ts';
 import { BASELINE_IDS, baselinePolicy, isBaselineId } from './baselines.ts';
 import { modelInputs } from './model-observer.ts';
+import type { PpoModel } from './ppo/actor-critic.ts';
 import type { PolicyUnderTest } from './policy-evaluation.ts';
 import { DEFAULT_RL_DATASET_CONFIG } from './rl-dataset.ts';
 import type { TradingCosts } from './types.ts';
@@ -39,9 +41,25 @@ export function loadBaseline(id: string): LoadedPolicy {
 export async function loadModel(model: StoredModel): Promise<LoadedPolicy> {
   if (model.kind !== 'ppo' || model.weights === null) throw new TasaError('bad_input', `Model ${model.id} has no PPO weights to run.`, { input: model.id });
   // Loaded only for a model: it brings TensorFlow.js (the forward pass itself is plain JS).
-  const { loadPpoPolicy } = await import('./ppo/ppo-policy.ts');
-  const policy = loadPpoPolicy(model.id, model.weights);
-  return { id: model.id, kind: 'ppo', policy, inputs: modelInputs(model.id, policy.model.observation, policy.metadata), model, costs: trainedCosts(policy.metadata) };
+  const { deserializeModel } = await import('./ppo/ppo-policy.ts');
+  const { model: network, metadata } = deserializeModel(model.weights, `the weights of model ${model.id}`);
+  return { ...(await trainedPolicy(model.id, network, metadata)), model };
+}
+
+/**
+ * A trained network with its metadata (`trainPpo`'s, with the feature options) as a policy, not
+ * registered (`model` null): how a walk-forward fold evaluates the model it has just trained.
+ */
+export async function trainedPolicy(id: string, network: PpoModel, metadata: Record<string, unknown>): Promise<LoadedPolicy> {
+  const { PpoPolicy } = await import('./ppo/ppo-policy.ts');
+  const policy = new PpoPolicy(id, network, { metadata });
+  return { id, kind: 'ppo', policy, inputs: modelInputs(id, network.observation, metadata), model: null, costs: trainedCosts(metadata), training: trainingSelection(metadata) };
+}
+
+/** The selection across seeds a model's metadata records (ppo-trainer.ts); null for a model trained before it was recorded. */
+function trainingSelection(metadata: Record<string, unknown>): TrainingSelectionView | null {
+  const s = metadata['selection'] as Partial<TrainingSelectionView> | undefined;
+  return typeof s?.chosenSeed === 'number' && typeof s.verdict === 'string' && Array.isArray(s.seeds) ? (s as TrainingSelectionView) : null;
 }
 
 /** The costs the policy's own backtest charges; a model that does not record its training costs is refused. */
@@ -57,5 +75,10 @@ export function unknownPolicy(id: string): TasaError {
 function trainedCosts(metadata: Record<string, unknown>): TradingCosts | null {
   const costs = metadata['costs'] as Partial<TradingCosts> | undefined;
   if (typeof costs?.spreadBps !== 'number' || typeof costs.feeBps !== 'number') return null;
-  return { spreadBps: costs.spreadBps, feeBps: costs.feeBps, ...(typeof costs.slippageBps === 'number' ? { slippageBps: costs.slippageBps } : {}) };
+  return {
+    spreadBps: costs.spreadBps,
+    feeBps: costs.feeBps,
+    ...(typeof costs.slippageBps === 'number' ? { slippageBps: costs.slippageBps } : {}),
+    ...(Array.isArray(costs.spreadBpsByHour) ? { spreadBpsByHour: costs.spreadBpsByHour } : {}),
+  };
 }

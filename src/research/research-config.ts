@@ -1,8 +1,10 @@
 /**
- * The research config: costs, splits, purge, gates and trials of the pipeline, `tasa train` and
+ * The research config: costs, splits, purge, gates, trials and walk-forward folds of the pipeline, `tasa train` and
  * `tasa backtest`, in one validated file (`research.config.json` at the repo root, or the path in
  * TASA_RESEARCH_CONFIG), every field with a default, overridden by command-line flags.
  *
+ * - `training` sets the PPO's honest selection (ppo-trainer.ts): seeds, validation scoring
+ *   interval and early-stopping patience; `tasa train --steps/--seed` set the rest.
  * - `costs.spreadBps` is the half-spread paid per unit of position change: a number, or
  *   "from-ticks" to estimate it from the stored bid/ask quotes (spread-estimate.ts), falling back
  *   to `costs.fallbackSpreadBps` when fewer than `costs.minSpreadTicks` quotes exist.
@@ -15,10 +17,13 @@ import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { TasaError } from '../errors.ts';
 import { DEFAULT_GATE_THRESHOLDS } from './gates.ts';
+import { DEFAULT_SELECTION } from './ppo/model-selection.ts';
 import { DEFAULT_RL_DATASET_CONFIG } from './rl-dataset.ts';
+import { DEFAULT_WALK_FORWARD_CONFIG } from './walk-forward.ts';
 
 const d = DEFAULT_RL_DATASET_CONFIG;
 const g = DEFAULT_GATE_THRESHOLDS;
+const w = DEFAULT_WALK_FORWARD_CONFIG;
 
 const bps = (def: number, what: string) => Type.Number({ minimum: 0, maximum: 10_000, default: def, description: `${what}: a number of basis points from 0 to 10000` });
 const fraction = (def: number) => Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: def, description: 'a fraction of the sessions, > 0 and < 1' });
@@ -59,10 +64,36 @@ export const ResearchConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    training: Type.Object(
+      {
+        seeds: Type.Integer({ minimum: 1, maximum: 100, default: DEFAULT_SELECTION.seeds, description: 'the PPO seeds trained (the best on validation is kept): a whole number from 1 to 100' }),
+        evalEvery: Type.Integer({ minimum: 1, default: DEFAULT_SELECTION.evalEvery, description: 'PPO iterations between two validation scores: a whole number >= 1' }),
+        patience: Type.Integer({ minimum: 1, default: DEFAULT_SELECTION.patience, description: 'validation scores without improvement before a seed stops: a whole number >= 1' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     trials: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], {
       default: null,
       description: 'the configurations tried, for the deflated Sharpe ratio: a whole number >= 1, or null for the policies evaluated',
     }),
+    walkForward: Type.Object(
+      {
+        enabled: Type.Boolean({ default: w.enabled, description: 'true or false: whether `tasa pipeline run` (with L6) evaluates walk-forward folds' }),
+        mode: Type.Union([Type.Literal('expanding'), Type.Literal('rolling')], { default: w.mode, description: '"expanding" (train from the first session) or "rolling" (train windows of trainSessions)' }),
+        folds: Type.Integer({ minimum: 1, maximum: 200, default: w.folds, description: 'a whole number of folds from 1 to 200' }),
+        trainSessions: Type.Integer({ minimum: 1, default: w.trainSessions, description: 'a whole number of sessions >= 1 (the first train window, or every one when rolling)' }),
+        validationSessions: Type.Integer({ minimum: 1, default: w.validationSessions, description: 'a whole number of sessions >= 1' }),
+        testSessions: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], {
+          default: w.testSessions,
+          description: 'a whole number of sessions >= 1, or null to share the sessions after the first train and validation windows evenly',
+        }),
+        purgeSessions: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
+          default: w.purgeSessions,
+          description: "a whole number of sessions >= 0 between train and validation and between validation and test, or null for the config's purgeSessions",
+        }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
   },
   { additionalProperties: false },
 );
@@ -77,6 +108,8 @@ export interface ResearchConfigOverrides {
   purgeSessions?: number;
   gates?: Partial<ResearchConfig['gates']>;
   trials?: number | null;
+  training?: Partial<ResearchConfig['training']>;
+  walkForward?: Partial<ResearchConfig['walkForward']>;
 }
 
 export interface ResolvedResearchConfig {
@@ -134,7 +167,7 @@ function assertValid(candidate: unknown, source: string): void {
   if (first === undefined) return;
   if (first.keyword === 'boolean' || first.keyword === 'additionalProperties') {
     const field = fieldName(first.instancePath);
-    throw new TasaError('bad_argument', `The research config (${source}) has an unknown field ${field}; the fields are costs, split, purgeSessions, gates and trials.`, { input: field });
+    throw new TasaError('bad_argument', `The research config (${source}) has an unknown field ${field}; the fields are costs, split, purgeSessions, gates, training, trials and walkForward.`, { input: field });
   }
   const field = fieldName(first.instancePath);
   const schema = schemaAt(first.instancePath);

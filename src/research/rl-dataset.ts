@@ -8,6 +8,9 @@
  *   The first `purgeSessions` sessions (default 2) of validation and of test are dropped: features
  *   run across sessions (EMA50, 30-bar windows, the previous session's close), so without the gap
  *   the first observations of a split would be computed from the previous split's bars.
+ * - Or explicit session windows (`sessions`, a walk-forward fold's): each split is the eligible
+ *   sessions between its dates, the other sessions are left out, and nothing more is purged (the
+ *   gaps between the windows are the caller's purge; `purgeSessions` is only recorded).
  * - Normalization: per feature, the mean and population std of its finite values over the train
  *   split's rows only; a feature constant over train gets std 1 (centred, not scaled). Values are
  *   normalized as (x - mean) / std and limited to ±clip (default 10 stds: the real history has
@@ -24,8 +27,12 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { IsoDate } from '../domain/time.ts';
 import { TasaError } from '../errors.ts';
+import { assertSpreadByHour } from './execution-model.ts';
 import { sessionRanges, type SessionRange } from './series.ts';
 import type { Episode, FeatureTable, Position, RlDataset, SeriesBar, Split, TradingCosts } from './types.ts';
+
+/** Inclusive session dates of each split, in time order and apart. */
+export type SplitWindows = Record<Split, { from: IsoDate; to: IsoDate }>;
 
 export interface RlDatasetConfig {
   /** Fractions of the episode sessions in each split; > 0 each and summing to 1 (default 0.7 / 0.15 / 0.15). */
@@ -42,6 +49,8 @@ export interface RlDatasetConfig {
   minSessionBars?: number;
   /** Normalized values are limited to ±clip (default 10; Infinity for none). */
   clip?: number;
+  /** Explicit split windows instead of the fractions (default null: the fractions). */
+  sessions?: SplitWindows | null;
 }
 
 export type ResolvedRlDatasetConfig = Required<RlDatasetConfig>;
@@ -55,6 +64,7 @@ export const DEFAULT_RL_DATASET_CONFIG: Readonly<ResolvedRlDatasetConfig> = Obje
   costs: Object.freeze({ spreadBps: 2, feeBps: 0.5, slippageBps: 0 }),
   minSessionBars: 2,
   clip: 10,
+  sessions: null,
 });
 
 /** The splits in time order. */
@@ -72,9 +82,11 @@ export function resolveRlDatasetConfig(config: RlDatasetConfig = {}): ResolvedRl
       spreadBps: config.costs?.spreadBps ?? d.costs.spreadBps,
       feeBps: config.costs?.feeBps ?? d.costs.feeBps,
       slippageBps: config.costs?.slippageBps ?? d.costs.slippageBps ?? 0,
+      ...(config.costs?.spreadBpsByHour === undefined ? {} : { spreadBpsByHour: [...config.costs.spreadBpsByHour] }),
     },
     minSessionBars: config.minSessionBars ?? d.minSessionBars,
     clip: config.clip ?? d.clip,
+    sessions: config.sessions ?? null,
   };
   validateConfig(resolved);
   return resolved;
@@ -95,6 +107,14 @@ function validateConfig(c: ResolvedRlDatasetConfig): void {
     const value = c.costs[name] ?? 0;
     if (!Number.isFinite(value) || value < 0) throw bad(`costs.${name}`, value, 'a finite number >= 0');
   }
+  assertSpreadByHour(c.costs.spreadBpsByHour, 'RL dataset costs.spreadBpsByHour');
+  if (c.sessions !== null) assertSplitWindows(c.sessions);
+}
+
+function assertSplitWindows(w: SplitWindows): void {
+  const text = SPLITS.map((s) => `${s} ${w[s].from}..${w[s].to}`).join(', ');
+  const ordered = SPLITS.every((s, i) => w[s].from <= w[s].to && (i === 0 || w[SPLITS[i - 1]!].to < w[s].from));
+  if (!ordered) throw new TasaError('bad_argument', `RL dataset sessions must be train, validation and test windows in time order and apart, got ${text}.`, { input: 'sessions' });
 }
 
 /** The dataset of one symbol's series and its feature table (`computeFeatures(series, ...)`). */
@@ -138,8 +158,9 @@ interface Assigned {
   split: Split;
 }
 
-/** Chronological train / validation / test with `purgeSessions` dropped at the start of the last two. */
+/** Chronological train / validation / test with `purgeSessions` dropped at the start of the last two, or the explicit windows. */
 function assignSplits(sessions: readonly SessionRange[], c: ResolvedRlDatasetConfig): Assigned[] {
+  if (c.sessions !== null) return assignWindows(sessions, c.sessions);
   const n = sessions.length;
   const trainEnd = Math.round(n * c.trainFraction);
   const validationEnd = Math.round(n * (c.trainFraction + c.validationFraction));
@@ -156,6 +177,19 @@ function assignSplits(sessions: readonly SessionRange[], c: ResolvedRlDatasetCon
     }
   }
   return bounds.flatMap(([split, from, to]) => sessions.slice(from, to).map((range) => ({ range, split })));
+}
+
+function assignWindows(sessions: readonly SessionRange[], windows: SplitWindows): Assigned[] {
+  const assigned = sessions.flatMap((range): Assigned[] => {
+    const split = SPLITS.find((s) => windows[s].from <= range.session && range.session <= windows[s].to);
+    return split === undefined ? [] : [{ range, split }];
+  });
+  for (const split of SPLITS) {
+    if (!assigned.some((a) => a.split === split)) {
+      throw new TasaError('bad_input', `No usable session lies in the ${split} window ${windows[split].from}..${windows[split].to}; more history is needed.`, { input: split });
+    }
+  }
+  return assigned;
 }
 
 function trainNormalization(features: FeatureTable, assigned: readonly Assigned[], clip: number): RlDataset['normalization'] {
@@ -258,9 +292,12 @@ function datasetHash(dataset: Omit<RlDataset, 'hash'>, config: ResolvedRlDataset
       testFraction: config.testFraction,
       purgeSessions: config.purgeSessions,
       window: config.window,
-      costs: { spreadBps: config.costs.spreadBps, feeBps: config.costs.feeBps, slippageBps: config.costs.slippageBps ?? 0 },
+      // The per-hour spread only when charged, so that a dataset with one spread figure keeps its hash.
+      costs: { spreadBps: config.costs.spreadBps, feeBps: config.costs.feeBps, slippageBps: config.costs.slippageBps ?? 0, ...(config.costs.spreadBpsByHour ? { spreadBpsByHour: config.costs.spreadBpsByHour } : {}) },
       minSessionBars: config.minSessionBars,
       clip: String(config.clip),
+      // Only when set, so that a dataset split by fractions keeps its hash.
+      ...(config.sessions === null ? {} : { sessions: config.sessions }),
     },
     featureNames: dataset.featureNames,
     normalization: dataset.normalization,

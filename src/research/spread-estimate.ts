@@ -1,14 +1,16 @@
 /**
  * The half-spread a backtest charges, from the research config: the configured number, or with
  * `spreadBps: "from-ticks"` the median half-spread of the symbol's stored quotes, (ask - bid) /
- * (ask + bid) in bps of the mid, over all of them. The execution model charges one spread per
- * symbol; the medians per Bogota hour of day are reported next to it, to show how much the cost
- * of trading moves through the session. With fewer than `minSpreadTicks` quotes the configured
- * fallback is charged, and the choice says so.
+ * (ask + bid) in bps of the mid. From ticks, the execution model charges each fill the median of
+ * its Bogota hour of day (`spreadBpsByHour`); an hour with fewer than `minSpreadTicks` quotes of
+ * its own is charged the median over all of them. With fewer than `minSpreadTicks` quotes in all
+ * the configured fallback is charged, one figure, and the choice says so. A configured spread
+ * stays one figure.
  */
 import type { SymbolCode } from '../domain/symbol.ts';
 import type { Db } from '../store/db.ts';
 import { halfSpreadMedians } from '../store/ticks-repo.ts';
+import { HOURS_PER_DAY } from './execution-model.ts';
 import type { ResearchCosts } from './research-config.ts';
 import type { TradingCosts } from './types.ts';
 
@@ -43,10 +45,32 @@ export async function chooseSpread(db: Db, symbol: SymbolCode, costs: ResearchCo
     return { spreadBps: costs.fallbackSpreadBps, source: 'fallback', ticks, byHour, note };
   }
   const spreadBps = roundBps(all.medianBps);
-  return { spreadBps, source: 'ticks', ticks, byHour, note: `half-spread ${spreadBps} bps (median of ${ticks} stored quotes of ${symbol})` };
+  const choice: SpreadChoice = { spreadBps, source: 'ticks', ticks, byHour, note: `half-spread ${spreadBps} bps (median of ${ticks} stored quotes of ${symbol})` };
+  const charged = hourlySpreads(choice, costs.minSpreadTicks);
+  if (charged !== null) choice.note += `, charged per Bogota hour where the hour has ${costs.minSpreadTicks} quotes: ${hourlyNote(charged, spreadBps)}`;
+  return choice;
 }
 
-/** The execution model's costs: the chosen spread with the config's fee and slippage. */
+/** The execution model's costs: the chosen spread (per hour when estimated from ticks) with the config's fee and slippage. */
 export function tradingCostsOf(costs: ResearchCosts, spread: SpreadChoice): TradingCosts {
-  return { spreadBps: spread.spreadBps, feeBps: costs.feeBps, slippageBps: costs.slippageBps };
+  const single: TradingCosts = { spreadBps: spread.spreadBps, feeBps: costs.feeBps, slippageBps: costs.slippageBps };
+  const byHour = spread.source === 'ticks' ? hourlySpreads(spread, costs.minSpreadTicks) : null;
+  return byHour === null ? single : { ...single, spreadBpsByHour: byHour };
+}
+
+/**
+ * 24 half-spreads: each hour's median where the hour has `minTicks` quotes, else the overall
+ * median. Null when every hour would pay the overall median: that is the one-figure spread, and
+ * the same dataset (hash) as that figure configured.
+ */
+function hourlySpreads(spread: SpreadChoice, minTicks: number): number[] | null {
+  const byHour = Array.from({ length: HOURS_PER_DAY }, () => spread.spreadBps);
+  for (const h of spread.byHour) if (h.ticks >= minTicks) byHour[h.hour] = h.medianBps;
+  return byHour.every((bps) => bps === spread.spreadBps) ? null : byHour;
+}
+
+/** The hours charged their own median, e.g. "08h 2.5 bps, 09h 8.75 bps (other hours 5 bps)". */
+function hourlyNote(byHour: readonly number[], overall: number): string {
+  const own = byHour.flatMap((bps, hour) => (bps === overall ? [] : [`${String(hour).padStart(2, '0')}h ${bps} bps`]));
+  return `${own.join(', ')} (other hours ${overall} bps)`;
 }

@@ -67,6 +67,11 @@ export interface TradingCosts {
   feeBps: number;
   /** The price moving against the fill (market impact), per unit of position change; absent is 0. */
   slippageBps?: number;
+  /**
+   * The half-spread per Bogota hour of day (24 figures, hour 0 first), when estimated from stored
+   * quotes: a fill pays its hour's instead of `spreadBps` (execution-model.ts). Absent: `spreadBps` always.
+   */
+  spreadBpsByHour?: number[];
 }
 
 /**

@@ -34,6 +34,7 @@ import {
   type Trade,
 } from '../../src/contracts/api/research.ts';
 import { StatusBody } from '../../src/contracts/api/status.ts';
+import { WalkForwardRunDetail, WalkForwardRunPage } from '../../src/contracts/api/walk-forward.ts';
 import { MarketCalendar } from '../../src/domain/calendar.ts';
 import type { Trade as ResearchTrade } from '../../src/research/backtest.ts';
 import type { EquityPoint as ResearchEquityPoint } from '../../src/research/equity-curve.ts';
@@ -49,6 +50,7 @@ import { insertPrediction } from '../../src/store/predictions-repo.ts';
 import type { barRow } from '../../src/store/query-rows.ts';
 import { backtestFixture } from '../support/backtest-fixture.ts';
 import { databaseTargets } from '../support/test-db.ts';
+import { insertCompletedWalkForwardRun, walkForwardReportFixture } from '../support/walk-forward-fixture.ts';
 import { OPEN_TIME, startTestServer, type TestServer } from '../support/test-server.ts';
 import { seedSessions } from '../server/seed-bars.ts';
 
@@ -70,7 +72,7 @@ const DAY = '2024-01-02';
 const calendar = new MarketCalendar();
 
 /** Every REST answer the dashboard reads (src/web/views, src/web/components), with its contract. */
-function webReads(backtestId: number): Array<{ url: string; schema: TSchema }> {
+function webReads({ backtestId, walkForwardId }: Seeded): Array<{ url: string; schema: TSchema }> {
   return [
     { url: '/health', schema: HealthBody },
     { url: '/status', schema: StatusBody },
@@ -92,11 +94,18 @@ function webReads(backtestId: number): Array<{ url: string; schema: TSchema }> {
     { url: `/api/backtests/${backtestId}`, schema: BacktestDetail },
     { url: `/api/models?symbol=${SYMBOL}`, schema: ModelList },
     { url: `/api/predictions/latest?symbol=${SYMBOL}`, schema: PredictionList },
+    { url: `/api/research/walk-forward?symbol=${SYMBOL}&status=completed&limit=1`, schema: WalkForwardRunPage },
+    { url: `/api/research/walk-forward/${walkForwardId}`, schema: WalkForwardRunDetail },
   ];
 }
 
-/** Something for each route to show: bars, a pipeline run with its manifest, an alert, an audit entry, a model, a backtest, a prediction, a cached price. */
-async function seed(server: TestServer, db: Db): Promise<number> {
+interface Seeded {
+  backtestId: number;
+  walkForwardId: number;
+}
+
+/** Something for each route to show: bars, a pipeline run with its manifest, an alert, an audit entry, a model, a backtest, a prediction, a cached price, a walk-forward run. */
+async function seed(server: TestServer, db: Db): Promise<Seeded> {
   await seedSessions(db, calendar, [['2023-12-28'], ['2023-12-29', { flat: [3], repaired: [4] }], [DAY, { skip: Array.from({ length: 36 }, (_, i) => 24 + i) }]]);
   const run = await startRun(db, { layer: 'L1', symbol: 'USD/COP', params: { from: DAY } });
   await finishRun(db, run, { status: 'completed', rowsIn: 24, rowsOut: 24, summary: { bars: 24 }, manifest: { files: [] }, datasetHash: 'a'.repeat(64) });
@@ -108,18 +117,19 @@ async function seed(server: TestServer, db: Db): Promise<number> {
   const at = new Date(OPEN_TIME - 1000).toISOString();
   const price = { symbol: 'USD/COP', price: 4001.5, bid: null, ask: null, spread: null, timestamp: at, receivedAt: at, source: 'simulator' };
   await server.deps.bus.setLatest('latest:USD/COP', price, 60_000);
-  return id;
+  const walkForwardId = await insertCompletedWalkForwardRun(db, walkForwardReportFixture(), OPEN_TIME - 900_000);
+  return { backtestId: id, walkForwardId };
 }
 
 for (const target of databaseTargets()) {
   describe(`web contracts on ${target.name}`, () => {
     let db: Db;
     let server: TestServer;
-    let backtestId: number;
+    let seeded: Seeded;
     before(async () => {
       db = await target.open();
       server = await startTestServer({ db });
-      backtestId = await seed(server, db);
+      seeded = await seed(server, db);
     });
     after(async () => {
       await server?.close();
@@ -131,7 +141,7 @@ for (const target of databaseTargets()) {
     });
 
     it('answers every route the dashboard reads with a body its contract schema accepts', async () => {
-      for (const { url, schema } of webReads(backtestId)) {
+      for (const { url, schema } of webReads(seeded)) {
         const res = await server.app.inject({ method: 'GET', url });
         // /health answers 503 with the same body when a check fails; the dashboard reads it then too.
         assert.ok(res.statusCode === 200 || (url === '/health' && res.statusCode === 503), `${url}: ${res.statusCode} ${res.body.slice(0, 300)}`);

@@ -50,6 +50,10 @@ describe('pipeline on the real history', { skip: existsSync(REAL_FILE) ? false :
         const splits = l4.summary['splits'] as Record<string, { sessions: number }>;
         for (const split of ['train', 'validation', 'test']) assert.ok(splits[split]!.sessions > 100, split);
         assert.equal((await listBacktests(db, {})).length, 6, 'the trained model and the five baselines');
+        const selection = first.layers.find((l) => l.layer === 'L5')!.summary['selection'] as { seeds: Array<{ seed: number; validation: unknown; test: unknown }>; verdict: string };
+        assert.deepEqual(selection.seeds.map((s) => s.seed), [1, 2, 3], 'three seeds by default, each with its validation and test result');
+        assert.ok(selection.seeds.every((s) => s.validation !== null && s.test !== null));
+        assert.match(selection.verdict, /on validation/);
 
         const second = await runPipeline(options);
         assert.ok(second.layers.every((l) => l.status === 'skipped'));

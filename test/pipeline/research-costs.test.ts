@@ -18,7 +18,7 @@ import { computeFeatures } from '../../src/research/features.ts';
 import { computeIndicators } from '../../src/research/indicators.ts';
 import { resolveResearchConfig, type ResearchConfigOverrides } from '../../src/research/research-config.ts';
 import { buildRlDataset } from '../../src/research/rl-dataset.ts';
-import { chooseSpread } from '../../src/research/spread-estimate.ts';
+import { chooseSpread, tradingCostsOf } from '../../src/research/spread-estimate.ts';
 import { getBacktest } from '../../src/store/backtests-repo.ts';
 import { upsertBars } from '../../src/store/bars-repo.ts';
 import type { Db } from '../../src/store/db.ts';
@@ -87,6 +87,17 @@ for (const target of databaseTargets()) {
       assert.deepEqual([configured.source, configured.spreadBps], ['configured', 4]);
     });
 
+    it('charges each Bogota hour its own median where the hour has enough quotes, the overall median elsewhere', async () => {
+      const config = costs({ spreadBps: 'from-ticks', minSpreadTicks: 3, feeBps: 0.5, slippageBps: 0.25 });
+      const spread = await chooseSpread(db, SYMBOL, config);
+      const charged = tradingCostsOf(config, spread);
+      const expected = Array.from({ length: 24 }, (_, hour) => (hour === 8 ? 2.5 : 5));
+      assert.deepEqual(charged, { spreadBps: 5, feeBps: 0.5, slippageBps: 0.25, spreadBpsByHour: expected }, 'hour 8 has 3 quotes, hour 9 only 2');
+      assert.equal(spread.note, 'half-spread 5 bps (median of 5 stored quotes of USD/COP), charged per Bogota hour where the hour has 3 quotes: 08h 2.5 bps (other hours 5 bps)');
+      const configured = await chooseSpread(db, SYMBOL, costs({ spreadBps: 4 }));
+      assert.equal(tradingCostsOf(config, configured).spreadBpsByHour, undefined, 'a configured spread stays one figure');
+    });
+
     it('puts the costs into the L4 dataset: a different cost is a different dataset sha256', async () => {
       const series = syntheticSeries(1500, { seed: 3 });
       const features = computeFeatures(series, computeIndicators(series));
@@ -108,6 +119,9 @@ for (const target of databaseTargets()) {
       ]);
       assert.equal(hashes.size, 6, 'each change of cost, purge or split gives its own dataset');
       assert.equal((await hashOf({ costs: { spreadBps: 5 } })).hash, fromTicks.hash, 'the same 5 bps, configured or estimated, is the same dataset');
+      const perHour = await hashOf({ costs: { spreadBps: 'from-ticks', minSpreadTicks: 2 } });
+      assert.deepEqual(perHour.costs.spreadBpsByHour?.slice(8, 10), [2.5, 8.75]);
+      assert.ok(!hashes.has(perHour.hash), 'a spread per hour is another dataset');
     });
 
     it('the pipeline charges the estimated spread, reports where it came from, and rebuilds L4 and L6 when a cost changes', async () => {

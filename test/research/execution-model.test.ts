@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { MarketCalendar } from '../../src/domain/calendar.ts';
 import { runBacktest } from '../../src/research/backtest.ts';
-import { Account, costRate } from '../../src/research/execution-model.ts';
+import { Account, CostSchedule, costRate, scaleCosts } from '../../src/research/execution-model.ts';
 import { computeFeatures } from '../../src/research/features.ts';
 import { computeIndicators } from '../../src/research/indicators.ts';
 import { TradingEnv } from '../../src/research/ppo/trading-env.ts';
@@ -26,20 +26,37 @@ function near(actual: number, expected: number, what: string): void {
 describe('execution model: the account', () => {
   it('charges (spread + fee) bps of the pre-fill equity per unit of position change', () => {
     assert.equal(costRate({ spreadBps: 2, feeBps: 0.5 }), 2.5e-4);
-    const account = new Account(1000, 1e-3);
-    account.fill(1, 50);
+    const account = new Account(1000, new CostSchedule({ spreadBps: 7, feeBps: 2, slippageBps: 1 }));
+    account.fill(1, 50, 0);
     near(account.equityAt(50), 999, 'one leg: 1 of 1000');
     near(account.quantity, 999 / 50, 'all the equity left after the cost, at constant quantity');
-    account.fill(1, 60);
+    account.fill(1, 60, 0);
     near(account.equityAt(60), (999 * 60) / 50, 'the same target is no fill and no cost');
-    account.fill(-1, 60);
+    account.fill(-1, 60, 0);
     const atReversal = (999 * 60) / 50;
     near(account.equityAt(60), atReversal * (1 - 2e-3), 'a reversal pays two legs on the equity before it');
     near(account.equityAt(45), atReversal * (1 - 2e-3) * (2 - 45 / 60), 'a short earns entry equity x (1 - price / entry)');
-    account.fill(0, 45);
+    account.fill(0, 45, 0);
     const flat = atReversal * (1 - 2e-3) * (2 - 45 / 60) * (1 - 1e-3);
     near(account.equityAt(45), flat, 'the exit pays one leg');
     near(account.equityAt(1), flat, 'flat: equity is cash');
+  });
+});
+
+/** A half-spread per Bogota hour that moves a lot through the session (hours 8-13: 10, 13, 1, 4, 7, 10 bps). */
+const HOURLY = Array.from({ length: 24 }, (_, hour) => 1 + (hour % 5) * 3);
+
+describe('execution model: the spread per Bogota hour', () => {
+  it("charges each fill its Bogota hour's half-spread; without per-hour figures, the one spread", () => {
+    const costs: TradingCosts = { spreadBps: 2, feeBps: 0.5, slippageBps: 0.25, spreadBpsByHour: HOURLY };
+    const schedule = new CostSchedule(costs);
+    near(schedule.rateAt(Date.parse('2024-03-05T13:10:00Z')), (HOURLY[8]! + 0.75) * 1e-4, '08:10 Bogota pays hour 8');
+    near(schedule.rateAt(Date.parse('2024-03-05T14:00:00Z')), (HOURLY[9]! + 0.75) * 1e-4, '09:00 Bogota pays hour 9');
+    near(schedule.rateAt(Date.parse('2024-03-06T04:59:59Z')), (HOURLY[23]! + 0.75) * 1e-4, '23:59 Bogota, the next UTC day, pays hour 23');
+    near(new CostSchedule({ spreadBps: 2, feeBps: 0.5 }).rateAt(Date.parse('2024-03-05T13:10:00Z')), 2.5e-4, 'one figure at every hour');
+    assert.deepEqual(scaleCosts(costs, 2).spreadBpsByHour, HOURLY.map((x) => 2 * x), 'cost stress scales every hour');
+    assert.throws(() => new CostSchedule({ ...costs, spreadBpsByHour: HOURLY.slice(1) }), /24 half-spreads/);
+    assert.throws(() => runBacktest([], new Int8Array(0), { ...costs, spreadBpsByHour: HOURLY.map(() => -1) }), /24 half-spreads/);
   });
 });
 
@@ -52,6 +69,8 @@ interface IdentityRun {
   maxStepError: number;
   /** The same as maxError for the old reward, Σ position x ln(close[i+1] / close[i]) - costs: shows the test can tell them apart. */
   maxCloseToCloseError: number;
+  /** The backtest's total costs over the whole series. */
+  totalCosts: number;
 }
 
 /**
@@ -81,7 +100,7 @@ function compareWithBacktest(series: readonly SeriesBar[], config: RlDatasetConf
   }
   const backtest = runBacktest(series, targets, dataset.costs, { initialEquity });
   const equityBefore = (row: number) => (row === 0 ? initialEquity : backtest.equity[row - 1]!);
-  const run: IdentityRun = { sessions: 0, maxError: 0, maxStepError: 0, maxCloseToCloseError: 0 };
+  const run: IdentityRun = { sessions: 0, maxError: 0, maxStepError: 0, maxCloseToCloseError: 0, totalCosts: backtest.totalCosts };
   for (const episode of dataset.episodes) {
     const { start, end } = ranges.get(episode.session)!;
     const stepRewards = rewards.get(episode.session)!;
@@ -136,6 +155,14 @@ describe('execution model: Σ training rewards = backtest net log return', () =>
     assertHardCases(series);
     assertIdentity(t, 'synthetic, default costs', compareWithBacktest(series, {}, 1, 1));
     assertIdentity(t, 'synthetic, 12 + 3 bps, 4e9 notional', compareWithBacktest(series, { costs: { spreadBps: 12, feeBps: 3 } }, 2, 4e9));
+  });
+
+  it('with the half-spread charged per Bogota hour', (t) => {
+    const series = syntheticSeries(6000, { seed: 23, oneBarSessionRate: 0.05 });
+    const hourly = compareWithBacktest(series, { costs: { spreadBps: 2, feeBps: 0.5, slippageBps: 0.5, spreadBpsByHour: HOURLY } }, 4, 1);
+    assertIdentity(t, 'synthetic, spread per hour + 0.5 + 0.5 bps', hourly);
+    const single = compareWithBacktest(series, { costs: { spreadBps: 2, feeBps: 0.5, slippageBps: 0.5 } }, 4, 1);
+    assert.ok(Math.abs(hourly.totalCosts - single.totalCosts) > 0.1 * single.totalCosts, `the same positions pay ${hourly.totalCosts} per hour vs ${single.totalCosts} at one figure`);
   });
 
   it('on real USD/COP sessions', { skip: REAL_FILE_SKIP }, async (t) => {

@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import { TasaError } from '../../src/errors.ts';
 import { DEFAULT_GATE_THRESHOLDS } from '../../src/research/gates.ts';
 import { loadResearchConfig, resolveResearchConfig } from '../../src/research/research-config.ts';
+import { DEFAULT_WALK_FORWARD_CONFIG } from '../../src/research/walk-forward.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tasa-research-config-'));
 
@@ -31,7 +32,9 @@ describe('research config', () => {
       split: { train: 0.7, validation: 0.15, test: 0.15 },
       purgeSessions: 2,
       gates: { ...DEFAULT_GATE_THRESHOLDS },
+      training: { seeds: 3, evalEvery: 5, patience: 4 },
       trials: null,
+      walkForward: { ...DEFAULT_WALK_FORWARD_CONFIG },
     });
   });
 

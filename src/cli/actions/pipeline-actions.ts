@@ -12,6 +12,8 @@ import type { PipelineConfig, PipelineProgress, PipelineResult } from '../../pip
 import { modelEvaluations, NOT_EVALUATED, type ModelEvaluation } from '../../research/model-evaluations.ts';
 import { promoteGated } from '../../research/model-promotion.ts';
 import type { PerformanceMetrics } from '../../research/performance.ts';
+import { createLogger } from '../../log.ts';
+import type { FoldExecutor } from '../../pipeline/walk-forward-run.ts';
 import { loadResearchConfig, type ResearchConfigOverrides, type ResearchCosts } from '../../research/research-config.ts';
 import type { Db } from '../../store/db.ts';
 import { listModels, type ModelStatus } from '../../store/models-repo.ts';
@@ -45,6 +47,7 @@ export interface RunCliOptions extends DatasetCliOptions {
   to?: string;
   steps?: string;
   seed?: string;
+  seeds?: string;
   skipTraining?: boolean;
   force?: boolean;
 }
@@ -54,6 +57,7 @@ export interface TrainCliOptions extends DatasetCliOptions {
   policy: string;
   steps?: string;
   seed?: string;
+  seeds?: string;
   force?: boolean;
 }
 
@@ -75,30 +79,53 @@ export async function runLayers(o: RunCliOptions): Promise<void> {
   const { parseLayerList, runPipeline } = await pipelineModule();
   const layers = parseLayerList(o.layers).filter((l) => !(o.skipTraining === true && l === 'L5'));
   const overrides = datasetOverrides(o);
+  const ppo = ppoConfig(o);
   if (!layers.includes('L4') && touchesDataset(overrides)) {
     throw new TasaError('bad_argument', 'Costs, --split and --purge-sessions shape the L4 dataset; select L4 in --layers (e.g. L4-L6) to apply them.', { input: '--layers' });
   }
   const research = await loadResearchConfig(ROOT, overrides);
-  const result = await withPipeline(createContext(), (deps) =>
-    runPipeline({
-      ...deps,
-      symbol: parseSymbolArg(o.symbol),
-      layers,
-      from: o.from === undefined ? undefined : parseIsoDateArg('--from', o.from),
-      to: o.to === undefined ? undefined : parseIsoDateArg('--to', o.to),
-      config: { ...ppoConfig(o), research },
-      force: o.force === true,
-    }),
+  const ctx = createContext();
+  const walkForward = layers.includes('L6') && research.config.walkForward.enabled;
+  const result = await withPipeline(ctx, (deps) =>
+    withFoldJobs(ctx, deps, walkForward, (folds) =>
+      runPipeline({
+        ...deps,
+        symbol: parseSymbolArg(o.symbol),
+        layers,
+        from: o.from === undefined ? undefined : parseIsoDateArg('--from', o.from),
+        to: o.to === undefined ? undefined : parseIsoDateArg('--to', o.to),
+        config: { ...ppo, research },
+        force: o.force === true,
+        ...(folds === null ? {} : { folds }),
+      }),
+    ),
   );
   printResult(result);
 }
 
+/**
+ * Runs `fn` with the walk-forward folds as pg-boss jobs (when `needed`): this process works them
+ * and so does every worker on the same database; null when no walk-forward is due.
+ */
+async function withFoldJobs<T>(ctx: CliContext, deps: PipelineDeps, needed: boolean, fn: (folds: FoldExecutor | null) => Promise<T>): Promise<T> {
+  if (!needed) return fn(null);
+  const { jobFoldExecutor } = await import('../../jobs/walk-forward-jobs.ts');
+  const logger = createLogger(ctx.config.TASA_LOG_LEVEL);
+  const executor = await jobFoldExecutor({ db: deps.db, archive: deps.archive, clock: deps.clock, calendar: deps.calendar, databaseUrl: ctx.config.DATABASE_URL, logger });
+  try {
+    return await fn(executor);
+  } finally {
+    await executor.jobs.stop();
+  }
+}
+
 export async function train(o: TrainCliOptions): Promise<void> {
   if (o.policy !== 'ppo') throw new TasaError('bad_argument', `--policy must be ppo (the only trainable policy), not "${o.policy}".`, { input: `--policy=${o.policy}` });
+  const ppo = ppoConfig(o);
   const research = await loadResearchConfig(ROOT, datasetOverrides(o));
   const { runPipeline } = await pipelineModule();
   const result = await withPipeline(createContext(), (deps) =>
-    runPipeline({ ...deps, symbol: parseSymbolArg(o.symbol), layers: ['L1', 'L2', 'L3', 'L4', 'L5'], config: { ...ppoConfig(o), research }, force: o.force === true }),
+    runPipeline({ ...deps, symbol: parseSymbolArg(o.symbol), layers: ['L1', 'L2', 'L3', 'L4', 'L5'], config: { ...ppo, research }, force: o.force === true }),
   );
   printResult(result);
 }
@@ -193,10 +220,12 @@ function validationReward(metrics: Record<string, unknown>): number | null {
   return typeof validation?.meanReward === 'number' ? validation.meanReward : null;
 }
 
-function ppoConfig(o: { steps?: string; seed?: string }): PipelineConfig {
+/** --steps, --seed and --seeds as PPO options (over the research config's training section). */
+export function ppoConfig(o: { steps?: string; seed?: string; seeds?: string }): PipelineConfig {
   const steps = o.steps === undefined ? undefined : parseIntegerArg('--steps', o.steps);
   const seed = o.seed === undefined ? undefined : parseIntegerArg('--seed', o.seed, 0);
-  return { ppo: { ...(steps === undefined ? {} : { steps }), ...(seed === undefined ? {} : { seed }) } };
+  const seeds = o.seeds === undefined ? undefined : parseIntegerArg('--seeds', o.seeds);
+  return { ppo: { ...(steps === undefined ? {} : { steps }), ...(seed === undefined ? {} : { seed }), ...(seeds === undefined ? {} : { seeds }) } };
 }
 
 /** The cost, gate and trials flags as research config overrides; each flag checked on its own. */
@@ -295,15 +324,30 @@ function printResult(result: PipelineResult): void {
   }
   if (result.modelId) console.log(`model ${result.modelId} (candidate; promote it with: tasa models promote ${result.modelId})`);
   if (result.backtestIds.length > 0) console.log(`backtests stored: ${result.backtestIds.join(', ')}`);
+  const wf = result.walkForward;
+  if (wf?.status === 'skipped') console.log(`walk-forward skipped: ${wf.reason}`);
+  else if (wf) {
+    console.log(`walk-forward ${wf.runId} (${wf.folds} folds${wf.status === 'reused' ? ', same inputs as before: reused' : ''}): ${wf.verdict}`);
+    console.log(`walk-forward report: ${wf.htmlKey} and ${wf.markdownKey} in the archive; tasa walk-forward show ${wf.runId}`);
+  }
 }
 
 function layerNote(layer: string, s: Record<string, unknown>): string {
   if (layer === 'L4' && typeof s['rlDatasetHash'] === 'string') return `rl dataset ${s['rlDatasetHash'].slice(0, 16)}, ${String(s['episodes'])} episodes${spreadNote(s)}`;
-  if (layer === 'L5' && typeof s['modelId'] === 'string') return `model ${s['modelId']}`;
+  if (layer === 'L5' && typeof s['modelId'] === 'string') return `model ${s['modelId']}${trainingNote(s)}`;
   if (layer === 'L6' && Array.isArray(s['policies'])) {
     return (s['policies'] as Array<{ id: string; totalReturn: number | null; passed: boolean }>).map((p) => `${p.id} ${percent(p.totalReturn)}${p.passed ? ' ✓' : ''}`).join(', ');
   }
   return '';
+}
+
+/** How L5 trained: steps over all seeds, their speed, and the selection's verdict on the validation split. */
+function trainingNote(s: Record<string, unknown>): string {
+  const selection = s['selection'] as { verdict?: unknown } | undefined;
+  const steps = s['totalSteps'];
+  const rate = s['stepsPerSecond'];
+  const speed = typeof steps === 'number' && typeof rate === 'number' ? `, ${steps.toLocaleString('en-US')} steps at ${Math.round(rate).toLocaleString('en-US')} steps/s` : '';
+  return `${speed}${typeof selection?.verdict === 'string' ? `. ${selection.verdict}` : ''}`;
 }
 
 /** The spread an L4 run charged and where it came from, when it recorded one. */

@@ -1,15 +1,17 @@
 /**
  * The research pipeline from the command line:
- *   tasa pipeline run [--layers L0-L6] [--from --to] [--steps N --seed S] [--skip-training] [--force] [research overrides]
- *   tasa train --policy ppo [--steps N --seed S] [research overrides]
+ *   tasa pipeline run [--layers L0-L6] [--from --to] [--steps N --seed S --seeds K] [--skip-training] [--force] [research overrides]
+ *   tasa train --policy ppo [--steps N --seed S --seeds K] [research overrides]
  *   tasa backtest --policy <model id|baseline> --from --to [--report out.html] [cost, gate and trials overrides]
  * Research overrides (over research.config.json): --spread-bps, --fee-bps, --slippage-bps,
  * --split, --purge-sessions, --gate-confidence, --trials.
  *   tasa models list | promote <id>
+ *   tasa walk-forward list | show <id> [--report out.html]
  * Each a thin wrapper over src/pipeline (run-pipeline.ts, ad-hoc-backtest.ts) and the model registry.
  */
 import type { Command } from 'commander';
 import type { BacktestCliOptions, ListModelsCliOptions, RunCliOptions, TrainCliOptions } from '../actions/pipeline-actions.ts';
+import type { ShowWalkForwardCliOptions } from '../actions/walk-forward-actions.ts';
 
 /** Loaded when a command runs: the store, the archive and the research layers are not every command's start-up. */
 const actions = () => import('../actions/pipeline-actions.ts');
@@ -24,7 +26,8 @@ export function registerPipelineCommands(program: Command): void {
     .option('--from <date>', 'first Bogota session date of L0/L1 (default: the first stored bar)')
     .option('--to <date>', 'last Bogota session date of L0/L1 (default: the last stored bar)')
     .option('--steps <n>', 'PPO training steps for L5')
-    .option('--seed <n>', 'PPO seed for L5')
+    .option('--seed <n>', 'PPO seed for L5 (the first of --seeds)')
+    .option('--seeds <n>', 'PPO seeds trained in L5; the best on the validation split is kept (default: the research config\'s training.seeds)')
     .option('--skip-training', 'leave L5 out: L6 backtests the models already registered')
     .option('--force', 'recompute the selected layers even when an identical run exists');
   withDatasetOptions(run).action(async (o: RunCliOptions) => (await actions()).runLayers(o));
@@ -34,7 +37,8 @@ export function registerPipelineCommands(program: Command): void {
     .requiredOption('--policy <kind>', 'policy to train (ppo)')
     .option('--symbol <symbol>', 'instrument', 'USD/COP')
     .option('--steps <n>', 'environment steps to train for')
-    .option('--seed <n>', 'random seed (same seed and dataset: same model)')
+    .option('--seed <n>', 'first random seed (same seeds and dataset: same model)')
+    .option('--seeds <n>', 'seeds trained; the best on the validation split is kept (default: the research config\'s training.seeds)')
     .option('--force', 'train even when the same training already ran');
   withDatasetOptions(train).action(async (o: TrainCliOptions) => (await actions()).train(o));
   const backtest = program
@@ -47,6 +51,23 @@ export function registerPipelineCommands(program: Command): void {
     .option('--report <file>', 'write the self-contained HTML report to this file');
   withCostOptions(backtest).action(async (o: BacktestCliOptions) => (await actions()).backtest(o));
   registerModelsCommands(program);
+  registerWalkForwardCommands(program);
+}
+
+function registerWalkForwardCommands(program: Command): void {
+  const walkForward = program.command('walk-forward').description('Walk-forward evaluations (made by `tasa pipeline run` with L6): folds, per-policy results and verdicts');
+  const wf = () => import('../actions/walk-forward-actions.ts');
+  walkForward
+    .command('list')
+    .description('Walk-forward runs, newest first')
+    .option('--symbol <symbol>', 'only this instrument')
+    .action(async (o: { symbol?: string }) => (await wf()).listWalkForward(o));
+  walkForward
+    .command('show')
+    .description("One walk-forward run: its folds (status, worker), each policy's verdict; can write the HTML report")
+    .argument('<id>', 'walk-forward run id')
+    .option('--report <file>', 'write the self-contained HTML report (chart of every policy, per-fold table, gates per fold) to this file')
+    .action(async (id: string, o: ShowWalkForwardCliOptions) => (await wf()).showWalkForward(id, o));
 }
 
 /** Overrides of the research config (research.config.json, or the file TASA_RESEARCH_CONFIG names): costs, gate confidence, trials. */

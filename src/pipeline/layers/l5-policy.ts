@@ -1,6 +1,7 @@
 /**
- * L5 in the pipeline: a PPO policy trained on the L4 dataset's train split (research/ppo), then
- * registered as a candidate in the model registry.
+ * L5 in the pipeline: PPO policies trained on the L4 dataset's train split, one per seed, the one
+ * chosen on the validation split (research/ppo/ppo-trainer.ts) registered as a candidate in the
+ * model registry with every seed's validation and test result and their spread.
  *
  * Archive: the serialized model (`<modelId>.tppo`: weights + the metadata serving needs, i.e.
  * the dataset's normalization and the L3 feature options) and `training-curve.parquet`. Training
@@ -23,8 +24,12 @@ import { layerFileKey, symbolSegment } from '../layout.ts';
 import { sha256Hex, type ParentRun } from '../manifest.ts';
 import type { ChainData } from './chain-data.ts';
 
-/** Steps the pipeline trains for unless told otherwise: a modest run (a few seconds at some thousands of steps/s); `tasa train --steps` for more. */
-export const DEFAULT_PIPELINE_PPO_STEPS = 20_000;
+/**
+ * The step budget per seed unless told otherwise (`tasa train --steps`): an upper bound, as early
+ * stopping on the validation split usually ends a seed sooner; about 25 s per seed at some
+ * thousands of steps/s.
+ */
+export const DEFAULT_PIPELINE_PPO_STEPS = 100_000;
 
 export function resolvePipelinePpo(ppo: Partial<PpoConfig> = {}): PpoConfig {
   return resolvePpoConfig({ steps: DEFAULT_PIPELINE_PPO_STEPS, ...ppo });
@@ -60,7 +65,6 @@ export function l5Spec(data: ChainData, ppo: PpoConfig, parents: readonly Parent
       const bytes = serializeModel(result.model, { ...result.metadata, features: data.featureOptions });
       const weightsSha256 = sha256Hex(bytes);
       const modelId = `ppo-${symbolSegment(data.symbol).toLowerCase()}-${weightsSha256.slice(0, 12)}`;
-      const rates = result.curve.map((p) => p.stepsPerSecond);
       return {
         tables: [{ key: layerFileKey('L5', data.symbol, 'training-curve.parquet'), columns: curveColumns(result.curve), metadata: { layer: 'L5', symbol: data.symbol, modelId } }],
         blobs: [{ key: layerFileKey('L5', data.symbol, `${modelId}.tppo`), bytes, rows: 1 }],
@@ -70,10 +74,13 @@ export function l5Spec(data: ChainData, ppo: PpoConfig, parents: readonly Parent
           rlDatasetHash: dataset.hash,
           steps: result.steps,
           iterations: result.iterations,
+          totalSteps: result.totalSteps,
           seconds: result.seconds,
-          stepsPerSecond: rates.length === 0 ? null : rates.reduce((a, b) => a + b, 0) / rates.length,
+          stepsPerSecond: result.stepsPerSecond,
           backend: result.backend,
           validation: result.validation,
+          test: result.test,
+          selection: result.selection,
           featureOptions: data.featureOptions,
           curve: result.curve,
         },
@@ -98,6 +105,7 @@ function curveColumns(curve: readonly PpoCurvePoint[]): TableColumn[] {
     doubleColumn('approx_kl', numbers((p) => p.approxKl)),
     doubleColumn('clip_fraction', numbers((p) => p.clipFraction)),
     int32Column('updates', numbers((p) => p.updates)),
+    doubleColumn('validation_reward', numbers((p) => p.validationReward)),
   ];
 }
 
@@ -134,7 +142,17 @@ export async function registerTrainedModel(
       pipeline: { l5RunId: run.sourceRunId, l5DatasetHash: run.datasetHash, parents },
       ...lineage,
     },
-    metrics: { validation: s['validation'] ?? null, steps: s['steps'] ?? null, seconds: s['seconds'] ?? null, stepsPerSecond: s['stepsPerSecond'] ?? null, backend: s['backend'] ?? null },
+    metrics: {
+      validation: s['validation'] ?? null,
+      // The test split of the chosen checkpoint and every seed's validation and test results (scored after the choice), with the verdict on validation.
+      test: s['test'] ?? null,
+      selection: s['selection'] ?? null,
+      steps: s['steps'] ?? null,
+      totalSteps: s['totalSteps'] ?? null,
+      seconds: s['seconds'] ?? null,
+      stepsPerSecond: s['stepsPerSecond'] ?? null,
+      backend: s['backend'] ?? null,
+    },
     trainingCurve: Array.isArray(s['curve']) ? (s['curve'] as unknown[]) : [],
     weights,
     createdAt: clock.now(),

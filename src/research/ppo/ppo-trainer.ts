@@ -1,7 +1,11 @@
 /**
  * PPO (clipped surrogate objective, GAE(λ) advantages, value loss, entropy bonus, Adam,
  * minibatches, several epochs per rollout) on the trading environment of an RlDataset's train
- * split, with the validation split evaluated at the end.
+ * split, selected honestly (model-selection.ts): several seeds (`seeds`, default 3); within each,
+ * the greedy policy is scored on the validation split every `evalEvery` iterations, the best
+ * checkpoint is kept and training stops after `patience` scores without improvement; the seed
+ * with the best validation score is chosen. The test split is scored once per seed's kept
+ * checkpoint, after every choice is made, and the spread of the seeds' results is reported.
  *
  * Rollouts run the policy through RolloutForward (rollout-forward.ts: the feature windows' share
  * of the first layers batched per episode), gradient steps through PpoLearner (ppo-update.ts:
@@ -20,7 +24,8 @@ import { systemClock, type Clock } from '../../clock.ts';
 import { TasaError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { RlDataset, Split } from '../types.ts';
-import { ACTIONS, JsForward, initialModel, mostLikelyAction, type PpoModel } from './actor-critic.ts';
+import { ACTIONS, JsForward, initialModel, mostLikelyAction, type DenseLayer, type PpoModel } from './actor-critic.ts';
+import { DEFAULT_SELECTION, EarlyStopping, chooseSeed, selectionVerdict, spreadOf, type CheckpointScore, type ResultSpread } from './model-selection.ts';
 import { PpoLearner, STAT_NAMES, type Batch } from './ppo-update.ts';
 import { RolloutForward } from './rollout-forward.ts';
 import { SeededRandom } from '../../domain/random.ts';
@@ -52,7 +57,14 @@ export interface PpoConfig {
   rewardScale: number;
   /** Hidden layer sizes of the actor and of the critic. */
   hidden: number[];
+  /** The first seed; the others are seed + 1, ..., seed + seeds - 1. */
   seed: number;
+  /** Seeds trained; the one with the best validation checkpoint is chosen. */
+  seeds: number;
+  /** Iterations between two scores of the greedy policy on the validation split (and always after the last). */
+  evalEvery: number;
+  /** Validation scores without a better one before a seed's training stops. */
+  patience: number;
 }
 
 export const DEFAULT_PPO_CONFIG: Readonly<PpoConfig> = Object.freeze({
@@ -71,12 +83,13 @@ export const DEFAULT_PPO_CONFIG: Readonly<PpoConfig> = Object.freeze({
   rewardScale: 1e4,
   hidden: [64, 64],
   seed: 1,
+  ...DEFAULT_SELECTION,
 });
 
 export function resolvePpoConfig(config: Partial<PpoConfig> = {}): PpoConfig {
   const c: PpoConfig = { ...DEFAULT_PPO_CONFIG, ...config, hidden: [...(config.hidden ?? DEFAULT_PPO_CONFIG.hidden)] };
   const bad = (name: string, rule: string, value: unknown) => new TasaError('bad_argument', `PPO ${name} must be ${rule}, got ${String(value)}.`, { input: name });
-  for (const name of ['steps', 'rolloutLength', 'epochs', 'minibatchSize'] as const) {
+  for (const name of ['steps', 'rolloutLength', 'epochs', 'minibatchSize', 'seeds', 'evalEvery', 'patience'] as const) {
     if (!Number.isInteger(c[name]) || c[name] < 1) throw bad(name, 'an integer >= 1', c[name]);
   }
   for (const name of ['learningRate', 'clip', 'maxGradNorm', 'rewardScale'] as const) {
@@ -112,13 +125,19 @@ export interface PpoCurvePoint {
   updates: number;
   /** Environment steps per second of wall time, collection and update included. */
   stepsPerSecond: number;
+  /** The greedy policy's mean net log return per validation session after this iteration; null when not scored here. */
+  validationReward: number | null;
 }
 
+/** Progress over all seeds: `iteration` and `steps` count from the first seed's start (a seed stopped early skips its remaining ones). */
 export interface PpoProgress {
+  /** The seed being trained. */
+  seed: number;
   iteration: number;
   iterations: number;
   steps: number;
   totalSteps: number;
+  /** The seed's own iteration. */
   point: PpoCurvePoint;
 }
 
@@ -144,56 +163,189 @@ export interface PpoTrainOptions {
   logger?: Pick<Logger, 'warn'>;
 }
 
+/** One seed's training: its kept checkpoint and how it was chosen. JSON-safe and without wall time (it goes into the model's metadata). */
+export interface SeedRun {
+  seed: number;
+  /** Iterations and steps trained (up to the stop). */
+  iterations: number;
+  steps: number;
+  /** Why training stopped: patience ran out, the step budget was spent, or the run was aborted. */
+  stoppedBy: 'patience' | 'steps' | 'aborted';
+  /** The kept checkpoint: the best validation score (the last iteration without a validation split). */
+  bestIteration: number;
+  bestSteps: number;
+  /** Every validation score, in order. */
+  checkpoints: CheckpointScore[];
+  /** The kept checkpoint on the validation split (null without one) and, once every choice is made, on the test split. */
+  validation: PpoEvaluation | null;
+  test: PpoEvaluation | null;
+}
+
+/** The choice across seeds, with the spread of their results (mean net log return per session). */
+export interface PpoSelection {
+  chosenSeed: number;
+  seeds: SeedRun[];
+  validation: ResultSpread | null;
+  test: ResultSpread | null;
+  /** Whether the chosen seed (the best) beats flat on validation; null without a validation split. */
+  beatsFlat: boolean | null;
+  verdict: string;
+}
+
 export interface PpoTrainingResult {
   model: PpoModel;
-  /** To store with the weights (`serializeModel(model, metadata)`): what serving needs to rebuild the inputs. */
+  /** To store with the weights (`serializeModel(model, metadata)`): what serving needs to rebuild the inputs, and the selection. */
   metadata: Record<string, unknown>;
   config: PpoConfig;
+  /** The chosen seed's curve. */
   curve: PpoCurvePoint[];
-  /** Null when the dataset has no validation episode. */
+  /** The chosen checkpoint on the validation split; null when the dataset has no validation episode. */
   validation: PpoEvaluation | null;
+  /** The chosen checkpoint on the test split (scored after the choice); null without test episodes or when aborted. */
+  test: PpoEvaluation | null;
+  selection: PpoSelection;
   backend: TfBackendInfo;
+  /** The chosen seed's steps and iterations (up to its stop). */
   steps: number;
   iterations: number;
+  /** Every seed: steps trained, wall seconds, and steps per second of wall time (validation scoring included). */
+  totalSteps: number;
   seconds: number;
+  stepsPerSecond: number;
+  /** Aborted through `signal`. */
   stoppedEarly: boolean;
 }
 
-/** Trains a PPO policy on `dataset`'s train split. */
+/** Trains PPO policies on `dataset`'s train split, one per seed, and returns the one chosen on the validation split (see the file comment). */
 export async function trainPpo(dataset: RlDataset, config: Partial<PpoConfig> = {}, options: PpoTrainOptions = {}): Promise<PpoTrainingResult> {
   const cfg = resolvePpoConfig(config);
   const backend = await initTfBackend(options.logger);
   const clock = options.clock ?? systemClock;
+  const started = clock.now();
+  const iterationsPerSeed = Math.ceil(cfg.steps / cfg.rolloutLength);
+  const plan: ProgressPlan = { iterationsBefore: 0, stepsBefore: 0, iterations: cfg.seeds * iterationsPerSeed, rolloutLength: cfg.rolloutLength };
+  const trained: SeedTraining[] = [];
+  for (let i = 0; i < cfg.seeds; i++) {
+    const run = await trainSeed(dataset, { ...cfg, seed: cfg.seed + i }, options, clock, plan);
+    trained.push(run);
+    plan.iterationsBefore = (i + 1) * iterationsPerSeed;
+    plan.stepsBefore += run.curve.at(-1)?.steps ?? 0;
+    if (run.stoppedBy === 'aborted') break;
+  }
+  const aborted = trained.at(-1)?.stoppedBy === 'aborted';
+  const chosen = trained[chooseSeed(trained.map((t) => ({ seed: t.seed, validation: t.validation?.meanReward ?? null })))] as SeedTraining;
+  // The test split, once per candidate, only now that every choice is made.
+  const runs = trained.map((t) => seedRun(t, aborted ? null : evaluateModel(dataset, t.model, 'test')));
+  const selection = selectionOf(runs, chosen.seed);
+  const seconds = (clock.now() - started) / 1000;
+  return {
+    model: chosen.model,
+    metadata: { ...trainingMetadata(dataset, { ...cfg, seed: chosen.seed }), selection },
+    config: cfg,
+    curve: chosen.curve,
+    validation: chosen.validation,
+    test: runs.find((r) => r.seed === chosen.seed)?.test ?? null,
+    selection,
+    backend,
+    steps: chosen.curve.at(-1)?.steps ?? 0,
+    iterations: chosen.curve.length,
+    totalSteps: plan.stepsBefore,
+    seconds,
+    stepsPerSecond: plan.stepsBefore / Math.max(seconds, 1e-3),
+    stoppedEarly: aborted,
+  };
+}
+
+/** Where the seeds' progress stands, to count iterations and steps across them. */
+interface ProgressPlan {
+  iterationsBefore: number;
+  stepsBefore: number;
+  iterations: number;
+  rolloutLength: number;
+}
+
+/** One seed's training before the test split is scored: the kept checkpoint's model and validation. */
+interface SeedTraining {
+  seed: number;
+  model: PpoModel;
+  curve: PpoCurvePoint[];
+  stoppedBy: SeedRun['stoppedBy'];
+  best: CheckpointScore;
+  checkpoints: CheckpointScore[];
+  validation: PpoEvaluation | null;
+}
+
+/** Trains one seed with early stopping on the validation split (when the dataset has one). */
+async function trainSeed(dataset: RlDataset, cfg: PpoConfig, options: PpoTrainOptions, clock: Clock, plan: ProgressPlan): Promise<SeedTraining> {
   const env = new TradingEnv(dataset, 'train');
   const spec = { featureNames: dataset.featureNames, window: dataset.window };
   const learner = new PpoLearner(initialModel(spec, cfg.hidden, new SeededRandom(cfg.seed, RANDOM_STREAMS.initialWeights)), cfg.learningRate, cfg);
   const run = new TrainingRun(env, cfg);
   const iterations = Math.ceil(cfg.steps / cfg.rolloutLength);
+  const hasValidation = dataset.episodes.some((e) => e.split === 'validation' && e.times.length >= 2);
+  const stopping = new EarlyStopping(cfg.patience);
   const curve: PpoCurvePoint[] = [];
-  const started = clock.now();
-  let stoppedEarly = false;
+  let kept: { model: PpoModel; validation: PpoEvaluation | null } = { model: learner.model, validation: null };
+  let stoppedBy: SeedRun['stoppedBy'] = 'steps';
   for (let iteration = 1; iteration <= iterations; iteration++) {
     if (options.signal?.aborted === true) {
-      stoppedEarly = true;
+      stoppedBy = 'aborted';
       break;
     }
     const point = run.iterate(learner, iteration, clock);
+    if (hasValidation && (iteration % cfg.evalEvery === 0 || iteration === iterations)) {
+      const validation = evaluateModel(dataset, learner.model, 'validation') as PpoEvaluation;
+      point.validationReward = validation.meanReward;
+      if (stopping.offer({ iteration, steps: point.steps, score: validation.meanReward })) kept = { model: snapshot(learner.model), validation };
+    }
     curve.push(point);
-    options.onProgress?.({ iteration, iterations, steps: point.steps, totalSteps: iterations * cfg.rolloutLength, point });
+    options.onProgress?.({ seed: cfg.seed, iteration: plan.iterationsBefore + iteration, iterations: plan.iterations, steps: plan.stepsBefore + point.steps, totalSteps: plan.iterations * plan.rolloutLength, point });
     await nextTurn(); // lets a progress bar draw and signals arrive
+    if (stopping.exhausted) {
+      stoppedBy = 'patience';
+      break;
+    }
   }
-  const model = learner.model;
+  const last = curve.at(-1);
+  // Without a validation split nothing is selected: the last checkpoint is the model.
+  const best = stopping.best ?? { iteration: last?.iteration ?? 0, steps: last?.steps ?? 0, score: Number.NaN };
+  if (!hasValidation) kept = { model: learner.model, validation: null };
+  return { seed: cfg.seed, model: kept.model, curve, stoppedBy, best, checkpoints: stopping.scores, validation: kept.validation };
+}
+
+/** A copy of the weights (the learner updates its model in place). */
+function snapshot(model: PpoModel): PpoModel {
+  const copy = (layers: readonly DenseLayer[]) => layers.map((l) => ({ ...l, weights: l.weights.slice(), bias: l.bias.slice() }));
+  return { observation: { featureNames: [...model.observation.featureNames], window: model.observation.window }, hidden: [...model.hidden], actor: copy(model.actor), critic: copy(model.critic) };
+}
+
+function seedRun(t: SeedTraining, test: PpoEvaluation | null): SeedRun {
+  const last = t.curve.at(-1);
   return {
-    model,
-    metadata: trainingMetadata(dataset, cfg),
-    config: cfg,
-    curve,
-    validation: evaluateModel(dataset, model, 'validation'),
-    backend,
-    steps: curve.at(-1)?.steps ?? 0,
-    iterations: curve.length,
-    seconds: (clock.now() - started) / 1000,
-    stoppedEarly,
+    seed: t.seed,
+    iterations: t.curve.length,
+    steps: last?.steps ?? 0,
+    stoppedBy: t.stoppedBy,
+    bestIteration: t.best.iteration,
+    bestSteps: t.best.steps,
+    checkpoints: t.checkpoints,
+    validation: t.validation,
+    test,
+  };
+}
+
+function selectionOf(runs: SeedRun[], chosenSeed: number): PpoSelection {
+  const chosen = runs.find((r) => r.seed === chosenSeed);
+  const validations = runs.flatMap((r) => (r.validation === null ? [] : [r.validation.meanReward]));
+  const validation = spreadOf(validations);
+  const beatsFlat = chosen?.validation ? chosen.validation.meanReward > chosen.validation.flatMeanReward : null;
+  return {
+    chosenSeed,
+    seeds: runs,
+    validation,
+    test: spreadOf(runs.flatMap((r) => (r.test === null ? [] : [r.test.meanReward]))),
+    beatsFlat,
+    verdict: selectionVerdict(chosenSeed, chosen?.validation?.meanReward ?? null, chosen?.validation?.flatMeanReward ?? null, validation),
   };
 }
 
@@ -298,6 +450,7 @@ class TrainingRun {
       meanEpisodeReward: finished.length === 0 ? null : finished.reduce((a, b) => a + b, 0) / finished.length,
       ...losses,
       stepsPerSecond: (this.cfg.rolloutLength / elapsed) * 1000,
+      validationReward: null,
     };
   }
 
@@ -332,7 +485,7 @@ class TrainingRun {
     return finished;
   }
 
-  private update(learner: PpoLearner): Omit<PpoCurvePoint, 'iteration' | 'steps' | 'episodes' | 'meanEpisodeReward' | 'stepsPerSecond'> {
+  private update(learner: PpoLearner): Omit<PpoCurvePoint, 'iteration' | 'steps' | 'episodes' | 'meanEpisodeReward' | 'stepsPerSecond' | 'validationReward'> {
     const r = this.rollout;
     const { advantages, returns } = computeGae(r.rewards, r.values, r.dones, r.lastValue, this.cfg.gamma, this.cfg.lambda);
     const order = Int32Array.from({ length: r.length }, (_, i) => i);

@@ -3,7 +3,9 @@
  *
  * At the close of bar i (i = 0 .. n-2) the agent picks a position (action 0, 1, 2 -> short,
  * flat, long). Its reward is what the backtest books for the same positions, through the same
- * execution model (execution-model.ts): the target fills at open[i+1] paying the costs, the
+ * execution model (execution-model.ts): the target fills at open[i+1] paying the costs (of its
+ * hour when the spread is per hour: the fill time is bar i+1's open time, a session-end exit's
+ * the last bar's close time, as in the backtest), the
  * session's position is closed at close[n-1] (the last step pays that exit), and the reward of
  * step i is the log change of the account's equity from close[i] to close[i+1], i.e. the
  * backtest's log return of bar i+1. The rewards of an episode therefore sum to the session's
@@ -14,8 +16,9 @@
  * Observation = the network input: the feature window at bar i (`observationAt`) followed by the
  * position held going into the decision, one-hot (see actor-critic.ts).
  */
+import { BAR_MS } from '../../domain/bar.ts';
 import { TasaError } from '../../errors.ts';
-import { Account, costRate } from '../execution-model.ts';
+import { Account, CostSchedule } from '../execution-model.ts';
 import { observationAt } from '../rl-dataset.ts';
 import { POSITIONS, type Episode, type Position, type RlDataset, type Split } from '../types.ts';
 import { encodeInput, inputSize } from './actor-critic.ts';
@@ -35,7 +38,7 @@ export class TradingEnv {
   private bar = 0;
   private held: Position = 0;
   private finished = true;
-  private readonly costRate: number;
+  private readonly costs: CostSchedule;
   /** One unit of equity at each episode's start; rewards are log changes of it. */
   private account: Account;
   private equity = 1;
@@ -49,8 +52,8 @@ export class TradingEnv {
       throw new TasaError('bad_input', `The RL dataset of ${dataset.symbol} has no ${split} episode with two bars or more.`, { input: split });
     }
     this.observationSize = inputSize({ featureNames: dataset.featureNames, window: dataset.window });
-    this.costRate = costRate(dataset.costs);
-    this.account = new Account(1, this.costRate);
+    this.costs = new CostSchedule(dataset.costs);
+    this.account = new Account(1, this.costs);
   }
 
   /** Starts an episode (an Episode, or an index in `episodes`) flat at its first bar. */
@@ -64,7 +67,7 @@ export class TradingEnv {
     this.bar = 0;
     this.held = 0;
     this.finished = false;
-    this.account = new Account(1, this.costRate);
+    this.account = new Account(1, this.costs);
     this.equity = 1;
     return this.observe();
   }
@@ -76,12 +79,12 @@ export class TradingEnv {
     const position = POSITIONS[action];
     if (position === undefined || !Number.isInteger(action)) throw new TasaError('bad_argument', `Action ${action} is not 0 (short), 1 (flat) or 2 (long).`, { input: String(action) });
     this.bar += 1;
-    this.account.fill(position, e.opens[this.bar]!);
+    this.account.fill(position, e.opens[this.bar]!, e.times[this.bar]!);
     this.held = position;
     const close = e.closes[this.bar]!;
     const done = this.bar >= e.times.length - 1;
     if (done) {
-      this.account.fill(0, close);
+      this.account.fill(0, close, e.times[this.bar]! + BAR_MS);
       this.held = 0;
       this.finished = true;
     }
