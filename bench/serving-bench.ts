@@ -21,8 +21,10 @@ import { startServer } from '../src/server/app.ts';
 import type { ServerDeps } from '../src/server/deps.ts';
 import { NO_TRADING } from '../src/execution/trading-engine.ts';
 import type { Db } from '../src/store/db.ts';
-import { databaseTargets } from '../test/support/test-db.ts';
-import { formatRate, record } from './harness.ts';
+import { upsertBars } from '../src/store/bars-repo.ts';
+import { databaseTargets, type DatabaseTarget } from '../test/support/test-db.ts';
+import { sessionBars } from '../test/server/seed-bars.ts';
+import { against, formatRate, record } from './harness.ts';
 import type { HttpReport, LoadCommand, LoadReply, WsReport } from './serving-load.ts';
 
 const LOAD = fileURLToPath(new URL('./serving-load.ts', import.meta.url));
@@ -32,25 +34,12 @@ export async function benchServing(): Promise<void> {
   const db: Db = await (databaseTargets()[0] as { open: () => Promise<Db> }).open();
   const bus = createMemoryBus({ clock: systemClock });
   const metrics = createMetrics({ defaultMetrics: false });
-  const deps: ServerDeps = {
-    db,
-    bus,
-    clock: systemClock,
-    calendar: new MarketCalendar(),
-    config: loadConfig({ TASA_LOG_LEVEL: 'silent', TASA_HTTP_PORT: '0', TASA_RATE_LIMIT_PER_MINUTE: '0' }),
-    logger: pino({ level: 'silent' }),
-    metrics,
-    symbols: [SYMBOL],
-    version: 'bench',
-    localStatus: null,
-    jobs: null,
-    trading: NO_TRADING,
-  };
+  const deps = serverDeps(db, bus, metrics);
   const server = await startServer(deps);
   const load = new LoadProcess();
   try {
-    await benchBareFastify(load);
-    await benchLatest(load, bus, new URL(server.url));
+    const bare = await benchBareFastify(load);
+    await benchLatest(load, bus, new URL(server.url), bare);
     // A moderate and a heavy rate each: latency below saturation, then throughput at the aim.
     await benchFanout(load, bus, metrics, server.url, 1_000, [
       { rate: 100, events: 500, sampleEvery: 5 },
@@ -68,8 +57,26 @@ export async function benchServing(): Promise<void> {
   }
 }
 
+/** The server as `tasa up` builds it, on the memory bus, rate limit off. */
+function serverDeps(db: Db, bus: Bus, metrics: Metrics): ServerDeps {
+  return {
+    db,
+    bus,
+    clock: systemClock,
+    calendar: new MarketCalendar(),
+    config: loadConfig({ TASA_LOG_LEVEL: 'silent', TASA_HTTP_PORT: '0', TASA_RATE_LIMIT_PER_MINUTE: '0' }),
+    logger: pino({ level: 'silent' }),
+    metrics,
+    symbols: [SYMBOL],
+    version: 'bench',
+    localStatus: null,
+    jobs: null,
+    trading: NO_TRADING,
+  };
+}
+
 /** What this machine allows: a bare fastify JSON route under the same load, to put the next figure in scale. */
-async function benchBareFastify(load: LoadProcess): Promise<void> {
+async function benchBareFastify(load: LoadProcess): Promise<number> {
   const app = Fastify();
   app.get('/latest', () => ({ symbol: SYMBOL, price: 4000.5, bid: 4000, ask: 4001, spread: 1 }));
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -78,26 +85,83 @@ async function benchBareFastify(load: LoadProcess): Promise<void> {
     const port = typeof address === 'object' && address !== null ? address.port : 0;
     const cpu = process.cpuUsage();
     const r = (await load.call({ cmd: 'http', port, path: '/latest', connections: 64, durationMs: 3_000, warmupMs: 500 })) as HttpReport;
-    record('serving', 'baseline: bare fastify JSON route', formatRate(r.requests, r.elapsedMs, 'req'), `this machine's ceiling for the load below; ${perCpuSecond(r.total, cpu)} req per server CPU-second`);
+    const perCpu = perCpuSecond(r.total, cpu);
+    record('serving', 'baseline: bare fastify JSON route', `${grouped(perCpu)} req/CPU-s`, `this machine's ceiling for the load below; ${formatRate(r.requests, r.elapsedMs, 'req')} wall`);
+    return perCpu;
   } finally {
     await app.close();
   }
 }
 
-async function benchLatest(load: LoadProcess, bus: Bus, url: URL): Promise<void> {
+async function benchLatest(load: LoadProcess, bus: Bus, url: URL, bare: number): Promise<void> {
   const now = systemClock.now();
   const latest: LatestPrice = { symbol: SYMBOL, price: 4000.5, bid: 4000, ask: 4001, spread: 1, timestamp: new Date(now).toISOString(), receivedAt: new Date(now).toISOString(), source: 'bench' };
   await bus.setLatest(`latest:${SYMBOL}`, latest, 3_600_000);
   const connections = 64;
   const cpu = process.cpuUsage();
   const r = (await load.call({ cmd: 'http', port: Number(url.port), path: '/market/latest?symbol=USD%2FCOP', connections, durationMs: 5_000, warmupMs: 1_000 })) as HttpReport;
+  const perCpu = perCpuSecond(r.total, cpu);
   record(
     'serving',
     'GET /market/latest',
-    formatRate(r.requests, r.elapsedMs, 'req'),
-    `${connections} keep-alive connections from a child process; p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms; ${r.errors} non-200; ` +
-      `${perCpuSecond(r.total, cpu)} req per server CPU-second`,
+    `${grouped(perCpu)} req/CPU-s`,
+    `${connections} keep-alive connections from a child process; ${formatRate(r.requests, r.elapsedMs, 'req')} wall; p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms; ${r.errors} non-200`,
+    against('bare fastify req/CPU-s', perCpu, bare),
   );
+}
+
+/** The candle route on each store, against a bare fastify route measured in the same run. */
+export async function benchCandleServing(): Promise<void> {
+  const load = new LoadProcess();
+  try {
+    const bare = await benchBareFastify(load);
+    for (const target of databaseTargets()) await benchCandles(load, target, bare);
+  } finally {
+    load.stop();
+  }
+}
+
+/** Stored sessions for the candle figures: about four months of 5-minute bars. */
+const CANDLE_SESSIONS = 80;
+
+/**
+ * `GET /api/candlesticks` on each store: the chart's first page (the latest 300 candles, from the
+ * in-memory window, each request still checking the store's version), and a page further back
+ * than the window (index range scans).
+ */
+async function benchCandles(load: LoadProcess, target: DatabaseTarget, bare: number): Promise<void> {
+  const db = await target.open();
+  const calendar = new MarketCalendar();
+  const dates = calendar.sessionsBetween('2023-06-01', '2024-12-31').slice(-CANDLE_SESSIONS).map((s) => s.date);
+  await upsertBars(db, dates.flatMap((date, i) => sessionBars(calendar, date, { base: 4000 + i })));
+  const bus = createMemoryBus({ clock: systemClock });
+  const server = await startServer(serverDeps(db, bus, createMetrics({ defaultMetrics: false })));
+  try {
+    const port = Number(new URL(server.url).port);
+    const pages = [
+      { name: '5min limit 300 (memory window)', path: '/api/candlesticks/USDCOP?interval=5min&limit=300' },
+      { name: '1h limit 300 (memory window)', path: '/api/candlesticks/USDCOP?interval=1h&limit=300' },
+      { name: '5min limit 300, page before the window (store)', path: `/api/candlesticks/USDCOP?interval=5min&limit=300&to=${dates[5] ?? ''}` },
+    ];
+    for (const page of pages) {
+      // The first request loads the window: a one-off, not what a page costs.
+      await (await fetch(`${server.url}${page.path}`)).arrayBuffer();
+      const cpu = process.cpuUsage();
+      const r = (await load.call({ cmd: 'http', port, path: page.path, connections: 64, durationMs: 3_000, warmupMs: 500 })) as HttpReport;
+      const perCpu = perCpuSecond(r.total, cpu);
+      record(
+        'serving',
+        `GET /api/candlesticks ${page.name}, ${target.name}`,
+        `${grouped(perCpu)} req/CPU-s`,
+        `${CANDLE_SESSIONS} sessions stored; ${formatRate(r.requests, r.elapsedMs, 'req')} wall; p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms; ${r.errors} non-200`,
+        against('bare fastify req/CPU-s', perCpu, bare),
+      );
+    }
+  } finally {
+    await server.close();
+    await bus.close();
+    await db.close();
+  }
 }
 
 interface FanoutRun {
@@ -132,7 +196,7 @@ async function fanoutRun(load: LoadProcess, bus: Bus, metrics: Metrics, label: s
     report = (await load.call({ cmd: 'ws-report' })) as WsReport;
   }
   lag.disable();
-  const serverCpu = perCpuSecond(report.received, cpu);
+  const serverCpu = grouped(perCpuSecond(report.received, cpu));
   const expected = o.events * clients;
   const dropped = (await droppedTotal(metrics)) - droppedBefore;
   record(
@@ -160,10 +224,14 @@ async function publishAtRate(bus: Bus, events: number, rate: number): Promise<vo
 }
 
 /** Work per CPU-second the server process used since `since` (its own and the kernel's on its behalf): capacity on a core of its own. */
-function perCpuSecond(count: number, since: NodeJS.CpuUsage): string {
+function perCpuSecond(count: number, since: NodeJS.CpuUsage): number {
   const used = process.cpuUsage(since);
   const seconds = (used.user + used.system) / 1e6;
-  return Math.round(count / seconds).toLocaleString('en-US');
+  return Math.round(count / seconds);
+}
+
+function grouped(n: number): string {
+  return n.toLocaleString('en-US');
 }
 
 async function droppedTotal(metrics: Metrics): Promise<number> {

@@ -98,18 +98,64 @@ export async function upsertBarsDetail(db: Db, bars: readonly Bar[]): Promise<Up
   const unique = lastPerKey(bars);
   if (unique.length === 0) return { inserted: 0, updated: 0, unchanged: 0, refused: 0, written: [] };
   const tuples = unique.map(barTuple);
-  return db.transaction(async (tx) => {
+  const result = await db.transaction(async (tx) => {
     // First load of a range (the common bulk case): nothing to compare with, COPY straight in.
     const fresh = !(await anyBarIn(tx, unique));
     if (fresh && (await unlessDuplicate(tx, (sp) => loadRows(sp, 'bars', INPUT_COLUMNS, tuples)))) {
+      await bumpBarsVersion(tx, unique);
       return { inserted: unique.length, updated: 0, unchanged: 0, refused: 0, written: unique.map((b) => b.time).sort((a, b) => a - b) };
     }
     await stageRows(tx, INPUT_TABLE, INPUT_COLUMNS, tuples);
     const [row] = await tx.query<{ updated: number; refused: number; written: number[] }>(MERGE_BARS);
     const written = row?.written ?? [];
     const updated = row?.updated ?? 0;
+    if (written.length > 0) await bumpBarsVersion(tx, unique);
     return { inserted: written.length - updated, updated, unchanged: unique.length - written.length, refused: row?.refused ?? 0, written };
   });
+  if (result.written.length > 0) countWritesHere(db, unique);
+  return result;
+}
+
+const BARS_VERSION_KEY = 'bars_version:';
+
+/**
+ * Every write of bars gives their symbols a new version token (app_state, in the same
+ * transaction), so a reader holding bars in memory, in any process, learns with one primary-key
+ * lookup whether they are still what the store holds. Symbols in sorted order: concurrent
+ * writers lock the rows in one order.
+ */
+async function bumpBarsVersion(tx: Db, bars: readonly Bar[]): Promise<void> {
+  const keys = [...new Set(bars.map((b) => BARS_VERSION_KEY + b.symbol))].sort();
+  await tx.query(
+    `INSERT INTO app_state (key, value) SELECT k, to_jsonb(gen_random_uuid()::text) FROM unnest($1::text[]) AS k
+     ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now()`,
+    [keys],
+  );
+}
+
+/** Per store target and symbol: how many bar writes this process has committed (see `barsWrittenHere`). */
+const writesHere = new Map<string, number>();
+
+function countWritesHere(db: Db, bars: readonly Bar[]): void {
+  for (const symbol of new Set(bars.map((b) => b.symbol))) {
+    const key = `${db.target}|${symbol}`;
+    writesHere.set(key, (writesHere.get(key) ?? 0) + 1);
+  }
+}
+
+/**
+ * How many bar writes of `symbol` this process has made to this store. For an embedded store,
+ * which only its owning process may open, that is every write there is: a reader in memory
+ * compares this counter instead of reading the version token.
+ */
+export function barsWrittenHere(db: Db, symbol: SymbolCode): number {
+  return writesHere.get(`${db.target}|${symbol}`) ?? 0;
+}
+
+/** The version token of a symbol's stored bars: it changes with every write; null before the first one. */
+export async function barsVersion(db: Db, symbol: SymbolCode): Promise<string | null> {
+  const [row] = await db.query<{ value: string }>('SELECT value FROM app_state WHERE key = $1', [BARS_VERSION_KEY + symbol]);
+  return row?.value ?? null;
 }
 
 /** Whether any stored bar of these symbols lies between the earliest and latest input time. */
@@ -274,10 +320,10 @@ export async function lastBarBefore(db: Db, symbol: SymbolCode, beforeMs: number
 
 /** Open time of the `n`-th latest stored bar (n >= 1) before `beforeMs`, or null when fewer are stored. */
 export async function nthBarTimeBefore(db: Db, symbol: SymbolCode, beforeMs: number, n: number): Promise<number | null> {
-  const [row] = await db.query<{ time: Date }>('SELECT time FROM bars WHERE symbol = $1 AND time < $2 ORDER BY time DESC OFFSET $3 LIMIT 1', [
-    symbol,
-    isoTime(beforeMs),
-    n - 1,
-  ]);
-  return row ? row.time.getTime() : null;
+  // An index range scan of the latest n keys (no OFFSET); fewer than n rows means fewer are stored.
+  const [row] = await db.query<{ time: Date | null; count: number }>(
+    'SELECT min(time) AS time, count(*)::int AS count FROM (SELECT time FROM bars WHERE symbol = $1 AND time < $2 ORDER BY time DESC LIMIT $3) latest',
+    [symbol, isoTime(beforeMs), n],
+  );
+  return row !== undefined && row.time !== null && row.count === n ? row.time.getTime() : null;
 }

@@ -12,6 +12,8 @@ import { TasaError } from '../../errors.ts';
 import { WARMUP, computeIndicators } from '../../research/indicators.ts';
 import { INDICATOR_NAMES, type IndicatorName } from '../../research/types.ts';
 import { barsBefore, loadCandles } from '../candle-query.ts';
+import { CandleWindows } from '../candle-window.ts';
+import { RecentBodies, sendJson } from '../recent-bodies.ts';
 import type { ServerDeps } from '../deps.ts';
 import { COMMON_ERRORS, ErrorBody } from '../http-errors.ts';
 import { marketStats, type MarketStats } from '../market-figures.ts';
@@ -20,6 +22,8 @@ import { SymbolString, calendarInstant } from '../market-inputs.ts';
 import { servedSymbol } from '../request-inputs.ts';
 
 const DEFAULT_LIMIT = 300;
+/** Serialized candle bodies kept (the latest pages charts ask for; keys change when the store does). */
+const BODY_CACHE_SIZE = 64;
 const MAX_LIMIT = 5000;
 
 const SymbolPath = Type.Object({ symbol: SymbolString });
@@ -41,6 +45,8 @@ const CandleQuerystring = Type.Object({
 });
 
 export const candleRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) => {
+  const windows = new CandleWindows(deps.db, deps.calendar);
+  const bodies = new RecentBodies(BODY_CACHE_SIZE);
   app.get(
     '/api/candlesticks/:symbol',
     {
@@ -54,16 +60,21 @@ export const candleRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) =
         response: { ...COMMON_ERRORS, 200: CandlesResponse, 404: ErrorBody },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const symbol = servedSymbol(deps.symbols, request.params.symbol);
       const q = request.query;
       const indicators = parseIndicators(q.indicators, q.interval);
       const to = q.to === undefined ? deps.clock.now() : calendarInstant('to', q.to, 'end');
       const from = q.from === undefined ? null : calendarInstant('from', q.from, 'start');
       if (from !== null && from >= to) throw new TasaError('bad_argument', `from ${q.from} is not before to ${q.to ?? 'now'}.`, { input: `from=${q.from}` });
-      const { candles, truncated } = await loadCandles(deps.db, deps.calendar, { symbol, interval: q.interval, from, to, limit: q.limit });
+      const recent = from === null ? await windows.latest(symbol, q.interval, to, q.limit) : null;
+      // Without indicators, the body depends only on the window's answer: serialized once per answer.
+      const bodyKey = recent !== null && indicators.length === 0 ? `${symbol}|${recent.key}` : null;
+      const cached = bodyKey === null ? undefined : bodies.get(bodyKey);
+      if (cached !== undefined) return sendJson(reply, cached);
+      const { candles, truncated } = recent ?? (await loadCandles(deps.db, deps.calendar, { symbol, interval: q.interval, from, to, limit: q.limit }));
       const values = indicators.length === 0 ? null : await indicatorValues(deps, symbol, candles, indicators);
-      return {
+      const body: CandlesResponse = {
         symbol,
         interval: q.interval,
         count: candles.length,
@@ -71,6 +82,11 @@ export const candleRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) =
         candles: candles.map((c, i) => ({ ...candleBody(c), ...(values ? { indicators: values[i] ?? {} } : {}) })),
         segments: provenanceSegments(candles).map(segmentBody),
       };
+      if (bodyKey === null) return body;
+      const serialized = reply.serialize(body);
+      const json = typeof serialized === 'string' ? Buffer.from(serialized) : Buffer.from(serialized as ArrayBuffer);
+      bodies.set(bodyKey, json);
+      return sendJson(reply, json);
     },
   );
 
