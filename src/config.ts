@@ -55,8 +55,16 @@ export const ConfigSchema = Type.Object({
   TASA_ARCHIVE_S3_ENDPOINT: Type.Optional(Type.String({ description: 'S3-compatible endpoint URL (path-style addressing)' })),
   TASA_ARCHIVE_S3_PREFIX: Type.Optional(Type.String({ description: 'Key prefix inside the bucket' })),
   AWS_REGION: Type.Optional(Type.String({ description: 'Region of the S3 archive' })),
+  TASA_TICK_RETENTION_DAYS: Type.Integer({
+    default: 90,
+    minimum: 1,
+    description: 'Ticks older than this many days are archived to Parquet (verified), then their month partitions dropped: `tasa retention run` and the evening `retention` job; bars and the audit log are kept',
+  }),
   TASA_HTTP_HOST: Type.String({ default: '127.0.0.1', description: 'Address the API/WS server listens on (0.0.0.0 to serve other machines)' }),
   TASA_HTTP_PORT: Type.Integer({ default: 8080, minimum: 0, maximum: 65535, description: 'Port of the API/WS server and dashboard; 0 = any free port' }),
+  TASA_METRICS_PORT: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: 65535, description: 'Port (on TASA_HTTP_HOST) of GET /metrics for a process serving no API (`tasa ingest`, `tasa worker`), so Prometheus scrapes its counters; unset = none' }),
+  ),
   TASA_AUTH: Type.Union([Type.Literal('writes'), Type.Literal('all')], {
     default: 'writes',
     description: 'writes = reads are public, writes and admin need a token; all = every route but /health needs a token',

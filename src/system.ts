@@ -22,6 +22,8 @@ import { IngestService } from './ingest/ingest-service.ts';
 import { startStatusPublisher, type SystemStatus } from './ingest/status-publisher.ts';
 import { openJobSender, startJobs, type RunningJobs } from './jobs/boss.ts';
 import { createMetrics, type Metrics } from './metrics/metrics.ts';
+import { startMetricsListener } from './metrics/metrics-listener.ts';
+import { createScrapeGauges } from './metrics/scrape-gauges.ts';
 import { archiveOptionsFrom, openArchive } from './pipeline/archive/open-archive.ts';
 import { readCodeVersion } from './pipeline/manifest.ts';
 import { startLivePredictor } from './research/live-predictor.ts';
@@ -29,8 +31,10 @@ import { TradingHost, tradingSettings } from './execution/trading-engine.ts';
 import { startServer } from './server/app.ts';
 import { fillGaps } from './jobs/gap-fill.ts';
 import { jobHandlers } from './jobs/handlers.ts';
+import { retentionJobHandler } from './jobs/retention/retention.ts';
 import { createRestSource, type RestSource } from './jobs/history-source.ts';
 import { pipelineJobHandler, schedulePipelineJobs, type PipelineJobDeps } from './jobs/pipeline-jobs.ts';
+import { walkForwardFoldHandler } from './jobs/walk-forward-jobs.ts';
 import { loadResearchConfig } from './research/research-config.ts';
 import type { Logger } from './log.ts';
 import { busSeqFloors } from './store/bus-seq-repo.ts';
@@ -67,6 +71,8 @@ export interface RunningSystem {
   metrics: Metrics;
   /** Base URL of the API/WS server when this process serves it. */
   apiUrl: string | null;
+  /** Where Prometheus scrapes this process: the API's /metrics, or TASA_METRICS_PORT's listener; null when neither. */
+  metricsUrl: string | null;
   status(): SystemStatus;
   stop(): Promise<void>;
 }
@@ -84,7 +90,7 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
   const symbols = o.config.TASA_SYMBOLS.split(',').map((s) => normalizeSymbol(s));
   const keys = KeyPool.keysFromEnv(env);
   const clock = chooseClock(o, keys.length === 0);
-  const metrics = createMetrics();
+  const metrics = createMetrics({ role: roleLabel(o.roles) });
   const db = await openStore(o.config);
   const stack: Array<() => Promise<void>> = [() => db.close()];
   try {
@@ -136,12 +142,29 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
       ? await startServer({ db, bus, clock, calendar: o.calendar, config: o.config, logger: o.logger, metrics, symbols, version: TASA_VERSION, localStatus: ingest ? status : null, jobs: queue, trading })
       : null;
     if (server) stack.push(() => server.close());
+    const metricsUrl = server ? `${server.url}/metrics` : await listenForMetrics(o, { db, bus, clock, rest, metrics, symbols }, stack);
     const stop = once(() => unwind(stack));
-    return { db, bus, clock, symbols, simulator: upstream.simulator, ingest, jobs, metrics, apiUrl: server?.url ?? null, status, stop };
+    return { db, bus, clock, symbols, simulator: upstream.simulator, ingest, jobs, metrics, apiUrl: server?.url ?? null, metricsUrl, status, stop };
   } catch (err) {
     await unwind(stack);
     throw err;
   }
+}
+
+/** The `role` label of this process's metrics: `up` for all roles, else the commands that run them. */
+function roleLabel(roles: SystemRoles): string {
+  if (roles.ingest && roles.jobs && roles.api) return 'up';
+  return [roles.ingest ? 'ingest' : null, roles.jobs ? 'worker' : null, roles.api ? 'serve' : null].filter((r) => r !== null).join('+');
+}
+
+/** A process without the API serves GET /metrics on TASA_METRICS_PORT, when set. */
+async function listenForMetrics(o: SystemOptions, p: Parts, stack: Array<() => Promise<void>>): Promise<string | null> {
+  if (o.config.TASA_METRICS_PORT === undefined) return null;
+  const logger = o.logger.child({ component: 'metrics' });
+  const gauges = createScrapeGauges({ db: p.db, bus: p.bus, clock: p.clock, calendar: o.calendar, metrics: p.metrics, symbols: p.symbols, logger });
+  const listener = await startMetricsListener({ host: o.config.TASA_HTTP_HOST, port: o.config.TASA_METRICS_PORT, metrics: p.metrics, gauges, logger });
+  stack.push(() => listener.close());
+  return listener.url;
 }
 
 /**
@@ -221,7 +244,10 @@ function startWorkers(o: SystemOptions, { db, bus, clock, rest, metrics, symbols
       source: rest.source,
       bus: o.config.REDIS_URL || o.roles.ingest ? bus : null,
       symbols,
-      ...(pipeline ? { pipeline: pipelineJobHandler(pipeline) } : {}),
+      ...(pipeline ? { pipeline: pipelineJobHandler(pipeline), walkForwardFold: walkForwardFoldHandler({ db, archive: pipeline.archive, clock, calendar: o.calendar }) } : {}),
+      ...(pipeline
+        ? { retention: retentionJobHandler({ db, archive: pipeline.archive, clock, logger: o.logger, retentionDays: o.config.TASA_TICK_RETENTION_DAYS, codeVersion: pipeline.codeVersion }) }
+        : {}),
     }),
   });
 }

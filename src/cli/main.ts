@@ -8,6 +8,7 @@ import { registerJobsCommands } from './commands/jobs-commands.ts';
 import { registerPaperCommands } from './commands/paper-commands.ts';
 import { registerPipelineCommands } from './commands/pipeline-commands.ts';
 import { registerQueryCommands } from './commands/query-commands.ts';
+import { registerRetentionCommands } from './commands/retention-commands.ts';
 import { registerSimulateCommand } from './commands/simulate-command.ts';
 import { registerTokenCommands } from './commands/token-commands.ts';
 import { registerTradingCommands } from './commands/trading-commands.ts';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerAdminCommands(program);
   registerSimulateCommand(program);
   registerJobsCommands(program);
+  registerRetentionCommands(program);
   registerPipelineCommands(program);
   registerPaperCommands(program);
   registerTokenCommands(program);

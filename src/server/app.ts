@@ -15,10 +15,12 @@ import { authPlugin } from './auth.ts';
 import type { ServerDeps } from './deps.ts';
 import { HttpError, installErrorHandler } from './http-errors.ts';
 import { rejectNonFiniteNumbers } from './param-bounds.ts';
+import { resolveAlias } from './route-aliases.ts';
 import { adminRoutes } from './routes/admin-routes.ts';
 import { alertsRoutes } from './routes/alerts-routes.ts';
 import { analyticsRoutes } from './routes/analytics-routes.ts';
 import { candleRoutes } from './routes/candle-routes.ts';
+import { deskRoutes } from './routes/desk-routes.ts';
 import { complianceRoutes } from './routes/compliance-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 import { marketRoutes } from './routes/market-routes.ts';
@@ -28,6 +30,7 @@ import { realtimeRoutes } from './routes/realtime-routes.ts';
 import { referenceRoutes } from './routes/reference-routes.ts';
 import { strategyRoutes } from './routes/strategy-routes.ts';
 import { tradingRoutes } from './routes/trading-routes.ts';
+import { walkForwardRoutes } from './routes/walk-forward-routes.ts';
 import { webRoutes } from './routes/web-routes.ts';
 import { gatewayRoutes } from './ws/gateway-routes.ts';
 
@@ -41,6 +44,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     // Query strings like ?symbol=USD/COP arrive URL-encoded; keep path params decoded too.
     routerOptions: { ignoreTrailingSlash: true },
+    // The original system's paths answer as aliases of their Tasa routes (route-aliases.ts).
+    rewriteUrl: (req) => resolveAlias(req.url ?? '/'),
   }).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandler(app);
   rejectNonFiniteNumbers(app);
@@ -50,7 +55,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   await registerCommonPlugins(app, deps, closers);
   recordRequestDurations(app, deps);
-  for (const routes of [healthRoutes, marketRoutes, candleRoutes, referenceRoutes, pipelineRoutes, complianceRoutes, adminRoutes, alertsRoutes, analyticsRoutes, tradingRoutes, strategyRoutes, realtimeRoutes, gatewayRoutes, metricsRoutes, webRoutes]) {
+  for (const routes of [healthRoutes, marketRoutes, candleRoutes, deskRoutes, referenceRoutes, pipelineRoutes, complianceRoutes, adminRoutes, alertsRoutes, analyticsRoutes, walkForwardRoutes, tradingRoutes, strategyRoutes, realtimeRoutes, gatewayRoutes, metricsRoutes, webRoutes]) {
     await app.register(routes, deps);
   }
   return app;

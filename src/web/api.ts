@@ -16,9 +16,13 @@ export function storedToken(): string | null {
   return localStorage.getItem(TOKEN_KEY);
 }
 
+/** Dispatched on window when the token is saved or removed (actions clear a "token needed" notice). */
+export const TOKEN_EVENT = 'tasa-token';
+
 export function storeToken(token: string | null): void {
   if (token === null || token === '') localStorage.removeItem(TOKEN_KEY);
   else localStorage.setItem(TOKEN_KEY, token);
+  window.dispatchEvent(new Event(TOKEN_EVENT));
 }
 
 function headers(json: boolean): Record<string, string> {

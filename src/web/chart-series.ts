@@ -1,16 +1,21 @@
 /**
  * The chart's series data, pure (no DOM; the chart library's types only): candles with an empty
- * slot for every missing bucket, and a break wherever the provenance changes. Simulated prices
+ * slot for every missing bucket, a break wherever the provenance changes and wherever whole
+ * sessions are missing (a data hole: labelled with the sessions it lacks), and the source strip
+ * under the candles (a colour per source kind). Simulated prices
  * (the built-in simulator's) are never drawn as one series with real history: an empty slot
  * separates the two, the simulated candles get their own colours, and a marker names each part.
  */
-import type { CandlestickData, LineData, SeriesMarker, Time, UTCTimestamp, WhitespaceData } from 'lightweight-charts';
-import type { Candle } from './candle-types.ts';
+import type { CandlestickData, HistogramData, LineData, SeriesMarker, Time, UTCTimestamp, WhitespaceData } from 'lightweight-charts';
+import { SOURCE_KINDS, type Candle, type SourceKind } from './candle-types.ts';
 
 export type CandlePoint = CandlestickData<Time> | WhitespaceData<Time>;
 
 /** Muted colours for simulated candles, unlike the real ones' green and red. */
 export const SIMULATED_COLORS = { up: '#7d8fb3', down: '#b38d7d' } as const;
+
+/** The source strip's colours (the legend under the chart uses them too). */
+export const SOURCE_COLORS: Record<SourceKind, string> = { vendor: '#26a69a', backfilled: '#58a6ff', imported: '#8b949e', simulated: '#d29922', partial: '#f85149' };
 
 export const seconds = (ms: number): UTCTimestamp => Math.floor(ms / 1000) as UTCTimestamp;
 
@@ -36,11 +41,37 @@ export interface SeriesPoints {
   points: CandlePoint[];
   /** Empty slots inserted where the provenance changes. */
   breaks: number;
+  /** Data holes: an empty slot where whole sessions are missing, at the candle after it. */
+  holes: Array<{ time: number; sessions: number }>;
 }
 
-/** The candles with an empty slot for every missing bucket inside a session, and one at every change of provenance. */
-export function candlePoints(candles: readonly Candle[], stepMs: number | null): SeriesPoints {
+/** Trading sessions (Bogota dates, sorted) strictly between two session dates. */
+export function sessionsBetween(tradingDays: readonly string[], after: string, before: string): number {
+  const firstAfter = lowerBound(tradingDays, after, true);
+  const firstAtOrAfterBefore = lowerBound(tradingDays, before, false);
+  return Math.max(0, firstAtOrAfterBefore - firstAfter);
+}
+
+/** Index of the first element > value (strict) or >= value. */
+function lowerBound(sorted: readonly string[], value: string, strict: boolean): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const x = sorted[mid]!;
+    if (strict ? x <= value : x < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The candles with an empty slot for every missing bucket inside a session, one at every change of
+ * provenance, and one where whole sessions of the calendar (`tradingDays`) have no candle.
+ */
+export function candlePoints(candles: readonly Candle[], stepMs: number | null, tradingDays: readonly string[] = []): SeriesPoints {
   const points: CandlePoint[] = [];
+  const holes: SeriesPoints['holes'] = [];
   let breaks = 0;
   let previous: Candle | undefined;
   let lastMs = -Infinity;
@@ -51,15 +82,36 @@ export function candlePoints(candles: readonly Candle[], stepMs: number | null):
         lastMs = t;
       }
     }
-    if (isBreak(previous, k)) {
+    const missing = previous === undefined || previous.session === k.session ? 0 : sessionsBetween(tradingDays, previous.session, k.session);
+    if (missing > 0) holes.push({ time: k.time, sessions: missing });
+    if (isBreak(previous, k) || missing > 0) {
       points.push({ time: between(lastMs, k.time) });
-      breaks++;
+      if (isBreak(previous, k)) breaks++;
     }
     points.push(candlePoint(k));
     previous = k;
     lastMs = k.time;
   }
-  return { points, breaks };
+  return { points, breaks, holes };
+}
+
+/** A label at the first candle after each data hole. */
+export function holeMarkers(holes: SeriesPoints['holes']): Array<SeriesMarker<UTCTimestamp>> {
+  return holes.map((h) => ({ time: seconds(h.time), position: 'aboveBar' as const, shape: 'circle' as const, color: '#f85149', text: `no data: ${h.sessions} session${h.sessions === 1 ? '' : 's'}` }));
+}
+
+/** The source strip: one bar per candle in its source kind's colour. */
+export function sourcePoints(candles: readonly Candle[]): Array<HistogramData<Time>> {
+  return candles.map((k) => ({ time: seconds(k.time), value: 1, color: SOURCE_COLORS[k.source] }));
+}
+
+/** Candles per source kind, as `imported:300,simulated:20` (kinds in SOURCE_KINDS order, absent ones left out). */
+export function sourceSummary(candles: readonly Candle[]): string {
+  const counts = new Map<SourceKind, number>();
+  for (const k of candles) counts.set(k.source, (counts.get(k.source) ?? 0) + 1);
+  return SOURCE_KINDS.filter((kind) => counts.has(kind))
+    .map((kind) => `${kind}:${counts.get(kind)}`)
+    .join(',');
 }
 
 /** An indicator's line: its values, broken where the provenance changes (the server restarts indicators there too). */

@@ -2,6 +2,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { storedToken, storeToken } from './api.ts';
+import { ClockBadge } from './components/clock-badge.tsx';
 import './styles.css';
 import { PipelineView } from './views/pipeline-view.tsx';
 import { QualityView } from './views/quality-view.tsx';
@@ -51,6 +52,7 @@ function App() {
           ))}
         </nav>
         <span class="spacer" />
+        <ClockBadge />
         <TokenBox />
       </header>
       <main id="content" tabIndex={-1} data-view={active.path}>

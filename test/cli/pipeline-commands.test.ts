@@ -89,6 +89,7 @@ describe('tasa pipeline commands (embedded store)', { concurrency: false }, () =
     const cases: Array<[string[], RegExp]> = [
       [['pipeline', 'run', '--fee-bps', 'abc'], /^error: --fee-bps must be a number from 0 at most 10000, not "abc"\.$/],
       [['train', '--policy', 'ppo', '--split', '0.7,0.2,0.2'], /^error: --split must be three fractions train,validation,test, .* not "0\.7,0\.2,0\.2"\.$/],
+      [['train', '--policy', 'ppo', '--seeds', '0'], /^error: --seeds must be a whole number >= 1, not "0"\.$/],
       [['backtest', '--policy', 'flat', '--from', '2024-01-15', '--gate-confidence', '1'], /^error: --gate-confidence must be a number from 0 below 1, not "1"\.$/],
       [['pipeline', 'run', '--layers', 'L6', '--spread-bps', '3'], /^error: Costs, --split and --purge-sessions shape the L4 dataset; select L4/],
     ];

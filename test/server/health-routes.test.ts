@@ -34,7 +34,7 @@ function ingestStatus(state: IngestStatus['state'], lastTickAt: number | null): 
       pending: 3,
       databaseDown: false,
       fencedOut: 0,
-      spool: { bytes: 0, entries: 0, oldestAgeMs: null, rejected: 0 },
+      spool: { bytes: 0, diskBytes: 0, entries: 0, oldestAgeMs: null, rejected: 0 },
       barLatenciesMs: [3],
     },
   };

@@ -6,9 +6,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { bogotaClock, bogotaDateOf, bogotaDateTime, bogotaMinute, bytes, cop, decimal, duration, elapsed, integer, MISSING, percent, signed } from '../../src/web/format.ts';
 import { Metrics, parsePrometheusText } from '../../src/web/prom-text.ts';
-import { candlePoints, linePoints, provenanceMarkers, segmentSummary, SIMULATED_COLORS } from '../../src/web/chart-series.ts';
+import { candlePoints, linePoints, provenanceMarkers, segmentSummary, sessionsBetween, SIMULATED_COLORS, sourceSummary } from '../../src/web/chart-series.ts';
 import type { CandlesResponse } from '../../src/contracts/api/candles.ts';
-import { bucketStart, candlesFrom, foldBucket, indicatorsFrom } from '../../src/web/views/candles.ts';
+import { bucketStart, candlesFrom, foldBucket, indicatorSeries, indicatorsByTime } from '../../src/web/views/candles.ts';
 
 const T = (iso: string) => Date.parse(iso);
 
@@ -46,7 +46,16 @@ describe('formatting', () => {
 });
 
 describe('candles', () => {
-  const bar = (iso: string, open: number, high: number, low: number, close: number, simulated = false) => ({ time: T(iso), open, high, low, close, session: bogotaDateOf(T(iso)), simulated });
+  const bar = (iso: string, open: number, high: number, low: number, close: number, simulated = false) => ({
+    time: T(iso),
+    open,
+    high,
+    low,
+    close,
+    session: bogotaDateOf(T(iso)),
+    simulated,
+    source: simulated ? ('simulated' as const) : ('imported' as const),
+  });
 
   it('puts a 5-minute bar in its bucket; daily buckets open at the session open', () => {
     assert.equal(bucketStart(T('2024-01-02T13:25:00Z'), '15min'), T('2024-01-02T13:15:00Z'));
@@ -58,7 +67,7 @@ describe('candles', () => {
   it('folds live bars into the stored candle: its open, every high and low, the latest close', () => {
     const stored = bar('2024-01-02T13:00:00Z', 100, 104, 99, 103);
     const live = [bar('2024-01-02T13:10:00Z', 102, 103, 98, 101), bar('2024-01-02T13:05:00Z', 103, 106, 102, 102)];
-    assert.deepEqual(foldBucket(T('2024-01-02T13:00:00Z'), stored, live), { time: T('2024-01-02T13:00:00Z'), open: 100, high: 106, low: 98, close: 101, session: '2024-01-02', simulated: false });
+    assert.deepEqual(foldBucket(T('2024-01-02T13:00:00Z'), stored, live), { time: T('2024-01-02T13:00:00Z'), open: 100, high: 106, low: 98, close: 101, session: '2024-01-02', simulated: false, source: 'imported' });
     assert.deepEqual(foldBucket(T('2024-01-02T13:00:00Z'), undefined, live.slice(0, 1)), { ...live[0], time: T('2024-01-02T13:00:00Z') });
     assert.equal(foldBucket(T('2024-01-02T13:00:00Z'), undefined, []), null);
   });
@@ -98,33 +107,77 @@ describe('candles', () => {
     assert.deepEqual(provenanceMarkers(candles.slice(0, 2)), []);
   });
 
-  it('turns the API answer into candles and one series per indicator', () => {
+  it('draws whole missing sessions as a break with the number of sessions missing, but not nights, weekends or holidays', () => {
+    // Fri 2024-01-05, then Mon 2024-01-08 is a holiday (Reyes moved); Tue 9 and Wed 10 trade.
+    const tradingDays = ['2024-01-04', '2024-01-05', '2024-01-09', '2024-01-10', '2024-01-11'];
+    assert.equal(sessionsBetween(tradingDays, '2024-01-05', '2024-01-09'), 0);
+    assert.equal(sessionsBetween(tradingDays, '2024-01-04', '2024-01-11'), 3);
+    const friday = bar('2024-01-05T17:55:00Z', 1, 2, 0.5, 1.5);
+    const tuesday = bar('2024-01-09T13:00:00Z', 1.5, 2, 1, 2);
+    const thursday = bar('2024-01-11T13:00:00Z', 2, 3, 1, 2.5);
+    const weekend = candlePoints([friday, tuesday], 300_000, tradingDays);
+    assert.deepEqual([weekend.points.length, weekend.holes], [2, []], 'a weekend and a holiday take no room');
+    const hole = candlePoints([friday, tuesday, thursday], 300_000, tradingDays);
+    assert.deepEqual(hole.holes, [{ time: thursday.time, sessions: 1 }]);
+    assert.equal(hole.points.length, 4);
+    assert.ok(!('open' in hole.points[2]!), 'an empty slot before the candle after the hole');
+  });
+
+  it('marks each candle by its source, the least trustworthy of its bars', () => {
+    const base = { open: 1, high: 2, low: 0.5, close: 1.5, bars: 12, expected: 12, complete: true, simulated: false };
+    const r: CandlesResponse = {
+      symbol: 'USD/COP',
+      interval: '1h',
+      count: 5,
+      truncated: false,
+      candles: [
+        { ...base, time: '2024-01-02T13:00:00.000Z', sources: ['twelvedata_ws'] },
+        { ...base, time: '2024-01-02T14:00:00.000Z', sources: ['import', 'twelvedata_rest'] },
+        { ...base, time: '2024-01-02T15:00:00.000Z', sources: ['import'] },
+        { ...base, time: '2024-01-02T16:00:00.000Z', sources: ['twelvedata_ws'], complete: false },
+        { ...base, time: '2024-01-02T17:00:00.000Z', sources: ['import'], complete: false, bars: 11 },
+        { ...base, time: '2024-01-03T13:00:00.000Z', sources: ['simulator'], simulated: true },
+      ],
+      segments: [],
+    };
+    assert.deepEqual(
+      candlesFrom(r).map((c) => c.source),
+      ['vendor', 'backfilled', 'imported', 'partial', 'imported', 'simulated'],
+      'a candle missing a bar is not partial: only one holding a partial bar is',
+    );
+    assert.equal(sourceSummary(candlesFrom(r)), 'vendor:1,backfilled:1,imported:2,simulated:1,partial:1');
+  });
+
+  it('turns the API answers into candles and one series per indicator, aligned by time', () => {
     const r: CandlesResponse = {
       symbol: 'USD/COP',
       interval: '5min',
       count: 2,
       truncated: false,
       candles: [
-        { time: '2024-01-02T13:00:00.000Z', open: 1, high: 2, low: 0.5, close: 1.5, bars: 1, expected: 1, complete: true, simulated: false, sources: ['import'], indicators: { ema20: null, rsi14: 50 } },
-        { time: '2024-01-02T13:05:00.000Z', open: 1.5, high: 2, low: 1, close: 2, bars: 1, expected: 1, complete: true, simulated: true, sources: ['simulator'], indicators: { ema20: 1.7, rsi14: 55 } },
+        { time: '2024-01-02T13:00:00.000Z', open: 1, high: 2, low: 0.5, close: 1.5, bars: 1, expected: 1, complete: true, simulated: false, sources: ['import'] },
+        { time: '2024-01-02T13:05:00.000Z', open: 1.5, high: 2, low: 1, close: 2, bars: 1, expected: 1, complete: true, simulated: true, sources: ['simulator'] },
       ],
       segments: [
         { from: '2024-01-02T13:00:00.000Z', to: '2024-01-02T13:00:00.000Z', simulated: false, candles: 1 },
         { from: '2024-01-02T13:05:00.000Z', to: '2024-01-02T13:05:00.000Z', simulated: true, candles: 1 },
       ],
     };
+    const candles = candlesFrom(r);
     assert.deepEqual(
-      candlesFrom(r).map((c) => [c.time, c.close, c.session, c.simulated]),
+      candles.map((c) => [c.time, c.close, c.session, c.simulated]),
       [
         [T('2024-01-02T13:00:00Z'), 1.5, '2024-01-02', false],
         [T('2024-01-02T13:05:00Z'), 2, '2024-01-02', true],
       ],
     );
-    const ind = indicatorsFrom(r);
+    // The indicator answer covers the second candle only (another page held the first).
+    const byTime = indicatorsByTime({ symbol: 'USD/COP', interval: '5min', times: ['2024-01-02T13:05:00.000Z'], values: { ema20: [1.7], rsi14: [55] } });
+    const ind = indicatorSeries(candles, byTime);
     assert.deepEqual(ind?.ema20, [null, 1.7]);
-    assert.deepEqual(ind?.rsi14, [50, 55]);
-    assert.deepEqual(ind?.macd, [null, null], 'an indicator not asked for is null, not zero');
-    assert.equal(indicatorsFrom({ ...r, candles: r.candles.map(({ indicators: _, ...c }) => c) }), null);
+    assert.deepEqual(ind?.rsi14, [null, 55]);
+    assert.deepEqual(ind?.macd, [null, null], 'an indicator not answered is null, not zero');
+    assert.equal(indicatorSeries(candles, new Map()), null);
   });
 });
 

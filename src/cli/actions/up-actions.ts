@@ -1,5 +1,5 @@
 /** What `tasa up`, `ingest` and `serve` run (loaded on demand by ../commands/up-command.ts). */
-import type { Clock } from '../../clock.ts';
+import { ScaledClock, systemClock, type Clock } from '../../clock.ts';
 import type { MarketCalendar } from '../../domain/calendar.ts';
 import { marketStatus } from '../../domain/market-status.ts';
 import { bogotaDate, toBogotaText, HOUR_MS, MINUTE_MS, addDays } from '../../domain/time.ts';
@@ -38,7 +38,7 @@ async function overview(ctx: CliContext, system: RunningSystem): Promise<string>
 /** One line: lifecycle state, ticks and bars so far, the latest price and its age. */
 function statusLine(system: RunningSystem): string {
   const status = system.status();
-  const parts = [`${status.now}`, `ingest ${status.ingest?.state ?? 'off'}`];
+  const parts = [`${status.now}${clockNote(system.clock)}`, `ingest ${status.ingest?.state ?? 'off'}`];
   for (const [symbol, c] of Object.entries(status.ingest?.symbols ?? {})) {
     const age = c.lastTickAt === null ? 'no tick yet' : `last tick ${Math.round((system.clock.now() - c.lastTickAt) / 1000)} s ago`;
     parts.push(`${symbol}: ${c.received} ticks, ${c.barsFinal} bars, ${c.emptySlots} empty slots, ${age}`);
@@ -47,10 +47,15 @@ function statusLine(system: RunningSystem): string {
   return parts.join(' | ');
 }
 
+/** Says when the time shown is not the real time: a scaled (simulated) clock, with the real time beside it. */
+function clockNote(clock: Clock): string {
+  return clock instanceof ScaledClock ? `, SIMULATED clock; real time ${toBogotaText(systemClock.now())}` : '';
+}
+
 /** "Market open/closed" with the next change and a countdown, in Bogota time. */
 export function marketStatusText(calendar: MarketCalendar, clock: Clock): string {
   const { now, open, today, nextOpen, nextClose } = marketStatus(calendar, clock.now());
-  const lines = [`now ${toBogotaText(now)} (America/Bogota)`];
+  const lines = [`now ${toBogotaText(now)} (America/Bogota${clockNote(clock)})`];
   if (open) {
     lines.push(`USD/COP market OPEN, closes ${toBogotaText(nextClose)} (in ${duration(nextClose - now)})`);
   } else {

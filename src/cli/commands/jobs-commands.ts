@@ -21,7 +21,7 @@ export function registerJobsCommands(program: Command): void {
     .action(async (o: BackfillCliOptions) => (await actions()).runBackfill(o));
   program
     .command('worker')
-    .description('Run the scheduled jobs until SIGINT/SIGTERM: failsafe backfill hourly and at 13:05, stream sync every 5 minutes in session (Bogota time)')
+    .description('Run the scheduled jobs until SIGINT/SIGTERM: failsafe backfill hourly and at 13:05, stream sync every 5 minutes in session, tick retention at 18:00 (Bogota time)')
     .option('--simulator-url <url>', 'REST URL of a running `tasa simulate` instead of TWELVEDATA_REST_URL')
     .action(async (o: WorkerCliOptions) => (await actions()).runWorker(o));
 }

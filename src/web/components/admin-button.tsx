@@ -4,8 +4,8 @@
  * one is needed instead of failing silently; a 401/403 shows the server's message.
  */
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
-import { sendJson, storedToken } from '../api.ts';
+import { useEffect, useState } from 'preact/hooks';
+import { sendJson, storedToken, TOKEN_EVENT } from '../api.ts';
 
 interface Props<T> {
   label: ComponentChildren;
@@ -25,6 +25,12 @@ export type Outcome = { kind: 'idle' } | { kind: 'busy' } | { kind: 'ok'; text: 
 
 export function AdminButton<T>({ label, path, body, confirm, describe, onDone, onError, testId }: Props<T>) {
   const [outcome, setOutcome] = useState<Outcome>({ kind: 'idle' });
+  useEffect(() => {
+    // A refusal for want of a token no longer holds once one is saved.
+    const clear = () => setOutcome((o) => (o.kind === 'error' ? { kind: 'idle' } : o));
+    window.addEventListener(TOKEN_EVENT, clear);
+    return () => window.removeEventListener(TOKEN_EVENT, clear);
+  }, []);
   const run = async () => {
     if (storedToken() === null) {
       setOutcome({ kind: 'error', text: 'Enter an admin API token in the top bar first (tasa token create --role admin).' });

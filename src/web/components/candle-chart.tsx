@@ -4,14 +4,19 @@
  * bars by index, so nights, weekends and holidays take no room: non-session time is collapsed,
  * and each session's first bar carries a marker with its date.
  *
- * History comes in through props; live bars go through the handle (no re-render per tick).
+ * History comes in through props; live bars go through the handle (no re-render per tick). Scrolling
+ * or zooming to either edge asks for more (`onEdge`); candles added before the first one keep the
+ * view where it was. A data hole (whole sessions missing) is an empty slot with a label; a strip
+ * under the candles marks each one's source (vendor, backfilled, imported, simulated, partial), with
+ * a legend; the crosshair legend gives the candle's OHLC, source and indicator values.
  * Live candles newer than the history are kept and re-applied when the history is reloaded, so a
  * refetch never drops the forming bar. Simulated candles are never joined with real ones: an empty
  * slot breaks the series where the provenance changes, they have their own colours, and a marker
  * names each part (see chart-series.ts). The element's data-* attributes say what is drawn (tests
  * and people debugging read them): data-candles, data-live-updates, data-last-time, data-last-close,
- * data-segments (`real:80,simulated:100`), data-breaks (empty slots at provenance changes) and
- * data-trade-markers (the `marks` given: fills, policy signals).
+ * data-segments (`real:80,simulated:100`), data-breaks (empty slots at provenance changes),
+ * data-holes (data holes drawn as breaks), data-sources (`imported:80,simulated:100`),
+ * data-first-time and data-trade-markers (the `marks` given: fills, policy signals).
  */
 import {
   CandlestickSeries,
@@ -24,15 +29,17 @@ import {
   type IChartApi,
   type ISeriesApi,
   type ISeriesMarkersPluginApi,
+  type LogicalRange,
   type MouseEventParams,
   type SeriesMarker,
   type Time,
   type UTCTimestamp,
 } from 'lightweight-charts';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { Candle, IndicatorSeries } from '../candle-types.ts';
-import { candlePoint, candlePoints, isBreak, linePoints, provenanceMarkers, seconds, segmentSummary } from '../chart-series.ts';
-import { bogotaDay, bogotaMinute, bogotaTime, cop } from '../format.ts';
+import { INDICATOR_KEYS, SOURCE_KINDS, type Candle, type IndicatorSeries, type IndicatorValues } from '../candle-types.ts';
+import { candlePoint, candlePoints, holeMarkers, isBreak, linePoints, provenanceMarkers, seconds, segmentSummary, SOURCE_COLORS, sourcePoints, sourceSummary, type SeriesPoints } from '../chart-series.ts';
+import { INDICATOR_LABELS } from '../views/candles.ts';
+import { bogotaDay, bogotaMinute, bogotaTime, cop, decimal } from '../format.ts';
 
 export type { Candle, IndicatorSeries } from '../candle-types.ts';
 
@@ -57,7 +64,18 @@ interface Props {
   onReady?: (handle: ChartHandle) => void;
   /** Markers besides the chart's own labels (fills, policy signals). */
   marks?: ReadonlyArray<SeriesMarker<UTCTimestamp>>;
+  /** Bogota dates of the calendar's sessions over the candles' span: a session among them without candles is a data hole. */
+  tradingDays?: readonly string[];
+  /** Indicator values by candle time, for the crosshair legend. */
+  indicatorValues?: ReadonlyMap<number, IndicatorValues>;
+  /** The view reached the oldest (or newest) candle held: load more there. */
+  onEdge?: (edge: 'older' | 'newer') => void;
+  /** The time to show when the data set changes (a jump to a date); the latest candles when null. */
+  focus?: number | null;
 }
+
+/** Candles from either edge of the view at which more are asked for. */
+const EDGE_MARGIN = 20;
 
 const msOf = (t: Time): number => (typeof t === 'number' ? t * 1000 : 0);
 
@@ -82,8 +100,18 @@ class ChartData {
 }
 
 const NO_MARKS: ReadonlyArray<SeriesMarker<UTCTimestamp>> = [];
+const NO_DAYS: readonly string[] = [];
 
-export function CandleChart({ candles, indicators, showOverlays, showOscillators, daily, stepMs, dataKey, compact = false, onReady, marks = NO_MARKS }: Props) {
+export function CandleChart(props: Props) {
+  const { candles, indicators, showOverlays, showOscillators, daily, stepMs, dataKey, compact = false, onReady, marks = NO_MARKS, tradingDays = NO_DAYS, focus = null } = props;
+  const edge = useRef(props.onEdge);
+  edge.current = props.onEdge;
+  const values = useRef(props.indicatorValues);
+  values.current = props.indicatorValues;
+  const days = useRef(tradingDays);
+  days.current = tradingDays;
+  const holes = useRef<SeriesPoints['holes']>([]);
+  const sources = useRef<ISeriesApi<'Histogram'> | null>(null);
   const step = useRef(stepMs);
   step.current = stepMs;
   const isDaily = useRef(daily);
@@ -99,6 +127,10 @@ export function CandleChart({ candles, indicators, showOverlays, showOscillators
   const fitted = useRef<string | null>(null);
   const shownKey = useRef<string | null>(null);
   const [legend, setLegend] = useState<Candle | null>(null);
+  const pointCount = useRef(0);
+  const drawnTimes = useRef<number[]>([]);
+  /** Set while the chart moves the view itself (no edge loads for that). */
+  const shifting = useRef(false);
   const [simulated, setSimulated] = useState(false);
 
   const describe = () => {
@@ -112,23 +144,31 @@ export function CandleChart({ candles, indicators, showOverlays, showOscillators
     el.dataset['lastClose'] = last ? String(last.close) : '';
     el.dataset['segments'] = segmentSummary(all);
     el.dataset['breaks'] = String(breaks.current);
+    el.dataset['holes'] = String(holes.current.length);
+    el.dataset['sources'] = sourceSummary(all);
+    el.dataset['firstTime'] = all[0] ? new Date(all[0].time).toISOString() : '';
     el.dataset['tradeMarkers'] = String(extraMarks.current.length);
+    el.dataset['window'] = shownKey.current ?? '';
     setSimulated(all.some((k) => k.simulated));
   };
 
   /** Sets every point and marker from the candles held; returns the number of points. */
   const redraw = (s: ISeriesApi<'Candlestick'>): number => {
     const all = data.current.all();
-    const { points, breaks: n } = candlePoints(all, step.current);
-    breaks.current = n;
-    s.setData(points);
+    const drawn = candlePoints(all, step.current, days.current);
+    breaks.current = drawn.breaks;
+    holes.current = drawn.holes;
+    s.setData(drawn.points);
+    sources.current?.setData(sourcePoints(all));
     drawMarkers();
-    return points.length;
+    drawnTimes.current = drawn.points.map((p) => p.time as number);
+    pointCount.current = drawn.points.length;
+    return drawn.points.length;
   };
 
   const drawMarkers = () => {
     const all = data.current.all();
-    const labels = [...(isDaily.current ? [] : sessionStarts(all)), ...provenanceMarkers(all), ...extraMarks.current].sort((a, b) => a.time - b.time);
+    const labels = [...(isDaily.current ? [] : sessionStarts(all, step.current)), ...provenanceMarkers(all), ...holeMarkers(holes.current), ...extraMarks.current].sort((a, b) => a.time - b.time);
     markers.current?.setMarkers(labels);
   };
 
@@ -146,11 +186,22 @@ export function CandleChart({ candles, indicators, showOverlays, showOscillators
     const s = c.addSeries(CandlestickSeries, { upColor: '#26a69a', downColor: '#ef5350', wickUpColor: '#26a69a', wickDownColor: '#ef5350', borderVisible: false });
     series.current = s;
     markers.current = createSeriesMarkers(s, []);
+    // The source strip: a thin band at the bottom of the price pane, on its own scale.
+    const strip = c.addSeries(HistogramSeries, { priceScaleId: 'source', priceLineVisible: false, lastValueVisible: false, base: 0 }, 0);
+    strip.priceScale().applyOptions({ scaleMargins: { top: 0.97, bottom: 0 }, visible: false });
+    sources.current = strip;
     const onMove = (p: MouseEventParams<Time>) => {
       const hit = p.time === undefined ? null : data.current.all().find((k) => seconds(k.time) === p.time);
       setLegend(hit ?? null);
     };
     c.subscribeCrosshairMove(onMove);
+    const onRange = (range: LogicalRange | null) => {
+      if (range === null || shifting.current) return;
+      const n = pointCount.current;
+      if (range.from < EDGE_MARGIN) edge.current?.('older');
+      else if (range.to > n - EDGE_MARGIN) edge.current?.('newer');
+    };
+    c.timeScale().subscribeVisibleLogicalRangeChange(onRange);
     onReady?.({
       update: (candle) => {
         const d = data.current;
@@ -174,6 +225,7 @@ export function CandleChart({ candles, indicators, showOverlays, showOscillators
       },
     });
     return () => {
+      c.timeScale().unsubscribeVisibleLogicalRangeChange(onRange);
       c.unsubscribeCrosshairMove(onMove);
       c.remove();
       chart.current = null;
@@ -187,21 +239,32 @@ export function CandleChart({ candles, indicators, showOverlays, showOscillators
     const d = data.current;
     if (shownKey.current !== dataKey) d.live.clear();
     shownKey.current = dataKey;
+    const firstBefore = d.history[0]?.time ?? null;
+    const countBefore = pointCount.current;
+    const viewBefore = c.timeScale().getVisibleLogicalRange();
     d.history = [...candles];
     const all = d.all();
-    const pointCount = redraw(s);
+    shifting.current = true;
+    const count = redraw(s);
     const extra = drawIndicators(c, candles, indicators, showOverlays, showOscillators);
     if (fitted.current !== dataKey && all.length > 0) {
-      // Show the latest bars at a readable width rather than squeezing the whole history.
-      c.timeScale().setVisibleLogicalRange({ from: Math.max(0, pointCount - 150), to: pointCount + 3 });
+      // Show a readable width of bars (the latest, or those from the date asked for) rather than squeezing the whole history.
+      const at = focus === null ? count : Math.max(0, drawnTimes.current.findIndex((t) => t >= seconds(focus)));
+      const from = focus === null ? at - 150 : at - 20;
+      c.timeScale().setVisibleLogicalRange({ from: Math.max(0, from), to: Math.max(0, from) + 153 });
       fitted.current = dataKey;
+    } else if (viewBefore !== null && firstBefore !== null && (all[0]?.time ?? firstBefore) < firstBefore) {
+      // Older candles came in before the first one: keep the same candles in view.
+      const added = count - countBefore;
+      c.timeScale().setVisibleLogicalRange({ from: viewBefore.from + added, to: viewBefore.to + added });
     }
+    shifting.current = false;
     describe();
     return () => {
       // Unmounting removes the whole chart first; its series are gone with it.
       if (chart.current === c) extra.forEach((x) => c.removeSeries(x));
     };
-  }, [candles, indicators, showOverlays, showOscillators, daily, stepMs, dataKey]);
+  }, [candles, indicators, showOverlays, showOscillators, daily, stepMs, dataKey, tradingDays]);
 
   useEffect(() => {
     drawMarkers();
@@ -210,10 +273,15 @@ export function CandleChart({ candles, indicators, showOverlays, showOscillators
 
   return (
     <div class="chart-wrap">
-      <p class="legend muted" aria-live="off">
-        {legend
-          ? `${bogotaMinute(legend.time)}${legend.simulated ? ' · simulated' : ''} · O ${cop(legend.open)} H ${cop(legend.high)} L ${cop(legend.low)} C ${cop(legend.close)}`
-          : 'Times in Bogota (COT, UTC−5) · nights, weekends and holidays collapsed · ▼ marks each session open'}
+      <p class="legend muted" aria-live="off" data-testid="chart-legend">
+        {legend ? (
+          <>
+            {`${bogotaMinute(legend.time)} · ${legend.source} · O ${cop(legend.open)} H ${cop(legend.high)} L ${cop(legend.low)} C ${cop(legend.close)}`}
+            <IndicatorLegend values={values.current?.get(legend.time)} />
+          </>
+        ) : (
+          'Times in Bogota (COT, UTC−5) · nights, weekends and holidays collapsed · ▼ marks each session open'
+        )}
       </p>
       {simulated && (
         <p class="legend small" data-testid="chart-provenance">
@@ -227,14 +295,51 @@ export function CandleChart({ candles, indicators, showOverlays, showOscillators
         aria-label="USD/COP candlestick chart, times in Bogota (COT)"
         data-testid="candle-chart"
       />
+      <SourceLegend />
     </div>
   );
 }
 
-function sessionStarts(candles: Candle[]) {
+function IndicatorLegend({ values }: { values: IndicatorValues | undefined }) {
+  if (values === undefined) return null;
+  const shown = INDICATOR_KEYS.filter((k) => values[k] !== null && values[k] !== undefined);
+  if (shown.length === 0) return <span data-testid="legend-indicators"> · indicators warming up</span>;
+  return <span data-testid="legend-indicators">{shown.map((k) => ` · ${INDICATOR_LABELS[k]} ${k.startsWith('rsi') || k.startsWith('macd') ? decimal(values[k] ?? null, 2) : cop(values[k])}`).join('')}</span>;
+}
+
+const SOURCE_TITLES: Record<(typeof SOURCE_KINDS)[number], string> = {
+  vendor: "TwelveData's live feed",
+  backfilled: "filled from TwelveData's REST history",
+  imported: 'loaded from a file (tasa import)',
+  simulated: "the built-in simulator's prices, not market data",
+  partial: 'built while the feed covered only part of the slot (the failsafe replaces it)',
+};
+
+/** What the colours of the strip under the candles mean. */
+function SourceLegend() {
+  return (
+    <p class="legend small source-legend" data-testid="source-legend">
+      <span class="muted">Source strip:</span>
+      {SOURCE_KINDS.map((kind) => (
+        <span key={kind} title={SOURCE_TITLES[kind]}>
+          <i class="swatch" style={{ background: SOURCE_COLORS[kind] }} /> {kind}
+        </span>
+      ))}
+      <span class="muted">· empty slot = missing data</span>
+    </p>
+  );
+}
+
+
+/**
+ * A marker at each session's first candle, dated; on hourly candles (5 a session) only every
+ * few sessions carry the date, so the labels do not overlap.
+ */
+function sessionStarts(candles: Candle[], stepMs: number | null) {
+  const labelEvery = stepMs !== null && stepMs >= 3_600_000 ? 5 : 1;
   return candles
     .filter((k, i) => i > 0 && candles[i - 1]?.session !== k.session)
-    .map((k) => ({ time: seconds(k.time), position: 'aboveBar' as const, shape: 'arrowDown' as const, color: '#93a1b0', text: k.session.slice(5) }));
+    .map((k, i) => ({ time: seconds(k.time), position: 'aboveBar' as const, shape: 'arrowDown' as const, color: '#93a1b0', text: i % labelEvery === 0 ? k.session.slice(5) : '' }));
 }
 
 

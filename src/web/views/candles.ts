@@ -1,10 +1,11 @@
 /**
  * The candlesticks API's answer (GET /api/candlesticks/{symbol}, src/contracts/api/candles.ts) as
- * chart candles, and the small time rules the terminal needs on the client: which bucket a
+ * chart candles, its indicators (GET /api/candlesticks/{symbol}/indicators) by candle time, and the small time rules the terminal needs on the client: which bucket a
  * 5-minute bar falls in, and how live 5-minute bars fold into a 15-minute, hourly or daily candle.
  */
 import type { CandlesResponse } from '../../contracts/api/candles.ts';
-import { INDICATOR_KEYS, type Candle, type IndicatorSeries } from '../candle-types.ts';
+import type { CandleIndicatorsResponse } from '../../contracts/api/desk.ts';
+import { INDICATOR_KEYS, leastTrusted, sourceKindOf, type Candle, type IndicatorKey, type IndicatorSeries, type IndicatorValues } from '../candle-types.ts';
 import { bogotaDateOf } from '../format.ts';
 
 export type Interval = '5min' | '15min' | '1h' | '1day';
@@ -23,17 +24,44 @@ const SESSION_OPEN_UTC_HOUR = 13;
 export function candlesFrom(r: CandlesResponse): Candle[] {
   return r.candles.map((c) => {
     const time = Date.parse(c.time);
-    return { time, open: c.open, high: c.high, low: c.low, close: c.close, session: bogotaDateOf(time), simulated: c.simulated };
+    // Every bar of the bucket is there yet it is not complete: one of them is partial.
+    const partial = !c.complete && c.bars >= c.expected;
+    return { time, open: c.open, high: c.high, low: c.low, close: c.close, session: bogotaDateOf(time), simulated: c.simulated, source: sourceKindOf(c.sources, partial) };
   });
 }
 
-/** The per-candle indicator records as one array per indicator; null when none were asked for. */
-export function indicatorsFrom(r: CandlesResponse): IndicatorSeries | null {
-  if (!r.candles.some((c) => c.indicators !== undefined)) return null;
-  const out: IndicatorSeries = {};
-  for (const key of INDICATOR_KEYS) out[key] = r.candles.map((c) => c.indicators?.[key] ?? null);
+export const INDICATOR_QUERY = INDICATOR_KEYS.join(',');
+
+/** The indicator answer as values by candle time (epoch ms). */
+export function indicatorsByTime(r: CandleIndicatorsResponse): Map<number, IndicatorValues> {
+  const out = new Map<number, IndicatorValues>();
+  r.times.forEach((iso, i) => {
+    const values: IndicatorValues = {};
+    for (const key of INDICATOR_KEYS) values[key] = r.values[key]?.[i] ?? null;
+    out.set(Date.parse(iso), values);
+  });
   return out;
 }
+
+/** One array per indicator aligned with `candles`; null when none is known for any of them. */
+export function indicatorSeries(candles: readonly Candle[], byTime: ReadonlyMap<number, IndicatorValues>): IndicatorSeries | null {
+  if (!candles.some((k) => byTime.has(k.time))) return null;
+  const out: IndicatorSeries = {};
+  for (const key of INDICATOR_KEYS) out[key] = candles.map((k) => byTime.get(k.time)?.[key] ?? null);
+  return out;
+}
+
+export const INDICATOR_LABELS: Record<IndicatorKey, string> = {
+  ema20: 'EMA 20',
+  ema50: 'EMA 50',
+  bbUpper: 'BB up',
+  bbMiddle: 'BB mid',
+  bbLower: 'BB low',
+  rsi14: 'RSI 14',
+  macd: 'MACD',
+  macdSignal: 'signal',
+  macdHistogram: 'hist',
+};
 
 /** Open time of the bucket holding `ms` (the session open for daily candles). */
 export function bucketStart(ms: number, interval: Interval): number {
@@ -63,5 +91,6 @@ export function foldBucket(start: number, stored: Candle | undefined, live: read
     close: last.close,
     session: first.session,
     simulated: first.simulated,
+    source: leastTrusted([...(base ? [base.source] : []), ...bars.map((b) => b.source)]),
   };
 }

@@ -18,6 +18,17 @@ import { useApi } from '../use-api.ts';
 
 type Layer = PipelineStatusBody['layers'][number];
 
+/** What a layer run's rows in and out count (src/pipeline/layers/*: rowsIn, rowsOut). */
+const ROWS_MEANING: Record<string, string> = {
+  L0: 'raw rows read → archive groups written (one per imported file and Bogota month)',
+  L1: 'standardized bars read → bars archived',
+  L2: 'bars → indicator rows',
+  L3: 'bars → feature rows',
+  L4: 'bars → dataset rows (warm-up and purged rows left out)',
+  L5: 'training episodes → policies trained',
+  L6: 'bars backtested → policies evaluated',
+};
+
 export function PipelineView() {
   const status = useApi<PipelineStatusBody>(`/api/pipeline/status?symbol=${SYMBOL_PATH}`, 15_000);
   const health = useApi<PipelineHealth>(`/api/pipeline/health?symbol=${SYMBOL_PATH}`, 60_000);
@@ -84,18 +95,20 @@ function LayerCard({ layer, staleReason, selected, onSelect, queued, reload }: C
         )}
       </h3>
       <p class="muted small">{layer.description}</p>
+      {staleReason !== null && <p class="warn small wrap" data-testid={`stale-${layer.layer}`}>stale: {staleReason}</p>}
       {run ? (
         <dl class="kv small">
           <dt>last run</dt>
           <dd>
             #{run.id} {run.step !== layer.layer ? `(${run.step}) ` : ''}
-            {bogotaDateTime(run.startedAt)}
+            {bogotaDateTime(run.startedAt)} <span class="muted">(server clock)</span>
           </dd>
           <dt>took</dt>
           <dd>{run.durationMs === null ? 'running' : elapsed(run.durationMs)}</dd>
           <dt>rows in → out</dt>
           <dd class="num">
             {integer(run.rowsIn)} → {integer(run.rowsOut)}
+            {ROWS_MEANING[layer.layer] !== undefined && run.step === layer.layer && <span class="muted small wrap rows-meaning">{ROWS_MEANING[layer.layer]}</span>}
           </dd>
           <dt>dataset</dt>
           <dd>

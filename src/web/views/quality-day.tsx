@@ -12,6 +12,7 @@ import type { BarRow } from '../../contracts/api/market.ts';
 import { Badge } from '../components/badge.tsx';
 import { CandleChart, type Candle } from '../components/candle-chart.tsx';
 import { Empty, Loaded } from '../components/empty-state.tsx';
+import { sourceKindOf } from '../candle-types.ts';
 import { bogotaDateOf, bogotaDateTime, bogotaTime, cop, integer, percent } from '../format.ts';
 import { useApi } from '../use-api.ts';
 
@@ -25,7 +26,7 @@ interface Props {
 export function QualityDay({ date, quality, holiday, onClose }: Props) {
   const bars = useApi<BarRow[]>(holiday === null ? `/api/market/historical?symbol=${SYMBOL_PATH}&from=${date}&to=${date}` : null);
   const audit = useApi<AuditTrail>(`/api/compliance/audit-trail?entity=${encodeURIComponent(`bars:${SYMBOL}:${date}`)}&limit=50`);
-  const candles = useMemo((): Candle[] => (bars.data ?? []).map((b) => ({ time: Date.parse(b.time), open: b.open, high: b.high, low: b.low, close: b.close, session: bogotaDateOf(Date.parse(b.time)), simulated: b.source === 'simulator' })), [bars.data]);
+  const candles = useMemo((): Candle[] => (bars.data ?? []).map((b) => ({ time: Date.parse(b.time), open: b.open, high: b.high, low: b.low, close: b.close, session: bogotaDateOf(Date.parse(b.time)), simulated: b.source === 'simulator', source: sourceKindOf([b.source], b.flags.split('|').includes('partial')) })), [bars.data]);
   const flagged = (bars.data ?? []).filter((b) => b.flags !== '');
   return (
     <>

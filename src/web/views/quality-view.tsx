@@ -1,10 +1,12 @@
 /**
- * Data quality: a calendar heatmap of session coverage over a period (holidays named), totals of
+ * Data quality: a calendar heatmap of session coverage over a period up to the whole stored
+ * history (by month beyond a year; a month opens as days), where the history ends and the command
+ * that fills what is missing (quality-history.tsx), totals of
  * gaps, repairs and backfills, the feed and lifecycle state, the key pool's credits and recent
  * alerts. Clicking a day (or Enter on it) shows its bars, gaps, and what was repaired or
  * backfilled, with the audit entries that record it.
  *
- * Routes: GET /market/status (today in Bogota), /api/pipeline/data-quality, /api/calendar,
+ * Routes: GET /market/status (today in Bogota), /api/history/{symbol}/span, /api/pipeline/data-quality, /api/calendar,
  * /status, /api/alerts; for a day /api/market/historical and /api/compliance/audit-trail.
  */
 import { useMemo, useState } from 'preact/hooks';
@@ -13,13 +15,16 @@ import type { DataQualityReport, DayQuality } from '../../contracts/api/data-qua
 import type { CalendarBody, MarketStatusBody } from '../../contracts/api/market.ts';
 import type { StatusBody } from '../../contracts/api/status.ts';
 import { AlertsPanel } from '../components/alerts-panel.tsx';
+import type { HistorySpanResponse } from '../../contracts/api/desk.ts';
 import { CalendarHeatmap, type DayLevel, type HeatDay } from '../components/calendar-heatmap.tsx';
+import { MonthHeatmap, monthsOf } from '../components/month-heatmap.tsx';
 import { Empty, Loaded } from '../components/empty-state.tsx';
 import { FeedPanel } from '../components/feed-panel.tsx';
 import { KeysPanel } from '../components/keys-panel.tsx';
-import { integer, percent } from '../format.ts';
+import { bogotaDateOf, integer, percent } from '../format.ts';
 import { useApi } from '../use-api.ts';
 import { QualityDay } from './quality-day.tsx';
+import { HistoryNote } from './quality-history.tsx';
 
 const PERIODS = [
   { days: 31, label: '1 month' },
@@ -27,6 +32,22 @@ const PERIODS = [
   { days: 183, label: '6 months' },
   { days: 366, label: '1 year' },
 ] as const;
+
+/** Beyond this many days the heatmap shows months. */
+const DAY_GRID_MAX_DAYS = 400;
+
+type Period = { kind: 'days'; days: number } | { kind: 'all' } | { kind: 'month'; month: string };
+
+function periodRange(p: Period, today: string, firstStored: string | null): { from: string; to: string } | null {
+  if (p.kind === 'days') return { from: addDays(today, -p.days + 1), to: today };
+  if (p.kind === 'all') return firstStored === null ? null : { from: firstStored < today ? firstStored : today, to: today };
+  const last = addDays(`${p.month}-01`, 31).slice(0, 7);
+  return { from: `${p.month}-01`, to: addDays(`${last}-01`, -1) };
+}
+
+function daysIn(r: { from: string; to: string }): number {
+  return Math.round((Date.parse(r.to) - Date.parse(r.from)) / 86_400_000) + 1;
+}
 
 function addDays(date: string, days: number): string {
   return new Date(Date.parse(`${date}T12:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
@@ -49,13 +70,16 @@ function dayLabel(date: string, q: DayQuality | undefined, holiday: string | nul
 }
 
 export function QualityView() {
-  const [periodDays, setPeriodDays] = useState<number>(92);
+  const [period, setPeriod] = useState<Period>({ kind: 'days', days: 92 });
   const [selected, setSelected] = useState<string | null>(null);
   const market = useApi<MarketStatusBody>('/market/status');
+  const span = useApi<HistorySpanResponse>(`/api/history/${SYMBOL_PATH}/span`, 60_000);
   const today = market.data?.today.date ?? null;
-  const from = today === null ? null : addDays(today, -periodDays + 1);
-  const quality = useApi<DataQualityReport>(today && from ? `/api/pipeline/data-quality?symbol=${SYMBOL_PATH}&from=${from}&to=${today}` : null, 60_000);
-  const calendar = useApi<CalendarBody>(today && from ? `/api/calendar?from=${from}&to=${today}` : null);
+  const firstStored = span.data?.all.first ? bogotaDateOf(Date.parse(span.data.all.first)) : null;
+  const range = today === null ? null : periodRange(period, today, firstStored);
+  const byMonth = range !== null && daysIn(range) > DAY_GRID_MAX_DAYS;
+  const quality = useApi<DataQualityReport>(range ? `/api/pipeline/data-quality?symbol=${SYMBOL_PATH}&from=${range.from}&to=${range.to}` : null, 60_000);
+  const calendar = useApi<CalendarBody>(range && !byMonth ? `/api/calendar?from=${range.from}&to=${range.to}` : null);
   const status = useApi<StatusBody>('/status', 15_000);
 
   const days = useMemo((): HeatDay[] => {
@@ -76,18 +100,28 @@ export function QualityView() {
           <span class="spacer" />
           <span class="muted">Period</span>
           {PERIODS.map((p) => (
-            <button key={p.days} aria-pressed={periodDays === p.days} onClick={() => setPeriodDays(p.days)}>
+            <button key={p.days} aria-pressed={period.kind === 'days' && period.days === p.days} onClick={() => setPeriod({ kind: 'days', days: p.days })}>
               {p.label}
             </button>
           ))}
+          <button aria-pressed={period.kind === 'all'} onClick={() => setPeriod({ kind: 'all' })} disabled={firstStored === null} data-testid="period-all">
+            all history
+          </button>
+          {period.kind === 'month' && <span class="badge muted">{period.month}</span>}
         </div>
+        {range && (
+          <p class="muted small" data-testid="quality-period">
+            Sessions {range.from} to {range.to} (Bogota dates){byMonth ? ' · by month: click a month for its days' : ''}
+          </p>
+        )}
         {market.error && <Empty>Could not read the market calendar: {market.error}</Empty>}
         <Loaded resource={quality} missing="This server has no data-quality report (GET /api/pipeline/data-quality answered 404).">
           {(q) => (
             <>
               <QualityTotals q={q} />
+              {span.data && <HistoryNote span={span.data} quality={q} />}
               {q.bars.present === 0 ? <Empty>No bars stored in this period: import history (tasa import) or let the live session run.</Empty> : null}
-              <CalendarHeatmap days={days} selected={selected} onSelect={setSelected} />
+              {byMonth ? <MonthHeatmap months={monthsOf(q.byDay)} onSelect={(month) => setPeriod({ kind: 'month', month })} /> : <CalendarHeatmap days={days} selected={selected} onSelect={setSelected} />}
             </>
           )}
         </Loaded>

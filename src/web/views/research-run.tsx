@@ -90,6 +90,7 @@ function RunDetail({ b }: { b: BacktestDetail }) {
       <div class="grid-2">
         <div>
           <h3>Metrics</h3>
+          <div class="table-wrap">
           <table data-testid="backtest-metrics">
             <tbody>
               {METRICS.map((m) => (
@@ -100,6 +101,7 @@ function RunDetail({ b }: { b: BacktestDetail }) {
               ))}
             </tbody>
           </table>
+          </div>
         </div>
         <div>
           <h3>Production gates</h3>
@@ -126,6 +128,7 @@ function GatesTable({ gates }: { gates: GateResult[] }) {
   const percentGates: ReadonlyArray<GateResult['gate']> = ['max-drawdown', 'cost-stress', 'excess-vs-best-baseline'];
   const fmt = (g: GateResult, v: number | null) => (percentGates.includes(g.gate) ? percent(v) : g.gate === 'min-trades' ? integer(v) : decimal(v, 2));
   return (
+    <div class="table-wrap">
     <table data-testid="backtest-gates">
       <thead>
         <tr>
@@ -150,6 +153,7 @@ function GatesTable({ gates }: { gates: GateResult[] }) {
         ))}
       </tbody>
     </table>
+    </div>
   );
 }
 

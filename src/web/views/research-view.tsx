@@ -3,6 +3,8 @@
  * and trades; the model registry with a promote button (admin) for candidates. The selected run
  * is kept in the address (#/research?run=12) so it can be linked.
  *
+ * The latest completed walk-forward run sits between the backtests and the registry (research-walk-forward.tsx).
+ *
  * Routes: GET /api/backtests, /api/backtests/{id}, /api/models; POST /api/models/{id}/promote (admin).
  */
 import { useEffect, useState } from 'preact/hooks';
@@ -13,6 +15,7 @@ import { Empty, Loaded } from '../components/empty-state.tsx';
 import { bogotaDateTime, decimal, integer, percent, shortHash } from '../format.ts';
 import { useApi } from '../use-api.ts';
 import { BacktestRun } from './research-run.tsx';
+import { WalkForwardPanel } from './research-walk-forward.tsx';
 import type { BacktestPage, BacktestView, ModelList, ModelView, Promotion } from '../../contracts/api/research.ts';
 
 function runInHash(): number | null {
@@ -49,6 +52,10 @@ export function ResearchView() {
           <BacktestRun id={selected} />
         </section>
       )}
+      <section class="panel" aria-labelledby="walk-forward-title">
+        <h2 id="walk-forward-title">Walk-forward · {SYMBOL}</h2>
+        <WalkForwardPanel />
+      </section>
       <section class="panel" aria-labelledby="models-title">
         <h2 id="models-title">Model registry</h2>
         <Loaded resource={models} missing="This server does not serve the model registry yet (GET /api/models answered 404).">
@@ -152,7 +159,7 @@ function ModelTable({ models, reload }: { models: ModelView[]; reload: () => voi
               <td>{bogotaDateTime(m.createdAt)}</td>
               <td>{bogotaDateTime(m.promotedAt)}</td>
               <td>
-                {m.status !== 'production' && <PromoteAction model={m} onDone={reload} />}
+                {m.status !== 'production' && <PromoteAction model={m} current={models.find((x) => x.symbol === m.symbol && x.status === 'production')?.id ?? null} onDone={reload} />}
               </td>
             </tr>
           ))}
@@ -181,7 +188,7 @@ function ModelGates({ result }: { result: ModelView['gateResult'] }) {
  * Promote: the server refuses (409) a model whose newest backtest did not pass the production
  * gates; the refusal is shown, with a second button to promote anyway (?force=true, audited).
  */
-function PromoteAction({ model, onDone }: { model: ModelView; onDone: () => void }) {
+function PromoteAction({ model, current, onDone }: { model: ModelView; current: string | null; onDone: () => void }) {
   const [refused, setRefused] = useState(false);
   const path = `/api/models/${encodeURIComponent(model.id)}/promote`;
   const describe = (a: Promotion) => (a.changed ? `promoted${a.previousId ? `; ${a.previousId} is a candidate again` : ''}` : 'already in production');
@@ -190,7 +197,7 @@ function PromoteAction({ model, onDone }: { model: ModelView; onDone: () => void
       <AdminButton
         label="Promote"
         path={path}
-        confirm={`Promote ${model.id} to production for ${model.symbol}? The current production model becomes a candidate.`}
+        confirm={`Promote ${model.id} to production for ${model.symbol}? ${current === null ? `No model is in production for ${model.symbol} yet: it starts predicting on every final bar.` : `${current}, in production now, becomes a candidate.`}`}
         describe={describe}
         onDone={onDone}
         onError={(err) => setRefused(err instanceof ApiError && err.status === 409)}

@@ -70,6 +70,7 @@ function HealthPanel({ health }: { health: HealthBody }) {
         <Badge tone={health.market.open ? 'ok' : 'muted'}>{health.market.open ? 'market open' : 'market closed'}</Badge>
         <span class="muted small">as of {bogotaDateTime(health.time)}</span>
       </p>
+      <div class="table-wrap">
       <table>
         <tbody>
           <tr>
@@ -107,6 +108,7 @@ function HealthPanel({ health }: { health: HealthBody }) {
           ))}
         </tbody>
       </table>
+      </div>
     </div>
   );
 }

@@ -43,7 +43,7 @@ export interface LiveState {
 function candleOf(d: BarData): Candle | null {
   if (d.empty || d.open === null || d.high === null || d.low === null || d.close === null) return null;
   const time = Date.parse(d.time);
-  return Number.isNaN(time) ? null : { time, open: d.open, high: d.high, low: d.low, close: d.close, session: bogotaDateOf(time), simulated: d.simulated === true };
+  return Number.isNaN(time) ? null : { time, open: d.open, high: d.high, low: d.low, close: d.close, session: bogotaDateOf(time), simulated: d.simulated === true, source: d.simulated === true ? 'simulated' : d.partial ? 'partial' : 'vendor' };
 }
 
 export function useLive(history: Candle[], interval: Interval, callbacks: LiveCallbacks): LiveState {

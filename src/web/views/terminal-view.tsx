@@ -1,24 +1,26 @@
 /**
- * Terminal: the live USD/COP chart and ticker. History comes from REST (candles with indicators);
+ * Terminal: the live USD/COP chart and ticker. History comes from REST, paged as the chart scrolls
+ * back and on a jump to a date (chart-history.ts), with indicators at every interval;
  * the WebSocket then moves the forming candle tick by tick and replaces a bar when a final or
  * revised one arrives; each final bar reloads the stored figures. The page says when the feed
  * is the simulator, when data is stale, and when the socket is reconnecting. Paper trading sits
  * under the chart (trading-panel.tsx); its fills and the policy's signals are chart markers.
  *
- * Routes: GET /api/candlesticks/{symbol}, /api/stats/{symbol}, /market/latest, /market/status,
+ * Routes: GET /api/candlesticks/{symbol} (+ /indicators), /api/calendar, /api/stats/{symbol}, /market/latest, /market/status,
  * /status, /api/predictions/latest, /api/trading/*; WS /ws (ticks, bars, status, predictions,
  * orders, fills, positions).
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { SYMBOL, SYMBOL_PATH } from '../api.ts';
-import { CandleChart, type IndicatorSeries } from '../components/candle-chart.tsx';
+import { CandleChart, type ChartHandle } from '../components/candle-chart.tsx';
 import { MarketStatusBadge } from '../components/market-status.tsx';
 import { browserNow, serverNow, serverRate } from '../clock.ts';
 import { bogotaDateTime, cop, decimal, duration, integer, percent, signed } from '../format.ts';
 import type { SocketState } from '../live-socket.ts';
 import { useApi } from '../use-api.ts';
-import { candlesFrom, type Interval, INTERVALS, indicatorsFrom } from './candles.ts';
-import type { CandlesResponse, StatsResponse } from '../../contracts/api/candles.ts';
+import { indicatorSeries, type Interval, INTERVALS } from './candles.ts';
+import { useChartHistory } from './chart-history.ts';
+import type { StatsResponse } from '../../contracts/api/candles.ts';
 import type { LatestBody, MarketStatusBody } from '../../contracts/api/market.ts';
 import type { PredictionList, PredictionView } from '../../contracts/api/research.ts';
 import type { StatusBody } from '../../contracts/api/status.ts';
@@ -31,8 +33,6 @@ import { TradingPanel } from './trading-panel.tsx';
 const STALE_AFTER_MARKET_MS = 30_000;
 /** ...and for at least this long in real time (a fast simulated clock would otherwise flicker). */
 const STALE_FLOOR_REAL_MS = 5_000;
-const INDICATORS = 'ema20,ema50,bbUpper,bbMiddle,bbLower,rsi14,macd,macdSignal,macdHistogram';
-const LIMIT: Record<Interval, number> = { '5min': 300, '15min': 300, '1h': 300, '1day': 250 };
 const STEP_MS: Record<Interval, number | null> = { '5min': 300_000, '15min': 900_000, '1h': 3_600_000, '1day': null };
 /** Final bars come every 5 minutes (every few seconds on a fast simulated clock): reload at most this often. */
 const RELOAD_GAP_MS = 2000;
@@ -43,25 +43,28 @@ export function TerminalView() {
   const [interval, setChartInterval] = useState<Interval>('5min');
   const [overlays, setOverlays] = useState(true);
   const [oscillators, setOscillators] = useState(true);
-  const withIndicators = interval === '5min' && (overlays || oscillators);
-  const history = useApi<CandlesResponse>(`/api/candlesticks/${SYMBOL_PATH}?interval=${interval}&limit=${LIMIT[interval]}${withIndicators ? `&indicators=${INDICATORS}` : ''}`);
+  const history = useChartHistory(interval);
   const stats = useApi<StatsResponse>(`/api/stats/${SYMBOL_PATH}`, 30_000);
   const latest = useApi<LatestBody>(`/market/latest?symbol=${SYMBOL_PATH}`);
   const market = useApi<MarketStatusBody>('/market/status', 10_000);
   const status = useApi<StatusBody>('/status', 30_000);
   const prediction = useApi<PredictionList>(`/api/predictions/latest?symbol=${SYMBOL_PATH}&limit=${SIGNALS}`, 60_000);
-  const candles = useMemo(() => (history.data ? candlesFrom(history.data) : []), [history.data]);
-  const indicators: IndicatorSeries | null = useMemo(() => (history.data ? indicatorsFrom(history.data) : null), [history.data]);
+  const candles = history.candles;
+  const indicators = useMemo(() => indicatorSeries(candles, history.indicators), [candles, history.indicators]);
   const lastReload = useRef(0);
   const reloadStored = () => {
     if (browserNow() - lastReload.current < RELOAD_GAP_MS) return;
     lastReload.current = browserNow();
-    history.reload();
+    history.refreshLatest();
     stats.reload();
   };
   const firstCandle = candles[0];
   const trading = useTrading(firstCandle === undefined ? null : new Date(firstCandle.time).toISOString());
-  const live = useLive(candles, interval, { onFinalBar: reloadStored, onMarketStatus: market.reload, onPrediction: prediction.reload, onRefetch: history.reload, onTrading: trading.reload });
+  const live = useLive(candles, interval, { onFinalBar: reloadStored, onMarketStatus: market.reload, onPrediction: prediction.reload, onRefetch: history.refreshLatest, onTrading: trading.reload });
+  // Live bars extend the chart only while it shows the latest candles (not after a jump into the past).
+  const atLatest = useRef(history.atLatest);
+  atLatest.current = history.atLatest;
+  const attach = (h: ChartHandle) => live.attach({ update: (candle) => atLatest.current && h.update(candle) });
   const quote = live.quote ?? latestQuote(latest.data);
   useEffect(() => trading.onPrice(), [live.quote]);
   const marks = useMemo(
@@ -82,7 +85,8 @@ export function TerminalView() {
         </div>
         <p class="muted small">
           Last tick {bogotaDateTime(quote?.at ?? null)} · prices in COP per USD · session {stats.data?.session.date ?? '—'}
-          {stats.data && ` · range ${cop(stats.data.session.low)} – ${cop(stats.data.session.high)} · realized vol ${percent(stats.data.realizedVolatility.value)}`}
+          {stats.data && stats.data.session.bars === 0 && ' · no bars yet'}
+          {stats.data && stats.data.session.bars > 0 && ` · range ${cop(stats.data.session.low)} – ${cop(stats.data.session.high)} · realized vol (annualized) ${percent(stats.data.realizedVolatility.value)}`}
           {stats.data?.provenance && stats.data.provenance.excludedBars > 0 && (
             <span data-testid="stats-provenance">
               {` · figures over ${stats.data.provenance.simulated === true ? 'simulated' : 'real'} bars only (${integer(stats.data.provenance.excludedBars)} ${stats.data.provenance.simulated === true ? 'real' : 'simulated'} bars left out)`}
@@ -98,28 +102,44 @@ export function TerminalView() {
               {iv.label}
             </button>
           ))}
+          <GoToDate onGo={history.goTo} />
           <span class="spacer" />
-          <button aria-pressed={overlays} onClick={() => setOverlays(!overlays)} disabled={interval !== '5min'}>
+          <button aria-pressed={overlays} onClick={() => setOverlays(!overlays)}>
             EMA · Bollinger
           </button>
-          <button aria-pressed={oscillators} onClick={() => setOscillators(!oscillators)} disabled={interval !== '5min'}>
+          <button aria-pressed={oscillators} onClick={() => setOscillators(!oscillators)}>
             RSI · MACD
           </button>
         </div>
         {history.error && <p class="empty">Could not load candles: {history.error}</p>}
-        {!history.error && history.data !== null && candles.length === 0 && <p class="empty">No bars stored yet: live bars appear here as the session runs.</p>}
+        {!history.error && !history.loading && candles.length === 0 && <p class="empty">No bars stored yet: live bars appear here as the session runs.</p>}
+        <p class="muted small" data-testid="chart-window">
+          {history.atStart ? 'From the first stored bar' : 'Scroll or zoom out for older bars'}
+          {history.loading ? ' · loading…' : ''}
+          {!history.atLatest && (
+            <>
+              {' · '}
+              <button class="link" onClick={history.showLatest}>
+                back to the latest
+              </button>
+            </>
+          )}
+        </p>
         <CandleChart
           candles={candles}
-          indicators={withIndicators ? indicators : null}
+          indicators={overlays || oscillators ? indicators : null}
           showOverlays={overlays}
-          showOscillators={oscillators && interval === '5min'}
+          showOscillators={oscillators && interval !== '1day'}
           daily={interval === '1day'}
           stepMs={STEP_MS[interval]}
-          dataKey={interval}
-          onReady={live.attach}
+          dataKey={history.windowKey}
+          focus={history.focus}
+          tradingDays={history.tradingDays}
+          indicatorValues={history.indicators}
+          onEdge={(edge) => (edge === 'older' ? history.loadOlder() : history.loadNewer())}
+          onReady={attach}
           marks={marks}
         />
-        {interval !== '5min' && <p class="muted small">Indicators are drawn on the 5-minute chart.</p>}
       </section>
       <section class="panel" aria-label="Policy">
         <h2>Latest policy prediction</h2>
@@ -127,6 +147,28 @@ export function TerminalView() {
       </section>
       <TradingPanel trading={trading} />
     </>
+  );
+}
+
+/** A date field and a button: the chart jumps to that session (Bogota date). */
+function GoToDate({ onGo }: { onGo: (date: string) => void }) {
+  const [date, setDate] = useState('');
+  return (
+    <form
+      class="goto"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (/^\d{4}-\d{2}-\d{2}$/.test(date)) onGo(date);
+      }}
+    >
+      <label class="muted" for="goto-date">
+        Go to
+      </label>
+      <input id="goto-date" type="date" value={date} onInput={(e) => setDate(e.currentTarget.value)} data-testid="goto-date" />
+      <button type="submit" disabled={date === ''}>
+        Go
+      </button>
+    </form>
   );
 }
 

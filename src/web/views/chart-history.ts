@@ -1,0 +1,189 @@
+/**
+ * The terminal chart's history as a window of candles that grows on demand: the latest page first,
+ * older pages as the user scrolls or zooms back (GET /api/candlesticks with `to` = the oldest candle
+ * held: `to` is exclusive), newer pages after a jump into the past, and a jump to any date. Each
+ * page's indicators come from GET /api/candlesticks/{symbol}/indicators (same query: warmed up on
+ * the candles before it, so values agree across pages), and the calendar's trading days of the span
+ * held (GET /api/calendar) tell the chart where whole sessions are missing.
+ */
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { getJson, SYMBOL_PATH } from '../api.ts';
+import type { CandlesResponse } from '../../contracts/api/candles.ts';
+import type { CandleIndicatorsResponse } from '../../contracts/api/desk.ts';
+import type { CalendarBody } from '../../contracts/api/market.ts';
+import type { Candle, IndicatorValues } from '../candle-types.ts';
+import { candlesFrom, INDICATOR_QUERY, indicatorsByTime, type Interval } from './candles.ts';
+
+export const PAGE: Record<Interval, number> = { '5min': 600, '15min': 400, '1h': 300, '1day': 250 };
+
+export interface ChartHistory {
+  candles: Candle[];
+  indicators: ReadonlyMap<number, IndicatorValues>;
+  /** Bogota dates of the trading sessions over the span held, sorted. */
+  tradingDays: readonly string[];
+  /** Nothing older is stored. */
+  atStart: boolean;
+  /** The window reaches the latest candle (live bars extend it). */
+  atLatest: boolean;
+  loading: boolean;
+  error: string | null;
+  /** The window was replaced (first load, interval switch, jump): the chart fits it again; the value is the time to show, if any. */
+  windowKey: string;
+  focus: number | null;
+  loadOlder: () => void;
+  loadNewer: () => void;
+  goTo: (date: string) => void;
+  /** Replaces the window with the latest candles. */
+  showLatest: () => void;
+  /** Refetches the latest page and merges it (a final bar closed). */
+  refreshLatest: () => void;
+}
+
+interface Page {
+  candles: Candle[];
+  truncated: boolean;
+  indicators: Map<number, IndicatorValues>;
+}
+
+async function fetchPage(interval: Interval, range: { from?: string; to?: string }, limit: number): Promise<Page> {
+  const params = new URLSearchParams({ interval, limit: String(limit) });
+  if (range.from !== undefined) params.set('from', range.from);
+  if (range.to !== undefined) params.set('to', range.to);
+  const [candles, indicators] = await Promise.all([
+    getJson<CandlesResponse>(`/api/candlesticks/${SYMBOL_PATH}?${params.toString()}`),
+    getJson<CandleIndicatorsResponse>(`/api/candlesticks/${SYMBOL_PATH}/indicators?${params.toString()}&indicators=${INDICATOR_QUERY}`),
+  ]);
+  return { candles: candlesFrom(candles), truncated: candles.truncated, indicators: indicatorsByTime(indicators) };
+}
+
+/** `a` and `b` merged by time; `b` wins on the same time (the newer answer). */
+function merge(a: readonly Candle[], b: readonly Candle[]): Candle[] {
+  const byTime = new Map(a.map((k) => [k.time, k]));
+  for (const k of b) byTime.set(k.time, k);
+  return [...byTime.values()].sort((x, y) => x.time - y.time);
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function useChartHistory(interval: Interval): ChartHistory {
+  const [candles, setCandles] = useState<Candle[]>([]);
+  const [indicators, setIndicators] = useState<Map<number, IndicatorValues>>(new Map());
+  const [atStart, setAtStart] = useState(false);
+  const [atLatest, setAtLatest] = useState(true);
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState<string | null>(null);
+  const [windowKey, setWindowKey] = useState('');
+  const [focus, setFocus] = useState<number | null>(null);
+  const [tradingDays, setTradingDays] = useState<string[]>([]);
+  const busy = useRef(false);
+  const state = useRef({ candles, atStart, atLatest, interval });
+  state.current = { candles, atStart, atLatest, interval };
+  const generation = useRef(0);
+
+  /** Runs one load at a time; a load started before an interval switch or a jump is dropped. */
+  const run = useCallback((load: (gen: number) => Promise<void>) => {
+    if (busy.current) return;
+    busy.current = true;
+    setLoading(true);
+    const gen = generation.current;
+    load(gen)
+      .then(() => gen === generation.current && setError(null))
+      .catch((e: unknown) => gen === generation.current && setError(e instanceof Error ? e.message : String(e)))
+      .finally(() => {
+        busy.current = false;
+        setLoading(false);
+      });
+  }, []);
+
+  const replace = useCallback(
+    (pages: Page[], opts: { atStart: boolean; atLatest: boolean; focus: number | null; key: string }) => {
+      setCandles(pages.reduce<Candle[]>((all, p) => merge(all, p.candles), []));
+      setIndicators(new Map(pages.flatMap((p) => [...p.indicators])));
+      setAtStart(opts.atStart);
+      setAtLatest(opts.atLatest);
+      setFocus(opts.focus);
+      setWindowKey(opts.key);
+    },
+    [],
+  );
+
+  const add = useCallback((page: Page) => {
+    setCandles((held) => merge(held, page.candles));
+    setIndicators((held) => new Map([...held, ...page.indicators]));
+  }, []);
+
+  const showLatest = useCallback(() => {
+    const gen = ++generation.current;
+    busy.current = false;
+    const iv = state.current.interval;
+    run(async () => {
+      const page = await fetchPage(iv, {}, PAGE[iv]);
+      if (gen === generation.current) replace([page], { atStart: !page.truncated, atLatest: true, focus: null, key: `${iv}:latest:${gen}` });
+    });
+  }, []);
+
+  useEffect(showLatest, [interval]);
+
+  const loadOlder = useCallback(() => {
+    const { candles: held, atStart: done, interval: iv } = state.current;
+    const oldest = held[0];
+    if (done || oldest === undefined) return;
+    run(async (gen) => {
+      const page = await fetchPage(iv, { to: iso(oldest.time) }, PAGE[iv]);
+      if (gen !== generation.current) return;
+      add(page);
+      if (!page.truncated) setAtStart(true);
+    });
+  }, []);
+
+  const loadNewer = useCallback(() => {
+    const { candles: held, atLatest: done, interval: iv } = state.current;
+    const newest = held.at(-1);
+    if (done || newest === undefined) return;
+    run(async (gen) => {
+      const page = await fetchPage(iv, { from: iso(newest.time + 1) }, PAGE[iv]);
+      if (gen !== generation.current) return;
+      add(page);
+      if (!page.truncated) setAtLatest(true);
+    });
+  }, []);
+
+  const goTo = useCallback((date: string) => {
+    generation.current++;
+    busy.current = false;
+    const iv = state.current.interval;
+    run(async (gen) => {
+      const [before, after] = await Promise.all([fetchPage(iv, { to: date }, Math.round(PAGE[iv] / 2)), fetchPage(iv, { from: date }, PAGE[iv])]);
+      if (gen !== generation.current) return;
+      // `to` = a date means through that day: the page before the date ends at its start.
+      const start = Date.parse(`${date}T05:00:00Z`);
+      const earlier = { ...before, candles: before.candles.filter((k) => k.time < start) };
+      const first = after.candles[0] ?? earlier.candles.at(-1);
+      replace([earlier, after], { atStart: !before.truncated, atLatest: !after.truncated, focus: first?.time ?? null, key: `${iv}:${date}` });
+    });
+  }, []);
+
+  const refreshLatest = useCallback(() => {
+    const { atLatest: latest, interval: iv } = state.current;
+    if (!latest) return;
+    run(async (gen) => {
+      const page = await fetchPage(iv, {}, Math.min(PAGE[iv], 50));
+      if (gen === generation.current) add(page);
+    });
+  }, []);
+
+  const span = useMemo(() => ({ from: candles[0]?.session ?? null, to: candles.at(-1)?.session ?? null }), [candles]);
+  useEffect(() => {
+    if (span.from === null || span.to === null) return;
+    let live = true;
+    getJson<CalendarBody>(`/api/calendar?from=${span.from}&to=${span.to}`).then(
+      (c) => live && setTradingDays(c.days.filter((d) => d.trading_day).map((d) => d.date)),
+      () => live && setTradingDays([]),
+    );
+    return () => {
+      live = false;
+    };
+  }, [span.from, span.to]);
+
+  return { candles, indicators, tradingDays, atStart, atLatest, loading, error, windowKey, focus, loadOlder, loadNewer, goTo, showLatest, refreshLatest };
+}
