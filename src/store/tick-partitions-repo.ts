@@ -4,10 +4,11 @@
  * that happens only while the rows are still the ones archived, and `tick_archives`, the record
  * of what was archived and dropped.
  */
-import type { Tick, TickSource } from '../domain/tick.ts';
+import type { Tick } from '../domain/tick.ts';
 import { TasaError } from '../errors.ts';
 import type { Db } from './db.ts';
 import { isoTime, msOrNull } from './rows.ts';
+import { TICK_COLUMNS, tickFromRow, type TickRow } from './ticks-repo.ts';
 
 const PARTITION_NAME = /^ticks_y(\d{4})m(0[1-9]|1[0-2])$/;
 
@@ -69,21 +70,11 @@ export async function tickPartitionDigest(db: Db, partition: string): Promise<Ti
   return { rows: Number(row?.rows ?? 0), checksum: row?.checksum ?? '0' };
 }
 
-interface TickRow {
-  symbol: string;
-  time: Date;
-  price: number;
-  bid: number | null;
-  ask: number | null;
-  received_at: Date;
-  source: TickSource;
-}
-
 /** Every row of a partition, by symbol, time and arrival. */
 export async function tickPartitionRows(db: Db, partition: string): Promise<Tick[]> {
   checkPartitionName(partition);
-  const rows = await db.query<TickRow>(`SELECT symbol, time, price, bid, ask, received_at, source FROM ${partition} ORDER BY symbol, time, received_at, price`);
-  return rows.map((r) => ({ symbol: r.symbol, time: r.time.getTime(), price: r.price, bid: r.bid, ask: r.ask, receivedAt: r.received_at.getTime(), source: r.source }));
+  const rows = await db.query<TickRow>(`SELECT ${TICK_COLUMNS} FROM ${partition} ORDER BY symbol, time, received_at, price`);
+  return rows.map(tickFromRow);
 }
 
 export type DropOutcome = { dropped: true; storeBytes: number } | { dropped: false; now: TickRowsDigest };

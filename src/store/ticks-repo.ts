@@ -56,7 +56,8 @@ export async function insertTicks(db: Db, ticks: readonly Tick[]): Promise<numbe
   return inserted;
 }
 
-interface TickRow {
+/** The columns of a stored tick, as `TICK_COLUMNS` selects them. */
+export interface TickRow {
   symbol: string;
   time: Date;
   price: number;
@@ -66,22 +67,20 @@ interface TickRow {
   source: TickSource;
 }
 
+export const TICK_COLUMNS = 'symbol, time, price, bid, ask, received_at, source';
+
+export function tickFromRow(r: TickRow): Tick {
+  return { symbol: r.symbol, time: r.time.getTime(), price: r.price, bid: r.bid, ask: r.ask, receivedAt: r.received_at.getTime(), source: r.source };
+}
+
 /** Ticks with exchange time in [fromMs, toMs), by time then arrival. */
 export async function ticksBetween(db: Db, symbol: SymbolCode, fromMs: number, toMs: number): Promise<Tick[]> {
   const rows = await db.query<TickRow>(
-    `SELECT symbol, time, price, bid, ask, received_at, source FROM ticks
+    `SELECT ${TICK_COLUMNS} FROM ticks
      WHERE symbol = $1 AND time >= $2 AND time < $3 ORDER BY time, received_at`,
     [symbol, isoTime(fromMs), isoTime(toMs)],
   );
-  return rows.map((r) => ({
-    symbol: r.symbol,
-    time: r.time.getTime(),
-    price: r.price,
-    bid: r.bid,
-    ask: r.ask,
-    receivedAt: r.received_at.getTime(),
-    source: r.source,
-  }));
+  return rows.map(tickFromRow);
 }
 
 /** The median half-spread of a group of quotes, in bps of the mid: (ask - bid) / (ask + bid) x 1e4. */

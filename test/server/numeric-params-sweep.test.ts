@@ -21,6 +21,8 @@ interface JsonSchema {
   maximum?: number;
   properties?: Record<string, JsonSchema>;
   required?: string[];
+  items?: JsonSchema;
+  minItems?: number;
 }
 
 interface Parameter {
@@ -51,7 +53,8 @@ function sampleValue(name: string, schema: JsonSchema): unknown {
   if (schema.anyOf !== undefined) return sampleValue(name, schema.anyOf[0] ?? {});
   if (schema.type === 'integer' || schema.type === 'number') return schema.minimum ?? 1;
   if (schema.type === 'boolean') return false;
-  if (schema.type === 'array') return [];
+  // As few items as the schema allows, each valid, so that only the target parameter is wrong.
+  if (schema.type === 'array') return Array.from({ length: schema.minItems ?? 0 }, () => sampleValue(name, schema.items ?? {}));
   if (schema.format === 'date' || name === 'from' || name === 'to' || name === 'date') return '2024-01-02';
   if (/symbol/i.test(name)) return 'USD/COP';
   return 'x';
