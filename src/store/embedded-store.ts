@@ -46,8 +46,12 @@ const LOCK_FILE = 'store.lock';
 const SOCKET_FILE = '.s.PGSQL.5432';
 /** sun_path holds 108 bytes on Linux, 104 on macOS. */
 const MAX_SOCKET_PATH_BYTES = 100;
-/** How long to wait for an owner that has just taken the lock to serve, or for a lock to settle. */
-const SETTLE_MS = 15_000;
+/**
+ * How long to wait for an owner that has just taken the lock to serve, or for a lock to settle.
+ * A live owner creating a new store runs every migration first: 12-15 s on an idle 2-core
+ * machine, and over 15 s under load (seen in CI), so wait a minute before calling it stuck.
+ */
+const SETTLE_MS = 60_000;
 const POLL_MS = 100;
 /** PGlite ignores the user and database names; the postgres driver needs some. */
 const SERVED_URL = 'postgres://postgres@localhost/postgres';
