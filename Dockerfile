@@ -32,6 +32,10 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/bin ./bin
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/src ./src
+# pg_dump and pg_restore for `tasa backup` / `tasa restore` against PostgreSQL (bookworm's client is 15).
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends postgresql-client \
+  && rm -rf /var/lib/apt/lists/*
 # The image's `node` user (uid 1000) owns only the data directory: spool, archive, embedded store.
 RUN mkdir -p /data && chown node:node /data
 USER node

@@ -4,8 +4,7 @@
  *
  * Correct across processes: every write of bars gives the symbol a new version token in the same
  * transaction (store/bars-repo.ts), and each request waits for a version check that started after
- * it arrived (one primary-key lookup), reloading the window when the token changed. An embedded
- * store has one writer, this process, which counts its own writes: there the check is free. Concurrent
+ * it arrived (one primary-key lookup), reloading the window when the token changed. Concurrent
  * requests share one check, so under load its cost spreads over all of them; a single request
  * still sees every write committed before it arrived, from whichever process.
  *
@@ -16,7 +15,7 @@ import type { Bar } from '../domain/bar.ts';
 import type { MarketCalendar } from '../domain/calendar.ts';
 import { resampleBars, type Candle, type CandleInterval } from '../domain/resample.ts';
 import type { SymbolCode } from '../domain/symbol.ts';
-import { barsBetween, barsVersion, barsWrittenHere, nthBarTimeBefore } from '../store/bars-repo.ts';
+import { barsBetween, barsVersion, nthBarTimeBefore } from '../store/bars-repo.ts';
 import type { Db } from '../store/db.ts';
 import type { CandleResult } from './candle-query.ts';
 
@@ -77,20 +76,11 @@ class SymbolWindow {
   }
 
   private async validated(): Promise<BarWindow> {
-    const version = await this.storeVersion();
+    const version = await barsVersion(this.db, this.symbol);
     if (this.window !== null && this.window.version === version) return this.window;
     // The version is read before the bars: a write in between makes the next check reload again.
     this.window = await this.load(version);
     return this.window;
-  }
-
-  /**
-   * An embedded store is written only by this process (its owner), so the count of this
-   * process's writes is its version: no query. PostgreSQL is shared: read the version token.
-   */
-  private async storeVersion(): Promise<string | null> {
-    if (this.db.driver === 'pglite') return `here:${barsWrittenHere(this.db, this.symbol)}`;
-    return barsVersion(this.db, this.symbol);
   }
 
   private async load(version: string | null): Promise<BarWindow> {

@@ -98,7 +98,7 @@ export async function upsertBarsDetail(db: Db, bars: readonly Bar[]): Promise<Up
   const unique = lastPerKey(bars);
   if (unique.length === 0) return { inserted: 0, updated: 0, unchanged: 0, refused: 0, written: [] };
   const tuples = unique.map(barTuple);
-  const result = await db.transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     // First load of a range (the common bulk case): nothing to compare with, COPY straight in.
     const fresh = !(await anyBarIn(tx, unique));
     if (fresh && (await unlessDuplicate(tx, (sp) => loadRows(sp, 'bars', INPUT_COLUMNS, tuples)))) {
@@ -112,8 +112,6 @@ export async function upsertBarsDetail(db: Db, bars: readonly Bar[]): Promise<Up
     if (written.length > 0) await bumpBarsVersion(tx, unique);
     return { inserted: written.length - updated, updated, unchanged: unique.length - written.length, refused: row?.refused ?? 0, written };
   });
-  if (result.written.length > 0) countWritesHere(db, unique);
-  return result;
 }
 
 const BARS_VERSION_KEY = 'bars_version:';
@@ -131,25 +129,6 @@ async function bumpBarsVersion(tx: Db, bars: readonly Bar[]): Promise<void> {
      ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now()`,
     [keys],
   );
-}
-
-/** Per store target and symbol: how many bar writes this process has committed (see `barsWrittenHere`). */
-const writesHere = new Map<string, number>();
-
-function countWritesHere(db: Db, bars: readonly Bar[]): void {
-  for (const symbol of new Set(bars.map((b) => b.symbol))) {
-    const key = `${db.target}|${symbol}`;
-    writesHere.set(key, (writesHere.get(key) ?? 0) + 1);
-  }
-}
-
-/**
- * How many bar writes of `symbol` this process has made to this store. For an embedded store,
- * which only its owning process may open, that is every write there is: a reader in memory
- * compares this counter instead of reading the version token.
- */
-export function barsWrittenHere(db: Db, symbol: SymbolCode): number {
-  return writesHere.get(`${db.target}|${symbol}`) ?? 0;
 }
 
 /** The version token of a symbol's stored bars: it changes with every write; null before the first one. */

@@ -126,8 +126,12 @@ for (const target of databaseTargets()) {
       assert.deepEqual(secondPage.fills.map((f) => f.orderId), [second.id], 'the next page starts after the cursor');
       const lastPage = (await call('GET', `/api/trading/fills?limit=1&after=${secondPage.nextAfter}`, null)).json<{ fills: unknown[]; nextAfter: string | null }>();
       assert.deepEqual([lastPage.fills.length, lastPage.nextAfter], [0, null]);
-      const badCursor = await call('GET', '/api/trading/fills?after=yesterday', null);
-      assert.equal(badCursor.statusCode, 400, badCursor.body);
+      for (const after of ['yesterday', '99999999999999-1-1']) {
+        const badCursor = await call('GET', `/api/trading/fills?after=${after}`, null);
+        assert.equal(badCursor.statusCode, 400, `${after}: ${badCursor.body}`);
+      }
+      const farFuture = await call('GET', '/api/trading/fills?after=9999999999999-1-1', null);
+      assert.deepEqual([farFuture.statusCode, farFuture.json<{ fills: unknown[] }>().fills.length], [200, 0], farFuture.body);
       await tick(4010, 4011);
       const [position] = (await call('GET', '/api/trading/positions', null)).json<{ positions: Array<{ quantity: string; markPrice: string; unrealizedPnl: string }> }>().positions;
       assert.equal(position?.quantity, '1500.00', 'both orders filled');

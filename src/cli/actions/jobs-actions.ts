@@ -1,4 +1,5 @@
 /** What `tasa backfill` and `tasa worker` run (loaded on demand by ../commands/jobs-commands.ts). */
+import { fileURLToPath } from 'node:url';
 import { untilShutdownSignal } from '../signals.ts';
 import { SingleBar } from 'cli-progress';
 import { createBus, type Bus } from '../../bus/index.ts';
@@ -11,11 +12,13 @@ import { fillGaps, type GapFillProgress, type GapFillSummary } from '../../jobs/
 import { jobHandlers } from '../../jobs/handlers.ts';
 import { createRestSource, type RestSource } from '../../jobs/history-source.ts';
 import { retentionJobHandler } from '../../jobs/retention/retention.ts';
+import { walkForwardFoldHandler } from '../../jobs/walk-forward-jobs.ts';
 import { createLogger, type Logger } from '../../log.ts';
 import { createMetrics, type Metrics } from '../../metrics/metrics.ts';
 import { startMetricsListener } from '../../metrics/metrics-listener.ts';
 import { createScrapeGauges } from '../../metrics/scrape-gauges.ts';
 import { archiveOptionsFrom, openArchive } from '../../pipeline/archive/open-archive.ts';
+import { readCodeVersion } from '../../pipeline/manifest.ts';
 import type { Db } from '../../store/db.ts';
 import { parseDateRange, parseIntegerArg, parseSymbolArg } from '../args.ts';
 import { createContext, withStore, type CliContext } from '../context.ts';
@@ -31,6 +34,9 @@ export interface BackfillCliOptions {
 export interface WorkerCliOptions {
   simulatorUrl?: string;
 }
+
+/** The repository (package.json, .git) whose version the archives record, as `pipeline run` finds it. */
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
 /** The key the simulator is called with when no real key is configured (it accepts any by default). */
 const SIMULATOR_KEY = 'tasa-simulator';
@@ -68,8 +74,11 @@ export async function runWorker(o: WorkerCliOptions): Promise<void> {
     const bus = await sharedBus(ctx, logger);
     try {
       const { source } = restSource(db, keys, restBaseUrl(o, ctx), o.simulatorUrl !== undefined, logger);
-      const retention = retentionJobHandler({ db, archive, clock, logger, retentionDays: ctx.config.TASA_TICK_RETENTION_DAYS });
-      const handlers = jobHandlers({ db, calendar: ctx.calendar, clock, source, bus, symbols, retention });
+      const codeVersion = await readCodeVersion(ROOT, process.env['TASA_GIT_COMMIT']);
+      const retention = retentionJobHandler({ db, archive, clock, logger, retentionDays: ctx.config.TASA_TICK_RETENTION_DAYS, codeVersion });
+      // Walk-forward folds queued by any `tasa pipeline run` are shared by every worker.
+      const walkForwardFold = walkForwardFoldHandler({ db, archive, clock, calendar: ctx.calendar });
+      const handlers = jobHandlers({ db, calendar: ctx.calendar, clock, source, bus, symbols, retention, walkForwardFold });
       const metrics = await workerMetrics(ctx, db, bus, symbols, logger);
       const jobs = await startJobs({ db, databaseUrl: ctx.config.DATABASE_URL, clock, calendar: ctx.calendar, logger, handlers, metrics: metrics?.metrics });
       // Listen before saying so: stdout to a pipe is synchronous, so a supervisor may signal at once.

@@ -60,7 +60,7 @@ const FillsQuery = Type.Object({
   from: Type.Optional(Type.String({ description: 'Date (Bogota) or ISO 8601 time; inclusive' })),
   to: Type.Optional(Type.String({ description: 'Date (Bogota, the whole day) or ISO 8601 time; exclusive' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, default: 1000 })),
-  after: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}-[0-9]{1,15}-[0-9]{1,9}$', description: 'Fills after this one only: the nextAfter of the previous page' })),
+  after: Type.Optional(Type.String({ pattern: '^[0-9]{1,13}-[0-9]{1,15}-[0-9]{1,9}$', description: 'Fills after this one only: the nextAfter of the previous page (<time ms>-<order id>-<seq>)' })),
 });
 const PnlQuery = Type.Object({
   from: Type.Optional(Type.String({ format: 'date', description: 'First day (Bogota); default 30 days before `to`' })),
@@ -328,8 +328,8 @@ function fillCursorText(fill: FillCursor): string {
   return `${fill.time}-${fill.orderId}-${fill.seq}`;
 }
 
+/** The schema's pattern makes it three whole numbers, the time at most 13 digits (before 2287). */
 function fillCursorOf(text: string): FillCursor {
-  const [time, orderId, seq] = text.split('-').map(Number);
-  if (time === undefined || orderId === undefined || seq === undefined) throw new TasaError('bad_argument', `after must be the nextAfter of a previous page, got "${text}".`, { input: 'after' });
+  const [time = 0, orderId = 0, seq = 0] = text.split('-').map(Number);
   return { time, orderId, seq };
 }
