@@ -1,17 +1,23 @@
 /**
- * Backtest figures: throughput of the L6 engine (bars/s) over synthetic session bars, of running a
- * baseline policy through `decideTargets`, and of the performance metrics.
+ * Backtest figures: throughput of the L6 engine (bars/s) and of the performance metrics over
+ * synthetic session bars, and each baseline end to end on the real history (indicators it declares,
+ * decisions, engine, metrics) with the engine alone on the same targets as its same-run reference.
  */
 import { BAR_MS } from '../src/domain/bar.ts';
 import { addDays, bogotaWallTime } from '../src/domain/time.ts';
-import { decideTargets, runBacktest } from '../src/research/backtest.ts';
-import { baselinePolicy } from '../src/research/baselines.ts';
-import { computePerformance } from '../src/research/performance.ts';
-import type { IndicatorRow, SeriesBar } from '../src/research/types.ts';
-import { bestOf, formatMs, formatRate, record } from './harness.ts';
+import { MarketCalendar } from '../src/domain/calendar.ts';
+import { declaredIndicators, runBacktest } from '../src/research/backtest.ts';
+import { BASELINE_IDS, baselinePolicy } from '../src/research/baselines.ts';
+import { computeIndicatorColumns } from '../src/research/indicators.ts';
+import { computePerformance, sessionBarsPerYear } from '../src/research/performance.ts';
+import { backtestPolicy, type PolicyBacktest } from '../src/research/policy-evaluation.ts';
+import { toSeries } from '../src/research/series.ts';
+import type { SeriesBar, TradingCosts } from '../src/research/types.ts';
+import { realBars, REAL_FILE_SKIP } from '../test/support/real-history.ts';
+import { against, bestOf, formatMs, formatRate, record } from './harness.ts';
 
-const SESSIONS = 25_000; // 1.5M bars
-const POLICY_SESSIONS = 5_000; // 300k bars through a policy
+const SESSIONS = 10_000; // 600k bars
+const NO_FEATURES = new Float32Array(0);
 
 /** A seeded random walk of 60-bar sessions (dates are consecutive days: only their change matters). */
 function syntheticSeries(sessions: number): SeriesBar[] {
@@ -48,24 +54,6 @@ function syntheticTargets(n: number): Int8Array {
   return targets;
 }
 
-function nanIndicators(bars: readonly SeriesBar[]): IndicatorRow[] {
-  return bars.map((b, i) => ({
-    time: b.time,
-    ema20: NaN,
-    ema50: NaN,
-    sma10: 4000 + (i % 7),
-    sma20: 4003,
-    rsi14: NaN,
-    macd: NaN,
-    macdSignal: NaN,
-    macdHistogram: NaN,
-    bbUpper: NaN,
-    bbMiddle: NaN,
-    bbLower: NaN,
-    atr14: NaN,
-  }));
-}
-
 export async function benchBacktest(): Promise<void> {
   const bars = syntheticSeries(SESSIONS);
   const targets = syntheticTargets(bars.length);
@@ -73,15 +61,40 @@ export async function benchBacktest(): Promise<void> {
   const n = bars.length;
   let result = runBacktest(bars, targets, costs);
   const engineMs = await bestOf(3, () => (result = runBacktest(bars, targets, costs)));
-  record('backtest', 'engine', formatRate(n, engineMs, 'bars'), `${n.toLocaleString('en-US')} session bars, ${result.trades.length.toLocaleString('en-US')} trades, ${formatMs(engineMs)} (best of 3)`);
+  record('backtest', 'engine', formatRate(n, engineMs, 'bars'), `${n.toLocaleString('en-US')} synthetic session bars, ${result.trades.length.toLocaleString('en-US')} trades, ${formatMs(engineMs)} (best of 3)`);
 
   const metricsMs = await bestOf(3, () => computePerformance(result, 14_600));
   record('backtest', 'performance metrics', formatRate(n, metricsMs, 'bars'), `${formatMs(metricsMs)} for ${n.toLocaleString('en-US')} bars`);
 
-  const policyBars = bars.slice(0, POLICY_SESSIONS * 60);
-  const indicators = nanIndicators(policyBars);
-  const features = new Float32Array(0);
-  const policy = baselinePolicy('sma-crossover');
-  const policyMs = await bestOf(3, () => decideTargets(policy, policyBars, indicators, () => features));
-  record('backtest', 'decideTargets (sma-crossover)', formatRate(policyBars.length, policyMs, 'bars'), `${policyBars.length.toLocaleString('en-US')} bars, ${formatMs(policyMs)} (best of 3)`);
+  await benchEndToEnd(costs);
+}
+
+/**
+ * Each baseline end to end on the real history (loaded once, not timed): the indicators it
+ * declares, its decisions, the backtest and the metrics, against the engine alone on its targets.
+ */
+async function benchEndToEnd(costs: TradingCosts): Promise<void> {
+  if (REAL_FILE_SKIP !== false) {
+    record('backtest', 'end to end, real history', 'skipped', REAL_FILE_SKIP);
+    return;
+  }
+  const calendar = new MarketCalendar();
+  const series = toSeries(await realBars(calendar), calendar);
+  const n = series.length;
+  const options = { costs, initialEquity: 1, flatAtSessionEnd: true, barsPerYear: sessionBarsPerYear(calendar, series[0]!.session, series[n - 1]!.session) };
+  for (const id of BASELINE_IDS) {
+    const policy = baselinePolicy(id);
+    const run = (): PolicyBacktest => backtestPolicy(policy, series, computeIndicatorColumns(series, declaredIndicators(policy)), () => NO_FEATURES, options);
+    const { targets, flatAtSessionEnd, result } = run();
+    const wholeMs = await bestOf(3, run);
+    const engineMs = await bestOf(3, () => runBacktest(series, targets, costs, { flatAtSessionEnd }));
+    const reads = declaredIndicators(policy).join(', ') || 'no indicator';
+    record(
+      'backtest',
+      `end to end, ${id}`,
+      formatRate(n, wholeMs, 'bars'),
+      `${n.toLocaleString('en-US')} real bars, ${result.trades.length.toLocaleString('en-US')} trades, reads ${reads}; ${formatMs(wholeMs)} vs engine alone ${formatMs(engineMs)} (best of 3)`,
+      against('engine alone on its targets, bars/s', (n / wholeMs) * 1000, (n / engineMs) * 1000),
+    );
+  }
 }

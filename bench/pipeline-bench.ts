@@ -4,10 +4,13 @@
  * (imported first, not timed) or, without it, on ~78,000 synthetic bars; the same run again (every
  * layer skipped); PPO training through L5 (steps/s); L6 with the trained model.
  */
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { systemClock } from '../src/clock.ts';
 import { MarketCalendar } from '../src/domain/calendar.ts';
 import { openLocalArchive } from '../src/pipeline/archive/local-archive.ts';
@@ -20,7 +23,10 @@ import { migrate } from '../src/store/migrate.ts';
 import { insertRawBars } from '../src/store/raw-bars-repo.ts';
 import { syntheticSeries, toBars } from '../test/research/synthetic-series.ts';
 import { REAL_FILE } from './foundation-bench.ts';
-import { formatMs, record, timed } from './harness.ts';
+import { against, formatMs, record, timed } from './harness.ts';
+
+/** The built CLI runs when current (the cli bench builds it first); otherwise bin/tasa.js falls back to tsx. */
+const BIN = fileURLToPath(new URL('../bin/tasa.js', import.meta.url));
 
 /** Two rollouts of the default 2048 steps: the first includes the kernels' warm-up. */
 const TRAINING_STEPS = 3 * 2048;
@@ -45,6 +51,7 @@ export async function benchPipeline(): Promise<void> {
     const first = await timedRun(options);
     const bars = first.result.layers.find((l) => l.layer === 'L1')?.summary['bars'];
     record('pipeline', 'L0-L4 + L6 (baselines), first run', formatMs(first.ms), `${String(bars)} bars (${source}), embedded store; ${first.perLayer}`);
+    if (source.startsWith('real')) await benchPipelineProcess(dir, first.ms);
     const again = await timedRun(options);
     record('pipeline', 'same again (every layer skipped)', formatMs(again.ms), 'fingerprint check + every file re-read and its sha256 verified');
 
@@ -76,6 +83,27 @@ async function loadHistory(db: Db, calendar: MarketCalendar): Promise<string> {
   }));
   await insertRawBars(db, 'USD/COP', { name: 'synthetic', sha256: '0'.repeat(64) }, rows);
   return 'synthetic: the real file is absent';
+}
+
+/**
+ * `tasa pipeline run --skip-training` as a whole process (the built CLI, as a user runs it) on an
+ * embedded store holding the real history (imported by `tasa import` first, not timed): start-up,
+ * opening the store, L0-L4, L6 and the walk-forward of the baselines; against the in-process run
+ * of L0-L4 + L6 above.
+ */
+async function benchPipelineProcess(dir: string, inProcessMs: number): Promise<void> {
+  const env: NodeJS.ProcessEnv = { ...process.env, TASA_LOG_LEVEL: 'silent', TASA_DATA_DIR: join(dir, 'cli-store') };
+  delete env['DATABASE_URL'];
+  const run = promisify(execFile);
+  await run(process.execPath, [BIN, 'import', REAL_FILE], { env, maxBuffer: 64 * 1024 * 1024 });
+  const { ms } = await timed(() => run(process.execPath, [BIN, 'pipeline', 'run', '--skip-training'], { env, maxBuffer: 64 * 1024 * 1024 }));
+  record(
+    'pipeline',
+    '`tasa pipeline run --skip-training`, whole process',
+    formatMs(ms),
+    'embedded store with the real history; start-up, store, L0-L4, L6 and the walk-forward of the baselines',
+    against('in-process L0-L4 + L6, ms', ms, inProcessMs),
+  );
 }
 
 async function timedRun(options: RunPipelineOptions): Promise<{ ms: number; result: PipelineResult; perLayer: string }> {

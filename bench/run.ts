@@ -15,6 +15,7 @@ import { benchCliStartup } from './cli-bench.ts';
 import { benchFaults } from './fault-bench.ts';
 import { benchFoundation } from './foundation-bench.ts';
 import { benchLive } from './live-bench.ts';
+import { benchIdleRss } from './memory-bench.ts';
 import { benchPipeline } from './pipeline-bench.ts';
 import { benchPpo } from './ppo-bench.ts';
 import { benchCandleServing, benchServing } from './serving-bench.ts';
@@ -32,6 +33,7 @@ process.stderr.write(`benchmarks on ${cpus().length} × ${cpus()[0]?.model ?? 'c
 const BENCHES: Record<string, () => unknown> = {
   cli: benchCliStartup,
   foundation: benchFoundation,
+  memory: benchIdleRss,
   live: benchLive,
   'bus-codec': benchBusCodec,
   spool: benchSpoolDrain,

@@ -126,7 +126,7 @@ const CANDLE_SESSIONS = 80;
 
 /**
  * `GET /api/candlesticks` on each store: the chart's first page (the latest 300 candles, from the
- * in-memory window, each request still checking the store's version), and a page further back
+ * in-memory window, trusted until the store notifies a write or the once-a-second recheck), and a page further back
  * than the window (index range scans).
  */
 async function benchCandles(load: LoadProcess, target: DatabaseTarget, bare: number): Promise<void> {

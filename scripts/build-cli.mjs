@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, URL } from 'node:url';
+import { fileURLToPath, pathToFileURL, URL } from 'node:url';
 import { build } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -38,6 +38,39 @@ const sourceUrlPlugin = {
     });
   },
 };
+
+/**
+ * The bundled date-holidays carries every country's rules, and moment-timezone (which it loads)
+ * every zone: 1.5 MB of data parsed at each start, most of `tasa calendar`'s start-up. The bundle
+ * keeps the countries of src/domain/holiday-countries.json and their zones (the calendar refuses any
+ * other country, so a missing one fails loudly rather than having no holidays).
+ */
+const holidayDataPlugin = {
+  name: 'holiday-data-subset',
+  setup(b) {
+    const countries = JSON.parse(readFileSync(join(ROOT, 'src', 'domain', 'holiday-countries.json'), 'utf8'));
+    const zones = zonesOfCountries(countries);
+    b.onLoad({ filter: /[\\/]date-holidays[\\/]src[\\/]data\.js$/ }, async (args) => {
+      const { data } = await import(pathToFileURL(args.path).href);
+      const holidays = Object.fromEntries(countries.map((code) => [code, data.holidays[code]]));
+      return { contents: `export const data = ${JSON.stringify({ ...data, holidays })};`, loader: 'js' };
+    });
+    b.onLoad({ filter: /[\\/]moment-timezone[\\/]data[\\/]packed[\\/]latest\.json$/ }, (args) => {
+      const packed = JSON.parse(readFileSync(args.path, 'utf8'));
+      const kept = packed.zones.filter((zone) => zones.has(zone.split('|')[0]));
+      const keptNames = new Set(kept.map((zone) => zone.split('|')[0]));
+      const links = packed.links.filter((link) => keptNames.has(link.split('|')[0]));
+      return { contents: JSON.stringify({ ...packed, zones: kept, links, countries: [] }), loader: 'json' };
+    });
+  },
+};
+
+/** The zones date-holidays names for the countries. */
+function zonesOfCountries(countries) {
+  const text = readFileSync(join(ROOT, 'node_modules', 'date-holidays', 'data', 'holidays.json'), 'utf8');
+  const { holidays } = JSON.parse(text);
+  return new Set(countries.flatMap((code) => holidays[code]?.zones ?? []));
+}
 
 /** Every installed package (nested copies too) as [name, what it depends on]. */
 function installedPackages(dir = join(ROOT, 'node_modules')) {
@@ -97,7 +130,7 @@ async function buildCli() {
     sourcemap: true,
     metafile: true,
     logLevel: 'warning',
-    plugins: [sourceUrlPlugin],
+    plugins: [sourceUrlPlugin, holidayDataPlugin],
   });
   writeFileSync(join(staging, SOURCES_FILE), JSON.stringify(sourceStamps(Object.keys(result.metafile.inputs))));
   install(staging);

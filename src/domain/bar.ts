@@ -65,6 +65,8 @@ export function isPartial(bar: Pick<Bar, 'flags'>): boolean {
 /** Why a set of OHLC values cannot be a bar, or null when it can. */
 export function ohlcViolation(bar: Ohlc): string | null {
   const { open, high, low, close } = bar;
+  // The common case without allocating (hot in backtests and aggregation); NaN fails every comparison.
+  if (open > 0 && close > 0 && low > 0 && high < Infinity && high >= open && high >= close && low <= open && low <= close) return null;
   for (const [name, value] of [['open', open], ['high', high], ['low', low], ['close', close]] as const) {
     if (!Number.isFinite(value)) return `${name} is not a number`;
     if (value <= 0) return `${name} must be > 0 (got ${value})`;

@@ -13,6 +13,7 @@
 import Holidays from 'date-holidays';
 import type { HolidaysTypes } from 'date-holidays';
 import { BAR_MS } from './bar.ts';
+import HOLIDAY_COUNTRIES from './holiday-countries.json' with { type: 'json' };
 import { DAY_MS, HOUR_MS, bogotaWallTime, datesBetween, isIsoDate, weekday, type IsoDate } from './time.ts';
 
 export const SESSION_OPEN_HOUR = 8;
@@ -85,12 +86,26 @@ const MAX_DAYS_WITHOUT_SESSION = 400;
 let colombiaSource: Holidays | undefined;
 let usSource: Holidays | undefined;
 
+/**
+ * The library's rules of one country. The CLI build keeps only the countries of
+ * holiday-countries.json in its copy of the library's data, so a country missing there is refused
+ * here rather than silently having no holidays.
+ */
+function countryRules(country: string): Holidays {
+  const rules = new Holidays();
+  if (!HOLIDAY_COUNTRIES.includes(country) || rules.getCountries()[country] === undefined) {
+    throw new Error(`No holiday rules for country ${country}: add it to src/domain/holiday-countries.json`);
+  }
+  rules.init(country);
+  return rules;
+}
+
 function colombiaRules(): Holidays {
-  return (colombiaSource ??= new Holidays('CO'));
+  return (colombiaSource ??= countryRules('CO'));
 }
 
 function usRules(): Holidays {
-  return (usSource ??= new Holidays('US'));
+  return (usSource ??= countryRules('US'));
 }
 
 /** The library's `date` is local wall time, "YYYY-MM-DD hh:mm:ss". */

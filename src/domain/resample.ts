@@ -1,7 +1,11 @@
 /**
  * 5-minute bars -> candles of a coarser interval, inside sessions only. Buckets are aligned to
  * the session open (08:00 Bogota), so an hour candle is 08:00-09:00, 09:00-10:00, ... and never
- * spans two sessions; `1day` is the whole session. Missing bars are not filled: a candle holds
+ * spans two sessions; `1day` is the whole session. `4h` is session-aligned too: 08:00-12:00 and
+ * 12:00-13:00 (the session's last hour; its candle expects 12 bars, not 48). `1w` is the Bogota
+ * trading week (Monday to Sunday in America/Bogota): its candle opens at the week's first session
+ * open, closes at its last session's close, and expects the bars of the week's sessions only
+ * (a holiday week expects fewer); its `session` is the week's first session. Missing bars are not filled: a candle holds
  * the bars present, says how many, and is `complete` only when every bar of its bucket is there
  * and none of them is `partial` (built while the feed covered only part of its slot).
  *
@@ -14,23 +18,35 @@
  */
 import { BAR_MS, isPartial, isSimulatedSource, type Bar, type BarSource, type Ohlc } from './bar.ts';
 import type { MarketCalendar, Session } from './calendar.ts';
+import { addDays, bogotaDate, weekday } from './time.ts';
+import { CANDLESTICK_INTERVALS, type CandlestickInterval } from '../contracts/candle-intervals.ts';
 
-export const CANDLE_INTERVALS = ['5min', '15min', '30min', '1h', '1day'] as const;
-export type CandleInterval = (typeof CANDLE_INTERVALS)[number];
+/** The intervals resampled from 5-minute bars: every interval the API serves but `1min`, built from ticks (minute-candles.ts). */
+export type CandleInterval = Exclude<CandlestickInterval, '1min'>;
+export const CANDLE_INTERVALS: readonly CandleInterval[] = CANDLESTICK_INTERVALS.filter((i): i is CandleInterval => i !== '1min');
 
-/** 5-minute bars per bucket; `null` = the whole session. */
-const BARS_PER_BUCKET: Record<CandleInterval, number | null> = { '5min': 1, '15min': 3, '30min': 6, '1h': 12, '1day': null };
+/** 5-minute bars per bucket inside one session; `session` = the whole session, `week` = the Bogota week's sessions. */
+const BARS_PER_BUCKET: Record<CandleInterval, number | 'session' | 'week'> = { '5min': 1, '15min': 3, '30min': 6, '1h': 12, '4h': 48, '1day': 'session', '1w': 'week' };
+/** What the intervals mean, for the API docs. */
+export const CANDLE_INTERVALS_TEXT =
+  'Buckets are defined in the market zone (America/Bogota) by session (08:00-13:00 Bogota): they align to the session open and never span two sessions, except 1w. ' +
+  '5min, 15min, 30min, 1h: fixed buckets from 08:00; 4h: 08:00-12:00 and 12:00-13:00 (the short last one expects 12 bars); 1day: the session; ' +
+  '1w: the Bogota trading week, Monday to Sunday: from its first session open to its last session close, expecting the bars of its sessions only.';
+/** Trading days in a week at most (Monday to Friday). */
+const SESSIONS_PER_WEEK = 5;
 
 export interface Candle extends Ohlc {
   /** Bucket open, epoch ms UTC. */
   time: number;
   /** The Bogota date of its session. */
   session: string;
-  /** 5-minute bars present in the bucket. */
+  /** 5-minute bars present in the bucket (a 1-minute candle: 1). */
   bars: number;
-  /** 5-minute bars the bucket holds when nothing is missing. */
+  /** 5-minute bars the bucket holds when nothing is missing (a 1-minute candle: 1). */
   expected: number;
   complete: boolean;
+  /** 1-minute candles only: the ticks it was built from. */
+  ticks?: number;
   /** Its bars are the simulator's (see the provenance rule above). */
   simulated: boolean;
   /** The distinct sources of its bars, in order of first appearance (all of one class). */
@@ -49,21 +65,40 @@ export interface Bucket {
   open: number;
   /** Exclusive end. */
   end: number;
+  /** The session holding the bucket (for `1w`, the week's first). */
   session: Session;
+  /** 5-minute bars the bucket holds when nothing is missing. */
+  expected: number;
 }
 
-/** The bucket holding `t`, or null outside every session. */
+/** The bucket holding `t`, or null outside every session (for `1w`: outside the span of its week's sessions). */
 export function bucketAt(calendar: MarketCalendar, interval: CandleInterval, t: number): Bucket | null {
+  const perBucket = BARS_PER_BUCKET[interval];
+  if (perBucket === 'week') return weekBucketAt(calendar, t);
   const session = calendar.sessionAt(t);
   if (session === null) return null;
-  const span = (BARS_PER_BUCKET[interval] ?? session.barCount) * BAR_MS;
+  const span = (perBucket === 'session' ? session.barCount : perBucket) * BAR_MS;
   const open = session.open + Math.floor((t - session.open) / span) * span;
-  return { open, end: Math.min(open + span, session.close), session };
+  const end = Math.min(open + span, session.close);
+  return { open, end, session, expected: (end - open) / BAR_MS };
 }
 
-/** 5-minute bars in a full bucket of this interval (a session's bar count for `1day`). */
+/** The Bogota trading week (Monday start) holding `t`: from its first session's open to its last one's close. */
+function weekBucketAt(calendar: MarketCalendar, t: number): Bucket | null {
+  const date = bogotaDate(t);
+  const monday = addDays(date, 1 - weekday(date));
+  const sessions = calendar.sessionsBetween(monday, addDays(monday, 6));
+  const first = sessions[0];
+  const last = sessions.at(-1);
+  if (first === undefined || last === undefined || t < first.open || t >= last.close) return null;
+  return { open: first.open, end: last.close, session: first, expected: sessions.reduce((n, s) => n + s.barCount, 0) };
+}
+
+/** 5-minute bars in a full bucket of this interval (a session's bar count for `1day`, a five-session week's for `1w`). */
 export function barsPerBucket(interval: CandleInterval, barsPerSession: number): number {
-  return BARS_PER_BUCKET[interval] ?? barsPerSession;
+  const perBucket = BARS_PER_BUCKET[interval];
+  if (perBucket === 'session') return barsPerSession;
+  return perBucket === 'week' ? SESSIONS_PER_WEEK * barsPerSession : perBucket;
 }
 
 /**
@@ -94,7 +129,7 @@ export class CandleResampler {
     if (bucket === null) return null;
     const closed = this.flush();
     this.bucket = bucket;
-    const expected = (bucket.end - bucket.open) / BAR_MS;
+    const expected = bucket.expected;
     // A split bucket's second part opens at its own first bar (see the provenance rule).
     const time = current === null ? bucket.open : bar.time;
     this.candle = { time, session: bucket.session.date, open: bar.open, high: bar.high, low: bar.low, close: bar.close, bars: 1, expected, complete: expected === 1 && !isPartial(bar), simulated, sources: [bar.source] };

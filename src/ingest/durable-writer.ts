@@ -21,6 +21,7 @@
  */
 import { systemClock, type Clock, type CancelTimer } from '../clock.ts';
 import type { Bar } from '../domain/bar.ts';
+import type { MarketCalendar } from '../domain/calendar.ts';
 import type { Tick } from '../domain/tick.ts';
 import { errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -28,6 +29,7 @@ import type { Metrics } from '../metrics/metrics.ts';
 import { upsertBars } from '../store/bars-repo.ts';
 import type { Db } from '../store/db.ts';
 import { holdsFence, ingestLeaseName } from '../store/leases-repo.ts';
+import { refreshSessionsOfBars } from '../store/refresh-sessions.ts';
 import { ensureTickPartitions, insertTicks } from '../store/ticks-repo.ts';
 import { pushBounded } from './samples.ts';
 import { Spool } from './spool.ts';
@@ -59,6 +61,8 @@ export interface WriterOptions {
   fence?: WriteFence;
   /** Prometheus metrics: ticks and bars stored, latencies, spool size and age, refusals. */
   metrics?: Metrics;
+  /** With it, the session quality of the bars written is refreshed in the same transaction (the ingest service gives it). */
+  calendar?: MarketCalendar;
 }
 
 export interface WriterStats {
@@ -220,11 +224,22 @@ export class DurableWriter {
         const keptTicks = written.flatMap((x) => ('t' in x ? [x.t] : []));
         const keptBars = written.flatMap((x) => ('b' in x ? [x.b.bar] : []));
         if (keptTicks.length > 0) await insertTicks(tx, keptTicks);
-        if (keptBars.length > 0) await upsertBars(tx, keptBars);
+        if (keptBars.length > 0) await this.writeBars(tx, keptBars);
       });
     });
     this.recordWrite(written, clock.now());
     for (const [symbol, count] of refused) this.fencedOut(symbol, count);
+  }
+
+  private async writeBars(tx: Db, bars: readonly Bar[]): Promise<void> {
+    await upsertBars(tx, bars);
+    const calendar = this.opts.calendar;
+    if (!calendar) return;
+    // Same transaction, so a day's session row agrees with its bars; in a savepoint, so a failing
+    // refresh never holds the bars back (the sync job recomputes sessions).
+    await tx.transaction((sp) => refreshSessionsOfBars(sp, calendar, bars)).catch((err: unknown) => {
+      this.opts.logger.error({ err: errorMessage(err), bars: bars.length }, 'session refresh failed; the bars are written, the sync job recounts their sessions');
+    });
   }
 
   /** Splits the entries into those to write (ticks, and bars whose lease epoch is still current) and the bars refused, by symbol. */

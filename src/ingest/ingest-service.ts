@@ -89,6 +89,7 @@ export class IngestService {
       logger: opts.logger,
       spoolPath: opts.spoolPath,
       fence: this.fence(),
+      calendar: opts.calendar,
       ...(opts.spoolMaxBytes === undefined ? {} : { spoolMaxBytes: opts.spoolMaxBytes }),
       ...(opts.metrics ? { metrics: opts.metrics } : {}),
     });

@@ -95,12 +95,19 @@ export interface OnDemandQueue {
   handlerOnly?: boolean;
 }
 
+/**
+ * A walk-forward fold job's expiry: PPO training with several seeds over years of bars takes hours.
+ * Each fold job is also sent with it, because pg-boss keeps a queue's settings from its creation
+ * (a database made before this value keeps its old one).
+ */
+export const WALK_FORWARD_FOLD_EXPIRE_SECONDS = 12 * 60 * 60;
+
 export const ON_DEMAND_QUEUES: readonly OnDemandQueue[] = [
   // A multi-year backfill waits out per-minute credit limits; a pipeline run may train a policy.
   { queue: 'backfill', expireInSeconds: 4 * 60 * 60 },
   { queue: 'pipeline', expireInSeconds: 6 * 60 * 60 },
   // One walk-forward fold (pipeline/walk-forward-fold.ts): retried once, so a fold whose worker died is run by another.
-  { queue: 'walk-forward-fold', expireInSeconds: 2 * 60 * 60, retryLimit: 1, handlerOnly: true },
+  { queue: 'walk-forward-fold', expireInSeconds: WALK_FORWARD_FOLD_EXPIRE_SECONDS, retryLimit: 1, handlerOnly: true },
 ];
 
 const SCHEMA = 'pgboss';
@@ -256,9 +263,16 @@ async function register(boss: PgBoss, s: ScheduledQueue, o: StartJobsOptions): P
 async function registerOnDemand(boss: PgBoss, q: OnDemandQueue, o: OnDemandDispatch): Promise<void> {
   await createOnDemandQueue(boss, q);
   if (q.handlerOnly === true && o.handlers[q.queue] === undefined) return;
-  await boss.work(q.queue, { pollingIntervalSeconds: o.pollingIntervalSeconds ?? DEFAULT_POLLING_SECONDS }, async ([job]) => {
+  const worker = { id: '' };
+  worker.id = await boss.work(q.queue, { pollingIntervalSeconds: o.pollingIntervalSeconds ?? DEFAULT_POLLING_SECONDS }, async ([job]) => {
     if (job === undefined) return null;
-    return dispatchOnDemand(q.queue, job.id, job.data, o);
+    try {
+      return await dispatchOnDemand(q.queue, job.id, job.data, o);
+    } finally {
+      // A job was waiting, so more may be (a walk-forward run queues all its folds at once): look
+      // again as soon as this one is done rather than after the polling interval.
+      if (worker.id !== '') boss.notifyWorker(worker.id);
+    }
   });
 }
 

@@ -42,7 +42,7 @@ export function jobHandlers(d: JobDependencies): JobHandlers {
     sync: async () => {
       const bus = d.bus;
       if (bus === null) return { skipped: 'no shared stream (REDIS_URL is not set)' };
-      return perSymbol(d.symbols, (symbol) => runSync({ db: d.db, bus, symbol, clock: d.clock }));
+      return perSymbol(d.symbols, (symbol) => runSync({ db: d.db, bus, symbol, clock: d.clock, calendar: d.calendar }));
     },
     parity: () => runParityMonitor({ db: d.db, calendar: d.calendar, clock: d.clock }),
     backfill: (ctx) => runBackfillJob(d, ctx),

@@ -11,6 +11,7 @@
 import type { Bus } from '../bus/index.ts';
 import type { Clock } from '../clock.ts';
 import type { Bar } from '../domain/bar.ts';
+import type { MarketCalendar } from '../domain/calendar.ts';
 import type { SymbolCode } from '../domain/symbol.ts';
 import type { Tick } from '../domain/tick.ts';
 import { upsertBars } from '../store/bars-repo.ts';
@@ -18,6 +19,7 @@ import type { Db } from '../store/db.ts';
 import { isoTime } from '../store/rows.ts';
 import { ensureTickPartitions, insertTicks } from '../store/ticks-repo.ts';
 import { recordedRun } from '../store/recorded-run.ts';
+import { refreshSessionsOfBars } from '../store/refresh-sessions.ts';
 import { finalBarOfEvent, tickOfEvent } from './stream-events.ts';
 
 const DEFAULT_PAGE_SIZE = 5_000;
@@ -27,6 +29,8 @@ export interface SyncOptions {
   bus: Pick<Bus, 'replay'>;
   symbol: SymbolCode;
   clock: Clock;
+  /** The session quality of the bars written is refreshed. */
+  calendar: MarketCalendar;
   /** Read events after this seq; default 0 (everything the bus keeps). */
   since?: number;
   pageSize?: number;
@@ -60,6 +64,7 @@ async function syncPass(o: SyncOptions): Promise<SyncSummary> {
   const latest = latestRevisions(stream.bars);
   const toWrite = barsToWrite(latest, await storedRevisions(o.db, o.symbol, latest));
   const written = await upsertBars(o.db, toWrite);
+  await refreshSessionsOfBars(o.db, o.calendar, toWrite);
   return {
     events: stream.events,
     lastSeq: stream.lastSeq,

@@ -4,6 +4,10 @@
  * pipeline's), and so does the process that queued them, so a run finishes with no worker at
  * all (embedded mode) and faster with several. The queuing process waits until each fold's row
  * is completed or failed, or its job failed (expired and out of retries: a dead worker).
+ *
+ * A fold job expires after `WALK_FORWARD_FOLD_EXPIRE_SECONDS` (jobs/boss.ts), long enough for a fold that trains PPO; an
+ * expired job runs again (its retry), and the fold's claim epoch keeps the superseded run from
+ * storing anything (store/walk-forward-repo.ts).
  */
 import { hostname } from 'node:os';
 import type PgBoss from 'pg-boss';
@@ -13,7 +17,7 @@ import type { FoldDeps } from '../pipeline/walk-forward-fold.ts';
 import { FoldDataCache, runFold } from '../pipeline/walk-forward-fold.ts';
 import type { FoldExecutor } from '../pipeline/walk-forward-run.ts';
 import { listFolds } from '../store/walk-forward-repo.ts';
-import { startOnDemandWorker, type OnDemandJobContext, type OnDemandJobHandler, type RunningJobs } from './boss.ts';
+import { startOnDemandWorker, WALK_FORWARD_FOLD_EXPIRE_SECONDS, type OnDemandJobContext, type OnDemandJobHandler, type RunningJobs } from './boss.ts';
 import { parseJobData, WalkForwardFoldJobData } from './job-payloads.ts';
 
 export const WALK_FORWARD_QUEUE = 'walk-forward-fold';
@@ -33,7 +37,7 @@ export interface JobFoldOptions extends FoldDeps {
   /** Whether this process works fold jobs too (default true). */
   work?: boolean;
   pollingIntervalSeconds?: number;
-  /** How often the fold rows are read while waiting (default 500 ms). */
+  /** How often the fold rows are read while waiting (default 200 ms). */
   waitPollMs?: number;
 }
 
@@ -46,7 +50,7 @@ export async function jobFoldExecutor(o: JobFoldOptions): Promise<FoldExecutor &
     runFolds: async (runId, folds) => {
       const ids: string[] = [];
       for (let fold = 0; fold < folds; fold++) {
-        const id = await jobs.send(WALK_FORWARD_QUEUE, { runId, fold });
+        const id = await jobs.boss.send(WALK_FORWARD_QUEUE, { runId, fold }, { expireInSeconds: WALK_FORWARD_FOLD_EXPIRE_SECONDS });
         if (id === null) throw new TasaError('internal', `pg-boss did not queue fold ${fold + 1} of walk-forward run ${runId}.`);
         ids.push(id);
       }
@@ -69,6 +73,6 @@ async function waitForFolds(o: JobFoldOptions, boss: PgBoss, runId: number, jobI
         throw new TasaError('internal', `Fold ${f.fold + 1} of walk-forward run ${runId} was not finished: its job ${job.id} is ${job.state}.`, { input: String(runId) });
       }
     }
-    await new Promise((resolve) => setTimeout(resolve, o.waitPollMs ?? 500));
+    await new Promise((resolve) => setTimeout(resolve, o.waitPollMs ?? 200));
   }
 }

@@ -23,7 +23,7 @@ import { loadPolicy, policyCosts, type LoadedPolicy } from '../research/policy-l
 import type { ResolvedResearchConfig } from '../research/research-config.ts';
 import { chooseSpread, tradingCostsOf, type SpreadChoice } from '../research/spread-estimate.ts';
 import { toSeries } from '../research/series.ts';
-import type { TradingCosts } from '../research/types.ts';
+import type { FeatureTable, SeriesBar, TradingCosts } from '../research/types.ts';
 import { storedBarsSummary } from '../store/bars-repo.ts';
 import type { Db } from '../store/db.ts';
 import { loadBars, timeRange } from './layers/l1-standardized.ts';
@@ -62,7 +62,8 @@ export async function backtestOverRange(o: AdHocBacktestOptions): Promise<AdHocB
   const bars = oneProvenance(await loadBars(o.db, o.symbol, timeRange(first, o.to)), timeRange(o.from, o.to).fromMs, o);
   const series = toSeries(bars, o.calendar);
   const indicators = computeIndicators(series);
-  const features = computeFeatures(series, indicators, loaded.inputs?.featureOptions ?? {});
+  // Only a model reads features; the baselines read the bar, their indicators and their position.
+  const features = loaded.inputs === null ? noFeatures(series) : computeFeatures(series, indicators, loaded.inputs.featureOptions);
   const { start, end } = rowsOfSessions(series, o.from, o.to);
   const { costs, costSource, spread } = await costsOf(o, loaded);
   const evaluation = evaluatePolicy({ symbol: o.symbol, series, indicators, features, start, end }, loaded, {
@@ -79,6 +80,11 @@ export async function backtestOverRange(o: AdHocBacktestOptions): Promise<AdHocB
   const lineage = o.research === undefined ? {} : { research: { hash: o.research.hash, source: o.research.source }, ...(spread === null ? {} : { spread: spread.note }) };
   const [backtestId] = await storeBacktests(o.db, o.clock, o.symbol, [evaluation], { pipelineRunId: null, datasetHash: null, config: { gates: config.gates, source: 'tasa backtest', ...lineage } });
   return { evaluation, backtestId: backtestId!, costs, costSource };
+}
+
+/** A feature table without features, aligned with `series`. */
+function noFeatures(series: readonly SeriesBar[]): FeatureTable {
+  return { names: [], times: Float64Array.from(series, (b) => b.time), sessions: series.map((b) => b.session), columns: [] };
 }
 
 function researchBacktest(research: ResolvedResearchConfig | undefined): Pick<BacktestConfig, 'trials'> {

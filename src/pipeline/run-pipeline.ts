@@ -359,7 +359,9 @@ class PipelineInvocation {
       throw err;
     }
     const deps = { db: o.db, archive: o.archive, clock: o.clock, calendar: o.calendar };
-    const done = await runWalkForward({ ...deps, codeVersion: o.codeVersion, config, folds, researchHash: setup.lineage.hash, executor: o.folds ?? inProcessFolds(deps), force: this.force });
+    // A spread estimated from ticks is estimated per fold (before its test window), unless the dataset's costs were set in code.
+    const spreadFromTicks = research.costs.spreadBps === 'from-ticks' && this.config.dataset?.costs === undefined ? { spreadFromTicks: research.costs } : {};
+    const done = await runWalkForward({ ...deps, codeVersion: o.codeVersion, config, folds, researchHash: setup.lineage.hash, executor: o.folds ?? inProcessFolds(deps), force: this.force, ...spreadFromTicks });
     return { status: done.reused ? 'reused' : 'completed', runId: done.runId, folds: folds.length, verdict: done.report.verdict, htmlKey: done.htmlKey, markdownKey: done.markdownKey };
   }
 

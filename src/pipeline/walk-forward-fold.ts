@@ -43,6 +43,8 @@ export interface WalkForwardRunConfig {
   l1RunId: number;
   featureOptions: FeatureOptions;
   costs: TradingCosts;
+  /** Per fold (in fold order), the costs with the spread estimated from the quotes before its test window ("from-ticks"); absent: `costs` for every fold. */
+  foldCosts?: TradingCosts[];
   gates: GateThresholds;
   /** Configurations tried per fold, for the deflated Sharpe ratio; null: the policies evaluated. */
   trials: number | null;
@@ -102,11 +104,16 @@ async function loadSeriesData(d: FoldDeps, c: WalkForwardRunConfig): Promise<Ser
   return { symbol: c.symbol, series: await chain.series(), indicators: await chain.indicators(), features: await chain.features() };
 }
 
+/** The costs `fold` is charged: its own estimate of the spread when the run has one per fold. */
+function costsOfFold(c: WalkForwardRunConfig, fold: Fold): TradingCosts {
+  return c.foldCosts?.[fold.index] ?? c.costs;
+}
+
 /** The fold's RL dataset: its train, validation and test windows, nothing after its test window. */
 export function foldDataset(data: SeriesData, fold: Fold, c: WalkForwardRunConfig, training: FoldTraining): RlDataset {
   const sessions = { train: fold.train, validation: fold.validation, test: fold.test };
   const { window, minSessionBars, clip } = training.dataset;
-  return buildRlDataset(c.symbol, data.series, data.features, { window, minSessionBars, clip: clip ?? Infinity, costs: c.costs, purgeSessions: fold.purgeSessions, sessions });
+  return buildRlDataset(c.symbol, data.series, data.features, { window, minSessionBars, clip: clip ?? Infinity, costs: costsOfFold(c, fold), purgeSessions: fold.purgeSessions, sessions });
 }
 
 /** PPO trained on the fold's train window and chosen on its validation window, as a policy. */
@@ -124,7 +131,7 @@ export async function evaluateFoldOf(d: Pick<FoldDeps, 'clock' | 'calendar'>, da
   // Every seed trained is a configuration tried.
   const trials = c.ppo === undefined ? c.trials : Math.max(c.trials ?? 0, policies.length - 1 + c.ppo.config.seeds);
   return evaluateFold(data, fold, policies, {
-    costs: c.costs,
+    costs: costsOfFold(c, fold),
     flatAtSessionEnd: c.flatAtSessionEnd,
     thresholds: c.gates,
     barsPerYear: sessionBarsPerYear(d.calendar, fold.test.from, fold.test.to),
@@ -137,18 +144,20 @@ export async function evaluateFoldOf(d: Pick<FoldDeps, 'clock' | 'calendar'>, da
 
 /**
  * Runs fold `fold` of run `runId` as `worker` and stores its result (or its error, rethrown).
- * Returns null when the fold was already finished (a job delivered twice).
+ * Returns null when the fold was already finished (a job delivered twice), or when a later claim
+ * took it over while this one ran (its job expired and ran again): then nothing is stored.
  */
 export async function runFold(d: FoldDeps, cache: FoldDataCache, runId: number, fold: number, worker: string): Promise<{ fold: number; bars: number } | null> {
   const claimed = await claimFold(d.db, runId, fold, worker, d.clock.now());
   if (claimed === null) return null;
+  let result: FoldResult;
   try {
     const config = claimed.config as unknown as WalkForwardRunConfig;
-    const result = await evaluateFoldOf(d, await cache.get(d, config), claimed.plan as unknown as Fold, config);
-    await finishFold(d.db, runId, fold, { result: result as unknown as Record<string, unknown> }, d.clock.now());
-    return { fold, bars: result.bars };
+    result = await evaluateFoldOf(d, await cache.get(d, config), claimed.plan as unknown as Fold, config);
   } catch (err) {
-    await finishFold(d.db, runId, fold, { error: errorMessage(err) }, d.clock.now());
+    await finishFold(d.db, runId, fold, claimed.epoch, { error: errorMessage(err) }, d.clock.now());
     throw err;
   }
+  const stored = await finishFold(d.db, runId, fold, claimed.epoch, { result: result as unknown as Record<string, unknown> }, d.clock.now());
+  return stored ? { fold, bars: result.bars } : null;
 }

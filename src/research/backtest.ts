@@ -26,7 +26,8 @@ import { BAR_MS } from '../domain/bar.ts';
 import type { Trade } from '../contracts/api/research.ts';
 import { TasaError } from '../errors.ts';
 import { Account, CostSchedule, assertSpreadByHour } from './execution-model.ts';
-import type { IndicatorRow, Observation, Policy, Position, SeriesBar, TradingCosts } from './types.ts';
+import { indicatorRowAt, withEveryIndicator, type IndicatorColumns } from './indicators.ts';
+import { INDICATOR_NAMES, type IndicatorName, type Observation, type Policy, type Position, type SeriesBar, type TradingCosts } from './types.ts';
 
 export interface BacktestOptions {
   /** Starting equity in account currency; 1 (default) gives the curve as growth of one unit. */
@@ -210,23 +211,29 @@ export interface DecideOptions {
   flatAtSessionEnd?: boolean;
 }
 
+/** The indicators `policy` reads: those it declares, or all of them when it does not say. */
+export function declaredIndicators(policy: Pick<Policy, 'indicators'>): readonly IndicatorName[] {
+  return policy.indicators ?? INDICATOR_NAMES;
+}
+
 /**
  * Runs `policy` over the series bar by bar and returns its targets (one per bar). At bar t the
- * policy receives only: a copy of bar t, a copy of indicators[t] (which, by the L2 contract, uses
- * bars <= t), `observe(t, position)` (called for t in increasing order, once each) and the
- * position it holds during bar t. It never receives the series or any later bar, so its decision
- * can only depend on data up to t; and as it gets copies, writing to them cannot alter the series
- * the backtest then prices (copies, not frozen objects: freezing made this loop 35× slower).
- * `observe` is the caller's: it must build its window from bars <= t (the L4 dataset does).
+ * policy receives only: a copy of bar t, row t of the indicators it declares (NaN for the others;
+ * by the L2 contract they use bars <= t), `observe(t, position)` (called for t in increasing
+ * order, once each) and the position it holds during bar t. It never receives the series or any
+ * later bar, so its decision can only depend on data up to t; and as it gets copies, writing to
+ * them cannot alter the series the backtest then prices (copies, not frozen objects: freezing made
+ * this loop 35× slower). `observe` is the caller's: it must build its window from bars <= t (the
+ * L4 dataset does).
  */
 export function decideTargets(
   policy: Policy,
   series: readonly SeriesBar[],
-  indicators: readonly IndicatorRow[],
+  indicators: IndicatorColumns,
   observe: (index: number, position: Position) => Float32Array,
   options: DecideOptions = {},
 ): Int8Array {
-  assertAligned(series, indicators);
+  const shown = shownIndicators(policy, series, indicators);
   const flatAtSessionEnd = options.flatAtSessionEnd ?? true;
   const targets = new Int8Array(series.length);
   let position: Position = 0;
@@ -235,7 +242,7 @@ export function decideTargets(
     if (i > 0 && flatAtSessionEnd && series[i - 1]!.session !== bar.session) position = 0;
     const obs: Observation = {
       bar: { ...bar },
-      indicators: { ...indicators[i]! },
+      indicators: indicatorRowAt(shown, i),
       features: observe(i, position),
       position,
     };
@@ -247,17 +254,28 @@ export function decideTargets(
   return targets;
 }
 
-function assertAligned(series: readonly SeriesBar[], indicators: readonly IndicatorRow[]): void {
-  if (indicators.length !== series.length) {
-    throw new TasaError('bad_argument', `decideTargets got ${indicators.length} indicator rows for ${series.length} bars; they must be aligned.`, { input: 'indicators' });
+/** The columns shown to `policy`: those it declares (which must be there, aligned with the bars) and NaN for the rest. */
+function shownIndicators(policy: Policy, series: readonly SeriesBar[], indicators: IndicatorColumns): Required<IndicatorColumns> {
+  const { time } = indicators;
+  if (time.length !== series.length) {
+    throw new TasaError('bad_argument', `decideTargets got ${time.length} indicator rows for ${series.length} bars; they must be aligned.`, { input: 'indicators' });
   }
   for (let i = 0; i < series.length; i++) {
-    if (indicators[i]!.time !== series[i]!.time) {
-      throw new TasaError('bad_argument', `Indicator row ${i} is for ${new Date(indicators[i]!.time).toISOString()}, not its bar's ${new Date(series[i]!.time).toISOString()}.`, {
+    if (time[i] !== series[i]!.time) {
+      throw new TasaError('bad_argument', `Indicator row ${i} is for ${new Date(time[i]!).toISOString()}, not its bar's ${new Date(series[i]!.time).toISOString()}.`, {
         input: `indicators[${i}]`,
       });
     }
   }
+  const declared: Partial<Record<IndicatorName, Float64Array>> = {};
+  for (const name of declaredIndicators(policy)) {
+    const column = indicators[name];
+    if (column?.length !== series.length) {
+      throw new TasaError('bad_argument', `Policy ${policy.id} reads ${name}, which decideTargets did not get for each of the ${series.length} bars.`, { input: name });
+    }
+    declared[name] = column;
+  }
+  return withEveryIndicator({ time, ...declared });
 }
 
 function assertPosition(target: number, policy: Policy, bar: SeriesBar): asserts target is Position {

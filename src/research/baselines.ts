@@ -4,7 +4,7 @@
  * They ignore the feature window.
  */
 import { TasaError } from '../errors.ts';
-import type { Decision, Observation, Policy, Position } from './types.ts';
+import type { Decision, IndicatorName, Observation, Policy, Position } from './types.ts';
 
 export const BASELINE_IDS = ['flat', 'buy-and-hold', 'always-long', 'sma-crossover', 'rsi-mean-reversion'] as const;
 export type BaselineId = (typeof BASELINE_IDS)[number];
@@ -13,9 +13,19 @@ const RSI_OVERSOLD = 30;
 const RSI_OVERBOUGHT = 70;
 const RSI_MIDLINE = 50;
 
-/** A deterministic decision: probability 1 on the chosen position (order: short, flat, long). */
+/** The deterministic decisions: probability 1 on the chosen position (order: short, flat, long); shared and frozen, as one is returned per bar. */
+const CERTAIN: Readonly<Record<Position, Decision>> = {
+  [-1]: frozenDecision(-1, [1, 0, 0]),
+  0: frozenDecision(0, [0, 1, 0]),
+  1: frozenDecision(1, [0, 0, 1]),
+};
+
+function frozenDecision(position: Position, probabilities: [number, number, number]): Decision {
+  return Object.freeze({ position, probabilities: Object.freeze(probabilities) as [number, number, number] });
+}
+
 function certain(position: Position): Decision {
-  return { position, probabilities: [position === -1 ? 1 : 0, position === 0 ? 1 : 0, position === 1 ? 1 : 0] };
+  return CERTAIN[position];
 }
 
 /**
@@ -26,7 +36,7 @@ function certain(position: Position): Decision {
 const HOLDS_OVERNIGHT: ReadonlySet<BaselineId> = new Set(['buy-and-hold']);
 
 function baseline(id: BaselineId, rule: (obs: Observation) => Position): Policy {
-  return Object.freeze({ id, kind: 'baseline' as const, holdsOvernight: HOLDS_OVERNIGHT.has(id), decide: (obs: Observation) => certain(rule(obs)) });
+  return Object.freeze({ id, kind: 'baseline' as const, holdsOvernight: HOLDS_OVERNIGHT.has(id), indicators: READS[id], decide: (obs: Observation) => certain(rule(obs)) });
 }
 
 /** Long when the 10-bar SMA is above the 20-bar SMA, short when below, flat when equal or undefined. */
@@ -49,6 +59,15 @@ function rsiMeanReversion(obs: Observation): Position {
   if (obs.position === -1 && rsi <= RSI_MIDLINE) return 0;
   return obs.position;
 }
+
+/** The indicators each rule reads (and nothing else is computed for it). */
+const READS: Record<BaselineId, readonly IndicatorName[]> = {
+  flat: [],
+  'buy-and-hold': [],
+  'always-long': [],
+  'sma-crossover': ['sma10', 'sma20'],
+  'rsi-mean-reversion': ['rsi14'],
+};
 
 const RULES: Record<BaselineId, (obs: Observation) => Position> = {
   flat: () => 0,

@@ -26,11 +26,18 @@
  * - atr14 (Wilder): true range = max(high - low, |high - prevClose|, |low - prevClose|), and
  *   high - low on the series' first bar (no previous close); the mean of the first 14 true
  *   ranges, then avg += (tr - avg) / 14. First value at bar 14.
+ *
+ * Two implementations of the same definitions: the batch one (`computeIndicatorColumns`, one
+ * Float64Array pass per indicator, computing only the indicators asked for) and the streaming one
+ * (`IndicatorState`, on the library, for live bars that are revised). The batch one repeats the
+ * library's arithmetic operation for operation (window sums from 0 in bar order, EMA as
+ * x·k + prev·(1 - k), Wilder as (x - avg)·(1/N) + avg), so the two agree to the last bit; the tests
+ * check each column against the library's classes.
  */
 import { ATR, BollingerBands, EMA, MACD, SMA, WSMA } from 'trading-signals';
 import { ohlcViolation } from '../domain/bar.ts';
 import { TasaError } from '../errors.ts';
-import type { IndicatorName, IndicatorRow, SeriesBar } from './types.ts';
+import { INDICATOR_NAMES, type IndicatorName, type IndicatorRow, type SeriesBar } from './types.ts';
 
 /** Bars an indicator needs before its first value (its first non-NaN row is WARMUP - 1). */
 export const WARMUP: Readonly<Record<IndicatorName, number>> = Object.freeze({
@@ -97,12 +104,7 @@ export class IndicatorState {
   count = 0;
 
   add(bar: IndicatorInput): IndicatorRow {
-    if (this.lastTime !== undefined && !(bar.time > this.lastTime)) {
-      throw new TasaError('bad_input', `Indicator bar ${new Date(bar.time).toISOString()} is not after the previous bar ${new Date(this.lastTime).toISOString()}.`, {
-        input: new Date(bar.time).toISOString(),
-      });
-    }
-    assertPrices(bar);
+    assertNextBar(bar, this.lastTime);
     this.lastTime = bar.time;
     this.count++;
     return this.update(bar, false);
@@ -146,6 +148,16 @@ export class IndicatorState {
   }
 }
 
+/** Throws unless `bar` comes after the bar at `lastTime` (undefined: none yet) and has valid prices. */
+function assertNextBar(bar: IndicatorInput, lastTime: number | undefined): void {
+  if (lastTime !== undefined && !(bar.time > lastTime)) {
+    throw new TasaError('bad_input', `Indicator bar ${new Date(bar.time).toISOString()} is not after the previous bar ${new Date(lastTime).toISOString()}.`, {
+      input: new Date(bar.time).toISOString(),
+    });
+  }
+  assertPrices(bar);
+}
+
 function assertPrices(bar: IndicatorInput): void {
   const violation = ohlcViolation(bar);
   if (violation !== null) {
@@ -153,12 +165,208 @@ function assertPrices(bar: IndicatorInput): void {
   }
 }
 
+/**
+ * Indicator columns aligned with a series: `time` (bar open times) and the indicators asked for,
+ * each a Float64Array with NaN before its warm-up. An indicator not asked for is absent.
+ */
+export type IndicatorColumns = { readonly time: Float64Array } & Readonly<Partial<Record<IndicatorName, Float64Array>>>;
+
+type Writable = { time: Float64Array } & Partial<Record<IndicatorName, Float64Array>>;
+
+/** The indicators computed together (one pass gives all of a group) and the pass that computes them. */
+const GROUPS: ReadonlyArray<{ names: readonly IndicatorName[]; compute: (bars: Prices, out: Writable) => void }> = [
+  { names: ['sma10'], compute: (b, out) => (out.sma10 = smaPass(b.close, 10)) },
+  { names: ['sma20'], compute: (b, out) => (out.sma20 = smaPass(b.close, 20)) },
+  { names: ['ema20'], compute: (b, out) => (out.ema20 = fromBar(emaPass(b.close, 0, 20), WARMUP.ema20)) },
+  { names: ['ema50'], compute: (b, out) => (out.ema50 = fromBar(emaPass(b.close, 0, 50), WARMUP.ema50)) },
+  { names: ['rsi14'], compute: (b, out) => (out.rsi14 = rsiPass(b.close)) },
+  { names: ['macd', 'macdSignal', 'macdHistogram'], compute: macdPass },
+  { names: ['bbUpper', 'bbMiddle', 'bbLower'], compute: bollingerPass },
+  { names: ['atr14'], compute: (b, out) => (out.atr14 = wilderPass(trueRanges(b), 0, 14)) },
+];
+
+/** The price columns of a series. */
+interface Prices {
+  high: Float64Array;
+  low: Float64Array;
+  close: Float64Array;
+}
+
+/**
+ * The indicators named in `names` over `series` (time order, valid prices; TasaError otherwise),
+ * each computed in one pass over typed arrays; the others are not computed.
+ */
+export function computeIndicatorColumns(series: readonly IndicatorInput[], names: readonly IndicatorName[]): IndicatorColumns {
+  const n = series.length;
+  const out: Writable = { time: new Float64Array(n) };
+  const prices: Prices = { high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n) };
+  let lastTime: number | undefined;
+  for (let i = 0; i < n; i++) {
+    const bar = series[i]!;
+    assertNextBar(bar, lastTime);
+    lastTime = bar.time;
+    out.time[i] = bar.time;
+    prices.high[i] = bar.high;
+    prices.low[i] = bar.low;
+    prices.close[i] = bar.close;
+  }
+  for (const group of GROUPS) if (group.names.some((name) => names.includes(name))) group.compute(prices, out);
+  return out;
+}
+
+/** `values` with NaN before its `warmup`-th entry (in place). */
+function fromBar(values: Float64Array, warmup: number): Float64Array {
+  values.fill(NaN, 0, Math.min(warmup - 1, values.length));
+  return values;
+}
+
+/** Mean of the last `period` values, summed from 0 in order as the library's SMA does; NaN before. */
+function smaPass(x: Float64Array, period: number): Float64Array {
+  const out = new Float64Array(x.length).fill(NaN);
+  for (let t = period - 1; t < x.length; t++) {
+    let sum = 0;
+    for (let i = t - period + 1; i <= t; i++) sum += x[i]!;
+    out[t] = sum / period;
+  }
+  return out;
+}
+
+/** EMA of x[from..] seeded with x[from], every value (no warm-up mask); NaN before `from`. */
+function emaPass(x: Float64Array, from: number, period: number): Float64Array {
+  const out = new Float64Array(x.length).fill(NaN);
+  const k = 2 / (period + 1);
+  let previous = x[from]!;
+  for (let t = from; t < x.length; t++) {
+    previous = x[t]! * k + previous * (1 - k);
+    out[t] = previous;
+  }
+  return out;
+}
+
+/** Wilder smoothing of x[from..] (the library's WSMA): the mean of the first `period` values, then (x - avg)·(1/period) + avg. */
+function wilderPass(x: Float64Array, from: number, period: number): Float64Array {
+  const out = new Float64Array(x.length).fill(NaN);
+  const first = from + period - 1;
+  if (first >= x.length) return out;
+  let sum = 0;
+  for (let i = from; i <= first; i++) sum += x[i]!;
+  let average = sum / period;
+  out[first] = average;
+  const factor = 1 / period;
+  for (let t = first + 1; t < x.length; t++) {
+    average = (x[t]! - average) * factor + average;
+    out[t] = average;
+  }
+  return out;
+}
+
+function rsiPass(close: Float64Array): Float64Array {
+  const n = close.length;
+  const gains = new Float64Array(n);
+  const losses = new Float64Array(n);
+  for (let t = 1; t < n; t++) {
+    const change = close[t]! - close[t - 1]!;
+    gains[t] = change > 0 ? change : 0;
+    losses[t] = change < 0 ? -change : 0;
+  }
+  const gain = wilderPass(gains, 1, RSI_PERIOD);
+  const loss = wilderPass(losses, 1, RSI_PERIOD);
+  const out = new Float64Array(n);
+  for (let t = 0; t < n; t++) {
+    const g = gain[t]!;
+    const l = loss[t]!;
+    out[t] = l === 0 ? (g === 0 ? NaN : 100) : 100 - 100 / (1 + g / l);
+  }
+  return out;
+}
+
+/** MACD (12, 26, 9): macd from bar 26, its EMA9 signal seeded with the first macd and shown from bar 34. */
+function macdPass(b: Prices, out: Writable): void {
+  const short = emaPass(b.close, 0, 12);
+  const long = emaPass(b.close, 0, 26);
+  const n = b.close.length;
+  const first = WARMUP.macd - 1;
+  const macd = new Float64Array(n).fill(NaN);
+  for (let t = first; t < n; t++) macd[t] = short[t]! - long[t]!;
+  const signal = first < n ? fromBar(emaPass(macd, first, 9), WARMUP.macdSignal) : new Float64Array(n).fill(NaN);
+  const histogram = new Float64Array(n);
+  for (let t = 0; t < n; t++) histogram[t] = macd[t]! - signal[t]!;
+  out.macd = macd;
+  out.macdSignal = signal;
+  out.macdHistogram = histogram;
+}
+
+/** Bollinger (20, 2): the SMA20 ± 2 population standard deviations, both summed as the library does. */
+function bollingerPass(b: Prices, out: Writable): void {
+  const period = 20;
+  const x = b.close;
+  const middle = smaPass(x, period);
+  const upper = new Float64Array(x.length).fill(NaN);
+  const lower = new Float64Array(x.length).fill(NaN);
+  for (let t = period - 1; t < x.length; t++) {
+    const m = middle[t]!;
+    let squares = 0;
+    for (let i = t - period + 1; i <= t; i++) squares += (x[i]! - m) * (x[i]! - m);
+    const deviation = Math.sqrt(squares / period);
+    upper[t] = m + deviation * 2;
+    lower[t] = m - deviation * 2;
+  }
+  out.bbUpper = upper;
+  out.bbMiddle = middle;
+  out.bbLower = lower;
+}
+
+/** True range of each bar: high - low on the first, then the largest move from the previous close. */
+function trueRanges(b: Prices): Float64Array {
+  const out = new Float64Array(b.close.length);
+  for (let t = 0; t < out.length; t++) {
+    const range = b.high[t]! - b.low[t]!;
+    out[t] = t === 0 ? range : Math.max(range, Math.abs(b.high[t]! - b.close[t - 1]!), Math.abs(b.low[t]! - b.close[t - 1]!));
+  }
+  return out;
+}
+
 /** One indicator row per bar of `series` (which must be in time order). */
 export function computeIndicators(series: readonly IndicatorInput[]): IndicatorRow[] {
-  const state = new IndicatorState();
+  const columns = withEveryIndicator(computeIndicatorColumns(series, INDICATOR_NAMES));
   const rows = new Array<IndicatorRow>(series.length);
-  for (let i = 0; i < series.length; i++) rows[i] = state.add(series[i]!);
+  for (let i = 0; i < series.length; i++) rows[i] = indicatorRowAt(columns, i);
   return rows;
+}
+
+/** Every indicator column, with a NaN column for each one `columns` lacks. */
+export function withEveryIndicator(columns: IndicatorColumns): Required<IndicatorColumns> {
+  const missing = new Float64Array(columns.time.length).fill(NaN);
+  const full = { time: columns.time } as Writable;
+  for (const name of INDICATOR_NAMES) full[name] = columns[name] ?? missing;
+  return full as Required<IndicatorColumns>;
+}
+
+/** Row `i` of full indicator columns, as a fresh object. */
+export function indicatorRowAt(c: Required<IndicatorColumns>, i: number): IndicatorRow {
+  return {
+    time: c.time[i]!,
+    ema20: c.ema20[i]!,
+    ema50: c.ema50[i]!,
+    sma10: c.sma10[i]!,
+    sma20: c.sma20[i]!,
+    rsi14: c.rsi14[i]!,
+    macd: c.macd[i]!,
+    macdSignal: c.macdSignal[i]!,
+    macdHistogram: c.macdHistogram[i]!,
+    bbUpper: c.bbUpper[i]!,
+    bbMiddle: c.bbMiddle[i]!,
+    bbLower: c.bbLower[i]!,
+    atr14: c.atr14[i]!,
+  };
+}
+
+/** The columns `names` (and time) of indicator rows, e.g. the rows of a span already computed. */
+export function columnsOfRows(rows: readonly IndicatorRow[], names: readonly IndicatorName[]): IndicatorColumns {
+  const out: Writable = { time: new Float64Array(rows.length) };
+  for (let i = 0; i < rows.length; i++) out.time[i] = rows[i]!.time;
+  for (const name of names) out[name] = indicatorColumn(rows, name);
+  return out;
 }
 
 /** One indicator as a column (NaN where missing), e.g. for the feature layer. */

@@ -11,10 +11,11 @@
  */
 import type { IsoDate } from '../domain/time.ts';
 import { TasaError } from '../errors.ts';
-import { decideTargets, runBacktest, type BacktestResult } from './backtest.ts';
+import { decideTargets, declaredIndicators, runBacktest, type BacktestResult } from './backtest.ts';
 import { renderBacktestReport, type TrainingSelectionView } from './backtest-report.ts';
 import { BASELINE_IDS, baselinePolicy } from './baselines.ts';
 import { flattensAtSessionEnd, scaleCosts } from './execution-model.ts';
+import { columnsOfRows, type IndicatorColumns } from './indicators.ts';
 import { evaluateGates, type BenchmarkRun, type GateReport, type GateThresholds, type Trials } from './gates.ts';
 import { assertModelFeatures, normalizedRows, windowObserver, type ModelInputs } from './model-observer.ts';
 import { computePerformance, type PerformanceMetrics } from './performance.ts';
@@ -119,11 +120,28 @@ export function evaluatePolicy(span: EvaluationSpan, under: PolicyUnderTest, o: 
 function runPolicy(span: EvaluationSpan, under: PolicyUnderTest, o: EvaluationOptions): PolicyRun {
   const { policy } = under;
   const series = span.series.slice(span.start, span.end);
-  const indicators = span.indicators.slice(span.start, span.end);
+  const indicators = columnsOfRows(span.indicators.slice(span.start, span.end), declaredIndicators(policy));
+  return { policy, training: under.training ?? null, series, ...backtestPolicy(policy, series, indicators, observerFor(span, under, series), o) };
+}
+
+/** What one policy's run over its bars gives before it is judged. */
+export type PolicyBacktest = Pick<PolicyRun, 'targets' | 'flatAtSessionEnd' | 'result' | 'metrics'>;
+
+/**
+ * One policy over `series` end to end, from the indicator columns it declares (`declaredIndicators`):
+ * its decisions, the backtest at the run costs and the metrics.
+ */
+export function backtestPolicy(
+  policy: Policy,
+  series: readonly SeriesBar[],
+  indicators: IndicatorColumns,
+  observe: (index: number) => Float32Array,
+  o: Pick<EvaluationOptions, 'costs' | 'initialEquity' | 'flatAtSessionEnd' | 'barsPerYear'>,
+): PolicyBacktest {
   const flatAtSessionEnd = flattensAtSessionEnd(o.flatAtSessionEnd, policy);
-  const targets = decideTargets(policy, series, indicators, observerFor(span, under, series), { flatAtSessionEnd });
+  const targets = decideTargets(policy, series, indicators, observe, { flatAtSessionEnd });
   const result = runBacktest(series, targets, o.costs, { initialEquity: o.initialEquity, flatAtSessionEnd });
-  return { policy, training: under.training ?? null, series, targets, flatAtSessionEnd, result, metrics: computePerformance(result, o.barsPerYear) };
+  return { targets, flatAtSessionEnd, result, metrics: computePerformance(result, o.barsPerYear) };
 }
 
 function peersOf(runs: readonly PolicyRun[], trials: number | undefined): Peers {

@@ -5,7 +5,8 @@
  * its Bogota hour of day (`spreadBpsByHour`); an hour with fewer than `minSpreadTicks` quotes of
  * its own is charged the median over all of them. With fewer than `minSpreadTicks` quotes in all
  * the configured fallback is charged, one figure, and the choice says so. A configured spread
- * stays one figure.
+ * stays one figure. With `beforeMs` only the quotes stamped before it count: a walk-forward fold
+ * estimates its spread from what preceded its test window, never from the window itself.
  */
 import type { SymbolCode } from '../domain/symbol.ts';
 import type { Db } from '../store/db.ts';
@@ -32,11 +33,11 @@ function roundBps(x: number): number {
   return Math.round(x * 100) / 100;
 }
 
-export async function chooseSpread(db: Db, symbol: SymbolCode, costs: ResearchCosts): Promise<SpreadChoice> {
+export async function chooseSpread(db: Db, symbol: SymbolCode, costs: ResearchCosts, beforeMs: number | null = null): Promise<SpreadChoice> {
   if (costs.spreadBps !== 'from-ticks') {
     return { spreadBps: costs.spreadBps, source: 'configured', ticks: 0, byHour: [], note: `half-spread ${costs.spreadBps} bps (configured)` };
   }
-  const medians = await halfSpreadMedians(db, symbol);
+  const medians = await halfSpreadMedians(db, symbol, beforeMs);
   const all = medians.find((m) => m.hour === null);
   const ticks = all?.ticks ?? 0;
   const byHour = medians.flatMap((m) => (m.hour === null || m.medianBps === null ? [] : [{ hour: m.hour, ticks: m.ticks, medianBps: roundBps(m.medianBps) }]));
@@ -45,7 +46,8 @@ export async function chooseSpread(db: Db, symbol: SymbolCode, costs: ResearchCo
     return { spreadBps: costs.fallbackSpreadBps, source: 'fallback', ticks, byHour, note };
   }
   const spreadBps = roundBps(all.medianBps);
-  const choice: SpreadChoice = { spreadBps, source: 'ticks', ticks, byHour, note: `half-spread ${spreadBps} bps (median of ${ticks} stored quotes of ${symbol})` };
+  const before = beforeMs === null ? '' : ` before ${new Date(beforeMs).toISOString()}`;
+  const choice: SpreadChoice = { spreadBps, source: 'ticks', ticks, byHour, note: `half-spread ${spreadBps} bps (median of ${ticks} stored quotes of ${symbol}${before})` };
   const charged = hourlySpreads(choice, costs.minSpreadTicks);
   if (charged !== null) choice.note += `, charged per Bogota hour where the hour has ${costs.minSpreadTicks} quotes: ${hourlyNote(charged, spreadBps)}`;
   return choice;

@@ -122,6 +122,7 @@ export const POSITIONS: readonly Position[] = [-1, 0, 1];
 /** What a policy sees at the close of a bar. */
 export interface Observation {
   bar: SeriesBar;
+  /** The indicators the policy declares (`Policy.indicators`); NaN for the others. */
   indicators: IndicatorRow;
   /** window x featureCount normalized features (oldest first), zero-padded before the episode's start. */
   features: Float32Array;
@@ -140,5 +141,7 @@ export interface Policy {
   readonly kind: 'baseline' | 'ppo';
   /** Carries its position over nights (buy-and-hold): its backtest does not close it at session ends (execution-model.ts). */
   readonly holdsOvernight?: boolean;
+  /** The indicators its decisions read: only these are computed for it. Absent: all of them. */
+  readonly indicators?: readonly IndicatorName[];
   decide(obs: Observation): Decision;
 }

@@ -11,6 +11,8 @@ export interface WalkForwardReportMeta {
   datasetHash: string | null;
   researchHash: string | null;
   costs: { spreadBps: number; feeBps: number; slippageBps?: number };
+  /** With the spread "from-ticks": the half-spread each fold was charged, in fold order (replaces costs.spreadBps). */
+  foldSpreadsBps?: readonly number[];
 }
 
 const pct = (x: number | null): string => (x === null ? 'n/a' : `${(x * 100).toFixed(2)}%`);
@@ -107,7 +109,9 @@ function equityChart(r: WalkForwardReport): string {
 
 function setup(r: WalkForwardReport, meta: WalkForwardReportMeta): string {
   const c = meta.costs;
-  return `${r.folds.length} ${r.mode} folds, costs ${c.spreadBps} + ${c.feeBps} + ${c.slippageBps ?? 0} bps (half-spread + fee + slippage) per unit of position change, ${r.trials} trials, confidence ${r.confidence}`;
+  const spreads = meta.foldSpreadsBps;
+  const spread = spreads === undefined ? `${c.spreadBps}` : `[${spreads.map((s) => two(s)).join(', ')} by fold, each estimated from the quotes before its test window]`;
+  return `${r.folds.length} ${r.mode} folds, costs ${spread} + ${c.feeBps} + ${c.slippageBps ?? 0} bps (half-spread + fee + slippage) per unit of position change, ${r.trials} trials, confidence ${r.confidence}`;
 }
 
 export function renderWalkForwardHtml(r: WalkForwardReport, meta: WalkForwardReportMeta): string {

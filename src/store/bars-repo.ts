@@ -1,7 +1,7 @@
 /** L1 storage: one clean bar per (symbol, open time), with the history of replaced values. */
 import type { Bar, BarFlag, BarSource } from '../domain/bar.ts';
 import type { SymbolCode } from '../domain/symbol.ts';
-import type { Db } from './db.ts';
+import type { Db, ListenHandlers, Listening } from './db.ts';
 import { isoTime } from './rows.ts';
 import { loadRows, stageRows, unlessDuplicate, type Column } from './staging.ts';
 
@@ -115,20 +115,33 @@ export async function upsertBarsDetail(db: Db, bars: readonly Bar[]): Promise<Up
 }
 
 const BARS_VERSION_KEY = 'bars_version:';
+/** Notified with the symbol as payload by every write of that symbol's bars, at its commit. */
+const BARS_CHANGED_CHANNEL = 'bars_changed';
 
 /**
- * Every write of bars gives their symbols a new version token (app_state, in the same
- * transaction), so a reader holding bars in memory, in any process, learns with one primary-key
- * lookup whether they are still what the store holds. Symbols in sorted order: concurrent
- * writers lock the rows in one order.
+ * Every write of bars gives their symbols a new version token (app_state) and notifies
+ * BARS_CHANGED_CHANNEL, in the same transaction, so a reader holding bars in memory, in any
+ * process, learns from the notification or with one primary-key lookup whether they are still
+ * what the store holds. Symbols in sorted order: concurrent writers lock the rows in one order.
  */
 async function bumpBarsVersion(tx: Db, bars: readonly Bar[]): Promise<void> {
-  const keys = [...new Set(bars.map((b) => BARS_VERSION_KEY + b.symbol))].sort();
+  const symbols = [...new Set(bars.map((b) => b.symbol))].sort();
   await tx.query(
-    `INSERT INTO app_state (key, value) SELECT k, to_jsonb(gen_random_uuid()::text) FROM unnest($1::text[]) AS k
-     ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now()`,
-    [keys],
+    `WITH bumped AS (
+       INSERT INTO app_state (key, value) SELECT $2 || s, to_jsonb(gen_random_uuid()::text) FROM unnest($1::text[]) AS s
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now()
+     )
+     SELECT pg_notify($3, s) FROM unnest($1::text[]) AS s`,
+    [symbols, BARS_VERSION_KEY, BARS_CHANGED_CHANNEL],
   );
+}
+
+/**
+ * Tells `handlers.notify` the symbol of every write of bars committed from now on, by any process;
+ * null when the store cannot push (a store served by another process: ask `barsVersion`).
+ */
+export function watchBarWrites(db: Db, handlers: ListenHandlers): Promise<Listening> | null {
+  return db.listen?.(BARS_CHANGED_CHANNEL, handlers) ?? null;
 }
 
 /** The version token of a symbol's stored bars: it changes with every write; null before the first one. */

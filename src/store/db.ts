@@ -35,5 +35,27 @@ export interface Db {
    * Does not support ON CONFLICT: copy into a staging table when duplicates are possible.
    */
   copyRows?(table: string, columns: string[], rows: readonly (readonly unknown[])[]): Promise<void>;
+  /**
+   * Subscribes to a notification channel (LISTEN; writers send with `pg_notify` in their
+   * transaction, delivered at commit). Absent on a store served by another process (its clients
+   * share one session). Closed with the Db.
+   */
+  listen?(channel: string, handlers: ListenHandlers): Promise<Listening>;
+  close(): Promise<void>;
+}
+
+export interface ListenHandlers {
+  /** One notification on the channel, called as the driver reads it. */
+  notify(payload: string): void;
+  /** Notifications may have been missed (the listening connection was lost, or listening just began): assume anything changed. */
+  restart(): void;
+}
+
+export interface Listening {
+  /**
+   * Resolves once every notification sent by a transaction that committed before this call has
+   * reached the handlers; rejects when that cannot be known (the listening connection is down).
+   */
+  caughtUp(): Promise<void>;
   close(): Promise<void>;
 }

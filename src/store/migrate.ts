@@ -57,9 +57,38 @@ export async function schemaVersion(db: Db): Promise<number> {
   return row?.version ?? 0;
 }
 
-/** Applies every migration not yet applied. Safe to call on every start and from several processes. */
+/**
+ * Applies every migration not yet applied. Safe to call on every start and from several processes.
+ * Opening a current database costs one query: the applied versions and checksums are read at once
+ * and compared with the files; only a database missing a migration takes the locked path.
+ */
 export async function migrate(db: Db): Promise<MigrateResult> {
   const migrations = await loadMigrations();
+  const applied = await appliedChecksums(db);
+  if (applied !== null && migrations.every((m) => applied.has(m.version))) {
+    for (const m of migrations) assertUnchanged(m, applied.get(m.version)!);
+    const version = Math.max(0, ...applied.keys());
+    return { from: version, to: version, applied: [] };
+  }
+  return migrateLocked(db, migrations);
+}
+
+/** Checksum by applied version; null when schema_migrations does not exist yet. */
+async function appliedChecksums(db: Db): Promise<Map<number, string> | null> {
+  try {
+    const rows = await db.query<{ version: number; checksum: string }>('SELECT version, checksum FROM schema_migrations');
+    return new Map(rows.map((r) => [r.version, r.checksum]));
+  } catch (err) {
+    if (isUndefinedTable(err)) return null;
+    throw err;
+  }
+}
+
+function isUndefinedTable(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '42P01';
+}
+
+async function migrateLocked(db: Db, migrations: readonly Migration[]): Promise<MigrateResult> {
   await db.transaction(async (tx) => {
     await lockMigrations(tx);
     await tx.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (

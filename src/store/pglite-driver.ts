@@ -6,9 +6,9 @@
 import { mkdir } from 'node:fs/promises';
 import { Mutex, PGlite, type Transaction } from '@electric-sql/pglite';
 import { TasaError, errorMessage } from '../errors.ts';
-import type { Db } from './db.ts';
+import type { Db, ListenHandlers, Listening } from './db.ts';
 import { servePglite, type PgliteServer, type ServeOptions, type StoreEndpoint } from './pglite-server.ts';
-import { copyStatement, csvRows, wireParam } from './sql-text.ts';
+import { copyStatement, csvRows, quoteIdent, wireParam } from './sql-text.ts';
 
 const OID_INT8 = 20;
 const OID_DATE = 1082;
@@ -40,15 +40,32 @@ export interface PgliteOptions {
   loadDataDir?: Blob;
 }
 
+/**
+ * PostgreSQL's default of 128MB of shared buffers is all touched (zeroed) when PGlite starts, and
+ * stays resident in its WebAssembly memory: about 120 MB of the embedded process's idle RSS. The
+ * store's files sit in the OS page cache behind it anyway, so a small pool costs little: measured
+ * in docs/benchmarks.md (idle RSS, import, candles).
+ */
+const SHARED_BUFFERS = '32MB';
+
 export async function openPglite(opts: PgliteOptions): Promise<PgliteDb> {
   const target = opts.dataDir === undefined ? 'pglite:memory' : `pglite:${opts.dataDir}`;
   try {
     if (opts.dataDir !== undefined) await mkdir(opts.dataDir, { recursive: true });
-    const pg = await PGlite.create({ dataDir: opts.dataDir, loadDataDir: opts.loadDataDir, parsers: PARSERS });
+    const pg = await PGlite.create({
+      dataDir: opts.dataDir,
+      loadDataDir: opts.loadDataDir,
+      parsers: PARSERS,
+      startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${SHARED_BUFFERS}`],
+    });
     const gate = new Mutex();
     const servers: PgliteServer[] = [];
+    const channels = new Channels();
+    pg.onNotification(channels.dispatch);
+    const top = wrap(pg, target, gate);
     return {
-      ...wrap(pg, target, gate),
+      ...top,
+      listen: (channel, handlers) => listenIn(top, channels, channel, handlers),
       close: async () => {
         await Promise.all(servers.splice(0).map((s) => s.close()));
         await pg.close();
@@ -60,7 +77,7 @@ export async function openPglite(opts: PgliteOptions): Promise<PgliteDb> {
           return { tarball: await pg.dumpDataDir('none'), facts };
         }),
       serve: async (where, serveOpts) => {
-        const server = await servePglite(pg, gate, where, serveOpts);
+        const server = await servePglite(pg, gate, where, { ...serveOpts, onNotification: channels.dispatch });
         servers.push(server);
         return server;
       },
@@ -71,6 +88,50 @@ export async function openPglite(opts: PgliteOptions): Promise<PgliteDb> {
       hint: 'Another Tasa process may be using it, or the directory is damaged; move it away to start afresh.',
     });
   }
+}
+
+/**
+ * Listeners by channel. PGlite hands this process's notifications to `dispatch` as it reads the
+ * COMMIT's answer, and the socket server hands over those of its clients' statements the same way
+ * (pglite-server.ts), so a notification is dispatched before anyone learns of its commit.
+ */
+class Channels {
+  private readonly handlers = new Map<string, Set<ListenHandlers>>();
+
+  readonly dispatch = (channel: string, payload: string): void => {
+    for (const h of this.handlers.get(channel) ?? []) h.notify(payload);
+  };
+
+  /** Whether it is the channel's first listener. */
+  add(channel: string, h: ListenHandlers): boolean {
+    const set = this.handlers.get(channel) ?? new Set();
+    this.handlers.set(channel, set.add(h));
+    return set.size === 1;
+  }
+
+  /** Whether it was the channel's last listener. */
+  remove(channel: string, h: ListenHandlers): boolean {
+    const set = this.handlers.get(channel);
+    if (set?.delete(h) !== true || set.size > 0) return false;
+    this.handlers.delete(channel);
+    return true;
+  }
+}
+
+/** Every notification is dispatched before its commit is answered (see Channels): caught up at any time. */
+async function listenIn(db: Db, channels: Channels, channel: string, handlers: ListenHandlers): Promise<Listening> {
+  if (channels.add(channel, handlers)) {
+    await db.exec(`LISTEN ${quoteIdent(channel)}`).catch((err: unknown) => {
+      channels.remove(channel, handlers);
+      throw err;
+    });
+  }
+  return {
+    caughtUp: () => Promise.resolve(),
+    close: async () => {
+      if (channels.remove(channel, handlers)) await db.exec(`UNLISTEN ${quoteIdent(channel)}`);
+    },
+  };
 }
 
 /** The query surface shared by the PGlite instance and its transactions. */

@@ -12,7 +12,12 @@
  * whole transaction). The owner's own queries take the same gate (pglite-driver.ts).
  *
  * Every client shares the one PGlite session, so clients must not leave state in it: they use
- * unnamed statements only (the postgres driver's `prepare: false`).
+ * unnamed statements only (the postgres driver's `prepare: false`), and do not LISTEN.
+ *
+ * Notifications: the session's LISTENs are the owner's (pglite-driver.ts). PGlite writes a
+ * notification into the answer of the COMMIT that sent it, and hands it to its own listeners only
+ * for the owner's statements; for a client's statement it is read here from the answer and given
+ * to `onNotification` before the answer is sent on (the client ignores it: it did not LISTEN).
  */
 import { rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -30,6 +35,8 @@ export interface PgliteServer {
 export interface ServeOptions {
   /** A client that keeps a unit of work open and silent this long is rolled back and dropped (default 30 s). */
   idleInTransactionMs?: number;
+  /** Each notification in the answers to clients' statements (channel, payload). */
+  onNotification?: (channel: string, payload: string) => void;
 }
 
 const IDLE_IN_TRANSACTION_MS = 30_000;
@@ -49,7 +56,8 @@ export async function servePglite(pg: PGlite, gate: Mutex, where: StoreEndpoint,
   if ('path' in where) await rm(where.path, { force: true }); // left by an owner that was killed
   const clients = new Set<Client>();
   const server = createServer((socket) => {
-    const client = new Client(pg, gate, socket, idleMs, () => clients.delete(client));
+    const notifications = new NotificationReader(opts.onNotification ?? (() => {}));
+    const client = new Client(pg, gate, socket, idleMs, notifications, () => clients.delete(client));
     clients.add(client);
   });
   const endpoint = await listen(server, where);
@@ -93,6 +101,7 @@ class Client {
     private readonly gate: Mutex,
     private readonly socket: Socket,
     private readonly idleMs: number,
+    private readonly notifications: NotificationReader,
     private readonly onGone: () => void,
   ) {
     socket.setNoDelay(true);
@@ -176,6 +185,7 @@ class Client {
         onRawData: (data) => {
           // A view of PGlite's memory, which the next chunk overwrites: the socket may still be holding it.
           const copy = Buffer.from(data);
+          this.notifications.read(copy);
           this.socket.write(copy);
           tail = Buffer.concat([tail, copy]).subarray(-READY_IDLE.length);
         },
@@ -209,6 +219,59 @@ class Client {
     } finally {
       this.endUnit();
     }
+  }
+}
+
+/**
+ * Finds NotificationResponse messages ('A', length, pid, channel\0, payload\0) in a stream of
+ * backend messages that arrives in chunks of any size, skipping every other message unread.
+ */
+class NotificationReader {
+  /** The start of the current message while it is a header or a notification still incomplete. */
+  private held = Buffer.alloc(0);
+  /** Bytes of the current (not notification) message still to skip. */
+  private skip = 0;
+
+  constructor(private readonly onNotification: (channel: string, payload: string) => void) {}
+
+  read(chunk: Buffer): void {
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.skip > 0) {
+        const n = Math.min(this.skip, chunk.length - at);
+        this.skip -= n;
+        at += n;
+        continue;
+      }
+      at = this.hold(chunk, at);
+    }
+  }
+
+  /** Takes bytes of a header or a notification from `chunk` at `at`; returns where it stopped. */
+  private hold(chunk: Buffer, at: number): number {
+    if (this.held.length === 0 && chunk.length - at >= 5 && chunk[at] !== 0x41) {
+      this.skip = 1 + chunk.readInt32BE(at + 1);
+      return at;
+    }
+    const need = this.held.length < 5 ? 5 : 1 + this.held.readInt32BE(1);
+    const end = Math.min(chunk.length, at + need - this.held.length);
+    this.held = Buffer.concat([this.held, chunk.subarray(at, end)]);
+    if (this.held.length < need) return end;
+    const length = 1 + this.held.readInt32BE(1);
+    if (this.held[0] !== 0x41) {
+      this.skip = length - this.held.length;
+      this.held = Buffer.alloc(0);
+    } else if (this.held.length === length) {
+      this.deliver(this.held);
+      this.held = Buffer.alloc(0);
+    }
+    return end;
+  }
+
+  private deliver(message: Buffer): void {
+    const channelEnd = message.indexOf(0, 9);
+    const payloadEnd = message.indexOf(0, channelEnd + 1);
+    this.onNotification(message.toString('utf8', 9, channelEnd), message.toString('utf8', channelEnd + 1, payloadEnd));
   }
 }
 

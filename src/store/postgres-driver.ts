@@ -4,9 +4,9 @@ import { pipeline } from 'node:stream/promises';
 import postgres from 'postgres';
 import { redactUrl } from '../config.ts';
 import { TasaError, errorMessage } from '../errors.ts';
-import type { Db } from './db.ts';
+import type { Db, ListenHandlers, Listening } from './db.ts';
 import type { StoreEndpoint } from './pglite-server.ts';
-import { copyStatement, csvRows, parseArrayLiteral, wireParam } from './sql-text.ts';
+import { copyStatement, csvRows, parseArrayLiteral, quoteIdent, wireParam } from './sql-text.ts';
 
 const CONNECT_TIMEOUT_S = 5;
 /**
@@ -81,24 +81,97 @@ type WireParam = postgres.ParameterOrJSON<never>;
 export async function openPostgres(url: string, served?: StoreEndpoint): Promise<Db> {
   const target = redactUrl(url);
   let sql: postgres.Sql<typeof TYPES> | undefined;
+  const options: Options = {
+    connect_timeout: CONNECT_TIMEOUT_S,
+    backoff: reconnectBackoffS,
+    onnotice: () => {},
+    types: TYPES,
+    // Same session settings as PGlite, whatever the server's defaults: UTC for any
+    // time-zone-dependent SQL (::date, date_trunc) and shortest-exact float8 text.
+    connection: { application_name: 'tasa', TimeZone: 'UTC', extra_float_digits: 1 },
+    ...(served === undefined ? {} : servedStoreOptions(served)),
+  };
   try {
-    sql = postgres(url, {
-      connect_timeout: CONNECT_TIMEOUT_S,
-      backoff: reconnectBackoffS,
-      onnotice: () => {},
-      types: TYPES,
-      // Same session settings as PGlite, whatever the server's defaults: UTC for any
-      // time-zone-dependent SQL (::date, date_trunc) and shortest-exact float8 text.
-      connection: { application_name: 'tasa', TimeZone: 'UTC', extra_float_digits: 1 },
-      ...(served === undefined ? {} : servedStoreOptions(served)),
-    });
+    sql = postgres(url, options);
     await withDeadline(sql.unsafe('select 1'), CONNECT_TIMEOUT_S * 1000 + 500, `no answer within ${CONNECT_TIMEOUT_S} s`);
   } catch (err) {
     void sql?.end({ timeout: 0 }).catch(() => {});
     throw unreachable(url, target, err);
   }
   const pool = sql;
-  return wrap(pool, target, () => pool.end({ timeout: 5 }), served === undefined);
+  const listenings = new Set<Listening>();
+  const close = async (): Promise<void> => {
+    await Promise.all([...listenings].map((l) => l.close()));
+    await pool.end({ timeout: 5 });
+  };
+  const db = wrap(pool, target, close, served === undefined);
+  // A served store's clients share one session: a LISTEN there would be everyone's.
+  if (served === undefined) {
+    db.listen = async (channel, handlers) => {
+      const listening = await listenOn(url, options, channel, handlers);
+      listenings.add(listening);
+      const stop = (): Promise<void> => {
+        listenings.delete(listening);
+        return listening.close();
+      };
+      return { caughtUp: () => listening.caughtUp(), close: stop };
+    };
+  }
+  return db;
+}
+
+type Options = postgres.Options<typeof TYPES>;
+
+/**
+ * LISTENs on a connection of its own, LISTENing again after that connection is lost (and telling
+ * `restart`). Caught up = one round trip on that connection: PostgreSQL signals a listening
+ * backend when a transaction commits, before the committer is answered, and the backend sends
+ * pending notifications before it reads its next command; postgres.js reads the messages in
+ * order, so every notification committed before the round trip began is handled before it ends.
+ */
+async function listenOn(url: string, options: Options, channel: string, handlers: ListenHandlers): Promise<Listening> {
+  let listening: Promise<unknown> | null = null;
+  let closing = false;
+  const listenOptions: Options & { onnotify: (channel: string, payload: string) => void } = {
+    ...options,
+    max: 1,
+    idle_timeout: 0,
+    max_lifetime: null,
+    // postgres.js 3.4.9 reads this option (its own `listen` uses it) without declaring it.
+    onnotify: (c, payload) => {
+      if (c === channel) handlers.notify(payload);
+    },
+    onclose: () => {
+      listening = null;
+      if (!closing) handlers.restart();
+    },
+  };
+  const conn = postgres(url, listenOptions);
+  const listen = (): Promise<unknown> => {
+    const started = conn.unsafe(`LISTEN ${quoteIdent(channel)}`);
+    listening = started;
+    started.catch(() => {
+      if (listening === started) listening = null;
+    });
+    return started;
+  };
+  try {
+    await listen();
+  } catch (err) {
+    await conn.end({ timeout: 0 });
+    throw err;
+  }
+  return {
+    caughtUp: async () => {
+      if (listening === null) return void (await listen());
+      await listening;
+      await conn.unsafe('SELECT 1');
+    },
+    close: async () => {
+      closing = true;
+      await conn.end({ timeout: 5 });
+    },
+  };
 }
 
 /** The served store has one session for every client: no named statements may be left in it. */

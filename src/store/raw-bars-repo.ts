@@ -37,15 +37,16 @@ const RAW_BAR_COLUMNS: readonly Column[] = [
 const RAW_BAR_COLUMN_LIST = columnNames(RAW_BAR_COLUMNS).join(', ');
 
 /**
- * Stores the rows of one file or request in one transaction; returns how many were new.
- * Idempotent per (sha256, line). A file never seen before is COPied straight in (the fast,
- * common case); otherwise rows are staged and merged with ON CONFLICT DO NOTHING.
+ * Stores rows of one file or request (all of it, or one batch of its lines) in one transaction;
+ * returns how many were new. Idempotent per (sha256, line). Lines of the file never stored before
+ * are COPied straight in (the fast, common case); otherwise rows are staged and merged with
+ * ON CONFLICT DO NOTHING.
  */
 export async function insertRawBars(db: Db, symbol: SymbolCode, origin: RawBarOrigin, rows: RawBarInput[]): Promise<number> {
   if (rows.length === 0) return 0;
   const tuples = rawBarTuples(symbol, origin, rows);
   return db.transaction(async (tx) => {
-    const unseen = (await originImported(tx, origin.sha256)) === 0;
+    const unseen = !(await anyLineStored(tx, origin.sha256, rows));
     if (unseen && (await unlessDuplicate(tx, (sp) => loadRows(sp, 'raw_bars', RAW_BAR_COLUMNS, tuples)))) return rows.length;
     await stageRows(tx, 'tasa_raw_bars_input', RAW_BAR_COLUMNS, tuples);
     const [result] = await tx.query<{ n: number }>(
@@ -56,6 +57,21 @@ export async function insertRawBars(db: Db, symbol: SymbolCode, origin: RawBarOr
     );
     return result?.n ?? 0;
   });
+}
+
+/** Whether any line between the rows' first and last line number of this origin is stored (one index probe). */
+async function anyLineStored(db: Db, sha256: string, rows: readonly RawBarInput[]): Promise<boolean> {
+  let first = Infinity;
+  let last = -Infinity;
+  for (const r of rows) {
+    if (r.lineNo < first) first = r.lineNo;
+    if (r.lineNo > last) last = r.lineNo;
+  }
+  const [row] = await db.query<{ stored: boolean }>(
+    'SELECT EXISTS (SELECT 1 FROM raw_bars WHERE origin_sha256 = $1 AND line_no BETWEEN $2 AND $3) AS stored',
+    [sha256, first, last],
+  );
+  return row?.stored ?? false;
 }
 
 /** Values in RAW_BAR_COLUMNS order; an unparsed row has no time and no prices. */
@@ -80,21 +96,22 @@ interface ParsedRawBarRow {
 
 /**
  * Parsed raw rows with time in [fromMs, toMs), by time then line (the same instant may come from
- * several files). `excludeOriginSha256` leaves out one file, e.g. the one being imported.
+ * several files). `excludeOriginSha256` leaves out one file, e.g. the one being imported;
+ * `originSha256` reads that file's rows only.
  */
 export async function rawBarsBetween(
   db: Db,
   symbol: SymbolCode,
   fromMs: number,
   toMs: number,
-  opts: { excludeOriginSha256?: string } = {},
+  opts: { excludeOriginSha256?: string; originSha256?: string } = {},
 ): Promise<ParsedRawBar[]> {
   const rows = await db.query<ParsedRawBarRow>(
     `SELECT line_no, time, open, high, low, close, volume, source_label
      FROM raw_bars
-     WHERE symbol = $1 AND time >= $2 AND time < $3 AND ($4::text IS NULL OR origin_sha256 <> $4)
+     WHERE symbol = $1 AND time >= $2 AND time < $3 AND ($4::text IS NULL OR origin_sha256 <> $4) AND ($5::text IS NULL OR origin_sha256 = $5)
      ORDER BY time, line_no, id`,
-    [symbol, isoTime(fromMs), isoTime(toMs), opts.excludeOriginSha256 ?? null],
+    [symbol, isoTime(fromMs), isoTime(toMs), opts.excludeOriginSha256 ?? null, opts.originSha256 ?? null],
   );
   return rows.map((r) => ({
     lineNo: r.line_no,

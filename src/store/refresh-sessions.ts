@@ -1,13 +1,16 @@
 /**
  * Recomputes per-session quality from the stored bars and writes only the sessions whose
- * figures changed, so a repeated import writes nothing. The database counts the bars inside
+ * figures changed, so a repeated import writes nothing. Every writer of bars refreshes the
+ * sessions it wrote into (imports, backfills, gap fills, and the live writer per batch), so
+ * `tasa sessions` and `tasa bars` agree even after a stop mid-session. The database counts the bars inside
  * each session window (the windows come from the calendar); the rule that turns counts into
  * a status lives in domain/session-quality.
  */
+import type { Bar } from '../domain/bar.ts';
 import type { MarketCalendar, Session } from '../domain/calendar.ts';
 import { sessionQualityFromCounts, type SessionBarCounts, type SessionQuality } from '../domain/session-quality.ts';
 import type { SymbolCode } from '../domain/symbol.ts';
-import type { IsoDate } from '../domain/time.ts';
+import { bogotaDate, type IsoDate } from '../domain/time.ts';
 import type { Db } from './db.ts';
 import { isoTime } from './rows.ts';
 import { sessionsBetween, upsertSessions } from './sessions-repo.ts';
@@ -22,6 +25,19 @@ export async function refreshSessions(db: Db, calendar: MarketCalendar, symbol: 
     .map((session) => sessionQualityFromCounts(symbol, session, counts.get(session.date) ?? { present: 0, flat: 0, repaired: 0 }))
     .filter((q) => !sameQuality(q, stored.get(q.date)));
   return changed.length === 0 ? 0 : upsertSessions(db, changed);
+}
+
+/** Refreshes the sessions of the Bogota days `bars` fall on, per symbol. Returns the number of session rows written. */
+export async function refreshSessionsOfBars(db: Db, calendar: MarketCalendar, bars: readonly Bar[]): Promise<number> {
+  const days = new Map<SymbolCode, { from: IsoDate; to: IsoDate }>();
+  for (const bar of bars) {
+    const date = bogotaDate(bar.time);
+    const span = days.get(bar.symbol);
+    days.set(bar.symbol, span === undefined ? { from: date, to: date } : { from: date < span.from ? date : span.from, to: date > span.to ? date : span.to });
+  }
+  let written = 0;
+  for (const [symbol, span] of days) written += await refreshSessions(db, calendar, symbol, span.from, span.to);
+  return written;
 }
 
 /** Bars inside each session's [open, close), counted by the database. */

@@ -83,6 +83,21 @@ export async function ticksBetween(db: Db, symbol: SymbolCode, fromMs: number, t
   return rows.map(tickFromRow);
 }
 
+/** After every tick (the default upper bound). */
+const END_OF_TIME = Date.UTC(9999, 0, 1);
+
+/** Exchange time of the earliest tick in [fromMs, toMs) (default: of all), or null: an index probe. */
+export async function firstTickTime(db: Db, symbol: SymbolCode, fromMs = 0, toMs = END_OF_TIME): Promise<number | null> {
+  const [row] = await db.query<{ time: Date }>('SELECT time FROM ticks WHERE symbol = $1 AND time >= $2 AND time < $3 ORDER BY time LIMIT 1', [symbol, isoTime(fromMs), isoTime(toMs)]);
+  return row === undefined ? null : row.time.getTime();
+}
+
+/** Exchange time of the latest tick in [fromMs, beforeMs), or null. */
+export async function lastTickTimeBefore(db: Db, symbol: SymbolCode, beforeMs: number, fromMs = 0): Promise<number | null> {
+  const [row] = await db.query<{ time: Date }>('SELECT time FROM ticks WHERE symbol = $1 AND time >= $3 AND time < $2 ORDER BY time DESC LIMIT 1', [symbol, isoTime(beforeMs), isoTime(fromMs)]);
+  return row === undefined ? null : row.time.getTime();
+}
+
 /** The median half-spread of a group of quotes, in bps of the mid: (ask - bid) / (ask + bid) x 1e4. */
 export interface HalfSpreadMedian {
   /** Bogota hour of day (0-23) of the quotes; null for all of them together. */
@@ -95,16 +110,17 @@ export interface HalfSpreadMedian {
 /**
  * Median half-spreads of `symbol`'s stored quotes (ticks with a bid and an ask, ask >= bid > 0)
  * per Bogota hour of day, and over all of them (hour null, first). Simulated ticks are left out:
- * their spread is the simulator's setting, not the market's.
+ * their spread is the simulator's setting, not the market's. With `beforeMs`, only quotes stamped
+ * before it (a walk-forward fold estimates its spread from what preceded its test window).
  */
-export async function halfSpreadMedians(db: Db, symbol: SymbolCode): Promise<HalfSpreadMedian[]> {
+export async function halfSpreadMedians(db: Db, symbol: SymbolCode, beforeMs: number | null = null): Promise<HalfSpreadMedian[]> {
   const rows = await db.query<{ hour: number | null; ticks: number; median_bps: number | null }>(
     `SELECT hour, count(*)::int AS ticks, percentile_cont(0.5) WITHIN GROUP (ORDER BY half_bps) AS median_bps
      FROM (SELECT extract(hour FROM time AT TIME ZONE 'America/Bogota')::int AS hour, (ask - bid) / (ask + bid) * 1e4 AS half_bps
-           FROM ticks WHERE symbol = $1 AND source <> 'simulator' AND bid > 0 AND ask >= bid) AS quotes
+           FROM ticks WHERE symbol = $1 AND source <> 'simulator' AND bid > 0 AND ask >= bid AND ($2::timestamptz IS NULL OR time < $2)) AS quotes
      GROUP BY GROUPING SETS ((hour), ())
      ORDER BY hour NULLS FIRST`,
-    [symbol],
+    [symbol, beforeMs === null ? null : isoTime(beforeMs)],
   );
   return rows.map((r) => ({ hour: r.hour, ticks: r.ticks, medianBps: r.median_bps }));
 }

@@ -1,10 +1,14 @@
 /**
- * Walk-forward runs and their folds (migration 015). A run is created with all its folds queued;
- * a worker claims a fold (queued, or running when an earlier worker died with it), stores its
- * result or error; the run is finished with the assembled report. `config`, `plan`, `result` and
- * `report` are JSON whose shapes belong to pipeline/walk-forward-run.ts.
+ * Walk-forward runs and their folds (migrations 015, 016). A run is created with all its folds
+ * queued; a worker claims a fold (queued, or running when an earlier worker died with it) under a
+ * new claim epoch and stores its result or error under that epoch only, so an older claimant
+ * still running cannot write over it; the run is finished with the assembled report. The process
+ * that waits for the folds beats the run's heartbeat; a running run whose heartbeat stopped is
+ * failed as stale. Starting, finishing and failing a run are audited in the same transaction.
+ * `config`, `plan`, `result` and `report` are JSON whose shapes belong to pipeline/walk-forward-run.ts.
  */
 import { TasaError } from '../errors.ts';
+import { appendAudit } from './audit-repo.ts';
 import type { Db } from './db.ts';
 import { isoTime, msOrNull } from './rows.ts';
 
@@ -20,6 +24,8 @@ export interface WalkForwardRunInput {
   /** One plan per fold, in fold order. */
   plans: readonly Record<string, unknown>[];
   createdAt: number;
+  /** Who started it, for the audit log. */
+  actor: string;
 }
 
 export interface StoredWalkForwardRun {
@@ -80,19 +86,26 @@ function runOf(r: RunRow): StoredWalkForwardRun {
   };
 }
 
-/** The run and its folds (queued), in one transaction; returns the run id. */
+/** The audit entity of a run. */
+function runEntity(id: number): string {
+  return `walk-forward:${id}`;
+}
+
+/** The run and its folds (queued) and its audit entry, in one transaction; returns the run id. */
 export async function insertWalkForwardRun(db: Db, input: WalkForwardRunInput): Promise<number> {
   if (input.plans.length === 0) throw new TasaError('bad_argument', 'A walk-forward run needs at least one fold.', { input: 'plans' });
   return db.transaction(async (tx) => {
     const [row] = await tx.query<{ id: number | string }>(
-      `INSERT INTO walk_forward_runs (symbol, config, fingerprint, dataset_hash, research_hash, folds, created_at)
-       VALUES ($1, $2::text::jsonb, $3, $4, $5, $6, $7::timestamptz) RETURNING id`,
+      `INSERT INTO walk_forward_runs (symbol, config, fingerprint, dataset_hash, research_hash, folds, created_at, heartbeat_at)
+       VALUES ($1, $2::text::jsonb, $3, $4, $5, $6, $7::timestamptz, now()) RETURNING id`,
       [input.symbol, JSON.stringify(input.config), input.fingerprint, input.datasetHash, input.researchHash, input.plans.length, isoTime(input.createdAt)],
     );
     const id = Number(row!.id);
     for (const [fold, plan] of input.plans.entries()) {
       await tx.query('INSERT INTO walk_forward_folds (run_id, fold, plan) VALUES ($1, $2, $3::text::jsonb)', [id, fold, JSON.stringify(plan)]);
     }
+    const details = { symbol: input.symbol, folds: input.plans.length, fingerprint: input.fingerprint, datasetHash: input.datasetHash, researchHash: input.researchHash };
+    await appendAudit(tx, [{ actor: input.actor, action: 'walk-forward.start', entity: runEntity(id), details, at: input.createdAt }]);
     return id;
   });
 }
@@ -129,31 +142,38 @@ export async function listWalkForwardRuns(db: Db, f: WalkForwardFilter = {}): Pr
   return rows.map(runOf);
 }
 
-/**
- * Marks the fold running for `worker` and returns the run's config and the fold's plan; null when
- * the fold is already completed or failed (a job delivered twice does the work once).
- */
-export async function claimFold(db: Db, runId: number, fold: number, worker: string, now: number): Promise<{ config: Record<string, unknown>; plan: Record<string, unknown> } | null> {
-  const [row] = await db.query<{ config: Record<string, unknown>; plan: Record<string, unknown> }>(
-    `UPDATE walk_forward_folds f SET status = 'running', worker = $3, started_at = $4::timestamptz
-     FROM walk_forward_runs r
-     WHERE f.run_id = $1 AND f.fold = $2 AND r.id = f.run_id AND f.status IN ('queued', 'running')
-     RETURNING r.config, f.plan`,
-    [runId, fold, worker, isoTime(now)],
-  );
-  return row ?? null;
+export interface FoldClaim {
+  config: Record<string, unknown>;
+  plan: Record<string, unknown>;
+  /** The claim's epoch: `finishFold` stores the outcome only while it is the fold's latest. */
+  epoch: number;
 }
 
-export async function finishFold(db: Db, runId: number, fold: number, outcome: { result: Record<string, unknown> } | { error: string }, now: number): Promise<void> {
+/**
+ * Marks the fold running for `worker` under the next claim epoch and returns the run's config and
+ * the fold's plan; null when the fold is already completed or failed (a job delivered twice does
+ * the work once).
+ */
+export async function claimFold(db: Db, runId: number, fold: number, worker: string, now: number): Promise<FoldClaim | null> {
+  const [row] = await db.query<{ config: Record<string, unknown>; plan: Record<string, unknown>; claim_epoch: number }>(
+    `UPDATE walk_forward_folds f SET status = 'running', worker = $3, started_at = $4::timestamptz, claim_epoch = f.claim_epoch + 1
+     FROM walk_forward_runs r
+     WHERE f.run_id = $1 AND f.fold = $2 AND r.id = f.run_id AND f.status IN ('queued', 'running')
+     RETURNING r.config, f.plan, f.claim_epoch`,
+    [runId, fold, worker, isoTime(now)],
+  );
+  return row ? { config: row.config, plan: row.plan, epoch: row.claim_epoch } : null;
+}
+
+/** Stores the fold's outcome under claim `epoch`; false (nothing written) when a later claim or an outcome superseded it. */
+export async function finishFold(db: Db, runId: number, fold: number, epoch: number, outcome: { result: Record<string, unknown> } | { error: string }, now: number): Promise<boolean> {
   const done = 'result' in outcome;
-  await db.query(`UPDATE walk_forward_folds SET status = $3, result = $4::text::jsonb, error = $5, finished_at = $6::timestamptz WHERE run_id = $1 AND fold = $2`, [
-    runId,
-    fold,
-    done ? 'completed' : 'failed',
-    done ? JSON.stringify(outcome.result) : null,
-    done ? null : outcome.error,
-    isoTime(now),
-  ]);
+  const rows = await db.query(
+    `UPDATE walk_forward_folds SET status = $3, result = $4::text::jsonb, error = $5, finished_at = $6::timestamptz
+     WHERE run_id = $1 AND fold = $2 AND claim_epoch = $7 AND status = 'running' RETURNING fold`,
+    [runId, fold, done ? 'completed' : 'failed', done ? JSON.stringify(outcome.result) : null, done ? null : outcome.error, isoTime(now), epoch],
+  );
+  return rows.length === 1;
 }
 
 export async function listFolds(db: Db, runId: number): Promise<StoredFold[]> {
@@ -161,19 +181,64 @@ export async function listFolds(db: Db, runId: number): Promise<StoredFold[]> {
   return rows.map((r) => ({ fold: r.fold, status: r.status, plan: r.plan, result: r.result, error: r.error, worker: r.worker }));
 }
 
+/** Completes the run with its report, or fails it with the error, and audits it (`actor`), in one transaction. */
 export async function finishWalkForwardRun(
   db: Db,
   id: number,
   outcome: { report: Record<string, unknown>; reportHtml: string } | { error: string },
   now: number,
+  actor: string,
 ): Promise<void> {
   const done = 'report' in outcome;
-  await db.query(`UPDATE walk_forward_runs SET status = $2, report = $3::text::jsonb, report_html = $4, error = $5, finished_at = $6::timestamptz WHERE id = $1`, [
-    id,
-    done ? 'completed' : 'failed',
-    done ? JSON.stringify(outcome.report) : null,
-    done ? outcome.reportHtml : null,
-    done ? null : outcome.error,
-    isoTime(now),
-  ]);
+  await db.transaction(async (tx) => {
+    const [row] = await tx.query<{ symbol: string }>(
+      `UPDATE walk_forward_runs SET status = $2, report = $3::text::jsonb, report_html = $4, error = $5, finished_at = $6::timestamptz
+       WHERE id = $1 AND status = 'running' RETURNING symbol`,
+      [id, done ? 'completed' : 'failed', done ? JSON.stringify(outcome.report) : null, done ? outcome.reportHtml : null, done ? null : outcome.error, isoTime(now)],
+    );
+    if (row === undefined) throw await notRunning(tx, id);
+    const details = done ? { symbol: row.symbol, verdict: outcome.report['verdict'] ?? null } : { symbol: row.symbol, error: outcome.error };
+    await appendAudit(tx, [{ actor, action: done ? 'walk-forward.complete' : 'walk-forward.fail', entity: runEntity(id), details, at: now }]);
+  });
+}
+
+/** Why a run cannot be finished: it does not exist, or it is no longer running (failed as stale, or finished). */
+async function notRunning(tx: Db, id: number): Promise<TasaError> {
+  const [run] = await tx.query<{ status: string }>('SELECT status FROM walk_forward_runs WHERE id = $1', [id]);
+  if (run === undefined) return new TasaError('not_found', `There is no walk-forward run ${id}.`, { input: String(id) });
+  return new TasaError('conflict', `Walk-forward run ${id} is ${run.status}, no longer running, so its outcome is not recorded.`, { input: String(id) });
+}
+
+/**
+ * The waiting process is alive: the run's heartbeat is the database's time. Heartbeats use the
+ * database clock, not the process's: the process that beats and the one that judges staleness
+ * may run different clocks (a simulated clock under `tasa up`, the system clock in the CLI).
+ */
+export async function beatWalkForwardRun(db: Db, id: number): Promise<void> {
+  await db.query(`UPDATE walk_forward_runs SET heartbeat_at = now() WHERE id = $1 AND status = 'running'`, [id]);
+}
+
+/**
+ * Fails every running run whose heartbeat (or start, before the first beat) is more than
+ * `staleAfterMs` old by the database's clock, with `reason`, audited as `actor` at `now`, in one
+ * transaction; returns their ids.
+ */
+export async function failStaleWalkForwardRuns(db: Db, staleAfterMs: number, now: number, reason: string, actor: string): Promise<number[]> {
+  return db.transaction(async (tx) => {
+    const rows = await tx.query<{ id: number | string; symbol: string; heartbeat_at: Date }>(
+      `UPDATE walk_forward_runs SET status = 'failed', error = $2, finished_at = $3::timestamptz
+       WHERE status = 'running' AND coalesce(heartbeat_at, created_at) < now() - $1::float8 * interval '1 millisecond'
+       RETURNING id, symbol, coalesce(heartbeat_at, created_at) AS heartbeat_at`,
+      [staleAfterMs, reason, isoTime(now)],
+    );
+    const entries = rows.map((r) => ({
+      actor,
+      action: 'walk-forward.fail',
+      entity: runEntity(Number(r.id)),
+      details: { symbol: r.symbol, error: reason, lastHeartbeat: r.heartbeat_at.toISOString() },
+      at: now,
+    }));
+    await appendAudit(tx, entries);
+    return rows.map((r) => Number(r.id));
+  });
 }

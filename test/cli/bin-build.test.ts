@@ -58,3 +58,19 @@ describe('bin/tasa.js chooses the build or the source', () => {
     assert.equal(await ran(), 'SOURCE');
   });
 });
+
+describe('the CLI build keeps only the holiday data the calendar uses', () => {
+  it('prints the same calendar, Colombian and US holidays, as the source with the whole library', async () => {
+    const args = ['calendar', '--from', '2020-01-01', '--to', '2030-12-31'];
+    const built = join(REPO, 'dist', 'cli', 'main.js');
+    assert.ok(statSync(built, { throwIfNoEntry: false }), 'dist/cli/main.js is missing: npm install (postinstall) or npm run build:cli builds it');
+    const fromBuild = await run(process.execPath, [built, ...args], { cwd: tmpdir(), timeout: 60_000, maxBuffer: 8 << 20 });
+    const fromSource = await run(process.execPath, ['--import', 'tsx', join(REPO, 'src', 'cli', 'main.ts'), ...args], {
+      cwd: REPO,
+      timeout: 60_000,
+      maxBuffer: 8 << 20,
+    });
+    assert.ok(fromSource.stdout.includes("New Year's Day") && fromSource.stdout.includes('Año Nuevo'), 'both countries appear');
+    assert.equal(fromBuild.stdout, fromSource.stdout);
+  });
+});

@@ -47,6 +47,7 @@ import type { Db } from '../../src/store/db.ts';
 import { insertModel } from '../../src/store/models-repo.ts';
 import { finishRun, startRun } from '../../src/store/pipeline-runs-repo.ts';
 import { insertPrediction } from '../../src/store/predictions-repo.ts';
+import { insertTicks } from '../../src/store/ticks-repo.ts';
 import type { barRow } from '../../src/store/query-rows.ts';
 import { backtestFixture } from '../support/backtest-fixture.ts';
 import { databaseTargets } from '../support/test-db.ts';
@@ -80,6 +81,7 @@ function webReads({ backtestId, walkForwardId }: Seeded): Array<{ url: string; s
     { url: `/market/latest?symbol=${SYMBOL}`, schema: LatestBody },
     { url: `/api/candlesticks/${SYMBOL}?interval=5min&limit=300&indicators=ema20,ema50,bbUpper,bbMiddle,bbLower,rsi14,macd,macdSignal,macdHistogram`, schema: CandlesResponse },
     { url: `/api/candlesticks/${SYMBOL}?interval=1day&limit=250`, schema: CandlesResponse },
+    { url: `/api/candlesticks/${SYMBOL}?interval=1min&limit=300&indicators=ema20`, schema: CandlesResponse },
     { url: `/api/stats/${SYMBOL}`, schema: StatsResponse },
     { url: '/api/alerts?limit=50', schema: AlertList },
     { url: `/api/pipeline/status?symbol=${SYMBOL}`, schema: PipelineStatusBody },
@@ -117,6 +119,8 @@ async function seed(server: TestServer, db: Db): Promise<Seeded> {
   const at = new Date(OPEN_TIME - 1000).toISOString();
   const price = { symbol: 'USD/COP', price: 4001.5, bid: null, ask: null, spread: null, timestamp: at, receivedAt: at, source: 'simulator' };
   await server.deps.bus.setLatest('latest:USD/COP', price, 60_000);
+  // Stored ticks: the 1-minute candles are built from them.
+  await insertTicks(db, [5_000, 65_000, 70_000].map((ms, i) => ({ symbol: 'USD/COP', time: Date.parse(`${DAY}T13:00:00Z`) + ms, price: 4000 + i, bid: null, ask: null, receivedAt: Date.parse(`${DAY}T13:00:00Z`) + ms + 80, source: 'twelvedata_ws' as const })));
   const walkForwardId = await insertCompletedWalkForwardRun(db, walkForwardReportFixture(), OPEN_TIME - 900_000);
   return { backtestId: id, walkForwardId };
 }
@@ -149,6 +153,19 @@ for (const target of databaseTargets()) {
         const errors = [...Value.Errors(schema, body)].slice(0, 5).map((e) => `${e.instancePath} ${e.message}`);
         assert.deepEqual(errors, [], `${url} does not match its contract`);
       }
+    });
+
+    it('says at 1min how many ticks each candle holds and since when ticks are stored', async () => {
+      const res = await server.app.inject({ method: 'GET', url: `/api/candlesticks/${SYMBOL}?interval=1min&limit=300` });
+      const body = res.json<Static<typeof CandlesResponse>>();
+      assert.deepEqual(
+        body.candles.map((c) => [c.time, c.ticks]),
+        [
+          [`${DAY}T13:00:00.000Z`, 1],
+          [`${DAY}T13:01:00.000Z`, 2],
+        ],
+      );
+      assert.equal(body.ticksFrom, `${DAY}T13:00:05.000Z`);
     });
 
     it('fails a body that drifted from its contract', () => {

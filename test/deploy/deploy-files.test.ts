@@ -96,6 +96,17 @@ describe('deploy files', () => {
     assert.doesNotThrow(() => checkExpressions('x', ['histogram_quantile(0.9, sum by (le) (rate(tasa_job_duration_seconds_bucket{job="sync"}[5m])))'], known));
   });
 
+  it('prometheus.yml scrapes every Tasa process compose.yaml runs, the standby ingest too', () => {
+    const compose = parse(read('deploy/compose.yaml'), { merge: true }) as { services: Record<string, { command?: string[] }> };
+    const roles = new Set(['serve', 'ingest', 'worker']);
+    const processes = Object.entries(compose.services).flatMap(([name, service]) => (roles.has(service.command?.[0] ?? '') ? [name] : []));
+    assert.ok(processes.includes('ingest-standby'), `the Tasa services: ${processes.join(', ')}`);
+    const prometheus = parse(read('deploy/prometheus.yml')) as { scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }> };
+    const tasa = prometheus.scrape_configs.find((c) => c.job_name === 'tasa');
+    const hosts = new Set((tasa?.static_configs ?? []).flatMap((c) => c.targets.map((t) => t.split(':')[0])));
+    for (const name of processes) assert.ok(hosts.has(name), `prometheus.yml does not scrape ${name}`);
+  });
+
   it('prometheus-rules.yml: valid alerting rules naming only defined metrics and labels', async () => {
     const known = await knownSeries();
     const doc = parse(read('deploy/prometheus-rules.yml')) as { groups: Array<{ name: string; rules: Array<Record<string, unknown>> }> };

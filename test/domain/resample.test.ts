@@ -70,6 +70,37 @@ describe('resampling 5-minute bars into candles', () => {
     );
   });
 
+  it('4h is session-aligned: 08:00-12:00 of 48 bars, then the last hour 12:00-13:00 expecting 12', () => {
+    const bars = Array.from({ length: 60 }, (_, i) => slot(OPEN, i));
+    const candles = resampleBars(calendar, '4h', bars);
+    assert.deepEqual(
+      candles.map((c) => [c.time, c.bars, c.expected, c.complete, c.open, c.close]),
+      [
+        [OPEN, 48, 48, true, 4000, 4048],
+        [OPEN + 4 * 3600_000, 12, 12, true, 4048, 4060],
+      ],
+    );
+    assert.deepEqual(bucketAt(calendar, '4h', OPEN + 4 * 3600_000 + BAR_MS), { open: OPEN + 4 * 3600_000, end: OPEN + 5 * 3600_000, session: calendar.sessionFor('2024-01-02'), expected: 12 });
+  });
+
+  it('1w is the Bogota trading week from Monday: one candle over its sessions, a holiday week expecting fewer bars', () => {
+    // Week of Monday 2024-01-01 (a holiday): Tue-Fri. Week of Monday 2024-01-08 (a holiday): Tue 9 - Fri 12.
+    const days = ['2024-01-02', '2024-01-03', '2024-01-04', '2024-01-05', '2024-01-09', '2024-01-12'];
+    const bars = days.flatMap((d) => Array.from({ length: 60 }, (_, i) => slot(calendar.sessionFor(d)!.open, i)));
+    const candles = resampleBars(calendar, '1w', bars);
+    assert.deepEqual(
+      candles.map((c) => [new Date(c.time).toISOString(), c.session, c.bars, c.expected, c.complete, c.open, c.close]),
+      [
+        ['2024-01-02T13:00:00.000Z', '2024-01-02', 240, 240, true, 4000, 4060],
+        ['2024-01-09T13:00:00.000Z', '2024-01-09', 120, 240, false, 4000, 4060],
+      ],
+    );
+    const lastClose = calendar.sessionFor('2024-01-12')!.close;
+    // Wednesday night and Saturday of that week: inside the week's span, and after its last close.
+    assert.equal(bucketAt(calendar, '1w', Date.parse('2024-01-11T03:00:00Z'))?.end, lastClose);
+    assert.equal(bucketAt(calendar, '1w', Date.parse('2024-01-13T15:00:00Z')), null);
+  });
+
   it('5min keeps each bar as its own complete candle; bars outside sessions are ignored', () => {
     const outside = bar(Date.UTC(2024, 0, 2, 12, 55), 1, 1, 1, 1);
     const candles = resampleBars(calendar, '5min', [outside, slot(OPEN, 0), slot(OPEN, 1)]);

@@ -9,7 +9,7 @@ import { StrategyRunner } from '../../src/execution/strategy-runner.ts';
 import { createLogger } from '../../src/log.ts';
 import { decideTargets } from '../../src/research/backtest.ts';
 import { baselinePolicy } from '../../src/research/baselines.ts';
-import { computeIndicators } from '../../src/research/indicators.ts';
+import { computeIndicatorColumns } from '../../src/research/indicators.ts';
 import { toSeries } from '../../src/research/series.ts';
 import { listAudit } from '../../src/store/audit-repo.ts';
 import { upsertBars } from '../../src/store/bars-repo.ts';
@@ -35,7 +35,8 @@ const LIVE: Bar[] = Array.from({ length: 16 }, (_, i) => bar(T0 + i * BAR_MS, i 
 /** sma-crossover's decision at each live bar, as L6 computes it over the same bars. */
 function expectedDecisions(): number[] {
   const series = toSeries([...HISTORY, ...LIVE], calendar);
-  const targets = decideTargets(baselinePolicy('sma-crossover'), series, computeIndicators(series), () => new Float32Array(0));
+  const policy = baselinePolicy('sma-crossover');
+  const targets = decideTargets(policy, series, computeIndicatorColumns(series, policy.indicators ?? []), () => new Float32Array(0));
   return [...targets.slice(HISTORY.length)];
 }
 

@@ -16,6 +16,7 @@ import { openLocalArchive } from '../../src/pipeline/archive/local-archive.ts';
 import { listAudit } from '../../src/store/audit-repo.ts';
 import { upsertBars } from '../../src/store/bars-repo.ts';
 import type { Db } from '../../src/store/db.ts';
+import { acquireLease, releaseLease } from '../../src/store/leases-repo.ts';
 import { loadMigrations } from '../../src/store/migrate.ts';
 import { listTickPartitions, tickArchives, tickPartitionDigest, tickPartitionRows } from '../../src/store/tick-partitions-repo.ts';
 import { ensureTickPartitions, insertTicks } from '../../src/store/ticks-repo.ts';
@@ -148,6 +149,37 @@ for (const target of databaseTargets()) {
 
       const fixed = await runRetention({ db, archive: good, clock, retentionDays: DAYS, actor: 'test' });
       assert.deepEqual(fixed.partitions.map((p) => [p.partition, p.outcome, p.rows]), [['ticks_y2024m01', 'dropped', before.rows]]);
+    });
+
+    it('audits a skipped run, and a failed one; a drop whose audit entry fails is rolled back', async () => {
+      const clock = new ManualClock(NOW);
+      const archive = openLocalArchive(join(dir, 'audited'));
+      await acquireLease(db, { name: 'retention:ticks', holder: 'another-host', now: NOW, ttlMs: 60_000 });
+      const skipped = await runRetention({ db, archive, clock, retentionDays: DAYS, actor: 'skip-test' });
+      await releaseLease(db, 'retention:ticks', 'another-host');
+      assert.match(skipped.skipped ?? '', /another-host/);
+      const [skipEntry] = await listAudit(db, { action: 'retention.run', newestFirst: true, limit: 1 });
+      assert.deepEqual([skipEntry?.actor, skipEntry?.details['skipped']], ['skip-test', skipped.skipped]);
+
+      await store(db, simulatedTicks({ calendar, from: '2023-08-01', to: '2023-08-02', ticksPerSecond: 0.02, seed: 11 }));
+      const before = await tickPartitionDigest(db, 'ticks_y2023m08');
+      await db.exec(`CREATE FUNCTION refuse_partition_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit refused'; END $$;
+        CREATE TRIGGER refuse_partition_audit BEFORE INSERT ON audit_log FOR EACH ROW WHEN (NEW.action = 'retention.partition') EXECUTE FUNCTION refuse_partition_audit();`);
+      try {
+        await assert.rejects(runRetention({ db, archive, clock, retentionDays: DAYS, actor: 'fail-test' }), /audit refused/);
+      } finally {
+        await db.exec('DROP TRIGGER refuse_partition_audit ON audit_log; DROP FUNCTION refuse_partition_audit();');
+      }
+      assert.deepEqual(await tickPartitionDigest(db, 'ticks_y2023m08'), before, 'the drop rolled back with its audit entry');
+      assert.ok((await tickArchives(db)).every((a) => a.partition !== 'ticks_y2023m08' || a.droppedAt === null));
+      const [failEntry] = await listAudit(db, { action: 'retention.run', newestFirst: true, limit: 1 });
+      assert.equal(failEntry?.actor, 'fail-test');
+      assert.match(String(failEntry?.details['error']), /audit refused/);
+
+      const retried = await runRetention({ db, archive, clock, retentionDays: DAYS, actor: 'test' });
+      assert.deepEqual(retried.partitions.map((p) => [p.partition, p.outcome, p.rows]), [['ticks_y2023m08', 'dropped', before.rows]]);
+      const [dropEntry] = await listAudit(db, { action: 'retention.partition', entity: 'ticks:ticks_y2023m08', newestFirst: true, limit: 1 });
+      assert.equal(dropEntry?.details['outcome'], 'dropped');
     });
 
     it('migration 014 keeps the rows waiting in the default partition, each month in its own partition', async () => {

@@ -4,6 +4,7 @@ import { createMemoryBus } from '../../src/bus/index.ts';
 import { ManualClock } from '../../src/clock.ts';
 import type { LatestPrice } from '../../src/contracts/bus-messages.ts';
 import { BAR_MS, type Bar } from '../../src/domain/bar.ts';
+import { MarketCalendar } from '../../src/domain/calendar.ts';
 import type { Tick } from '../../src/domain/tick.ts';
 import { barMessage } from '../../src/ingest/tick-processor.ts';
 import { runSync } from '../../src/jobs/sync.ts';
@@ -14,6 +15,8 @@ import { insertTicks, ticksBetween } from '../../src/store/ticks-repo.ts';
 import { anyData, type AnyDataBus } from '../bus/helpers.ts';
 import { databaseTargets } from '../support/test-db.ts';
 import { SYMBOL } from './support/jobs-fixtures.ts';
+
+const calendar = new MarketCalendar();
 
 /** Tuesday 2024-03-05 13:00Z, 08:00 Bogota. */
 const OPEN = Date.UTC(2024, 2, 5, 13, 0);
@@ -71,7 +74,7 @@ for (const target of databaseTargets()) {
     });
 
     it('inserts the ticks and final bars the database is missing, by the revision rule', async () => {
-      const s = await runSync({ db, bus, symbol: SYMBOL, clock, pageSize: 4 });
+      const s = await runSync({ db, bus, symbol: SYMBOL, clock, calendar, pageSize: 4 });
       assert.deepEqual([s.events, s.lastSeq, s.complete, s.unreadable], [15, 15, true, 1]);
       assert.deepEqual(s.ticks, { seen: 5, inserted: 3 });
       assert.deepEqual(s.bars, { seen: 5, inserted: 1, updated: 2, skipped: 2 });
@@ -88,7 +91,7 @@ for (const target of databaseTargets()) {
     });
 
     it('records the run and writes nothing the second time', async () => {
-      const s = await runSync({ db, bus, symbol: SYMBOL, clock });
+      const s = await runSync({ db, bus, symbol: SYMBOL, clock, calendar });
       assert.deepEqual([s.ticks.inserted, s.bars.inserted, s.bars.updated, s.bars.skipped], [0, 0, 0, 5]);
       const runs = await listRuns(db, { layer: 'sync' });
       assert.equal(runs.length, 2);

@@ -5,12 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { systemClock, type Clock } from '../../src/clock.ts';
 import { MarketCalendar } from '../../src/domain/calendar.ts';
 import { summaryLine } from '../../src/cli/actions/import-actions.ts';
 import { MAX_LINE_CHARS } from '../../src/feeds/files/bar-file.ts';
 import { importBarFile, type ImportSummary } from '../../src/pipeline/import-bars.ts';
 import { listAudit } from '../../src/store/audit-repo.ts';
-import { barsBetween } from '../../src/store/bars-repo.ts';
+import { parseRawBar, type ParsedRawBar } from '../../src/domain/raw-bar.ts';
+import { standardizeBars } from '../../src/domain/standardize.ts';
+import { barsBetween, upsertBars } from '../../src/store/bars-repo.ts';
 import type { Db } from '../../src/store/db.ts';
 import { sessionsBetween } from '../../src/store/sessions-repo.ts';
 import { databaseTargets } from '../support/test-db.ts';
@@ -46,6 +49,28 @@ function assertCountsAddUp(s: ImportSummary): void {
   assert.equal(r.kept + sum(r.dropped) + sum(r.rejected), r.read, JSON.stringify(r));
   assert.equal(sum(r.rejected), s.rejected.length);
   assert.ok(r.repaired <= r.kept);
+}
+
+/** The whole file's valid rows, parsed as the import parses them (line 1 is the header). */
+function parsedRows(path: string, lines: readonly string[]): ParsedRawBar[] {
+  const rows: ParsedRawBar[] = [];
+  lines.forEach((raw, i) => {
+    const f = raw.split(',');
+    if (f.length !== 10) return;
+    const record = { lineNo: i + 2, raw, time: f[0]!, open: f[2]!, high: f[3]!, low: f[4]!, close: f[5]!, volume: f[6]!, symbol: f[1]!, sourceLabel: f[7]! };
+    const parsed = parseRawBar(record, 'USD/COP');
+    if (parsed.ok) rows.push(parsed.bar);
+  });
+  assert.ok(readFileSync(path, 'utf8').startsWith(HEADER));
+  return rows;
+}
+
+function barKey(b: { time: number; open: number; high: number; low: number; close: number; flags: readonly string[] }): string {
+  return `${new Date(b.time).toISOString()} ${b.open}/${b.high}/${b.low}/${b.close} ${[...b.flags].sort().join('|')}`;
+}
+
+function fixedClock(iso: string): Clock {
+  return { ...systemClock, now: () => Date.parse(iso) };
 }
 
 interface TableCounts {
@@ -212,6 +237,84 @@ for (const target of databaseTargets()) {
       assert.equal(s.alreadyImported, true);
       assert.deepEqual(s.bars, { inserted: 0, updated: 0, unchanged: 30 });
       assert.deepEqual(await tableCounts(db), before);
+    });
+
+    it('imports a file in many small batches to the bars of standardizing it whole, sessions unsplit and bad lines kept out by line', async () => {
+      const lines = [
+        ...sessionLines('2023-05-02T13:00:00Z', 60, 3900), // complete session
+        ...sessionLines('2023-05-03T08:00:00Z', 60, 3950), // mislabelled session: needs its whole day to be recognised
+        ...sessionLines('2023-05-03T13:00:00Z', 60, 3950), // and its correct twin, same UTC day
+        csvLine('2023-05-06T14:00:00Z', 3900), // Saturday
+        ...sessionLines('2023-05-04T13:00:00Z', 30, 3800),
+        csvLine('2023-05-04T13:00:00Z', 3810), // line 215: conflicting duplicate of line 185
+      ];
+      const bad = '2023-05-05 13:00:00+00:00,USD/COP,3900,abc,3899,3901,0,twelvedata,x,y';
+      lines.splice(6, 0, bad); // line 8: the last row of the first 7-row batch
+      lines.splice(14, 0, bad); // line 16: the first row of the third batch
+      const path = writeFile('batched.csv', lines);
+      const s = await importBarFile(db, calendar, path, { symbol: 'USD/COP', chunkSize: 7 });
+      assertCountsAddUp(s);
+      assert.deepEqual(s.rejected.map((r) => [r.lineNo, r.code]), [[8, 'bad_price'], [16, 'bad_price'], [215, 'conflicting_duplicate']]);
+      const whole = standardizeBars(parsedRows(path, lines), 'USD/COP', calendar);
+      assert.deepEqual(s.standardize, whole.counts);
+      assert.deepEqual(s.repairs, whole.repairs);
+      assert.equal(s.standardize?.repaired, 0, 'the twin exists for every mislabelled bar');
+      assert.equal(s.standardize?.dropped.mislabelled_duplicate, 60);
+      const stored = await barsBetween(db, 'USD/COP', Date.parse('2023-05-01T00:00:00Z'), Date.parse('2023-05-08T00:00:00Z'));
+      assert.deepEqual(stored.map(barKey), whole.bars.map(barKey));
+    });
+
+    it('gives the same result for a file whose days come back after later days, across batches', async () => {
+      const monday = sessionLines('2023-06-05T13:00:00Z', 60, 3900);
+      const tuesday = sessionLines('2023-06-06T08:00:00Z', 60, 3950); // mislabelled only
+      // Monday's second half and Tuesday's first rows come after other days' rows, several batches later.
+      const lines = [...monday.slice(0, 30), ...tuesday.slice(0, 3), ...sessionLines('2023-06-07T13:00:00Z', 20, 3700), ...monday.slice(20, 60), ...tuesday.slice(3)];
+      const path = writeFile('unsorted.csv', lines);
+      const s = await importBarFile(db, calendar, path, { symbol: 'USD/COP', chunkSize: 8 });
+      assertCountsAddUp(s);
+      const whole = standardizeBars(parsedRows(path, lines), 'USD/COP', calendar);
+      assert.deepEqual(s.standardize, whole.counts);
+      assert.deepEqual(s.repairs, whole.repairs);
+      assert.deepEqual({ kept: s.rows.kept, repaired: s.rows.repaired, duplicate: s.rows.dropped.duplicate }, { kept: 140, repaired: 60, duplicate: 10 });
+      const stored = await barsBetween(db, 'USD/COP', Date.parse('2023-06-05T00:00:00Z'), Date.parse('2023-06-08T00:00:00Z'));
+      assert.deepEqual(stored.map(barKey), whole.bars.map(barKey));
+      assert.equal(s.bars.inserted, whole.bars.length);
+    });
+
+    it('skips an unchanged re-import and says since when; --force does the work again', async () => {
+      const path = writeFile('skip.csv', [...sessionLines('2023-07-04T13:00:00Z', 40, 3900), 'not,a,row']);
+      const first = await importBarFile(db, calendar, path, { symbol: 'USD/COP', clock: fixedClock('2026-01-05T10:00:00Z') });
+      assert.equal(first.unchangedSince, null);
+      const before = await tableCounts(db);
+      const again = await importBarFile(db, calendar, path, { symbol: 'USD/COP' });
+      assert.equal(again.unchangedSince, '2026-01-05T10:00:00.000Z');
+      assert.deepEqual({ ...again, unchangedSince: null, alreadyImported: false }, { ...first, alreadyImported: false, storedRaw: 0, bars: { inserted: 0, updated: 0, unchanged: 40 }, sessionsRefreshed: 0 });
+      assert.match(summaryLine(again), /unchanged since import of 2026-01-05T10:00:00\.000Z, nothing done \(--force to redo\)/);
+      assert.deepEqual(await tableCounts(db), before);
+      const [audit] = await listAudit(db, { action: 'import.unchanged', entity: 'file:skip.csv', limit: 1 });
+      assert.equal(audit?.details['unchangedSince'], '2026-01-05T10:00:00.000Z');
+      const forced = await importBarFile(db, calendar, path, { symbol: 'USD/COP', force: true });
+      assert.equal(forced.unchangedSince, null);
+      assert.equal(forced.alreadyImported, true);
+      assert.deepEqual(forced.bars, { inserted: 0, updated: 0, unchanged: 40 });
+      const otherZone = await importBarFile(db, calendar, path, { symbol: 'USD/COP', timezone: 'America/Bogota' });
+      assert.equal(otherZone.unchangedSince, null, 'another zone is another import');
+    });
+
+    it('does the work again when the stored bars of the file\'s days changed since its import', async () => {
+      const path = writeFile('changed.csv', sessionLines('2023-08-01T13:00:00Z', 20, 3900));
+      await importBarFile(db, calendar, path, { symbol: 'USD/COP' });
+      const [bar] = await barsBetween(db, 'USD/COP', Date.parse('2023-08-01T13:00:00Z'), Date.parse('2023-08-01T13:05:00Z'));
+      assert.ok(bar);
+      assert.equal((await upsertBars(db, [{ ...bar, close: bar.close + 0.5, high: bar.high + 0.5, revision: bar.revision + 1 }])).updated, 1);
+      const again = await importBarFile(db, calendar, path, { symbol: 'USD/COP' });
+      assert.equal(again.unchangedSince, null);
+      assert.equal(again.bars.inserted + again.bars.updated + again.bars.unchanged, 20);
+      const other = writeFile('other-rows.csv', [csvLine('2023-08-01T15:00:00Z', 3999)]);
+      await importBarFile(db, calendar, other, { symbol: 'USD/COP' });
+      const third = await importBarFile(db, calendar, path, { symbol: 'USD/COP' });
+      assert.equal(third.unchangedSince, null, 'another file added raw rows on its days');
+      assert.equal((await importBarFile(db, calendar, path, { symbol: 'USD/COP' })).unchangedSince !== null, true);
     });
 
     it('keeps the rows before the fault of a truncated gzip and loses nothing already stored', async () => {

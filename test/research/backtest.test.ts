@@ -9,7 +9,9 @@ import { BASELINE_IDS, baselinePolicy } from '../../src/research/baselines.ts';
 import { DEFAULT_GATE_THRESHOLDS, evaluateGates } from '../../src/research/gates.ts';
 import { computePerformance } from '../../src/research/performance.ts';
 import { evaluatePolicies, evaluatePolicy, type EvaluationOptions, type EvaluationSpan } from '../../src/research/policy-evaluation.ts';
-import type { IndicatorRow, Observation, Policy, Position, SeriesBar, TradingCosts } from '../../src/research/types.ts';
+import { columnsOfRows, computeIndicatorColumns, type IndicatorColumns } from '../../src/research/indicators.ts';
+import { syntheticSeries } from './synthetic-series.ts';
+import { INDICATOR_NAMES, type IndicatorRow, type Observation, type Policy, type Position, type SeriesBar, type TradingCosts } from '../../src/research/types.ts';
 
 const NO_COSTS: TradingCosts = { spreadBps: 0, feeBps: 0 };
 
@@ -50,6 +52,11 @@ function randomSeries(sessions: number, seed: number): SeriesBar[] {
     out.push(pairs);
   }
   return series(...out);
+}
+
+/** `indicatorsOf` as the columns decideTargets takes. */
+function columnsOf(bars: readonly SeriesBar[]): IndicatorColumns {
+  return columnsOfRows(indicatorsOf(bars), INDICATOR_NAMES);
 }
 
 /** Causal test indicators (SMA 10/20 and a simple-average RSI 14): row t uses closes <= t only. */
@@ -242,8 +249,8 @@ describe('no look-ahead', () => {
   test('perturbing bars after t leaves targets and equity up to t unchanged, for every baseline', () => {
     for (const id of BASELINE_IDS) {
       const policy = baselinePolicy(id);
-      const a = decideTargets(policy, bars, indicatorsOf(bars), noFeatures);
-      const b = decideTargets(policy, perturbed, indicatorsOf(perturbed), noFeatures);
+      const a = decideTargets(policy, bars, columnsOf(bars), noFeatures);
+      const b = decideTargets(policy, perturbed, columnsOf(perturbed), noFeatures);
       assert.deepEqual([...a.subarray(0, t + 1)], [...b.subarray(0, t + 1)], `${id} targets up to t`);
       const ra = runBacktest(bars, a, { spreadBps: 2, feeBps: 1 });
       const rb = runBacktest(perturbed, b, { spreadBps: 2, feeBps: 1 });
@@ -263,7 +270,7 @@ describe('no look-ahead', () => {
           return { position: 0, probabilities: [0, 1, 0] };
         },
       };
-      decideTargets(spy, input, indicatorsOf(input), (i) => Float32Array.of(input[i]!.close));
+      decideTargets(spy, input, columnsOf(input), (i) => Float32Array.of(input[i]!.close));
       return log;
     };
     assert.deepEqual(seen(bars).slice(0, t + 1), seen(perturbed).slice(0, t + 1));
@@ -283,8 +290,9 @@ describe('no look-ahead', () => {
         return { position: 1, probabilities: [0, 0, 1] };
       },
     };
-    const rows = indicatorsOf(bars);
-    decideTargets(peeker, bars, rows, (i) => {
+    const columns = columnsOf(bars);
+    const sma10 = [...columns.sma10!];
+    decideTargets(peeker, bars, columns, (i) => {
       calls.push(i);
       return new Float32Array(0);
     });
@@ -293,14 +301,48 @@ describe('no look-ahead', () => {
       bars.map((_, i) => i),
     );
     assert.ok(bars.every((b) => b.close > 0), 'the series is untouched');
-    assert.ok(rows.every((r) => r.sma10 !== -1), 'the indicators are untouched');
+    assert.deepEqual([...columns.sma10!], sma10, 'the indicators are untouched');
   });
 
   test('indicators not aligned with their bars (e.g. shifted by one: a leak) are refused', () => {
     const rows = indicatorsOf(bars);
-    const shifted = rows.slice(1).concat(rows[0]!);
+    const shifted = columnsOfRows(rows.slice(1).concat(rows[0]!), INDICATOR_NAMES);
     assert.throws(() => decideTargets(baselinePolicy('flat'), bars, shifted, noFeatures), (e: unknown) => e instanceof TasaError && /Indicator row 0/.test(e.message));
-    assert.throws(() => decideTargets(baselinePolicy('flat'), bars, rows.slice(1), noFeatures), TasaError);
+    assert.throws(() => decideTargets(baselinePolicy('flat'), bars, columnsOfRows(rows.slice(1), INDICATOR_NAMES), noFeatures), TasaError);
+  });
+
+  test('a policy is shown the indicators it declares and NaN for the others; one it declares must be given', () => {
+    const shown: IndicatorRow[] = [];
+    const reader: Policy = {
+      id: 'reader',
+      kind: 'baseline',
+      indicators: ['rsi14'],
+      decide(obs) {
+        shown.push(obs.indicators);
+        return { position: 0, probabilities: [0, 1, 0] };
+      },
+    };
+    decideTargets(reader, bars, columnsOf(bars), noFeatures);
+    const rows = indicatorsOf(bars);
+    assert.deepEqual(
+      shown.map((r) => [r.time, r.rsi14]),
+      rows.map((r) => [r.time, r.rsi14]),
+    );
+    assert.ok(shown.every((r) => Number.isNaN(r.sma10) && Number.isNaN(r.sma20)));
+    assert.throws(
+      () => decideTargets(reader, bars, columnsOfRows(rows, ['sma10']), noFeatures),
+      (e: unknown) => e instanceof TasaError && /reader reads rsi14/.test(e.message),
+    );
+  });
+
+  test('each baseline decides the same from the indicators it declares as from all twelve', () => {
+    const real = syntheticSeries(3_000, { seed: 21 });
+    const all = computeIndicatorColumns(real, INDICATOR_NAMES);
+    for (const id of BASELINE_IDS) {
+      const policy = baselinePolicy(id);
+      const declared = computeIndicatorColumns(real, policy.indicators ?? INDICATOR_NAMES);
+      assert.deepEqual(decideTargets(policy, real, declared, noFeatures), decideTargets({ ...policy, indicators: INDICATOR_NAMES }, real, all, noFeatures), id);
+    }
   });
 
   test('the position shown is the one held: flat at each session start', () => {
@@ -313,7 +355,7 @@ describe('no look-ahead', () => {
         return { position: 1, probabilities: [0, 0, 1] };
       },
     };
-    const targets = decideTargets(recorder, bars, indicatorsOf(bars), noFeatures);
+    const targets = decideTargets(recorder, bars, columnsOf(bars), noFeatures);
     const r = runBacktest(bars, targets, NO_COSTS);
     assert.deepEqual(positions, [...r.positions]);
     assert.equal(positions[60], 0);
@@ -322,7 +364,7 @@ describe('no look-ahead', () => {
 
   test('a policy returning a non-position is refused', () => {
     const broken: Policy = { id: 'broken', kind: 'baseline', decide: () => ({ position: 2 as Position, probabilities: [0, 0, 1] }) };
-    assert.throws(() => decideTargets(broken, bars, indicatorsOf(bars), noFeatures), (e: unknown) => e instanceof TasaError && /broken/.test(e.message));
+    assert.throws(() => decideTargets(broken, bars, columnsOf(bars), noFeatures), (e: unknown) => e instanceof TasaError && /broken/.test(e.message));
   });
 });
 
@@ -377,7 +419,7 @@ describe('baselines', () => {
 
   test('sma-crossover over a trending session: long once both SMAs exist', () => {
     const up = series(Array.from({ length: 60 }, (_, k): [number, number] => [4000 + k, 4000 + k + 0.5]));
-    const targets = decideTargets(baselinePolicy('sma-crossover'), up, indicatorsOf(up), noFeatures);
+    const targets = decideTargets(baselinePolicy('sma-crossover'), up, columnsOf(up), noFeatures);
     assert.ok(targets.subarray(0, 19).every((x) => x === 0), 'flat while sma20 is undefined');
     assert.ok(targets.subarray(19).every((x) => x === 1));
   });
@@ -385,7 +427,7 @@ describe('baselines', () => {
 
 describe('renderBacktestReport', () => {
   const bars = randomSeries(3, 11);
-  const targets = decideTargets(baselinePolicy('sma-crossover'), bars, indicatorsOf(bars), noFeatures);
+  const targets = decideTargets(baselinePolicy('sma-crossover'), bars, columnsOf(bars), noFeatures);
   const costs = { spreadBps: 1, feeBps: 0.5 };
   const result = runBacktest(bars, targets, costs);
   const metrics = computePerformance(result, 14_600);
@@ -499,7 +541,7 @@ describe('policies evaluated together: buy-and-hold, relative gates, trials, cos
     assert.deepEqual(e.metrics.costSensitivity!.map((c) => [c.factor, c.spreadBps, c.feeBps]), [[0.5, 1, 0.25], [1, 2, 0.5], [2, 4, 1]]);
     for (const c of e.metrics.costSensitivity!) near(c.totalReturn!, (1 - c.factor * rate) ** 2 * growth - 1, `${c.factor}x`);
     const sma = of('sma-crossover');
-    const targets = decideTargets(baselinePolicy('sma-crossover'), bars, indicatorsOf(bars), noFeatures);
+    const targets = decideTargets(baselinePolicy('sma-crossover'), bars, columnsOf(bars), noFeatures);
     near(sma.metrics.costSensitivity![2]!.totalReturn!, computePerformance(runBacktest(bars, targets, { spreadBps: 4, feeBps: 1 }), 14_600).totalReturn!, 'sma 2x');
     near(sma.metrics.grossReturn!, computePerformance(runBacktest(bars, targets, NO_COSTS), 14_600).totalReturn!, 'sma gross');
   });

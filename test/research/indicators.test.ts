@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ATR, BollingerBands, EMA, MACD, RSI, SMA } from 'trading-signals';
 import { BAR_MS } from '../../src/domain/bar.ts';
+import { MarketCalendar } from '../../src/domain/calendar.ts';
 import { TasaError } from '../../src/errors.ts';
-import { computeIndicators, IndicatorState, indicatorColumn, WARMUP } from '../../src/research/indicators.ts';
+import { computeIndicatorColumns, computeIndicators, IndicatorState, indicatorColumn, WARMUP } from '../../src/research/indicators.ts';
+import { toSeries } from '../../src/research/series.ts';
 import { INDICATOR_NAMES, type IndicatorName, type SeriesBar } from '../../src/research/types.ts';
+import { realBars, REAL_FILE_SKIP } from '../support/real-history.ts';
 import { prng, syntheticSeries } from './synthetic-series.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -270,5 +274,95 @@ describe('streaming IndicatorState', () => {
     assert.throws(() => state.replace(series[2]!), TasaError);
     assert.throws(() => state.add({ ...series[2]!, close: NaN }), TasaError);
     assert.throws(() => state.add({ ...series[2]!, low: series[2]!.close * 1.01 }), TasaError);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The typed-array columns against the library itself, bit for bit.
+// ---------------------------------------------------------------------------------------------
+
+/** Each indicator from trading-signals' own classes, bar by bar, NaN before our documented warm-up. */
+function libraryColumns(series: readonly SeriesBar[]): Record<IndicatorName, number[]> {
+  const sma10 = new SMA(10);
+  const sma20 = new SMA(20);
+  const ema20 = new EMA(20);
+  const ema50 = new EMA(50);
+  const rsi = new RSI(14);
+  const macd = new MACD(new EMA(12), new EMA(26), new EMA(9));
+  const bands = new BollingerBands(20, 2);
+  const atr = new ATR(14);
+  const out = Object.fromEntries(INDICATOR_NAMES.map((name) => [name, [] as number[]])) as Record<IndicatorName, number[]>;
+  const push = (name: IndicatorName, t: number, value: number | null | undefined): void => {
+    out[name].push(t >= WARMUP[name] - 1 && value !== null && value !== undefined ? value : NaN);
+  };
+  series.forEach((bar, t) => {
+    push('sma10', t, sma10.add(bar.close));
+    push('sma20', t, sma20.add(bar.close));
+    push('ema20', t, ema20.add(bar.close));
+    push('ema50', t, ema50.add(bar.close));
+    push('rsi14', t, rsi.add(bar.close));
+    const m = macd.add(bar.close);
+    push('macd', t, m?.macd);
+    push('macdSignal', t, m?.signal);
+    push('macdHistogram', t, m?.histogram);
+    const b = bands.add(bar.close);
+    push('bbUpper', t, b?.upper);
+    push('bbMiddle', t, b?.middle);
+    push('bbLower', t, b?.lower);
+    push('atr14', t, atr.add({ high: bar.high, low: bar.low, close: bar.close }));
+  });
+  return out;
+}
+
+/**
+ * Every typed-array column equals the library's value exactly (Object.is), except the one
+ * documented difference: RSI is NaN, where the library says 100, when gains and losses are both 0.
+ */
+function assertSameAsLibrary(series: readonly SeriesBar[]): void {
+  const library = libraryColumns(series);
+  for (const name of INDICATOR_NAMES) {
+    const ours = computeIndicatorColumns(series, [name])[name]!;
+    assert.equal(ours.length, series.length, name);
+    for (let t = 0; t < series.length; t++) {
+      const documented = name === 'rsi14' && Number.isNaN(ours[t]) && library[name][t] === 100;
+      if (!Object.is(ours[t], library[name][t]) && !documented) assert.fail(`${name}[${t}] = ${ours[t]}, the library gives ${library[name][t]}`);
+    }
+  }
+}
+
+describe('typed-array indicator columns against trading-signals', () => {
+  it('each column equals the library bar for bar on a USD/COP-like series (gaps, flat bars, short sessions)', () => {
+    assertSameAsLibrary(syntheticSeries(6_000, { seed: 13 }));
+  });
+
+  it('a series opening on flat prices: RSI NaN where the library says 100, everything else equal', () => {
+    const flatStart = bars([...new Array<number>(30).fill(4000), ...syntheticSeries(200, { seed: 2 }).map((b) => b.close)], 2);
+    assertSameAsLibrary(flatStart);
+    const rsi = computeIndicatorColumns(flatStart, ['rsi14']).rsi14!;
+    assert.ok(Number.isNaN(rsi[20]!));
+  });
+
+  it('each column equals the library on the real 2020-2025 history', { skip: REAL_FILE_SKIP }, async () => {
+    const calendar = new MarketCalendar();
+    assertSameAsLibrary(toSeries(await realBars(calendar), calendar));
+  });
+
+  it('computes only the indicators asked for (a group such as MACD or the bands comes whole)', () => {
+    const series = syntheticSeries(200, { seed: 4 });
+    const keys = (names: readonly IndicatorName[]): string[] => Object.keys(computeIndicatorColumns(series, names)).sort();
+    assert.deepEqual(keys([]), ['time']);
+    assert.deepEqual(keys(['sma10', 'rsi14']), ['rsi14', 'sma10', 'time']);
+    assert.deepEqual(keys(['macdSignal']), ['macd', 'macdHistogram', 'macdSignal', 'time']);
+    assert.deepEqual(keys(['bbLower']), ['bbLower', 'bbMiddle', 'bbUpper', 'time']);
+    assert.deepEqual([...computeIndicatorColumns(series, []).time], series.map((b) => b.time));
+  });
+
+  it('fewer bars than a warm-up give NaN columns, and bad input is refused as by the streaming state', () => {
+    const few = syntheticSeries(200, { seed: 4 }).slice(0, 5);
+    const columns = computeIndicatorColumns(few, INDICATOR_NAMES);
+    for (const name of INDICATOR_NAMES) assert.ok(columns[name]!.every(Number.isNaN), name);
+    assert.equal(computeIndicatorColumns([], INDICATOR_NAMES).atr14!.length, 0);
+    assert.throws(() => computeIndicatorColumns([few[1]!, few[0]!], ['sma10']), (e: unknown) => e instanceof TasaError && /is not after the previous bar/.test(e.message));
+    assert.throws(() => computeIndicatorColumns([{ ...few[0]!, close: -1 }], []), (e: unknown) => e instanceof TasaError && /not a valid bar/.test(e.message));
   });
 });

@@ -165,19 +165,19 @@ for (const target of databaseTargets()) {
         assert.equal(body.error.code, 'bad_argument', query);
       }
       const [, badInterval] = await status('/api/candlesticks/USDCOP?interval=2min');
-      assert.equal(badInterval.error.message, 'Invalid querystring/interval: must be one of 5min, 15min, 30min, 1h, 1day.', 'the allowed values are listed');
+      assert.equal(badInterval.error.message, 'Invalid querystring/interval: must be one of 1min, 5min, 15min, 30min, 1h, 4h, 1day, 1w.', 'the allowed values are listed');
       const [code, body] = await status('/api/candlesticks/EURUSD');
       assert.equal(code, 404);
       assert.match(body.error.message, /Unknown symbol "EURUSD"/);
     });
 
-    it('indicators: 5-minute candles only, known names only; warmed up from earlier stored bars', async () => {
-      const [hourCode, hourBody] = await status('/api/candlesticks/USDCOP?interval=1h&indicators=ema20');
-      assert.equal(hourCode, 400);
-      assert.match(hourBody.error.message, /interval=5min/);
+    it('indicators: known names only, at every interval; warmed up from earlier stored bars', async () => {
       const [nameCode, nameBody] = await status('/api/candlesticks/USDCOP?interval=5min&indicators=ema20,foo');
       assert.equal(nameCode, 400);
-      assert.match(nameBody.error.message, /Unknown indicator foo/);
+      assert.match(nameBody.error.message, /Unknown indicator foo; available: ema20/);
+      const hour = await candles('interval=1h&from=2024-01-02&indicators=sma10');
+      const hourMean = hour.candles.slice(0, 10).reduce((a, c) => a + c.close, 0) / 10;
+      assert.ok(Math.abs(hour.candles[9]!.indicators!['sma10']! - hourMean) < 1e-9, 'the tenth hourly candle averages ten hourly closes');
 
       const body = await candles('interval=5min&from=2024-01-03&to=2024-01-03&indicators=sma10,rsi14');
       const closes = stored.map((b) => b.close);

@@ -5,6 +5,8 @@ import { ManualClock } from '../../src/clock.ts';
 import type { CandlesResponse } from '../../src/contracts/api/candles.ts';
 import type { CandleIndicatorsResponse, HistorySpanResponse } from '../../src/contracts/api/desk.ts';
 import { MarketCalendar } from '../../src/domain/calendar.ts';
+import { CANDLESTICK_INTERVALS } from '../../src/contracts/candle-intervals.ts';
+import { CANDLE_INTERVALS } from '../../src/domain/resample.ts';
 import { computeIndicators } from '../../src/research/indicators.ts';
 import { upsertBars } from '../../src/store/bars-repo.ts';
 import type { Db } from '../../src/store/db.ts';
@@ -69,6 +71,25 @@ for (const target of databaseTargets()) {
       assert.match(body.error.message, /Unknown indicator foo; available: ema20/);
       const [missing] = await get('/api/candlesticks/USDCOP/indicators?interval=1h');
       assert.equal(missing, 400);
+      const [, badInterval] = await get<{ error: { message: string } }>('/api/candlesticks/USDCOP/indicators?interval=2min&indicators=ema20');
+      assert.equal(badInterval.error.message, `Invalid querystring/interval: must be one of ${CANDLESTICK_INTERVALS.join(', ')}.`);
+    });
+
+    it('gives the same indicator values on both routes at every interval, paged or latest', async () => {
+      const names = 'ema20,ema50,rsi14,macd,bbUpper';
+      for (const interval of CANDLE_INTERVALS) {
+        for (const range of ['from=2024-01-09&limit=40', 'limit=30', 'from=2024-01-18&to=2024-01-19&limit=500']) {
+          const query = `interval=${interval}&${range}`;
+          const [, byCandle] = await get<CandlesResponse>(`/api/candlesticks/USDCOP?${query}&indicators=${names}`);
+          const [status, byName] = await get<CandleIndicatorsResponse>(`/api/candlesticks/USDCOP/indicators?${query}&indicators=${names}`);
+          assert.equal(status, 200, JSON.stringify(byName));
+          assert.deepEqual(byName.times, byCandle.candles.map((c) => c.time), query);
+          for (const name of names.split(',')) {
+            assert.deepEqual(byName.values[name], byCandle.candles.map((c) => c.indicators?.[name] ?? null), `${name} at ${query}`);
+          }
+          if (interval === '5min' && range === 'limit=30') assert.ok(byName.values['ema20']!.some((v) => v !== null), 'values exist to compare');
+        }
+      }
     });
 
     it('gives the span of the stored history, real and simulated apart', async () => {

@@ -32,9 +32,9 @@ for (const target of databaseTargets()) {
       server = await startTestServer({ db });
       report = walkForwardReportFixture();
       completed = await insertCompletedWalkForwardRun(db, report, T0);
-      failed = await insertWalkForwardRun(db, { symbol: 'USD/COP', config: {}, fingerprint: 'fp-failed', datasetHash: null, researchHash: null, plans: [{}], createdAt: T0 + 1000 });
-      await finishWalkForwardRun(db, failed, { error: 'Fold 0 failed: no bars.' }, T0 + 2000);
-      running = await insertWalkForwardRun(db, { symbol: 'USD/COP', config: {}, fingerprint: 'fp-running', datasetHash: null, researchHash: null, plans: [{}, {}], createdAt: T0 + 3000 });
+      failed = await insertWalkForwardRun(db, { symbol: 'USD/COP', config: {}, fingerprint: 'fp-failed', datasetHash: null, researchHash: null, plans: [{}], createdAt: T0 + 1000, actor: 'test' });
+      await finishWalkForwardRun(db, failed, { error: 'Fold 0 failed: no bars.' }, T0 + 2000, 'test');
+      running = await insertWalkForwardRun(db, { symbol: 'USD/COP', config: {}, fingerprint: 'fp-running', datasetHash: null, researchHash: null, plans: [{}, {}], createdAt: T0 + 3000, actor: 'test' });
     });
     after(async () => {
       await server?.close();

@@ -428,6 +428,44 @@ describe('ws gateway slow clients', () => {
     });
   });
 
+  it('bursts to many clients: every fast client gets the same bytes in seq order; the hub joins an equal list of frames once; a paused client is still conflated', async () => {
+    await withShared(async ({ server, bus, open }) => {
+      const fast = await Promise.all(range(1, 30).map(() => open()));
+      const slow = await open();
+      for (const c of [...fast, slow]) await c.subscribe({ symbols: [SYMBOL] });
+      const first = (await bus.lastSeq(SYMBOL)) + 1;
+      const conflatedBefore = await droppedCount(server, 'conflated');
+      slow.pauseReading();
+      await congest(server, bus, fast[0] as WsTestClient);
+      let last = 0;
+      for (let round = 0; round < 40; round++) {
+        // One burst per turn: five ticks and a forming bar, published without waiting for delivery.
+        for (let i = 0; i < 5; i++) await bus.publish('ticks', SYMBOL, tick(4000 + round * 5 + i));
+        last = (await bus.publish('bars', SYMBOL, bar('2025-03-03T13:00:00.000Z', 4000 + round, false, round + 1))).seq;
+        await Promise.all(fast.map((c) => c.waitForSeq(last)));
+      }
+      const dataTexts = (c: WsTestClient) => c.texts.filter((_, i) => c.messages[i]?.seq !== undefined);
+      const reference = dataTexts(fast[0] as WsTestClient);
+      assert.deepEqual((fast[0] as WsTestClient).seqs(), range(first, last), 'every event, in seq order');
+      for (const c of fast) assert.deepEqual(dataTexts(c), reference, 'the same bytes for every fast client');
+
+      const hub = gatewayHub(server.app, server.deps);
+      const frames = [Buffer.from('a'), Buffer.from('b')];
+      assert.equal(hub.join(frames), hub.join([...frames]), 'the same frames are joined once per turn');
+      assert.notEqual(hub.join(frames), hub.join([frames[0] as Buffer]), 'other frames get their own buffer');
+
+      slow.resumeReading();
+      await slow.waitForSeq(last);
+      const got = slow.data();
+      assert.ok(got.every((m, i) => i === 0 || (m.seq as number) > (got[i - 1]?.seq as number)), 'seqs increase');
+      assert.ok(slow.seqs('market_data').length < (fast[0] as WsTestClient).seqs('market_data').length, 'market_data was conflated');
+      assert.equal((got.filter((m) => m.type === 'market_data').at(-1)?.data as { price: number }).price, 4199, 'the latest price arrives');
+      assert.equal((got.at(-1)?.data as { revision: number }).revision, 40, 'the latest version of the forming bar arrives');
+      assert.ok((await droppedCount(server, 'conflated')) > conflatedBefore, 'conflated messages are counted');
+      assert.ok(!slow.messages.some((m) => m.code === 'slow_consumer'), 'nothing had to be dropped');
+    });
+  });
+
   it(`a client congested for ${STALL_LIMIT_MS / 1000} s (it stopped reading) is disconnected`, async () => {
     await withShared(async ({ server, bus, open }) => {
       const [fast, slow] = [await open(), await open()];
@@ -504,4 +542,9 @@ describe('two gateways on one Redis', { skip: redis === null }, () => {
 function gaugeValue(text: string): number {
   const line = text.split('\n').find((l) => l.startsWith('tasa_ws_clients '));
   return Number(line?.split(' ')[1]);
+}
+
+async function droppedCount(server: TestServer, reason: string): Promise<number> {
+  const { values } = await server.deps.metrics.wsMessagesDropped.get();
+  return values.find((v) => v.labels['reason'] === reason)?.value ?? 0;
 }

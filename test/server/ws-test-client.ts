@@ -24,6 +24,8 @@ export interface Msg {
 
 export class WsTestClient {
   readonly messages: Msg[] = [];
+  /** Each message's text as received, byte for byte (same order as `messages`). */
+  readonly texts: string[] = [];
   /** Messages that did not match the protocol schema (a test asserts this stays empty). */
   readonly invalid: unknown[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
@@ -31,7 +33,9 @@ export class WsTestClient {
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (raw: Buffer) => {
-      const msg = JSON.parse(raw.toString('utf8')) as Msg;
+      const text = raw.toString('utf8');
+      this.texts.push(text);
+      const msg = JSON.parse(text) as Msg;
       if (!checkServerMessage.Check(msg)) this.invalid.push(msg);
       this.messages.push(msg);
     });

@@ -151,6 +151,20 @@ describe('backup and restore, PostgreSQL, mid-session', { skip: needsPostgres },
     assert.deepEqual(await listTables(target.db), []);
   });
 
+  it('rolls a restore back when its row counts differ from the manifest', async () => {
+    const differing = join(work, 'differing');
+    await backupCopy(join(work, 'stopped'), differing);
+    const manifest = await readManifest(differing);
+    const bars = manifest.tables['public.bars'] ?? 0;
+    await writeFile(join(differing, MANIFEST_FILE), JSON.stringify({ ...manifest, tables: { ...manifest.tables, 'public.bars': bars + 1 } }));
+    const target = await newTarget();
+    await assert.rejects(
+      restoreStore({ store: { databaseUrl: target.url }, dir: differing, clock: systemClock, actor: 'test' }),
+      new RegExp(`differs from the backup: public\\.bars: ${bars + 1} in the backup, ${bars} restored`),
+    );
+    assert.deepEqual(await listTables(target.db), [], 'nothing of the restore was committed');
+  });
+
   it('refuses to restore into a database that holds tables', async () => {
     await assert.rejects(restoreStore({ store: { databaseUrl: source.url }, dir: join(work, 'stopped'), clock: systemClock, actor: 'test' }), /already holds \d+ tables/);
   });

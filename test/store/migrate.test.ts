@@ -4,6 +4,7 @@ import { TasaError } from '../../src/errors.ts';
 import { MarketCalendar } from '../../src/domain/calendar.ts';
 import { latestSchemaVersion, loadMigrations, migrate, schemaVersion } from '../../src/store/migrate.ts';
 import { syncReferenceData } from '../../src/store/reference-data.ts';
+import type { Db } from '../../src/store/db.ts';
 import { databaseTargets } from '../support/test-db.ts';
 
 /** The foundation's tables; later migrations add more. */
@@ -24,6 +25,27 @@ for (const target of databaseTargets()) {
         );
         const present = new Set(tables.map((t) => t.name));
         assert.deepEqual(TABLES.filter((t) => !present.has(t)), [], 'missing tables');
+      } finally {
+        await db.close();
+      }
+    });
+
+    it('checks a current schema with one query and no transaction', async () => {
+      const db = await target.open();
+      try {
+        const calls: string[] = [];
+        const counted: Db = {
+          ...db,
+          driver: db.driver,
+          target: db.target,
+          query: (text, params) => (calls.push(`query ${text}`), db.query(text, params)),
+          exec: (text) => (calls.push('exec'), db.exec(text)),
+          transaction: (fn) => (calls.push('transaction'), db.transaction(fn)),
+          close: () => db.close(),
+        };
+        const version = await schemaVersion(db);
+        assert.deepEqual(await migrate(counted), { from: version, to: version, applied: [] });
+        assert.deepEqual(calls, ['query SELECT version, checksum FROM schema_migrations']);
       } finally {
         await db.close();
       }

@@ -72,7 +72,8 @@ export async function insertCompletedWalkForwardRun(db: Db, report: WalkForwardR
     researchHash: meta.researchHash,
     plans: report.folds.map((f) => ({ fold: f.fold.index })),
     createdAt,
+    actor: 'test',
   });
-  await finishWalkForwardRun(db, id, { report: report as unknown as Record<string, unknown>, reportHtml: renderWalkForwardHtml(report, meta) }, meta.generatedAt);
+  await finishWalkForwardRun(db, id, { report: report as unknown as Record<string, unknown>, reportHtml: renderWalkForwardHtml(report, meta) }, meta.generatedAt, 'test');
   return id;
 }

@@ -8,7 +8,8 @@ import { bogotaClock, bogotaDateOf, bogotaDateTime, bogotaMinute, bytes, cop, de
 import { Metrics, parsePrometheusText } from '../../src/web/prom-text.ts';
 import { candlePoints, linePoints, provenanceMarkers, segmentSummary, sessionsBetween, SIMULATED_COLORS, sourceSummary } from '../../src/web/chart-series.ts';
 import type { CandlesResponse } from '../../src/contracts/api/candles.ts';
-import { bucketStart, candlesFrom, foldBucket, indicatorSeries, indicatorsByTime } from '../../src/web/views/candles.ts';
+import { bucketStart, candlesFrom, foldBucket, foldTick, indicatorSeries, indicatorsByTime, inSessionHours, INTERVALS, minuteCoverageText, ticksFromOf } from '../../src/web/views/candles.ts';
+import { CANDLESTICK_INTERVALS } from '../../src/contracts/candle-intervals.ts';
 
 const T = (iso: string) => Date.parse(iso);
 
@@ -62,6 +63,12 @@ describe('candles', () => {
     assert.equal(bucketStart(T('2024-01-02T13:55:00Z'), '1h'), T('2024-01-02T13:00:00Z'));
     assert.equal(bucketStart(T('2024-01-02T17:55:00Z'), '1day'), T('2024-01-02T13:00:00Z'));
     assert.equal(bucketStart(T('2024-01-02T13:05:00Z'), '5min'), T('2024-01-02T13:05:00Z'));
+    // 4h: 08:00-12:00 and 12:00-13:00 Bogota; 1w: keyed by the Monday of the Bogota week (2024-01-08 is a holiday Monday).
+    assert.equal(bucketStart(T('2024-01-02T16:55:00Z'), '4h'), T('2024-01-02T13:00:00Z'));
+    assert.equal(bucketStart(T('2024-01-02T17:00:00Z'), '4h'), T('2024-01-02T17:00:00Z'));
+    assert.equal(bucketStart(T('2024-01-12T17:55:00Z'), '1w'), T('2024-01-08T13:00:00Z'));
+    assert.equal(bucketStart(T('2024-01-09T13:00:00Z'), '1w'), bucketStart(T('2024-01-08T13:00:00Z'), '1w'));
+    assert.equal(bucketStart(T('2024-01-14T20:00:00Z'), '1w'), T('2024-01-08T13:00:00Z'), 'Sunday belongs to the week that began on Monday');
   });
 
   it('folds live bars into the stored candle: its open, every high and low, the latest close', () => {
@@ -76,6 +83,40 @@ describe('candles', () => {
     const stored = bar('2024-01-02T13:00:00Z', 100, 104, 99, 103);
     const live = [bar('2024-01-02T13:10:00Z', 502, 503, 498, 501, true)];
     assert.deepEqual(foldBucket(T('2024-01-02T13:00:00Z'), stored, live), { ...live[0], time: T('2024-01-02T13:10:00Z') });
+  });
+
+  it('1m: offers the API intervals (all but 30min), buckets by the minute, and moves the forming minute candle tick by tick', () => {
+    assert.deepEqual(
+      INTERVALS.map((i) => i.value),
+      CANDLESTICK_INTERVALS.filter((i) => i !== '30min'),
+    );
+    assert.equal(INTERVALS[0]?.label, '1m');
+    assert.equal(bucketStart(T('2024-01-02T13:07:59Z'), '1min'), T('2024-01-02T13:07:00Z'));
+    const first = foldTick(undefined, 3950, T('2024-01-02T13:07:12Z'), false);
+    assert.deepEqual(first, { time: T('2024-01-02T13:07:00Z'), open: 3950, high: 3950, low: 3950, close: 3950, session: '2024-01-02', simulated: false, source: 'vendor' });
+    const moved = foldTick(foldTick(first, 3955, T('2024-01-02T13:07:30Z'), false), 3948, T('2024-01-02T13:07:59Z'), false);
+    assert.deepEqual([moved.time, moved.open, moved.high, moved.low, moved.close], [T('2024-01-02T13:07:00Z'), 3950, 3955, 3948, 3948]);
+    // The stored candle of the minute (the history's) is extended; a tick of the next minute opens a new one.
+    const stored = bar('2024-01-02T13:08:00Z', 100, 104, 99, 103);
+    assert.deepEqual(foldTick(stored, 105, T('2024-01-02T13:08:40Z'), false), { ...stored, high: 105, close: 105 });
+    assert.equal(foldTick(moved, 3951, T('2024-01-02T13:08:01Z'), false).time, T('2024-01-02T13:08:00Z'));
+    // A simulated tick never extends a real candle: its part opens at the tick, as the server splits the minute.
+    const split = foldTick(moved, 500, T('2024-01-02T13:07:40Z'), true);
+    assert.deepEqual([split.time, split.open, split.simulated, split.source], [T('2024-01-02T13:07:40Z'), 500, true, 'simulated']);
+  });
+
+  it('1m: takes live ticks inside session hours only, and says where 1-minute candles exist', () => {
+    assert.equal(inSessionHours(T('2024-01-02T13:00:00Z')), true);
+    assert.equal(inSessionHours(T('2024-01-02T17:59:59Z')), true);
+    assert.equal(inSessionHours(T('2024-01-02T12:59:59Z')), false);
+    assert.equal(inSessionHours(T('2024-01-02T18:00:00Z')), false);
+    assert.equal(inSessionHours(T('2024-01-06T15:00:00Z')), false, 'Saturday');
+    assert.equal(ticksFromOf({ ticksFrom: '2026-11-25T13:00:05.000Z' }), T('2026-11-25T13:00:05Z'));
+    assert.equal(ticksFromOf({ ticksFrom: null }), null);
+    assert.equal(ticksFromOf({}), undefined);
+    assert.equal(minuteCoverageText(T('2026-11-25T13:00:05Z')), '1-minute candles exist only where ticks are stored: since 2026-11-25 08:00 COT (Bogota time)');
+    assert.match(minuteCoverageText(null), /^No ticks are stored/);
+    assert.match(minuteCoverageText(undefined), /only where ticks are stored/);
   });
 
   it('breaks the series where the provenance changes: an empty slot, simulated colours and a marker on each part', () => {

@@ -156,6 +156,13 @@ describe('dashboard in chromium against a live simulated session', { skip: CHROM
     await page.waitForFunction(([sel, n]) => Math.abs(Number(document.querySelector(sel as string)?.getAttribute('data-candles')) - Number(n)) <= 1, [CHART, api.count] as const);
     assert.equal(await page.getAttribute('button[aria-pressed="true"]', 'aria-pressed'), 'true');
     assert.ok(await page.getByRole('button', { name: 'RSI · MACD' }).isEnabled(), 'indicators are drawn at every interval');
+    // 1m: candles from the ticks the live session stored, and the chart says they exist only where ticks are stored.
+    await page.getByRole('button', { name: '1m', exact: true }).click();
+    await page.waitForFunction(
+      (sel) => /exist only where ticks are stored: since \d{4}-\d{2}-\d{2} \d{2}:\d{2} COT/.test(document.querySelector(sel)?.textContent ?? ''),
+      '[data-testid=minute-coverage]',
+    );
+    await page.waitForFunction((sel) => Number(document.querySelector(sel)?.getAttribute('data-candles')) > 0, CHART);
     await page.close();
   });
 

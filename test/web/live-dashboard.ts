@@ -109,6 +109,26 @@ export async function startLiveDashboard(o: LiveDashboardOptions = {}): Promise<
   const start = session.open + (o.startMinute ?? 90) * MIN;
   const dataDir = mkdtempSync(join(tmpdir(), 'tasa-web-'));
   const { flaws, research } = await seedHistory(dataDir, calendar, session, start);
+  return { ...(await startOn(dataDir, calendar, session, start, o, {})), flaws, research };
+}
+
+export type FreshDashboard = Omit<LiveDashboard, 'flaws' | 'research'>;
+
+/**
+ * Tasa on an empty store (nothing imported, no model, no run), as on a fresh clone. Live ingestion
+ * waits for history (TASA_HISTORY_WAIT_MS: an hour of the clock) before it checks and fills the
+ * latest sessions, so the store stays empty until a test imports a file into `system.db`.
+ */
+export async function startFreshDashboard(o: LiveDashboardOptions = {}): Promise<FreshDashboard> {
+  const calendar = new MarketCalendar();
+  const session = calendar.sessionFor(LIVE_DATE);
+  if (session === null) throw new Error(`${LIVE_DATE} is not a session`);
+  const start = session.open + (o.startMinute ?? 90) * MIN;
+  return startOn(mkdtempSync(join(tmpdir(), 'tasa-web-')), calendar, session, start, o, { TASA_HISTORY_WAIT_MS: String(60 * MIN) });
+}
+
+/** Starts every role on the store of `dataDir` with the simulator and a simulated clock at `start`; stopping removes `dataDir`. */
+async function startOn(dataDir: string, calendar: MarketCalendar, session: Session, start: number, o: LiveDashboardOptions, extraEnv: Record<string, string>): Promise<FreshDashboard> {
   const env: Record<string, string> = {
     TASA_DATA_DIR: dataDir,
     TASA_HTTP_PORT: '0',
@@ -117,6 +137,7 @@ export async function startLiveDashboard(o: LiveDashboardOptions = {}): Promise<
     TASA_CLOCK_SPEED: String(o.speed ?? 60),
     TASA_LOG_LEVEL: o.logLevel ?? 'silent',
     TASA_RATE_LIMIT_PER_MINUTE: '0',
+    ...extraEnv,
   };
   const config = loadConfig(env);
   const system = await startSystem({ config, calendar, logger: createLogger(config.TASA_LOG_LEVEL), roles: { ingest: true, jobs: true, api: true }, env });
@@ -127,8 +148,6 @@ export async function startLiveDashboard(o: LiveDashboardOptions = {}): Promise<
     system,
     calendar,
     session,
-    flaws,
-    research,
     adminToken: token,
     stop: async () => {
       await system.stop();

@@ -9,6 +9,7 @@ export interface ImportCliOptions {
   symbol: string;
   timezone?: string;
   rejects?: string;
+  force?: boolean;
 }
 
 /** Rejected rows printed on stderr; the rest go to --rejects. */
@@ -28,6 +29,7 @@ async function importFile(file: string, o: ImportCliOptions): Promise<ImportSumm
     importBarFile(db, ctx.calendar, file, {
       symbol,
       ...(o.timezone === undefined ? {} : { timezone: o.timezone }),
+      force: o.force === true,
       onProgress: (read, total) => {
         if (!progress) return;
         if (!started) progress.start(total, 0);
@@ -64,7 +66,9 @@ export function summaryLine(s: ImportSummary): string {
   const r = s.rows;
   const parts = [
     `${s.file}: rows read ${n(r.read)} = kept ${n(r.kept)} (repaired ${n(r.repaired)}) + dropped ${byReason(r.dropped, n)} + rejected ${byReason(r.rejected, n)}`,
-    `stored raw ${n(s.storedRaw)}${s.alreadyImported ? ' (file already imported)' : ''}`,
+    s.unchangedSince === null
+      ? `stored raw ${n(s.storedRaw)}${s.alreadyImported ? ' (file already imported)' : ''}`
+      : `unchanged since import of ${s.unchangedSince}, nothing done (--force to redo)`,
     `bars new ${n(s.bars.inserted)}, changed ${n(s.bars.updated)}, unchanged ${n(s.bars.unchanged)}`,
   ];
   return parts.join(' | ');

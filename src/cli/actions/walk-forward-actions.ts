@@ -1,7 +1,9 @@
 /** What the walk-forward commands run (loaded on demand by ../commands/pipeline-commands.ts). */
 import { writeFile } from 'node:fs/promises';
+import { systemClock } from '../../clock.ts';
 import { toBogotaText } from '../../domain/time.ts';
 import { TasaError } from '../../errors.ts';
+import { failStaleRuns } from '../../pipeline/walk-forward-run.ts';
 import type { WalkForwardReport } from '../../research/walk-forward-evaluation.ts';
 import { getWalkForwardRun, listFolds, listWalkForwardRuns, walkForwardReportHtml, type StoredWalkForwardRun } from '../../store/walk-forward-repo.ts';
 import { parseIntegerArg, parseSymbolArg } from '../args.ts';
@@ -11,9 +13,12 @@ export interface ShowWalkForwardCliOptions {
   report?: string;
 }
 
-/** The newest walk-forward runs, one line each. */
+/** The newest walk-forward runs, one line each; a run whose process died is failed as stale first. */
 export async function listWalkForward(o: { symbol?: string }): Promise<void> {
-  const runs = await withStore(createContext(), (db) => listWalkForwardRuns(db, o.symbol === undefined ? {} : { symbol: parseSymbolArg(o.symbol) }));
+  const runs = await withStore(createContext(), async (db) => {
+    await failStaleRuns({ db, clock: systemClock }, 'cli');
+    return listWalkForwardRuns(db, o.symbol === undefined ? {} : { symbol: parseSymbolArg(o.symbol) });
+  });
   if (runs.length === 0) console.log('no walk-forward run yet (tasa pipeline run with L6 makes one)');
   for (const r of runs) console.log(runLine(r));
 }

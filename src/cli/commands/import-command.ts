@@ -13,6 +13,7 @@ export function registerImportCommand(program: Command): void {
     .option('--symbol <symbol>', 'instrument the file holds', 'USD/COP')
     .option('--timezone <zone>', 'zone of times written without an offset (IANA name)', 'UTC')
     .option('--rejects <file>', 'write every rejected row (line, reason) to this CSV file')
+    .option('--force', 'import again even when this file was imported before and the store has not changed since')
     .action(async (file: string, o: ImportCliOptions) => (await actions()).runImport(file, o));
 }
 

@@ -1,4 +1,4 @@
-/** Candles resampled from the stored 5-minute bars, and the market figures of a symbol. */
+/** Candles resampled from the stored 5-minute bars (1min: built from the stored ticks), and the market figures of a symbol. */
 import { Type, type Static } from 'typebox';
 import { IsoTimeUtc, Nullable } from './schema-kit.ts';
 
@@ -8,11 +8,15 @@ export const CandleBody = Type.Object({
   high: Type.Number(),
   low: Type.Number(),
   close: Type.Number(),
-  bars: Type.Integer({ description: '5-minute bars present in the bucket' }),
-  expected: Type.Integer({ description: '5-minute bars in a full bucket' }),
-  complete: Type.Boolean({ description: 'Every 5-minute bar of the bucket is present, and none is partial (built while the live feed covered only part of its slot; the failsafe replaces it with the vendor bar)' }),
+  bars: Type.Integer({ description: '5-minute bars present in the bucket (1min: 1)' }),
+  expected: Type.Integer({ description: '5-minute bars in a full bucket (1min: 1)' }),
+  complete: Type.Boolean({
+    description:
+      'Every 5-minute bar of the bucket is present, and none is partial (built while the live feed covered only part of its slot; the failsafe replaces it with the vendor bar). 1min: the minute has ended and the stored 5-minute bar holding it covered its whole slot (neither partial nor backfilled)',
+  }),
+  ticks: Type.Optional(Type.Integer({ description: '1min only: the ticks the candle was built from' })),
   simulated: Type.Boolean({ description: "The built-in simulator's prices (source simulator), not market data. A candle never mixes simulated and real bars" }),
-  sources: Type.Array(Type.String(), { description: 'Sources of its bars: import, twelvedata_ws, twelvedata_rest (real) or simulator' }),
+  sources: Type.Array(Type.String(), { description: 'Sources of its bars: import, twelvedata_ws, twelvedata_rest (real) or simulator (1min: of its ticks, as the bars they make: twelvedata_ws or simulator)' }),
   indicators: Type.Optional(Type.Record(Type.String(), Nullable(Type.Number()), { description: 'The requested indicators at this bar (null before warm-up)' })),
 });
 
@@ -25,6 +29,7 @@ export const CandlesResponse = Type.Object(
     interval: Type.String(),
     count: Type.Integer(),
     truncated: Type.Boolean({ description: 'More candles exist in the range than `limit` returned' }),
+    ticksFrom: Type.Optional(Nullable(IsoTimeUtc, '1min only: exchange time of the oldest stored tick (null: none). 1-minute candles exist only from there on, where ticks are stored')),
     candles: Type.Array(CandleBody),
     segments: Type.Array(
       Type.Object({

@@ -164,6 +164,21 @@ export class TextSource {
   }
 }
 
+/**
+ * The sha256 (hex) of a file's bytes on disk, the same digest a full read gives: tells whether a
+ * file was imported before without decompressing or parsing it.
+ */
+export async function fileSha256(path: string): Promise<string> {
+  const file = await open(path, 'r');
+  try {
+    const hash = createHash('sha256');
+    for (let bytes = await readBytes(file); bytes !== null; bytes = await readBytes(file)) hash.update(bytes);
+    return hash.digest('hex');
+  } finally {
+    await file.close();
+  }
+}
+
 function isGzip(bytes: Buffer | null): boolean {
   return bytes !== null && bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }

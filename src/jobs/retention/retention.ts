@@ -4,7 +4,8 @@
  * and checked against the partition (row count and checksum), and only then is the partition
  * dropped, in a transaction that checks the rows are still the archived ones. A partition whose
  * archive does not verify is kept, and the run says why. Bars, sessions and the audit log are not
- * touched. Every run is audited (`retention.run`, and `retention.partition` per partition).
+ * touched. Every run is audited (`retention.run`), skipped or failed ones too, and every partition
+ * (`retention.partition`): a dropped one in the drop's own transaction, so no drop goes unaudited.
  *
  * Each run also creates the partitions of this month and the next ahead of the writer (which
  * still creates one on demand for any other month), and gives the months waiting in the default
@@ -97,25 +98,40 @@ export async function runRetention(o: RetentionOptions): Promise<RetentionReport
   const report: RetentionReport = { ranAt, retentionDays: o.retentionDays, cutoff, skipped: null, partitions: [], rowsArchived: 0, storeBytesFreed: 0 };
   if ((await acquireLease(o.db, { name: LEASE_NAME, holder, now: ranAt, ttlMs: LEASE_TTL_MS })) === null) {
     report.skipped = `another retention run is in progress (${(await leaseHolder(o.db, LEASE_NAME, ranAt)) ?? 'unknown holder'})`;
+    await auditRun(o, report, null);
     return report;
   }
   try {
-    await preparePartitions(o.db, ranAt);
-    for (const partition of partitionsDue(await listTickPartitions(o.db), cutoff)) {
-      const result = await retirePartition(o, partition);
-      report.partitions.push(result);
-      await auditPartition(o, result);
-      if (result.outcome === 'dropped') {
-        report.rowsArchived += result.rows;
-        report.storeBytesFreed += result.storeBytes ?? 0;
-      }
-    }
+    await retireDuePartitions(o, report);
+  } catch (err) {
+    // The run's own error is the one worth reporting, even when the audit cannot be written either.
+    await auditRun(o, report, errorMessage(err)).catch(() => undefined);
+    throw err;
   } finally {
     await releaseLease(o.db, LEASE_NAME, holder);
   }
-  await appendAudit(o.db, [{ actor: o.actor, action: 'retention.run', entity: 'ticks', at: ranAt, details: runDetails(report) }]);
+  await auditRun(o, report, null);
   o.logger?.info(runDetails(report), 'retention: run finished');
   return report;
+}
+
+async function retireDuePartitions(o: RetentionOptions, report: RetentionReport): Promise<void> {
+  await preparePartitions(o.db, report.ranAt);
+  for (const partition of partitionsDue(await listTickPartitions(o.db), report.cutoff)) {
+    const result = await retirePartition(o, partition);
+    report.partitions.push(result);
+    // A dropped partition was audited in its drop's transaction.
+    if (result.outcome !== 'dropped') await auditPartition(o.db, o, result);
+    else {
+      report.rowsArchived += result.rows;
+      report.storeBytesFreed += result.storeBytes ?? 0;
+    }
+  }
+}
+
+async function auditRun(o: RetentionOptions, report: RetentionReport, error: string | null): Promise<void> {
+  const details = error === null ? runDetails(report) : { ...runDetails(report), error };
+  await appendAudit(o.db, [{ actor: o.actor, action: 'retention.run', entity: 'ticks', at: report.ranAt, details }]);
 }
 
 async function preparePartitions(db: Db, now: number): Promise<void> {
@@ -138,13 +154,18 @@ async function retirePartition(o: RetentionOptions, p: TickPartition): Promise<P
       return result;
     }
     const id = await recordTickArchive(o.db, { partition: p.name, from: p.from, to: p.to, rows: digest.rows, checksum: digest.checksum, fileKey: written.fileKey, manifestKey: written.manifestKey, bytes: written.bytes, archivedAt: o.clock.now() });
-    const drop = await dropTickPartitionIfUnchanged(o.db, p.name, digest);
+    const drop = await o.db.transaction(async (tx) => {
+      const dropped = await dropTickPartitionIfUnchanged(tx, p.name, digest);
+      if (!dropped.dropped) return dropped;
+      await markTickArchiveDropped(tx, id, o.clock.now(), dropped.storeBytes);
+      await auditPartition(tx, o, { ...result, outcome: 'dropped', storeBytes: dropped.storeBytes });
+      return dropped;
+    });
     if (!drop.dropped) {
       result.outcome = 'changed';
       result.problems = [`The partition changed after it was archived (${digest.rows} -> ${drop.now.rows} rows); kept, archived again next run.`];
       return result;
     }
-    await markTickArchiveDropped(o.db, id, o.clock.now(), drop.storeBytes);
     result.outcome = 'dropped';
     result.storeBytes = drop.storeBytes;
   } catch (err) {
@@ -155,8 +176,8 @@ async function retirePartition(o: RetentionOptions, p: TickPartition): Promise<P
   return result;
 }
 
-async function auditPartition(o: RetentionOptions, r: PartitionResult): Promise<void> {
-  await appendAudit(o.db, [{ actor: o.actor, action: 'retention.partition', entity: `ticks:${r.partition}`, at: o.clock.now(), details: { ...r } }]);
+async function auditPartition(db: Db, o: RetentionOptions, r: PartitionResult): Promise<void> {
+  await appendAudit(db, [{ actor: o.actor, action: 'retention.partition', entity: `ticks:${r.partition}`, at: o.clock.now(), details: { ...r } }]);
 }
 
 function runDetails(r: RetentionReport): Record<string, unknown> {

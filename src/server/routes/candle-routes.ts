@@ -1,19 +1,21 @@
 /**
  * `GET /api/candlesticks/{symbol}` (candles resampled from the stored 5-minute bars inside
- * sessions, optionally with indicators) and `GET /api/stats/{symbol}` (last price, change,
+ * sessions, 1min built from the stored ticks, optionally with indicators) and `GET /api/stats/{symbol}` (last price, change,
  * session range, realized volatility).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { isSimulatedSource, type Bar } from '../../domain/bar.ts';
-import { CANDLE_INTERVALS, provenanceSegments, type Candle, type ProvenanceSegment } from '../../domain/resample.ts';
+import { CANDLESTICK_INTERVALS } from '../../contracts/candle-intervals.ts';
+import { MINUTE_CANDLES_TEXT } from '../../domain/minute-candles.ts';
+import { CANDLE_INTERVALS_TEXT, provenanceSegments, type Candle, type ProvenanceSegment } from '../../domain/resample.ts';
 import { toIsoUtc } from '../../domain/time.ts';
 import { TasaError } from '../../errors.ts';
-import { WARMUP, computeIndicators } from '../../research/indicators.ts';
-import { INDICATOR_NAMES, type IndicatorName } from '../../research/types.ts';
-import { barsBefore, loadCandles } from '../candle-query.ts';
+import { INDICATOR_NAMES } from '../../research/types.ts';
+import { indicatorValues, parseIndicatorNames } from '../candle-indicators.ts';
+import { loadCandles } from '../candle-query.ts';
 import { CandleWindows } from '../candle-window.ts';
 import { RecentBodies, sendJson } from '../recent-bodies.ts';
+import { firstTickTime } from '../../store/ticks-repo.ts';
 import type { ServerDeps } from '../deps.ts';
 import { COMMON_ERRORS, ErrorBody } from '../http-errors.ts';
 import { marketStats, type MarketStats } from '../market-figures.ts';
@@ -30,15 +32,15 @@ const SymbolPath = Type.Object({ symbol: SymbolString });
 
 const CandleQuerystring = Type.Object({
   interval: Type.Union(
-    CANDLE_INTERVALS.map((i) => Type.Literal(i)),
-    { default: '5min', description: 'Bucket size; buckets align to the session open (08:00 Bogota) and never span sessions; 1day = the session' },
+    CANDLESTICK_INTERVALS.map((i) => Type.Literal(i)),
+    { default: '5min', description: `Bucket size. ${CANDLE_INTERVALS_TEXT} ${MINUTE_CANDLES_TEXT}` },
   ),
   from: Type.Optional(Type.String({ description: 'First bucket open: a Bogota date (YYYY-MM-DD) or an ISO 8601 time with Z/offset. With it, the first `limit` candles from there.', examples: ['2024-01-02', '2024-01-02T13:00:00Z'] })),
   to: Type.Optional(Type.String({ description: 'Buckets opening before this (a date means through that Bogota day). Default: now.', examples: ['2024-01-31'] })),
   limit: Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT, description: 'Most candles returned; without `from`, the latest ones' }),
   indicators: Type.Optional(
     Type.String({
-      description: `Comma-separated, interval=5min only: ${INDICATOR_NAMES.join(', ')}. Computed over the returned bars with up to 50 earlier stored bars as warm-up; null until warmed up.`,
+      description: `Comma-separated, at every interval: ${INDICATOR_NAMES.join(', ')}. Computed over the returned candles, warmed up on earlier candles of the same interval and provenance exactly as GET /api/candlesticks/{symbol}/indicators; null until warmed up.`,
       examples: ['ema20,rsi14'],
     }),
   ),
@@ -46,15 +48,16 @@ const CandleQuerystring = Type.Object({
 
 export const candleRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) => {
   const windows = new CandleWindows(deps.db, deps.calendar);
+  app.addHook('onClose', () => windows.close());
   const bodies = new RecentBodies(BODY_CACHE_SIZE);
   app.get(
     '/api/candlesticks/:symbol',
     {
       schema: {
         tags: ['market'],
-        summary: 'Candles (OHLC) from the stored 5-minute bars',
+        summary: 'Candles (OHLC) from the stored 5-minute bars (1min: from the stored ticks)',
         description:
-          'Resampled inside sessions: buckets open at the session open (08:00 Bogota) and never span two sessions; 1day is the session. Each candle says how many 5-minute bars it holds and whether it is complete. Without `from`: the latest `limit` candles before `to`. Provenance: a candle holds only simulated (source simulator) or only real bars; a bucket where the provenance changes is split at the change (the second candle opens at its first bar), `segments` lists the runs of each, and indicators restart at each change (warm-up only from bars of the same provenance).',
+          'Resampled inside sessions: buckets open at the session open (08:00 Bogota) and never span two sessions; 4h is 08:00-12:00 and 12:00-13:00, 1day is the session, 1w the Bogota trading week (Monday start; see interval). 1min is built from the stored ticks, so it exists only where ticks are kept (ticksFrom: the oldest), one candle per minute with ticks (gaps stay gaps). Each candle says how many 5-minute bars it holds and whether it is complete. Without `from`: the latest `limit` candles before `to`. Provenance: a candle holds only simulated (source simulator) or only real bars; a bucket where the provenance changes is split at the change (the second candle opens at its first bar), `segments` lists the runs of each, and indicators restart at each change (warm-up only from bars of the same provenance).',
         params: SymbolPath,
         querystring: CandleQuerystring,
         response: { ...COMMON_ERRORS, 200: CandlesResponse, 404: ErrorBody },
@@ -63,22 +66,26 @@ export const candleRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) =
     async (request, reply) => {
       const symbol = servedSymbol(deps.symbols, request.params.symbol);
       const q = request.query;
-      const indicators = parseIndicators(q.indicators, q.interval);
+      const indicators = q.indicators === undefined || q.indicators.trim() === '' ? [] : parseIndicatorNames(q.indicators);
       const to = q.to === undefined ? deps.clock.now() : calendarInstant('to', q.to, 'end');
       const from = q.from === undefined ? null : calendarInstant('from', q.from, 'start');
       if (from !== null && from >= to) throw new TasaError('bad_argument', `from ${q.from} is not before to ${q.to ?? 'now'}.`, { input: `from=${q.from}` });
-      const recent = from === null ? await windows.latest(symbol, q.interval, to, q.limit) : null;
+      const interval = q.interval;
+      // 1min is built from ticks, not from the window's bars: always from the store.
+      const recent = from === null && interval !== '1min' ? await windows.latest(symbol, interval, to, q.limit) : null;
       // Without indicators, the body depends only on the window's answer: serialized once per answer.
       const bodyKey = recent !== null && indicators.length === 0 ? `${symbol}|${recent.key}` : null;
       const cached = bodyKey === null ? undefined : bodies.get(bodyKey);
       if (cached !== undefined) return sendJson(reply, cached);
-      const { candles, truncated } = recent ?? (await loadCandles(deps.db, deps.calendar, { symbol, interval: q.interval, from, to, limit: q.limit }));
-      const values = indicators.length === 0 ? null : await indicatorValues(deps, symbol, candles, indicators);
+      const { candles, truncated } = recent ?? (await loadCandles(deps.db, deps.calendar, { symbol, interval, from, to, limit: q.limit, now: deps.clock.now() }));
+      const values = indicators.length === 0 ? null : await indicatorValues(deps.db, deps.calendar, symbol, interval, candles, indicators);
+      const ticksFrom = interval === '1min' ? await firstTickTime(deps.db, symbol) : undefined;
       const body: CandlesResponse = {
         symbol,
-        interval: q.interval,
+        interval,
         count: candles.length,
         truncated,
+        ...(ticksFrom === undefined ? {} : { ticksFrom: ticksFrom === null ? null : toIsoUtc(ticksFrom) }),
         candles: candles.map((c, i) => ({ ...candleBody(c), ...(values ? { indicators: values[i] ?? {} } : {}) })),
         segments: provenanceSegments(candles).map(segmentBody),
       };
@@ -110,51 +117,24 @@ export const candleRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) =
   return Promise.resolve();
 };
 
-function parseIndicators(value: string | undefined, interval: string): IndicatorName[] {
-  if (value === undefined || value.trim() === '') return [];
-  if (interval !== '5min') {
-    throw new TasaError('bad_argument', `indicators are computed on 5-minute bars only: use interval=5min, not ${interval}.`, { input: `interval=${interval}` });
-  }
-  const names = [...new Set(value.split(',').map((s) => s.trim()))];
-  const unknown = names.filter((n) => !(INDICATOR_NAMES as readonly string[]).includes(n));
-  if (unknown.length > 0) {
-    throw new TasaError('bad_argument', `Unknown indicator ${unknown.join(', ')}; available: ${INDICATOR_NAMES.join(', ')}.`, { input: `indicators=${value}` });
-  }
-  return names as IndicatorName[];
-}
-
-/**
- * Indicators over the returned 5-minute candles, run from up to max(WARMUP) earlier stored bars
- * so the first candles have values when history exists (the research layer's overnight rule:
- * straight across sessions). NaN before warm-up becomes null. They never run across a change of
- * provenance: each segment starts cold, and the warm-up takes only bars of the first candle's.
- */
-async function indicatorValues(deps: ServerDeps, symbol: string, candles: readonly Candle[], names: readonly IndicatorName[]): Promise<Array<Record<string, number | null>>> {
-  const first = candles[0];
-  if (first === undefined) return [];
-  const earlier = await barsBefore(deps.db, symbol, first.time, Math.max(...names.map((n) => WARMUP[n])) - 1);
-  const out: Array<Record<string, number | null>> = [];
-  let start = 0;
-  for (const segment of provenanceSegments(candles)) {
-    const warmup = start === 0 ? trailingOfProvenance(earlier, segment.simulated) : [];
-    const rows = computeIndicators([...warmup, ...candles.slice(start, start + segment.candles)]).slice(warmup.length);
-    for (const row of rows) out.push(Object.fromEntries(names.map((n) => [n, Number.isFinite(row[n]) ? row[n] : null])));
-    start += segment.candles;
-  }
-  return out;
-}
-
-/** The last bars (in time order) back to the latest one of the other provenance. */
-function trailingOfProvenance(bars: readonly Bar[], simulated: boolean): Bar[] {
-  return bars.slice(bars.findLastIndex((b) => isSimulatedSource(b.source) !== simulated) + 1);
-}
-
 function segmentBody(g: ProvenanceSegment) {
   return { from: toIsoUtc(g.from), to: toIsoUtc(g.to), simulated: g.simulated, candles: g.candles };
 }
 
 function candleBody(c: Candle): CandleBody {
-  return { time: toIsoUtc(c.time), open: c.open, high: c.high, low: c.low, close: c.close, bars: c.bars, expected: c.expected, complete: c.complete, simulated: c.simulated, sources: c.sources };
+  return {
+    time: toIsoUtc(c.time),
+    open: c.open,
+    high: c.high,
+    low: c.low,
+    close: c.close,
+    bars: c.bars,
+    expected: c.expected,
+    complete: c.complete,
+    ...(c.ticks === undefined ? {} : { ticks: c.ticks }),
+    simulated: c.simulated,
+    sources: c.sources,
+  };
 }
 
 function statsBody(symbol: string, now: number, s: MarketStats): StatsResponse {

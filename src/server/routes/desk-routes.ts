@@ -1,18 +1,20 @@
 /**
  * What the desk's chart and quality view need beside the candles: `GET
- * /api/candlesticks/{symbol}/indicators` (indicators over candles of any interval, warmed up on
- * the earlier candles of the same provenance) and `GET /api/history/{symbol}/span` (the oldest and
+ * /api/candlesticks/{symbol}/indicators` (indicators over candles of any interval, 1min included,
+ * warmed up on the earlier candles of the same provenance) and `GET /api/history/{symbol}/span` (the oldest and
  * newest stored bar, real and simulated apart: where the history ends).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { CANDLE_INTERVALS, provenanceSegments, type Candle } from '../../domain/resample.ts';
+import { CANDLESTICK_INTERVALS } from '../../contracts/candle-intervals.ts';
+import { MINUTE_CANDLES_TEXT } from '../../domain/minute-candles.ts';
+import { CANDLE_INTERVALS_TEXT } from '../../domain/resample.ts';
 import { toIsoUtc } from '../../domain/time.ts';
 import { TasaError } from '../../errors.ts';
-import { WARMUP, computeIndicators } from '../../research/indicators.ts';
-import { INDICATOR_NAMES, type IndicatorName } from '../../research/types.ts';
+import { INDICATOR_NAMES } from '../../research/types.ts';
 import { storedBarsSummary, type StoredBarsSummary } from '../../store/bars-repo.ts';
 import { CandleIndicatorsResponse, HistorySpanResponse } from '../../contracts/api/desk.ts';
+import { indicatorValues, parseIndicatorNames } from '../candle-indicators.ts';
 import { loadCandles } from '../candle-query.ts';
 import type { ServerDeps } from '../deps.ts';
 import { COMMON_ERRORS, ErrorBody } from '../http-errors.ts';
@@ -20,13 +22,12 @@ import { SymbolString, calendarInstant } from '../market-inputs.ts';
 import { servedSymbol } from '../request-inputs.ts';
 
 const MAX_LIMIT = 5000;
-const WARMUP_FACTOR = 5;
 const SymbolPath = Type.Object({ symbol: SymbolString });
 
 const IndicatorQuerystring = Type.Object({
   interval: Type.Union(
-    CANDLE_INTERVALS.map((i) => Type.Literal(i)),
-    { default: '5min', description: 'As for GET /api/candlesticks' },
+    CANDLESTICK_INTERVALS.map((i) => Type.Literal(i)),
+    { default: '5min', description: `As for GET /api/candlesticks. ${CANDLE_INTERVALS_TEXT} ${MINUTE_CANDLES_TEXT}` },
   ),
   from: Type.Optional(Type.String({ description: 'As for GET /api/candlesticks' })),
   to: Type.Optional(Type.String({ description: 'As for GET /api/candlesticks (exclusive; default now)' })),
@@ -55,17 +56,13 @@ export const deskRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) => 
       const to = q.to === undefined ? deps.clock.now() : calendarInstant('to', q.to, 'end');
       const from = q.from === undefined ? null : calendarInstant('from', q.from, 'start');
       if (from !== null && from >= to) throw new TasaError('bad_argument', `from ${q.from} is not before to ${q.to ?? 'now'}.`, { input: `from=${q.from}` });
-      const { candles } = await loadCandles(deps.db, deps.calendar, { symbol, interval: q.interval, from, to, limit: q.limit });
-      const first = candles[0];
-      // EMAs never forget: five times the longest warm-up makes a page's first values agree with the page before it to well under a centavo.
-      const warmupCount = WARMUP_FACTOR * Math.max(...names.map((n) => WARMUP[n]));
-      const earlier = first === undefined ? [] : (await loadCandles(deps.db, deps.calendar, { symbol, interval: q.interval, from: null, to: first.time, limit: warmupCount })).candles;
-      const rows = indicatorRows(candles, earlier);
+      const { candles } = await loadCandles(deps.db, deps.calendar, { symbol, interval: q.interval, from, to, limit: q.limit, now: deps.clock.now() });
+      const rows = await indicatorValues(deps.db, deps.calendar, symbol, q.interval, candles, names);
       return {
         symbol,
         interval: q.interval,
         times: candles.map((c) => toIsoUtc(c.time)),
-        values: Object.fromEntries(names.map((n) => [n, rows.map((r) => (Number.isFinite(r[n]) ? r[n] : null))])),
+        values: Object.fromEntries(names.map((n) => [n, rows.map((r) => r[n] ?? null)])),
       };
     },
   );
@@ -89,30 +86,6 @@ export const deskRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) => 
   );
   return Promise.resolve();
 };
-
-function parseIndicatorNames(value: string): IndicatorName[] {
-  const names = [...new Set(value.split(',').map((s) => s.trim()))].filter((n) => n !== '');
-  const unknown = names.filter((n) => !(INDICATOR_NAMES as readonly string[]).includes(n));
-  if (names.length === 0 || unknown.length > 0) {
-    throw new TasaError('bad_argument', `Unknown indicator ${unknown.join(', ') || '(none given)'}; available: ${INDICATOR_NAMES.join(', ')}.`, { input: `indicators=${value}` });
-  }
-  return names as IndicatorName[];
-}
-
-/**
- * The indicator rows of `candles`, each provenance segment computed apart; the first one warmed up
- * on the trailing `earlier` candles of its own provenance (back to the last one of the other).
- */
-function indicatorRows(candles: readonly Candle[], earlier: readonly Candle[]) {
-  const rows: ReturnType<typeof computeIndicators> = [];
-  let start = 0;
-  for (const segment of provenanceSegments(candles)) {
-    const warmup = start === 0 ? earlier.slice(earlier.findLastIndex((c) => c.simulated !== segment.simulated) + 1) : [];
-    rows.push(...computeIndicators([...warmup, ...candles.slice(start, start + segment.candles)]).slice(warmup.length));
-    start += segment.candles;
-  }
-  return rows;
-}
 
 function spanBody(s: StoredBarsSummary) {
   return { bars: s.count, first: s.first === null ? null : toIsoUtc(s.first), last: s.last === null ? null : toIsoUtc(s.last) };

@@ -51,7 +51,7 @@ interface Throttle {
 
 export interface ClientSessionOptions {
   ws: WebSocket;
-  /** The connection's TCP socket (the upgrade request's), corked for batched writes. */
+  /** The connection's TCP socket (the upgrade request's), written once per turn. */
   socket: Duplex;
   hub: FanoutHub;
   deps: ServerDeps;
@@ -164,6 +164,11 @@ export class ClientSession implements HubClient {
 
   marketStatus(payload: Buffer): void {
     this.queue.control(payload, 'market_status');
+  }
+
+  /** Closes the connection after what was sent before. */
+  close(code: number, reason: string): void {
+    this.queue.close(code, reason);
   }
 
   /** Sends a control message (ack, heartbeat reply, error). */

@@ -49,7 +49,7 @@ export function openConnection(ws: WebSocket, request: FastifyRequest, o: Connec
     session.error(code, message);
     if (badMessages >= MAX_BAD_MESSAGES) {
       session.error('too_many_errors', `${MAX_BAD_MESSAGES} bad messages on this connection; closing it.`);
-      ws.close(POLICY_VIOLATION, 'too many bad messages');
+      session.close(POLICY_VIOLATION, 'too many bad messages');
     }
   };
   ws.on('message', (data, isBinary) => {

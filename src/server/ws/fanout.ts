@@ -3,19 +3,18 @@
  * watch it. Each event is encoded once (protocol.ts) and the same bytes are offered to every
  * interested client; a client's offer never awaits, so a slow client cannot hold the loop up.
  *
- * Writes are batched per event-loop turn: the first write to a socket corks it and the hub
- * uncorks every corked socket on setImmediate, so a burst of events is one write per client
- * instead of one per message. Metrics are counted in plain numbers and added to the Prometheus
- * counters at the same moment, not once per message.
+ * Writes are batched per event-loop turn: each client collects its frames of the turn and the
+ * hub writes them out on setImmediate, so a burst of events is one write per client instead of
+ * one per message; clients with the same frames share one joined buffer. Metrics are counted
+ * in plain numbers and added to the Prometheus counters at the same moment, not once per message.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Duplex } from 'node:stream';
 import type { BusEvent, SeqGap, Unsubscribe } from '../../bus/index.ts';
 import type { CancelTimer } from '../../clock.ts';
 import { errorMessage } from '../../errors.ts';
 import type { ServerDeps } from '../deps.ts';
 import { encodeEvent, heartbeatPayload, marketStatusPayload, type OutboundEvent } from './protocol.ts';
-import type { DeliveryStats, WriteBatcher } from './send-queue.ts';
+import type { DeliveryStats, TurnWriter, WriteBatcher } from './send-queue.ts';
 
 export const HEARTBEAT_INTERVAL_MS = 15_000;
 /** A client congested this long (four heartbeats) has stopped reading: it is disconnected. */
@@ -47,11 +46,12 @@ type HubDeps = Pick<ServerDeps, 'bus' | 'clock' | 'calendar' | 'metrics' | 'logg
 export class FanoutHub implements DeliveryStats, WriteBatcher {
   private readonly feeds = new Map<string, Feed>();
   private readonly clients = new Set<HubClient>();
-  private readonly corked = new Set<Duplex>();
+  private readonly writers = new Set<TurnWriter>();
+  /** This turn's joined frames, by their first frame: clients with the same frames share one buffer. */
+  private readonly joined = new Map<Buffer, Array<{ frames: readonly Buffer[]; buffer: Buffer }>>();
   private readonly sentCounts = new Map<string, number>();
   private readonly droppedCounts = new Map<string, number>();
   private flushScheduled = false;
-  private batchNumber = 0;
   private heartbeatTimer: CancelTimer | null = null;
   private transitionTimer: CancelTimer | null = null;
   private closed = false;
@@ -115,20 +115,19 @@ export class FanoutHub implements DeliveryStats, WriteBatcher {
     this.deps.metrics.wsSubscriptions.set({ symbol }, feed.clients.size);
   }
 
-  get batch(): number {
-    return this.batchNumber;
-  }
-
-  /** Corks the socket until this event-loop turn ends; every write to it joins one batch. */
-  cork(socket: Duplex): void {
-    if (this.corked.has(socket)) return;
-    socket.cork();
-    this.corked.add(socket);
+  enqueue(writer: TurnWriter): void {
+    this.writers.add(writer);
     this.scheduleFlush();
   }
 
-  release(socket: Duplex): void {
-    if (this.corked.delete(socket)) socket.uncork();
+  join(frames: readonly Buffer[]): Buffer {
+    const first = frames[0] as Buffer;
+    const candidates = this.joined.get(first) ?? [];
+    const same = candidates.find((c) => c.frames.length === frames.length && c.frames.every((f, i) => f === frames[i]));
+    if (same) return same.buffer;
+    const buffer = Buffer.concat(frames);
+    this.joined.set(first, [...candidates, { frames, buffer }]);
+    return buffer;
   }
 
   sent(type: string): void {
@@ -216,9 +215,9 @@ export class FanoutHub implements DeliveryStats, WriteBatcher {
 
   private flush(): void {
     this.flushScheduled = false;
-    this.batchNumber++;
-    for (const socket of this.corked) socket.uncork();
-    this.corked.clear();
+    for (const writer of this.writers) writer.writeOut();
+    this.writers.clear();
+    this.joined.clear();
     for (const [type, n] of this.sentCounts) this.deps.metrics.wsMessagesSent.inc({ type }, n);
     for (const [reason, n] of this.droppedCounts) this.deps.metrics.wsMessagesDropped.inc({ reason }, n);
     this.sentCounts.clear();

@@ -25,6 +25,11 @@
  *    disconnected ({reason="stalled"}), so its buffers are freed.
  * Control messages (acks, errors, notices) are written directly; heartbeats are skipped while
  * congested.
+ *
+ * Writes are batched per event-loop turn: the frames of a turn wait in `turnFrames` (in order)
+ * and the hub writes them out at the end of the turn as ONE socket write; the hub joins the
+ * same frames once for every client that has them (WriteBatcher.join). Anything ws writes
+ * itself (ping, close) first writes out what waits, so it stays behind the data.
  */
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
@@ -48,19 +53,22 @@ export interface Overflowed {
   lastDroppedAt: number;
 }
 
+/** What waits to be written at the end of the turn. */
+export interface TurnWriter {
+  writeOut(): void;
+}
+
 /** Batches writes per event-loop turn (the fan-out hub): a burst of messages is one socket write. */
 export interface WriteBatcher {
-  /** Number of the current batch; it changes when the corked sockets are flushed. */
-  readonly batch: number;
-  /** Corks the socket until the current batch is flushed. */
-  cork(socket: Duplex): void;
-  /** Flushes this socket now (a batch grew too large). */
-  release(socket: Duplex): void;
+  /** Calls writer.writeOut() at the end of this event-loop turn. */
+  enqueue(writer: TurnWriter): void;
+  /** The frames as one buffer, joined once per turn for every client that writes the same frames. */
+  join(frames: readonly Buffer[]): Buffer;
 }
 
 export interface SendQueueOptions {
   ws: WebSocket;
-  /** The connection's TCP socket, corked while a batch is written. */
+  /** The connection's TCP socket, where a turn's frames are written at once. */
   socket: Duplex;
   maxBufferBytes: number;
   stats: DeliveryStats;
@@ -71,14 +79,14 @@ export interface SendQueueOptions {
 
 const TEXT = { binary: false } as const;
 
-export class SendQueue {
+export class SendQueue implements TurnWriter {
   private pending: Map<string, OutboundEvent> | null = null;
   private pendingBytes = 0;
   private congestedAt: number | null = null;
   private readonly sentSeq = new Map<string, number>();
-  /** Bytes written in batch number `batch`, still corked in the socket buffer until it is flushed. */
-  private batch = -1;
-  private batchBytes = 0;
+  /** Frames of this turn, not yet written to the socket (in order), and their bytes. */
+  private turnFrames: Buffer[] = [];
+  private turnBytes = 0;
 
   /**
    * Frames may go to the socket as they are: nothing was negotiated (no permessage-deflate)
@@ -122,6 +130,22 @@ export class SendQueue {
     else this.sentSeq.set(symbol, since);
   }
 
+  /** Writes out what waits, then closes the connection (the close frame follows the data). */
+  close(code: number, reason: string): void {
+    this.writeOut();
+    this.o.ws.close(code, reason);
+  }
+
+  /** Writes this turn's frames as one socket write; dropped if the connection is no longer open. */
+  writeOut(): void {
+    const frames = this.turnFrames;
+    if (frames.length === 0) return;
+    this.turnFrames = [];
+    this.turnBytes = 0;
+    if (this.o.ws.readyState !== this.o.ws.OPEN) return;
+    this.o.socket.write(frames.length === 1 ? (frames[0] as Buffer) : this.o.batcher.join(frames));
+  }
+
   /** Forgets what is waiting for this symbol (unsubscribed or suspended). */
   discard(symbol: string): void {
     this.sentSeq.delete(symbol);
@@ -134,34 +158,21 @@ export class SendQueue {
   }
 
   /**
-   * Room in the socket buffer for more. Bytes corked in the current batch do not count: they
-   * have not been offered to the kernel yet, so they say nothing about the client's speed.
+   * Room in the socket buffer for more. The frames of this turn do not count: they have not
+   * been offered to the kernel yet, so they say nothing about the client's speed.
    */
   private hasRoom(): boolean {
-    return this.o.ws.bufferedAmount - this.corkedBytes() < this.o.maxBufferBytes;
+    return this.o.ws.bufferedAmount < this.o.maxBufferBytes;
   }
 
-  private corkedBytes(): number {
-    return this.batch === this.o.batcher.batch ? this.batchBytes : 0;
-  }
-
-  /** Writes one message; `frame` is the payload already framed (shared by every client), or null. */
+  /** Sends one message; `frame` is the payload already framed (shared by every client), or null. */
   private send(payload: Buffer, frame: Buffer | null): void {
-    const b = this.o.batcher;
-    if (this.batch !== b.batch) {
-      this.batch = b.batch;
-      this.batchBytes = 0;
-    }
-    b.cork(this.o.socket);
-    // Whole frames written synchronously interleave safely with ws's own (ping, close).
-    if (this.rawFrames) this.o.socket.write(frame ?? textFrame(payload));
-    else this.o.ws.send(payload, TEXT);
-    this.batchBytes += payload.length;
-    if (this.batchBytes >= this.o.maxBufferBytes) {
-      // A burst as large as the bound goes out now, so that the bound measures the client, not the burst.
-      b.release(this.o.socket);
-      this.batchBytes = 0;
-    }
+    if (!this.rawFrames) return this.o.ws.send(payload, TEXT);
+    const whole = frame ?? textFrame(payload);
+    if (this.turnFrames.push(whole) === 1) this.o.batcher.enqueue(this);
+    this.turnBytes += whole.length;
+    // A burst as large as the bound goes out now, so that the bound measures the client, not the burst.
+    if (this.turnBytes >= this.o.maxBufferBytes) this.writeOut();
   }
 
   private write(ev: OutboundEvent): void {
@@ -182,6 +193,7 @@ export class SendQueue {
   /** The ping's callback runs once everything written before it has left the socket buffer. */
   private watchDrain(): void {
     if (this.o.ws.readyState !== this.o.ws.OPEN) return;
+    this.writeOut();
     this.o.ws.ping(undefined, undefined, (err?: Error) => {
       if (err || this.pending === null) return;
       if (this.hasRoom()) this.flush();

@@ -127,9 +127,3 @@ export async function verifyBackup(dir: string, m: BackupManifest, o: { store: D
     }
   }
 }
-
-/** The tables whose row count after a restore differs from the manifest; empty when all match. */
-export function countMismatches(expected: Record<string, number>, actual: Record<string, number>): string[] {
-  const names = new Set([...Object.keys(expected), ...Object.keys(actual)]);
-  return [...names].filter((t) => expected[t] !== actual[t]).map((t) => `${t}: ${expected[t] ?? 'absent'} in the backup, ${actual[t] ?? 'absent'} restored`);
-}

@@ -1,25 +1,38 @@
 /**
  * The candlesticks API's answer (GET /api/candlesticks/{symbol}, src/contracts/api/candles.ts) as
  * chart candles, its indicators (GET /api/candlesticks/{symbol}/indicators) by candle time, and the small time rules the terminal needs on the client: which bucket a
- * 5-minute bar falls in, and how live 5-minute bars fold into a 15-minute, hourly or daily candle.
+ * 5-minute bar falls in, how live 5-minute bars fold into a 15-minute, hourly or daily candle, and
+ * how live ticks move the forming 1-minute candle.
  */
 import type { CandlesResponse } from '../../contracts/api/candles.ts';
 import type { CandleIndicatorsResponse } from '../../contracts/api/desk.ts';
 import { INDICATOR_KEYS, leastTrusted, sourceKindOf, type Candle, type IndicatorKey, type IndicatorSeries, type IndicatorValues } from '../candle-types.ts';
-import { bogotaDateOf } from '../format.ts';
+import { bogotaDateOf, bogotaMinute } from '../format.ts';
+import type { CandlestickInterval } from '../../contracts/candle-intervals.ts';
 
-export type Interval = '5min' | '15min' | '1h' | '1day';
+/** The API's intervals the terminal offers (all but 30min). */
+export type Interval = Exclude<CandlestickInterval, '30min'>;
 
 export const INTERVALS: ReadonlyArray<{ value: Interval; label: string }> = [
+  { value: '1min', label: '1m' },
   { value: '5min', label: '5m' },
   { value: '15min', label: '15m' },
   { value: '1h', label: '1h' },
+  { value: '4h', label: '4h' },
   { value: '1day', label: '1d' },
+  { value: '1w', label: '1w' },
 ];
 
-const MINUTES: Record<Exclude<Interval, '1day'>, number> = { '5min': 5, '15min': 15, '1h': 60 };
-/** Sessions open at 08:00 Bogota = 13:00Z; every intraday bucket divides the hour, so the UTC grid aligns with the open. */
+/** Intervals of whole sessions or weeks: one candle per trading day or Bogota week. */
+export function isDailyOrLonger(interval: Interval): boolean {
+  return interval === '1day' || interval === '1w';
+}
+
+const MINUTES: Record<Exclude<Interval, '1day' | '1w'>, number> = { '1min': 1, '5min': 5, '15min': 15, '1h': 60, '4h': 240 };
+/** Sessions open at 08:00 Bogota = 13:00Z (Bogota has no daylight saving): intraday buckets count from there (4h: 08:00-12:00, 12:00-13:00). */
 const SESSION_OPEN_UTC_HOUR = 13;
+const SESSION_CLOSE_UTC_HOUR = 18;
+const DAY_MS = 86_400_000;
 
 export function candlesFrom(r: CandlesResponse): Candle[] {
   return r.candles.map((c) => {
@@ -63,11 +76,17 @@ export const INDICATOR_LABELS: Record<IndicatorKey, string> = {
   macdHistogram: 'hist',
 };
 
-/** Open time of the bucket holding `ms` (the session open for daily candles). */
+/**
+ * Open time of the bucket holding `ms`: the session open for daily candles; for weekly ones the
+ * Monday session open of its Bogota week (the server's candle opens at the week's first session:
+ * later when Monday is a holiday, so weekly candles are matched by this key, not by equal times).
+ */
 export function bucketStart(ms: number, interval: Interval): number {
-  if (interval === '1day') return Date.parse(`${bogotaDateOf(ms)}T${SESSION_OPEN_UTC_HOUR}:00:00Z`);
+  const sessionOpen = Date.parse(`${bogotaDateOf(ms)}T${SESSION_OPEN_UTC_HOUR}:00:00Z`);
+  if (interval === '1day') return sessionOpen;
+  if (interval === '1w') return sessionOpen - ((new Date(sessionOpen).getUTCDay() + 6) % 7) * DAY_MS;
   const size = MINUTES[interval] * 60_000;
-  return Math.floor(ms / size) * size;
+  return sessionOpen + Math.floor((ms - sessionOpen) / size) * size;
 }
 
 /**
@@ -93,4 +112,43 @@ export function foldBucket(start: number, stored: Candle | undefined, live: read
     simulated: first.simulated,
     source: leastTrusted([...(base ? [base.source] : []), ...bars.map((b) => b.source)]),
   };
+}
+
+/**
+ * A live tick's time is inside session hours: Monday to Friday, 08:00-13:00 Bogota (13:00-18:00Z).
+ * Holidays are the caller's check (the market status); the server drops ticks outside sessions.
+ */
+export function inSessionHours(ms: number): boolean {
+  const d = new Date(ms);
+  const day = d.getUTCDay();
+  const hour = d.getUTCHours();
+  return day >= 1 && day <= 5 && hour >= SESSION_OPEN_UTC_HOUR && hour < SESSION_CLOSE_UTC_HOUR;
+}
+
+/**
+ * The 1-minute candle after a live tick (price at exchange time `at`): the tick's minute candle so
+ * far (`current`: the live one, else the stored one) with the tick's price folded in, or a new
+ * candle opening at it. As the server does: a candle of the other provenance (real vs simulated)
+ * is not extended, the tick opens its own (a split minute's part opens at its first tick).
+ */
+export function foldTick(current: Candle | undefined, price: number, at: number, simulated: boolean): Candle {
+  const minute = bucketStart(at, '1min');
+  const same = current !== undefined && bucketStart(current.time, '1min') === minute;
+  if (same && current.simulated === simulated) return { ...current, high: Math.max(current.high, price), low: Math.min(current.low, price), close: price };
+  const time = same ? Math.max(at, current.time + 1) : minute;
+  return { time, open: price, high: price, low: price, close: price, session: bogotaDateOf(at), simulated, source: simulated ? 'simulated' : 'vendor' };
+}
+
+/** The answer's `ticksFrom` (1min only) as epoch ms: null when no tick is stored, undefined when not said. */
+export function ticksFromOf(r: Pick<CandlesResponse, 'ticksFrom'>): number | null | undefined {
+  if (r.ticksFrom === undefined || r.ticksFrom === null) return r.ticksFrom;
+  const ms = Date.parse(r.ticksFrom);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** What the 1-minute chart says about where its candles can exist: only where ticks are stored (`ticksFrom`: the oldest, epoch ms). */
+export function minuteCoverageText(ticksFrom: number | null | undefined): string {
+  if (ticksFrom === undefined) return '1-minute candles are built from stored ticks and exist only where ticks are stored';
+  if (ticksFrom === null) return 'No ticks are stored: 1-minute candles exist only where ticks are stored (imported history has bars only)';
+  return `1-minute candles exist only where ticks are stored: since ${bogotaMinute(ticksFrom)} (Bogota time)`;
 }

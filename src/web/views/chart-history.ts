@@ -4,7 +4,9 @@
  * held: `to` is exclusive), newer pages after a jump into the past, and a jump to any date. Each
  * page's indicators come from GET /api/candlesticks/{symbol}/indicators (same query: warmed up on
  * the candles before it, so values agree across pages), and the calendar's trading days of the span
- * held (GET /api/calendar) tell the chart where whole sessions are missing.
+ * held (GET /api/calendar) tell the chart where whole sessions are missing. At 1min the candles are
+ * built from stored ticks: paging back stops where the ticks stop (the API's `truncated`), and
+ * `ticksFrom` says since when ticks are stored.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { getJson, SYMBOL_PATH } from '../api.ts';
@@ -12,9 +14,9 @@ import type { CandlesResponse } from '../../contracts/api/candles.ts';
 import type { CandleIndicatorsResponse } from '../../contracts/api/desk.ts';
 import type { CalendarBody } from '../../contracts/api/market.ts';
 import type { Candle, IndicatorValues } from '../candle-types.ts';
-import { candlesFrom, INDICATOR_QUERY, indicatorsByTime, type Interval } from './candles.ts';
+import { candlesFrom, INDICATOR_QUERY, indicatorsByTime, ticksFromOf, type Interval } from './candles.ts';
 
-export const PAGE: Record<Interval, number> = { '5min': 600, '15min': 400, '1h': 300, '1day': 250 };
+export const PAGE: Record<Interval, number> = { '1min': 300, '5min': 600, '15min': 400, '1h': 300, '4h': 300, '1day': 250, '1w': 200 };
 
 export interface ChartHistory {
   candles: Candle[];
@@ -23,6 +25,8 @@ export interface ChartHistory {
   tradingDays: readonly string[];
   /** Nothing older is stored. */
   atStart: boolean;
+  /** 1min: exchange time (epoch ms) of the oldest stored tick, null when none; undefined at other intervals or before the first answer. */
+  ticksFrom: number | null | undefined;
   /** The window reaches the latest candle (live bars extend it). */
   atLatest: boolean;
   loading: boolean;
@@ -42,6 +46,7 @@ export interface ChartHistory {
 interface Page {
   candles: Candle[];
   truncated: boolean;
+  ticksFrom: number | null | undefined;
   indicators: Map<number, IndicatorValues>;
 }
 
@@ -53,7 +58,7 @@ async function fetchPage(interval: Interval, range: { from?: string; to?: string
     getJson<CandlesResponse>(`/api/candlesticks/${SYMBOL_PATH}?${params.toString()}`),
     getJson<CandleIndicatorsResponse>(`/api/candlesticks/${SYMBOL_PATH}/indicators?${params.toString()}&indicators=${INDICATOR_QUERY}`),
   ]);
-  return { candles: candlesFrom(candles), truncated: candles.truncated, indicators: indicatorsByTime(indicators) };
+  return { candles: candlesFrom(candles), truncated: candles.truncated, ticksFrom: ticksFromOf(candles), indicators: indicatorsByTime(indicators) };
 }
 
 /** `a` and `b` merged by time; `b` wins on the same time (the newer answer). */
@@ -69,6 +74,7 @@ export function useChartHistory(interval: Interval): ChartHistory {
   const [candles, setCandles] = useState<Candle[]>([]);
   const [indicators, setIndicators] = useState<Map<number, IndicatorValues>>(new Map());
   const [atStart, setAtStart] = useState(false);
+  const [ticksFrom, setTicksFrom] = useState<number | null | undefined>(undefined);
   const [atLatest, setAtLatest] = useState(true);
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | null>(null);
@@ -98,6 +104,7 @@ export function useChartHistory(interval: Interval): ChartHistory {
   const replace = useCallback(
     (pages: Page[], opts: { atStart: boolean; atLatest: boolean; focus: number | null; key: string }) => {
       setCandles(pages.reduce<Candle[]>((all, p) => merge(all, p.candles), []));
+      setTicksFrom(pages.find((p) => p.ticksFrom !== undefined)?.ticksFrom);
       setIndicators(new Map(pages.flatMap((p) => [...p.indicators])));
       setAtStart(opts.atStart);
       setAtLatest(opts.atLatest);
@@ -109,6 +116,7 @@ export function useChartHistory(interval: Interval): ChartHistory {
 
   const add = useCallback((page: Page) => {
     setCandles((held) => merge(held, page.candles));
+    if (page.ticksFrom !== undefined) setTicksFrom(page.ticksFrom);
     setIndicators((held) => new Map([...held, ...page.indicators]));
   }, []);
 
@@ -185,5 +193,5 @@ export function useChartHistory(interval: Interval): ChartHistory {
     };
   }, [span.from, span.to]);
 
-  return { candles, indicators, tradingDays, atStart, atLatest, loading, error, windowKey, focus, loadOlder, loadNewer, goTo, showLatest, refreshLatest };
+  return { candles, indicators, tradingDays, atStart, ticksFrom, atLatest, loading, error, windowKey, focus, loadOlder, loadNewer, goTo, showLatest, refreshLatest };
 }

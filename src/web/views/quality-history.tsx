@@ -38,7 +38,7 @@ export function HistoryNote({ span, quality }: { span: HistorySpanResponse; qual
       )}
       {missing.length > 0 && firstMissing !== undefined && lastMissing !== undefined && (
         <p data-testid="fill-hint">
-          {integer(missing.length)} sessions from {firstMissing} to {lastMissing} have no bars. Fill them from a file of 5-minute bars with{' '}
+          {missing.length === 1 ? `1 session, ${firstMissing}, has no bars.` : `${integer(missing.length)} sessions from ${firstMissing} to ${lastMissing} have no bars.`} Fill them from a file of 5-minute bars with{' '}
           <code>npx tasa import &lt;file.csv.gz&gt; --symbol {SYMBOL}</code>, or from TwelveData (needs <code>TWELVEDATA_API_KEYS</code>) with{' '}
           <code>
             npx tasa backfill --symbol {SYMBOL} --from {firstMissing} --to {lastMissing}

@@ -2,7 +2,9 @@
  * The WebSocket side of the terminal: the quote, the freshness of the feed, and chart updates.
  * Every accepted tick makes the gateway send the forming 5-minute bar (final = false); a closed or
  * revised bar comes as final. On the 5-minute chart each bar replaces its candle; on longer
- * intervals the 5-minute bars received so far are folded into their bucket's candle. Orders,
+ * intervals the 5-minute bars received so far are folded into their bucket's candle; on the
+ * 1-minute chart each tick inside session hours moves its minute's candle (its provenance that of
+ * the latest bar message), and a final bar reloads the stored candles as on the others. Orders,
  * fills and positions come on the same socket (the symbol's stream): the trading panel reloads.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -12,7 +14,7 @@ import { anchorServerTime, browserNow } from '../clock.ts';
 import { bogotaDateOf } from '../format.ts';
 import type { BarData, QuoteData, ServerMessage } from '../../contracts/ws-protocol.ts';
 import { LiveSocket, type SocketState } from '../live-socket.ts';
-import { bucketStart, foldBucket, type Interval } from './candles.ts';
+import { bucketStart, foldBucket, foldTick, inSessionHours, type Interval } from './candles.ts';
 
 export interface LiveQuote extends QuoteData {
   price: number;
@@ -29,6 +31,8 @@ export interface LiveCallbacks {
   onTrading: () => void;
   /** Missed events beyond the replay window. */
   onRefetch: () => void;
+  /** The market is open now (the calendar's answer, holidays included); null while unknown. */
+  marketOpen?: boolean | null;
 }
 
 export interface LiveState {
@@ -54,10 +58,16 @@ export function useLive(history: Candle[], interval: Interval, callbacks: LiveCa
   const chart = useRef<ChartHandle | null>(null);
   /** 5-minute bars received live, by open time (folded into longer candles). */
   const liveBars = useRef(new Map<number, Candle>());
+  /** The 1-minute candle the latest ticks formed, and the provenance of the latest bar message (ticks carry none). */
+  const liveMinute = useRef<Candle | undefined>(undefined);
+  const barSimulated = useRef<boolean | null>(null);
   const current = useRef({ history, interval, callbacks });
   current.current = { history, interval, callbacks };
 
-  useEffect(() => liveBars.current.clear(), [interval]);
+  useEffect(() => {
+    liveBars.current.clear();
+    liveMinute.current = undefined;
+  }, [interval]);
 
   useEffect(() => {
     const onBar = (d: BarData) => {
@@ -66,7 +76,8 @@ export function useLive(history: Candle[], interval: Interval, callbacks: LiveCa
       // An empty slot closing is news, but not fresh prices: it does not make the data fresh.
       if (candle !== null) setLastDataAt(browserNow());
       const { interval: iv, history: stored, callbacks: cb } = current.current;
-      if (candle !== null) {
+      if (candle !== null) barSimulated.current = candle.simulated;
+      if (candle !== null && iv !== '1min') {
         if (iv === '5min') chart.current?.update(candle);
         else {
           liveBars.current.set(candle.time, candle);
@@ -79,12 +90,26 @@ export function useLive(history: Candle[], interval: Interval, callbacks: LiveCa
       }
       if (d.final) cb.onFinalBar((d.revision ?? 1) > 1);
     };
+    const onMinuteTick = (price: number, at: number) => {
+      const { history: stored, callbacks: cb } = current.current;
+      if (Number.isNaN(at) || !inSessionHours(at) || cb.marketOpen === false) return;
+      const minute = bucketStart(at, '1min');
+      const last = stored.at(-1);
+      const held = liveMinute.current !== undefined && bucketStart(liveMinute.current.time, '1min') === minute ? liveMinute.current : stored.filter((k) => bucketStart(k.time, '1min') === minute).at(-1);
+      const folded = foldTick(held, price, at, barSimulated.current ?? last?.simulated ?? false);
+      // The chart only moves forward: a late tick of a minute already passed is left to the next reload.
+      if (folded.time < Math.max(last?.time ?? -Infinity, liveMinute.current?.time ?? -Infinity)) return;
+      liveMinute.current = folded;
+      chart.current?.update(folded);
+    };
     const onMessage = (m: ServerMessage) => {
       const cb = current.current.callbacks;
       if (m.type === 'market_data') {
         if (m.data.price === null) return;
-        setQuote({ ...m.data, price: m.data.price, at: Date.parse(m.timestamp) });
+        const at = Date.parse(m.timestamp);
+        setQuote({ ...m.data, price: m.data.price, at });
         setLastDataAt(browserNow());
+        if (current.current.interval === '1min') onMinuteTick(m.data.price, at);
       } else if (m.type === 'bar') onBar(m.data);
       else if (m.type === 'heartbeat') anchorServerTime(m.timestamp);
       else if (m.type === 'market_status') {

@@ -18,7 +18,7 @@ import { browserNow, serverNow, serverRate } from '../clock.ts';
 import { bogotaDateTime, cop, decimal, duration, integer, percent, signed } from '../format.ts';
 import type { SocketState } from '../live-socket.ts';
 import { useApi } from '../use-api.ts';
-import { indicatorSeries, type Interval, INTERVALS } from './candles.ts';
+import { indicatorSeries, isDailyOrLonger, minuteCoverageText, type Interval, INTERVALS } from './candles.ts';
 import { useChartHistory } from './chart-history.ts';
 import type { StatsResponse } from '../../contracts/api/candles.ts';
 import type { LatestBody, MarketStatusBody } from '../../contracts/api/market.ts';
@@ -33,7 +33,10 @@ import { TradingPanel } from './trading-panel.tsx';
 const STALE_AFTER_MARKET_MS = 30_000;
 /** ...and for at least this long in real time (a fast simulated clock would otherwise flicker). */
 const STALE_FLOOR_REAL_MS = 5_000;
-const STEP_MS: Record<Interval, number | null> = { '5min': 300_000, '15min': 900_000, '1h': 3_600_000, '1day': null };
+/** Empty slots are drawn between candles of one session: 4h has two (08:00, 12:00), so the step never leaves one. */
+const STEP_MS: Record<Interval, number | null> = { '1min': 60_000, '5min': 300_000, '15min': 900_000, '1h': 3_600_000, '4h': 14_400_000, '1day': null, '1w': null };
+/** Weekly candles are days apart by nature: no trading-day holes are marked between them. */
+const NO_TRADING_DAYS: readonly string[] = [];
 /** Final bars come every 5 minutes (every few seconds on a fast simulated clock): reload at most this often. */
 const RELOAD_GAP_MS = 2000;
 /** Predictions loaded: the newest is shown, and each change of position among them is a chart marker. */
@@ -45,9 +48,9 @@ export function TerminalView() {
   const [oscillators, setOscillators] = useState(true);
   const history = useChartHistory(interval);
   const stats = useApi<StatsResponse>(`/api/stats/${SYMBOL_PATH}`, 30_000);
-  const latest = useApi<LatestBody>(`/market/latest?symbol=${SYMBOL_PATH}`);
   const market = useApi<MarketStatusBody>('/market/status', 10_000);
   const status = useApi<StatusBody>('/status', 30_000);
+  const latest = useApi<LatestBody>(mayHaveLatest(status.data) ? `/market/latest?symbol=${SYMBOL_PATH}` : null);
   const prediction = useApi<PredictionList>(`/api/predictions/latest?symbol=${SYMBOL_PATH}&limit=${SIGNALS}`, 60_000);
   const candles = history.candles;
   const indicators = useMemo(() => indicatorSeries(candles, history.indicators), [candles, history.indicators]);
@@ -60,7 +63,14 @@ export function TerminalView() {
   };
   const firstCandle = candles[0];
   const trading = useTrading(firstCandle === undefined ? null : new Date(firstCandle.time).toISOString());
-  const live = useLive(candles, interval, { onFinalBar: reloadStored, onMarketStatus: market.reload, onPrediction: prediction.reload, onRefetch: history.refreshLatest, onTrading: trading.reload });
+  const live = useLive(candles, interval, {
+    onFinalBar: reloadStored,
+    onMarketStatus: market.reload,
+    onPrediction: prediction.reload,
+    onRefetch: history.refreshLatest,
+    onTrading: trading.reload,
+    marketOpen: market.data?.open ?? null,
+  });
   // Live bars extend the chart only while it shows the latest candles (not after a jump into the past).
   const atLatest = useRef(history.atLatest);
   atLatest.current = history.atLatest;
@@ -112,9 +122,12 @@ export function TerminalView() {
           </button>
         </div>
         {history.error && <p class="empty">Could not load candles: {history.error}</p>}
-        {!history.error && !history.loading && candles.length === 0 && <p class="empty">No bars stored yet: live bars appear here as the session runs.</p>}
+        {!history.error && !history.loading && candles.length === 0 && (
+          <p class="empty">{interval === '1min' ? 'No ticks stored here: 1-minute candles are built from stored ticks only.' : 'No bars stored yet: live bars appear here as the session runs.'}</p>
+        )}
         <p class="muted small" data-testid="chart-window">
-          {history.atStart ? 'From the first stored bar' : 'Scroll or zoom out for older bars'}
+          {interval === '1min' && <span data-testid="minute-coverage">{minuteCoverageText(history.ticksFrom)} · </span>}
+          {history.atStart ? (interval === '1min' ? 'from the first stored tick' : 'From the first stored bar') : 'Scroll or zoom out for older bars'}
           {history.loading ? ' · loading…' : ''}
           {!history.atLatest && (
             <>
@@ -129,12 +142,12 @@ export function TerminalView() {
           candles={candles}
           indicators={overlays || oscillators ? indicators : null}
           showOverlays={overlays}
-          showOscillators={oscillators && interval !== '1day'}
-          daily={interval === '1day'}
+          showOscillators={oscillators && !isDailyOrLonger(interval)}
+          daily={isDailyOrLonger(interval)}
           stepMs={STEP_MS[interval]}
           dataKey={history.windowKey}
           focus={history.focus}
-          tradingDays={history.tradingDays}
+          tradingDays={interval === '1w' ? NO_TRADING_DAYS : history.tradingDays}
           indicatorValues={history.indicators}
           onEdge={(edge) => (edge === 'older' ? history.loadOlder() : history.loadNewer())}
           onReady={attach}
@@ -170,6 +183,15 @@ function GoToDate({ onGo }: { onGo: (date: string) => void }) {
       </button>
     </form>
   );
+}
+
+/**
+ * GET /market/latest answers 404 until a tick is cached (a fresh store, a restart while the market
+ * is closed): ask once the ingest status shows a tick, or when no ingest process reports here.
+ */
+function mayHaveLatest(s: StatusBody | null): boolean {
+  if (s === null) return false;
+  return s.ingest === null || s.ingest.symbols.some((c) => c.symbol === SYMBOL && c.lastTickAt !== null);
 }
 
 function latestQuote(l: LatestBody | null): LiveQuote | null {
