@@ -114,14 +114,19 @@ export function sourceSummary(candles: readonly Candle[]): string {
     .join(',');
 }
 
-/** An indicator's line: its values, broken where the provenance changes (the server restarts indicators there too). */
-export function linePoints(candles: readonly Candle[], values: ReadonlyArray<number | null> | undefined): Array<LineData<Time> | WhitespaceData<Time>> {
+/**
+ * An indicator's line: its values, broken where the provenance changes (the server restarts
+ * indicators there too) and across whole missing sessions, at the same empty slot as the candles
+ * (`candlePoints`).
+ */
+export function linePoints(candles: readonly Candle[], values: ReadonlyArray<number | null> | undefined, tradingDays: readonly string[] = []): Array<LineData<Time> | WhitespaceData<Time>> {
   const out: Array<LineData<Time> | WhitespaceData<Time>> = [];
   (values ?? []).forEach((v, i) => {
     const k = candles[i];
     if (k === undefined) return;
     const previous = candles[i - 1];
-    if (previous !== undefined && isBreak(previous, k)) out.push({ time: between(previous.time, k.time) });
+    const hole = previous !== undefined && previous.session !== k.session && sessionsBetween(tradingDays, previous.session, k.session) > 0;
+    if (previous !== undefined && (isBreak(previous, k) || hole)) out.push({ time: between(previous.time, k.time) });
     if (v !== null) out.push({ time: seconds(k.time), value: v });
   });
   return out;

@@ -162,6 +162,9 @@ describe('candles', () => {
     assert.deepEqual(hole.holes, [{ time: thursday.time, sessions: 1 }]);
     assert.equal(hole.points.length, 4);
     assert.ok(!('open' in hole.points[2]!), 'an empty slot before the candle after the hole');
+    const line = linePoints([friday, tuesday, thursday], [1, 2, 3], tradingDays);
+    assert.deepEqual(line.map((p) => ('value' in p ? p.value : 'gap')), [1, 2, 'gap', 3], 'indicator lines break at the hole too');
+    assert.equal(line[2]?.time, hole.points[2]?.time, 'at the same empty slot as the candles');
   });
 
   it('marks each candle by its source, the least trustworthy of its bars', () => {

@@ -246,7 +246,7 @@ export function CandleChart(props: Props) {
     const all = d.all();
     shifting.current = true;
     const count = redraw(s);
-    const extra = drawIndicators(c, candles, indicators, showOverlays, showOscillators);
+    const extra = drawIndicators(c, candles, indicators, showOverlays, showOscillators, tradingDays);
     if (fitted.current !== dataKey && all.length > 0) {
       // Show a readable width of bars (the latest, or those from the date asked for) rather than squeezing the whole history.
       const at = focus === null ? count : Math.max(0, drawnTimes.current.findIndex((t) => t >= seconds(focus)));
@@ -343,12 +343,12 @@ function sessionStarts(candles: Candle[], stepMs: number | null) {
 }
 
 
-function drawIndicators(c: IChartApi, candles: Candle[], ind: IndicatorSeries | null, overlays: boolean, oscillators: boolean) {
+function drawIndicators(c: IChartApi, candles: Candle[], ind: IndicatorSeries | null, overlays: boolean, oscillators: boolean, tradingDays: readonly string[]) {
   const added: Array<ISeriesApi<'Line'> | ISeriesApi<'Histogram'>> = [];
   if (!ind) return added;
   const addLine = (values: Array<number | null> | undefined, color: string, pane = 0, title = '') => {
     const s = c.addSeries(LineSeries, { color, lineWidth: 1, priceLineVisible: false, lastValueVisible: false, title }, pane);
-    s.setData(linePoints(candles, values));
+    s.setData(linePoints(candles, values, tradingDays));
     added.push(s);
   };
   if (overlays) {
@@ -363,7 +363,7 @@ function drawIndicators(c: IChartApi, candles: Candle[], ind: IndicatorSeries | 
     addLine(ind.macd, '#58a6ff', 2, 'MACD');
     addLine(ind.macdSignal, '#ef5350', 2, 'signal');
     const h = c.addSeries(HistogramSeries, { color: '#3b6ea8', priceLineVisible: false, lastValueVisible: false }, 2);
-    h.setData(linePoints(candles, ind.macdHistogram));
+    h.setData(linePoints(candles, ind.macdHistogram, tradingDays));
     added.push(h);
     const panes = c.panes();
     panes[0]?.setStretchFactor(3);
