@@ -14,6 +14,8 @@ import type { CandlesResponse } from '../../contracts/api/candles.ts';
 import type { CandleIndicatorsResponse } from '../../contracts/api/desk.ts';
 import type { CalendarBody } from '../../contracts/api/market.ts';
 import type { Candle, IndicatorValues } from '../candle-types.ts';
+import { serverNow } from '../clock.ts';
+import { bogotaDateOf } from '../format.ts';
 import { candlesFrom, INDICATOR_QUERY, indicatorsByTime, ticksFromOf, type Interval } from './candles.ts';
 
 export const PAGE: Record<Interval, number> = { '1min': 300, '5min': 600, '15min': 400, '1h': 300, '4h': 300, '1day': 250, '1w': 200 };
@@ -180,7 +182,13 @@ export function useChartHistory(interval: Interval): ChartHistory {
     });
   }, []);
 
-  const span = useMemo(() => ({ from: candles[0]?.session ?? null, to: candles.at(-1)?.session ?? null }), [candles]);
+  // At the latest, through today's session: live candles (held by the chart, not here) may follow a
+  // hole after the stored history, and the trading days must reach them for the hole to show.
+  const span = useMemo(() => {
+    const last = candles.at(-1)?.session ?? null;
+    const today = bogotaDateOf(serverNow());
+    return { from: candles[0]?.session ?? null, to: last !== null && atLatest && today > last ? today : last };
+  }, [candles, atLatest]);
   useEffect(() => {
     if (span.from === null || span.to === null) return;
     let live = true;
