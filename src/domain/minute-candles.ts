@@ -28,7 +28,7 @@
 import { barSourceOf } from './aggregator.ts';
 import { barOpenTime, isPartial, isSimulatedSource, type Bar } from './bar.ts';
 import type { MarketCalendar } from './calendar.ts';
-import type { Candle } from './resample.ts';
+import { collectCandles, type Candle } from './resample.ts';
 import type { Tick } from './tick.ts';
 import { MINUTE_MS } from './time.ts';
 
@@ -119,13 +119,5 @@ export class MinuteCandleBuilder {
 /** The 1-minute candles of `ticks` (any order: sorted here by exchange time, then arrival). */
 export function minuteCandles(calendar: MarketCalendar, ticks: Iterable<Tick>, ctx: MinuteCandleContext): Candle[] {
   const ordered = [...ticks].sort((a, b) => a.time - b.time || a.receivedAt - b.receivedAt);
-  const builder = new MinuteCandleBuilder(calendar, ctx);
-  const candles: Candle[] = [];
-  for (const tick of ordered) {
-    const closed = builder.add(tick);
-    if (closed) candles.push(closed);
-  }
-  const last = builder.flush();
-  if (last) candles.push(last);
-  return candles;
+  return collectCandles(new MinuteCandleBuilder(calendar, ctx), ordered);
 }

@@ -173,13 +173,17 @@ export function provenanceSegments(candles: readonly Candle[]): ProvenanceSegmen
 
 /** Candles of `bars` (in time order). */
 export function resampleBars(calendar: MarketCalendar, interval: CandleInterval, bars: Iterable<Bar>): Candle[] {
-  const resampler = new CandleResampler(calendar, interval);
+  return collectCandles(new CandleResampler(calendar, interval), bars);
+}
+
+/** Every candle a builder (bars or ticks in, candles out as buckets close) makes of `items`, the last one flushed. */
+export function collectCandles<T>(builder: { add(item: T): Candle | null; flush(): Candle | null }, items: Iterable<T>): Candle[] {
   const candles: Candle[] = [];
-  for (const bar of bars) {
-    const closed = resampler.add(bar);
+  for (const item of items) {
+    const closed = builder.add(item);
     if (closed) candles.push(closed);
   }
-  const last = resampler.flush();
+  const last = builder.flush();
   if (last) candles.push(last);
   return candles;
 }

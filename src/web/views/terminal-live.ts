@@ -95,7 +95,7 @@ export function useLive(history: Candle[], interval: Interval, callbacks: LiveCa
       if (Number.isNaN(at) || !inSessionHours(at) || cb.marketOpen === false) return;
       const minute = bucketStart(at, '1min');
       const last = stored.at(-1);
-      const held = liveMinute.current !== undefined && bucketStart(liveMinute.current.time, '1min') === minute ? liveMinute.current : stored.filter((k) => bucketStart(k.time, '1min') === minute).at(-1);
+      const held = liveMinute.current !== undefined && bucketStart(liveMinute.current.time, '1min') === minute ? liveMinute.current : stored.findLast((k) => bucketStart(k.time, '1min') === minute);
       const folded = foldTick(held, price, at, barSimulated.current ?? last?.simulated ?? false);
       // The chart only moves forward: a late tick of a minute already passed is left to the next reload.
       if (folded.time < Math.max(last?.time ?? -Infinity, liveMinute.current?.time ?? -Infinity)) return;
