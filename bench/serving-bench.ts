@@ -1,5 +1,6 @@
 /**
- * Serving figures: `/market/latest` requests/s, and WebSocket fan-out (messages/s delivered,
+ * Serving figures: `/market/latest` requests/s (USD/COP alone, and cycling over the five shipped
+ * symbols on a server that serves them all), and WebSocket fan-out (messages/s delivered,
  * p99 publish -> client latency, event-loop lag of the server) at 1,000 and 10,000 clients.
  * The server (memory bus, rate limit off) runs here; the load runs in a child process
  * (bench/serving-load.ts) so that clients and server do not share an event loop. Both share the
@@ -15,6 +16,8 @@ import { createMemoryBus, type Bus } from '../src/bus/index.ts';
 import { systemClock } from '../src/clock.ts';
 import { loadConfig } from '../src/config.ts';
 import { MarketCalendar } from '../src/domain/calendar.ts';
+import { BAR_MS } from '../src/domain/bar.ts';
+import { loadMarketCalendar } from '../src/calendar-config.ts';
 import type { LatestPrice } from '../src/contracts/bus-messages.ts';
 import { createMetrics, type Metrics } from '../src/metrics/metrics.ts';
 import { startServer } from '../src/server/app.ts';
@@ -26,6 +29,7 @@ import { databaseTargets, type DatabaseTarget } from '../test/support/test-db.ts
 import { sessionBars } from '../test/server/seed-bars.ts';
 import { against, formatRate, record } from './harness.ts';
 import type { HttpReport, LoadCommand, LoadReply, WsReport } from './serving-load.ts';
+import { commonOpenWindow, MIX_SYMBOLS, modelQuotes } from './instrument-mix.ts';
 
 const LOAD = fileURLToPath(new URL('./serving-load.ts', import.meta.url));
 const SYMBOL = 'USD/COP';
@@ -40,6 +44,7 @@ export async function benchServing(): Promise<void> {
   try {
     const bare = await benchBareFastify(load);
     await benchLatest(load, bus, new URL(server.url), bare);
+    await benchLatestSymbolMix(load, db, bare);
     // A moderate and a heavy rate each: latency below saturation, then throughput at the aim.
     await benchFanout(load, bus, metrics, server.url, 1_000, [
       { rate: 100, events: 500, sampleEvery: 5 },
@@ -57,17 +62,17 @@ export async function benchServing(): Promise<void> {
   }
 }
 
-/** The server as `tasa up` builds it, on the memory bus, rate limit off. */
-function serverDeps(db: Db, bus: Bus, metrics: Metrics): ServerDeps {
+/** The server as `tasa up` builds it, on the memory bus, rate limit off; USD/COP alone unless `symbols` says otherwise. */
+function serverDeps(db: Db, bus: Bus, metrics: Metrics, symbols: readonly string[] = [SYMBOL]): ServerDeps {
   return {
     db,
     bus,
     clock: systemClock,
-    calendar: new MarketCalendar(),
-    config: loadConfig({ TASA_LOG_LEVEL: 'silent', TASA_HTTP_PORT: '0', TASA_RATE_LIMIT_PER_MINUTE: '0' }),
+    calendar: loadMarketCalendar({}),
+    config: loadConfig({ TASA_LOG_LEVEL: 'silent', TASA_HTTP_PORT: '0', TASA_RATE_LIMIT_PER_MINUTE: '0', TASA_SYMBOLS: symbols.join(',') }),
     logger: pino({ level: 'silent' }),
     metrics,
-    symbols: [SYMBOL],
+    symbols: [...symbols],
     version: 'bench',
     localStatus: null,
     jobs: null,
@@ -84,7 +89,7 @@ async function benchBareFastify(load: LoadProcess): Promise<number> {
     const address = app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : 0;
     const cpu = process.cpuUsage();
-    const r = (await load.call({ cmd: 'http', port, path: '/latest', connections: 64, durationMs: 3_000, warmupMs: 500 })) as HttpReport;
+    const r = (await load.call({ cmd: 'http', port, paths: ['/latest'], connections: 64, durationMs: 3_000, warmupMs: 500 })) as HttpReport;
     const perCpu = perCpuSecond(r.total, cpu);
     record('serving', 'baseline: bare fastify JSON route', `${grouped(perCpu)} req/CPU-s`, `this machine's ceiling for the load below; ${formatRate(r.requests, r.elapsedMs, 'req')} wall`);
     return perCpu;
@@ -99,7 +104,7 @@ async function benchLatest(load: LoadProcess, bus: Bus, url: URL, bare: number):
   await bus.setLatest(`latest:${SYMBOL}`, latest, 3_600_000);
   const connections = 64;
   const cpu = process.cpuUsage();
-  const r = (await load.call({ cmd: 'http', port: Number(url.port), path: '/market/latest?symbol=USD%2FCOP', connections, durationMs: 5_000, warmupMs: 1_000 })) as HttpReport;
+  const r = (await load.call({ cmd: 'http', port: Number(url.port), paths: ['/market/latest?symbol=USD%2FCOP'], connections, durationMs: 5_000, warmupMs: 1_000 })) as HttpReport;
   const perCpu = perCpuSecond(r.total, cpu);
   record(
     'serving',
@@ -108,6 +113,58 @@ async function benchLatest(load: LoadProcess, bus: Bus, url: URL, bare: number):
     `${connections} keep-alive connections from a child process; ${formatRate(r.requests, r.elapsedMs, 'req')} wall; p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms; ${r.errors} non-200`,
     against('bare fastify req/CPU-s', perCpu, bare),
   );
+}
+
+/**
+ * `/market/latest` on a server serving the five shipped symbols (TASA_SYMBOLS), a latest price
+ * cached for each through the bus, the requests cycling over the five; against the same bare
+ * fastify route as the USD/COP row. The prices are the simulator model's at 2026-03-03 14:00 UTC.
+ */
+async function benchLatestSymbolMix(load: LoadProcess, db: Db, bare: number): Promise<void> {
+  const bus = createMemoryBus({ clock: systemClock });
+  const server = await startServer(serverDeps(db, bus, createMetrics({ defaultMetrics: false }), MIX_SYMBOLS));
+  try {
+    await cacheModelPrices(bus);
+    const paths = MIX_SYMBOLS.map((symbol) => `/market/latest?symbol=${encodeURIComponent(symbol)}`);
+    await assertEachServed(server.url, paths);
+    const connections = 64;
+    const cpu = process.cpuUsage();
+    const r = (await load.call({ cmd: 'http', port: Number(new URL(server.url).port), paths, connections, durationMs: 5_000, warmupMs: 1_000 })) as HttpReport;
+    const perCpu = perCpuSecond(r.total, cpu);
+    record(
+      'serving',
+      'GET /market/latest, symbol mix',
+      `${grouped(perCpu)} req/CPU-s`,
+      `cycling over ${MIX_SYMBOLS.join(', ')} (server with the five in TASA_SYMBOLS); ${connections} keep-alive connections from a child process; ${formatRate(r.requests, r.elapsedMs, 'req')} wall; p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms; ${r.errors} non-200`,
+      against('bare fastify req/CPU-s', perCpu, bare),
+    );
+  } finally {
+    await server.close();
+    await bus.close();
+  }
+}
+
+/** Publishes each mix symbol's latest price through the bus, as ingestion does on a tick. */
+async function cacheModelPrices(bus: Bus): Promise<void> {
+  const { from } = commonOpenWindow(loadMarketCalendar({}), MIX_SYMBOLS, '2026-03-03');
+  const slot = from + Math.ceil((Date.UTC(2026, 2, 3, 14) - from) / BAR_MS) * BAR_MS;
+  const now = new Date(systemClock.now()).toISOString();
+  for (const [symbol, tick] of modelQuotes(MIX_SYMBOLS, slot)) {
+    const latest: LatestPrice = { symbol, price: tick.price, bid: tick.bid, ask: tick.ask, spread: tick.ask - tick.bid, timestamp: now, receivedAt: now, source: 'bench' };
+    await bus.setLatest(`latest:${symbol}`, latest, 3_600_000);
+  }
+}
+
+/** Fails the bench unless every path answers 200 with its own symbol's price: a mix of 404s would measure nothing. */
+async function assertEachServed(baseUrl: string, paths: readonly string[]): Promise<void> {
+  for (const path of paths) {
+    const response = await fetch(`${baseUrl}${path}`);
+    const body = (await response.json()) as { symbol?: string; price?: number };
+    const symbol = new URL(path, baseUrl).searchParams.get('symbol');
+    if (response.status !== 200 || body.symbol !== symbol || !(typeof body.price === 'number' && body.price > 0)) {
+      throw new Error(`GET ${path}: ${response.status} ${JSON.stringify(body)}`);
+    }
+  }
 }
 
 /** The candle route on each store, against a bare fastify route measured in the same run. */
@@ -147,7 +204,7 @@ async function benchCandles(load: LoadProcess, target: DatabaseTarget, bare: num
       // The first request loads the window: a one-off, not what a page costs.
       await (await fetch(`${server.url}${page.path}`)).arrayBuffer();
       const cpu = process.cpuUsage();
-      const r = (await load.call({ cmd: 'http', port, path: page.path, connections: 64, durationMs: 3_000, warmupMs: 500 })) as HttpReport;
+      const r = (await load.call({ cmd: 'http', port, paths: [page.path], connections: 64, durationMs: 3_000, warmupMs: 500 })) as HttpReport;
       const perCpu = perCpuSecond(r.total, cpu);
       record(
         'serving',

@@ -2,7 +2,8 @@
  * The load side of bench/serving-bench.ts, run as a child process so that it does not share the
  * server's event loop. Commands arrive over the IPC channel:
  * - `http`: keep-alive GET load on raw sockets (one request in flight per connection; a minimal
- *   HTTP/1.1 reader, far cheaper than node:http, so the server is what is measured);
+ *   HTTP/1.1 reader, far cheaper than node:http, so the server is what is measured); each
+ *   connection cycles through `paths`, starting at its own index so the mix is even at any moment;
  * - `ws-open` / `ws-expect` / `ws-report` / `ws-close`: WebSocket clients subscribed to ticks;
  *   each counts market_data messages, every `sampleEvery`-th one also measures publish ->
  *   receive latency from the message's timestamp (the publisher's wall clock, ms resolution).
@@ -12,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 
 export type LoadCommand =
-  | { cmd: 'http'; port: number; path: string; connections: number; durationMs: number; warmupMs: number }
+  | { cmd: 'http'; port: number; paths: readonly string[]; connections: number; durationMs: number; warmupMs: number }
   | { cmd: 'ws-open'; url: string; clients: number; sampleEvery: number }
   | { cmd: 'ws-expect'; events: number }
   | { cmd: 'ws-report' }
@@ -80,7 +81,8 @@ function percentile(sorted: Float64Array | number[], p: number): number {
 }
 
 async function httpLoad(o: Extract<LoadCommand, { cmd: 'http' }>): Promise<HttpReport> {
-  const request = Buffer.from(`GET ${o.path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n`);
+  if (o.paths.length === 0) throw new Error('http load needs at least one path');
+  const requestBytes = o.paths.map((path) => Buffer.from(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n`));
   const latencies: number[] = [];
   let requests = 0;
   let total = 0;
@@ -89,15 +91,16 @@ async function httpLoad(o: Extract<LoadCommand, { cmd: 'http' }>): Promise<HttpR
   const measureFrom = start + o.warmupMs;
   const end = measureFrom + o.durationMs;
   await Promise.all(
-    Array.from({ length: o.connections }, () =>
+    Array.from({ length: o.connections }, (_, connection) =>
       new Promise<void>((resolve) => {
         const socket = connect(o.port, '127.0.0.1');
         socket.setNoDelay(true);
         let buffered: Buffer = Buffer.alloc(0);
         let sentAt = 0;
+        let next = connection;
         const send = () => {
           sentAt = performance.now();
-          socket.write(request);
+          socket.write(requestBytes[next++ % requestBytes.length] as Buffer);
         };
         socket.on('connect', send);
         socket.on('data', (chunk: Buffer) => {

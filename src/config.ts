@@ -17,6 +17,9 @@ export const ConfigSchema = Type.Object({
   TASA_CALENDAR_OVERRIDES: Type.Optional(
     Type.String({ description: 'Path of a JSON file with holiday additions/removals for decree changes' }),
   ),
+  TASA_INSTRUMENTS: Type.Optional(
+    Type.String({ description: 'Path of a JSON instruments file replacing the shipped one (src/domain/instruments.json): symbols, precision, sessions, holidays, costs' }),
+  ),
   TASA_SYMBOLS: Type.String({ default: 'USD/COP', description: 'Comma-separated symbols to ingest' }),
   TWELVEDATA_WS_URL: Type.String({ default: 'wss://ws.twelvedata.com/v1/quotes/price', description: 'TwelveData WebSocket URL' }),
   TWELVEDATA_REST_URL: Type.String({ default: 'https://api.twelvedata.com', description: 'TwelveData REST base URL' }),

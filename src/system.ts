@@ -10,11 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { createBus, type Bus } from './bus/index.ts';
 import { ScaledClock, systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
-import type { MarketCalendar } from './domain/calendar.ts';
-import { normalizeSymbol } from './domain/symbol.ts';
+import { anyMarketOpen, nextSessionOfAny, type Calendars } from './domain/calendar.ts';
+import type { SymbolCode } from './domain/symbol.ts';
+import { servedSymbols } from './calendar-config.ts';
 import { toBogotaText } from './domain/time.ts';
 import { TasaError } from './errors.ts';
-import { startSimulator, type RunningSimulator } from './feeds/simulator/index.ts';
+import { CATALOG_SYMBOLS, startSimulator, type RunningSimulator } from './feeds/simulator/index.ts';
 import { KeyPool } from './feeds/twelvedata/key-pool.ts';
 import { TwelveDataStream } from './feeds/twelvedata/ws-client.ts';
 import { startAlertEngine } from './alerts/alert-engine.ts';
@@ -53,7 +54,7 @@ export interface SystemRoles {
 
 export interface SystemOptions {
   config: Config;
-  calendar: MarketCalendar;
+  calendar: Calendars;
   logger: Logger;
   roles: SystemRoles;
   env?: Record<string, string | undefined>;
@@ -87,15 +88,15 @@ interface Upstream {
 
 export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
   const env = o.env ?? process.env;
-  const symbols = o.config.TASA_SYMBOLS.split(',').map((s) => normalizeSymbol(s));
+  const symbols = servedSymbols(o.config);
   const keys = KeyPool.keysFromEnv(env);
-  const clock = chooseClock(o, keys.length === 0);
+  const clock = chooseClock(o, symbols, keys.length === 0);
   const metrics = createMetrics({ role: roleLabel(o.roles) });
   const db = await openStore(o.config);
   const stack: Array<() => Promise<void>> = [() => db.close()];
   try {
     await migrate(db);
-    await syncReferenceData(db, o.calendar);
+    await syncReferenceData(db, symbols.map((symbol) => o.calendar.of(symbol)));
     const bus = await createBus({
       clock,
       logger: o.logger,
@@ -169,9 +170,9 @@ async function listenForMetrics(o: SystemOptions, p: Parts, stack: Array<() => P
 
 /**
  * Real time, unless configured otherwise. With the simulator and a closed market, the clock
- * starts at the next session's open so that `npm start` shows a live session at any hour.
+ * starts at the next session's open (of any served market) so that `npm start` shows a live session at any hour.
  */
-function chooseClock(o: SystemOptions, simulated: boolean): Clock {
+function chooseClock(o: SystemOptions, symbols: readonly SymbolCode[], simulated: boolean): Clock {
   const { TASA_CLOCK_START, TASA_CLOCK_SPEED, TASA_CLOCK_ANCHOR } = o.config;
   if (TASA_CLOCK_START !== undefined) {
     const start = Date.parse(TASA_CLOCK_START);
@@ -179,8 +180,8 @@ function chooseClock(o: SystemOptions, simulated: boolean): Clock {
     return new ScaledClock(start, TASA_CLOCK_SPEED, TASA_CLOCK_ANCHOR);
   }
   const now = systemClock.now();
-  if (!simulated || o.calendar.isMarketOpen(now)) return TASA_CLOCK_SPEED === 1 ? systemClock : new ScaledClock(now, TASA_CLOCK_SPEED);
-  const open = o.calendar.nextSession(now).open;
+  if (!simulated || anyMarketOpen(o.calendar, symbols, now)) return TASA_CLOCK_SPEED === 1 ? systemClock : new ScaledClock(now, TASA_CLOCK_SPEED);
+  const open = nextSessionOfAny(o.calendar, symbols, now).open;
   o.logger.info({ simulatedFrom: toBogotaText(open) }, 'market closed: the simulated clock starts at the next session open');
   return new ScaledClock(open, TASA_CLOCK_SPEED);
 }
@@ -196,7 +197,8 @@ async function openStore(config: Config): Promise<Db> {
 async function openUpstream(o: SystemOptions, clock: Clock, keys: string[]): Promise<Upstream> {
   const { config } = o;
   if (keys.length > 0) return { kind: 'twelvedata', keys, restUrl: config.TWELVEDATA_REST_URL, wsUrl: config.TWELVEDATA_WS_URL, simulator: null };
-  const simulator = await startSimulator({ clock, port: config.TASA_SIMULATOR_PORT, logger: o.logger });
+  // Every pair it can model, as the vendor serves every pair: which ones to ingest is TASA_SYMBOLS'.
+  const simulator = await startSimulator({ clock, port: config.TASA_SIMULATOR_PORT, logger: o.logger, symbols: [...CATALOG_SYMBOLS] });
   o.logger.info({ rest: simulator.restUrl, ws: simulator.wsUrl }, 'no TwelveData key set: using the built-in simulator');
   // The simulator accepts any key; this one exists only in this process.
   return { kind: 'simulator', keys: [randomBytes(12).toString('hex')], restUrl: simulator.restUrl, wsUrl: simulator.wsUrl, simulator };
@@ -276,7 +278,7 @@ function createIngest(o: SystemOptions, { db, bus, clock, rest, metrics, symbols
         logger: o.logger,
         source: upstream.kind === 'simulator' ? 'simulator' : 'twelvedata_ws',
         silenceTimeoutMs: o.config.TASA_FEED_SILENCE_MS,
-        shouldReconnect: () => o.calendar.isMarketOpen(clock.now()),
+        shouldReconnect: () => anyMarketOpen(o.calendar, symbols, clock.now()),
       }),
     readiness: { waitForL0Ms: o.config.TASA_HISTORY_WAIT_MS ?? (o.config.DATABASE_URL === undefined ? 0 : 60_000) },
     fillGaps: (symbol, from, to) => fillGaps({ db, calendar: o.calendar, source: rest.source, symbol, from, to, clock, layer: 'failsafe' }),

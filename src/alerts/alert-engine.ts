@@ -23,7 +23,7 @@ import { cachedLatestPrice, type Bus, type BusEvent, type Unsubscribe } from '..
 import type { CancelTimer, Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { AlertMessage, BarEvent, LatestPrice } from '../contracts/bus-messages.ts';
-import type { MarketCalendar } from '../domain/calendar.ts';
+import { anyMarketOpen, type Calendars } from '../domain/calendar.ts';
 import { errorMessage } from '../errors.ts';
 import { readIngestStatus, type SystemStatus } from '../ingest/status-publisher.ts';
 import type { Logger } from '../log.ts';
@@ -59,7 +59,7 @@ export interface AlertEngineOptions {
   db: Db;
   bus: Bus;
   clock: Clock;
-  calendar: MarketCalendar;
+  calendar: Calendars;
   config: AlertConfig;
   logger: Logger;
   metrics?: Metrics;
@@ -244,7 +244,7 @@ class AlertEngineRun {
   }
 
   private staleness(symbol: string, st: SymbolState, now: number): RuleDecision {
-    return stalenessDecision({ symbol, now, session: this.o.calendar.sessionAt(now), lastTickAt: st.lastTickAt, staleMs: this.thresholds.staleMs });
+    return stalenessDecision({ symbol, now, session: this.o.calendar.of(symbol).sessionAt(now), lastTickAt: st.lastTickAt, staleMs: this.thresholds.staleMs });
   }
 
   private async checkStaleness(now: number): Promise<void> {
@@ -256,7 +256,7 @@ class AlertEngineRun {
     const { status } = await readIngestStatus({ localStatus: this.o.localStatus ?? null, bus: this.o.bus, clock: this.o.clock });
     const result = feedDownDecision({
       now,
-      marketOpen: this.o.calendar.isMarketOpen(now),
+      marketOpen: anyMarketOpen(this.o.calendar, this.o.symbols, now),
       ingest: status?.ingest ?? null,
       downSince: this.feedDownSince,
       graceMs: this.thresholds.feedDownGraceMs,

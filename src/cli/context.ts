@@ -1,8 +1,8 @@
 /** What every command needs: configuration, the calendar, and (on demand) the migrated store. */
 import { resolve } from 'node:path';
-import { loadMarketCalendar } from '../calendar-config.ts';
+import { loadMarketCalendar, servedSymbols } from '../calendar-config.ts';
 import { loadConfig, type Config } from '../config.ts';
-import type { MarketCalendar } from '../domain/calendar.ts';
+import type { Calendars } from '../domain/calendar.ts';
 import type { Db } from '../store/db.ts';
 import { openDb } from '../store/open-db.ts';
 import { migrate } from '../store/migrate.ts';
@@ -10,7 +10,7 @@ import { syncReferenceData } from '../store/reference-data.ts';
 
 export interface CliContext {
   config: Config;
-  calendar: MarketCalendar;
+  calendar: Calendars;
 }
 
 export function createContext(env: Record<string, string | undefined> = process.env): CliContext {
@@ -29,7 +29,7 @@ export async function withStore<T>(ctx: CliContext, fn: (db: Db) => Promise<T>):
   const db = await openConfiguredDb(ctx);
   try {
     await migrate(db);
-    await syncReferenceData(db, ctx.calendar);
+    await syncReferenceData(db, servedSymbols(ctx.config).map((symbol) => ctx.calendar.of(symbol)));
     return await fn(db);
   } finally {
     await db.close();

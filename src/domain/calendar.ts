@@ -1,28 +1,32 @@
 /**
- * The USD/COP trading calendar: the single source of truth for when the spot market trades.
+ * The market calendars: the single source of truth for when each instrument trades. One
+ * `MarketCalendar` per instrument, built from its market rules (`symbol.ts`, `instruments.json`):
  *
- * - Spot (SET-FX, T+0) trades Monday to Friday, 08:00-13:00 America/Bogota, on Colombian business days.
- * - Colombian public holidays close the market (Ley 51 de 1983 "Ley Emiliani", Ley 2578 de 2026).
- * - US federal holidays never close it: on a Colombian business day the market trades but settles
- *   the next day ("Next Day"), flagged as `nextDaySettlement`.
+ * - Sessions on the listed weekdays, from `open` to `close` in the market's own zone (DST
+ *   included); a session with `opensDayBefore` opens the evening before its date, as the global
+ *   24-hour FX week does (Sunday 17:00 to Friday 17:00 New York). Bars per session follow from
+ *   its length, never a constant.
+ * - Holidays close the market: a country's holidays from `date-holidays` of the listed types,
+ *   plus named ones, minus excluded ones, fixed dates, and decree changes (the instrument's and
+ *   the configured overrides).
+ * - USD/COP: US federal holidays never close it; on a Colombian business day the market trades but
+ *   settles the next day ("Next Day"), flagged as `nextDaySettlement`.
  *
- * Holiday rules come from `date-holidays`, which nothing else in the project imports. Everything is
- * precomputed per calendar year on first use, so after warm-up the per-date and per-instant queries
- * are Map lookups. Pure: no I/O and no clock reads.
+ * `date-holidays` is imported by nothing else in the project. Everything is precomputed per
+ * calendar year on first use, so after warm-up the per-date queries are Map lookups and the
+ * per-instant ones binary searches. Pure: no I/O and no clock reads.
  */
 import Holidays from 'date-holidays';
 import type { HolidaysTypes } from 'date-holidays';
+import { TasaError } from '../errors.ts';
 import { BAR_MS } from './bar.ts';
 import HOLIDAY_COUNTRIES from './holiday-countries.json' with { type: 'json' };
-import { DAY_MS, HOUR_MS, bogotaWallTime, datesBetween, isIsoDate, weekday, type IsoDate } from './time.ts';
-
-export const SESSION_OPEN_HOUR = 8;
-export const SESSION_CLOSE_HOUR = 13;
-export const BARS_PER_SESSION = ((SESSION_CLOSE_HOUR - SESSION_OPEN_HOUR) * HOUR_MS) / BAR_MS;
+import { shippedInstrument, type Instrument, type SymbolCode } from './symbol.ts';
+import { DAY_MS, MINUTE_MS, addDays, datesBetween, isIsoDate, weekday, zonedDate, zonedWallTime, type IsoDate } from './time.ts';
 
 /**
- * Years the calendar answers for. America/Bogota has had no DST since 1993; the holiday rules are
- * pinned by tests for 2015-2035 and the library's rules are used as-is outside that window.
+ * Years the calendar answers for. The holiday rules are pinned by tests for 2015-2035 and the
+ * library's rules are used as-is outside that window.
  */
 export const FIRST_CALENDAR_YEAR = 1994;
 export const LAST_CALENDAR_YEAR = 2099;
@@ -30,27 +34,28 @@ export const LAST_CALENDAR_YEAR = 2099;
 export interface Holiday {
   date: IsoDate;
   name: string;
-  market: 'CO' | 'US';
-  origin: 'date-holidays' | 'override';
+  /** The country whose holiday it is (`CO`, `US`, `BR`, ...), or `FX` for a closure of the global FX week. */
+  market: string;
+  origin: 'date-holidays' | 'override' | 'market rule';
 }
 
-/** Colombian decree changes on top of the library's rules. */
+/** Decree changes on top of the library's rules. */
 export interface CalendarOverrides {
   add?: Array<{ date: IsoDate; name: string }>;
   remove?: IsoDate[];
 }
 
 export interface Session {
-  /** Bogota date. */
+  /** The session's (trade) date in the market's zone. */
   date: IsoDate;
-  /** Epoch ms UTC of 08:00 Bogota (13:00Z). */
+  /** Epoch ms UTC of the open. */
   open: number;
-  /** Epoch ms UTC of 13:00 Bogota (18:00Z), exclusive end. */
+  /** Epoch ms UTC of the close, exclusive end. */
   close: number;
   barCount: number;
-  /** A US federal holiday on a Colombian business day: trades, settles the next day. */
+  /** A settlement holiday (USD/COP: US federal) on a business day: trades, settles the next day. */
   nextDaySettlement: boolean;
-  /** The US holiday's name when `nextDaySettlement`. */
+  /** The settlement holiday's name when `nextDaySettlement`. */
   usHoliday: string | null;
 }
 
@@ -59,11 +64,17 @@ export interface DayInfo {
   /** ISO weekday, 1 = Monday .. 7 = Sunday. */
   weekday: number;
   tradingDay: boolean;
-  /** The Colombian holiday's name, also on weekends. */
+  /** The market's holiday name, also on weekends. */
   holiday: string | null;
   nextDaySettlement: boolean;
-  /** The observed US federal holiday's name, whether or not Colombia trades that day. */
+  /** The observed settlement (US federal) holiday's name, whether or not the market trades that day. */
   usHoliday: string | null;
+}
+
+/** Every configured instrument's calendar; a `MarketCalendar` is the book of its own instrument. */
+export interface Calendars {
+  of(symbol: SymbolCode): MarketCalendar;
+  all(): MarketCalendar[];
 }
 
 interface DayEntry {
@@ -74,6 +85,8 @@ interface DayEntry {
 interface YearTable {
   holidays: readonly Holiday[];
   usHolidays: readonly Holiday[];
+  /** The year's sessions (by date), sorted by open. */
+  sessions: readonly Session[];
 }
 
 /** Longest run of days without a session before we decide the calendar is broken (only overrides could do it). */
@@ -83,8 +96,7 @@ const MAX_DAYS_WITHOUT_SESSION = 400;
 // date-holidays, kept behind this module
 // ---------------------------------------------------------------------------------------------
 
-let colombiaSource: Holidays | undefined;
-let usSource: Holidays | undefined;
+const librarySources = new Map<string, Holidays>();
 
 /**
  * The library's rules of one country. The CLI build keeps only the countries of
@@ -92,20 +104,15 @@ let usSource: Holidays | undefined;
  * here rather than silently having no holidays.
  */
 function countryRules(country: string): Holidays {
+  const cached = librarySources.get(country);
+  if (cached !== undefined) return cached;
   const rules = new Holidays();
   if (!HOLIDAY_COUNTRIES.includes(country) || rules.getCountries()[country] === undefined) {
     throw new Error(`No holiday rules for country ${country}: add it to src/domain/holiday-countries.json`);
   }
   rules.init(country);
+  librarySources.set(country, rules);
   return rules;
-}
-
-function colombiaRules(): Holidays {
-  return (colombiaSource ??= countryRules('CO'));
-}
-
-function usRules(): Holidays {
-  return (usSource ??= countryRules('US'));
 }
 
 /** The library's `date` is local wall time, "YYYY-MM-DD hh:mm:ss". */
@@ -113,33 +120,39 @@ function libraryDate(h: HolidaysTypes.Holiday): IsoDate {
   return h.date.slice(0, 10);
 }
 
-/** Easter Sunday ("Pascua") is listed as public but is not a legal holiday; it is always a Sunday anyway. */
-function isEasterSunday(h: HolidaysTypes.Holiday): boolean {
-  return h.rule === 'easter';
-}
-
-/** date-holidays 3.37.0 names Ascension (Easter + 43) "La Asunción", which is 15 August's feast. */
-function colombianName(h: HolidaysTypes.Holiday): string {
+/** date-holidays 3.37.0 names Ascension (Easter + 43) "La Asunción" in Spanish, which is 15 August's feast. */
+function localName(h: HolidaysTypes.Holiday): string {
   return h.rule === 'easter 43' && h.name === 'La Asunción' ? 'Ascensión del Señor' : h.name;
 }
 
 /**
- * Colombian public holidays from the library, one per date. Two feasts can share a Monday
- * (2025-06-30: Sagrado Corazón and San Pedro y San Pablo); their names are joined with " / "
- * in the library's order, so nothing is lost.
+ * The country's holidays that close the market, from the library, one per date. Two feasts can
+ * share a Monday (Colombia, 2025-06-30: Sagrado Corazón and San Pedro y San Pablo); their names
+ * are joined with " / " in the library's order, so nothing is lost. Types and names (in the
+ * market's language, as the library gives them) select which close it. One library call per
+ * year: each costs tens of milliseconds.
  */
-function libraryColombianHolidays(year: number): Holiday[] {
+function libraryHolidays(instrument: Instrument, year: number): Holiday[] {
+  const rules = instrument.market.holidays;
+  if (rules.country === undefined) return [];
+  const types = new Set(rules.types ?? ['public']);
   const namesByDate = new Map<IsoDate, string[]>();
-  for (const h of colombiaRules().getHolidays(year, 'es')) {
-    if (h.type !== 'public' || isEasterSunday(h)) continue;
+  for (const h of countryRules(rules.country).getHolidays(year, rules.language ?? 'en')) {
+    const closes = (types.has(h.type) || (rules.alsoNamed ?? []).includes(h.name)) && !(rules.excludeNamed ?? []).includes(h.name);
+    if (!closes) continue;
     const date = libraryDate(h);
-    namesByDate.set(date, [...(namesByDate.get(date) ?? []), colombianName(h)]);
+    namesByDate.set(date, [...(namesByDate.get(date) ?? []), localName(h)]);
   }
-  return [...namesByDate].map(([date, names]) => colombianHoliday(date, names.join(' / '), 'date-holidays'));
+  const country = rules.country;
+  return [...namesByDate].map(([date, names]) => holiday(date, names.join(' / '), country, 'date-holidays'));
 }
 
-function colombianHoliday(date: IsoDate, name: string, origin: Holiday['origin']): Holiday {
-  return Object.freeze({ date, name, market: 'CO', origin });
+function fixedHolidays(instrument: Instrument, year: number): Holiday[] {
+  return (instrument.market.holidays.fixed ?? []).map((f) => holiday(`${year}-${f.monthDay}`, f.name, instrument.market.holidays.country ?? 'FX', 'market rule'));
+}
+
+function holiday(date: IsoDate, name: string, market: string, origin: Holiday['origin']): Holiday {
+  return Object.freeze({ date, name, market, origin });
 }
 
 const US_FEDERAL_HOLIDAYS = new Set([
@@ -172,7 +185,7 @@ function libraryUsHolidays(year: number): Holiday[] {
   const byDate = new Map<IsoDate, Holiday>();
   const seen = new Set<string>();
   // 'en-us', not 'en': the plain English names include "Labour Day".
-  for (const h of usRules().getHolidays(year, 'en-us')) {
+  for (const h of countryRules('US').getHolidays(year, 'en-us')) {
     const substitute = h.substitute === true;
     const federalName = h.name.replace(LIBRARY_SUBSTITUTE_SUFFIX, '');
     const counted = h.type === 'public' || (substitute && h.type === 'bank');
@@ -181,7 +194,7 @@ function libraryUsHolidays(year: number): Holiday[] {
     const date = libraryDate(h);
     if (isWeekend(date)) continue;
     const name = substitute ? `${federalName} (observed)` : federalName;
-    byDate.set(date, Object.freeze({ date, name, market: 'US', origin: 'date-holidays' }));
+    byDate.set(date, holiday(date, name, 'US', 'date-holidays'));
   }
   assertAllFederalHolidaysSeen(year, seen);
   return [...byDate.values()].sort(byHolidayDate);
@@ -198,22 +211,8 @@ function byHolidayDate(a: Holiday, b: Holiday): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Date arithmetic for the hot path (integers, no luxon)
+// Validation
 // ---------------------------------------------------------------------------------------------
-
-/** Days since 1970-01-01 of a valid `YYYY-MM-DD`. */
-function dayNumber(date: IsoDate): number {
-  return Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10))) / DAY_MS;
-}
-
-function dateOfDayNumber(n: number): IsoDate {
-  return new Date(n * DAY_MS).toISOString().slice(0, 10);
-}
-
-/** The UTC day an instant falls in. A session lies inside its date's UTC day (asserted when built). */
-function utcDayNumber(t: number): number {
-  return Math.floor(t / DAY_MS);
-}
 
 function assertDate(date: IsoDate): void {
   if (typeof date !== 'string' || !isIsoDate(date)) {
@@ -228,40 +227,78 @@ function assertYear(year: number): void {
   }
 }
 
+/** A finite instant inside the calendar's years. */
 function assertInstant(t: number): void {
   if (!Number.isFinite(t)) throw new RangeError(`Invalid instant ${t}: expected epoch milliseconds`);
+  assertYear(utcYear(t));
+}
+
+function utcYear(t: number): number {
+  return new Date(t).getUTCFullYear();
+}
+
+function inCalendar(year: number): boolean {
+  return year >= FIRST_CALENDAR_YEAR && year <= LAST_CALENDAR_YEAR;
 }
 
 // ---------------------------------------------------------------------------------------------
-// The calendar
+// The calendar of one instrument
 // ---------------------------------------------------------------------------------------------
 
-export class MarketCalendar {
-  static readonly SESSION_OPEN_HOUR = SESSION_OPEN_HOUR;
-  static readonly SESSION_CLOSE_HOUR = SESSION_CLOSE_HOUR;
-  static readonly BARS_PER_SESSION = BARS_PER_SESSION;
-
+export class MarketCalendar implements Calendars {
+  readonly symbol: SymbolCode;
+  /** The market's IANA zone: its dates and the times people see. */
+  readonly zone: string;
   private readonly additions = new Map<IsoDate, string>();
   private readonly removals = new Set<IsoDate>();
+  private readonly weekdays: ReadonlySet<number>;
   private readonly years = new Map<number, YearTable>();
   private readonly byDate = new Map<IsoDate, DayEntry>();
-  private readonly byDayNumber = new Map<number, DayEntry>();
+  /** The last `sessionAt` answer and the span of instants it holds for: ticks come in time order, so nearly every call hits it. */
+  private lastAnswer: { from: number; to: number; session: Session | null } = { from: 0, to: 0, session: null };
 
   /**
-   * Overrides apply to the library's Colombian holidays: `remove` drops the library's holiday on a
-   * date, then `add` declares a holiday (replacing any library name). A date both added and removed
-   * is therefore a holiday: the explicit addition wins. A repeated `add` date keeps the last name.
+   * Overrides apply to the library's holidays: `remove` drops the library's holiday on a date,
+   * then `add` declares a holiday (replacing any library name). A date both added and removed
+   * is therefore a holiday: the explicit addition wins. A repeated `add` date keeps the last
+   * name. The instrument's own decree changes come first, the configured overrides after them.
+   * Without an instrument, the calendar is USD/COP's as shipped.
    */
-  constructor(overrides: CalendarOverrides = {}) {
-    for (const date of overrides.remove ?? []) {
+  constructor(
+    overrides: CalendarOverrides = {},
+    readonly instrument: Instrument = shippedInstrument('USD/COP'),
+  ) {
+    this.symbol = instrument.symbol;
+    this.zone = instrument.market.zone;
+    this.weekdays = new Set(instrument.market.weekdays);
+    const rules = instrument.market.holidays;
+    for (const date of [...(rules.remove ?? []), ...(overrides.remove ?? [])]) {
       assertDate(date);
       this.removals.add(date);
     }
-    for (const { date, name } of overrides.add ?? []) {
+    for (const { date, name } of [...(rules.add ?? []), ...(overrides.add ?? [])]) {
       assertDate(date);
       if (typeof name !== 'string' || name.trim() === '') throw new RangeError(`Holiday override on ${date} needs a name`);
       this.additions.set(date, name);
     }
+  }
+
+  /** A calendar is the book of its own instrument: asked for another, it refuses. */
+  of(symbol: SymbolCode): MarketCalendar {
+    if (symbol !== this.symbol) throw noCalendar(symbol, [this.symbol]);
+    return this;
+  }
+
+  all(): MarketCalendar[] {
+    return [this];
+  }
+
+  /** Bars in a session as the market states its hours (a session's own `barCount` is the truth for that date). */
+  nominalBarCount(): number {
+    const { open, close, opensDayBefore } = this.instrument.market.session;
+    const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+    const length = minutes(close) - minutes(open) + (opensDayBefore === true ? 24 * 60 : 0);
+    return (length * MINUTE_MS) / BAR_MS;
   }
 
   /** The decree overrides in force, normalised (sorted), e.g. to tell whether a copy of the calendar is stale. */
@@ -272,25 +309,46 @@ export class MarketCalendar {
     };
   }
 
+  /** Session hours as the market states them, in its own zone. */
+  sessionHours(): { open: string; close: string; opensDayBefore: boolean; timeZone: string } {
+    const { open, close, opensDayBefore = false } = this.instrument.market.session;
+    return { open, close, opensDayBefore, timeZone: this.zone };
+  }
+
+  /** The market's calendar date of an instant (its wall date, not necessarily a session's date). */
+  localDate(t: number): IsoDate {
+    assertInstant(t);
+    return zonedDate(this.zone, t);
+  }
+
   isTradingDay(date: IsoDate): boolean {
     return this.entry(date).info.tradingDay;
   }
 
-  /** The session on a Bogota date, or null on weekends and Colombian holidays. */
+  /** The session of a date, or null on days without one (weekends, holidays). */
   sessionFor(date: IsoDate): Session | null {
     return this.entry(date).session;
   }
 
-  /** The open times (epoch ms UTC) of the session's 5-minute bars: 13:00Z .. 17:55Z. */
+  /** The open times (epoch ms UTC) of the session's 5-minute bars. */
   barGrid(session: Session): number[] {
     return Array.from({ length: session.barCount }, (_, i) => session.open + i * BAR_MS);
   }
 
   /** The session whose [open, close) contains `t`. */
   sessionAt(t: number): Session | null {
+    const last = this.lastAnswer;
+    if (t >= last.from && t < last.to) return last.session;
     assertInstant(t);
-    const session = this.entryForDay(utcDayNumber(t)).session;
-    return session !== null && t >= session.open && t < session.close ? session : null;
+    const opened = this.lastOpenedBy(t);
+    if (opened !== null && t < opened.close) {
+      this.lastAnswer = { from: opened.open, to: opened.close, session: opened };
+      return opened;
+    }
+    // Between sessions: null until the next one opens (at most the calendar's last instant).
+    const to = utcYear(t) >= LAST_CALENDAR_YEAR ? t + 1 : this.nextSession(t).open;
+    this.lastAnswer = { from: opened?.close ?? t, to, session: null };
+    return null;
   }
 
   isMarketOpen(t: number): boolean {
@@ -300,23 +358,23 @@ export class MarketCalendar {
   /** The session open at `t`, or else the next one to open after `t`. */
   nextSession(t: number): Session {
     assertInstant(t);
-    const first = utcDayNumber(t);
-    for (let n = first; n <= first + MAX_DAYS_WITHOUT_SESSION; n++) {
-      const session = this.entryForDay(n).session;
-      if (session !== null && t < session.close) return session;
+    const first = utcYear(t) - 1;
+    for (let year = Math.max(first, FIRST_CALENDAR_YEAR); year <= first + 3 && inCalendar(year); year++) {
+      const found = this.yearTable(year).sessions.find((s) => t < s.close);
+      if (found !== undefined) return found;
     }
-    throw new Error(`No session within ${MAX_DAYS_WITHOUT_SESSION} days after ${dateOfDayNumber(first)}`);
+    throw new Error(`No ${this.symbol} session within ${MAX_DAYS_WITHOUT_SESSION} days after ${new Date(t).toISOString()}`);
   }
 
   /** The last session that closed at or before `t` (so never the one containing `t`). */
   previousSession(t: number): Session {
     assertInstant(t);
-    const first = utcDayNumber(t);
-    for (let n = first; n >= first - MAX_DAYS_WITHOUT_SESSION; n--) {
-      const session = this.entryForDay(n).session;
-      if (session !== null && session.close <= t) return session;
+    const first = utcYear(t) + 1;
+    for (let year = Math.min(first, LAST_CALENDAR_YEAR); year >= first - 3 && inCalendar(year); year--) {
+      const sessions = this.yearTable(year).sessions;
+      for (let i = sessions.length - 1; i >= 0; i--) if ((sessions[i] as Session).close <= t) return sessions[i] as Session;
     }
-    throw new Error(`No session within ${MAX_DAYS_WITHOUT_SESSION} days before ${dateOfDayNumber(first)}`);
+    throw new Error(`No ${this.symbol} session within ${MAX_DAYS_WITHOUT_SESSION} days before ${new Date(t).toISOString()}`);
   }
 
   /** Sessions from `from` to `to`, both inclusive; empty when `from` is after `to`. */
@@ -326,12 +384,12 @@ export class MarketCalendar {
     return sessions;
   }
 
-  /** Colombian holidays of a year, sorted, one per date, weekend ones included. */
+  /** The market's holidays of a year, sorted, one per date, weekend ones included. */
   holidays(year: number): Holiday[] {
     return [...this.yearTable(year).holidays];
   }
 
-  /** US federal holidays of a year on their observed (weekday) dates. */
+  /** Settlement holidays of a year on their observed (weekday) dates: US federal for USD/COP, none elsewhere. */
   usHolidays(year: number): Holiday[] {
     return [...this.yearTable(year).usHolidays];
   }
@@ -355,24 +413,33 @@ export class MarketCalendar {
   private loadEntry(date: IsoDate): DayEntry {
     assertDate(date);
     this.yearTable(Number(date.slice(0, 4)));
-    return this.builtEntry(this.byDate.get(date), date);
-  }
-
-  private entryForDay(n: number): DayEntry {
-    return this.byDayNumber.get(n) ?? this.loadEntry(dateOfDayNumber(n));
+    const entry = this.byDate.get(date);
+    if (entry === undefined) throw new Error(`Calendar has no entry for ${date} after building its year`);
+    return entry;
   }
 
   private entriesBetween(from: IsoDate, to: IsoDate): DayEntry[] {
-    const first = dayNumber(this.entry(from).info.date);
-    const last = dayNumber(this.entry(to).info.date);
+    this.entry(from);
+    this.entry(to);
     const entries: DayEntry[] = [];
-    for (let n = first; n <= last; n++) entries.push(this.entryForDay(n));
+    for (let date = from; date <= to; date = addDays(date, 1)) entries.push(this.entry(date));
     return entries;
   }
 
-  private builtEntry(entry: DayEntry | undefined, date: IsoDate): DayEntry {
-    if (entry === undefined) throw new Error(`Calendar has no entry for ${date} after building its year`);
-    return entry;
+  /**
+   * The session with the latest open at or before `t`. Sessions never overlap, so it is the only
+   * one that can contain `t`. A session belongs to its date's year but may open in the year
+   * before (the 24-hour week), so the neighbouring years are searched too.
+   */
+  private lastOpenedBy(t: number): Session | null {
+    let best: Session | null = null;
+    const year = utcYear(t);
+    for (const y of [year - 1, year, year + 1]) {
+      if (!inCalendar(y)) continue;
+      const found = lastOpenedIn(this.yearTable(y).sessions, t);
+      if (found !== null && (best === null || found.open > best.open)) best = found;
+    }
+    return best;
   }
 
   // -- per-year precomputation -------------------------------------------------------------------
@@ -381,58 +448,119 @@ export class MarketCalendar {
     const cached = this.years.get(year);
     if (cached !== undefined) return cached;
     assertYear(year);
-    const table: YearTable = {
-      holidays: Object.freeze(this.colombianHolidays(year)),
-      usHolidays: Object.freeze(libraryUsHolidays(year)),
-    };
-    this.indexDays(year, table);
+    const holidays = Object.freeze(this.marketHolidays(year));
+    const usHolidays = Object.freeze(this.instrument.market.settlementHolidays === 'US' ? libraryUsHolidays(year) : []);
+    const sessions = Object.freeze(this.indexDays(year, holidays, usHolidays));
+    const table: YearTable = { holidays, usHolidays, sessions };
     this.years.set(year, table);
     return table;
   }
 
-  private colombianHolidays(year: number): Holiday[] {
-    const byDate = new Map(libraryColombianHolidays(year).map((h) => [h.date, h]));
+  private marketHolidays(year: number): Holiday[] {
+    const country = this.instrument.market.holidays.country ?? 'FX';
+    const byDate = new Map(libraryHolidays(this.instrument, year).map((h) => [h.date, h]));
+    for (const h of fixedHolidays(this.instrument, year)) if (!byDate.has(h.date)) byDate.set(h.date, h);
     for (const date of this.removals) byDate.delete(date);
     for (const [date, name] of this.additions) {
-      if (date.startsWith(`${year}-`)) byDate.set(date, colombianHoliday(date, name, 'override'));
+      if (date.startsWith(`${year}-`)) byDate.set(date, holiday(date, name, country, 'override'));
     }
     return [...byDate.values()].sort(byHolidayDate);
   }
 
-  private indexDays(year: number, table: YearTable): void {
-    const colombian = new Map(table.holidays.map((h) => [h.date, h.name]));
-    const us = new Map(table.usHolidays.map((h) => [h.date, h.name]));
+  private indexDays(year: number, holidays: readonly Holiday[], usHolidays: readonly Holiday[]): Session[] {
+    const closed = new Map(holidays.map((h) => [h.date, h.name]));
+    const settlement = new Map(usHolidays.map((h) => [h.date, h.name]));
+    const sessions: Session[] = [];
     for (const date of datesBetween(`${year}-01-01`, `${year}-12-31`)) {
-      const entry = buildDay(date, colombian.get(date) ?? null, us.get(date) ?? null);
+      const entry = this.buildDay(date, closed.get(date) ?? null, settlement.get(date) ?? null);
       this.byDate.set(date, entry);
-      this.byDayNumber.set(dayNumber(date), entry);
+      if (entry.session !== null) sessions.push(entry.session);
     }
+    return sessions;
+  }
+
+  private buildDay(date: IsoDate, holidayName: string | null, usHoliday: string | null): DayEntry {
+    const isoWeekday = weekday(date);
+    const tradingDay = this.weekdays.has(isoWeekday) && holidayName === null;
+    const nextDaySettlement = tradingDay && usHoliday !== null;
+    const info: DayInfo = Object.freeze({ date, weekday: isoWeekday, tradingDay, holiday: holidayName, nextDaySettlement, usHoliday });
+    return { info, session: tradingDay ? this.buildSession(date, usHoliday) : null };
+  }
+
+  private buildSession(date: IsoDate, usHoliday: string | null): Session {
+    const { open: openAt, close: closeAt, opensDayBefore } = this.instrument.market.session;
+    const open = wallTime(this.zone, opensDayBefore === true ? addDays(date, -1) : date, openAt);
+    const close = wallTime(this.zone, date, closeAt);
+    assertSessionShape(this.symbol, date, open, close);
+    return Object.freeze({ date, open, close, barCount: (close - open) / BAR_MS, nextDaySettlement: usHoliday !== null, usHoliday });
   }
 }
 
-function buildDay(date: IsoDate, holiday: string | null, usHoliday: string | null): DayEntry {
-  const isoWeekday = weekday(date);
-  const tradingDay = isoWeekday <= 5 && holiday === null;
-  const nextDaySettlement = tradingDay && usHoliday !== null;
-  const info: DayInfo = Object.freeze({ date, weekday: isoWeekday, tradingDay, holiday, nextDaySettlement, usHoliday });
-  return { info, session: tradingDay ? buildSession(date, usHoliday) : null };
+function wallTime(zone: string, date: IsoDate, hhmm: string): number {
+  return zonedWallTime(zone, date, Number(hhmm.slice(0, 2)), Number(hhmm.slice(3, 5)));
 }
 
-function buildSession(date: IsoDate, usHoliday: string | null): Session {
-  const open = bogotaWallTime(date, SESSION_OPEN_HOUR);
-  const close = bogotaWallTime(date, SESSION_CLOSE_HOUR);
-  assertSessionShape(date, open, close);
-  return Object.freeze({ date, open, close, barCount: BARS_PER_SESSION, nextDaySettlement: usHoliday !== null, usHoliday });
-}
-
-/**
- * The instant lookups find a session through the UTC day of `t`, which is right only while the
- * session sits inside its own date's UTC day (true for UTC-5). Fail loudly if tzdata ever says otherwise.
- */
-function assertSessionShape(date: IsoDate, open: number, close: number): void {
-  const day = dayNumber(date);
-  const insideUtcDay = utcDayNumber(open) === day && utcDayNumber(close - 1) === day;
-  if (!insideUtcDay || close - open !== BARS_PER_SESSION * BAR_MS) {
-    throw new Error(`Session of ${date} (${open}..${close}) breaks the calendar's time-zone assumptions`);
+/** The bar grid needs sessions on 5-minute UTC boundaries and a positive length; fail loudly if tzdata ever says otherwise. */
+function assertSessionShape(symbol: SymbolCode, date: IsoDate, open: number, close: number): void {
+  if (open % BAR_MS !== 0 || close % BAR_MS !== 0 || close <= open || close - open > DAY_MS + 60 * MINUTE_MS) {
+    throw new Error(`Session of ${symbol} on ${date} (${open}..${close}) breaks the calendar's bar grid`);
   }
+}
+
+function lastOpenedIn(sessions: readonly Session[], t: number): Session | null {
+  let lo = 0;
+  let hi = sessions.length - 1;
+  let found: Session | null = null;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const s = sessions[mid] as Session;
+    if (s.open <= t) {
+      found = s;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
+}
+
+function noCalendar(symbol: SymbolCode, known: readonly SymbolCode[]): TasaError {
+  return new TasaError('bad_argument', `No market calendar for "${symbol}"; calendars exist for ${known.join(', ')}.`, { input: symbol });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The calendars of several instruments
+// ---------------------------------------------------------------------------------------------
+
+/** The calendars of the configured instruments, each built once. */
+export class CalendarSet implements Calendars {
+  private readonly bySymbol: ReadonlyMap<SymbolCode, MarketCalendar>;
+
+  constructor(calendars: readonly MarketCalendar[]) {
+    this.bySymbol = new Map(calendars.map((c) => [c.symbol, c]));
+  }
+
+  of(symbol: SymbolCode): MarketCalendar {
+    const calendar = this.bySymbol.get(symbol);
+    if (calendar === undefined) throw noCalendar(symbol, [...this.bySymbol.keys()]);
+    return calendar;
+  }
+
+  all(): MarketCalendar[] {
+    return [...this.bySymbol.values()];
+  }
+}
+
+/** The session (trade) date a bar or tick at `t` belongs to; the market's own date outside sessions. */
+export function sessionDateOf(calendar: MarketCalendar, t: number): IsoDate {
+  return calendar.sessionAt(t)?.date ?? calendar.localDate(t);
+}
+
+/** True when any of the symbols' markets is open at `t`. */
+export function anyMarketOpen(calendars: Calendars, symbols: readonly SymbolCode[], t: number): boolean {
+  return symbols.some((symbol) => calendars.of(symbol).isMarketOpen(t));
+}
+
+/** The earliest session (open or next) among the symbols' markets at `t`. */
+export function nextSessionOfAny(calendars: Calendars, symbols: readonly SymbolCode[], t: number): Session {
+  const sessions = symbols.map((symbol) => calendars.of(symbol).nextSession(t));
+  return sessions.reduce((a, b) => (b.open < a.open ? b : a));
 }

@@ -1,16 +1,14 @@
 /**
- * Whether the USD/COP market is open at an instant, and when it next opens and closes: one
+ * Whether an instrument's market is open at an instant, and when it next opens and closes: one
  * answer for the CLI (`tasa up`'s banner) and the API (`GET /market/status`). Pure: the caller
  * passes the time.
  */
 import type { DayInfo, MarketCalendar, Session } from './calendar.ts';
-import { SESSION_CLOSE_HOUR, SESSION_OPEN_HOUR } from './calendar.ts';
-import { bogotaDate } from './time.ts';
 
 export interface MarketStatus {
   now: number;
   open: boolean;
-  /** The Bogota calendar day of `now`. */
+  /** The market's calendar day of `now`. */
   today: DayInfo;
   weekend: boolean;
   /** The session open at `now`, or null. */
@@ -21,12 +19,12 @@ export interface MarketStatus {
   nextClose: number;
   /** The session `nextOpen` starts. */
   next: Session;
-  /** Session hours in Bogota wall time, e.g. 8 and 13. */
-  sessionHours: { open: number; close: number };
+  /** Session hours in the market's wall time, e.g. 08:00 and 13:00. */
+  sessionHours: ReturnType<MarketCalendar['sessionHours']>;
 }
 
 export function marketStatus(calendar: MarketCalendar, now: number): MarketStatus {
-  const today = calendar.dayInfo(bogotaDate(now));
+  const today = calendar.dayInfo(calendar.localDate(now));
   const current = calendar.sessionAt(now);
   // While open, nextSession(now) is the current session: the next one starts after its close.
   const next = current ? calendar.nextSession(current.close) : calendar.nextSession(now);
@@ -39,6 +37,6 @@ export function marketStatus(calendar: MarketCalendar, now: number): MarketStatu
     nextOpen: next.open,
     nextClose: current ? current.close : next.close,
     next,
-    sessionHours: { open: SESSION_OPEN_HOUR, close: SESSION_CLOSE_HOUR },
+    sessionHours: calendar.sessionHours(),
   };
 }

@@ -17,8 +17,8 @@
  * Pure: bars in, candles out.
  */
 import { BAR_MS, isPartial, isSimulatedSource, type Bar, type BarSource, type Ohlc } from './bar.ts';
-import type { MarketCalendar, Session } from './calendar.ts';
-import { addDays, bogotaDate, weekday } from './time.ts';
+import { sessionDateOf, type MarketCalendar, type Session } from './calendar.ts';
+import { addDays, weekday } from './time.ts';
 import { CANDLESTICK_INTERVALS, type CandlestickInterval } from '../contracts/candle-intervals.ts';
 
 /** The intervals resampled from 5-minute bars: every interval the API serves but `1min`, built from ticks (minute-candles.ts). */
@@ -83,9 +83,9 @@ export function bucketAt(calendar: MarketCalendar, interval: CandleInterval, t: 
   return { open, end, session, expected: (end - open) / BAR_MS };
 }
 
-/** The Bogota trading week (Monday start) holding `t`: from its first session's open to its last one's close. */
+/** The market's trading week (Monday start, by session date) holding `t`: from its first session's open to its last one's close. */
 function weekBucketAt(calendar: MarketCalendar, t: number): Bucket | null {
-  const date = bogotaDate(t);
+  const date = sessionDateOf(calendar, t);
   const monday = addDays(date, 1 - weekday(date));
   const sessions = calendar.sessionsBetween(monday, addDays(monday, 6));
   const first = sessions[0];

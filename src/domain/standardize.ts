@@ -10,7 +10,7 @@
  * - duplicate rows for one slot keep the first in input order.
  */
 import { BAR_MS, isFlat, type Bar, type BarFlag } from './bar.ts';
-import { SESSION_OPEN_HOUR, type MarketCalendar, type Session } from './calendar.ts';
+import type { MarketCalendar, Session } from './calendar.ts';
 import type { ParsedRawBar } from './raw-bar.ts';
 import type { SymbolCode } from './symbol.ts';
 import { DAY_MS, HOUR_MS, toIsoUtc, type IsoDate } from './time.ts';
@@ -121,7 +121,7 @@ function standardizeDay(
     for (const row of rows) drop(out, row, 'non_trading_day');
     return;
   }
-  const shift = wallClockShift(session, date);
+  const shift = wallClockShift(session, date, calendar.sessionHours().open);
   const slots = splitDay(rows, session, shift, out);
   for (const row of slots.session.values()) keep(out, toBar(row, symbol, row.time, false), row);
 
@@ -146,9 +146,9 @@ function standardizeDay(
   out.repairs.push({ date, shiftedBars: shifted, droppedCopies: copies, evidence });
 }
 
-/** How far a Bogota wall-clock time labelled UTC sits before the true UTC instant (5 h). */
-function wallClockShift(session: Session, date: IsoDate): number {
-  const wallClockOpen = Date.parse(`${date}T00:00:00Z`) + SESSION_OPEN_HOUR * HOUR_MS;
+/** How far the market's wall-clock time labelled UTC sits before the true UTC instant (USD/COP: 5 h). */
+function wallClockShift(session: Session, date: IsoDate, openAt: string): number {
+  const wallClockOpen = Date.parse(`${date}T${openAt}:00Z`);
   return session.open - wallClockOpen;
 }
 

@@ -57,6 +57,38 @@ function utcMidnight(date: IsoDate): number {
   return Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10)));
 }
 
+/**
+ * The UTC instant of a wall-clock time on a date in any IANA zone, e.g. (New York, 2024-07-01,
+ * 17, 0) -> 21:00Z. The date's offset is taken at 12:00 UTC and kept per zone and date (the
+ * calendar asks for every day of every year it builds): right for any time after the night's
+ * DST change, which is every market session (changes happen between 00:00 and 03:00 local).
+ */
+export function zonedWallTime(zone: string, date: IsoDate, hour: number, minute = 0): number {
+  return utcMidnight(date) + hour * HOUR_MS + minute * MINUTE_MS - zoneOffsetOn(zone, date) * MINUTE_MS;
+}
+
+const zoneOffsets = new Map<string, number>();
+
+function zoneOffsetOn(zone: string, date: IsoDate): number {
+  const key = `${zone}|${date}`;
+  let offset = zoneOffsets.get(key);
+  if (offset === undefined) {
+    offset = DateTime.fromMillis(utcMidnight(date) + 12 * HOUR_MS, { zone }).offset;
+    zoneOffsets.set(key, offset);
+  }
+  return offset;
+}
+
+/** The UTC offset of a zone at an instant, e.g. `-05:00`. */
+export function utcOffsetText(zone: string, t: number): string {
+  return DateTime.fromMillis(t, { zone }).toFormat('ZZ');
+}
+
+/** The calendar date of an instant in an IANA zone. */
+export function zonedDate(zone: string, t: number): IsoDate {
+  return DateTime.fromMillis(t, { zone }).toISODate() as IsoDate;
+}
+
 /** `YYYY-MM-DD` plus `days`. */
 export function addDays(date: IsoDate, days: number): IsoDate {
   return new Date(utcMidnight(date) + days * DAY_MS).toISOString().slice(0, 10);
@@ -81,5 +113,10 @@ export function toIsoUtc(t: number): string {
 
 /** Bogota wall time with its offset, for people: `2024-01-02 08:00:00 -05:00`. */
 export function toBogotaText(t: number): string {
-  return DateTime.fromMillis(t, { zone: MARKET_ZONE }).toFormat('yyyy-MM-dd HH:mm:ss ZZ');
+  return toZonedText(MARKET_ZONE, t);
+}
+
+/** An instant in a zone's wall time with its offset, e.g. `2024-01-02 10:00:00 -05:00`. */
+export function toZonedText(zone: string, t: number): string {
+  return DateTime.fromMillis(t, { zone }).toFormat('yyyy-MM-dd HH:mm:ss ZZ');
 }

@@ -13,7 +13,7 @@
  * (order, seq), so a fill reported twice changes nothing.
  */
 import type { CancelTimer, Clock } from '../clock.ts';
-import type { MarketCalendar } from '../domain/calendar.ts';
+import type { Calendars } from '../domain/calendar.ts';
 import type { SymbolCode } from '../domain/symbol.ts';
 import { bogotaDate } from '../domain/time.ts';
 import { TasaError } from '../errors.ts';
@@ -46,7 +46,7 @@ export interface OrderServiceDeps {
   db: Db;
   broker: Broker;
   clock: Clock;
-  calendar: MarketCalendar;
+  calendar: Calendars;
   logger: Logger;
   publish: TradingPublisher;
   /** The `trading` lease this process holds: every order and fill write is fenced by it (OrderRecorder). None: unfenced. */
@@ -202,7 +202,7 @@ export class OrderService {
       throw new TasaError('bad_argument', `Order ${request.clientOrderId} is invalid: ${problem.reason}.`, { input: problem.code });
     }
     await this.ensureDay(now);
-    const sessionDate = request.timeInForce === 'DAY' ? (this.deps.calendar.sessionAt(now)?.date ?? null) : null;
+    const sessionDate = request.timeInForce === 'DAY' ? (this.deps.calendar.of(request.symbol).sessionAt(now)?.date ?? null) : null;
     const decision = checkOrder(request, riskContext(this.book, request, now), this.config.limits);
     if (!decision.accepted) {
       const denied = transitionOrder(createOrder(request, now), 'denied', now, decision.reason);
@@ -256,7 +256,7 @@ export class OrderService {
 
   private sessionClose(order: StoredOrder): number | null {
     if (order.timeInForce !== 'DAY' || order.sessionDate === null) return null;
-    return this.deps.calendar.sessionFor(order.sessionDate)?.close ?? null;
+    return this.deps.calendar.of(order.symbol).sessionFor(order.sessionDate)?.close ?? null;
   }
 
   private async expireDayOrders(): Promise<void> {

@@ -10,7 +10,7 @@
 import type { Bus, Unsubscribe } from '../bus/index.ts';
 import type { Clock } from '../clock.ts';
 import type { LatestPrice } from '../contracts/bus-messages.ts';
-import type { MarketCalendar } from '../domain/calendar.ts';
+import type { Calendars } from '../domain/calendar.ts';
 import type { SymbolCode } from '../domain/symbol.ts';
 import { TasaError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -27,7 +27,7 @@ export interface PaperBrokerConfig {
 export interface PaperBrokerDeps {
   bus: Bus;
   clock: Clock;
-  calendar: MarketCalendar;
+  calendar: Calendars;
   logger: Logger;
   config: PaperBrokerConfig;
 }
@@ -90,7 +90,7 @@ export class PaperBroker implements Broker {
   /** Why an order for the symbol cannot be accepted now, or null. */
   private refusal(symbol: SymbolCode): string | null {
     const now = this.deps.clock.now();
-    if (!this.deps.calendar.isMarketOpen(now)) return 'the market is closed';
+    if (!this.deps.calendar.of(symbol).isMarketOpen(now)) return `the ${symbol} market is closed`;
     const last = this.quotes.get(symbol);
     if (last === undefined) return `no tick for ${symbol} yet: the feed is stale`;
     const silentMs = now - last.receivedAt;
@@ -102,7 +102,7 @@ export class PaperBroker implements Broker {
     const quote = this.parseQuote(symbol, data);
     if (quote === null) return;
     this.quotes.set(symbol, { quote, receivedAt: this.deps.clock.now() });
-    if (this.deps.calendar.isMarketOpen(quote.time)) this.fillOn(symbol, quote);
+    if (this.deps.calendar.of(symbol).isMarketOpen(quote.time)) this.fillOn(symbol, quote);
     this.listener({ kind: 'quote', symbol, quote });
   }
 

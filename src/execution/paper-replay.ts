@@ -20,7 +20,7 @@ import { ManualClock } from '../clock.ts';
 import type { Trade } from '../contracts/api/research.ts';
 import type { BarUpdate } from '../contracts/bus-messages.ts';
 import { BAR_MS } from '../domain/bar.ts';
-import type { MarketCalendar } from '../domain/calendar.ts';
+import type { Calendars } from '../domain/calendar.ts';
 import type { SymbolCode } from '../domain/symbol.ts';
 import { toIsoUtc, type IsoDate } from '../domain/time.ts';
 import { TasaError } from '../errors.ts';
@@ -50,7 +50,7 @@ import { StrategyRunner } from './strategy-runner.ts';
 
 export interface PaperReplayOptions {
   db: Db;
-  calendar: MarketCalendar;
+  calendar: Calendars;
   logger: Logger;
   symbol: SymbolCode;
   policyId: string;
@@ -107,7 +107,7 @@ export async function runPaperReplay(o: PaperReplayOptions): Promise<PaperReplay
   // The paper broker takes one fee figure: a per-hour spread (from stored quotes) is replayed, on both sides, as its one overall figure.
   const costs = withoutHourlySpread(o.costs ?? policyCosts(under));
   const bars = await barsBetween(o.db, o.symbol, 0, endOfDay(o.to));
-  const series = toSeries(bars, o.calendar);
+  const series = toSeries(bars, o.calendar.of(o.symbol));
   const { start, end } = rowsOfSessions(series, o.from, o.to);
   const expected = backtestParityTrades(backtestTrades(o, series, start, end, under, costs));
   const began = performance.now();
@@ -132,7 +132,7 @@ export function backtestTrades(
     initialEquity: 1,
     flatAtSessionEnd: true,
     thresholds: DEFAULT_GATE_THRESHOLDS,
-    barsPerYear: sessionBarsPerYear(o.calendar, o.from, o.to),
+    barsPerYear: sessionBarsPerYear(o.calendar.of(o.symbol), o.from, o.to),
     generatedAt: 0,
     datasetHash: null,
     reportConfig: { source: 'tasa paper replay' },
@@ -149,7 +149,7 @@ interface ReplayRig {
 }
 
 async function replay(o: PaperReplayOptions, bars: readonly SeriesBar[], costs: TradingCosts): Promise<Fill[]> {
-  const session = o.calendar.sessionFor(bars[0]!.session);
+  const session = o.calendar.of(o.symbol).sessionFor(bars[0]!.session);
   if (session === null) throw new TasaError('internal', `No calendar session for ${bars[0]!.session}.`);
   const rig = await startReplayRig(o, session.open - 1, costs);
   try {
@@ -197,7 +197,7 @@ async function replayBar(rig: ReplayRig, symbol: SymbolCode, bar: SeriesBar, set
 }
 
 async function closeSession(rig: ReplayRig, o: PaperReplayOptions, last: SeriesBar, settle: () => Promise<void>): Promise<void> {
-  const session = o.calendar.sessionFor(last.session);
+  const session = o.calendar.of(o.symbol).sessionFor(last.session);
   if (session !== null) await rig.clock.advanceTo(session.close);
   await settle();
   rig.broker.print(o.symbol, last.time + BAR_MS, last.close);

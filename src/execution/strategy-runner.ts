@@ -26,7 +26,8 @@
 import { ALL_SYMBOLS, type Bus, type BusEvent, type Unsubscribe } from '../bus/index.ts';
 import type { CancelTimer, Clock } from '../clock.ts';
 import { BAR_MS } from '../domain/bar.ts';
-import type { MarketCalendar, Session } from '../domain/calendar.ts';
+import type { Calendars, MarketCalendar, Session } from '../domain/calendar.ts';
+import type { SymbolCode } from '../domain/symbol.ts';
 import { TasaError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { finalBar } from '../research/live-predictor.ts';
@@ -49,7 +50,7 @@ export interface StrategyRunnerDeps {
   db: Db;
   bus: Bus;
   clock: Clock;
-  calendar: MarketCalendar;
+  calendar: Calendars;
   logger: Logger;
   orders: OrderService;
 }
@@ -164,8 +165,9 @@ export class StrategyRunner {
     const decider = new PolicyDecider(intraday(await loadPolicy(this.deps.db, strategy.policyId)));
     const now = this.deps.clock.now();
     const bars = await barsBetween(this.deps.db, strategy.symbol, 0, now - BAR_MS + 1);
-    const current = this.deps.calendar.sessionAt(now)?.date;
-    for (const bar of toSeries(bars, this.deps.calendar)) {
+    const calendar = this.deps.calendar.of(strategy.symbol);
+    const current = calendar.sessionAt(now)?.date;
+    for (const bar of toSeries(bars, calendar)) {
       if (bar.session === current) decider.decide(bar);
       else decider.warmUp(bar);
     }
@@ -179,7 +181,7 @@ export class StrategyRunner {
     for (const a of this.attached.values()) {
       if (a.strategy.symbol !== e.symbol) continue;
       this.enqueue(async () => {
-        const [row] = toSeries([bar], this.deps.calendar);
+        const [row] = toSeries([bar], this.deps.calendar.of(e.symbol));
         // Still attached (not switched off or replaced meanwhile) and a bar in session.
         if (row !== undefined && this.attached.get(a.strategy.id) === a) await this.onBar(a, row);
       }, 'bar');
@@ -191,7 +193,7 @@ export class StrategyRunner {
     if (last !== null && bar.time <= last) return;
     if (last !== null && bar.time > last + BAR_MS) await this.catchUp(a, last, bar);
     const target = a.decider.decide(bar);
-    const session = this.deps.calendar.sessionFor(bar.session);
+    const session = this.deps.calendar.of(a.strategy.symbol).sessionFor(bar.session);
     if (session === null || this.deps.clock.now() >= this.flattenTime(session)) return;
     await this.moveTo(a.strategy, target, String(bar.time), 'DAY');
   }
@@ -203,7 +205,7 @@ export class StrategyRunner {
    */
   private async catchUp(a: Attached, last: number, bar: SeriesBar): Promise<void> {
     const missed = await barsBetween(this.deps.db, a.strategy.symbol, last + 1, bar.time);
-    for (const row of toSeries(missed, this.deps.calendar)) {
+    for (const row of toSeries(missed, this.deps.calendar.of(a.strategy.symbol))) {
       if (row.session === bar.session) a.decider.decide(row);
       else a.decider.warmUp(row);
     }
@@ -257,19 +259,28 @@ export class StrategyRunner {
     return session.close - this.config.flattenLeadMs;
   }
 
-  /** A timer at the next flatten time; it flattens every strategy, then sets the next one. */
+  /**
+   * A timer at the next flatten time of any market; it flattens the strategies of every symbol
+   * whose session ends then (markets close at different times), then sets the next one.
+   */
   private scheduleFlatten(): void {
     const now = this.deps.clock.now();
-    let session = this.deps.calendar.nextSession(now);
-    if (this.flattenTime(session) <= now) session = this.deps.calendar.nextSession(session.close);
-    this.cancelFlatten = this.deps.clock.setTimer(this.flattenTime(session) - now, () => {
-      this.enqueue(() => this.flattenAll(session), 'session-end flatten');
+    const due = this.deps.calendar.all().map((calendar) => ({ symbol: calendar.symbol, session: this.nextFlattenSession(calendar, now) }));
+    const at = Math.min(...due.map((d) => this.flattenTime(d.session)));
+    const closing = due.filter((d) => this.flattenTime(d.session) === at);
+    this.cancelFlatten = this.deps.clock.setTimer(at - now, () => {
+      for (const { symbol, session } of closing) this.enqueue(() => this.flattenSymbol(symbol, session), `session-end flatten of ${symbol}`);
       this.scheduleFlatten();
     });
   }
 
-  private async flattenAll(session: Session): Promise<void> {
-    for (const a of this.attached.values()) await this.moveTo(a.strategy, 0, `flat-${session.date}`, 'GTC');
+  private nextFlattenSession(calendar: MarketCalendar, now: number): Session {
+    const session = calendar.nextSession(now);
+    return this.flattenTime(session) <= now ? calendar.nextSession(session.close) : session;
+  }
+
+  private async flattenSymbol(symbol: SymbolCode, session: Session): Promise<void> {
+    for (const a of this.attached.values()) if (a.strategy.symbol === symbol) await this.moveTo(a.strategy, 0, `flat-${session.date}`, 'GTC');
   }
 
   private enqueue(job: () => Promise<void>, what: string): void {

@@ -11,7 +11,7 @@ import type { Bus } from '../bus/index.ts';
 import type { CancelTimer, Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { TradingMessage } from '../contracts/trading-messages.ts';
-import type { MarketCalendar } from '../domain/calendar.ts';
+import type { Calendars } from '../domain/calendar.ts';
 import type { SymbolCode } from '../domain/symbol.ts';
 import type { Logger } from '../log.ts';
 import type { Db } from '../store/db.ts';
@@ -86,7 +86,7 @@ export interface EngineDeps {
   db: Db;
   bus: Bus;
   clock: Clock;
-  calendar: MarketCalendar;
+  calendar: Calendars;
   logger: Logger;
   settings: TradingSettings;
   /** The lease this process runs the engine under: its order and fill writes are fenced by it. */

@@ -75,6 +75,13 @@ export function problem(kind: ProblemKind, detail: string): ProblemEvent {
 export interface LiveFeed {
   /** The events until the feed stops; one consumer. */
   events(): AsyncIterable<FeedEvent>;
+  /**
+   * Adds symbols to the tracked set on the live connection (a market opened), without
+   * reconnecting; a later reconnection subscribes to the whole tracked set again.
+   */
+  subscribe(symbols: readonly string[]): void;
+  /** Removes symbols from the tracked set on the live connection (a market closed). */
+  unsubscribe(symbols: readonly string[]): void;
   /** Stops the feed and ends the iteration. */
   close(): Promise<void>;
 }

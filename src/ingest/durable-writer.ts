@@ -21,7 +21,7 @@
  */
 import { systemClock, type Clock, type CancelTimer } from '../clock.ts';
 import type { Bar } from '../domain/bar.ts';
-import type { MarketCalendar } from '../domain/calendar.ts';
+import type { Calendars } from '../domain/calendar.ts';
 import type { Tick } from '../domain/tick.ts';
 import { errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -62,7 +62,7 @@ export interface WriterOptions {
   /** Prometheus metrics: ticks and bars stored, latencies, spool size and age, refusals. */
   metrics?: Metrics;
   /** With it, the session quality of the bars written is refreshed in the same transaction (the ingest service gives it). */
-  calendar?: MarketCalendar;
+  calendar?: Calendars;
 }
 
 export interface WriterStats {

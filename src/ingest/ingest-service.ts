@@ -1,13 +1,26 @@
 /**
- * The ingest service: turns a live feed into stored bars and bus events during Colombian market
- * hours only, following the lifecycle in lifecycle.ts. It holds a database lease per symbol so
- * that one process writes a symbol at a time; a standby takes over when the holder stops renewing.
+ * The ingest service: turns one live feed into stored bars and bus events for several symbols,
+ * each only in its own market's hours, following the lifecycle in lifecycle.ts.
+ *
+ * - One WebSocket for all symbols, open while any served market is open. It subscribes to exactly
+ *   the symbols being served (market-hours.ts: from a market's open until its close plus the
+ *   watermark grace); when a market opens or closes during the stream, that symbol alone is
+ *   subscribed or unsubscribed on the live connection: the socket stays, and the other symbols'
+ *   bars keep their coverage.
+ * - Each symbol has its own lifecycle (READY while its market is closed, ACTIVE while served), its
+ *   own calendar, session close, tick processor, lease and gap-fill before going live. The
+ *   overall lifecycle is ACTIVE while any symbol is (what /status and the alerts read).
+ * - Ticks stamped while their symbol's market is closed are counted and dropped, never aggregated.
+ *
+ * It holds a database lease per symbol so that one process writes a symbol at a time; a standby
+ * takes over when the holder stops renewing.
  */
 import type { Bus } from '../bus/index.ts';
 import type { Clock, CancelTimer } from '../clock.ts';
-import type { MarketCalendar } from '../domain/calendar.ts';
+import type { Calendars, MarketCalendar } from '../domain/calendar.ts';
 import type { IsoDate } from '../domain/time.ts';
 import { errorMessage } from '../errors.ts';
+import type { Tick } from '../domain/tick.ts';
 import type { FeedEvent, LiveFeed } from '../feeds/feed-events.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/metrics.ts';
@@ -16,6 +29,7 @@ import type { Db } from '../store/db.ts';
 import { acquireLease, ingestLeaseName, releaseLease } from '../store/leases-repo.ts';
 import { DurableWriter, type WriteFence, type WriterStats } from './durable-writer.ts';
 import { Lifecycle, type LifecycleState, type Transition } from './lifecycle.ts';
+import { nextChangeOfAny, servedSymbols } from './market-hours.ts';
 import { checkData, DEFAULT_READINESS, historyEvidence, type DataCheck, type ReadinessOptions } from './readiness.ts';
 import { TickProcessor, type TickCounters } from './tick-processor.ts';
 
@@ -23,10 +37,13 @@ export interface IngestServiceOptions {
   db: Db;
   bus: Bus;
   clock: Clock;
-  calendar: MarketCalendar;
+  calendar: Calendars;
   logger: Logger;
   symbols: string[];
-  /** Opens the live feed for the symbols (called at each session open; closed at its end). */
+  /**
+   * Opens the live feed for the symbols served at that moment (called when the first market
+   * opens; closed when the last one closes). Later changes go through its subscribe/unsubscribe.
+   */
   openFeed: (symbols: string[]) => LiveFeed;
   /** Where batches wait when the database is down. */
   spoolPath: string;
@@ -45,9 +62,26 @@ export interface IngestServiceOptions {
   metrics?: Metrics;
 }
 
+/** One symbol's market and lifecycle, as the ingest sees them. */
+export interface SymbolMarketStatus {
+  /** READY while its market is closed, ACTIVE while the feed serves it. */
+  state: LifecycleState;
+  /** Its market is open now (its own calendar). */
+  marketOpen: boolean;
+  /** The live feed tracks it now (its open until its close plus the watermark grace). */
+  subscribed: boolean;
+  /** The session open now, or else the next one (ISO 8601 UTC). */
+  session: { date: IsoDate; open: string; close: string } | null;
+  /** When it entered `state` (ISO 8601 UTC). */
+  since: string | null;
+  /** Ticks stamped while its market was closed: dropped, never aggregated. */
+  ignoredMarketClosed: number;
+}
+
 export interface IngestStatus {
   /** This process's name in the lease table. */
   holder?: string;
+  /** ACTIVE while any symbol is ACTIVE (the per-symbol states are in `markets`). */
   state: LifecycleState;
   transitions: readonly Transition[];
   /** Symbols whose lease this process holds. */
@@ -57,11 +91,25 @@ export interface IngestStatus {
   feed: { state: string; detail: string | null; connects: number; problems: Record<string, number>; failedSymbols: string[] };
   dataChecks: DataCheck[];
   symbols: Record<string, TickCounters>;
+  /** Per symbol: its market and lifecycle (absent in snapshots of versions before many instruments). */
+  markets?: Record<string, SymbolMarketStatus>;
   writer: WriterStats;
 }
 
+/** A symbol's own lifecycle and what the service knows of its market. */
+interface SymbolState {
+  lifecycle: Lifecycle;
+  ignoredMarketClosed: number;
+}
+
 export class IngestService {
+  /** ACTIVE while any symbol is active. */
   readonly lifecycle: Lifecycle;
+  private readonly markets = new Map<string, SymbolState>();
+  /** The symbols the current feed tracks. */
+  private readonly served = new Set<string>();
+  /** Late ticks of a market's last bar still count this long after its close. */
+  private readonly graceMs: number;
   private readonly writer: DurableWriter;
   private readonly processors = new Map<string, TickProcessor>();
   private readonly readiness: ReadinessOptions;
@@ -75,14 +123,23 @@ export class IngestService {
   private feed: LiveFeed | null = null;
   /** Whether the current feed has connected once: its later connections are reconnects. */
   private feedConnected = false;
+  /** Whether the current feed is connected now: a symbol subscribed meanwhile is covered from then. */
+  private connected = false;
   private stopped = false;
   private wake: (() => void) | null = null;
   private running: Promise<void> | null = null;
+  private stopping: Promise<void> | null = null;
 
   constructor(private readonly opts: IngestServiceOptions) {
     this.lifecycle = new Lifecycle(() => opts.clock.now());
     this.readiness = { ...DEFAULT_READINESS, ...opts.readiness };
     this.leaseTtlMs = opts.leaseTtlMs ?? 30_000;
+    this.graceMs = (opts.watermarkMs ?? 2_000) + 1_000;
+    for (const symbol of opts.symbols) {
+      const lifecycle = new Lifecycle(() => opts.clock.now());
+      lifecycle.onTransition((t) => this.announceSymbol(symbol, t));
+      this.markets.set(symbol, { lifecycle, ignoredMarketClosed: 0 });
+    }
     this.writer = new DurableWriter({
       db: opts.db,
       clock: opts.clock,
@@ -93,18 +150,24 @@ export class IngestService {
       ...(opts.spoolMaxBytes === undefined ? {} : { spoolMaxBytes: opts.spoolMaxBytes }),
       ...(opts.metrics ? { metrics: opts.metrics } : {}),
     });
-    this.lifecycle.onTransition((t) => this.announce(t));
+    this.lifecycle.onTransition((t) => this.opts.logger.info({ from: t.from, to: t.to, reason: t.reason }, 'ingest lifecycle'));
   }
 
   /** Starts the lifecycle in the background; `stop()` ends it. */
   start(): void {
     this.running ??= this.run().catch((err: unknown) => {
       this.opts.logger.error({ err: errorMessage(err) }, 'ingest stopped on an error');
-      this.lifecycle.transition('ERROR', errorMessage(err));
+      this.transitionAll('ERROR', errorMessage(err));
     });
   }
 
-  async stop(): Promise<void> {
+  /** Stops streaming, flushes and releases the leases; a second call waits for the first. */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutDown();
+    return this.stopping;
+  }
+
+  private async shutDown(): Promise<void> {
     this.stopped = true;
     this.wake?.();
     await this.feed?.close();
@@ -115,7 +178,7 @@ export class IngestService {
     }
     await this.writer.close();
     await this.releaseLeases();
-    this.lifecycle.transition('SHUTDOWN', 'stopped');
+    this.transitionAll('SHUTDOWN', 'stopped');
   }
 
   status(): IngestStatus {
@@ -130,29 +193,66 @@ export class IngestService {
       feed: { ...this.feedStatus },
       dataChecks: this.dataChecks,
       symbols,
+      markets: this.marketStatuses(),
       writer: this.writer.stats(),
     };
   }
 
+  private marketStatuses(): Record<string, SymbolMarketStatus> {
+    const now = this.opts.clock.now();
+    const out: Record<string, SymbolMarketStatus> = {};
+    for (const [symbol, market] of this.markets) {
+      const calendar = this.calendarOf(symbol);
+      const session = calendar.nextSession(now);
+      out[symbol] = {
+        state: market.lifecycle.state,
+        marketOpen: calendar.isMarketOpen(now),
+        subscribed: this.served.has(symbol),
+        since: sinceOf(market.lifecycle),
+        session: { date: session.date, open: new Date(session.open).toISOString(), close: new Date(session.close).toISOString() },
+        ignoredMarketClosed: market.ignoredMarketClosed,
+      };
+    }
+    return out;
+  }
+
+  private calendarOf(symbol: string): MarketCalendar {
+    return this.opts.calendar.of(symbol);
+  }
+
+  /** The overall lifecycle and every symbol's (ERROR, SHUTDOWN and the steps before READY). */
+  private transitionAll(to: LifecycleState, reason: string): void {
+    this.lifecycle.transition(to, reason);
+    for (const market of this.markets.values()) market.lifecycle.transition(to, reason);
+  }
+
+  private symbolLifecycle(symbol: string): Lifecycle | undefined {
+    return this.markets.get(symbol)?.lifecycle;
+  }
+
   private async run(): Promise<void> {
-    this.lifecycle.transition('WAITING_L0', 'started');
+    this.transitionAll('WAITING_L0', 'started');
     await this.waitForHistory();
     if (this.stopped) return;
-    this.lifecycle.transition('CHECKING_DATA', 'history available or wait over');
+    this.transitionAll('CHECKING_DATA', 'history available or wait over');
     await this.checkAndRepair();
     this.lifecycle.transition('READY', 'data checked');
     while (!this.stopped) {
       const now = this.opts.clock.now();
-      const session = this.opts.calendar.sessionAt(now);
-      if (session && (await this.holdLeases()) === 'held') {
-        this.lifecycle.transition('ACTIVE', `session ${session.date} open`);
-        await this.streamUntil(session.close);
-        this.lifecycle.transition('READY', this.stopped ? 'stopping' : `session ${session.date} closed or lease lost`);
+      const served = this.servedAt(now);
+      if (served.length > 0 && (await this.holdLeases()) === 'held') {
+        this.lifecycle.transition('ACTIVE', `markets open: ${served.join(', ')}`);
+        await this.stream(served);
+        this.lifecycle.transition('READY', this.stopped ? 'stopping' : 'markets closed, feed stopped or lease lost');
       } else {
-        const next = session ? now + this.leaseTtlMs : this.opts.calendar.nextSession(now).open;
+        const next = served.length > 0 ? now + this.leaseTtlMs : nextChangeOfAny(this.opts.calendar, this.opts.symbols, now, this.graceMs);
         await this.sleepUntil(next);
       }
     }
+  }
+
+  private servedAt(t: number): string[] {
+    return servedSymbols(this.opts.calendar, this.opts.symbols, t, this.graceMs);
   }
 
   private async waitForHistory(): Promise<void> {
@@ -175,20 +275,22 @@ export class IngestService {
     return null;
   }
 
-  /** Freshness and completeness of recent sessions; fills gaps when a filler is configured. */
+  /** Freshness and completeness of each symbol's recent sessions (its own calendar); fills gaps when a filler is configured. */
   private async checkAndRepair(): Promise<void> {
     const now = this.opts.clock.now();
     this.dataChecks = [];
     for (const symbol of this.opts.symbols) {
-      let check = await checkData(this.opts.db, this.opts.calendar, symbol, now, this.readiness);
+      const calendar = this.calendarOf(symbol);
+      let check = await checkData(this.opts.db, calendar, symbol, now, this.readiness);
       if ((!check.complete || !check.fresh) && this.opts.fillGaps) {
         await this.fillRecent(symbol, check);
-        check = await checkData(this.opts.db, this.opts.calendar, symbol, now, this.readiness);
+        check = await checkData(this.opts.db, calendar, symbol, now, this.readiness);
       }
       if (!check.complete || !check.fresh) {
         this.opts.logger.warn({ symbol, completeness: check.completeness, lastBarAt: check.lastBarAt }, 'recent data is incomplete or stale');
       }
       this.dataChecks.push(check);
+      this.symbolLifecycle(symbol)?.transition('READY', 'data checked');
     }
   }
 
@@ -246,16 +348,21 @@ export class IngestService {
     };
   }
 
-  /** Streams the feed until `closeAt` (+ the watermark), a lost lease, or stop. */
-  private async streamUntil(closeAt: number): Promise<void> {
+  /**
+   * Streams one feed while any served market is open: subscriptions follow each market's hours
+   * on the live connection; ends when the last market closes, the lease is lost, or on stop.
+   */
+  private async stream(served: readonly string[]): Promise<void> {
     await this.ensureProcessors();
     // Not connected yet: slots count as covered from the 'connected' event (bars know their coverage).
     for (const p of this.processors.values()) p.feedDown();
-    const feed = this.opts.openFeed(this.opts.symbols);
+    const feed = this.opts.openFeed([...served]);
     this.feed = feed;
     this.feedConnected = false;
+    this.connected = false;
     this.feedStatus.connects++;
-    const timers = [this.closeFeedAt(feed, closeAt + (this.opts.watermarkMs ?? 2_000) + 1_000), this.renewLeasesWhile(feed)];
+    for (const symbol of served) this.startServing(symbol, 'market open');
+    const timers = [this.followMarketHours(feed), this.renewLeasesWhile(feed)];
     try {
       for await (const event of feed.events()) this.onFeedEvent(event);
     } catch (err) {
@@ -263,13 +370,65 @@ export class IngestService {
     } finally {
       for (const cancel of timers) cancel();
       this.feed = null;
+      this.connected = false;
       this.feedStatus.state = 'stopped';
+      for (const symbol of [...this.served]) this.stopServing(symbol, this.stopped ? 'stopping' : 'feed stopped or lease lost');
       for (const p of this.processors.values()) p.feedDown();
     }
   }
 
-  private closeFeedAt(feed: LiveFeed, at: number): CancelTimer {
-    return this.opts.clock.setTimer(Math.max(0, at - this.opts.clock.now()), () => void feed.close());
+  /**
+   * At each market's open and close (+ grace), subscribes or unsubscribes that symbol; closes the
+   * feed when none is left. Reconciles at once too: a market may have opened while the feed was
+   * being set up (lease, processors).
+   */
+  private followMarketHours(feed: LiveFeed): CancelTimer {
+    let cancel: CancelTimer = () => undefined;
+    const follow = (): void => {
+      if (this.resubscribe(feed) === 0) {
+        this.opts.logger.info('every served market has closed: stopping the feed');
+        void feed.close();
+        return;
+      }
+      const now = this.opts.clock.now();
+      const at = nextChangeOfAny(this.opts.calendar, this.opts.symbols, now, this.graceMs);
+      cancel = this.opts.clock.setTimer(Math.max(0, at - now), follow);
+    };
+    follow();
+    return () => cancel();
+  }
+
+  /** Brings the feed's subscriptions in line with the markets open now; returns how many are served. */
+  private resubscribe(feed: LiveFeed): number {
+    const wanted = new Set(this.servedAt(this.opts.clock.now()));
+    const opened = this.opts.symbols.filter((symbol) => wanted.has(symbol) && !this.served.has(symbol));
+    const closed = [...this.served].filter((symbol) => !wanted.has(symbol));
+    if (closed.length > 0) {
+      feed.unsubscribe(closed);
+      for (const symbol of closed) this.stopServing(symbol, 'market closed');
+      this.opts.logger.info({ unsubscribed: closed }, 'market closed: unsubscribed on the live feed');
+    }
+    if (opened.length > 0) {
+      // Served before the subscribe goes out: its first ticks may follow at once.
+      for (const symbol of opened) this.startServing(symbol, 'market open');
+      feed.subscribe(opened);
+      this.opts.logger.info({ subscribed: opened }, 'market open: subscribed on the live feed');
+    }
+    return wanted.size;
+  }
+
+  /** The symbol is tracked by the feed from now: ACTIVE, and covered from now when connected. */
+  private startServing(symbol: string, reason: string): void {
+    this.served.add(symbol);
+    this.symbolLifecycle(symbol)?.transition('ACTIVE', reason);
+    if (this.connected) this.processors.get(symbol)?.feedUp();
+  }
+
+  /** The symbol is no longer tracked: READY, its slots (none open any more) no longer covered. */
+  private stopServing(symbol: string, reason: string): void {
+    this.served.delete(symbol);
+    this.symbolLifecycle(symbol)?.transition('READY', reason);
+    this.processors.get(symbol)?.feedDown();
   }
 
   private renewLeasesWhile(feed: LiveFeed): CancelTimer {
@@ -290,17 +449,19 @@ export class IngestService {
   private onFeedEvent(event: FeedEvent): void {
     switch (event.type) {
       case 'tick':
-        this.processors.get(event.tick.symbol)?.addTick(event.tick);
-        return;
+        return this.onTick(event.tick);
       case 'status':
         this.feedStatus.state = event.state;
         this.feedStatus.detail = event.detail ?? null;
-        if (event.state === 'connected') this.countConnection();
-        if (event.state === 'connected') for (const p of this.processors.values()) p.feedUp();
-        if (event.state === 'disconnected' || event.state === 'stopped') for (const p of this.processors.values()) p.feedDown(event.lastFrameAt);
+        if (event.state === 'connected') this.onConnected();
+        if (event.state === 'disconnected' || event.state === 'stopped') {
+          this.connected = false;
+          for (const p of this.processors.values()) p.feedDown(event.lastFrameAt);
+        }
         return;
       case 'subscription':
-        this.feedStatus.failedSymbols = event.failed;
+        // Subscriptions come one market at a time: a later answer does not clear an earlier failure.
+        this.feedStatus.failedSymbols = [...this.feedStatus.failedSymbols.filter((s) => !event.success.includes(s) && !event.failed.includes(s)), ...event.failed];
         for (const symbol of event.failed) this.opts.metrics?.subscriptionFailures.inc({ symbol });
         if (event.failed.length > 0) this.opts.logger.warn({ failed: event.failed }, 'symbols failed to subscribe');
         return;
@@ -308,15 +469,33 @@ export class IngestService {
         this.feedStatus.problems[event.kind] = (this.feedStatus.problems[event.kind] ?? 0) + 1;
         return;
       case 'silence':
-        for (const p of this.processors.values()) p.silent(event.from, event.to);
+        for (const symbol of this.served) this.processors.get(symbol)?.silent(event.from, event.to);
         return;
     }
   }
 
-  /** A session's first connection is expected; every later one of the same feed is a reconnect. */
-  private countConnection(): void {
+  /**
+   * A tick stamped while its market is closed (the symbol's own calendar) is counted, never
+   * aggregated. One stamped in the session is aggregated even when it arrives after the
+   * unsubscribe at the close: it was in flight, and completes (or revises) the last bar.
+   */
+  private onTick(tick: Tick): void {
+    const market = this.markets.get(tick.symbol);
+    if (market === undefined) return;
+    if (this.calendarOf(tick.symbol).isMarketOpen(tick.time)) {
+      this.processors.get(tick.symbol)?.addTick(tick);
+      return;
+    }
+    market.ignoredMarketClosed++;
+  }
+
+  /** The connection subscribed to the served symbols: they are covered from now. */
+  private onConnected(): void {
+    // A feed's first connection is expected; every later one is a reconnect.
     if (this.feedConnected) this.opts.metrics?.feedReconnects.inc();
     this.feedConnected = true;
+    this.connected = true;
+    for (const symbol of this.served) this.processors.get(symbol)?.feedUp();
   }
 
   private async ensureProcessors(): Promise<void> {
@@ -327,7 +506,7 @@ export class IngestService {
         symbol,
         new TickProcessor({
           symbol,
-          calendar: this.opts.calendar,
+          calendar: this.calendarOf(symbol),
           clock: this.opts.clock,
           bus: this.opts.bus,
           writer: this.writer,
@@ -347,11 +526,10 @@ export class IngestService {
     return bars.at(-1)?.close ?? null;
   }
 
-  private announce(t: Transition): void {
-    this.opts.logger.info({ from: t.from, to: t.to, reason: t.reason }, 'ingest lifecycle');
-    for (const symbol of this.opts.symbols) {
-      this.opts.bus.publish('status', symbol, { kind: 'lifecycle', state: t.to, from: t.from, reason: t.reason, at: new Date(t.at).toISOString() }).catch(() => undefined);
-    }
+  /** A symbol's own transition, on its status channel. */
+  private announceSymbol(symbol: string, t: Transition): void {
+    this.opts.logger.info({ symbol, from: t.from, to: t.to, reason: t.reason }, 'ingest lifecycle of a symbol');
+    this.opts.bus.publish('status', symbol, { kind: 'lifecycle', state: t.to, from: t.from, reason: t.reason, at: new Date(t.at).toISOString() }).catch(() => undefined);
   }
 
   /** Sleeps on the clock until `t`, or until stop() wakes it. */
@@ -368,4 +546,9 @@ export class IngestService {
       };
     });
   }
+}
+
+function sinceOf(lifecycle: Lifecycle): string | null {
+  const last = lifecycle.transitions().at(-1);
+  return last === undefined ? null : new Date(last.at).toISOString();
 }

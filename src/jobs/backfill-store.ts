@@ -12,7 +12,7 @@
  *   differs from it, flagged `reconciled`, and one `reconcile.session` audit entry (reconcile.ts).
  */
 import type { Bar } from '../domain/bar.ts';
-import type { MarketCalendar } from '../domain/calendar.ts';
+import type { Calendars } from '../domain/calendar.ts';
 import type { Gap } from '../domain/gaps.ts';
 import { parseRawBar } from '../domain/raw-bar.ts';
 import type { SymbolCode } from '../domain/symbol.ts';
@@ -28,7 +28,7 @@ import { vendorBar, type HistoryBarSource } from './history-source.ts';
 import { reconcileWithVendor, type SessionReconciliation } from './reconcile.ts';
 
 export interface StoreContext {
-  calendar: MarketCalendar;
+  calendar: Calendars;
   symbol: SymbolCode;
   /** What the fetched bars are: stored as their `source`, and the prefix of their L0 origin. */
   source: HistoryBarSource;
@@ -65,7 +65,7 @@ export async function storeWindow(db: Db, ctx: StoreContext, window: RequestWind
     const dates = [...window.gaps, ...window.reconcile].map((s) => s.date).sort();
     const first = dates[0];
     const last = dates.at(-1);
-    if (first && last) await refreshSessions(tx, ctx.calendar, ctx.symbol, first, last);
+    if (first && last) await refreshSessions(tx, ctx.calendar.of(ctx.symbol), ctx.symbol, first, last);
     return { rawRows, filled, repaired: filled.filter((t) => ctx.partial?.has(t) === true).length, reconciled };
   });
 }

@@ -21,7 +21,7 @@
  */
 import PgBoss from 'pg-boss';
 import type { Clock } from '../clock.ts';
-import type { MarketCalendar } from '../domain/calendar.ts';
+import type { Calendars } from '../domain/calendar.ts';
 import { bogotaDate, MARKET_ZONE } from '../domain/time.ts';
 import { errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -120,7 +120,7 @@ export interface StartJobsOptions {
   /** PostgreSQL URL: pg-boss opens its own small pool. Without it pg-boss runs over `db` (PGlite). */
   databaseUrl?: string;
   clock: Clock;
-  calendar: MarketCalendar;
+  calendar: Calendars;
   logger: Logger;
   handlers: JobHandlers;
   /** How often workers look for due jobs; default 2 s (pg-boss's minimum is 0.5 s). */
@@ -314,7 +314,7 @@ export async function dispatchOnDemand(
 export async function dispatch(s: ScheduledQueue, o: Pick<StartJobsOptions, 'clock' | 'calendar' | 'logger' | 'handlers' | 'metrics'>): Promise<unknown> {
   const firedAt = o.clock.now();
   const date = bogotaDate(firedAt);
-  if (!o.calendar.isTradingDay(date)) {
+  if (!o.calendar.all().some((calendar) => calendar.isTradingDay(calendar.localDate(firedAt)))) {
     o.logger.info({ queue: s.queue, date }, 'jobs: no session today, nothing to do');
     o.metrics?.jobRuns.inc({ job: s.job, outcome: 'skipped' });
     return { skipped: 'non_trading_day', date };

@@ -42,6 +42,18 @@ export class BudgetedKeyPool extends KeyPool {
       await this.waitClock.sleep(wakeAt > now ? wakeAt - now : CONTENDED_RETRY_MS);
     }
   }
+
+  /**
+   * Credits the usable keys have left for the UTC day (a minute's limit is only waited out): the
+   * most REST requests a job can still make today, shared with every other worker.
+   */
+  async creditsLeftToday(): Promise<number> {
+    return creditsLeft(await this.status());
+  }
+}
+
+export function creditsLeft(keys: readonly KeyStatus[]): number {
+  return keys.filter((k) => k.status !== 'bad').reduce((sum, k) => sum + Math.max(0, k.dayLimit - k.dayUsed), 0);
 }
 
 /** When the earliest key with day budget gets minute credits again; or why none ever will today. */

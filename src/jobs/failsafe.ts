@@ -9,15 +9,15 @@
  * session it does nothing at all, whatever the cron says.
  */
 import type { Clock } from '../clock.ts';
-import type { MarketCalendar, Session } from '../domain/calendar.ts';
+import type { Calendars, Session } from '../domain/calendar.ts';
 import { BAR_DUE_GRACE_MS, recentSessions } from '../domain/gaps.ts';
 import type { SymbolCode } from '../domain/symbol.ts';
-import { bogotaDate, type IsoDate } from '../domain/time.ts';
+import type { IsoDate } from '../domain/time.ts';
 import { errorMessage } from '../errors.ts';
 import { raiseAlert, resolveAlert } from '../store/alerts-repo.ts';
 import type { Db } from '../store/db.ts';
 import { coverageOf, type SessionCoverage } from '../store/coverage.ts';
-import { gapFillPass, type GapFillSummary } from './gap-fill.ts';
+import { gapFillPass, planGapFill, slotsToFill, type GapFillSummary } from './gap-fill.ts';
 import { sessionsToReconcile } from './reconcile.ts';
 import type { HistorySource } from './history-source.ts';
 import { recordedRun, type RunOutcome } from '../store/recorded-run.ts';
@@ -32,7 +32,7 @@ export const COVERAGE_ALERT_KIND = 'coverage_below_target';
 
 export interface FailsafeOptions {
   db: Db;
-  calendar: MarketCalendar;
+  calendar: Calendars;
   source: HistorySource;
   symbol: SymbolCode;
   clock: Clock;
@@ -63,9 +63,40 @@ export interface FailsafeResult {
   alerts: AlertCounts;
 }
 
+export interface FailsafeNeed {
+  symbol: SymbolCode;
+  /** Due slots of the recent sessions without a complete bar (missing or partial). */
+  missingBars: number;
+  /** REST requests filling them (and reconciling the closed sessions) takes. */
+  requestsNeeded: number;
+}
+
+/**
+ * What a failsafe run of the symbol would fill and fetch, as of now, from the database alone
+ * (nothing fetched or written): the same scope and plan as the run itself.
+ */
+export async function failsafeNeed(o: Omit<FailsafeOptions, 'maxRequests'>): Promise<FailsafeNeed> {
+  const now = o.clock.now();
+  if (!isSessionDay(o, now)) return { symbol: o.symbol, missingBars: 0, requestsNeeded: 0 };
+  const scope = failsafeScope(o, now);
+  const reconcile = await sessionsToReconcile(o.db, o.symbol, scope.sessions, scope.dueBy);
+  const plan = await planGapFill({ ...o, from: scope.from, to: scope.to, dueBy: scope.dueBy, reconcile });
+  return { symbol: o.symbol, missingBars: slotsToFill(plan.before), requestsNeeded: plan.windows.length };
+}
+
+/** Due slots still without a complete bar after the run (0 when skipped), from its coverage check. */
+export function missingAfter(r: FailsafeResult): number {
+  return r.coverage.reduce((sum, c) => sum + c.due - (c.present - c.partial), 0);
+}
+
+function isSessionDay(o: Pick<FailsafeOptions, 'calendar' | 'symbol'>, now: number): boolean {
+  const calendar = o.calendar.of(o.symbol);
+  return calendar.isTradingDay(calendar.localDate(now));
+}
+
 export async function runFailsafe(o: FailsafeOptions): Promise<FailsafeResult> {
   const now = o.clock.now();
-  if (!o.calendar.isTradingDay(bogotaDate(now))) {
+  if (!isSessionDay(o, now)) {
     return { status: 'skipped', reason: 'non_trading_day', runId: null, gapFill: null, fillError: null, coverage: [], alerts: { raised: 0, repeated: 0, resolved: 0 } };
   }
   const scope = failsafeScope(o, now);
@@ -83,8 +114,9 @@ interface FailsafeScope {
 
 function failsafeScope(o: FailsafeOptions, now: number): FailsafeScope {
   const dueBy = now - (o.graceMs ?? FAILSAFE_DEFAULTS.graceMs);
-  const sessions = recentSessions(o.calendar, dueBy, o.sessions ?? FAILSAFE_DEFAULTS.sessions);
-  const from = sessions[0]?.date ?? bogotaDate(dueBy);
+  const calendar = o.calendar.of(o.symbol);
+  const sessions = recentSessions(calendar, dueBy, o.sessions ?? FAILSAFE_DEFAULTS.sessions);
+  const from = sessions[0]?.date ?? calendar.localDate(dueBy);
   return { sessions, from, to: sessions.at(-1)?.date ?? from, dueBy, target: o.targetCoverage ?? FAILSAFE_DEFAULTS.targetCoverage };
 }
 
@@ -97,7 +129,7 @@ async function backfillAndCheck(o: FailsafeOptions, scope: FailsafeScope, runId:
       fillError = errorMessage(err);
       return null;
     });
-  const coverage = await coverageOf(o.db, o.calendar, o.symbol, scope.sessions, scope.dueBy);
+  const coverage = await coverageOf(o.db, o.calendar.of(o.symbol), o.symbol, scope.sessions, scope.dueBy);
   const alerts = await reconcileAlerts(o, coverage, scope.target, { runId, budgetExhausted: gapFill?.budgetExhausted ?? false, fillError });
   return { status: 'completed', reason: null, runId, gapFill, fillError, coverage, alerts };
 }

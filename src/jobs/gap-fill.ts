@@ -11,7 +11,7 @@
  * key has credit left for the UTC day the run stops cleanly with `budgetExhausted`.
  */
 import type { Clock } from '../clock.ts';
-import type { MarketCalendar, Session } from '../domain/calendar.ts';
+import type { Calendars, Session } from '../domain/calendar.ts';
 import type { Gap } from '../domain/gaps.ts';
 import type { SymbolCode } from '../domain/symbol.ts';
 import type { IsoDate } from '../domain/time.ts';
@@ -28,7 +28,7 @@ import { recordedRun } from '../store/recorded-run.ts';
 
 export interface GapFillOptions {
   db: Db;
-  calendar: MarketCalendar;
+  calendar: Calendars;
   source: HistorySource;
   symbol: SymbolCode;
   /** Bogota session dates, both inclusive. */
@@ -108,12 +108,9 @@ export async function fillGaps(o: GapFillOptions): Promise<GapFillSummary & { ru
 
 /** The gap fill without its own run record (the failsafe records one run for fill + coverage). */
 export async function gapFillPass(o: GapFillOptions & { actor: string }): Promise<GapFillSummary> {
-  const dueBy = o.dueBy ?? o.clock.now();
-  const sessions = o.calendar.sessionsBetween(o.from, o.to);
-  const before = await missingNow(o, sessions, dueBy);
-  const windows = requestWindows(before.gaps, undefined, (o.reconcile ?? []).map(reconcileSpan));
+  const { sessions, dueBy, before, windows } = await planGapFill(o);
   const s = startingSummary(o, sessions.length, before, windows.length);
-  const report = () => o.onProgress?.({ requestsDone: s.requests, requestsPlanned: windows.length, filledBars: s.filledBars, missingBars: before.missing + before.partialSlots.size });
+  const report = () => o.onProgress?.({ requestsDone: s.requests, requestsPlanned: windows.length, filledBars: s.filledBars, missingBars: slotsToFill(before) });
   report();
   for (const window of windows) {
     if (o.maxRequests !== undefined && s.requests >= o.maxRequests) {
@@ -141,11 +138,36 @@ export async function gapFillPass(o: GapFillOptions & { actor: string }): Promis
     report();
   }
   // Sessions with nothing missing get their quality row too; unchanged rows are not rewritten.
-  await refreshSessions(o.db, o.calendar, o.symbol, o.from, o.to);
+  await refreshSessions(o.db, o.calendar.of(o.symbol), o.symbol, o.from, o.to);
   const after = await missingNow(o, sessions, dueBy);
   s.missingAfter = after.missing;
   s.partialAfter = after.partialSlots.size;
   return s;
+}
+
+export interface GapFillPlan {
+  sessions: Session[];
+  dueBy: number;
+  before: MissingState;
+  /** The REST requests a complete fill (and reconciliation) takes, in time order. */
+  windows: RequestWindow[];
+}
+
+/**
+ * What a gap fill with these options would fetch, as of now: read from the database, nothing
+ * fetched or written (the failsafe measures every symbol's need with it before sharing the budget).
+ */
+export async function planGapFill(o: GapFillOptions): Promise<GapFillPlan> {
+  const dueBy = o.dueBy ?? o.clock.now();
+  const sessions = o.calendar.of(o.symbol).sessionsBetween(o.from, o.to);
+  const before = await missingNow(o, sessions, dueBy);
+  const windows = requestWindows(before.gaps, undefined, (o.reconcile ?? []).map(reconcileSpan));
+  return { sessions, dueBy, before, windows };
+}
+
+/** Due slots without a complete bar: missing, or holding a partial bar (both are to be filled). */
+export function slotsToFill(state: MissingState): number {
+  return state.missing + state.partialSlots.size;
 }
 
 function startingSummary(o: GapFillOptions, sessions: number, before: MissingState, requestsPlanned: number): GapFillSummary {
@@ -174,7 +196,7 @@ function startingSummary(o: GapFillOptions, sessions: number, before: MissingSta
   };
 }
 
-interface MissingState {
+export interface MissingState {
   expected: number;
   /** Due slots with no stored bar. */
   missing: number;
@@ -190,8 +212,9 @@ async function missingNow(o: GapFillOptions, sessions: readonly Session[], dueBy
   if (!first || !last) return { expected: 0, missing: 0, partialSlots: new Set(), gaps: [] };
   const stored = await storedSlotsBetween(o.db, o.symbol, first.open, last.close);
   const complete = new Set([...stored.all].filter((t) => !stored.partial.has(t)));
-  const gaps = missingGaps(o.calendar, sessions, complete, dueBy);
-  const due = sessions.flatMap((session) => dueSlots(o.calendar, session, dueBy));
+  const calendar = o.calendar.of(o.symbol);
+  const gaps = missingGaps(calendar, sessions, complete, dueBy);
+  const due = sessions.flatMap((session) => dueSlots(calendar, session, dueBy));
   const partialSlots = new Set(due.filter((t) => stored.partial.has(t)));
   return { expected: due.length, missing: gaps.reduce((n, g) => n + g.bars, 0) - partialSlots.size, partialSlots, gaps };
 }

@@ -5,8 +5,9 @@
  */
 import type { Bus } from '../bus/index.ts';
 import type { Clock } from '../clock.ts';
-import type { MarketCalendar } from '../domain/calendar.ts';
+import type { Calendars } from '../domain/calendar.ts';
 import type { SymbolCode } from '../domain/symbol.ts';
+import type { Logger } from '../log.ts';
 import type { Db } from '../store/db.ts';
 import { normalizeSymbol } from '../domain/symbol.ts';
 import { isIsoDate } from '../domain/time.ts';
@@ -14,20 +15,25 @@ import { TasaError } from '../errors.ts';
 import type { JobHandler, JobHandlers, OnDemandJobContext, OnDemandJobHandler } from './boss.ts';
 import { fillGaps } from './gap-fill.ts';
 import { BackfillJobData, parseJobData } from './job-payloads.ts';
-import { runFailsafe, type FailsafeOptions } from './failsafe.ts';
+import type { BudgetedKeyPool } from './budgeted-pool.ts';
+import { runFailsafeForSymbols, type FailsafeSymbolsOptions, type FailsafeSymbolsResult } from './failsafe-symbols.ts';
 import type { HistorySource } from './history-source.ts';
 import { runParityMonitor } from './parity-monitor.ts';
 import { runSync } from './sync.ts';
 
 export interface JobDependencies {
   db: Db;
-  calendar: MarketCalendar;
+  calendar: Calendars;
   clock: Clock;
   source: HistorySource;
   /** The shared stream (Redis, or the in-process bus of the process that ingests); null: sync has nothing to read. */
   bus: Pick<Bus, 'replay'> | null;
   symbols: readonly SymbolCode[];
-  failsafe?: Pick<FailsafeOptions, 'sessions' | 'graceMs' | 'targetCoverage' | 'maxRequests'>;
+  /** `maxRequests`: of the whole run, shared fairly by the symbols (failsafe-symbols.ts). */
+  failsafe?: Pick<FailsafeSymbolsOptions, 'sessions' | 'graceMs' | 'targetCoverage' | 'maxRequests'>;
+  /** The source's key pool: the failsafe shares the credits it has left today. Without it, only `failsafe.maxRequests` limits a run. */
+  pool?: Pick<BudgetedKeyPool, 'creditsLeftToday'>;
+  logger?: Pick<Logger, 'info'>;
   /** Runs `pipeline` jobs (data: PipelineJobData); without it this worker fails them. */
   pipeline?: OnDemandJobHandler;
   /** Runs `walk-forward-fold` jobs (walk-forward-jobs.ts); without it this worker leaves them to others. */
@@ -38,7 +44,7 @@ export interface JobDependencies {
 
 export function jobHandlers(d: JobDependencies): JobHandlers {
   return {
-    failsafe: () => perSymbol(d.symbols, (symbol) => runFailsafe({ ...d.failsafe, db: d.db, calendar: d.calendar, clock: d.clock, source: d.source, symbol })),
+    failsafe: () => runFailsafe(d),
     sync: async () => {
       const bus = d.bus;
       if (bus === null) return { skipped: 'no shared stream (REDIS_URL is not set)' };
@@ -52,6 +58,13 @@ export function jobHandlers(d: JobDependencies): JobHandlers {
   };
 }
 
+/** Every symbol, on one shared budget: most missing first, the key pool's credits shared fairly. */
+function runFailsafe(d: JobDependencies): Promise<FailsafeSymbolsResult> {
+  const pool = d.pool;
+  const creditsLeft = pool === undefined ? undefined : () => pool.creditsLeftToday();
+  return runFailsafeForSymbols({ ...d.failsafe, db: d.db, calendar: d.calendar, clock: d.clock, source: d.source, symbols: d.symbols, creditsLeft, logger: d.logger });
+}
+
 /** The same gap fill as `tasa backfill`; its audit entries name who asked for it. */
 async function runBackfillJob(d: JobDependencies, ctx: OnDemandJobContext): Promise<unknown> {
   const data = parseJobData(ctx.queue, BackfillJobData, ctx.data);
@@ -63,7 +76,7 @@ async function runBackfillJob(d: JobDependencies, ctx: OnDemandJobContext): Prom
   return fillGaps({ db: d.db, calendar: d.calendar, source: d.source, symbol, from: data.from, to: data.to, clock: d.clock, maxRequests: data.maxRequests, actor: data.requestedBy });
 }
 
-/** One symbol after the other (they share the key budget); results keyed by symbol. */
+/** One symbol after the other; results keyed by symbol. */
 async function perSymbol<T>(symbols: readonly SymbolCode[], run: (symbol: SymbolCode) => Promise<T>): Promise<Record<string, T>> {
   const results: Record<string, T> = {};
   for (const symbol of symbols) results[symbol] = await run(symbol);

@@ -18,7 +18,8 @@
  */
 import type { Clock } from '../clock.ts';
 import { barOpenTime } from '../domain/bar.ts';
-import type { MarketCalendar, Session } from '../domain/calendar.ts';
+import type { Calendars, Session } from '../domain/calendar.ts';
+import type { SymbolCode } from '../domain/symbol.ts';
 import type { IsoDate } from '../domain/time.ts';
 import { backtestTrades } from '../execution/paper-replay.ts';
 import { backtestParityTrades, compareTrades, fillParityTrades, formatParityTrade, type ParityField, type ParityReport, type ParityTrade } from '../execution/parity.ts';
@@ -36,7 +37,7 @@ export const PARITY_ALERT_KIND = 'parity_mismatch';
 
 export interface ParityMonitorOptions {
   db: Db;
-  calendar: MarketCalendar;
+  calendar: Calendars;
   clock: Clock;
 }
 
@@ -66,19 +67,25 @@ const TIMING: readonly ParityField[] = ['side', 'entryTime', 'exitTime'];
 const MAX_SESSION_FILLS = 100_000;
 const BPS = 10_000;
 
+/** Each strategy is compared on its own market's last closed session; `session` is the latest of those dates. */
 export async function runParityMonitor(o: ParityMonitorOptions): Promise<ParityMonitorResult> {
-  const session = o.calendar.previousSession(o.clock.now());
-  const header = { layer: 'parity', symbol: null, params: { session: session.date } };
-  return recordedRun(o.db, o.clock, header, (runId) => compareSession(o, session, runId), runOutcome);
+  const now = o.clock.now();
+  const all = await listStrategies(o.db);
+  const sessionOf = (symbol: SymbolCode) => o.calendar.of(symbol).previousSession(now);
+  const dates = o.calendar.all().map((c) => c.previousSession(now).date);
+  const latest = dates.reduce((a, b) => (b > a ? b : a));
+  const header = { layer: 'parity', symbol: null, params: { session: latest } };
+  return recordedRun(o.db, o.clock, header, (runId) => compareSessions(o, all, sessionOf, latest, runId), runOutcome);
 }
 
-async function compareSession(o: ParityMonitorOptions, session: Session, runId: number): Promise<ParityMonitorResult> {
+async function compareSessions(o: ParityMonitorOptions, all: readonly Strategy[], sessionOf: (symbol: SymbolCode) => Session, latest: IsoDate, runId: number): Promise<ParityMonitorResult> {
   const strategies: StrategyParity[] = [];
-  for (const strategy of await listStrategies(o.db)) {
+  for (const strategy of all) {
+    const session = sessionOf(strategy.symbol);
     const fills = await listFills(o.db, { from: session.open, to: session.close + 1, strategyId: strategy.id, limit: MAX_SESSION_FILLS });
     if (fills.length > 0) strategies.push(await compareStrategy(o, session, strategy, fills));
   }
-  return { session: session.date, runId, strategies };
+  return { session: latest, runId, strategies };
 }
 
 async function compareStrategy(o: ParityMonitorOptions, session: Session, strategy: Strategy, fills: readonly StoredFill[]): Promise<StrategyParity> {
@@ -100,7 +107,7 @@ async function compareStrategy(o: ParityMonitorOptions, session: Session, strate
 /** L6's trades on the session's stored bars, with the strategy's policy and costs. */
 async function sessionBacktest(o: ParityMonitorOptions, session: Session, strategy: Strategy): Promise<ParityTrade[]> {
   const under = await loadPolicy(o.db, strategy.policyId);
-  const series = toSeries(await barsBetween(o.db, strategy.symbol, 0, session.close), o.calendar);
+  const series = toSeries(await barsBetween(o.db, strategy.symbol, 0, session.close), o.calendar.of(strategy.symbol));
   const { start, end } = rowsOfSessions(series, session.date, session.date);
   const span = { symbol: strategy.symbol, calendar: o.calendar, from: session.date, to: session.date };
   return backtestParityTrades(backtestTrades(span, series, start, end, under, policyCosts(under)));

@@ -12,7 +12,7 @@
  */
 import type PgBoss from 'pg-boss';
 import type { Clock } from '../clock.ts';
-import type { MarketCalendar } from '../domain/calendar.ts';
+import type { Calendars } from '../domain/calendar.ts';
 import { normalizeSymbol } from '../domain/symbol.ts';
 import { bogotaDate, isIsoDate } from '../domain/time.ts';
 import { errorMessage, TasaError } from '../errors.ts';
@@ -30,7 +30,7 @@ export interface PipelineJobDeps {
   db: Db;
   archive: ArchiveStore;
   clock: Clock;
-  calendar: MarketCalendar;
+  calendar: Calendars;
   codeVersion: CodeVersion;
   logger: Logger;
   /** The symbols the schedules run for. */
@@ -107,7 +107,7 @@ export async function schedulePipelineJobs(boss: PgBoss, d: PipelineJobDeps, opt
 /** One scheduled run: nothing on a day without a session, else the schedule's layers for every symbol. */
 export async function runScheduled(s: PipelineSchedule, d: PipelineJobDeps): Promise<unknown> {
   const date = bogotaDate(d.clock.now());
-  if (!d.calendar.isTradingDay(date)) {
+  if (!d.symbols.some((symbol) => d.calendar.of(symbol).isTradingDay(d.calendar.of(symbol).localDate(d.clock.now())))) {
     d.metrics?.jobRuns.inc({ job: s.queue, outcome: 'skipped' });
     return { skipped: 'non_trading_day', date };
   }

@@ -11,7 +11,7 @@
 import type { Bus } from '../bus/index.ts';
 import type { Clock } from '../clock.ts';
 import type { Bar } from '../domain/bar.ts';
-import type { MarketCalendar } from '../domain/calendar.ts';
+import type { Calendars } from '../domain/calendar.ts';
 import type { SymbolCode } from '../domain/symbol.ts';
 import type { Tick } from '../domain/tick.ts';
 import { upsertBars } from '../store/bars-repo.ts';
@@ -30,7 +30,7 @@ export interface SyncOptions {
   symbol: SymbolCode;
   clock: Clock;
   /** The session quality of the bars written is refreshed. */
-  calendar: MarketCalendar;
+  calendar: Calendars;
   /** Read events after this seq; default 0 (everything the bus keeps). */
   since?: number;
   pageSize?: number;

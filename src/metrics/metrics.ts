@@ -58,7 +58,7 @@ export function createMetrics(opts: MetricsOptions = {}) {
     dataFreshness: gauge('tasa_data_freshness_seconds', 'Age of the latest tick of a symbol (set while the market is open)', ['symbol']),
     barFreshness: gauge('tasa_bar_freshness_seconds', 'Age of the end of the latest stored bar of a symbol (set at scrape time, in and out of session)', ['symbol']),
     storeBytes: gauge('tasa_store_bytes', 'Disk use of the database (pg_database_size), read at scrape time'),
-    marketOpen: gauge('tasa_market_open', '1 while the USD/COP session is open'),
+    marketOpen: gauge('tasa_market_open', "1 while the symbol's market session is open", ['symbol']),
     gapsOpen: gauge('tasa_gaps_open', 'Missing bars in the current and previous sessions', ['symbol']),
     jobRuns: counter('tasa_job_runs_total', 'Job runs by outcome', ['job', 'outcome']),
     jobDuration: histogram('tasa_job_duration_seconds', 'Job run durations', ['job'], [0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300]),

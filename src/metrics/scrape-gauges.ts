@@ -10,7 +10,7 @@
  */
 import { cachedLatestPrice, type Bus } from '../bus/index.ts';
 import type { Clock } from '../clock.ts';
-import type { MarketCalendar } from '../domain/calendar.ts';
+import type { Calendars } from '../domain/calendar.ts';
 import { errorMessage } from '../errors.ts';
 import { BAR_MS } from '../domain/bar.ts';
 import { BAR_DUE_GRACE_MS, recentSessions } from '../domain/gaps.ts';
@@ -26,7 +26,7 @@ export interface ScrapeGaugeOptions {
   db: Db;
   bus: Bus;
   clock: Clock;
-  calendar: MarketCalendar;
+  calendar: Calendars;
   metrics: Metrics;
   symbols: readonly string[];
   logger: Logger;
@@ -54,11 +54,10 @@ export function createScrapeGauges(o: ScrapeGaugeOptions): ScrapeGauges {
   };
   const update = async (): Promise<void> => {
     const now = o.clock.now();
-    const open = o.calendar.isMarketOpen(now);
-    o.metrics.marketOpen.set(open ? 1 : 0);
+    for (const symbol of o.symbols) o.metrics.marketOpen.set({ symbol }, o.calendar.of(symbol).isMarketOpen(now) ? 1 : 0);
     setBusBacklog(o, now);
     await Promise.all([
-      guarded('tasa_data_freshness_seconds', () => o.metrics.dataFreshness.reset(), () => setFreshness(o, now, open)),
+      guarded('tasa_data_freshness_seconds', () => o.metrics.dataFreshness.reset(), () => setFreshness(o, now)),
       guarded('tasa_key_credits_left', () => o.metrics.keyCreditsLeft.reset(), () => setKeyCredits(o, now)),
       guarded('tasa_parity_*', () => resetParity(o.metrics), () => setParity(o)),
       guarded('tasa_bar_freshness_seconds', () => o.metrics.barFreshness.reset(), () => setBarFreshness(o, now)),
@@ -88,9 +87,10 @@ export function createScrapeGauges(o: ScrapeGaugeOptions): ScrapeGauges {
 }
 
 /** Seconds since the latest tick was received, per symbol, while the market is open; no sample otherwise. */
-async function setFreshness(o: ScrapeGaugeOptions, now: number, open: boolean): Promise<void> {
+/** Each symbol's tick age, only while its own market is open. */
+async function setFreshness(o: ScrapeGaugeOptions, now: number): Promise<void> {
   for (const symbol of o.symbols) {
-    const latest = open ? await cachedLatestPrice(o.bus, symbol) : null;
+    const latest = o.calendar.of(symbol).isMarketOpen(now) ? await cachedLatestPrice(o.bus, symbol) : null;
     const receivedAt = latest === null ? NaN : Date.parse(latest.receivedAt);
     // No known tick: no sample (a made-up age would be a guess); deploy rules alert on the absence in session.
     if (!Number.isFinite(receivedAt)) o.metrics.dataFreshness.remove({ symbol });
@@ -136,9 +136,10 @@ async function setKeyCredits(o: ScrapeGaugeOptions, now: number): Promise<void> 
 /** Missing due bars of the current (if a slot of it is due) and previous sessions, as the failsafe counts them. */
 async function setGapsOpen(o: ScrapeGaugeOptions, now: number): Promise<void> {
   const dueBy = now - BAR_DUE_GRACE_MS;
-  const sessions = recentSessions(o.calendar, dueBy, 2);
   for (const symbol of o.symbols) {
-    const coverage = await coverageOf(o.db, o.calendar, symbol, sessions, dueBy);
+    const calendar = o.calendar.of(symbol);
+    const sessions = recentSessions(calendar, dueBy, 2);
+    const coverage = await coverageOf(o.db, calendar, symbol, sessions, dueBy);
     o.metrics.gapsOpen.set({ symbol }, coverage.reduce((sum, c) => sum + c.missing, 0));
   }
 }

@@ -11,8 +11,8 @@
  */
 import type { Clock } from '../clock.ts';
 import { isSimulatedSource, type Bar } from '../domain/bar.ts';
-import type { MarketCalendar } from '../domain/calendar.ts';
-import { normalizeSymbol } from '../domain/symbol.ts';
+import type { Calendars } from '../domain/calendar.ts';
+import { instrumentOf, normalizeSymbol } from '../domain/symbol.ts';
 import { bogotaDate, type IsoDate } from '../domain/time.ts';
 import { TasaError } from '../errors.ts';
 import { computeFeatures } from '../research/features.ts';
@@ -20,7 +20,7 @@ import { computeIndicators } from '../research/indicators.ts';
 import { sessionBarsPerYear } from '../research/performance.ts';
 import { evaluatePolicy, rowsOfSessions, type PolicyEvaluation } from '../research/policy-evaluation.ts';
 import { loadPolicy, policyCosts, type LoadedPolicy } from '../research/policy-loading.ts';
-import type { ResolvedResearchConfig } from '../research/research-config.ts';
+import { researchConfigFor, type ResolvedResearchConfig } from '../research/research-config.ts';
 import { chooseSpread, tradingCostsOf, type SpreadChoice } from '../research/spread-estimate.ts';
 import { toSeries } from '../research/series.ts';
 import type { FeatureTable, SeriesBar, TradingCosts } from '../research/types.ts';
@@ -31,7 +31,7 @@ import { resolveBacktestConfig, storeBacktests, type BacktestConfig } from './la
 
 export interface AdHocBacktestOptions {
   db: Db;
-  calendar: MarketCalendar;
+  calendar: Calendars;
   clock: Clock;
   symbol: string;
   policyId: string;
@@ -60,7 +60,7 @@ export async function backtestOverRange(o: AdHocBacktestOptions): Promise<AdHocB
   const first = bogotaDate(stored.first);
   if (o.to < first) throw new TasaError('not_found', `The stored bars of ${o.symbol} start on ${first}, after --to ${o.to}.`, { input: o.to });
   const bars = oneProvenance(await loadBars(o.db, o.symbol, timeRange(first, o.to)), timeRange(o.from, o.to).fromMs, o);
-  const series = toSeries(bars, o.calendar);
+  const series = toSeries(bars, o.calendar.of(o.symbol));
   const indicators = computeIndicators(series);
   // Only a model reads features; the baselines read the bar, their indicators and their position.
   const features = loaded.inputs === null ? noFeatures(series) : computeFeatures(series, indicators, loaded.inputs.featureOptions);
@@ -71,7 +71,7 @@ export async function backtestOverRange(o: AdHocBacktestOptions): Promise<AdHocB
     initialEquity: config.initialEquity,
     flatAtSessionEnd: config.flatAtSessionEnd,
     thresholds: config.gates,
-    barsPerYear: sessionBarsPerYear(o.calendar, o.from, o.to),
+    barsPerYear: sessionBarsPerYear(o.calendar.of(o.symbol), o.from, o.to),
     generatedAt: o.clock.now(),
     datasetHash: null,
     reportConfig: { range: `${o.from}..${o.to}`, source: 'tasa backtest', costs: costSource },
@@ -98,8 +98,9 @@ async function costsOf(o: AdHocBacktestOptions, loaded: LoadedPolicy): Promise<{
   if (research === undefined || (loaded.kind === 'ppo' && o.chargeResearchCosts !== true)) {
     return { costs: policyCosts(loaded), costSource: loaded.kind === 'ppo' ? "the model's training costs" : 'the default costs', spread: null };
   }
-  const costsConfig = research.config.costs;
-  const spread = await chooseSpread(o.db, normalizeSymbol(o.symbol), costsConfig);
+  const symbol = normalizeSymbol(o.symbol);
+  const costsConfig = researchConfigFor(research, instrumentOf(symbol).costs).config.costs;
+  const spread = await chooseSpread(o.db, symbol, costsConfig);
   return { costs: tradingCostsOf(costsConfig, spread), costSource: `research config (${research.source}): ${spread.note}`, spread };
 }
 

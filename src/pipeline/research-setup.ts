@@ -1,11 +1,12 @@
 /**
- * The research config applied to one symbol's pipeline: its costs (the spread possibly estimated
+ * The research config applied to one symbol's pipeline: its costs (the instrument's own where the
+ * config sets none; the spread possibly estimated
  * from stored quotes), splits and purge become the L4 dataset config, so they are in the dataset's
  * sha256 and a change rebuilds L4-L6; its gates and trials become L6's. The config's hash goes
  * into L6's config and each stored backtest's (the lineage of what a result was judged by).
  */
-import type { SymbolCode } from '../domain/symbol.ts';
-import type { ResolvedResearchConfig } from '../research/research-config.ts';
+import { instrumentOf, type SymbolCode } from '../domain/symbol.ts';
+import { researchConfigFor, type ResolvedResearchConfig } from '../research/research-config.ts';
 import type { RlDatasetConfig } from '../research/rl-dataset.ts';
 import { chooseSpread, tradingCostsOf, type SpreadChoice } from '../research/spread-estimate.ts';
 import type { Db } from '../store/db.ts';
@@ -19,7 +20,8 @@ export interface ResearchSetup {
   lineage: { hash: string; source: string; config: ResolvedResearchConfig['config'] };
 }
 
-export async function researchSetup(db: Db, symbol: SymbolCode, research: ResolvedResearchConfig): Promise<ResearchSetup> {
+export async function researchSetup(db: Db, symbol: SymbolCode, shared: ResolvedResearchConfig): Promise<ResearchSetup> {
+  const research = researchConfigFor(shared, instrumentOf(symbol).costs);
   const c = research.config;
   const spread = await chooseSpread(db, symbol, c.costs);
   return {

@@ -16,7 +16,7 @@
  */
 import type { Clock } from '../clock.ts';
 import type { Bar } from '../domain/bar.ts';
-import type { MarketCalendar } from '../domain/calendar.ts';
+import { sessionDateOf, type Calendars } from '../domain/calendar.ts';
 import type { IsoDate } from '../domain/time.ts';
 import { TasaError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -68,7 +68,7 @@ export interface RunPipelineOptions {
   db: Db;
   archive: ArchiveStore;
   clock: Clock;
-  calendar: MarketCalendar;
+  calendar: Calendars;
   codeVersion: CodeVersion;
   symbol: string;
   layers: readonly LayerId[];
@@ -171,7 +171,7 @@ class PipelineInvocation {
   ) {
     this.config = o.config ?? {};
     this.force = o.force === true;
-    this.data = new ChainData(o.symbol, o.calendar);
+    this.data = new ChainData(o.symbol, o.calendar.of(o.symbol));
     this.data.featureOptions = this.config.features ?? {};
     this.ctx = {
       db: o.db,
@@ -237,7 +237,7 @@ class PipelineInvocation {
       const l0 = this.refs.get('L0');
       const source = await barSourceState(o.db, o.symbol, range);
       assertOneProvenance(o.symbol, range, source);
-      const result = await this.step(l1Spec(o.symbol, range, source, l0 ? [l0] : [], this.force, () => this.data.bars()));
+      const result = await this.step(l1Spec(o.symbol, range, source, l0 ? [l0] : [], this.force, () => this.data.bars(), (t) => sessionDateOf(o.calendar.of(o.symbol), t)));
       if (result.status === 'skipped') this.data.setBarSource(() => this.barsOf(result.manifest));
       return;
     }

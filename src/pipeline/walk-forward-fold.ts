@@ -13,7 +13,7 @@
  * several folds of one run computes it once.
  */
 import type { Clock } from '../clock.ts';
-import type { MarketCalendar } from '../domain/calendar.ts';
+import type { Calendars } from '../domain/calendar.ts';
 import { errorMessage, TasaError } from '../errors.ts';
 import { baselinePolicy } from '../research/baselines.ts';
 import type { FeatureOptions } from '../research/features.ts';
@@ -70,7 +70,7 @@ export interface FoldDeps {
   db: Db;
   archive: ArchiveStore;
   clock: Clock;
-  calendar: MarketCalendar;
+  calendar: Calendars;
 }
 
 /** The series data of the last L1 run and feature options asked (see the file comment). */
@@ -98,7 +98,7 @@ async function loadSeriesData(d: FoldDeps, c: WalkForwardRunConfig): Promise<Ser
     throw new TasaError('not_found', `L1 run ${c.l1RunId} of ${c.symbol}, which the walk-forward builds on, is not recorded with a manifest.`, { input: String(c.l1RunId) });
   }
   const manifest = parseManifest(run.manifest, `of run ${run.id}`);
-  const chain = new ChainData(c.symbol, d.calendar);
+  const chain = new ChainData(c.symbol, d.calendar.of(c.symbol));
   chain.featureOptions = c.featureOptions;
   chain.setBarSource(async () => barsFromTables(c.symbol, await loadLayerTables(d.archive, manifest)));
   return { symbol: c.symbol, series: await chain.series(), indicators: await chain.indicators(), features: await chain.features() };
@@ -134,7 +134,7 @@ export async function evaluateFoldOf(d: Pick<FoldDeps, 'clock' | 'calendar'>, da
     costs: costsOfFold(c, fold),
     flatAtSessionEnd: c.flatAtSessionEnd,
     thresholds: c.gates,
-    barsPerYear: sessionBarsPerYear(d.calendar, fold.test.from, fold.test.to),
+    barsPerYear: sessionBarsPerYear(d.calendar.of(c.symbol), fold.test.from, fold.test.to),
     generatedAt: d.clock.now(),
     datasetHash: c.datasetHash,
     reportConfig: {},

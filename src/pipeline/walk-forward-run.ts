@@ -95,7 +95,7 @@ export function planWalkForward(series: readonly Pick<SeriesBar, 'session'>[], c
 export async function foldCosts(d: Pick<FoldDeps, 'db' | 'calendar'>, symbol: string, costs: ResearchCosts, folds: readonly Fold[]): Promise<TradingCosts[]> {
   const perFold: TradingCosts[] = [];
   for (const fold of folds) {
-    const session = d.calendar.sessionFor(fold.test.from);
+    const session = d.calendar.of(symbol).sessionFor(fold.test.from);
     if (session === null) throw new TasaError('internal', `Walk-forward fold ${fold.index + 1} of ${symbol} tests from ${fold.test.from}, which is not a session.`, { input: fold.test.from });
     perFold.push(tradingCostsOf(costs, await chooseSpread(d.db, symbol, costs, session.open)));
   }

@@ -15,7 +15,6 @@
  *   VaR = -(k-th smallest) and CVaR = -(mean of the k smallest); positive numbers are losses.
  * - Anything undefined (no period, one period, no losing period) is null, never 0.
  */
-import { BARS_PER_SESSION } from '../domain/calendar.ts';
 import { bogotaDate, type IsoDate } from '../domain/time.ts';
 import { TasaError } from '../errors.ts';
 import type { Trade } from './backtest.ts';
@@ -92,12 +91,12 @@ export interface RiskMetrics {
   positiveShare: number | null;
 }
 
-/** Risk figures of the periods of a stored curve; `barsPerYear` from the run's metrics. */
-export function riskMetrics(curve: EquityCurveSummary, barsPerYear: number): RiskMetrics {
+/** Risk figures of the periods of a stored curve; `barsPerYear` from the run's metrics, `barsPerSession` from the instrument's market. */
+export function riskMetrics(curve: EquityCurveSummary, barsPerYear: number, barsPerSession: number): RiskMetrics {
   if (!(Number.isFinite(barsPerYear) && barsPerYear > 0)) throw new TasaError('bad_argument', `barsPerYear must be a finite number > 0, got ${barsPerYear}.`, { input: 'barsPerYear' });
   const periods = periodPnl(curve);
   const n = periods.length;
-  const periodsPerYear = barsPerYear / (BARS_PER_SESSION * curve.sessionsPerPoint);
+  const periodsPerYear = barsPerYear / (barsPerSession * curve.sessionsPerPoint);
   const returns = periods.map((p) => p.return);
   const mean = n === 0 ? null : returns.reduce((a, b) => a + b, 0) / n;
   const sd = mean === null || n < 2 ? null : Math.sqrt(returns.reduce((a, r) => a + (r - mean) ** 2, 0) / (n - 1));

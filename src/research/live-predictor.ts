@@ -23,7 +23,7 @@ import { ALL_SYMBOLS } from '../bus/index.ts';
 import type { CancelTimer, Clock } from '../clock.ts';
 import type { BarEvent, PredictionMessage } from '../contracts/bus-messages.ts';
 import type { Bar, BarSource } from '../domain/bar.ts';
-import type { MarketCalendar, Session } from '../domain/calendar.ts';
+import type { Calendars, Session } from '../domain/calendar.ts';
 import { errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/metrics.ts';
@@ -42,7 +42,7 @@ export interface LivePredictorOptions {
   db: Db;
   bus: Bus;
   clock: Clock;
-  calendar: MarketCalendar;
+  calendar: Calendars;
   logger: Logger;
   metrics?: Pick<Metrics, 'predictionLatency'>;
   symbols: readonly string[];
@@ -143,7 +143,7 @@ class Predictor implements LivePredictor {
     const received = performance.now();
     const bar = finalBar(e.symbol, e.data);
     if (bar === null) return;
-    const session = this.o.calendar.sessionAt(bar.time);
+    const session = this.o.calendar.of(e.symbol).sessionAt(bar.time);
     if (session === null) return;
     const previous = this.chains.get(e.symbol) ?? Promise.resolve();
     const next = previous.then(() => this.predictQuietly(bar, session, received));
@@ -185,10 +185,11 @@ class Predictor implements LivePredictor {
 
   /** The model's feature window at `bar` (see the file comment). */
   private async observe(model: ServedModel, bar: Bar, session: Session): Promise<Float32Array> {
+    const calendar = this.o.calendar.of(bar.symbol);
     let first = session;
-    for (let i = 0; i < (this.o.historySessions ?? DEFAULT_HISTORY_SESSIONS); i++) first = this.o.calendar.previousSession(first.open);
+    for (let i = 0; i < (this.o.historySessions ?? DEFAULT_HISTORY_SESSIONS); i++) first = calendar.previousSession(first.open);
     const stored = await barsBetween(this.o.db, bar.symbol, first.open, bar.time);
-    const series = toSeries([...stored, bar], this.o.calendar);
+    const series = toSeries([...stored, bar], calendar);
     const table = computeFeatures(series, computeIndicators(series), model.inputs.featureOptions);
     assertModelFeatures(model.id, model.inputs, table.names);
     const n = series.length;

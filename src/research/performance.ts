@@ -20,7 +20,7 @@
  *   returns (fraction of the equity at entry): over all trades, those with P&L > 0, those with P&L < 0.
  */
 import { BAR_MS } from '../domain/bar.ts';
-import { BARS_PER_SESSION, type MarketCalendar } from '../domain/calendar.ts';
+import type { MarketCalendar } from '../domain/calendar.ts';
 import { DAY_MS, isIsoDate, type IsoDate } from '../domain/time.ts';
 import { TasaError } from '../errors.ts';
 import type { PerformanceMetrics } from '../contracts/api/research.ts';
@@ -39,16 +39,16 @@ export type { PerformanceMetrics };
 
 const YEAR_DAYS = 365.25;
 
-/** Session bars per calendar year over a span: 60 × trading days / years in the span (both dates inclusive). */
+/** Session bars per calendar year over a span: the sessions' bars / years in the span (both dates inclusive). */
 export function sessionBarsPerYear(calendar: MarketCalendar, from: IsoDate, to: IsoDate): number {
   for (const [name, date] of [['from', from], ['to', to]] as const) {
     if (typeof date !== 'string' || !isIsoDate(date)) throw new TasaError('bad_argument', `sessionBarsPerYear ${name} must be a date YYYY-MM-DD, got ${String(date)}.`, { input: name });
   }
   if (from > to) throw new TasaError('bad_argument', `sessionBarsPerYear needs from <= to, got ${from} after ${to}.`, { input: `${from}..${to}` });
   const days = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS + 1;
-  const sessions = calendar.sessionsBetween(from, to).length;
-  if (sessions === 0) throw new TasaError('bad_argument', `There is no trading session from ${from} to ${to} to annualize over.`, { input: `${from}..${to}` });
-  return (BARS_PER_SESSION * sessions) / (days / YEAR_DAYS);
+  const sessions = calendar.sessionsBetween(from, to);
+  if (sessions.length === 0) throw new TasaError('bad_argument', `There is no trading session from ${from} to ${to} to annualize over.`, { input: `${from}..${to}` });
+  return sessions.reduce((n, s) => n + s.barCount, 0) / (days / YEAR_DAYS);
 }
 
 /** Every metric of one run; `barsPerYear` from `sessionBarsPerYear`. */

@@ -20,6 +20,7 @@ import { DEFAULT_GATE_THRESHOLDS } from './gates.ts';
 import { DEFAULT_SELECTION } from './ppo/model-selection.ts';
 import { DEFAULT_RL_DATASET_CONFIG } from './rl-dataset.ts';
 import { DEFAULT_WALK_FORWARD_CONFIG } from './walk-forward.ts';
+import type { InstrumentCosts } from '../domain/symbol.ts';
 
 const d = DEFAULT_RL_DATASET_CONFIG;
 const g = DEFAULT_GATE_THRESHOLDS;
@@ -118,6 +119,8 @@ export interface ResolvedResearchConfig {
   hash: string;
   /** Where it came from: the file, or "defaults". */
   source: string;
+  /** The cost fields the file and the command line set; the others are defaults an instrument may replace (`researchConfigFor`). */
+  givenCosts: Partial<ResearchCosts>;
 }
 
 export const RESEARCH_CONFIG_FILE = 'research.config.json';
@@ -134,7 +137,22 @@ export function resolveResearchConfig(file: unknown, overrides: ResearchConfigOv
   const config = candidate as ResearchConfig;
   const sum = config.split.train + config.split.validation + config.split.test;
   if (Math.abs(sum - 1) > 1e-9) throw badConfig(source, 'split', 'fractions train + validation + test summing to 1', sum);
-  return { config, hash: sha256(canonicalJson(config)), source };
+  const given = (merged['costs'] ?? {}) as Record<string, unknown>;
+  const givenCosts = Object.fromEntries(Object.keys(given).map((k) => [k, config.costs[k as keyof ResearchCosts]])) as Partial<ResearchCosts>;
+  return { config, hash: sha256(canonicalJson(config)), source, givenCosts };
+}
+
+/**
+ * The config as it applies to one instrument: the instrument's own costs (the instruments file:
+ * half-spread, fee, slippage; the half-spread also the "from-ticks" fallback) wherever the
+ * research config and the command line set none. The hash is of the result, so two instruments
+ * with different costs never share a research setup.
+ */
+export function researchConfigFor(research: ResolvedResearchConfig, instrumentCosts: InstrumentCosts): ResolvedResearchConfig {
+  const { spreadBps, feeBps, slippageBps } = instrumentCosts;
+  const costs: ResearchCosts = { ...research.config.costs, spreadBps, fallbackSpreadBps: spreadBps, feeBps, slippageBps, ...research.givenCosts };
+  const config = { ...research.config, costs };
+  return { ...research, config, hash: sha256(canonicalJson(config)) };
 }
 
 /**

@@ -23,6 +23,7 @@ import { candleRoutes } from './routes/candle-routes.ts';
 import { deskRoutes } from './routes/desk-routes.ts';
 import { complianceRoutes } from './routes/compliance-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
+import { instrumentRoutes } from './routes/instrument-routes.ts';
 import { marketRoutes } from './routes/market-routes.ts';
 import { metricsRoutes } from './routes/metrics-routes.ts';
 import { pipelineRoutes } from './routes/pipeline-routes.ts';
@@ -55,7 +56,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   await registerCommonPlugins(app, deps, closers);
   recordRequestDurations(app, deps);
-  for (const routes of [healthRoutes, marketRoutes, candleRoutes, deskRoutes, referenceRoutes, pipelineRoutes, complianceRoutes, adminRoutes, alertsRoutes, analyticsRoutes, walkForwardRoutes, tradingRoutes, strategyRoutes, realtimeRoutes, gatewayRoutes, metricsRoutes, webRoutes]) {
+  for (const routes of [healthRoutes, marketRoutes, instrumentRoutes, candleRoutes, deskRoutes, referenceRoutes, pipelineRoutes, complianceRoutes, adminRoutes, alertsRoutes, analyticsRoutes, walkForwardRoutes, tradingRoutes, strategyRoutes, realtimeRoutes, gatewayRoutes, metricsRoutes, webRoutes]) {
     await app.register(routes, deps);
   }
   return app;

@@ -10,7 +10,7 @@
  */
 import type { CandlestickInterval } from '../contracts/candle-intervals.ts';
 import { barOpenTime } from '../domain/bar.ts';
-import { BARS_PER_SESSION, FIRST_CALENDAR_YEAR, LAST_CALENDAR_YEAR, type MarketCalendar, type Session } from '../domain/calendar.ts';
+import { FIRST_CALENDAR_YEAR, LAST_CALENDAR_YEAR, type MarketCalendar, type Session } from '../domain/calendar.ts';
 import { coversWholeSlot, minuteCandles, minuteOpenTime } from '../domain/minute-candles.ts';
 import { CandleResampler, barsPerBucket, bucketAt, type Candle, type CandleInterval } from '../domain/resample.ts';
 import type { SymbolCode } from '../domain/symbol.ts';
@@ -72,7 +72,7 @@ async function candlesFrom(db: Db, calendar: MarketCalendar, q: BarCandleQuery, 
 
 async function latestCandles(db: Db, calendar: MarketCalendar, q: BarCandleQuery, barEnd: number): Promise<CandleResult> {
   // A candle holds at most `perBucket` bars, so the latest limit × perBucket bars span at least `limit` candles.
-  const perBucket = barsPerBucket(q.interval, BARS_PER_SESSION);
+  const perBucket = barsPerBucket(q.interval, calendar.nominalBarCount());
   const earliest = await nthBarTimeBefore(db, q.symbol, barEnd, q.limit * perBucket);
   const start = earliest === null ? 0 : (bucketAt(calendar, q.interval, earliest)?.open ?? earliest);
   const candles: Candle[] = [];

@@ -23,7 +23,7 @@
  */
 import { systemClock, type Clock } from '../clock.ts';
 import type { Bar } from '../domain/bar.ts';
-import type { MarketCalendar } from '../domain/calendar.ts';
+import type { Calendars, MarketCalendar } from '../domain/calendar.ts';
 import { bucketAt, resampleBars, type Candle, type CandleInterval } from '../domain/resample.ts';
 import type { SymbolCode } from '../domain/symbol.ts';
 import { barsBetween, barsVersion, nthBarTimeBefore, watchBarWrites } from '../store/bars-repo.ts';
@@ -155,7 +155,7 @@ export class CandleWindows {
 
   constructor(
     private readonly db: Db,
-    private readonly calendar: MarketCalendar,
+    private readonly calendars: Calendars,
     opts: CandleWindowOptions = {},
   ) {
     this.o = { windowBars: opts.windowBars ?? WINDOW_BARS, recheckMs: opts.recheckMs ?? RECHECK_MS, clock: opts.clock ?? systemClock };
@@ -168,11 +168,11 @@ export class CandleWindows {
   async latest(symbol: SymbolCode, interval: CandleInterval, to: number, limit: number): Promise<WindowCandles | null> {
     let symbolWindow = this.windows.get(symbol);
     if (symbolWindow === undefined) {
-      symbolWindow = new SymbolWindow(this.db, this.calendar, symbol, this.generations, this.o);
+      symbolWindow = new SymbolWindow(this.db, this.calendars.of(symbol), symbol, this.generations, this.o);
       this.windows.set(symbol, symbolWindow);
     }
     const window = await this.currentWindow(symbolWindow);
-    const all = this.candlesOf(window, interval);
+    const all = this.candlesOf(window, symbol, interval);
     const end = firstAtOrAfter(all, to);
     if (end < limit && window.earlier) return null;
     const first = Math.max(0, end - limit);
@@ -213,10 +213,10 @@ export class CandleWindows {
     await (await listening?.catch(() => null))?.close();
   }
 
-  private candlesOf(window: BarWindow, interval: CandleInterval): Candle[] {
+  private candlesOf(window: BarWindow, symbol: SymbolCode, interval: CandleInterval): Candle[] {
     let candles = window.candles.get(interval);
     if (candles === undefined) {
-      candles = resampleBars(this.calendar, interval, window.bars);
+      candles = resampleBars(this.calendars.of(symbol), interval, window.bars);
       window.candles.set(interval, candles);
     }
     return candles;

@@ -6,7 +6,7 @@
 import type { Bus } from '../bus/index.ts';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
-import type { MarketCalendar } from '../domain/calendar.ts';
+import type { Calendars } from '../domain/calendar.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { Db } from '../store/db.ts';
@@ -22,7 +22,7 @@ export interface ServerDeps {
   db: Db;
   bus: Bus;
   clock: Clock;
-  calendar: MarketCalendar;
+  calendar: Calendars;
   config: Config;
   logger: Logger;
   metrics: Metrics;

@@ -94,8 +94,9 @@ export interface StatsProvenance {
 
 /** Last price, change vs the previous session's close, the latest session's range and realized volatility. */
 export async function marketStats(deps: Pick<ServerDeps, 'db' | 'bus' | 'calendar'>, symbol: SymbolCode, now: number): Promise<MarketStats> {
-  const session = latestSession(deps.calendar, now);
-  const previousSession = deps.calendar.previousSession(session.open);
+  const calendar = deps.calendar.of(symbol);
+  const session = latestSession(calendar, now);
+  const previousSession = calendar.previousSession(session.open);
   const [sessionBars, cached, stored, previousBars] = await Promise.all([
     barsBetween(deps.db, symbol, session.open, Math.min(session.close, now)),
     cachedLatestPrice(deps.bus, symbol),
@@ -111,7 +112,7 @@ export async function marketStats(deps: Pick<ServerDeps, 'db' | 'bus' | 'calenda
   const excludedBars = sessionBars.length - current.bars.length + previousBars.filter((b) => !own(b)).length;
   const last = cached ? { value: cached.price, source: 'latest_price' as const, at: Date.parse(cached.timestamp) } : stored ? { value: stored.close, source: 'stored_bar' as const, at: stored.time } : null;
   const returns = adjacentLogReturns(current.bars);
-  const tradingDaysPerYear = tradingDaysInYear(deps.calendar, Number(session.date.slice(0, 4)));
+  const tradingDaysPerYear = tradingDaysInYear(calendar, Number(session.date.slice(0, 4)));
   // Prices carry at most a few decimals: drop the binary-subtraction noise (4146.49 - 4149.32 = -2.8299999999999272).
   const change = last !== null && previousClose !== null ? Math.round((last.value - previousClose) * 1e6) / 1e6 : null;
   return {

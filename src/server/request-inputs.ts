@@ -8,7 +8,7 @@ import type { Principal } from './auth.ts';
 import { FIRST_CALENDAR_YEAR, LAST_CALENDAR_YEAR } from '../domain/calendar.ts';
 import { normalizeSymbol, type SymbolCode } from '../domain/symbol.ts';
 import { addDays, bogotaWallTime, DAY_MS, isIsoDate, type IsoDate } from '../domain/time.ts';
-import { TasaError } from '../errors.ts';
+import { errorMessage, TasaError } from '../errors.ts';
 import { HttpError } from './http-errors.ts';
 
 /** `USD/COP`, `USDCOP` or `usd-cop` -> `USD/COP`; a symbol this server does not serve is not_found (404). */
@@ -22,6 +22,23 @@ export function servedSymbol(served: readonly string[], input: string, name = 's
   }
   if (!served.includes(symbol)) throw unknown();
   return symbol;
+}
+
+/** A configured instrument a request names (served or not: its calendar and reference data exist), or 404. */
+export function configuredSymbol(input: string, name = 'symbol'): SymbolCode {
+  try {
+    return normalizeSymbol(input);
+  } catch (err) {
+    throw new TasaError('not_found', errorMessage(err), { input: name });
+  }
+}
+
+/** The served symbol a request names, or the first served one when it names none (as the original system's routes did). */
+export function servedOrDefault(served: readonly string[], input: string | undefined, name = 'symbol'): SymbolCode {
+  if (input !== undefined) return servedSymbol(served, input, name);
+  const first = served[0];
+  if (first === undefined) throw new TasaError('not_found', 'This server serves no instrument (TASA_SYMBOLS is empty).', { input: name });
+  return first;
 }
 
 /** Bogota session dates from..to (inclusive) and the instants they span: [start of from, start of the day after to). */

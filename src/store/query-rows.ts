@@ -101,11 +101,12 @@ export const CALENDAR_COLUMNS: readonly Column[] = [
   { key: 'us_holiday' },
   { key: 'session_open' },
   { key: 'session_close' },
+  { key: 'bars' },
 ];
 
 const WEEKDAYS = ['', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 
-/** Every day of the range: trading or not, the Colombian holiday, US next-day settlement, session times. */
+/** Every day of the range: trading or not, the market's holiday, (USD/COP) US next-day settlement, session times and bars. */
 export function calendarRows(calendar: MarketCalendar, range: DateRange): CalendarRow[] {
   return calendar.days(range.from, range.to).map((d) => {
     const session = d.tradingDay ? calendar.sessionFor(d.date) : null;
@@ -118,6 +119,7 @@ export function calendarRows(calendar: MarketCalendar, range: DateRange): Calend
       us_holiday: d.usHoliday,
       session_open: session ? toIsoUtc(session.open) : null,
       session_close: session ? toIsoUtc(session.close) : null,
+      bars: session ? session.barCount : null,
     };
   });
 }

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Holiday, MarketCalendar } from '../domain/calendar.ts';
-import { INSTRUMENTS } from '../domain/symbol.ts';
+import { instruments } from '../domain/symbol.ts';
 import { getAppState, setAppState } from './app-state-repo.ts';
 import type { Db } from './db.ts';
 import { replaceHolidays } from './holidays-repo.ts';
@@ -21,13 +21,17 @@ const FINGERPRINT_KEY = 'holidays.fingerprint';
 /** Serialises the rebuild between processes that start together on a new database. */
 const REFERENCE_LOCK_KEY = 7_324_102;
 
-export async function syncReferenceData(db: Db, calendar: MarketCalendar): Promise<void> {
-  await ensureSymbols(db, INSTRUMENTS);
-  const fingerprint = calendarFingerprint(calendar);
+/**
+ * Every configured instrument into `symbols`; the holidays of the markets of `served` (the
+ * symbols this deployment ingests and serves) into `holidays`. Only those: building a market's
+ * 21 years costs about a second of the holiday library's time, paid on every new database.
+ */
+export async function syncReferenceData(db: Db, served: readonly MarketCalendar[]): Promise<void> {
+  await ensureSymbols(db, instruments());
+  const fingerprint = calendarFingerprint(served);
   if ((await getAppState<string>(db, FINGERPRINT_KEY)) === fingerprint) return;
+  const rows = holidayRows(served);
   const { from, to } = HOLIDAY_TABLE_YEARS;
-  const rows: Holiday[] = [];
-  for (let year = from; year <= to; year++) rows.push(...calendar.holidays(year), ...calendar.usHolidays(year));
   await db.transaction(async (tx) => {
     // Two processes starting at once both saw the old fingerprint; the second waits here, then
     // finds the table built (without the lock its insert collided with the first's).
@@ -43,8 +47,24 @@ export async function storedCalendarFingerprint(db: Db): Promise<string | null> 
   return getAppState<string>(db, FINGERPRINT_KEY);
 }
 
-export function calendarFingerprint(calendar: MarketCalendar): string {
-  const parts = { library: holidayLibraryVersion(), overrides: calendar.overrides(), years: HOLIDAY_TABLE_YEARS };
+/**
+ * Every market's holidays, one row per date and market (country). Two instruments of one country
+ * share its rows; the first configured one's rules win (a deployment with two instruments of
+ * one country and different closures should give them different market codes).
+ */
+function holidayRows(served: readonly MarketCalendar[]): Holiday[] {
+  const rows = new Map<string, Holiday>();
+  for (const calendar of served) {
+    for (let year = HOLIDAY_TABLE_YEARS.from; year <= HOLIDAY_TABLE_YEARS.to; year++) {
+      for (const h of [...calendar.holidays(year), ...calendar.usHolidays(year)]) if (!rows.has(`${h.date}|${h.market}`)) rows.set(`${h.date}|${h.market}`, h);
+    }
+  }
+  return [...rows.values()];
+}
+
+export function calendarFingerprint(served: readonly MarketCalendar[]): string {
+  const markets = served.map((c) => ({ symbol: c.symbol, market: c.instrument.market, overrides: c.overrides() }));
+  const parts = { library: holidayLibraryVersion(), markets, years: HOLIDAY_TABLE_YEARS };
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
 }
 

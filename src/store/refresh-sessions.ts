@@ -7,10 +7,10 @@
  * a status lives in domain/session-quality.
  */
 import type { Bar } from '../domain/bar.ts';
-import type { MarketCalendar, Session } from '../domain/calendar.ts';
+import type { Calendars, MarketCalendar, Session } from '../domain/calendar.ts';
 import { sessionQualityFromCounts, type SessionBarCounts, type SessionQuality } from '../domain/session-quality.ts';
 import type { SymbolCode } from '../domain/symbol.ts';
-import { bogotaDate, type IsoDate } from '../domain/time.ts';
+import type { IsoDate } from '../domain/time.ts';
 import type { Db } from './db.ts';
 import { isoTime } from './rows.ts';
 import { sessionsBetween, upsertSessions } from './sessions-repo.ts';
@@ -27,16 +27,17 @@ export async function refreshSessions(db: Db, calendar: MarketCalendar, symbol: 
   return changed.length === 0 ? 0 : upsertSessions(db, changed);
 }
 
-/** Refreshes the sessions of the Bogota days `bars` fall on, per symbol. Returns the number of session rows written. */
-export async function refreshSessionsOfBars(db: Db, calendar: MarketCalendar, bars: readonly Bar[]): Promise<number> {
+/** Refreshes the sessions `bars` fall in (each symbol's own market calendar), per symbol. Returns the number of session rows written. */
+export async function refreshSessionsOfBars(db: Db, calendars: Calendars, bars: readonly Bar[]): Promise<number> {
   const days = new Map<SymbolCode, { from: IsoDate; to: IsoDate }>();
   for (const bar of bars) {
-    const date = bogotaDate(bar.time);
+    const calendar = calendars.of(bar.symbol);
+    const date = calendar.sessionAt(bar.time)?.date ?? calendar.localDate(bar.time);
     const span = days.get(bar.symbol);
     days.set(bar.symbol, span === undefined ? { from: date, to: date } : { from: date < span.from ? date : span.from, to: date > span.to ? date : span.to });
   }
   let written = 0;
-  for (const [symbol, span] of days) written += await refreshSessions(db, calendar, symbol, span.from, span.to);
+  for (const [symbol, span] of days) written += await refreshSessions(db, calendars.of(symbol), symbol, span.from, span.to);
   return written;
 }
 

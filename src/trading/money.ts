@@ -15,6 +15,9 @@ export type Price = bigint;
 export type Centavos = bigint;
 export type Bps = bigint;
 
+/** The paper account's currencies: quantities are USD notional, cash and P&L COP; only USD/COP books into it. */
+export const NOTIONAL_CURRENCY = 'USD';
+export const ACCOUNT_CURRENCY = 'COP';
 export const USD_DECIMALS = 2;
 export const PRICE_DECIMALS = 4;
 export const COP_DECIMALS = 2;

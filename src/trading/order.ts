@@ -6,8 +6,8 @@
  * ms, passed in) and a reason where one applies; a step the table does not allow throws.
  */
 import { TasaError } from '../errors.ts';
-import { INSTRUMENTS, type SymbolCode } from '../domain/symbol.ts';
-import { abs, BPS_WHOLE, formatBps, formatPrice, type Bps, type Price, type UsdCents } from './money.ts';
+import { instruments, type SymbolCode } from '../domain/symbol.ts';
+import { abs, ACCOUNT_CURRENCY, BPS_WHOLE, formatBps, formatPrice, NOTIONAL_CURRENCY, type Bps, type Price, type UsdCents } from './money.ts';
 
 export type OrderSide = 'buy' | 'sell';
 export type OrderType = 'market' | 'limit' | 'stop';
@@ -101,6 +101,7 @@ function step(order: Order, to: OrderStatus, at: number, reason: string | null, 
 export type OrderProblemCode =
   | 'bad_client_order_id'
   | 'unknown_symbol'
+  | 'unsupported_symbol'
   | 'bad_quantity'
   | 'missing_price'
   | 'unexpected_price'
@@ -129,7 +130,14 @@ function checkIdentity(request: OrderRequest): OrderProblem | null {
   if (!CLIENT_ORDER_ID.test(request.clientOrderId)) {
     return { code: 'bad_client_order_id', reason: `client order id "${request.clientOrderId}" must be 1-64 letters, digits or . _ : -` };
   }
-  if (!INSTRUMENTS.some((i) => i.symbol === request.symbol)) return { code: 'unknown_symbol', reason: `unknown symbol "${request.symbol}"` };
+  const instrument = instruments().find((i) => i.symbol === request.symbol);
+  if (instrument === undefined) return { code: 'unknown_symbol', reason: `unknown symbol "${request.symbol}"` };
+  if (instrument.base !== NOTIONAL_CURRENCY || instrument.quote !== ACCOUNT_CURRENCY) {
+    return {
+      code: 'unsupported_symbol',
+      reason: `the paper account books ${NOTIONAL_CURRENCY} notional against ${ACCOUNT_CURRENCY} cash; ${request.symbol} is ${instrument.base} against ${instrument.quote}, which it cannot book`,
+    };
+  }
   return null;
 }
 

@@ -55,5 +55,3 @@ export async function sendJson<T>(method: 'POST' | 'DELETE', path: string, body?
   return parse<T>(await fetch(path, { method, headers: headers(body !== undefined), ...(body === undefined ? {} : { body: JSON.stringify(body) }) }));
 }
 
-export const SYMBOL = 'USD/COP';
-export const SYMBOL_PATH = encodeURIComponent(SYMBOL);

@@ -15,7 +15,7 @@ export interface Candle {
   high: number;
   low: number;
   close: number;
-  /** Bogota trading date of the candle's session (session boundaries). */
+  /** Trading date of the candle's session in its market's zone (session boundaries). */
   session: string;
   /** The built-in simulator's prices, not market data: drawn apart from real history. */
   simulated: boolean;

@@ -45,7 +45,7 @@ export interface SeriesPoints {
   holes: Array<{ time: number; sessions: number }>;
 }
 
-/** Trading sessions (Bogota dates, sorted) strictly between two session dates. */
+/** Trading sessions (dates in the market's zone, sorted) strictly between two session dates. */
 export function sessionsBetween(tradingDays: readonly string[], after: string, before: string): number {
   const firstAfter = lowerBound(tradingDays, after, true);
   const firstAtOrAfterBefore = lowerBound(tradingDays, before, false);

@@ -1,8 +1,17 @@
-/** The dashboard shell: top bar, hash routes (#/terminal, #/quality, #/pipeline, #/research, #/system), API token. */
+/**
+ * The dashboard shell: top bar, hash routes (#/terminal, #/quality, #/pipeline, #/research,
+ * #/system), API token, and the selected instrument: the instruments come from GET
+ * /api/instruments, the selected one's market is provided to every view (selected-symbol.ts), and
+ * a view is rebuilt when the selection changes. The terminal has the watchlist above it.
+ */
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { InstrumentsBody, InstrumentView } from '../contracts/api/instruments.ts';
 import { storedToken, storeToken } from './api.ts';
 import { ClockBadge } from './components/clock-badge.tsx';
+import { Watchlist } from './components/watchlist.tsx';
+import { MarketContext, marketOf, pickInstrument, useRequestedSymbol, type Market } from './selected-symbol.ts';
+import { useApi } from './use-api.ts';
 import './styles.css';
 import { PipelineView } from './views/pipeline-view.tsx';
 import { QualityView } from './views/quality-view.tsx';
@@ -31,9 +40,20 @@ function App() {
   }, []);
   const active = VIEWS.find((v) => v.path === path) ?? VIEWS[0];
   const View = active.view;
+  // Market status and last prices move: the watchlist reloads them now and then (ticks move prices in between).
+  const instruments = useApi<InstrumentsBody>('/api/instruments', 30_000);
+  // A failed reload (the server unreachable a moment) keeps the last list: the views stay up and say what they can.
+  const lastServed = useRef<InstrumentView[] | null>(null);
+  if (instruments.data !== null) lastServed.current = instruments.data.instruments;
+  const served = lastServed.current;
+  const requested = useRequestedSymbol();
+  const picked = served === null ? null : pickInstrument(served, requested);
+  const symbol = picked?.symbol ?? null;
+  // The market's rules do not change between reloads: one Market per symbol, so views are not re-rendered for nothing.
+  const market = useMemo((): Market | null => (picked === null ? null : marketOf(picked)), [symbol]);
   useEffect(() => {
-    document.title = `${active.label} · Tasa USD/COP`;
-  }, [active]);
+    document.title = `${active.label} · Tasa ${symbol ?? ''}`.trim();
+  }, [active, symbol]);
   return (
     <>
       <a class="skip" href="#content" onClick={(e) => {
@@ -43,7 +63,7 @@ function App() {
         Skip to content
       </a>
       <header class="top">
-        <h1>Tasa · USD/COP</h1>
+        <h1 data-testid="selected-symbol">Tasa · {symbol ?? '…'}</h1>
         <nav class="views" aria-label="Views">
           {VIEWS.map((v) => (
             <a key={v.path} href={`#/${v.path}`} aria-current={v === active ? 'page' : undefined}>
@@ -52,11 +72,22 @@ function App() {
           ))}
         </nav>
         <span class="spacer" />
-        <ClockBadge />
+        {market && (
+          <MarketContext.Provider value={market}>
+            <ClockBadge />
+          </MarketContext.Provider>
+        )}
         <TokenBox />
       </header>
-      <main id="content" tabIndex={-1} data-view={active.path}>
-        <View key={active.path} />
+      <main id="content" tabIndex={-1} data-view={active.path} data-symbol={symbol ?? undefined}>
+        {instruments.error !== null && served === null && <p class="empty">Could not load the instruments this server serves: {instruments.error}</p>}
+        {market && (
+          <MarketContext.Provider value={market}>
+            {active.path === 'terminal' && served && <Watchlist instruments={served} selected={market.symbol} onMarketStatus={instruments.reload} />}
+            {/* A new symbol is a new view: its requests, socket subscription and chart start afresh. */}
+            <View key={`${active.path} ${market.symbol}`} />
+          </MarketContext.Provider>
+        )}
       </main>
     </>
   );

@@ -113,7 +113,7 @@ describe('a real Prometheus scrapes Tasa', { skip }, () => {
     const redis = await startPrivateRedis();
     const scratch = await openScratchPostgres(PG_URL);
     await migrate(scratch.db);
-    await syncReferenceData(scratch.db, calendar);
+    await syncReferenceData(scratch.db, calendar.all());
     const anchor = systemClock.now();
     const clockStart = SESSION.open + 30 * MIN;
     const clock = new ScaledClock(clockStart, SPEED, anchor);

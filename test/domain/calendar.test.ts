@@ -1,12 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  BARS_PER_SESSION,
-  MarketCalendar,
-  SESSION_CLOSE_HOUR,
-  SESSION_OPEN_HOUR,
-  type Holiday,
-} from '../../src/domain/calendar.ts';
+import { MarketCalendar, type Holiday } from '../../src/domain/calendar.ts';
 
 const calendar = new MarketCalendar();
 const at = (iso: string): number => Date.parse(iso);
@@ -223,13 +217,10 @@ describe('MarketCalendar: US holidays (next-day settlement)', () => {
 });
 
 describe('MarketCalendar: sessions and bars', () => {
-  it('exports the session constants', () => {
-    assert.equal(SESSION_OPEN_HOUR, 8);
-    assert.equal(SESSION_CLOSE_HOUR, 13);
-    assert.equal(BARS_PER_SESSION, 60);
-    assert.equal(MarketCalendar.BARS_PER_SESSION, 60);
-    assert.equal(MarketCalendar.SESSION_OPEN_HOUR, 8);
-    assert.equal(MarketCalendar.SESSION_CLOSE_HOUR, 13);
+  it('states its session hours in Bogota time, 60 bars long', () => {
+    assert.deepEqual(calendar.sessionHours(), { open: '08:00', close: '13:00', opensDayBefore: false, timeZone: 'America/Bogota' });
+    assert.equal(calendar.symbol, 'USD/COP');
+    assert.equal(calendar.sessionFor('2024-01-02')?.barCount, 60);
   });
 
   it('opens 08:00-13:00 Bogota, i.e. 13:00Z-18:00Z', () => {

@@ -493,7 +493,7 @@ describe('a whole trading session with the system as OS processes', { skip, time
     redis = await startPrivateRedis();
     const scratch = await openScratchPostgres(PG_URL);
     await migrate(scratch.db);
-    await syncReferenceData(scratch.db, calendar);
+    await syncReferenceData(scratch.db, calendar.all());
     const anchor = Math.round(performance.timeOrigin + performance.now()) + STARTUP_REAL_MS;
     const clockStart = SESSION.open - PRE_OPEN_MS;
     const clock = new ScaledClock(clockStart, SPEED, anchor);

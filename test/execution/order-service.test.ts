@@ -98,7 +98,7 @@ for (const target of databaseTargets()) {
       rig = await startRig(db, clock);
       await rig.tick(4000, 4004);
       const closed = await rig.service.place(marketOrder('c1', 'buy', 1_000n), { actor: 'dave' });
-      assert.deepEqual([closed.order.status, closed.order.history.at(-1)?.reason], ['rejected', 'the market is closed']);
+      assert.deepEqual([closed.order.status, closed.order.history.at(-1)?.reason], ['rejected', 'the USD/COP market is closed']);
       await clock.advanceTo(T0);
       await rig.tick(4000, 4004);
       await clock.advance(31_000);

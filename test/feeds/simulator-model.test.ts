@@ -5,9 +5,10 @@ import { DAY_MS, MINUTE_MS } from '../../src/domain/time.ts';
 import { PriceHistory, aggregateTicks } from '../../src/feeds/simulator/history.ts';
 import { resolveInstruments, type SimInstrument } from '../../src/feeds/simulator/instruments.ts';
 import { bucketStart } from '../../src/feeds/simulator/intervals.ts';
-import { ModelPriceSource, isWeekendDay, volatilityMultiplier } from '../../src/feeds/simulator/price-model.ts';
+import { ModelPriceSource, isWeekendDay } from '../../src/feeds/simulator/price-model.ts';
 import { ReplayPriceSource } from '../../src/feeds/simulator/replay-source.ts';
 import { TickPath } from '../../src/feeds/simulator/tick-path.ts';
+import { VolatilityProfile } from '../../src/feeds/simulator/volatility-profile.ts';
 
 const [USD_COP] = resolveInstruments(['USD/COP']) as [SimInstrument];
 /** Tuesday 2024-03-05 13:00Z = 08:00 Bogota, the session open. */
@@ -47,11 +48,15 @@ describe('simulator price model', () => {
     }
   });
 
-  it('prints nothing on UTC weekends and nothing before the anchor', () => {
+  it('prints nothing from Friday to Sunday 17:00 New York (22:00Z in winter) and nothing before the anchor', () => {
     const model = new ModelPriceSource(USD_COP, 5);
     assert.equal(isWeekendDay(Date.UTC(2024, 2, 2) / DAY_MS), true);
+    assert.ok(model.slotOhlc(Date.UTC(2024, 2, 1, 21, 55)));
+    assert.equal(model.slotOhlc(Date.UTC(2024, 2, 1, 22, 0)), null);
     assert.equal(model.slotOhlc(Date.UTC(2024, 2, 2, 15, 0)), null);
-    assert.equal(model.slotOhlc(Date.UTC(2024, 2, 3, 23, 55)), null);
+    assert.equal(model.slotOhlc(Date.UTC(2024, 2, 3, 21, 55)), null);
+    assert.ok(model.slotOhlc(Date.UTC(2024, 2, 3, 22, 0)));
+    assert.ok(model.slotOhlc(Date.UTC(2024, 2, 3, 23, 55)));
     assert.ok(model.slotOhlc(Date.UTC(2024, 2, 4, 0, 0)));
     assert.equal(model.slotOhlc(Date.UTC(1999, 11, 31, 12, 0)), null);
   });
@@ -69,7 +74,8 @@ describe('simulator price model', () => {
     const nightMoves = absoluteMoves(model, Date.UTC(2024, 2, 5, 4, 0), 60);
     assert.ok(sessionMoves > 0.0004 && sessionMoves < 0.0012, `session mean |move| ${sessionMoves}`);
     assert.ok(nightMoves < sessionMoves / 3, `night ${nightMoves} vs session ${sessionMoves}`);
-    assert.ok(volatilityMultiplier(SESSION_OPEN) > volatilityMultiplier(Date.UTC(2024, 2, 5, 16, 0)), 'the open is busier than midday');
+    const profile = new VolatilityProfile(USD_COP.session, USD_COP.offSessionMultiplier);
+    assert.ok(profile.multiplierAt(SESSION_OPEN) > profile.multiplierAt(Date.UTC(2024, 2, 5, 16, 0)), 'the open is busier than midday');
     for (const tick of modelPath(11).ticksInSlot(SESSION_OPEN)) {
       const spread = tick.ask - tick.bid;
       // 2-5 COP at 4,000, proportionally more at higher levels (rounding to cents adds up to 0.02).

@@ -46,6 +46,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 function tapped(feed: LiveFeed, ticks: Tick[], states: FeedState[]): LiveFeed {
   return {
     close: () => feed.close(),
+    subscribe: (symbols) => feed.subscribe(symbols),
+    unsubscribe: (symbols) => feed.unsubscribe(symbols),
     events: async function* (): AsyncGenerator<FeedEvent> {
       for await (const event of feed.events()) {
         if (event.type === 'tick') ticks.push(event.tick);

@@ -78,7 +78,7 @@ describe('walk-forward on the real history', { skip: existsSync(REAL_FILE) ? fal
     const dir = await mkdtemp(join(tmpdir(), 'tasa-walk-forward-'));
     try {
       const options = pipelineOptions(db, dir);
-      await importBarFile(db, options.calendar, REAL_FILE, { symbol: 'USD/COP' });
+      await importBarFile(db, options.calendar.of('USD/COP'), REAL_FILE, { symbol: 'USD/COP' });
       const first = await runPipeline(options);
       const wf = first.walkForward;
       assert.ok(wf !== null && wf.status === 'completed', JSON.stringify(wf));
@@ -122,7 +122,7 @@ describe('walk-forward on the real history', { skip: existsSync(REAL_FILE) ? fal
     try {
       await migrate(db);
       const options = pipelineOptions(db, dir);
-      await importBarFile(db, options.calendar, REAL_FILE, { symbol: 'USD/COP' });
+      await importBarFile(db, options.calendar.of('USD/COP'), REAL_FILE, { symbol: 'USD/COP' });
       const deps = { db, archive: options.archive, clock: options.clock, calendar: options.calendar };
       // Each worker holds its first fold until the other has one too: both must take part.
       const started = new Set<string>();

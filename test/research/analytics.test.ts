@@ -59,7 +59,7 @@ describe('tailRisk95', () => {
 
 describe('riskMetrics', () => {
   it('computes the session figures by hand', () => {
-    const r = riskMetrics(CURVE, 60 * 250);
+    const r = riskMetrics(CURVE, 60 * 250, 60);
     assert.equal(r.periods, 3);
     assert.equal(r.periodsPerYear, 250);
     const mean = 0.1 / 3;
@@ -78,16 +78,18 @@ describe('riskMetrics', () => {
   });
 
   it('annualizes per group of sessions and leaves undefined figures null', () => {
-    const grouped = riskMetrics({ ...CURVE, sessionsPerPoint: 5 }, 60 * 250);
+    const grouped = riskMetrics({ ...CURVE, sessionsPerPoint: 5 }, 60 * 250, 60);
     assert.equal(grouped.periodsPerYear, 50);
-    const gainsOnly = riskMetrics({ initialEquity: 100, sessionsPerPoint: 1, points: [close(D1, 101)] }, 15000);
+    const gainsOnly = riskMetrics({ initialEquity: 100, sessionsPerPoint: 1, points: [close(D1, 101)] }, 15000, 60);
     assert.equal(gainsOnly.volatility, null);
     assert.equal(gainsOnly.sortino, null);
-    const empty = riskMetrics({ initialEquity: 100, sessionsPerPoint: 1, points: [] }, 15000);
+    const empty = riskMetrics({ initialEquity: 100, sessionsPerPoint: 1, points: [] }, 15000, 60);
     assert.equal(empty.meanReturn, null);
     assert.equal(empty.maxDrawdown, null);
     assert.equal(empty.worstPeriod, null);
-    assert.throws(() => riskMetrics(CURVE, 0), /barsPerYear/);
+    assert.throws(() => riskMetrics(CURVE, 0, 60), /barsPerYear/);
+    // A 24-hour market's sessions hold 288 bars: the same bars per year are fewer sessions.
+    assert.equal(riskMetrics(CURVE, 288 * 250, 288).periodsPerYear, 250);
   });
 });
 

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { TasaError } from '../../src/errors.ts';
 import { DEFAULT_GATE_THRESHOLDS } from '../../src/research/gates.ts';
-import { loadResearchConfig, resolveResearchConfig } from '../../src/research/research-config.ts';
+import { loadResearchConfig, researchConfigFor, resolveResearchConfig } from '../../src/research/research-config.ts';
+import { shippedInstrument } from '../../src/domain/symbol.ts';
 import { DEFAULT_WALK_FORWARD_CONFIG } from '../../src/research/walk-forward.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tasa-research-config-'));
@@ -82,5 +83,34 @@ describe('research config', () => {
     await assert.rejects(loadResearchConfig(dir, {}, { TASA_RESEARCH_CONFIG: join(dir, 'missing.json') }), /cannot be read/);
     writeFileSync(join(dir, 'research.config.json'), '{ "costs": ');
     await assert.rejects(loadResearchConfig(dir, {}, {}), /is not JSON/);
+  });
+});
+
+describe('research config per instrument', () => {
+  const brl = shippedInstrument('USD/BRL').costs;
+  const cop = shippedInstrument('USD/COP').costs;
+
+  it("takes each instrument's costs where the config sets none, and hashes the result", () => {
+    const shared = resolveResearchConfig({ costs: { minSpreadTicks: 50 } });
+    const forBrl = researchConfigFor(shared, brl);
+    const forCop = researchConfigFor(shared, cop);
+    assert.deepEqual(forBrl.config.costs, { spreadBps: brl.spreadBps, fallbackSpreadBps: brl.spreadBps, minSpreadTicks: 50, feeBps: brl.feeBps, slippageBps: brl.slippageBps });
+    assert.equal(forCop.config.costs.spreadBps, cop.spreadBps);
+    assert.notEqual(forBrl.hash, forCop.hash, 'different costs, different research setups');
+    assert.equal(forBrl.config.split.train, shared.config.split.train, 'the rest of the config is shared');
+  });
+
+  it('keeps what the file and the command line set', () => {
+    const shared = resolveResearchConfig({ costs: { spreadBps: 'from-ticks', feeBps: 3 } }, { costs: { slippageBps: 1 } });
+    const costs = researchConfigFor(shared, brl).config.costs;
+    assert.equal(costs.spreadBps, 'from-ticks');
+    assert.equal(costs.fallbackSpreadBps, brl.spreadBps, "the instrument's half-spread is the from-ticks fallback");
+    assert.equal(costs.feeBps, 3);
+    assert.equal(costs.slippageBps, 1);
+  });
+
+  it('the shipped research.config.json leaves the costs to the instruments: USD/COP resolves as before', async () => {
+    const shipped = researchConfigFor(await loadResearchConfig(process.cwd(), {}, {}), cop);
+    assert.deepEqual(shipped.config.costs, { spreadBps: 2, fallbackSpreadBps: 2, minSpreadTicks: 100, feeBps: 0.5, slippageBps: 0 });
   });
 });

@@ -52,7 +52,7 @@ async function seedBackfill(db: Db, server: TestServer): Promise<{ runId: number
     times.map((time, i) => ({ lineNo: i + 1, raw: `{"t":${time}}`, parsed: { time, open: 4100, high: 4101, low: 4099, close: 4100.5, volume: null, sourceLabel: null, lineNo: i + 1 }, sourceLabel: null })),
   );
   await upsertBars(db, times.map(restBar));
-  await refreshSessions(db, server.deps.calendar, SYMBOL, '2024-01-02', '2024-01-02');
+  await refreshSessions(db, server.deps.calendar.of(SYMBOL), SYMBOL, '2024-01-02', '2024-01-02');
   await appendAudit(db, [
     { actor: 'backfill', action: 'backfill.fill', entity: 'bars:USD/COP:2024-01-02', details: { filled: 5 } },
     { actor: 'backfill', action: 'backfill.fill', entity: 'bars:USD/COP:2024-02-01', details: { filled: 1 } },
@@ -142,16 +142,18 @@ for (const target of databaseTargets()) {
     it('states the market rules, holiday source and retention in force', async () => {
       const { status, body } = await request('GET', '/api/compliance/regulations');
       assert.equal(status, 200);
+      assert.equal(body['symbol'], 'USD/COP');
       assert.deepEqual(body['session'], {
         open: '08:00',
         close: '13:00',
-        tradingDays: 'Monday to Friday, except Colombian public holidays',
+        opensDayBefore: false,
+        tradingDays: "Monday, Tuesday, Wednesday, Thursday, Friday, except the market's holidays",
         barMinutes: 5,
         barsPerSession: 60,
         barLabel: 'a bar is labelled by its open time and covers [open, open + 5 min)',
         nextDaySettlement: 'the market trades and settles the next business day',
       });
-      assert.equal((body['timeZone'] as Json)['market'], 'America/Bogota');
+      assert.deepEqual(body['timeZone'], { market: 'America/Bogota', utcOffset: '-05:00', daylightSaving: false, storage: 'UTC: timestamptz in the database, ISO 8601 with Z on the wire' });
       const calendar = body['holidayCalendar'] as Json;
       assert.equal(calendar['overridesFile'], null);
       assert.match(String(calendar['fingerprint']), /^[0-9a-f]{16}$/);
@@ -159,9 +161,9 @@ for (const target of databaseTargets()) {
       assert.equal(calendar['tableInSync'], true);
       const holidays = body['holidays'] as Json;
       assert.equal(holidays['year'], 2024);
-      const colombia = holidays['colombia'] as Json[];
+      const colombia = holidays['closed'] as Json[];
       assert.ok(colombia.some((h) => h['date'] === '2024-01-08' && h['origin'] === 'date-holidays'), 'Reyes Magos, moved to Monday');
-      assert.ok((holidays['unitedStates'] as Json[]).some((h) => h['date'] === '2024-07-04'));
+      assert.ok((holidays['settlement'] as Json[]).some((h) => h['date'] === '2024-07-04'));
       const retention = new Map((body['retention'] as Json[]).map((r) => [r['data'], r]));
       assert.match(String(retention.get('raw_bars (L0)')?.['mutability']), /append-only/);
       assert.match(String(retention.get('audit_log')?.['mutability']), /append-only/);
@@ -169,12 +171,13 @@ for (const target of databaseTargets()) {
 
       const y2025 = await request('GET', '/api/compliance/regulations?year=2025');
       assert.equal((y2025.body['holidays'] as Json)['year'], 2025);
-      assert.ok(((y2025.body['holidays'] as Json)['colombia'] as Json[]).every((h) => String(h['date']).startsWith('2025-')));
+      assert.ok(((y2025.body['holidays'] as Json)['closed'] as Json[]).every((h) => String(h['date']).startsWith('2025-')));
       assert.equal((await request('GET', '/api/compliance/regulations?year=1900')).status, 400);
+      assert.equal((await request('GET', '/api/compliance/regulations?symbol=USDBRL')).status, 404, 'a symbol this server does not serve');
     });
 
     it('reports lineage and quality of a period: sources, repairs, backfills, gaps, files, sessions', async () => {
-      const summary = await importBarFile(db, server.deps.calendar, importFile(dir), { symbol: SYMBOL });
+      const summary = await importBarFile(db, server.deps.calendar.of(SYMBOL), importFile(dir), { symbol: SYMBOL });
       assert.equal(summary.repairs.length, 1, 'the 2024-01-03 session is repaired');
       const { runId } = await seedBackfill(db, server);
 

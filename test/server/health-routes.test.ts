@@ -77,7 +77,7 @@ for (const target of databaseTargets()) {
       assert.equal(res.statusCode, 200);
       const body = res.json<HealthBody>();
       assert.equal(body.status, 'degraded');
-      assert.deepEqual(body.degraded, ['no live ingest process holds the lease of USD/COP during market hours']);
+      assert.deepEqual(body.degraded, ['no live ingest process holds the lease of USD/COP during its market hours']);
       assert.deepEqual(body.failed, []);
       assert.equal(body.version, '0.0.0-test');
       assert.equal(body.checks.database.ok, true);

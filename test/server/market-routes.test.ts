@@ -77,11 +77,12 @@ for (const target of databaseTargets()) {
       const res = await get('/market/status');
       assert.equal(res.statusCode, 200);
       assert.deepEqual(res.json(), {
+        symbol: 'USD/COP',
         time: '2024-01-02T15:00:00.000Z',
-        bogotaTime: '2024-01-02 10:00:00 -05:00',
+        localTime: '2024-01-02 10:00:00 -05:00',
         timeZone: 'America/Bogota',
         open: true,
-        sessionHours: { open: '08:00', close: '13:00', timeZone: 'America/Bogota' },
+        sessionHours: { open: '08:00', close: '13:00', opensDayBefore: false, timeZone: 'America/Bogota' },
         today: { date: '2024-01-02', tradingDay: true, weekend: false, holiday: null, usHoliday: null, nextDaySettlement: false },
         currentSession: { date: '2024-01-02', open: '2024-01-02T13:00:00.000Z', close: '2024-01-02T18:00:00.000Z', nextDaySettlement: false, usHoliday: null },
         nextSession: { date: '2024-01-03', open: '2024-01-03T13:00:00.000Z', close: '2024-01-03T18:00:00.000Z', nextDaySettlement: false, usHoliday: null },

@@ -69,6 +69,8 @@ class ScriptedFeed implements LiveFeed {
     for (const event of this.script) yield event;
     await this.closed;
   }
+  subscribe(): void {}
+  unsubscribe(): void {}
   close(): Promise<void> {
     this.release();
     return Promise.resolve();
@@ -114,7 +116,7 @@ for (const target of databaseTargets()) {
 
     it('reads market open, gaps, key credits and freshness at scrape time', async () => {
       let { samples } = await scrape();
-      assert.equal(value(samples, 'tasa_market_open'), 1);
+      assert.equal(value(samples, 'tasa_market_open', { symbol: SYMBOL }), 1);
       // Due by 14:58Z: 23 bars of today (13:00..14:50) and all 60 of Friday, none stored.
       assert.equal(value(samples, 'tasa_gaps_open', { symbol: SYMBOL }), 83);
       assert.equal(value(samples, 'tasa_data_freshness_seconds', { symbol: SYMBOL }), undefined, 'no tick known: no sample');
@@ -140,7 +142,7 @@ for (const target of databaseTargets()) {
     it('counts ticks, rejections, closed and stored bars and latencies as ticks flow through the pipeline', async () => {
       const metrics = ts.deps.metrics;
       const writer = new DurableWriter({ db, clock: ts.clock, logger, spoolPath: join(mkdtempSync(join(tmpdir(), 'metrics-spool-')), 'spool.jsonl'), tickFlushMs: 10, metrics });
-      const pipeline = new TickProcessor({ symbol: SYMBOL, calendar: ts.deps.calendar, clock: ts.clock, bus: ts.deps.bus, writer, logger, maxJump: 0.05, metrics });
+      const pipeline = new TickProcessor({ symbol: SYMBOL, calendar: ts.deps.calendar.of(SYMBOL), clock: ts.clock, bus: ts.deps.bus, writer, logger, maxJump: 0.05, metrics });
       const before = parseSamples(await metrics.registry.metrics());
       const now = ts.clock.now();
       const slot = now - (now % BAR_MS);
@@ -233,7 +235,7 @@ for (const target of databaseTargets()) {
     it('drops the freshness sample and reports the market closed outside the session', async () => {
       await ts.clock.advanceTo(Date.UTC(2024, 0, 2, 18, 30));
       const { samples } = await scrape();
-      assert.equal(value(samples, 'tasa_market_open'), 0);
+      assert.equal(value(samples, 'tasa_market_open', { symbol: SYMBOL }), 0);
       assert.equal(value(samples, 'tasa_data_freshness_seconds', { symbol: SYMBOL }), undefined);
       // A job fired on a day without a session is counted as skipped.
       const holiday = { clock: new ManualClock(Date.UTC(2024, 0, 1, 15, 0)), calendar: ts.deps.calendar, logger, handlers: { sync: () => Promise.resolve(1), failsafe: () => Promise.resolve(1) }, metrics: ts.deps.metrics };

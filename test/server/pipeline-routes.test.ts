@@ -157,7 +157,7 @@ for (const target of databaseTargets()) {
 
     it('calls L1 stale once a session closed without an L1 run after it', async () => {
       const later = new ManualClock(OPEN_TIME + 3 * 24 * HOUR);
-      const health = await pipelineHealth(db, { calendar: server.deps.calendar, clock: later, days: 1, limit: 10 });
+      const health = await pipelineHealth(db, { calendar: server.deps.calendar.of(SYMBOL), clock: later, days: 1, limit: 10 });
       const l1 = health.layers.find((l) => l.layer === 'L1');
       // Three days later the sessions of Jan 2-4 have closed without an L1 run.
       assert.equal(l1?.stale, true);
@@ -194,7 +194,7 @@ for (const target of databaseTargets()) {
       // A bar off the session (before the open) is counted apart.
       bars.push(bar(OPEN_0102 - BAR_MS));
       await upsertBars(db, bars);
-      await refreshSessions(db, server.deps.calendar, SYMBOL, '2024-01-02', '2024-01-02');
+      await refreshSessions(db, server.deps.calendar.of(SYMBOL), SYMBOL, '2024-01-02', '2024-01-02');
 
       const { status, body } = await get('/api/pipeline/data-quality?symbol=USD%2FCOP&from=2024-01-02&to=2024-01-03');
       assert.equal(status, 200, JSON.stringify(body));

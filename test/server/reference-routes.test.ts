@@ -127,12 +127,23 @@ for (const target of databaseTargets()) {
       assert.equal(res.statusCode, 200);
       const reyes = calendar.dayInfo('2024-01-08').holiday;
       assert.ok(reyes);
+      assert.equal(res.json<{ symbol: string }>().symbol, 'USD/COP');
       assert.deepEqual(res.json<{ days: unknown[] }>().days, [
-        { date: '2024-01-05', weekday: 'Fri', trading_day: true, holiday: null, next_day_settlement: false, us_holiday: null, session_open: '2024-01-05T13:00:00.000Z', session_close: '2024-01-05T18:00:00.000Z' },
-        { date: '2024-01-06', weekday: 'Sat', trading_day: false, holiday: null, next_day_settlement: false, us_holiday: null, session_open: null, session_close: null },
-        { date: '2024-01-07', weekday: 'Sun', trading_day: false, holiday: null, next_day_settlement: false, us_holiday: null, session_open: null, session_close: null },
-        { date: '2024-01-08', weekday: 'Mon', trading_day: false, holiday: reyes, next_day_settlement: false, us_holiday: null, session_open: null, session_close: null },
+        { date: '2024-01-05', weekday: 'Fri', trading_day: true, holiday: null, next_day_settlement: false, us_holiday: null, session_open: '2024-01-05T13:00:00.000Z', session_close: '2024-01-05T18:00:00.000Z', bars: 60 },
+        { date: '2024-01-06', weekday: 'Sat', trading_day: false, holiday: null, next_day_settlement: false, us_holiday: null, session_open: null, session_close: null, bars: null },
+        { date: '2024-01-07', weekday: 'Sun', trading_day: false, holiday: null, next_day_settlement: false, us_holiday: null, session_open: null, session_close: null, bars: null },
+        { date: '2024-01-08', weekday: 'Mon', trading_day: false, holiday: reyes, next_day_settlement: false, us_holiday: null, session_open: null, session_close: null, bars: null },
       ]);
+      // Any configured instrument's calendar, served or not: USD/BRL closes for Carnival; EUR/USD's Monday opens Sunday 17:00 New York.
+      const brl = await get('/api/calendar?symbol=USDBRL&from=2024-02-12&to=2024-02-14');
+      assert.deepEqual(
+        brl.json<{ zone: string; days: Array<{ date: string; trading_day: boolean; bars: number | null }> }>().days.map((d) => [d.date, d.trading_day, d.bars]),
+        [['2024-02-12', false, null], ['2024-02-13', false, null], ['2024-02-14', true, 96]],
+      );
+      assert.equal(brl.json<{ zone: string }>().zone, 'America/Sao_Paulo');
+      const eur = await get('/api/calendar?symbol=EUR/USD&from=2024-01-08');
+      assert.deepEqual(eur.json<{ days: unknown[] }>().days.map((d) => [(d as { session_open: string }).session_open, (d as { bars: number }).bars]), [['2024-01-07T22:00:00.000Z', 288]]);
+      assert.equal((await get('/api/calendar?symbol=USD/XYZ&from=2024-01-08')).statusCode, 404);
       const mlk = await get('/api/calendar?from=2024-01-15');
       assert.deepEqual(
         mlk.json<{ days: Array<{ date: string; next_day_settlement: boolean; us_holiday: string }> }>().days.map((d) => [d.date, d.next_day_settlement, d.us_holiday]),

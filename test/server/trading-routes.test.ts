@@ -251,7 +251,7 @@ for (const target of databaseTargets()) {
       const res = await place(market('c1', '10'));
       assert.equal(res.statusCode, 422, res.body);
       assert.equal(res.json<ErrorJson>().error.code, 'order_rejected');
-      assert.match(res.json<ErrorJson>().error.message, /the market is closed/);
+      assert.match(res.json<ErrorJson>().error.message, /the USD\/COP market is closed/);
     });
 
     it('switches strategies on and off for a trader, persisted and audited', async () => {

@@ -69,7 +69,7 @@ for (const target of databaseTargets()) {
         await migrate(db);
         const calendar = new MarketCalendar();
         // Without the lock the later inserts collided with the first: "holidays_pkey" killed ingest.
-        await Promise.all([syncReferenceData(db, calendar), syncReferenceData(db, calendar), syncReferenceData(db, calendar)]);
+        await Promise.all([syncReferenceData(db, calendar.all()), syncReferenceData(db, calendar.all()), syncReferenceData(db, calendar.all())]);
         const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM holidays');
         const expected = new Set<string>();
         for (let year = 2015; year <= 2035; year++) for (const h of [...calendar.holidays(year), ...calendar.usHolidays(year)]) expected.add(`${h.date}/${h.market}`);

@@ -6,7 +6,7 @@
 import { createMemoryBus, type Bus } from '../../src/bus/index.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
-import { MarketCalendar } from '../../src/domain/calendar.ts';
+import { loadMarketCalendar } from '../../src/calendar-config.ts';
 import { createLogger } from '../../src/log.ts';
 import { createMetrics } from '../../src/metrics/metrics.ts';
 import { localTrading, NO_TRADING, startTradingEngine, tradingSettings } from '../../src/execution/trading-engine.ts';
@@ -42,16 +42,17 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-const calendar = new MarketCalendar();
+/** Every shipped instrument's calendar, as a deployment without TASA_INSTRUMENTS has them. */
+const calendar = loadMarketCalendar({});
 
 export async function startTestServer(o: TestServerOptions): Promise<TestServer> {
   const clock = o.clock ?? new ManualClock(OPEN_TIME);
   const ownBus = o.bus === undefined;
   const bus = o.bus ?? createMemoryBus({ clock });
   const config: Config = loadConfig({ TASA_LOG_LEVEL: 'silent', TASA_HTTP_PORT: '0', TASA_RATE_LIMIT_PER_MINUTE: '0', ...o.env });
-  await syncReferenceData(o.db, calendar);
-  const logger = createLogger('silent');
   const symbols = ['USD/COP'];
+  await syncReferenceData(o.db, symbols.map((symbol) => calendar.of(symbol)));
+  const logger = createLogger('silent');
   const engine =
     o.trading === false || o.deps?.trading !== undefined
       ? null

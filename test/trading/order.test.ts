@@ -122,7 +122,10 @@ describe('validateOrder', () => {
     assert.equal(codeOf({ clientOrderId: '' }), 'bad_client_order_id');
     assert.equal(codeOf({ clientOrderId: 'has space' }), 'bad_client_order_id');
     assert.equal(codeOf({ clientOrderId: 'x'.repeat(65) }), 'bad_client_order_id');
-    assert.equal(codeOf({ symbol: 'EUR/USD' }), 'unknown_symbol');
+    assert.equal(codeOf({ symbol: 'GBP/JPY' }), 'unknown_symbol');
+    // Configured, but quoted in a currency the COP paper account cannot book.
+    assert.equal(codeOf({ symbol: 'EUR/USD' }), 'unsupported_symbol');
+    assert.equal(codeOf({ symbol: 'USD/BRL' }), 'unsupported_symbol');
     assert.equal(codeOf({ quantity: 0n }), 'bad_quantity');
     assert.equal(codeOf({ quantity: -100n }), 'bad_quantity');
     assert.equal(codeOf({ type: 'limit' }), 'missing_price');

@@ -1,22 +1,31 @@
 /**
- * The dashboard's pure parts, in Node: COP and Bogota formatting, the fold of live 5-minute bars
- * into longer candles, the indicator reshaping, and the Prometheus text reader of the System view.
+ * The dashboard's pure parts, in Node: prices and zoned times (each market's own zone, named), the
+ * session rules of an instrument (its zone, hours, a session opening the day before), the fold of
+ * live 5-minute bars into longer candles, the indicator reshaping, and the Prometheus text reader of the System view.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { bogotaClock, bogotaDateOf, bogotaDateTime, bogotaMinute, bytes, cop, decimal, duration, elapsed, integer, MISSING, percent, signed } from '../../src/web/format.ts';
+import { bytes, cop, decimal, duration, elapsed, integer, MISSING, percent, price, signed, zonedClock, zonedDateTime, zonedMinute } from '../../src/web/format.ts';
+import { inSessionHours, sessionDateOf, sessionOpenOn, wallTime, type SessionRules } from '../../src/web/market-time.ts';
 import { Metrics, parsePrometheusText } from '../../src/web/prom-text.ts';
 import { candlePoints, linePoints, provenanceMarkers, segmentSummary, sessionsBetween, SIMULATED_COLORS, sourceSummary } from '../../src/web/chart-series.ts';
 import type { CandlesResponse } from '../../src/contracts/api/candles.ts';
-import { bucketStart, candlesFrom, foldBucket, foldTick, indicatorSeries, indicatorsByTime, inSessionHours, INTERVALS, minuteCoverageText, ticksFromOf } from '../../src/web/views/candles.ts';
+import { bucketStart, candlesFrom, foldBucket, foldTick, indicatorSeries, indicatorsByTime, INTERVALS, minuteCoverageText, ticksFromOf } from '../../src/web/views/candles.ts';
 import { CANDLESTICK_INTERVALS } from '../../src/contracts/candle-intervals.ts';
 
 const T = (iso: string) => Date.parse(iso);
+const WEEKDAYS = [1, 2, 3, 4, 5];
+/** The shipped instruments' session rules, as GET /api/instruments gives them. */
+const COP: SessionRules = { zone: 'America/Bogota', open: '08:00', close: '13:00', opensDayBefore: false, weekdays: WEEKDAYS };
+const BRL: SessionRules = { zone: 'America/Sao_Paulo', open: '09:00', close: '17:00', opensDayBefore: false, weekdays: WEEKDAYS };
+const EUR: SessionRules = { zone: 'America/New_York', open: '17:00', close: '17:00', opensDayBefore: true, weekdays: WEEKDAYS };
 
 describe('formatting', () => {
   it('writes COP with thousands separators and 2 decimals, and missing values as a dash', () => {
     assert.equal(cop(3921.5), '3,921.50');
     assert.equal(cop(4_210_123.456), '4,210,123.46');
+    assert.equal(price(5.12345, 4), '5.1235', 'USD/BRL: 4 decimals');
+    assert.equal(signed(-0.00012, 5), '-0.00012');
     assert.equal(signed(12.3), '+12.30');
     assert.equal(signed(-0.5), '-0.50');
     assert.equal(integer(1234567), '1,234,567');
@@ -28,13 +37,32 @@ describe('formatting', () => {
     }
   });
 
-  it('shows times in Bogota (UTC-5) labelled COT, and dates sessions in Bogota', () => {
-    assert.equal(bogotaDateTime('2024-01-02T13:00:00Z'), '2024-01-02 08:00:00 COT');
-    assert.equal(bogotaDateTime(T('2024-01-03T04:59:59Z')), '2024-01-02 23:59:59 COT');
-    assert.equal(bogotaMinute(T('2024-01-02T17:55:00Z')), '2024-01-02 12:55 COT');
-    assert.equal(bogotaClock('2024-01-02T15:04:05Z'), '10:04:05 COT');
-    assert.equal(bogotaDateTime(null), MISSING);
-    assert.equal(bogotaDateOf(T('2024-01-03T04:00:00Z')), '2024-01-02');
+  it("shows times in the market's own zone, named, and dates sessions there", () => {
+    assert.equal(zonedDateTime('America/Bogota', '2024-01-02T13:00:00Z'), '2024-01-02 08:00:00 America/Bogota');
+    assert.equal(zonedDateTime('America/Bogota', T('2024-01-03T04:59:59Z')), '2024-01-02 23:59:59 America/Bogota');
+    assert.equal(zonedMinute('America/Bogota', T('2024-01-02T17:55:00Z')), '2024-01-02 12:55 America/Bogota');
+    assert.equal(zonedClock('America/Bogota', '2024-01-02T15:04:05Z'), '10:04:05 America/Bogota');
+    assert.equal(zonedDateTime('America/Sao_Paulo', '2024-01-02T13:00:00Z'), '2024-01-02 10:00:00 America/Sao_Paulo');
+    assert.equal(zonedDateTime('America/Bogota', null), MISSING);
+    assert.equal(sessionDateOf(COP, T('2024-01-03T04:00:00Z')), '2024-01-02');
+  });
+
+  it("knows each market's session: its zone's wall time with daylight saving, and a session that opens the day before", () => {
+    assert.equal(wallTime('America/New_York', '2024-07-01', '17:00'), T('2024-07-01T21:00:00Z'), 'EDT, UTC-4');
+    assert.equal(wallTime('America/New_York', '2024-01-02', '17:00'), T('2024-01-02T22:00:00Z'), 'EST, UTC-5');
+    assert.equal(sessionOpenOn(BRL, '2024-01-02'), T('2024-01-02T12:00:00Z'));
+    // EUR/USD: Monday's session opens Sunday 17:00 New York.
+    assert.equal(sessionOpenOn(EUR, '2024-07-01'), T('2024-06-30T21:00:00Z'));
+    assert.equal(sessionDateOf(EUR, T('2024-06-30T21:00:00Z')), '2024-07-01');
+    assert.equal(sessionDateOf(EUR, T('2024-06-30T20:59:00Z')), '2024-06-30');
+    assert.equal(inSessionHours(EUR, T('2024-06-30T22:00:00Z')), true, 'Sunday evening is Monday session');
+    assert.equal(inSessionHours(EUR, T('2024-06-29T22:00:00Z')), false, 'Saturday evening');
+    assert.equal(inSessionHours(BRL, T('2024-01-02T19:59:00Z')), true, '16:59 Sao Paulo');
+    assert.equal(inSessionHours(BRL, T('2024-01-02T20:00:00Z')), false, '17:00 Sao Paulo');
+    assert.equal(inSessionHours(COP, T('2024-01-02T19:59:00Z')), false, '14:59 Bogota');
+    assert.equal(bucketStart(T('2024-01-02T19:55:00Z'), '1day', BRL), T('2024-01-02T12:00:00Z'));
+    assert.equal(bucketStart(T('2024-01-02T16:10:00Z'), '4h', BRL), T('2024-01-02T16:00:00Z'), '4h from the 09:00 open: 13:00-17:00 Sao Paulo');
+    assert.equal(bucketStart(T('2024-07-03T12:00:00Z'), '1w', EUR), T('2024-06-30T21:00:00Z'), "the week's Monday session opens on Sunday");
   });
 
   it('writes durations and sizes for people', () => {
@@ -53,22 +81,22 @@ describe('candles', () => {
     high,
     low,
     close,
-    session: bogotaDateOf(T(iso)),
+    session: sessionDateOf(COP, T(iso)),
     simulated,
     source: simulated ? ('simulated' as const) : ('imported' as const),
   });
 
   it('puts a 5-minute bar in its bucket; daily buckets open at the session open', () => {
-    assert.equal(bucketStart(T('2024-01-02T13:25:00Z'), '15min'), T('2024-01-02T13:15:00Z'));
-    assert.equal(bucketStart(T('2024-01-02T13:55:00Z'), '1h'), T('2024-01-02T13:00:00Z'));
-    assert.equal(bucketStart(T('2024-01-02T17:55:00Z'), '1day'), T('2024-01-02T13:00:00Z'));
-    assert.equal(bucketStart(T('2024-01-02T13:05:00Z'), '5min'), T('2024-01-02T13:05:00Z'));
+    assert.equal(bucketStart(T('2024-01-02T13:25:00Z'), '15min', COP), T('2024-01-02T13:15:00Z'));
+    assert.equal(bucketStart(T('2024-01-02T13:55:00Z'), '1h', COP), T('2024-01-02T13:00:00Z'));
+    assert.equal(bucketStart(T('2024-01-02T17:55:00Z'), '1day', COP), T('2024-01-02T13:00:00Z'));
+    assert.equal(bucketStart(T('2024-01-02T13:05:00Z'), '5min', COP), T('2024-01-02T13:05:00Z'));
     // 4h: 08:00-12:00 and 12:00-13:00 Bogota; 1w: keyed by the Monday of the Bogota week (2024-01-08 is a holiday Monday).
-    assert.equal(bucketStart(T('2024-01-02T16:55:00Z'), '4h'), T('2024-01-02T13:00:00Z'));
-    assert.equal(bucketStart(T('2024-01-02T17:00:00Z'), '4h'), T('2024-01-02T17:00:00Z'));
-    assert.equal(bucketStart(T('2024-01-12T17:55:00Z'), '1w'), T('2024-01-08T13:00:00Z'));
-    assert.equal(bucketStart(T('2024-01-09T13:00:00Z'), '1w'), bucketStart(T('2024-01-08T13:00:00Z'), '1w'));
-    assert.equal(bucketStart(T('2024-01-14T20:00:00Z'), '1w'), T('2024-01-08T13:00:00Z'), 'Sunday belongs to the week that began on Monday');
+    assert.equal(bucketStart(T('2024-01-02T16:55:00Z'), '4h', COP), T('2024-01-02T13:00:00Z'));
+    assert.equal(bucketStart(T('2024-01-02T17:00:00Z'), '4h', COP), T('2024-01-02T17:00:00Z'));
+    assert.equal(bucketStart(T('2024-01-12T17:55:00Z'), '1w', COP), T('2024-01-08T13:00:00Z'));
+    assert.equal(bucketStart(T('2024-01-09T13:00:00Z'), '1w', COP), bucketStart(T('2024-01-08T13:00:00Z'), '1w', COP));
+    assert.equal(bucketStart(T('2024-01-14T20:00:00Z'), '1w', COP), T('2024-01-08T13:00:00Z'), 'Sunday belongs to the week that began on Monday');
   });
 
   it('folds live bars into the stored candle: its open, every high and low, the latest close', () => {
@@ -91,32 +119,32 @@ describe('candles', () => {
       CANDLESTICK_INTERVALS.filter((i) => i !== '30min'),
     );
     assert.equal(INTERVALS[0]?.label, '1m');
-    assert.equal(bucketStart(T('2024-01-02T13:07:59Z'), '1min'), T('2024-01-02T13:07:00Z'));
-    const first = foldTick(undefined, 3950, T('2024-01-02T13:07:12Z'), false);
+    assert.equal(bucketStart(T('2024-01-02T13:07:59Z'), '1min', COP), T('2024-01-02T13:07:00Z'));
+    const first = foldTick(undefined, 3950, T('2024-01-02T13:07:12Z'), false, COP);
     assert.deepEqual(first, { time: T('2024-01-02T13:07:00Z'), open: 3950, high: 3950, low: 3950, close: 3950, session: '2024-01-02', simulated: false, source: 'vendor' });
-    const moved = foldTick(foldTick(first, 3955, T('2024-01-02T13:07:30Z'), false), 3948, T('2024-01-02T13:07:59Z'), false);
+    const moved = foldTick(foldTick(first, 3955, T('2024-01-02T13:07:30Z'), false, COP), 3948, T('2024-01-02T13:07:59Z'), false, COP);
     assert.deepEqual([moved.time, moved.open, moved.high, moved.low, moved.close], [T('2024-01-02T13:07:00Z'), 3950, 3955, 3948, 3948]);
     // The stored candle of the minute (the history's) is extended; a tick of the next minute opens a new one.
     const stored = bar('2024-01-02T13:08:00Z', 100, 104, 99, 103);
-    assert.deepEqual(foldTick(stored, 105, T('2024-01-02T13:08:40Z'), false), { ...stored, high: 105, close: 105 });
-    assert.equal(foldTick(moved, 3951, T('2024-01-02T13:08:01Z'), false).time, T('2024-01-02T13:08:00Z'));
+    assert.deepEqual(foldTick(stored, 105, T('2024-01-02T13:08:40Z'), false, COP), { ...stored, high: 105, close: 105 });
+    assert.equal(foldTick(moved, 3951, T('2024-01-02T13:08:01Z'), false, COP).time, T('2024-01-02T13:08:00Z'));
     // A simulated tick never extends a real candle: its part opens at the tick, as the server splits the minute.
-    const split = foldTick(moved, 500, T('2024-01-02T13:07:40Z'), true);
+    const split = foldTick(moved, 500, T('2024-01-02T13:07:40Z'), true, COP);
     assert.deepEqual([split.time, split.open, split.simulated, split.source], [T('2024-01-02T13:07:40Z'), 500, true, 'simulated']);
   });
 
   it('1m: takes live ticks inside session hours only, and says where 1-minute candles exist', () => {
-    assert.equal(inSessionHours(T('2024-01-02T13:00:00Z')), true);
-    assert.equal(inSessionHours(T('2024-01-02T17:59:59Z')), true);
-    assert.equal(inSessionHours(T('2024-01-02T12:59:59Z')), false);
-    assert.equal(inSessionHours(T('2024-01-02T18:00:00Z')), false);
-    assert.equal(inSessionHours(T('2024-01-06T15:00:00Z')), false, 'Saturday');
+    assert.equal(inSessionHours(COP, T('2024-01-02T13:00:00Z')), true);
+    assert.equal(inSessionHours(COP, T('2024-01-02T17:59:59Z')), true);
+    assert.equal(inSessionHours(COP, T('2024-01-02T12:59:59Z')), false);
+    assert.equal(inSessionHours(COP, T('2024-01-02T18:00:00Z')), false);
+    assert.equal(inSessionHours(COP, T('2024-01-06T15:00:00Z')), false, 'Saturday');
     assert.equal(ticksFromOf({ ticksFrom: '2026-11-25T13:00:05.000Z' }), T('2026-11-25T13:00:05Z'));
     assert.equal(ticksFromOf({ ticksFrom: null }), null);
     assert.equal(ticksFromOf({}), undefined);
-    assert.equal(minuteCoverageText(T('2026-11-25T13:00:05Z')), '1-minute candles exist only where ticks are stored: since 2026-11-25 08:00 COT (Bogota time)');
-    assert.match(minuteCoverageText(null), /^No ticks are stored/);
-    assert.match(minuteCoverageText(undefined), /only where ticks are stored/);
+    assert.equal(minuteCoverageText(T('2026-11-25T13:00:05Z'), 'America/Bogota'), '1-minute candles exist only where ticks are stored: since 2026-11-25 08:00 America/Bogota');
+    assert.match(minuteCoverageText(null, 'America/Bogota'), /^No ticks are stored/);
+    assert.match(minuteCoverageText(undefined, 'America/Bogota'), /only where ticks are stored/);
   });
 
   it('breaks the series where the provenance changes: an empty slot, simulated colours and a marker on each part', () => {
@@ -185,11 +213,11 @@ describe('candles', () => {
       segments: [],
     };
     assert.deepEqual(
-      candlesFrom(r).map((c) => c.source),
+      candlesFrom(r, COP).map((c) => c.source),
       ['vendor', 'backfilled', 'imported', 'partial', 'imported', 'simulated'],
       'a candle missing a bar is not partial: only one holding a partial bar is',
     );
-    assert.equal(sourceSummary(candlesFrom(r)), 'vendor:1,backfilled:1,imported:2,simulated:1,partial:1');
+    assert.equal(sourceSummary(candlesFrom(r, COP)), 'vendor:1,backfilled:1,imported:2,simulated:1,partial:1');
   });
 
   it('turns the API answers into candles and one series per indicator, aligned by time', () => {
@@ -207,7 +235,7 @@ describe('candles', () => {
         { from: '2024-01-02T13:05:00.000Z', to: '2024-01-02T13:05:00.000Z', simulated: true, candles: 1 },
       ],
     };
-    const candles = candlesFrom(r);
+    const candles = candlesFrom(r, COP);
     assert.deepEqual(
       candles.map((c) => [c.time, c.close, c.session, c.simulated]),
       [

@@ -159,7 +159,7 @@ describe('dashboard in chromium against a live simulated session', { skip: CHROM
     // 1m: candles from the ticks the live session stored, and the chart says they exist only where ticks are stored.
     await page.getByRole('button', { name: '1m', exact: true }).click();
     await page.waitForFunction(
-      (sel) => /exist only where ticks are stored: since \d{4}-\d{2}-\d{2} \d{2}:\d{2} COT/.test(document.querySelector(sel)?.textContent ?? ''),
+      (sel) => /exist only where ticks are stored: since \d{4}-\d{2}-\d{2} \d{2}:\d{2} America\/Bogota/.test(document.querySelector(sel)?.textContent ?? ''),
       '[data-testid=minute-coverage]',
     );
     await page.waitForFunction((sel) => Number(document.querySelector(sel)?.getAttribute('data-candles')) > 0, CHART);
@@ -293,7 +293,7 @@ describe('dashboard in chromium against a live simulated session', { skip: CHROM
     await page.locator(`button.day[data-date="${dash.flaws.partial}"]`).click();
     await page.waitForFunction((date) => document.querySelector('[data-testid=quality-day]')?.getAttribute('aria-label') === `Session ${date}`, dash.flaws.partial);
     await page.waitForSelector('[data-testid=quality-day-summary]');
-    assert.match((await page.textContent('[data-testid=quality-day-summary]')) ?? '', /54 of 60 bars .* 1 gap: 09:30–10:00 \(6 bars\) COT/);
+    assert.match((await page.textContent('[data-testid=quality-day-summary]')) ?? '', /54 of 60 bars .* 1 gap: 09:30–10:00 \(6 bars\) America\/Bogota/);
     assert.equal(await page.getAttribute(`button.day[data-date="${dash.flaws.absent}"]`, 'data-level'), 'missing');
     await page.close();
   });

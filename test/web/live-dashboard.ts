@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { ManualClock } from '../../src/clock.ts';
+import { loadMarketCalendar } from '../../src/calendar-config.ts';
 import { loadConfig } from '../../src/config.ts';
 import { MarketCalendar, type Session } from '../../src/domain/calendar.ts';
 import { startSimulator } from '../../src/feeds/simulator/index.ts';
@@ -49,6 +50,10 @@ export interface LiveDashboardOptions {
   speed?: number;
   /** Log level of the system (default silent). */
   logLevel?: string;
+  /** Symbols served (TASA_SYMBOLS; default USD/COP alone), each on its own market calendar. */
+  symbols?: readonly string[];
+  /** More environment for the system, over the defaults (e.g. TASA_HISTORY_WAIT_MS). */
+  env?: Record<string, string>;
 }
 
 export interface LiveDashboard {
@@ -137,10 +142,14 @@ async function startOn(dataDir: string, calendar: MarketCalendar, session: Sessi
     TASA_CLOCK_SPEED: String(o.speed ?? 60),
     TASA_LOG_LEVEL: o.logLevel ?? 'silent',
     TASA_RATE_LIMIT_PER_MINUTE: '0',
+    ...(o.symbols === undefined ? {} : { TASA_SYMBOLS: o.symbols.join(',') }),
     ...extraEnv,
+    ...o.env,
   };
   const config = loadConfig(env);
-  const system = await startSystem({ config, calendar, logger: createLogger(config.TASA_LOG_LEVEL), roles: { ingest: true, jobs: true, api: true }, env });
+  // Several symbols: every configured instrument's calendar, as `tasa up` builds them; `calendar` stays USD/COP's.
+  const calendars = o.symbols === undefined ? calendar : loadMarketCalendar(config);
+  const system = await startSystem({ config, calendar: calendars, logger: createLogger(config.TASA_LOG_LEVEL), roles: { ingest: true, jobs: true, api: true }, env });
   if (system.apiUrl === null) throw new Error('the system serves no API');
   const { token } = await createApiToken(system.db, { name: 'browser-test-admin', role: 'admin' });
   return {
@@ -190,7 +199,7 @@ async function seedHistory(dataDir: string, calendar: MarketCalendar, session: S
   const db = await openDb({ dataDir });
   try {
     await migrate(db);
-    await syncReferenceData(db, calendar);
+    await syncReferenceData(db, calendar.all());
     await importBarFile(db, calendar, file, { symbol: 'USD/COP', actor: 'browser-test-seed' });
     const range = { from: past[0]?.date ?? session.date, to: past.at(-1)?.date ?? session.date };
     const clock = new ManualClock(start);

@@ -26,7 +26,7 @@ async function importFile(file: string, o: ImportCliOptions): Promise<ImportSumm
   const progress = process.stderr.isTTY ? new SingleBar({ format: 'importing [{bar}] {percentage}% | {value}/{total} bytes', stream: process.stderr }) : null;
   let started = false;
   const summary = await withStore(ctx, (db) =>
-    importBarFile(db, ctx.calendar, file, {
+    importBarFile(db, ctx.calendar.of(symbol), file, {
       symbol,
       ...(o.timezone === undefined ? {} : { timezone: o.timezone }),
       force: o.force === true,

@@ -4,7 +4,8 @@ import { untilShutdownSignal } from '../signals.ts';
 import { SingleBar } from 'cli-progress';
 import { createBus, type Bus } from '../../bus/index.ts';
 import { systemClock } from '../../clock.ts';
-import { normalizeSymbol, type SymbolCode } from '../../domain/symbol.ts';
+import type { SymbolCode } from '../../domain/symbol.ts';
+import { servedSymbols } from '../../calendar-config.ts';
 import { TasaError } from '../../errors.ts';
 import { KeyPool } from '../../feeds/twelvedata/key-pool.ts';
 import { JOB_TIME_ZONE, scheduledQueues, startJobs } from '../../jobs/boss.ts';
@@ -66,19 +67,19 @@ async function backfill(o: BackfillCliOptions): Promise<GapFillSummary> {
 export async function runWorker(o: WorkerCliOptions): Promise<void> {
   const ctx = createContext();
   const keys = restKeys(o.simulatorUrl);
-  const symbols = configuredSymbols(ctx);
+  const symbols = servedSymbols(ctx.config);
   const logger = createLogger(ctx.config.TASA_LOG_LEVEL);
   const clock = systemClock;
   const archive = await openArchive(archiveOptionsFrom(ctx.config));
   await withStore(ctx, async (db) => {
     const bus = await sharedBus(ctx, logger);
     try {
-      const { source } = restSource(db, keys, restBaseUrl(o, ctx), o.simulatorUrl !== undefined, logger);
+      const { source, pool } = restSource(db, keys, restBaseUrl(o, ctx), o.simulatorUrl !== undefined, logger);
       const codeVersion = await readCodeVersion(ROOT, process.env['TASA_GIT_COMMIT']);
       const retention = retentionJobHandler({ db, archive, clock, logger, retentionDays: ctx.config.TASA_TICK_RETENTION_DAYS, codeVersion });
       // Walk-forward folds queued by any `tasa pipeline run` are shared by every worker.
       const walkForwardFold = walkForwardFoldHandler({ db, archive, clock, calendar: ctx.calendar });
-      const handlers = jobHandlers({ db, calendar: ctx.calendar, clock, source, bus, symbols, retention, walkForwardFold });
+      const handlers = jobHandlers({ db, calendar: ctx.calendar, clock, source, pool, logger, bus, symbols, retention, walkForwardFold });
       const metrics = await workerMetrics(ctx, db, bus, symbols, logger);
       const jobs = await startJobs({ db, databaseUrl: ctx.config.DATABASE_URL, clock, calendar: ctx.calendar, logger, handlers, metrics: metrics?.metrics });
       // Listen before saying so: stdout to a pipe is synchronous, so a supervisor may signal at once.
@@ -138,12 +139,6 @@ async function sharedBus(ctx: CliContext, logger: Logger): Promise<Bus | null> {
   return createBus({ redisUrl: url, clock: systemClock, logger });
 }
 
-function configuredSymbols(ctx: CliContext): SymbolCode[] {
-  return ctx.config.TASA_SYMBOLS.split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
-    .map(normalizeSymbol);
-}
 
 interface ProgressDisplay {
   update: (p: GapFillProgress) => void;

@@ -32,7 +32,7 @@ export async function printSessions(o: RangeOptions): Promise<void> {
   const ctx = createContext();
   const symbol = parseSymbolArg(o.symbol);
   const range = parseDateRange(o.from, o.to);
-  const rows = await withStore(ctx, (db) => sessionRows(db, ctx.calendar, symbol, range));
+  const rows = await withStore(ctx, (db) => sessionRows(db, ctx.calendar.of(symbol), symbol, range));
   const writer = writerFor(o.format, SESSION_COLUMNS);
   await writer.write(rows);
   await writer.end();
@@ -42,16 +42,17 @@ export async function printGaps(o: RangeOptions): Promise<void> {
   const ctx = createContext();
   const symbol = parseSymbolArg(o.symbol);
   const range = parseDateRange(o.from, o.to);
-  const rows = await withStore(ctx, (db) => gapRows(db, ctx.calendar, symbol, range));
+  const rows = await withStore(ctx, (db) => gapRows(db, ctx.calendar.of(symbol), symbol, range));
   const writer = writerFor(o.format, GAP_COLUMNS);
   await writer.write(rows);
   await writer.end();
 }
 
-export async function printCalendar(o: Omit<RangeOptions, 'symbol'>): Promise<void> {
+export async function printCalendar(o: RangeOptions): Promise<void> {
   const ctx = createContext();
+  const calendar = ctx.calendar.of(parseSymbolArg(o.symbol));
   const range = parseDateRange(o.from, o.to);
   const writer = writerFor(o.format, CALENDAR_COLUMNS);
-  await writer.write(calendarRows(ctx.calendar, range));
+  await writer.write(calendarRows(calendar, range));
   await writer.end();
 }

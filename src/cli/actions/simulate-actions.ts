@@ -6,7 +6,7 @@ import { DAY_MS, toIsoUtc } from '../../domain/time.ts';
 import { TasaError } from '../../errors.ts';
 import { loadConfig } from '../../config.ts';
 import { createLogger } from '../../log.ts';
-import { startSimulator, type FaultOptions, type RunningSimulator, type SimulatorOptions } from '../../feeds/simulator/index.ts';
+import { CATALOG_SYMBOLS, startSimulator, type FaultOptions, type RunningSimulator, type SimulatorOptions } from '../../feeds/simulator/index.ts';
 import { barsBetween } from '../../store/bars-repo.ts';
 import { createContext, withStore } from '../context.ts';
 
@@ -14,7 +14,7 @@ export interface SimulateCliOptions {
   port: string;
   host: string;
   seed: string;
-  symbols: string;
+  symbols?: string;
   speed?: string;
   start?: string;
   replayFromStore?: boolean;
@@ -43,7 +43,7 @@ export interface ReplayWindow {
 
 export async function runSimulator(o: SimulateCliOptions, replay: ReplayWindow): Promise<void> {
   const clock = simulationClock(o);
-  const symbols = list(o.symbols) ?? ['USD/COP'];
+  const symbols = list(o.symbols) ?? [...CATALOG_SYMBOLS];
   const sim = await startSimulator({
     clock,
     host: o.host,

@@ -2,7 +2,7 @@
 import { ScaledClock, systemClock, type Clock } from '../../clock.ts';
 import type { MarketCalendar } from '../../domain/calendar.ts';
 import { marketStatus } from '../../domain/market-status.ts';
-import { bogotaDate, toBogotaText, HOUR_MS, MINUTE_MS, addDays } from '../../domain/time.ts';
+import { toBogotaText, toIsoUtc, toZonedText, HOUR_MS, MINUTE_MS, addDays } from '../../domain/time.ts';
 import { createLogger } from '../../log.ts';
 import { storedBarsSummary } from '../../store/bars-repo.ts';
 import { sessionsBetween } from '../../store/sessions-repo.ts';
@@ -30,8 +30,9 @@ export async function runUntilSignal(roles: SystemRoles): Promise<void> {
 }
 
 async function overview(ctx: CliContext, system: RunningSystem): Promise<string> {
-  const lines = [marketStatusText(ctx.calendar, system.clock)];
-  for (const symbol of system.symbols) lines.push(await dataStatusText(system, ctx.calendar, symbol));
+  const lines = [clockText(system.clock)];
+  for (const symbol of system.symbols) lines.push(marketStatusText(ctx.calendar.of(symbol), system.clock));
+  for (const symbol of system.symbols) lines.push(await dataStatusText(system, ctx.calendar.of(symbol), symbol));
   return lines.join('\n');
 }
 
@@ -52,15 +53,21 @@ function clockNote(clock: Clock): string {
   return clock instanceof ScaledClock ? `, SIMULATED clock; real time ${toBogotaText(systemClock.now())}` : '';
 }
 
-/** "Market open/closed" with the next change and a countdown, in Bogota time. */
+/** Now, in UTC, and whether the clock is simulated. */
+export function clockText(clock: Clock): string {
+  return `now ${toIsoUtc(clock.now())} (UTC${clockNote(clock)})`;
+}
+
+/** "Market open/closed" with the next change and a countdown, in the market's own time. */
 export function marketStatusText(calendar: MarketCalendar, clock: Clock): string {
   const { now, open, today, nextOpen, nextClose } = marketStatus(calendar, clock.now());
-  const lines = [`now ${toBogotaText(now)} (America/Bogota${clockNote(clock)})`];
+  const at = (t: number) => `${toZonedText(calendar.zone, t)} ${calendar.zone}`;
+  const lines: string[] = [];
   if (open) {
-    lines.push(`USD/COP market OPEN, closes ${toBogotaText(nextClose)} (in ${duration(nextClose - now)})`);
+    lines.push(`${calendar.symbol} market OPEN, closes ${at(nextClose)} (in ${duration(nextClose - now)})`);
   } else {
     const why = today.holiday ? ` (holiday: ${today.holiday})` : today.tradingDay ? '' : ' (weekend)';
-    lines.push(`USD/COP market CLOSED${why}, opens ${toBogotaText(nextOpen)} (in ${duration(nextOpen - now)})`);
+    lines.push(`${calendar.symbol} market CLOSED${why}, opens ${at(nextOpen)} (in ${duration(nextOpen - now)})`);
   }
   if (today.nextDaySettlement) lines.push(`today is a US holiday (${today.usHoliday}): trades settle next day`);
   return lines.join('\n');
@@ -71,7 +78,7 @@ async function dataStatusText(system: RunningSystem, calendar: MarketCalendar, s
   if (summary.first === null || summary.last === null) {
     return `${symbol}: no bars stored yet (live bars and backfill will arrive; history: npm run tasa -- import <file.csv.gz>)`;
   }
-  const to = bogotaDate(system.clock.now());
+  const to = calendar.localDate(system.clock.now());
   const from = addDays(to, -30);
   const recent = await sessionsBetween(system.db, symbol, from, to);
   const expected = calendar.sessionsBetween(from, to).length;

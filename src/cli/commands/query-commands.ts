@@ -17,17 +17,18 @@ export function registerQueryCommands(program: Command): void {
   );
   program
     .command('calendar')
-    .description('Trading days, Colombian holidays with names, US next-day-settlement days')
-    .requiredOption('--from <date>', 'first date, YYYY-MM-DD (Bogota)')
+    .description("Trading days, the market's holidays with names, session times and bars; USD/COP's US next-day-settlement days")
+    .option('--symbol <symbol>', 'instrument whose market calendar to show, e.g. USD/BRL', 'USD/COP')
+    .requiredOption('--from <date>', "first date, YYYY-MM-DD (the market's own zone)")
     .option('--to <date>', 'last date, inclusive (default: --from)')
     .option('--format <format>', 'table | csv | json (default: table on a terminal, csv otherwise)')
-    .action(async (o: Omit<RangeOptions, 'symbol'>) => (await actions()).printCalendar(o));
+    .action(async (o: RangeOptions) => (await actions()).printCalendar(o));
 }
 
 function withRangeOptions(cmd: Command): Command {
   return cmd
     .option('--symbol <symbol>', 'instrument, e.g. USD/COP or USDCOP', 'USD/COP')
-    .requiredOption('--from <date>', 'first date, YYYY-MM-DD (Bogota)')
+    .requiredOption('--from <date>', "first date, YYYY-MM-DD (the market's own zone)")
     .option('--to <date>', 'last date, inclusive (default: --from)')
     .option('--format <format>', 'table | csv | json (default: table on a terminal, csv otherwise)');
 }

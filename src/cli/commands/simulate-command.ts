@@ -20,7 +20,7 @@ export function registerSimulateCommand(program: Command): void {
     .option('--port <port>', 'port for REST and WebSocket (0 = any free port)', '8090')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--seed <n>', 'seed of the price path (same seed = same prices)', '1')
-    .option('--symbols <list>', 'comma-separated symbols to serve', 'USD/COP')
+    .option('--symbols <list>', 'comma-separated symbols to serve (default: every pair the simulator models: USD/COP, USD/BRL, USD/MXN, USD/CLP, EUR/USD)')
     .option('--speed <x>', 'run the clock x times faster than real time')
     .option('--start <iso>', 'simulated time to start at, e.g. 2024-03-05T13:00:00Z (default: now)')
     .option('--replay-from-store', `replay stored bars (${REPLAY.daysBefore} days before --start to ${REPLAY.daysAfter} after) instead of the model`)

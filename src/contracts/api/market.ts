@@ -48,22 +48,25 @@ export const SessionRef = Type.Object({
 });
 export type SessionRef = Static<typeof SessionRef>;
 
-/** The market's time zone (domain/time.ts MARKET_ZONE: the server's answers type-check against it). */
-const MARKET_ZONE_NAME = 'America/Bogota';
-
 /** `GET /market/status`. */
 export const MarketStatusBody = Type.Object(
   {
+    symbol: Type.String({ description: 'The instrument whose market this is' }),
     time: IsoTimeUtc,
-    bogotaTime: Type.String({ description: 'The same instant in Bogota wall time, for people', examples: ['2024-01-02 10:00:00 -05:00'] }),
-    timeZone: Type.Literal(MARKET_ZONE_NAME),
+    localTime: Type.String({ description: "The same instant in the market's wall time, for people", examples: ['2024-01-02 10:00:00 -05:00'] }),
+    timeZone: Type.String({ description: "The market's IANA zone", examples: ['America/Bogota'] }),
     open: Type.Boolean(),
-    sessionHours: Type.Object({ open: Type.String({ examples: ['08:00'] }), close: Type.String({ examples: ['13:00'] }), timeZone: Type.Literal(MARKET_ZONE_NAME) }),
+    sessionHours: Type.Object({
+      open: Type.String({ examples: ['08:00'] }),
+      close: Type.String({ examples: ['13:00'] }),
+      opensDayBefore: Type.Boolean({ description: 'The session opens the evening before its date (the 24-hour FX week)' }),
+      timeZone: Type.String({ examples: ['America/Bogota'] }),
+    }),
     today: Type.Object({
-      date: Type.String({ description: 'Bogota date' }),
+      date: Type.String({ description: "The market's date" }),
       tradingDay: Type.Boolean(),
       weekend: Type.Boolean(),
-      holiday: Nullable(Type.String(), 'The Colombian holiday closing the market, by name'),
+      holiday: Nullable(Type.String(), 'The holiday closing the market, by name'),
       usHoliday: Nullable(Type.String()),
       nextDaySettlement: Type.Boolean({ description: 'A US holiday on a Colombian trading day: trades settle the next day' }),
     }),
@@ -73,7 +76,7 @@ export const MarketStatusBody = Type.Object(
     nextClose: IsoTimeUtc,
     secondsToNextChange: Type.Number({ description: 'Until the next close while open, else until the next open' }),
   },
-  { description: 'Open or closed now, per the market calendar (08:00-13:00 Bogota on Colombian business days).' },
+  { description: "Open or closed now, per the instrument's market calendar (USD/COP: 08:00-13:00 Bogota on Colombian business days)." },
 );
 export type MarketStatusBody = Static<typeof MarketStatusBody>;
 
@@ -113,11 +116,12 @@ export const CalendarRow = Type.Object({
   date: Type.String(),
   weekday: Type.String({ examples: ['Mon'] }),
   trading_day: Type.Boolean(),
-  holiday: Nullable(Type.String(), 'Colombian holiday (closes the market), by name'),
+  holiday: Nullable(Type.String(), "The market's holiday (closes it), by name"),
   next_day_settlement: Type.Boolean({ description: 'A US holiday on a trading day: trades settle the next day' }),
   us_holiday: Nullable(Type.String()),
   session_open: Nullable(Type.String({ format: 'date-time' })),
   session_close: Nullable(Type.String({ format: 'date-time' })),
+  bars: Nullable(Type.Integer({ minimum: 1, description: '5-minute bars in the session' })),
 });
 export type CalendarRow = Static<typeof CalendarRow>;
 
@@ -125,5 +129,11 @@ export type CalendarRow = Static<typeof CalendarRow>;
 export const BarRows = Type.Array(BarRow);
 
 /** `GET /api/calendar`. */
-export const CalendarBody = Type.Object({ from: Type.String(), to: Type.String(), days: Type.Array(CalendarRow) });
+export const CalendarBody = Type.Object({
+  symbol: Type.String({ description: 'The instrument whose market calendar this is' }),
+  zone: Type.String({ description: "The market's IANA zone: dates are its dates" }),
+  from: Type.String(),
+  to: Type.String(),
+  days: Type.Array(CalendarRow),
+});
 export type CalendarBody = Static<typeof CalendarBody>;

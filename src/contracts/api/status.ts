@@ -31,6 +31,18 @@ export const IngestBody = Type.Object({
     Type.Object({ symbol: Type.String(), lastBarAt: Nullable(IsoTimeUtc), fresh: Type.Boolean(), completeness: Type.Number(), complete: Type.Boolean() }),
   ),
   symbols: Type.Array(SymbolCounters),
+  markets: Type.Array(
+    Type.Object({
+      symbol: Type.String(),
+      state: Type.String({ description: 'READY while its market is closed, ACTIVE while the feed serves it' }),
+      marketOpen: Type.Boolean({ description: 'Its market is open now, by its own calendar' }),
+      subscribed: Type.Boolean({ description: 'The live feed tracks it now' }),
+      session: Nullable(Type.Object({ date: Type.String(), open: IsoTimeUtc, close: IsoTimeUtc }), 'The session open now, or else the next one'),
+      since: Nullable(IsoTimeUtc),
+      ignoredMarketClosed: Type.Integer({ description: 'Ticks stamped while its market was closed: dropped, never aggregated' }),
+    }),
+    { description: 'Each symbol in its own market hours (empty from an older ingest process that does not report them)' },
+  ),
   writer: Type.Object({
     ticksWritten: Type.Integer(),
     barsWritten: Type.Integer(),

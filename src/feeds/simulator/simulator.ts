@@ -40,7 +40,7 @@ export interface SimulatorOptions {
   apiKeys?: string[];
   /** API credits; default Basic, 8 per minute and 800 per day. */
   plan?: CreditPlan;
-  /** Average tick rate during the Bogota session (a third of it outside); default 3. */
+  /** Average tick rate during each pair's busy market hours (its session; a third of it outside); default 3. */
   ticksPerSecond?: number;
   /** `null` instead of [] in subscribe-status, as the real server does; default true. */
   nullArrays?: boolean;

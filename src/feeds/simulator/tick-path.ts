@@ -9,9 +9,9 @@ import { BAR_MS, type Ohlc } from '../../domain/bar.ts';
 import { MINUTE_MS } from '../../domain/time.ts';
 import type { SimInstrument } from './instruments.ts';
 import { roundTo } from './instruments.ts';
-import { isBogotaSessionTime } from './price-model.ts';
 import type { SlotPriceSource } from './price-source.ts';
 import { Rng, hashString } from '../../domain/random.ts';
+import { VolatilityProfile } from './volatility-profile.ts';
 
 export interface SimTick {
   /** Exchange time, epoch ms (sub-second; the wire carries it floored to the second). */
@@ -21,7 +21,7 @@ export interface SimTick {
   ask: number;
 }
 
-/** Outside the Bogota session the tick rate is this fraction of `ticksPerSecond`. */
+/** Outside the busy hours of the pair's market (its session) the tick rate is this fraction of `ticksPerSecond`. */
 const OFF_SESSION_RATE = 1 / 3;
 /** Open, high, low, close each need a tick. */
 const MIN_TICKS = 4;
@@ -34,6 +34,7 @@ const SLOTS_CACHED = 128;
 
 export class TickPath {
   private readonly stream: number;
+  private readonly profile: VolatilityProfile;
   private readonly cache = new Map<number, readonly SimTick[]>();
 
   constructor(
@@ -43,6 +44,7 @@ export class TickPath {
     private readonly ticksPerSecond: number,
   ) {
     this.stream = hashString(`${seed}|${instrument.symbol}|ticks`);
+    this.profile = new VolatilityProfile(instrument.session, instrument.offSessionMultiplier);
   }
 
   /** The slot's ticks in time order; empty when the slot has no bar. */
@@ -69,7 +71,7 @@ export class TickPath {
   }
 
   private tickCount(slotOpen: number, rng: Rng): number {
-    const rate = this.ticksPerSecond * (isBogotaSessionTime(slotOpen) ? 1 : OFF_SESSION_RATE);
+    const rate = this.ticksPerSecond * (this.profile.isBusy(slotOpen) ? 1 : OFF_SESSION_RATE);
     return Math.max(MIN_TICKS, Math.round(rate * (BAR_MS / 1000) * rng.between(0.8, 1.2)));
   }
 }

@@ -6,8 +6,11 @@
  *   socket silent for `silenceTimeoutMs` as dead (ws-session.ts).
  * - A lost connection is retried with exponential backoff and jitter, capped, for as long as
  *   `shouldReconnect()` says so (the ingest passes "the market is open"); when it says no, the
- *   stream stops. Each new connection subscribes again. The backoff restarts from its first step
- *   after a connection that worked (confirmed a symbol or delivered a price).
+ *   stream stops. The backoff restarts from its first step after a connection that worked
+ *   (confirmed a symbol or delivered a price).
+ * - The stream tracks a set of symbols, `symbols` at first; `subscribe()` / `unsubscribe()` change
+ *   it on the live connection (a market opening or closing) without reconnecting, and every new
+ *   connection subscribes to the whole tracked set in one message.
  * - A 401/403 at the upgrade is fatal for that key: an `auth_failed` problem, the pool marks the
  *   key bad, and the next usable key is tried at once; with none left the stream stops.
  * - Ticks carry the exchange timestamp; `receivedAt` is the clock's time at receipt.
@@ -71,6 +74,8 @@ export class TwelveDataStream {
   private readonly counters: StreamCounters = emptyCounters();
   private readonly problems: ProblemLog;
   private readonly refusedKeys = new Set<string>();
+  /** The symbols every connection subscribes to; in the order they were added. */
+  private readonly tracked: Set<string>;
   private session: StreamSession | null = null;
   private cancelPause: (() => void) | null = null;
   private running: Promise<void> | null = null;
@@ -81,6 +86,7 @@ export class TwelveDataStream {
     this.url = parseBaseUrl(o.url ?? DEFAULT_WS_URL);
     if (o.apiKey === undefined && o.keys === undefined) throw new TasaError('bad_argument', 'TwelveDataStream needs an apiKey or a key pool.');
     if (o.symbols.length === 0) throw new TasaError('bad_argument', 'TwelveDataStream needs at least one symbol.');
+    this.tracked = new Set(o.symbols);
     this.backoff = { ...DEFAULT_BACKOFF, ...o.backoff };
     this.queue = new BoundedEventQueue<FeedEvent>(o.queueCapacity ?? DEFAULT_QUEUE_CAPACITY, (n) => this.overflow(n), () => void this.close());
     this.problems = new ProblemLog(o.logger, (event) => this.queue.push(event));
@@ -93,6 +99,24 @@ export class TwelveDataStream {
     if (this.closed) this.queue.end();
     else this.running = this.run();
     return this.queue;
+  }
+
+  /** The symbols tracked now: what the connection is (or will be) subscribed to. */
+  symbols(): string[] {
+    return [...this.tracked];
+  }
+
+  /** Adds symbols on the live connection; already tracked ones are not sent again. */
+  subscribe(symbols: readonly string[]): void {
+    const added = symbols.filter((symbol) => !this.tracked.has(symbol));
+    for (const symbol of added) this.tracked.add(symbol);
+    if (added.length > 0) this.session?.subscribe(added);
+  }
+
+  /** Removes symbols on the live connection; untracked ones are not sent. */
+  unsubscribe(symbols: readonly string[]): void {
+    const removed = symbols.filter((symbol) => this.tracked.delete(symbol));
+    if (removed.length > 0) this.session?.unsubscribe(removed);
   }
 
   /** Closes the socket, stops reconnecting and ends the iteration (after a `stopped` status). */
@@ -151,7 +175,7 @@ export class TwelveDataStream {
     this.session = new StreamSession({
       url: url.toString(),
       keyId: key.id,
-      symbols: this.o.symbols,
+      symbols: () => [...this.tracked],
       clock: this.o.clock,
       heartbeatIntervalMs: this.o.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS,
       silenceTimeoutMs: this.o.silenceTimeoutMs ?? DEFAULT_SILENCE_MS,

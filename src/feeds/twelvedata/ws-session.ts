@@ -1,6 +1,6 @@
 /**
  * One WebSocket connection to TwelveData's /v1/quotes/price, from the upgrade to its end: subscribe
- * on open, heartbeat every `heartbeatIntervalMs`, parse frames, and declare the socket dead when
+ * to the tracked symbols on open (and to later changes on the open socket), heartbeat every `heartbeatIntervalMs`, parse frames, and declare the socket dead when
  * nothing at all (no price, no heartbeat reply) arrived for `silenceTimeoutMs`. Every timer runs on
  * the injected clock. `run()` resolves once with how the connection ended; reconnecting is the
  * stream's business (ws-client.ts).
@@ -19,7 +19,11 @@ export interface SessionOptions {
   /** With the key in it: never logged. */
   url: string;
   keyId: string;
-  symbols: readonly string[];
+  /**
+   * The tracked symbols, read when the socket opens: a subscribe or unsubscribe made while this
+   * connection was still being set up is part of its first subscribe message.
+   */
+  symbols: () => readonly string[];
   clock: Clock;
   heartbeatIntervalMs: number;
   silenceTimeoutMs: number;
@@ -85,6 +89,15 @@ export class StreamSession {
     this.end({ kind: 'stopped' });
   }
 
+  /** Subscribes on the open socket; before it opens there is nothing to do (`onOpen` sends the tracked set). */
+  subscribe(symbols: readonly string[]): void {
+    if (this.opened && symbols.length > 0) this.send(subscriptionMessage('subscribe', symbols));
+  }
+
+  unsubscribe(symbols: readonly string[]): void {
+    if (this.opened && symbols.length > 0) this.send(subscriptionMessage('unsubscribe', symbols));
+  }
+
   private connect(): WebSocket {
     const ws = new WebSocket(this.o.url);
     ws.on('open', () => this.onOpen());
@@ -101,7 +114,9 @@ export class StreamSession {
     this.touch();
     this.o.counters.connections++;
     this.o.emit({ type: 'status', state: 'connected', detail: `key ${this.o.keyId}` });
-    this.send(JSON.stringify({ action: 'subscribe', params: { symbols: this.o.symbols.join(',') } }));
+    // One subscribe with every tracked symbol, also after a reconnect (none: the feed tracks nothing right now).
+    const symbols = this.o.symbols();
+    if (symbols.length > 0) this.send(subscriptionMessage('subscribe', symbols));
     this.armHeartbeat();
   }
 
@@ -224,6 +239,10 @@ export class StreamSession {
     }
     finish(end);
   }
+}
+
+function subscriptionMessage(action: 'subscribe' | 'unsubscribe', symbols: readonly string[]): string {
+  return JSON.stringify({ action, params: { symbols: symbols.join(',') } });
 }
 
 function rawText(data: RawData): string {

@@ -20,7 +20,7 @@ import { isoTime } from '../../store/rows.ts';
 import { columnOf, doubleColumn, float64Of, int32Column, stringColumn, stringsOf, timestampColumn, type ParquetTable } from '../archive/parquet-table.ts';
 import type { LayerOutput, LayerSpec } from '../layer-runner.ts';
 import type { ParentRun } from '../manifest.ts';
-import { bogotaDates, monthlyPartitions } from './monthly.ts';
+import { monthlyPartitions } from './monthly.ts';
 
 /** Inclusive Bogota dates and the instants they span: [fromMs, toMs). */
 export interface TimeRange {
@@ -128,7 +128,8 @@ function parseBarLine(symbol: string, line: string): Bar {
   };
 }
 
-export function l1Spec(symbol: string, range: TimeRange, source: BarSourceState, parents: readonly ParentRun[], force: boolean, load: () => Promise<Bar[]>): LayerSpec {
+/** `sessionDateOf`: the session (trade) date of a bar's time in the instrument's market calendar. */
+export function l1Spec(symbol: string, range: TimeRange, source: BarSourceState, parents: readonly ParentRun[], force: boolean, load: () => Promise<Bar[]>, sessionDateOf: (t: number) => IsoDate): LayerSpec {
   return {
     layer: 'L1',
     symbol,
@@ -138,16 +139,16 @@ export function l1Spec(symbol: string, range: TimeRange, source: BarSourceState,
     compute: async (): Promise<LayerOutput> => {
       const bars = await load();
       if (bars.length === 0) throw new TasaError('not_found', `No bars of ${symbol} are stored from ${range.from} to ${range.to}.`, { input: `${range.from}..${range.to}` });
-      return { tables: barTables(symbol, bars), summary: { bars: bars.length, from: range.from, to: range.to }, rowsIn: bars.length, rowsOut: bars.length };
+      return { tables: barTables(symbol, bars, sessionDateOf), summary: { bars: bars.length, from: range.from, to: range.to }, rowsIn: bars.length, rowsOut: bars.length };
     },
   };
 }
 
-function barTables(symbol: string, bars: readonly Bar[]): LayerOutput['tables'] {
+function barTables(symbol: string, bars: readonly Bar[], sessionDateOf: (t: number) => IsoDate): LayerOutput['tables'] {
   const times = bars.map((b) => b.time);
   const columns = [
     timestampColumn('time', times),
-    stringColumn('session', bogotaDates(times)),
+    stringColumn('session', times.map(sessionDateOf)),
     doubleColumn('open', bars.map((b) => b.open)),
     doubleColumn('high', bars.map((b) => b.high)),
     doubleColumn('low', bars.map((b) => b.low)),

@@ -13,7 +13,7 @@
  * report (and a new hash) while the tables stay byte-identical.
  */
 import type { Clock } from '../../clock.ts';
-import type { MarketCalendar } from '../../domain/calendar.ts';
+import type { Calendars } from '../../domain/calendar.ts';
 import { TasaError } from '../../errors.ts';
 import { BASELINE_IDS, baselinePolicy, isBaselineId } from '../../research/baselines.ts';
 import { storedEquity } from '../../research/equity-curve.ts';
@@ -147,7 +147,7 @@ export function l6Parents(dataset: ParentRun, tested: PoliciesToTest): ParentRun
 }
 
 export interface L6Hooks {
-  calendar: MarketCalendar;
+  calendar: Calendars;
   clock: Clock;
   /** Where the dataset's spread came from (research config), reported in the summary and each report. */
   spread?: SpreadChoice | null;
@@ -171,7 +171,7 @@ export function l6Spec(data: ChainData, config: ResolvedBacktestConfig, tested: 
         initialEquity: config.initialEquity,
         flatAtSessionEnd: config.flatAtSessionEnd,
         thresholds: config.gates,
-        barsPerYear: sessionBarsPerYear(hooks.calendar, split.from, split.to),
+        barsPerYear: sessionBarsPerYear(hooks.calendar.of(data.symbol), split.from, split.to),
         generatedAt: hooks.clock.now(),
         datasetHash: dataset.hash,
         reportConfig: { split: config.split, from: split.from, to: split.to, ...(hooks.spread ? { spread: hooks.spread.note } : {}) },

@@ -6,11 +6,11 @@
  */
 import type { DataQualityReport, DayQuality, QualityCounts } from '../../contracts/api/data-quality.ts';
 import { BAR_MS, type Bar } from '../../domain/bar.ts';
-import { SESSION_OPEN_HOUR, type MarketCalendar, type Session } from '../../domain/calendar.ts';
+import { sessionDateOf, type MarketCalendar, type Session } from '../../domain/calendar.ts';
 import { findGaps } from '../../domain/gaps.ts';
 import { sessionQualityFromCounts, type SessionStatus } from '../../domain/session-quality.ts';
 import type { SymbolCode } from '../../domain/symbol.ts';
-import { bogotaDate, HOUR_MS, toIsoUtc } from '../../domain/time.ts';
+import { HOUR_MS, toIsoUtc } from '../../domain/time.ts';
 import { streamBars } from '../../store/bars-repo.ts';
 import type { Db } from '../../store/db.ts';
 import { sessionsBetween } from '../../store/sessions-repo.ts';
@@ -77,8 +77,14 @@ export async function dataQuality(db: Db, calendar: MarketCalendar, symbol: Symb
     flags: acc.flags,
     sources: acc.sources,
     byDay,
-    byHourOfSession: acc.hours.map((t, i) => ({ hour: `${String(SESSION_OPEN_HOUR + i).padStart(2, '0')}:00`, ...countsOf(t) })),
+    byHourOfSession: acc.hours.map((t, i) => ({ hour: hourOfSession(calendar, i), ...countsOf(t) })),
   };
+}
+
+/** The market's wall-clock hour of the session's `i`th hour, e.g. 08:00 + 2 h = "10:00". */
+function hourOfSession(calendar: MarketCalendar, i: number): string {
+  const open = calendar.sessionHours().open;
+  return `${String((Number(open.slice(0, 2)) + i) % 24).padStart(2, '0')}:${open.slice(3, 5)}`;
 }
 
 async function accumulate(db: Db, calendar: MarketCalendar, symbol: SymbolCode, period: DatePeriod): Promise<Accumulated> {
@@ -88,15 +94,15 @@ async function accumulate(db: Db, calendar: MarketCalendar, symbol: SymbolCode, 
     for (const slot of calendar.barGrid(session)) hourTally(acc, session, slot).expected++;
   }
   for await (const batch of streamBars(db, symbol, period.fromMs, period.toMs)) {
-    for (const bar of batch) addStoredBar(acc, bar);
+    for (const bar of batch) addStoredBar(acc, calendar, bar);
   }
   return acc;
 }
 
-function addStoredBar(acc: Accumulated, bar: Bar): void {
+function addStoredBar(acc: Accumulated, calendar: MarketCalendar, bar: Bar): void {
   acc.sources[bar.source] = (acc.sources[bar.source] ?? 0) + 1;
   for (const flag of bar.flags) acc.flags[flag] = (acc.flags[flag] ?? 0) + 1;
-  const day = acc.days.get(bogotaDate(bar.time));
+  const day = acc.days.get(sessionDateOf(calendar, bar.time));
   const session = day?.session;
   if (day === undefined || session === undefined || bar.time < session.open || bar.time >= session.close || (bar.time - session.open) % BAR_MS !== 0) {
     acc.outsideSessions++;

@@ -5,8 +5,9 @@
  */
 import { Type, type Static } from 'typebox';
 import { BAR_MS } from '../../domain/bar.ts';
-import { BARS_PER_SESSION, SESSION_CLOSE_HOUR, SESSION_OPEN_HOUR, type Holiday, type MarketCalendar } from '../../domain/calendar.ts';
-import { MARKET_ZONE, MINUTE_MS } from '../../domain/time.ts';
+import type { Calendars, Holiday, MarketCalendar } from '../../domain/calendar.ts';
+import type { SymbolCode } from '../../domain/symbol.ts';
+import { MINUTE_MS, utcOffsetText } from '../../domain/time.ts';
 import type { Db } from '../../store/db.ts';
 import { calendarFingerprint, HOLIDAY_TABLE_YEARS, holidayLibraryVersion, storedCalendarFingerprint } from '../../store/reference-data.ts';
 import { IsoDateText, Nullable } from '../../contracts/api/schema-kit.ts';
@@ -14,7 +15,9 @@ import { IsoDateText, Nullable } from '../../contracts/api/schema-kit.ts';
 const HolidayView = Type.Object({
   date: IsoDateText('Date'),
   name: Type.String(),
-  origin: Type.Union([Type.Literal('date-holidays'), Type.Literal('override')], { description: 'The holiday library, or the configured overrides file' }),
+  origin: Type.Union([Type.Literal('date-holidays'), Type.Literal('override'), Type.Literal('market rule')], {
+    description: 'The holiday library, a decree override (instruments file or overrides file), or a fixed closure of the market',
+  }),
 });
 
 const RetentionRule = Type.Object({
@@ -25,6 +28,8 @@ const RetentionRule = Type.Object({
 
 export const Regulations = Type.Object(
   {
+    symbol: Type.String({ description: 'The instrument whose market rules these are' }),
+    market: Type.String({ description: 'The market its calendar follows' }),
     timeZone: Type.Object({
       market: Type.String({ description: 'IANA zone of sessions and dates' }),
       utcOffset: Type.String(),
@@ -32,13 +37,14 @@ export const Regulations = Type.Object(
       storage: Type.String({ description: 'How times are stored and sent' }),
     }),
     session: Type.Object({
-      open: Type.String({ description: 'Bogota wall time' }),
-      close: Type.String({ description: 'Bogota wall time (exclusive end)' }),
+      open: Type.String({ description: "Wall time in the market's zone" }),
+      close: Type.String({ description: "Wall time in the market's zone (exclusive end)" }),
+      opensDayBefore: Type.Boolean({ description: 'The session opens the evening before its date (the 24-hour FX week)' }),
       tradingDays: Type.String(),
       barMinutes: Type.Integer(),
       barsPerSession: Type.Integer(),
       barLabel: Type.String(),
-      nextDaySettlement: Type.String({ description: 'What a US federal holiday on a Colombian business day means' }),
+      nextDaySettlement: Nullable(Type.String({ description: 'What a settlement holiday (US federal for USD/COP) on a business day means; null when the market has none' })),
     }),
     holidayCalendar: Type.Object({
       source: Type.String(),
@@ -52,8 +58,8 @@ export const Regulations = Type.Object(
     }),
     holidays: Type.Object({
       year: Type.Integer(),
-      colombia: Type.Array(HolidayView, { description: 'Colombian holidays: no session' }),
-      unitedStates: Type.Array(HolidayView, { description: 'US federal holidays (observed): a session on a Colombian business day settles the next day' }),
+      closed: Type.Array(HolidayView, { description: "The market's holidays: no session" }),
+      settlement: Type.Array(HolidayView, { description: 'Settlement holidays (USD/COP: US federal, observed): a session on a business day settles the next day' }),
     }),
     retention: Type.Array(RetentionRule),
   },
@@ -73,24 +79,30 @@ const RETENTION: Array<Static<typeof RetentionRule>> = [
   { data: 'api_tokens', kept: 'forever', mutability: 'only the sha256 of a token is stored; revoked tokens stay, marked revoked' },
 ];
 
-export async function regulations(db: Db, calendar: MarketCalendar, o: { year: number; overridesFile: string | null }): Promise<Regulations> {
-  const hhmm = (hour: number) => `${String(hour).padStart(2, '0')}:00`;
-  const fingerprint = calendarFingerprint(calendar);
+export async function regulations(db: Db, calendars: Calendars, served: readonly SymbolCode[], symbol: SymbolCode, o: { year: number; overridesFile: string | null }): Promise<Regulations> {
+  const calendar = calendars.of(symbol);
+  const fingerprint = calendarFingerprint(served.map((s) => calendars.of(s)));
   const stored = await storedCalendarFingerprint(db);
   const view = (h: Holiday) => ({ date: h.date, name: h.name, origin: h.origin });
+  const hours = calendar.sessionHours();
+  const { market } = calendar.instrument;
+  const session = calendar.nextSession(Date.UTC(o.year, 0, 1));
   return {
-    timeZone: { market: MARKET_ZONE, utcOffset: '-05:00', daylightSaving: false, storage: 'UTC: timestamptz in the database, ISO 8601 with Z on the wire' },
+    symbol,
+    market: market.name,
+    timeZone: zoneFacts(calendar.zone, o.year),
     session: {
-      open: hhmm(SESSION_OPEN_HOUR),
-      close: hhmm(SESSION_CLOSE_HOUR),
-      tradingDays: 'Monday to Friday, except Colombian public holidays',
+      open: hours.open,
+      close: hours.close,
+      opensDayBefore: hours.opensDayBefore,
+      tradingDays: `${weekdayNames(market.weekdays)}, except the market's holidays`,
       barMinutes: BAR_MS / MINUTE_MS,
-      barsPerSession: BARS_PER_SESSION,
+      barsPerSession: session.barCount,
       barLabel: 'a bar is labelled by its open time and covers [open, open + 5 min)',
-      nextDaySettlement: 'the market trades and settles the next business day',
+      nextDaySettlement: market.settlementHolidays === undefined ? null : 'the market trades and settles the next business day',
     },
     holidayCalendar: {
-      source: 'date-holidays (country CO; US federal holidays for next-day settlement), plus the overrides file for decree changes',
+      source: holidaySource(calendar),
       libraryVersion: holidayLibraryVersion(),
       overridesFile: o.overridesFile,
       overrides: calendar.overrides(),
@@ -99,7 +111,28 @@ export async function regulations(db: Db, calendar: MarketCalendar, o: { year: n
       tableInSync: stored === fingerprint,
       tableYears: { ...HOLIDAY_TABLE_YEARS },
     },
-    holidays: { year: o.year, colombia: calendar.holidays(o.year).map(view), unitedStates: calendar.usHolidays(o.year).map(view) },
+    holidays: { year: o.year, closed: calendar.holidays(o.year).map(view), settlement: calendar.usHolidays(o.year).map(view) },
     retention: RETENTION,
   };
+}
+
+const WEEKDAY_NAMES = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+
+function weekdayNames(weekdays: readonly number[]): string {
+  return weekdays.map((d) => WEEKDAY_NAMES[d - 1]).join(', ');
+}
+
+/** The zone's offset in January and July of the year: two different offsets mean daylight saving. */
+function zoneFacts(zone: string, year: number): Regulations['timeZone'] {
+  const offsets = [Date.UTC(year, 0, 15), Date.UTC(year, 6, 15)].map((t) => utcOffsetText(zone, t));
+  return { market: zone, utcOffset: [...new Set(offsets)].join(' / '), daylightSaving: offsets[0] !== offsets[1], storage: 'UTC: timestamptz in the database, ISO 8601 with Z on the wire' };
+}
+
+function holidaySource(calendar: MarketCalendar): string {
+  const rules = calendar.instrument.market.holidays;
+  const parts = [];
+  if (rules.country !== undefined) parts.push(`date-holidays (country ${rules.country}, types ${(rules.types ?? ['public']).join(', ')})`);
+  if ((rules.fixed ?? []).length > 0) parts.push(`fixed closures ${(rules.fixed ?? []).map((f) => f.monthDay).join(', ')}`);
+  if (calendar.instrument.market.settlementHolidays !== undefined) parts.push(`${calendar.instrument.market.settlementHolidays} holidays for next-day settlement`);
+  return `${parts.join('; ')}; plus decree changes from the instruments file and the overrides file`;
 }

@@ -340,7 +340,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<ServerDeps> = async (app
     },
     async (request) => {
       const b = await backtestOf(request.query);
-      const r = riskMetrics(b.equity, b.metrics.barsPerYear);
+      const r = riskMetrics(b.equity, b.metrics.barsPerYear, deps.calendar.of(b.symbol).nominalBarCount());
       return {
         backtest: backtestRef(b),
         ...r,

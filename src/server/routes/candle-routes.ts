@@ -77,8 +77,8 @@ export const candleRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) =
       const bodyKey = recent !== null && indicators.length === 0 ? `${symbol}|${recent.key}` : null;
       const cached = bodyKey === null ? undefined : bodies.get(bodyKey);
       if (cached !== undefined) return sendJson(reply, cached);
-      const { candles, truncated } = recent ?? (await loadCandles(deps.db, deps.calendar, { symbol, interval, from, to, limit: q.limit, now: deps.clock.now() }));
-      const values = indicators.length === 0 ? null : await indicatorValues(deps.db, deps.calendar, symbol, interval, candles, indicators);
+      const { candles, truncated } = recent ?? (await loadCandles(deps.db, deps.calendar.of(symbol), { symbol, interval, from, to, limit: q.limit, now: deps.clock.now() }));
+      const values = indicators.length === 0 ? null : await indicatorValues(deps.db, deps.calendar.of(symbol), symbol, interval, candles, indicators);
       const ticksFrom = interval === '1min' ? await firstTickTime(deps.db, symbol) : undefined;
       const body: CandlesResponse = {
         symbol,

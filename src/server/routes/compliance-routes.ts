@@ -5,15 +5,16 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { bogotaDate, toIsoUtc } from '../../domain/time.ts';
+import { toIsoUtc } from '../../domain/time.ts';
 import { appendAudit, listAudit } from '../../store/audit-repo.ts';
 import type { ServerDeps } from '../deps.ts';
 import { COMMON_ERRORS, ErrorBody } from '../http-errors.ts';
 import { AuditTrail } from '../../contracts/api/compliance.ts';
 import { auditView, ComplianceReport, symbolCompliance } from '../reports/compliance-report.ts';
 import { regulations, Regulations } from '../reports/regulations.ts';
-import { datePeriod, instantParam, principalOf, servedSymbol, TOKEN_SECURITY } from '../request-inputs.ts';
+import { datePeriod, instantParam, principalOf, servedOrDefault, servedSymbol, TOKEN_SECURITY } from '../request-inputs.ts';
 import { RowId } from '../param-bounds.ts';
+import { SymbolString } from '../market-inputs.ts';
 
 const TAGS = ['compliance'];
 /** Longest period of one compliance report (about ten years). */
@@ -55,13 +56,17 @@ export const complianceRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, dep
         tags: TAGS,
         summary: 'Market rules and data policies in force',
         description: 'Session hours and bar grid, time zone, the holiday calendar\'s source, overrides and fingerprint, a year\'s holidays (default: this year in Bogota), and data retention.',
-        querystring: Type.Object({ year: Type.Optional(Type.Integer({ minimum: 1994, maximum: 2099, description: 'Year of the holiday lists' })) }),
+        querystring: Type.Object({
+          symbol: Type.Optional(SymbolString),
+          year: Type.Optional(Type.Integer({ minimum: 1994, maximum: 2099, description: 'Year of the holiday lists' })),
+        }),
         response: { 200: Regulations, ...COMMON_ERRORS },
       },
     },
     async (request) => {
-      const year = request.query.year ?? Number(bogotaDate(deps.clock.now()).slice(0, 4));
-      return regulations(deps.db, deps.calendar, { year, overridesFile: deps.config.TASA_CALENDAR_OVERRIDES ?? null });
+      const symbol = servedOrDefault(deps.symbols, request.query.symbol);
+      const year = request.query.year ?? Number(deps.calendar.of(symbol).localDate(deps.clock.now()).slice(0, 4));
+      return regulations(deps.db, deps.calendar, deps.symbols, symbol, { year, overridesFile: deps.config.TASA_CALENDAR_OVERRIDES ?? null });
     },
   );
 
@@ -88,7 +93,7 @@ export const complianceRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, dep
       const period = datePeriod(body.from, body.to, MAX_REPORT_DAYS);
       const symbols = body.symbol === undefined ? deps.symbols : [servedSymbol(deps.symbols, body.symbol)];
       const reports = [];
-      for (const symbol of symbols) reports.push(await symbolCompliance(deps.db, deps.calendar, symbol, period));
+      for (const symbol of symbols) reports.push(await symbolCompliance(deps.db, deps.calendar.of(symbol), symbol, period));
       const at = deps.clock.now();
       await appendAudit(deps.db, [{ actor: principal.id, action: 'compliance.report', entity: `report:${period.from}..${period.to}`, details: { symbols }, at }]);
       return { generatedAt: toIsoUtc(at), generatedFor: principal.id, from: period.from, to: period.to, symbols: reports };

@@ -56,8 +56,8 @@ export const deskRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) => 
       const to = q.to === undefined ? deps.clock.now() : calendarInstant('to', q.to, 'end');
       const from = q.from === undefined ? null : calendarInstant('from', q.from, 'start');
       if (from !== null && from >= to) throw new TasaError('bad_argument', `from ${q.from} is not before to ${q.to ?? 'now'}.`, { input: `from=${q.from}` });
-      const { candles } = await loadCandles(deps.db, deps.calendar, { symbol, interval: q.interval, from, to, limit: q.limit, now: deps.clock.now() });
-      const rows = await indicatorValues(deps.db, deps.calendar, symbol, q.interval, candles, names);
+      const { candles } = await loadCandles(deps.db, deps.calendar.of(symbol), { symbol, interval: q.interval, from, to, limit: q.limit, now: deps.clock.now() });
+      const rows = await indicatorValues(deps.db, deps.calendar.of(symbol), symbol, q.interval, candles, names);
       return {
         symbol,
         interval: q.interval,

@@ -6,6 +6,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { systemClock } from '../../clock.ts';
+import { anyMarketOpen } from '../../domain/calendar.ts';
 import { toIsoUtc } from '../../domain/time.ts';
 import { errorMessage } from '../../errors.ts';
 import type { IngestStatus } from '../../ingest/ingest-service.ts';
@@ -73,8 +74,9 @@ async function health(deps: ServerDeps): Promise<HealthBody> {
   const state = ingest.status?.ingest?.state ?? null;
   const ingestOk = !(ingest.source === 'local' && state === 'ERROR');
   const failed = [...(database.ok ? [] : ['database']), ...(redis === null || redis.ok ? [] : ['redis']), ...(ingestOk ? [] : ['ingest'])];
-  const marketOpen = deps.calendar.isMarketOpen(now);
-  const degraded = marketOpen && leases !== null ? leases.filter((l) => !l.live).map((l) => `no live ingest process holds the lease of ${l.symbol} during market hours`) : [];
+  const marketOpen = anyMarketOpen(deps.calendar, deps.symbols, now);
+  const inHours = (symbol: string) => deps.symbols.includes(symbol) && deps.calendar.of(symbol).isMarketOpen(now);
+  const degraded = leases === null ? [] : leases.filter((l) => !l.live && inHours(l.symbol)).map((l) => `no live ingest process holds the lease of ${l.symbol} during its market hours`);
   return {
     status: failed.length > 0 ? 'not_ready' : degraded.length > 0 ? 'degraded' : 'ready',
     failed,
@@ -178,6 +180,7 @@ function ingestBody(known: KnownIngestStatus, now: number): IngestBody | null {
       lastTickAt: c.lastTickAt === null ? null : toIsoUtc(c.lastTickAt),
       lastTickAgeSeconds: c.lastTickAt === null ? null : Math.max(0, (now - c.lastTickAt) / 1000),
     })),
+    markets: Object.entries(s.markets ?? {}).map(([symbol, m]) => ({ symbol, ...m })),
     writer: s.writer,
   };
 }

@@ -9,7 +9,7 @@ import { cachedLatestPrice } from '../../bus/index.ts';
 import type { Session } from '../../domain/calendar.ts';
 import type { SymbolCode } from '../../domain/symbol.ts';
 import { marketStatus } from '../../domain/market-status.ts';
-import { MARKET_ZONE, toBogotaText, toIsoUtc } from '../../domain/time.ts';
+import { toIsoUtc, toZonedText } from '../../domain/time.ts';
 import { TasaError } from '../../errors.ts';
 import type { ServerDeps } from '../deps.ts';
 import { COMMON_ERRORS, ErrorBody } from '../http-errors.ts';
@@ -17,7 +17,7 @@ import { latestSession, sessionOnDate, sessionSummary, type SessionSummary } fro
 import { LatestBody, MarketStatusBody, type SessionRef } from '../../contracts/api/market.ts';
 import { IsoTimeUtc, Nullable } from '../../contracts/api/schema-kit.ts';
 import { DateString, SymbolString } from '../market-inputs.ts';
-import { calendarDate, servedSymbol } from '../request-inputs.ts';
+import { calendarDate, servedOrDefault } from '../request-inputs.ts';
 
 /** As the original system's `/market/latest`: no symbol means the default instrument (the first of TASA_SYMBOLS). */
 const DefaultSymbolQuery = Type.Object({ symbol: Type.Optional(SymbolString) });
@@ -64,7 +64,7 @@ export const marketRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) =
       },
     },
     async (request) => {
-      const symbol = request.query.symbol === undefined ? defaultSymbol(deps.symbols) : servedSymbol(deps.symbols, request.query.symbol);
+      const symbol = servedOrDefault(deps.symbols, request.query.symbol);
       const latest = await cachedLatestPrice(deps.bus, symbol);
       if (latest === null) {
         throw new TasaError('not_found', `No price for ${symbol} yet: no tick has been received in the last 24 h.`, {
@@ -82,11 +82,13 @@ export const marketRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) =
       schema: {
         tags: ['market'],
         summary: 'Market open or closed',
-        description: 'Now in UTC and Bogota time, session hours, next open and close, the Colombian holiday or weekend closing today, and US-holiday next-day settlement.',
+        description:
+          "The instrument's market (default: the first this server ingests): now in UTC and the market's own time, session hours, next open and close, the holiday or weekend closing today, and (USD/COP) US-holiday next-day settlement.",
+        querystring: DefaultSymbolQuery,
         response: { ...COMMON_ERRORS, 200: MarketStatusBody },
       },
     },
-    () => marketStatusBody(deps),
+    (request) => marketStatusBody(deps, servedOrDefault(deps.symbols, request.query.symbol)),
   );
 
   app.get(
@@ -102,35 +104,31 @@ export const marketRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) =
       },
     },
     async (request) => {
-      const symbol = servedSymbol(deps.symbols, request.query.symbol);
+      const symbol = servedOrDefault(deps.symbols, request.query.symbol);
       const now = deps.clock.now();
       const date = request.query.date;
-      const session = date === undefined ? latestSession(deps.calendar, now) : sessionOnDate(deps.calendar, calendarDate('date', date), now);
+      const calendar = deps.calendar.of(symbol);
+      const session = date === undefined ? latestSession(calendar, now) : sessionOnDate(calendar, calendarDate('date', date), now);
       return sessionBody(symbol, await sessionSummary(deps, symbol, session, now));
     },
   );
   return Promise.resolve();
 };
 
-function defaultSymbol(served: readonly string[]): SymbolCode {
-  const first = served[0];
-  if (first === undefined) throw new TasaError('not_found', 'This server serves no instrument (TASA_SYMBOLS is empty).', { input: 'symbol' });
-  return first;
-}
-
 function sessionRef(s: Session): SessionRef {
   return { date: s.date, open: toIsoUtc(s.open), close: toIsoUtc(s.close), nextDaySettlement: s.nextDaySettlement, usHoliday: s.usHoliday };
 }
 
-function marketStatusBody(deps: ServerDeps): MarketStatusBody {
-  const m = marketStatus(deps.calendar, deps.clock.now());
-  const hour = (h: number): string => `${String(h).padStart(2, '0')}:00`;
+function marketStatusBody(deps: ServerDeps, symbol: SymbolCode): MarketStatusBody {
+  const calendar = deps.calendar.of(symbol);
+  const m = marketStatus(calendar, deps.clock.now());
   return {
+    symbol,
     time: toIsoUtc(m.now),
-    bogotaTime: toBogotaText(m.now),
-    timeZone: MARKET_ZONE,
+    localTime: toZonedText(calendar.zone, m.now),
+    timeZone: calendar.zone,
     open: m.open,
-    sessionHours: { open: hour(m.sessionHours.open), close: hour(m.sessionHours.close), timeZone: MARKET_ZONE },
+    sessionHours: m.sessionHours,
     today: {
       date: m.today.date,
       tradingDay: m.today.tradingDay,

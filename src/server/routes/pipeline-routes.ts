@@ -15,7 +15,7 @@ import { DataQualityReport } from '../../contracts/api/data-quality.ts';
 import { LayerHistory, LayerIdSchema, ManifestList, PipelineHealth, PipelineStatusBody } from '../../contracts/api/pipeline.ts';
 import { dataQuality } from '../reports/data-quality.ts';
 import { pipelineHealth, pipelineStatus, runView } from '../reports/pipeline-status.ts';
-import { datePeriod, servedSymbol } from '../request-inputs.ts';
+import { datePeriod, servedOrDefault, servedSymbol } from '../request-inputs.ts';
 import { RowId } from '../param-bounds.ts';
 
 const TAGS = ['pipeline'];
@@ -89,7 +89,10 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps)
     },
     async (request) => {
       const { days, limit } = request.query;
-      return pipelineHealth(deps.db, { calendar: deps.calendar, clock: deps.clock, days, limit, symbol: symbolOf(request.query.symbol) });
+      const symbol = symbolOf(request.query.symbol);
+      // Staleness follows the session closes of the symbol asked for, else of the first served one.
+      const calendar = deps.calendar.of(symbol ?? servedOrDefault(deps.symbols, undefined));
+      return pipelineHealth(deps.db, { calendar, clock: deps.clock, days, limit, symbol });
     },
   );
 
@@ -110,7 +113,7 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps)
     },
     async (request) => {
       const symbol = servedSymbol(deps.symbols, request.query.symbol);
-      return dataQuality(deps.db, deps.calendar, symbol, datePeriod(request.query.from, request.query.to, MAX_QUALITY_DAYS));
+      return dataQuality(deps.db, deps.calendar.of(symbol), symbol, datePeriod(request.query.from, request.query.to, MAX_QUALITY_DAYS));
     },
   );
 

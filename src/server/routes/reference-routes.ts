@@ -16,7 +16,7 @@ import { BarRows, CalendarBody, GapRow, SessionRow } from '../../contracts/api/m
 import type { ServerDeps } from '../deps.ts';
 import { COMMON_ERRORS, ErrorBody } from '../http-errors.ts';
 import { DateString, SymbolString, calendarDateRange } from '../market-inputs.ts';
-import { servedSymbol } from '../request-inputs.ts';
+import { configuredSymbol, servedOrDefault, servedSymbol } from '../request-inputs.ts';
 
 /** Bars per database page while streaming: bounded memory whatever the range. */
 const HISTORICAL_PAGE_BARS = 5000;
@@ -79,7 +79,7 @@ export const referenceRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps
     async (request) => {
       const symbol = servedSymbol(deps.symbols, request.query.symbol);
       const range = calendarDateRange(request.query.from, request.query.to);
-      return { symbol, ...range, sessions: await sessionRows(deps.db, deps.calendar, symbol, range) };
+      return { symbol, ...range, sessions: await sessionRows(deps.db, deps.calendar.of(symbol), symbol, range) };
     },
   );
 
@@ -101,7 +101,7 @@ export const referenceRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps
     async (request) => {
       const symbol = servedSymbol(deps.symbols, request.query.symbol);
       const range = calendarDateRange(request.query.from, request.query.to);
-      const gaps = await gapRows(deps.db, deps.calendar, symbol, range);
+      const gaps = await gapRows(deps.db, deps.calendar.of(symbol), symbol, range);
       return { symbol, ...range, missingBars: gaps.reduce((n, g) => n + g.bars, 0), gaps };
     },
   );
@@ -112,14 +112,17 @@ export const referenceRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps
       schema: {
         tags: ['data'],
         summary: 'Trading days and holidays',
-        description: 'Every day of from..to: trading day or not, the Colombian holiday by name, US next-day settlement, session open and close (UTC), as `tasa calendar` prints it.',
-        querystring: Type.Object(RangeQuery),
+        description:
+          "The market calendar of an instrument (default: the first this server ingests; any configured instrument may be asked): every day of from..to in the market's own dates, trading day or not, its holiday by name, (USD/COP) US next-day settlement, session open and close (UTC) and bars, as `tasa calendar` prints it.",
+        querystring: Type.Object({ symbol: Type.Optional(SymbolString), ...RangeQuery }),
         response: { ...COMMON_ERRORS, 200: CalendarBody },
       },
     },
     (request) => {
       const range = calendarDateRange(request.query.from, request.query.to);
-      return { ...range, days: calendarRows(deps.calendar, range) };
+      const symbol = request.query.symbol === undefined ? servedOrDefault(deps.symbols, undefined) : configuredSymbol(request.query.symbol);
+      const calendar = deps.calendar.of(symbol);
+      return { symbol, zone: calendar.zone, ...range, days: calendarRows(calendar, range) };
     },
   );
   return Promise.resolve();

@@ -87,7 +87,7 @@ export class ClientSession implements HubClient {
   /** Registers with the hub and greets the client with the market status. */
   start(): void {
     this.o.hub.register(this);
-    this.queue.control(marketStatusPayload(this.o.deps.calendar, this.o.deps.clock.now()), 'market_status');
+    for (const symbol of this.o.deps.symbols) this.queue.control(marketStatusPayload(this.o.deps.calendar.of(symbol), this.o.deps.clock.now()), 'market_status');
   }
 
   /** The connection ended: leave every feed and stop timers. */

@@ -12,6 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import type { BusEvent, SeqGap, Unsubscribe } from '../../bus/index.ts';
 import type { CancelTimer } from '../../clock.ts';
 import { errorMessage } from '../../errors.ts';
+import type { MarketCalendar } from '../../domain/calendar.ts';
 import type { ServerDeps } from '../deps.ts';
 import { encodeEvent, heartbeatPayload, marketStatusPayload, type OutboundEvent } from './protocol.ts';
 import type { DeliveryStats, TurnWriter, WriteBatcher } from './send-queue.ts';
@@ -41,7 +42,7 @@ interface Feed {
   closed: boolean;
 }
 
-type HubDeps = Pick<ServerDeps, 'bus' | 'clock' | 'calendar' | 'metrics' | 'logger'>;
+type HubDeps = Pick<ServerDeps, 'bus' | 'clock' | 'calendar' | 'metrics' | 'logger' | 'symbols'>;
 
 export class FanoutHub implements DeliveryStats, WriteBatcher {
   private readonly feeds = new Map<string, Feed>();
@@ -234,18 +235,27 @@ export class FanoutHub implements DeliveryStats, WriteBatcher {
     });
   }
 
-  /** At the next session open or close, every client gets the new market_status. */
+  /** At the next session open or close of any served market, every client gets that market's new market_status. */
   private armTransition(): void {
     const now = this.deps.clock.now();
-    const open = this.deps.calendar.sessionAt(now);
-    const next = open ? open.close : this.deps.calendar.nextSession(now).open;
+    const changes = this.deps.symbols.map((symbol) => ({ calendar: this.deps.calendar.of(symbol), at: nextChange(this.deps.calendar.of(symbol), now) }));
+    if (changes.length === 0) return;
+    const next = Math.min(...changes.map((c) => c.at));
     this.transitionTimer = this.deps.clock.setTimer(next - now, () => {
       if (this.closed) return;
-      const payload = marketStatusPayload(this.deps.calendar, this.deps.clock.now());
-      for (const client of [...this.clients]) client.marketStatus(payload);
+      for (const { calendar } of changes.filter((c) => c.at === next)) {
+        const payload = marketStatusPayload(calendar, this.deps.clock.now());
+        for (const client of [...this.clients]) client.marketStatus(payload);
+      }
       this.armTransition();
     });
   }
+}
+
+/** The next open or close of a market after `now`. */
+function nextChange(calendar: MarketCalendar, now: number): number {
+  const open = calendar.sessionAt(now);
+  return open ? open.close : calendar.nextSession(now).open;
 }
 
 const hubs = new WeakMap<object, FanoutHub>();

@@ -21,7 +21,7 @@ import {
   type TickMessageName,
 } from '../../contracts/ws-protocol.ts';
 import { BAR_MS } from '../../domain/bar.ts';
-import type { MarketCalendar } from '../../domain/calendar.ts';
+import type { Calendars, MarketCalendar } from '../../domain/calendar.ts';
 import { toIsoUtc } from '../../domain/time.ts';
 
 const CLIENT_VALIDATORS = {
@@ -93,7 +93,7 @@ export interface OutboundEvent {
 }
 
 export interface EncodeContext {
-  calendar: MarketCalendar;
+  calendar: Calendars;
   now: number;
 }
 
@@ -117,7 +117,7 @@ function encodeBody(e: BusEvent, ctx: EncodeContext): Omit<OutboundEvent, 'frame
       return { ...base, key: `bar:${e.symbol}:${data.time}`, final: data.final, barCloseAt: withPrices ? closeAt : null, payload: json({ type: 'bar', ...head, data }) };
     }
     case 'status':
-      return { ...base, payload: json({ type: 'market_status', ...head, data: { ...marketStatus(ctx.calendar, ctx.now), event: e.data } }) };
+      return { ...base, payload: json({ type: 'market_status', ...head, data: { ...marketStatus(ctx.calendar.of(e.symbol), ctx.now), event: e.data } }) };
     case 'alerts':
       return { ...base, payload: json({ type: 'alert', ...head, data: e.data }) };
     case 'predictions':
@@ -173,8 +173,9 @@ export function marketStatus(calendar: MarketCalendar, now: number): MarketStatu
   return { market_open: false, session_date: next.date, next_open: toIsoUtc(next.open), next_close: toIsoUtc(next.close) };
 }
 
+/** One market's status; the message names its symbol. */
 export function marketStatusPayload(calendar: MarketCalendar, now: number): Buffer {
-  return json({ type: 'market_status', timestamp: toIsoUtc(now), data: marketStatus(calendar, now) });
+  return json({ type: 'market_status', symbol: calendar.symbol, timestamp: toIsoUtc(now), data: marketStatus(calendar, now) });
 }
 
 export function heartbeatPayload(now: number): Buffer {

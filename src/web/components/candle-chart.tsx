@@ -1,6 +1,6 @@
 /**
  * The candlestick chart (lightweight-charts): candles, optional EMA/Bollinger overlays, an RSI
- * and a MACD pane, session-start markers, and a time axis in Bogota time. The library spaces
+ * and a MACD pane, session-start markers, and a time axis in the selected market's zone (named). The library spaces
  * bars by index, so nights, weekends and holidays take no room: non-session time is collapsed,
  * and each session's first bar carries a marker with its date.
  *
@@ -39,7 +39,9 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { INDICATOR_KEYS, SOURCE_KINDS, type Candle, type IndicatorSeries, type IndicatorValues } from '../candle-types.ts';
 import { candlePoint, candlePoints, holeMarkers, isBreak, linePoints, provenanceMarkers, seconds, segmentSummary, SOURCE_COLORS, sourcePoints, sourceSummary, type SeriesPoints } from '../chart-series.ts';
 import { INDICATOR_LABELS } from '../views/candles.ts';
-import { bogotaDay, bogotaMinute, bogotaTime, cop, decimal } from '../format.ts';
+import { decimal, price, zonedDay, zonedMinute, zonedTime } from '../format.ts';
+import { zonedDate } from '../market-time.ts';
+import { useMarket } from '../selected-symbol.ts';
 
 export type { Candle, IndicatorSeries } from '../candle-types.ts';
 
@@ -64,7 +66,7 @@ interface Props {
   onReady?: (handle: ChartHandle) => void;
   /** Markers besides the chart's own labels (fills, policy signals). */
   marks?: ReadonlyArray<SeriesMarker<UTCTimestamp>>;
-  /** Bogota dates of the calendar's sessions over the candles' span: a session among them without candles is a data hole. */
+  /** Dates (in the market's zone) of the calendar's sessions over the candles' span: a session among them without candles is a data hole. */
   tradingDays?: readonly string[];
   /** Indicator values by candle time, for the crosshair legend. */
   indicatorValues?: ReadonlyMap<number, IndicatorValues>;
@@ -79,11 +81,11 @@ const EDGE_MARGIN = 20;
 
 const msOf = (t: Time): number => (typeof t === 'number' ? t * 1000 : 0);
 
-function tickMark(t: Time, type: TickMarkType): string {
+function tickMark(zone: string, t: Time, type: TickMarkType): string {
   const ms = msOf(t);
-  if (type === TickMarkType.Year) return new Date(ms - 5 * 3_600_000).toISOString().slice(0, 4);
-  if (type === TickMarkType.Month || type === TickMarkType.DayOfMonth) return bogotaDay(ms);
-  return bogotaTime(ms);
+  if (type === TickMarkType.Year) return zonedDate(zone, ms).slice(0, 4);
+  if (type === TickMarkType.Month || type === TickMarkType.DayOfMonth) return zonedDay(zone, ms);
+  return zonedTime(zone, ms);
 }
 
 /** What the chart holds now: the history and the live candles since. */
@@ -104,6 +106,9 @@ const NO_DAYS: readonly string[] = [];
 
 export function CandleChart(props: Props) {
   const { candles, indicators, showOverlays, showOscillators, daily, stepMs, dataKey, compact = false, onReady, marks = NO_MARKS, tradingDays = NO_DAYS, focus = null } = props;
+  // The chart is built once per view, and a view is rebuilt for another symbol: the market is fixed for the chart's life.
+  const market = useMarket();
+  const money = (p: number | null | undefined) => price(p, market.decimals);
   const edge = useRef(props.onEdge);
   edge.current = props.onEdge;
   const values = useRef(props.indicatorValues);
@@ -178,8 +183,8 @@ export function CandleChart(props: Props) {
       autoSize: true,
       layout: { background: { type: ColorType.Solid, color: '#171e26' }, textColor: '#c9d1d9', panes: { separatorColor: '#2a3542' } },
       grid: { vertLines: { color: '#1f2a36' }, horzLines: { color: '#1f2a36' } },
-      localization: { timeFormatter: (t: Time) => bogotaMinute(msOf(t)), priceFormatter: (p: number) => cop(p) },
-      timeScale: { timeVisible: true, secondsVisible: false, tickMarkFormatter: tickMark, rightOffset: 3 },
+      localization: { timeFormatter: (t: Time) => zonedMinute(market.zone, msOf(t)), priceFormatter: (p: number) => money(p) },
+      timeScale: { timeVisible: true, secondsVisible: false, tickMarkFormatter: (t: Time, type: TickMarkType) => tickMark(market.zone, t, type), rightOffset: 3 },
       rightPriceScale: { borderColor: '#2a3542' },
     });
     chart.current = c;
@@ -276,11 +281,11 @@ export function CandleChart(props: Props) {
       <p class="legend muted" aria-live="off" data-testid="chart-legend">
         {legend ? (
           <>
-            {`${bogotaMinute(legend.time)} · ${legend.source} · O ${cop(legend.open)} H ${cop(legend.high)} L ${cop(legend.low)} C ${cop(legend.close)}`}
-            <IndicatorLegend values={values.current?.get(legend.time)} />
+            {`${zonedMinute(market.zone, legend.time)} · ${legend.source} · O ${money(legend.open)} H ${money(legend.high)} L ${money(legend.low)} C ${money(legend.close)}`}
+            <IndicatorLegend values={values.current?.get(legend.time)} decimals={market.decimals} />
           </>
         ) : (
-          'Times in Bogota (COT, UTC−5) · nights, weekends and holidays collapsed · ▼ marks each session open'
+          `Times in ${market.zone} · nights, weekends and holidays collapsed · ▼ marks each session open`
         )}
       </p>
       {simulated && (
@@ -292,7 +297,8 @@ export function CandleChart(props: Props) {
         ref={box}
         class={`chart${compact ? ' compact' : showOscillators && !daily ? ' with-panes' : ''}`}
         role="img"
-        aria-label="USD/COP candlestick chart, times in Bogota (COT)"
+        aria-label={`${market.symbol} candlestick chart, times in ${market.zone}`}
+        data-symbol={market.symbol}
         data-testid="candle-chart"
       />
       <SourceLegend />
@@ -300,11 +306,11 @@ export function CandleChart(props: Props) {
   );
 }
 
-function IndicatorLegend({ values }: { values: IndicatorValues | undefined }) {
+function IndicatorLegend({ values, decimals }: { values: IndicatorValues | undefined; decimals: number }) {
   if (values === undefined) return null;
   const shown = INDICATOR_KEYS.filter((k) => values[k] !== null && values[k] !== undefined);
   if (shown.length === 0) return <span data-testid="legend-indicators"> · indicators warming up</span>;
-  return <span data-testid="legend-indicators">{shown.map((k) => ` · ${INDICATOR_LABELS[k]} ${k.startsWith('rsi') || k.startsWith('macd') ? decimal(values[k] ?? null, 2) : cop(values[k])}`).join('')}</span>;
+  return <span data-testid="legend-indicators">{shown.map((k) => ` · ${INDICATOR_LABELS[k]} ${k.startsWith('rsi') || k.startsWith('macd') ? decimal(values[k] ?? null, 2) : price(values[k], decimals)}`).join('')}</span>;
 }
 
 const SOURCE_TITLES: Record<(typeof SOURCE_KINDS)[number], string> = {

@@ -1,12 +1,14 @@
 /** Feed and ingest lifecycle from /status: state, connection, recent transitions, counters. */
 import type { StatusBody } from '../../contracts/api/status.ts';
-import { bogotaClock, bogotaDateTime, decimal, integer } from '../format.ts';
+import { decimal, integer, zonedClock, zonedDateTime } from '../format.ts';
+import { useZone } from '../selected-symbol.ts';
 import { Badge } from './badge.tsx';
 import { Empty } from './empty-state.tsx';
 
 const STATE_TONES: Record<string, 'ok' | 'warn' | 'bad' | 'muted'> = { ACTIVE: 'ok', READY: 'ok', ERROR: 'bad', SHUTDOWN: 'muted' };
 
 export function FeedPanel({ status }: { status: StatusBody }) {
+  const zone = useZone();
   const ingest = status.ingest;
   if (ingest === null) return <Empty>No ingest status: {status.note}.</Empty>;
   return (
@@ -39,7 +41,7 @@ export function FeedPanel({ status }: { status: StatusBody }) {
                 <td class="num">{integer(s.bars)}</td>
                 <td class="num">{integer(s.emptySlots)}</td>
                 <td>
-                  {bogotaClock(s.lastTickAt)} {s.lastTickAgeSeconds !== null && <span class="muted">({decimal(s.lastTickAgeSeconds, 1)} s)</span>}
+                  {zonedClock(zone, s.lastTickAt)} {s.lastTickAgeSeconds !== null && <span class="muted">({decimal(s.lastTickAgeSeconds, 1)} s)</span>}
                 </td>
               </tr>
             ))}
@@ -51,7 +53,7 @@ export function FeedPanel({ status }: { status: StatusBody }) {
         <ul class="plain small">
           {[...ingest.transitions].reverse().map((t) => (
             <li key={`${t.at}-${t.to}`}>
-              {bogotaDateTime(t.at)} · {t.from} → <b>{t.to}</b> · {t.reason}
+              {zonedDateTime(zone, t.at)} · {t.from} → <b>{t.to}</b> · {t.reason}
             </li>
           ))}
         </ul>

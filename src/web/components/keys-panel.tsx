@@ -1,10 +1,12 @@
 /** The TwelveData key pool's credits (from /status): left this minute and this UTC day, per key. */
 import type { KeyBody } from '../../contracts/api/status.ts';
-import { bogotaDateTime, integer } from '../format.ts';
+import { integer, zonedDateTime } from '../format.ts';
+import { useZone } from '../selected-symbol.ts';
 import { Badge } from './badge.tsx';
 import { Empty } from './empty-state.tsx';
 
 export function KeysPanel({ keys }: { keys: KeyBody[] }) {
+  const zone = useZone();
   if (keys.length === 0) return <Empty>No API key has been used yet: credits appear after the first REST request.</Empty>;
   return (
     <div class="table-wrap" data-testid="keys-panel">
@@ -37,7 +39,7 @@ export function KeysPanel({ keys }: { keys: KeyBody[] }) {
                 {integer(k.dayLeft)} / {integer(k.dayLimit)}
               </td>
               <td class="num">{integer(k.creditsTotal)}</td>
-              <td>{bogotaDateTime(k.lastTakenAt)}</td>
+              <td>{zonedDateTime(zone, k.lastTakenAt)}</td>
             </tr>
           ))}
         </tbody>

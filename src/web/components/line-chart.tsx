@@ -1,7 +1,8 @@
-/** A small time-series line or area chart (equity, drawdown) on lightweight-charts, Bogota time axis. */
+/** A small time-series line or area chart (equity, drawdown) on lightweight-charts, time axis in the selected market's zone. */
 import { AreaSeries, ColorType, createChart, LineSeries, type Time, type UTCTimestamp } from 'lightweight-charts';
 import { useEffect, useRef } from 'preact/hooks';
-import { bogotaDay, bogotaMinute } from '../format.ts';
+import { zonedDay, zonedMinute } from '../format.ts';
+import { useZone } from '../selected-symbol.ts';
 
 export interface Point {
   /** Epoch ms UTC. */
@@ -32,6 +33,7 @@ function uniqueSeconds(points: Point[]): Array<{ time: UTCTimestamp; value: numb
 }
 
 export function LineChart({ points, label, format, color = '#58a6ff', area = false }: Props) {
+  const zone = useZone();
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (!box.current) return;
@@ -39,10 +41,10 @@ export function LineChart({ points, label, format, color = '#58a6ff', area = fal
       autoSize: true,
       layout: { background: { type: ColorType.Solid, color: '#171e26' }, textColor: '#c9d1d9' },
       grid: { vertLines: { color: '#1f2a36' }, horzLines: { color: '#1f2a36' } },
-      localization: { timeFormatter: (t: Time) => bogotaMinute(msOf(t)), priceFormatter: format },
+      localization: { timeFormatter: (t: Time) => zonedMinute(zone, msOf(t)), priceFormatter: format },
       // Both edges fixed: the bar spacing may shrink below the default 0.5 px minimum, so that
       // fitContent shows every point of a long curve (2,000 points) instead of only its newest ones.
-      timeScale: { tickMarkFormatter: (t: Time) => bogotaDay(msOf(t)), fixLeftEdge: true, fixRightEdge: true },
+      timeScale: { tickMarkFormatter: (t: Time) => zonedDay(zone, msOf(t)), fixLeftEdge: true, fixRightEdge: true },
       handleScroll: false,
       handleScale: false,
     });
@@ -69,5 +71,5 @@ export function LineChart({ points, label, format, color = '#58a6ff', area = fal
       c.remove();
     };
   }, [points, area, color, format]);
-  return <div ref={box} class="chart small" role="img" aria-label={`${label}, times in Bogota (COT)`} data-points={points.length} />;
+  return <div ref={box} class="chart small" role="img" aria-label={`${label}, times in ${zone}`} data-points={points.length} />;
 }

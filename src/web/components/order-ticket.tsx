@@ -6,7 +6,8 @@
  * beside it, as the server enforces them.
  */
 import { useState } from 'preact/hooks';
-import { sendJson, storedToken, SYMBOL } from '../api.ts';
+import { sendJson, storedToken } from '../api.ts';
+import { useMarket, type Market } from '../selected-symbol.ts';
 import { amount } from '../decimal-text.ts';
 import { OutcomeStatus, type Outcome } from './admin-button.tsx';
 import type { AccountJson, OrderJson, PlaceOrderBody } from '../../contracts/api/trading.ts';
@@ -28,9 +29,10 @@ interface Ticket {
   timeInForce: TimeInForce;
 }
 
-function orderBody(t: Ticket): PlaceOrderBody {
+/** An order on the selected instrument. */
+function orderBody(market: Market, t: Ticket): PlaceOrderBody {
   return {
-    symbol: SYMBOL,
+    symbol: market.symbol,
     side: t.side,
     type: t.type,
     quantity: t.quantity.trim(),
@@ -41,6 +43,7 @@ function orderBody(t: Ticket): PlaceOrderBody {
 }
 
 export function OrderTicket({ limits, onPlaced }: Props) {
+  const market = useMarket();
   const [ticket, setTicket] = useState<Ticket>({ side: 'buy', type: 'market', quantity: '', price: '', timeInForce: 'DAY' });
   const [outcome, setOutcome] = useState<Outcome>({ kind: 'idle' });
   const change = (part: Partial<Ticket>) => setTicket({ ...ticket, ...part });
@@ -52,8 +55,8 @@ export function OrderTicket({ limits, onPlaced }: Props) {
     }
     setOutcome({ kind: 'busy' });
     try {
-      const { order } = await sendJson<{ order: OrderJson }>('POST', '/api/trading/orders', orderBody(ticket));
-      setOutcome({ kind: 'ok', text: `order ${order.id} (${order.side} ${amount(order.quantity)} USD ${order.type}) ${order.status}` });
+      const { order } = await sendJson<{ order: OrderJson }>('POST', '/api/trading/orders', orderBody(market, ticket));
+      setOutcome({ kind: 'ok', text: `order ${order.id} (${order.side} ${amount(order.quantity)} ${market.base} ${order.type}) ${order.status}` });
     } catch (err) {
       setOutcome({ kind: 'error', text: err instanceof Error ? err.message : String(err) });
     }
@@ -86,11 +89,11 @@ export function OrderTicket({ limits, onPlaced }: Props) {
         </select>
       </label>
       <label>
-        Quantity (USD)
+        Quantity ({market.base})
         <input inputMode="decimal" required value={ticket.quantity} onInput={(e) => change({ quantity: e.currentTarget.value })} placeholder="1000.00" data-testid="ticket-quantity" />
       </label>
       <label>
-        {ticket.type === 'stop' ? 'Stop price' : 'Limit price'} (COP)
+        {ticket.type === 'stop' ? 'Stop price' : 'Limit price'} ({market.quote})
         <input
           inputMode="decimal"
           required={ticket.type !== 'market'}

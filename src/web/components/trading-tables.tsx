@@ -6,7 +6,8 @@
 import { useState } from 'preact/hooks';
 import { sendJson, storedToken } from '../api.ts';
 import { amount, signClass } from '../decimal-text.ts';
-import { bogotaDateTime } from '../format.ts';
+import { zonedDateTime } from '../format.ts';
+import { useZone } from '../selected-symbol.ts';
 import type { OrderJson, PositionJson } from '../../contracts/api/trading.ts';
 import type { FillMessage } from '../../contracts/trading-messages.ts';
 import { Empty } from './empty-state.tsx';
@@ -15,6 +16,7 @@ import { Empty } from './empty-state.tsx';
 const BLOTTER_ROWS = 50;
 
 export function OpenOrders({ orders, onCancelled }: { orders: readonly OrderJson[]; onCancelled: () => void }) {
+  const zone = useZone();
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
   const cancel = async (order: OrderJson) => {
     if (storedToken() === null) {
@@ -61,7 +63,7 @@ export function OpenOrders({ orders, onCancelled }: { orders: readonly OrderJson
                   <td class="num">{amount(o.limitPrice ?? o.stopPrice)}</td>
                   <td>{o.timeInForce}</td>
                   <td>{o.status}</td>
-                  <td>{bogotaDateTime(o.createdAt)}</td>
+                  <td>{zonedDateTime(zone, o.createdAt)}</td>
                   <td>
                     <button type="button" onClick={() => void cancel(o)} data-testid={`cancel-${o.id}`}>
                       Cancel
@@ -120,6 +122,7 @@ export function Positions({ positions }: { positions: readonly PositionJson[] })
 
 /** `fills` oldest first, as the API lists them. */
 export function FillsBlotter({ fills }: { fills: readonly FillMessage[] }) {
+  const zone = useZone();
   if (fills.length === 0) return <Empty>No fills yet.</Empty>;
   const newest = fills.slice(-BLOTTER_ROWS).reverse();
   return (
@@ -139,7 +142,7 @@ export function FillsBlotter({ fills }: { fills: readonly FillMessage[] }) {
         <tbody>
           {newest.map((f) => (
             <tr key={`${f.orderId}-${f.seq}`} data-order-id={f.orderId}>
-              <td>{bogotaDateTime(f.time)}</td>
+              <td>{zonedDateTime(zone, f.time)}</td>
               <td class="num">{f.orderId}</td>
               <td class={f.side === 'buy' ? 'up' : 'down'}>{f.side}</td>
               <td class="num">{amount(f.quantity)}</td>

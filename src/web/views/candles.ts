@@ -2,12 +2,14 @@
  * The candlesticks API's answer (GET /api/candlesticks/{symbol}, src/contracts/api/candles.ts) as
  * chart candles, its indicators (GET /api/candlesticks/{symbol}/indicators) by candle time, and the small time rules the terminal needs on the client: which bucket a
  * 5-minute bar falls in, how live 5-minute bars fold into a 15-minute, hourly or daily candle, and
- * how live ticks move the forming 1-minute candle.
+ * how live ticks move the forming 1-minute candle. Session hours and dates are the instrument's
+ * (`SessionRules` from GET /api/instruments), in its market's zone.
  */
 import type { CandlesResponse } from '../../contracts/api/candles.ts';
 import type { CandleIndicatorsResponse } from '../../contracts/api/desk.ts';
 import { INDICATOR_KEYS, leastTrusted, sourceKindOf, type Candle, type IndicatorKey, type IndicatorSeries, type IndicatorValues } from '../candle-types.ts';
-import { bogotaDateOf, bogotaMinute } from '../format.ts';
+import { zonedMinute } from '../format.ts';
+import { addDays, isoWeekday, sessionDateOf, sessionOpenOn, type SessionRules } from '../market-time.ts';
 import type { CandlestickInterval } from '../../contracts/candle-intervals.ts';
 
 /** The API's intervals the terminal offers (all but 30min). */
@@ -23,23 +25,18 @@ export const INTERVALS: ReadonlyArray<{ value: Interval; label: string }> = [
   { value: '1w', label: '1w' },
 ];
 
-/** Intervals of whole sessions or weeks: one candle per trading day or Bogota week. */
+/** Intervals of whole sessions or weeks: one candle per trading day or market week. */
 export function isDailyOrLonger(interval: Interval): boolean {
   return interval === '1day' || interval === '1w';
 }
 
 const MINUTES: Record<Exclude<Interval, '1day' | '1w'>, number> = { '1min': 1, '5min': 5, '15min': 15, '1h': 60, '4h': 240 };
-/** Sessions open at 08:00 Bogota = 13:00Z (Bogota has no daylight saving): intraday buckets count from there (4h: 08:00-12:00, 12:00-13:00). */
-const SESSION_OPEN_UTC_HOUR = 13;
-const SESSION_CLOSE_UTC_HOUR = 18;
-const DAY_MS = 86_400_000;
-
-export function candlesFrom(r: CandlesResponse): Candle[] {
+export function candlesFrom(r: CandlesResponse, rules: SessionRules): Candle[] {
   return r.candles.map((c) => {
     const time = Date.parse(c.time);
     // Every bar of the bucket is there yet it is not complete: one of them is partial.
     const partial = !c.complete && c.bars >= c.expected;
-    return { time, open: c.open, high: c.high, low: c.low, close: c.close, session: bogotaDateOf(time), simulated: c.simulated, source: sourceKindOf(c.sources, partial) };
+    return { time, open: c.open, high: c.high, low: c.low, close: c.close, session: sessionDateOf(rules, time), simulated: c.simulated, source: sourceKindOf(c.sources, partial) };
   });
 }
 
@@ -77,14 +74,16 @@ export const INDICATOR_LABELS: Record<IndicatorKey, string> = {
 };
 
 /**
- * Open time of the bucket holding `ms`: the session open for daily candles; for weekly ones the
- * Monday session open of its Bogota week (the server's candle opens at the week's first session:
- * later when Monday is a holiday, so weekly candles are matched by this key, not by equal times).
+ * Open time of the bucket holding `ms`: intraday buckets count from the session open (USD/COP 4h:
+ * 08:00-12:00, 12:00-13:00 Bogota); the session open for daily candles; for weekly ones the Monday
+ * session open of its week (the server's candle opens at the week's first session: later when
+ * Monday is a holiday, so weekly candles are matched by this key, not by equal times).
  */
-export function bucketStart(ms: number, interval: Interval): number {
-  const sessionOpen = Date.parse(`${bogotaDateOf(ms)}T${SESSION_OPEN_UTC_HOUR}:00:00Z`);
+export function bucketStart(ms: number, interval: Interval, rules: SessionRules): number {
+  const date = sessionDateOf(rules, ms);
+  if (interval === '1w') return sessionOpenOn(rules, addDays(date, 1 - isoWeekday(date)));
+  const sessionOpen = sessionOpenOn(rules, date);
   if (interval === '1day') return sessionOpen;
-  if (interval === '1w') return sessionOpen - ((new Date(sessionOpen).getUTCDay() + 6) % 7) * DAY_MS;
   const size = MINUTES[interval] * 60_000;
   return sessionOpen + Math.floor((ms - sessionOpen) / size) * size;
 }
@@ -115,28 +114,17 @@ export function foldBucket(start: number, stored: Candle | undefined, live: read
 }
 
 /**
- * A live tick's time is inside session hours: Monday to Friday, 08:00-13:00 Bogota (13:00-18:00Z).
- * Holidays are the caller's check (the market status); the server drops ticks outside sessions.
- */
-export function inSessionHours(ms: number): boolean {
-  const d = new Date(ms);
-  const day = d.getUTCDay();
-  const hour = d.getUTCHours();
-  return day >= 1 && day <= 5 && hour >= SESSION_OPEN_UTC_HOUR && hour < SESSION_CLOSE_UTC_HOUR;
-}
-
-/**
  * The 1-minute candle after a live tick (price at exchange time `at`): the tick's minute candle so
  * far (`current`: the live one, else the stored one) with the tick's price folded in, or a new
  * candle opening at it. As the server does: a candle of the other provenance (real vs simulated)
  * is not extended, the tick opens its own (a split minute's part opens at its first tick).
  */
-export function foldTick(current: Candle | undefined, price: number, at: number, simulated: boolean): Candle {
-  const minute = bucketStart(at, '1min');
-  const same = current !== undefined && bucketStart(current.time, '1min') === minute;
+export function foldTick(current: Candle | undefined, price: number, at: number, simulated: boolean, rules: SessionRules): Candle {
+  const minute = bucketStart(at, '1min', rules);
+  const same = current !== undefined && bucketStart(current.time, '1min', rules) === minute;
   if (same && current.simulated === simulated) return { ...current, high: Math.max(current.high, price), low: Math.min(current.low, price), close: price };
   const time = same ? Math.max(at, current.time + 1) : minute;
-  return { time, open: price, high: price, low: price, close: price, session: bogotaDateOf(at), simulated, source: simulated ? 'simulated' : 'vendor' };
+  return { time, open: price, high: price, low: price, close: price, session: sessionDateOf(rules, at), simulated, source: simulated ? 'simulated' : 'vendor' };
 }
 
 /** The answer's `ticksFrom` (1min only) as epoch ms: null when no tick is stored, undefined when not said. */
@@ -147,8 +135,8 @@ export function ticksFromOf(r: Pick<CandlesResponse, 'ticksFrom'>): number | nul
 }
 
 /** What the 1-minute chart says about where its candles can exist: only where ticks are stored (`ticksFrom`: the oldest, epoch ms). */
-export function minuteCoverageText(ticksFrom: number | null | undefined): string {
+export function minuteCoverageText(ticksFrom: number | null | undefined, zone: string): string {
   if (ticksFrom === undefined) return '1-minute candles are built from stored ticks and exist only where ticks are stored';
   if (ticksFrom === null) return 'No ticks are stored: 1-minute candles exist only where ticks are stored (imported history has bars only)';
-  return `1-minute candles exist only where ticks are stored: since ${bogotaMinute(ticksFrom)} (Bogota time)`;
+  return `1-minute candles exist only where ticks are stored: since ${zonedMinute(zone, ticksFrom)}`;
 }

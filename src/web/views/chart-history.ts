@@ -9,13 +9,14 @@
  * `ticksFrom` says since when ticks are stored.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { getJson, SYMBOL_PATH } from '../api.ts';
+import { getJson } from '../api.ts';
 import type { CandlesResponse } from '../../contracts/api/candles.ts';
 import type { CandleIndicatorsResponse } from '../../contracts/api/desk.ts';
 import type { CalendarBody } from '../../contracts/api/market.ts';
 import type { Candle, IndicatorValues } from '../candle-types.ts';
 import { serverNow } from '../clock.ts';
-import { bogotaDateOf } from '../format.ts';
+import { sessionDateOf } from '../market-time.ts';
+import type { Market } from '../selected-symbol.ts';
 import { candlesFrom, INDICATOR_QUERY, indicatorsByTime, ticksFromOf, type Interval } from './candles.ts';
 
 export const PAGE: Record<Interval, number> = { '1min': 300, '5min': 600, '15min': 400, '1h': 300, '4h': 300, '1day': 250, '1w': 200 };
@@ -23,7 +24,7 @@ export const PAGE: Record<Interval, number> = { '1min': 300, '5min': 600, '15min
 export interface ChartHistory {
   candles: Candle[];
   indicators: ReadonlyMap<number, IndicatorValues>;
-  /** Bogota dates of the trading sessions over the span held, sorted. */
+  /** Dates (in the market's zone) of the trading sessions over the span held, sorted. */
   tradingDays: readonly string[];
   /** Nothing older is stored. */
   atStart: boolean;
@@ -52,15 +53,15 @@ interface Page {
   indicators: Map<number, IndicatorValues>;
 }
 
-async function fetchPage(interval: Interval, range: { from?: string; to?: string }, limit: number): Promise<Page> {
+async function fetchPage(market: Market, interval: Interval, range: { from?: string; to?: string }, limit: number): Promise<Page> {
   const params = new URLSearchParams({ interval, limit: String(limit) });
   if (range.from !== undefined) params.set('from', range.from);
   if (range.to !== undefined) params.set('to', range.to);
   const [candles, indicators] = await Promise.all([
-    getJson<CandlesResponse>(`/api/candlesticks/${SYMBOL_PATH}?${params.toString()}`),
-    getJson<CandleIndicatorsResponse>(`/api/candlesticks/${SYMBOL_PATH}/indicators?${params.toString()}&indicators=${INDICATOR_QUERY}`),
+    getJson<CandlesResponse>(`/api/candlesticks/${market.path}?${params.toString()}`),
+    getJson<CandleIndicatorsResponse>(`/api/candlesticks/${market.path}/indicators?${params.toString()}&indicators=${INDICATOR_QUERY}`),
   ]);
-  return { candles: candlesFrom(candles), truncated: candles.truncated, ticksFrom: ticksFromOf(candles), indicators: indicatorsByTime(indicators) };
+  return { candles: candlesFrom(candles, market.session), truncated: candles.truncated, ticksFrom: ticksFromOf(candles), indicators: indicatorsByTime(indicators) };
 }
 
 /** `a` and `b` merged by time; `b` wins on the same time (the newer answer). */
@@ -72,7 +73,8 @@ function merge(a: readonly Candle[], b: readonly Candle[]): Candle[] {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export function useChartHistory(interval: Interval): ChartHistory {
+/** The history of the market's symbol; the view is rebuilt for another symbol, so `market` is fixed for its life. */
+export function useChartHistory(market: Market, interval: Interval): ChartHistory {
   const [candles, setCandles] = useState<Candle[]>([]);
   const [indicators, setIndicators] = useState<Map<number, IndicatorValues>>(new Map());
   const [atStart, setAtStart] = useState(false);
@@ -127,7 +129,7 @@ export function useChartHistory(interval: Interval): ChartHistory {
     busy.current = false;
     const iv = state.current.interval;
     run(async () => {
-      const page = await fetchPage(iv, {}, PAGE[iv]);
+      const page = await fetchPage(market, iv, {}, PAGE[iv]);
       if (gen === generation.current) replace([page], { atStart: !page.truncated, atLatest: true, focus: null, key: `${iv}:latest:${gen}` });
     });
   }, []);
@@ -139,7 +141,7 @@ export function useChartHistory(interval: Interval): ChartHistory {
     const oldest = held[0];
     if (done || oldest === undefined) return;
     run(async (gen) => {
-      const page = await fetchPage(iv, { to: iso(oldest.time) }, PAGE[iv]);
+      const page = await fetchPage(market, iv, { to: iso(oldest.time) }, PAGE[iv]);
       if (gen !== generation.current) return;
       add(page);
       if (!page.truncated) setAtStart(true);
@@ -151,7 +153,7 @@ export function useChartHistory(interval: Interval): ChartHistory {
     const newest = held.at(-1);
     if (done || newest === undefined) return;
     run(async (gen) => {
-      const page = await fetchPage(iv, { from: iso(newest.time + 1) }, PAGE[iv]);
+      const page = await fetchPage(market, iv, { from: iso(newest.time + 1) }, PAGE[iv]);
       if (gen !== generation.current) return;
       add(page);
       if (!page.truncated) setAtLatest(true);
@@ -163,7 +165,7 @@ export function useChartHistory(interval: Interval): ChartHistory {
     busy.current = false;
     const iv = state.current.interval;
     run(async (gen) => {
-      const [before, after] = await Promise.all([fetchPage(iv, { to: date }, Math.round(PAGE[iv] / 2)), fetchPage(iv, { from: date }, PAGE[iv])]);
+      const [before, after] = await Promise.all([fetchPage(market, iv, { to: date }, Math.round(PAGE[iv] / 2)), fetchPage(market, iv, { from: date }, PAGE[iv])]);
       if (gen !== generation.current) return;
       // `to` = a date means through that day: the page before the date ends at its start.
       const start = Date.parse(`${date}T05:00:00Z`);
@@ -177,7 +179,7 @@ export function useChartHistory(interval: Interval): ChartHistory {
     const { atLatest: latest, interval: iv } = state.current;
     if (!latest) return;
     run(async (gen) => {
-      const page = await fetchPage(iv, {}, Math.min(PAGE[iv], 50));
+      const page = await fetchPage(market, iv, {}, Math.min(PAGE[iv], 50));
       if (gen === generation.current) add(page);
     });
   }, []);
@@ -186,13 +188,13 @@ export function useChartHistory(interval: Interval): ChartHistory {
   // hole after the stored history, and the trading days must reach them for the hole to show.
   const span = useMemo(() => {
     const last = candles.at(-1)?.session ?? null;
-    const today = bogotaDateOf(serverNow());
+    const today = sessionDateOf(market.session, serverNow());
     return { from: candles[0]?.session ?? null, to: last !== null && atLatest && today > last ? today : last };
   }, [candles, atLatest]);
   useEffect(() => {
     if (span.from === null || span.to === null) return;
     let live = true;
-    getJson<CalendarBody>(`/api/calendar?from=${span.from}&to=${span.to}`).then(
+    getJson<CalendarBody>(`/api/calendar?symbol=${market.path}&from=${span.from}&to=${span.to}`).then(
       (c) => live && setTradingDays(c.days.filter((d) => d.trading_day).map((d) => d.date)),
       () => live && setTradingDays([]),
     );

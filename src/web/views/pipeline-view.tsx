@@ -7,20 +7,20 @@
  * /api/pipeline/manifests?layer=; POST /api/admin/pipeline/run (admin).
  */
 import { useState } from 'preact/hooks';
-import { SYMBOL, SYMBOL_PATH } from '../api.ts';
 import type { QueuedJob } from '../../contracts/api/admin.ts';
 import type { LayerHistory, ManifestList, PipelineHealth, PipelineStatusBody, RunView } from '../../contracts/api/pipeline.ts';
 import { AdminButton } from '../components/admin-button.tsx';
 import { Badge, RunStatusBadge } from '../components/badge.tsx';
 import { Empty, Loaded } from '../components/empty-state.tsx';
-import { bogotaDateTime, elapsed, integer, MISSING, shortHash } from '../format.ts';
+import { elapsed, integer, MISSING, shortHash, zonedDateTime } from '../format.ts';
+import { useMarket, useZone } from '../selected-symbol.ts';
 import { useApi } from '../use-api.ts';
 
 type Layer = PipelineStatusBody['layers'][number];
 
 /** What a layer run's rows in and out count (src/pipeline/layers/*: rowsIn, rowsOut). */
 const ROWS_MEANING: Record<string, string> = {
-  L0: 'raw rows read → archive groups written (one per imported file and Bogota month)',
+  L0: 'raw rows read → archive groups written (one per imported file and market month)',
   L1: 'standardized bars read → bars archived',
   L2: 'bars → indicator rows',
   L3: 'bars → feature rows',
@@ -30,8 +30,9 @@ const ROWS_MEANING: Record<string, string> = {
 };
 
 export function PipelineView() {
-  const status = useApi<PipelineStatusBody>(`/api/pipeline/status?symbol=${SYMBOL_PATH}`, 15_000);
-  const health = useApi<PipelineHealth>(`/api/pipeline/health?symbol=${SYMBOL_PATH}`, 60_000);
+  const market = useMarket();
+  const status = useApi<PipelineStatusBody>(`/api/pipeline/status?symbol=${market.path}`, 15_000);
+  const health = useApi<PipelineHealth>(`/api/pipeline/health?symbol=${market.path}`, 60_000);
   const [selected, setSelected] = useState<string | null>(null);
   const queued = (j: QueuedJob) => `queued job ${j.jobId.slice(0, 8)} on ${j.queue}; the cards update when a worker runs it`;
   const stale = new Map((health.data?.layers ?? []).map((l) => [l.layer, l]));
@@ -40,10 +41,10 @@ export function PipelineView() {
     <>
       <section class="panel" aria-labelledby="pipeline-title">
         <div class="toolbar">
-          <h2 id="pipeline-title">Pipeline L0 → L6 · {SYMBOL}</h2>
+          <h2 id="pipeline-title">Pipeline L0 → L6 · {market.symbol}</h2>
           {health.data && <HealthBadge health={health.data} />}
           <span class="spacer" />
-          <AdminButton<QueuedJob> label="Run all layers" path="/api/admin/pipeline/run" body={{ symbol: SYMBOL }} describe={queued} onDone={status.reload} testId="run-pipeline" />
+          <AdminButton<QueuedJob> label="Run all layers" path="/api/admin/pipeline/run" body={{ symbol: market.symbol }} describe={queued} onDone={status.reload} testId="run-pipeline" />
         </div>
         <Loaded resource={status} missing="This server has no pipeline status route.">
           {(s) => (
@@ -83,6 +84,8 @@ interface CardProps {
 }
 
 function LayerCard({ layer, staleReason, selected, onSelect, queued, reload }: CardProps) {
+  const market = useMarket();
+  const zone = market.zone;
   const run = layer.lastRun;
   return (
     <article class={`panel card${selected ? ' selected' : ''}`} aria-labelledby={`layer-${layer.layer}`} data-testid={`layer-${layer.layer}`} data-status={run?.status ?? 'never'}>
@@ -101,7 +104,7 @@ function LayerCard({ layer, staleReason, selected, onSelect, queued, reload }: C
           <dt>last run</dt>
           <dd>
             #{run.id} {run.step !== layer.layer ? `(${run.step}) ` : ''}
-            {bogotaDateTime(run.startedAt)} <span class="muted">(server clock)</span>
+            {zonedDateTime(zone, run.startedAt)} <span class="muted">(server clock)</span>
           </dd>
           <dt>took</dt>
           <dd>{run.durationMs === null ? 'running' : elapsed(run.durationMs)}</dd>
@@ -129,15 +132,16 @@ function LayerCard({ layer, staleReason, selected, onSelect, queued, reload }: C
         <button type="button" aria-expanded={selected} onClick={onSelect}>
           {selected ? 'Hide history' : 'History'}
         </button>
-        <AdminButton<QueuedJob> label={`Run ${layer.layer}`} path="/api/admin/pipeline/run" body={{ symbol: SYMBOL, layers: [layer.layer] }} describe={queued} onDone={reload} />
+        <AdminButton<QueuedJob> label={`Run ${layer.layer}`} path="/api/admin/pipeline/run" body={{ symbol: market.symbol, layers: [layer.layer] }} describe={queued} onDone={reload} />
       </div>
     </article>
   );
 }
 
 function ManifestDetails({ layer, runId }: { layer: string; runId: number }) {
+  const market = useMarket();
   const [open, setOpen] = useState(false);
-  const manifests = useApi<ManifestList>(open ? `/api/pipeline/manifests?layer=${layer}&symbol=${SYMBOL_PATH}&limit=5` : null);
+  const manifests = useApi<ManifestList>(open ? `/api/pipeline/manifests?layer=${layer}&symbol=${market.path}&limit=5` : null);
   const found = manifests.data?.manifests.find((m) => m.run.id === runId);
   return (
     <details onToggle={(e) => setOpen(e.currentTarget.open)}>
@@ -148,7 +152,8 @@ function ManifestDetails({ layer, runId }: { layer: string; runId: number }) {
 }
 
 function RunHistory({ layer }: { layer: string }) {
-  const history = useApi<LayerHistory>(`/api/pipeline/layer/${layer}?symbol=${SYMBOL_PATH}&limit=50`, 30_000);
+  const market = useMarket();
+  const history = useApi<LayerHistory>(`/api/pipeline/layer/${layer}?symbol=${market.path}&limit=50`, 30_000);
   return (
     <section class="panel" aria-labelledby="history-title" data-testid="run-history">
       <h2 id="history-title">Run history · {layer}</h2>
@@ -158,6 +163,7 @@ function RunHistory({ layer }: { layer: string }) {
 }
 
 function RunTable({ runs }: { runs: RunView[] }) {
+  const zone = useZone();
   return (
     <div class="table-wrap">
       <table>
@@ -166,7 +172,7 @@ function RunTable({ runs }: { runs: RunView[] }) {
             <th class="num">run</th>
             <th>step</th>
             <th>status</th>
-            <th>started (COT)</th>
+            <th>started</th>
             <th>took</th>
             <th class="num">rows in</th>
             <th class="num">rows out</th>
@@ -182,7 +188,7 @@ function RunTable({ runs }: { runs: RunView[] }) {
               <td>
                 <RunStatusBadge status={r.status} />
               </td>
-              <td>{bogotaDateTime(r.startedAt)}</td>
+              <td>{zonedDateTime(zone, r.startedAt)}</td>
               <td>{r.durationMs === null ? MISSING : elapsed(r.durationMs)}</td>
               <td class="num">{integer(r.rowsIn)}</td>
               <td class="num">{integer(r.rowsOut)}</td>

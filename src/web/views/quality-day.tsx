@@ -5,7 +5,6 @@
  * Routes: GET /api/market/historical?symbol&from=date&to=date, /api/compliance/audit-trail?entity=bars:<symbol>:<date>.
  */
 import { useMemo } from 'preact/hooks';
-import { SYMBOL, SYMBOL_PATH } from '../api.ts';
 import type { AuditTrail } from '../../contracts/api/compliance.ts';
 import type { DayQuality } from '../../contracts/api/data-quality.ts';
 import type { BarRow } from '../../contracts/api/market.ts';
@@ -13,7 +12,9 @@ import { Badge } from '../components/badge.tsx';
 import { CandleChart, type Candle } from '../components/candle-chart.tsx';
 import { Empty, Loaded } from '../components/empty-state.tsx';
 import { sourceKindOf } from '../candle-types.ts';
-import { bogotaDateOf, bogotaDateTime, bogotaTime, cop, integer, percent } from '../format.ts';
+import { integer, percent, price, zonedDateTime, zonedTime } from '../format.ts';
+import { sessionDateOf } from '../market-time.ts';
+import { useMarket } from '../selected-symbol.ts';
 import { useApi } from '../use-api.ts';
 
 interface Props {
@@ -24,9 +25,11 @@ interface Props {
 }
 
 export function QualityDay({ date, quality, holiday, onClose }: Props) {
-  const bars = useApi<BarRow[]>(holiday === null ? `/api/market/historical?symbol=${SYMBOL_PATH}&from=${date}&to=${date}` : null);
-  const audit = useApi<AuditTrail>(`/api/compliance/audit-trail?entity=${encodeURIComponent(`bars:${SYMBOL}:${date}`)}&limit=50`);
-  const candles = useMemo((): Candle[] => (bars.data ?? []).map((b) => ({ time: Date.parse(b.time), open: b.open, high: b.high, low: b.low, close: b.close, session: bogotaDateOf(Date.parse(b.time)), simulated: b.source === 'simulator', source: sourceKindOf([b.source], b.flags.split('|').includes('partial')) })), [bars.data]);
+  const market = useMarket();
+  const zone = market.zone;
+  const bars = useApi<BarRow[]>(holiday === null ? `/api/market/historical?symbol=${market.path}&from=${date}&to=${date}` : null);
+  const audit = useApi<AuditTrail>(`/api/compliance/audit-trail?entity=${encodeURIComponent(`bars:${market.symbol}:${date}`)}&limit=50`);
+  const candles = useMemo((): Candle[] => (bars.data ?? []).map((b) => ({ time: Date.parse(b.time), open: b.open, high: b.high, low: b.low, close: b.close, session: sessionDateOf(market.session, Date.parse(b.time)), simulated: b.source === 'simulator', source: sourceKindOf([b.source], b.flags.split('|').includes('partial')) })), [bars.data]);
   const flagged = (bars.data ?? []).filter((b) => b.flags !== '');
   return (
     <>
@@ -47,8 +50,8 @@ export function QualityDay({ date, quality, holiday, onClose }: Props) {
           <p data-testid="quality-day-summary">
             {integer(quality.present)} of {integer(quality.expected)} bars ({percent(quality.coverage)}) · {integer(quality.repaired)} repaired · {integer(quality.backfilled)} backfilled ·{' '}
             {integer(quality.flat)} flat · {quality.gaps.length === 0 ? 'no gaps' : `${quality.gaps.length} gap${quality.gaps.length > 1 ? 's' : ''}: `}
-            {quality.gaps.map((g) => `${bogotaTime(Date.parse(g.from))}–${bogotaTime(Date.parse(g.to))} (${g.bars} bars)`).join(', ')}
-            {quality.gaps.length > 0 && ' COT'}
+            {quality.gaps.map((g) => `${zonedTime(zone, Date.parse(g.from))}–${zonedTime(zone, Date.parse(g.to))} (${g.bars} bars)`).join(', ')}
+            {quality.gaps.length > 0 && ` ${zone}`}
           </p>
           <Loaded resource={bars}>
             {(rows) =>
@@ -73,7 +76,7 @@ export function QualityDay({ date, quality, holiday, onClose }: Props) {
             <ul class="plain" data-testid="quality-day-audit">
               {a.entries.map((e) => (
                 <li key={e.id}>
-                  {bogotaDateTime(e.at)} · <b>{e.action}</b> by {e.actor} · <span class="muted small">{summarize(e.details)}</span>
+                  {zonedDateTime(zone, e.at)} · <b>{e.action}</b> by {e.actor} · <span class="muted small">{summarize(e.details)}</span>
                 </li>
               ))}
             </ul>
@@ -85,6 +88,7 @@ export function QualityDay({ date, quality, holiday, onClose }: Props) {
 }
 
 function BarTable({ rows, title }: { rows: BarRow[]; title: string }) {
+  const { zone, decimals } = useMarket();
   return (
     <details open={rows.length <= 20}>
       <summary class="muted">{title}</summary>
@@ -92,7 +96,7 @@ function BarTable({ rows, title }: { rows: BarRow[]; title: string }) {
         <table>
           <thead>
             <tr>
-              <th>open (COT)</th>
+              <th>open ({zone})</th>
               <th class="num">open</th>
               <th class="num">high</th>
               <th class="num">low</th>
@@ -105,11 +109,11 @@ function BarTable({ rows, title }: { rows: BarRow[]; title: string }) {
           <tbody>
             {rows.map((b) => (
               <tr key={b.time}>
-                <td>{bogotaTime(Date.parse(b.time))}</td>
-                <td class="num">{cop(b.open)}</td>
-                <td class="num">{cop(b.high)}</td>
-                <td class="num">{cop(b.low)}</td>
-                <td class="num">{cop(b.close)}</td>
+                <td>{zonedTime(zone, Date.parse(b.time))}</td>
+                <td class="num">{price(b.open, decimals)}</td>
+                <td class="num">{price(b.high, decimals)}</td>
+                <td class="num">{price(b.low, decimals)}</td>
+                <td class="num">{price(b.close, decimals)}</td>
                 <td>{b.source}</td>
                 <td class="num">{b.revision}</td>
                 <td>{b.flags === '' ? '' : <Badge tone="warn">{b.flags.replaceAll('|', ', ')}</Badge>}</td>

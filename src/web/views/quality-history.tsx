@@ -4,14 +4,16 @@
  */
 import type { DataQualityReport } from '../../contracts/api/data-quality.ts';
 import type { HistorySpanResponse } from '../../contracts/api/desk.ts';
-import { SYMBOL } from '../api.ts';
-import { bogotaDateOf, integer } from '../format.ts';
+import { integer } from '../format.ts';
+import { sessionDateOf, type SessionRules } from '../market-time.ts';
+import { useMarket } from '../selected-symbol.ts';
 
-const dateOf = (iso: string | null) => (iso === null ? null : bogotaDateOf(Date.parse(iso)));
+const dateOf = (rules: SessionRules, iso: string | null) => (iso === null ? null : sessionDateOf(rules, Date.parse(iso)));
 
 export function HistoryNote({ span, quality }: { span: HistorySpanResponse; quality: DataQualityReport }) {
-  const real = { first: dateOf(span.real.first), last: dateOf(span.real.last) };
-  const simulated = { first: dateOf(span.simulated.first), last: dateOf(span.simulated.last) };
+  const { symbol, session: rules } = useMarket();
+  const real = { first: dateOf(rules, span.real.first), last: dateOf(rules, span.real.last) };
+  const simulated = { first: dateOf(rules, span.simulated.first), last: dateOf(rules, span.simulated.last) };
   const missing = quality.byDay.filter((d) => d.present === 0 && d.expected > 0);
   const firstMissing = missing[0]?.date;
   const lastMissing = missing.at(-1)?.date;
@@ -39,9 +41,9 @@ export function HistoryNote({ span, quality }: { span: HistorySpanResponse; qual
       {missing.length > 0 && firstMissing !== undefined && lastMissing !== undefined && (
         <p data-testid="fill-hint">
           {missing.length === 1 ? `1 session, ${firstMissing}, has no bars.` : `${integer(missing.length)} sessions from ${firstMissing} to ${lastMissing} have no bars.`} Fill them from a file of 5-minute bars with{' '}
-          <code>npx tasa import &lt;file.csv.gz&gt; --symbol {SYMBOL}</code>, or from TwelveData (needs <code>TWELVEDATA_API_KEYS</code>) with{' '}
+          <code>npx tasa import &lt;file.csv.gz&gt; --symbol {symbol}</code>, or from TwelveData (needs <code>TWELVEDATA_API_KEYS</code>) with{' '}
           <code>
-            npx tasa backfill --symbol {SYMBOL} --from {firstMissing} --to {lastMissing}
+            npx tasa backfill --symbol {symbol} --from {firstMissing} --to {lastMissing}
           </code>
           . The failsafe job fills the latest sessions on its own.
         </p>

@@ -6,11 +6,10 @@
  * alerts. Clicking a day (or Enter on it) shows its bars, gaps, and what was repaired or
  * backfilled, with the audit entries that record it.
  *
- * Routes: GET /market/status (today in Bogota), /api/history/{symbol}/span, /api/pipeline/data-quality, /api/calendar,
+ * Routes: GET /market/status (today in the market's zone), /api/history/{symbol}/span, /api/pipeline/data-quality, /api/calendar,
  * /status, /api/alerts; for a day /api/market/historical and /api/compliance/audit-trail.
  */
 import { useMemo, useState } from 'preact/hooks';
-import { SYMBOL, SYMBOL_PATH } from '../api.ts';
 import type { DataQualityReport, DayQuality } from '../../contracts/api/data-quality.ts';
 import type { CalendarBody, MarketStatusBody } from '../../contracts/api/market.ts';
 import type { StatusBody } from '../../contracts/api/status.ts';
@@ -21,7 +20,9 @@ import { MonthHeatmap, monthsOf } from '../components/month-heatmap.tsx';
 import { Empty, Loaded } from '../components/empty-state.tsx';
 import { FeedPanel } from '../components/feed-panel.tsx';
 import { KeysPanel } from '../components/keys-panel.tsx';
-import { bogotaDateOf, integer, percent } from '../format.ts';
+import { integer, percent } from '../format.ts';
+import { sessionDateOf } from '../market-time.ts';
+import { useMarket } from '../selected-symbol.ts';
 import { useApi } from '../use-api.ts';
 import { QualityDay } from './quality-day.tsx';
 import { HistoryNote } from './quality-history.tsx';
@@ -72,14 +73,15 @@ function dayLabel(date: string, q: DayQuality | undefined, holiday: string | nul
 export function QualityView() {
   const [period, setPeriod] = useState<Period>({ kind: 'days', days: 92 });
   const [selected, setSelected] = useState<string | null>(null);
-  const market = useApi<MarketStatusBody>('/market/status');
-  const span = useApi<HistorySpanResponse>(`/api/history/${SYMBOL_PATH}/span`, 60_000);
+  const selectedMarket = useMarket();
+  const market = useApi<MarketStatusBody>(`/market/status?symbol=${selectedMarket.path}`);
+  const span = useApi<HistorySpanResponse>(`/api/history/${selectedMarket.path}/span`, 60_000);
   const today = market.data?.today.date ?? null;
-  const firstStored = span.data?.all.first ? bogotaDateOf(Date.parse(span.data.all.first)) : null;
+  const firstStored = span.data?.all.first ? sessionDateOf(selectedMarket.session, Date.parse(span.data.all.first)) : null;
   const range = today === null ? null : periodRange(period, today, firstStored);
   const byMonth = range !== null && daysIn(range) > DAY_GRID_MAX_DAYS;
-  const quality = useApi<DataQualityReport>(range ? `/api/pipeline/data-quality?symbol=${SYMBOL_PATH}&from=${range.from}&to=${range.to}` : null, 60_000);
-  const calendar = useApi<CalendarBody>(range && !byMonth ? `/api/calendar?from=${range.from}&to=${range.to}` : null);
+  const quality = useApi<DataQualityReport>(range ? `/api/pipeline/data-quality?symbol=${selectedMarket.path}&from=${range.from}&to=${range.to}` : null, 60_000);
+  const calendar = useApi<CalendarBody>(range && !byMonth ? `/api/calendar?symbol=${selectedMarket.path}&from=${range.from}&to=${range.to}` : null);
   const status = useApi<StatusBody>('/status', 15_000);
 
   const days = useMemo((): HeatDay[] => {
@@ -96,7 +98,7 @@ export function QualityView() {
     <>
       <section class="panel" aria-labelledby="coverage-title">
         <div class="toolbar">
-          <h2 id="coverage-title">Session coverage · {SYMBOL}</h2>
+          <h2 id="coverage-title">Session coverage · {selectedMarket.symbol}</h2>
           <span class="spacer" />
           <span class="muted">Period</span>
           {PERIODS.map((p) => (
@@ -111,7 +113,7 @@ export function QualityView() {
         </div>
         {range && (
           <p class="muted small" data-testid="quality-period">
-            Sessions {range.from} to {range.to} (Bogota dates){byMonth ? ' · by month: click a month for its days' : ''}
+            Sessions {range.from} to {range.to} (dates in {selectedMarket.zone}){byMonth ? ' · by month: click a month for its days' : ''}
           </p>
         )}
         {market.error && <Empty>Could not read the market calendar: {market.error}</Empty>}

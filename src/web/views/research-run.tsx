@@ -8,7 +8,8 @@ import { useMemo, useState } from 'preact/hooks';
 import { Badge, CheckBadge } from '../components/badge.tsx';
 import { Empty, Loaded } from '../components/empty-state.tsx';
 import { LineChart } from '../components/line-chart.tsx';
-import { bogotaDateTime, cop, decimal, integer, percent, shortHash } from '../format.ts';
+import { decimal, integer, percent, price, shortHash, zonedDateTime } from '../format.ts';
+import { useMarket, useZone } from '../selected-symbol.ts';
 import { useApi } from '../use-api.ts';
 import type { BacktestDetail, GateResult, PerformanceMetrics, TradeView } from '../../contracts/api/research.ts';
 
@@ -52,6 +53,7 @@ export function BacktestRun({ id }: { id: number }) {
 }
 
 function RunDetail({ b }: { b: BacktestDetail }) {
+  const zone = useZone();
   const equity = useMemo(() => b.equity.points.map((p) => ({ time: Date.parse(p.time), value: p.equity })), [b.equity]);
   const drawdown = useMemo(() => b.equity.points.map((p) => ({ time: Date.parse(p.time), value: -p.drawdown })), [b.equity]);
   return (
@@ -70,7 +72,7 @@ function RunDetail({ b }: { b: BacktestDetail }) {
       </div>
       <p class="muted small">
         {b.symbol} · sessions {b.fromDate} to {b.toDate} ({integer(b.equity.sessions)}) · dataset <code title={b.datasetHash ?? undefined}>{shortHash(b.datasetHash)}</code> · run{' '}
-        {bogotaDateTime(b.createdAt)}
+        {zonedDateTime(zone, b.createdAt)}
         {b.pipelineRunId !== null && ` · pipeline run #${b.pipelineRunId}`}
       </p>
       {equity.length === 0 ? (
@@ -158,6 +160,7 @@ function GatesTable({ gates }: { gates: GateResult[] }) {
 }
 
 function TradeLedger({ trades }: { trades: TradeView[] }) {
+  const { zone, decimals } = useMarket();
   const [shown, setShown] = useState(TRADES_PAGE);
   if (trades.length === 0) return <Empty>The policy made no trade in this run.</Empty>;
   return (
@@ -167,8 +170,8 @@ function TradeLedger({ trades }: { trades: TradeView[] }) {
           <thead>
             <tr>
               <th>side</th>
-              <th>entry (COT)</th>
-              <th>exit (COT)</th>
+              <th>entry</th>
+              <th>exit</th>
               <th class="num">entry</th>
               <th class="num">exit</th>
               <th class="num">bars</th>
@@ -182,10 +185,10 @@ function TradeLedger({ trades }: { trades: TradeView[] }) {
             {trades.slice(0, shown).map((t) => (
               <tr key={`${t.entryTime}-${t.side}`}>
                 <td class={t.side > 0 ? 'up' : 'down'}>{t.side > 0 ? 'long' : 'short'}</td>
-                <td>{bogotaDateTime(t.entryTime)}</td>
-                <td>{bogotaDateTime(t.exitTime)}</td>
-                <td class="num">{cop(t.entryPrice)}</td>
-                <td class="num">{cop(t.exitPrice)}</td>
+                <td>{zonedDateTime(zone, t.entryTime)}</td>
+                <td>{zonedDateTime(zone, t.exitTime)}</td>
+                <td class="num">{price(t.entryPrice, decimals)}</td>
+                <td class="num">{price(t.exitPrice, decimals)}</td>
                 <td class="num">{integer(t.barsHeld)}</td>
                 <td class={`num ${t.pnl >= 0 ? 'up' : 'down'}`}>{`${t.pnl > 0 ? '+' : ''}${decimal(t.pnl, 4)}`}</td>
                 <td class="num">{percent(t.return, 3)}</td>

@@ -8,11 +8,12 @@
  * Routes: GET /api/backtests, /api/backtests/{id}, /api/models; POST /api/models/{id}/promote (admin).
  */
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, SYMBOL, SYMBOL_PATH } from '../api.ts';
+import { ApiError } from '../api.ts';
 import { AdminButton } from '../components/admin-button.tsx';
 import { Badge, CheckBadge } from '../components/badge.tsx';
 import { Empty, Loaded } from '../components/empty-state.tsx';
-import { bogotaDateTime, decimal, integer, percent, shortHash } from '../format.ts';
+import { decimal, integer, percent, shortHash, zonedDateTime } from '../format.ts';
+import { useMarket, useZone } from '../selected-symbol.ts';
 import { useApi } from '../use-api.ts';
 import { BacktestRun } from './research-run.tsx';
 import { WalkForwardPanel } from './research-walk-forward.tsx';
@@ -30,8 +31,9 @@ function metric(m: object, key: string): number | null {
 }
 
 export function ResearchView() {
-  const backtests = useApi<BacktestPage>(`/api/backtests?symbol=${SYMBOL_PATH}&limit=100`, 60_000);
-  const models = useApi<ModelList>(`/api/models?symbol=${SYMBOL_PATH}`, 60_000);
+  const market = useMarket();
+  const backtests = useApi<BacktestPage>(`/api/backtests?symbol=${market.path}&limit=100`, 60_000);
+  const models = useApi<ModelList>(`/api/models?symbol=${market.path}`, 60_000);
   const [selected, setSelected] = useState<number | null>(runInHash());
   useEffect(() => {
     const onHash = () => setSelected(runInHash());
@@ -42,7 +44,7 @@ export function ResearchView() {
   return (
     <>
       <section class="panel" aria-labelledby="backtests-title">
-        <h2 id="backtests-title">Backtests · {SYMBOL}</h2>
+        <h2 id="backtests-title">Backtests · {market.symbol}</h2>
         <Loaded resource={backtests} missing="This server does not serve backtests yet (GET /api/backtests answered 404).">
           {(page) => <BacktestList runs={page.items} selected={selected} more={page.nextBeforeId != null} />}
         </Loaded>
@@ -53,7 +55,7 @@ export function ResearchView() {
         </section>
       )}
       <section class="panel" aria-labelledby="walk-forward-title">
-        <h2 id="walk-forward-title">Walk-forward · {SYMBOL}</h2>
+        <h2 id="walk-forward-title">Walk-forward · {market.symbol}</h2>
         <WalkForwardPanel />
       </section>
       <section class="panel" aria-labelledby="models-title">
@@ -67,6 +69,7 @@ export function ResearchView() {
 }
 
 function BacktestList({ runs, selected, more }: { runs: BacktestView[]; selected: number | null; more: boolean }) {
+  const zone = useZone();
   if (runs.length === 0) return <Empty>No backtest has run yet: run the pipeline through L6 (Pipeline view, admin) or `tasa pipeline run`.</Empty>;
   return (
     <div class="table-wrap" data-testid="backtest-list">
@@ -82,7 +85,7 @@ function BacktestList({ runs, selected, more }: { runs: BacktestView[]; selected
             <th class="num">trades</th>
             <th>gates</th>
             <th>dataset</th>
-            <th>run at (COT)</th>
+            <th>run at</th>
           </tr>
         </thead>
         <tbody>
@@ -103,7 +106,7 @@ function BacktestList({ runs, selected, more }: { runs: BacktestView[]; selected
               <td>
                 <code title={b.datasetHash ?? undefined}>{shortHash(b.datasetHash)}</code>
               </td>
-              <td>{bogotaDateTime(b.createdAt)}</td>
+              <td>{zonedDateTime(zone, b.createdAt)}</td>
             </tr>
           ))}
         </tbody>
@@ -116,6 +119,7 @@ function BacktestList({ runs, selected, more }: { runs: BacktestView[]; selected
 const STATUS_TONES = { production: 'ok', candidate: 'warn', retired: 'muted' } as const;
 
 function ModelTable({ models, reload }: { models: ModelView[]; reload: () => void }) {
+  const zone = useZone();
   if (models.length === 0) return <Empty>No model registered yet: training (L5) registers PPO policies and the baselines.</Empty>;
   return (
     <div class="table-wrap" data-testid="model-table">
@@ -130,8 +134,8 @@ function ModelTable({ models, reload }: { models: ModelView[]; reload: () => voi
             <th class="num">test trades</th>
             <th>gates (newest backtest)</th>
             <th>dataset</th>
-            <th>created (COT)</th>
-            <th>promoted (COT)</th>
+            <th>created</th>
+            <th>promoted</th>
             <th>action (admin)</th>
           </tr>
         </thead>
@@ -156,8 +160,8 @@ function ModelTable({ models, reload }: { models: ModelView[]; reload: () => voi
               <td>
                 <code title={m.datasetHash ?? undefined}>{shortHash(m.datasetHash)}</code>
               </td>
-              <td>{bogotaDateTime(m.createdAt)}</td>
-              <td>{bogotaDateTime(m.promotedAt)}</td>
+              <td>{zonedDateTime(zone, m.createdAt)}</td>
+              <td>{zonedDateTime(zone, m.promotedAt)}</td>
               <td>
                 {m.status !== 'production' && <PromoteAction model={m} current={models.find((x) => x.symbol === m.symbol && x.status === 'production')?.id ?? null} onDone={reload} />}
               </td>

@@ -8,15 +8,16 @@
  */
 import { CheckBadge } from '../components/badge.tsx';
 import { Empty, Loaded } from '../components/empty-state.tsx';
-import { SYMBOL_PATH } from '../api.ts';
-import { bogotaDateTime, decimal, integer, percent, shortHash } from '../format.ts';
+import { decimal, integer, percent, shortHash, zonedDateTime } from '../format.ts';
+import { useMarket, useZone } from '../selected-symbol.ts';
 import { useApi } from '../use-api.ts';
 import type { WalkForwardPolicyView, WalkForwardRunDetail, WalkForwardRunPage } from '../../contracts/api/walk-forward.ts';
 
 const MISSING = 'This server does not serve walk-forward runs yet (GET /api/research/walk-forward answered 404).';
 
 export function WalkForwardPanel() {
-  const latest = useApi<WalkForwardRunPage>(`/api/research/walk-forward?symbol=${SYMBOL_PATH}&status=completed&limit=1`, 60_000);
+  const market = useMarket();
+  const latest = useApi<WalkForwardRunPage>(`/api/research/walk-forward?symbol=${market.path}&status=completed&limit=1`, 60_000);
   return (
     <Loaded resource={latest} missing={MISSING}>
       {(page) => {
@@ -38,6 +39,7 @@ function LatestRun({ id }: { id: number }) {
 }
 
 function RunSummary({ run }: { run: WalkForwardRunDetail }) {
+  const zone = useZone();
   if (run.report === null) return <Empty>Walk-forward run #{run.id} has no report ({run.status}).</Empty>;
   const { report } = run;
   return (
@@ -47,7 +49,7 @@ function RunSummary({ run }: { run: WalkForwardRunDetail }) {
       </p>
       <p class="muted small">
         Run #{run.id} · {integer(run.folds)} folds ({report.mode} training window) · {integer(report.trials)} trials · PSR/DSR confidence {percent(report.confidence, 0)} · dataset{' '}
-        <code title={run.datasetHash ?? undefined}>{shortHash(run.datasetHash)}</code> · finished {bogotaDateTime(run.finishedAt)}
+        <code title={run.datasetHash ?? undefined}>{shortHash(run.datasetHash)}</code> · finished {zonedDateTime(zone, run.finishedAt)}
         {run.hasReport && (
           <>
             {' · '}

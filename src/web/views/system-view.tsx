@@ -12,7 +12,8 @@ import { Badge, CheckBadge } from '../components/badge.tsx';
 import { Empty, Loaded } from '../components/empty-state.tsx';
 import { FeedPanel } from '../components/feed-panel.tsx';
 import { browserNow } from '../clock.ts';
-import { bogotaDateTime, bytes, decimal, duration, integer } from '../format.ts';
+import { bytes, decimal, duration, integer, zonedDateTime } from '../format.ts';
+import { useZone } from '../selected-symbol.ts';
 import { Metrics, parsePrometheusText } from '../prom-text.ts';
 import { useApi } from '../use-api.ts';
 
@@ -63,12 +64,13 @@ function HealthBadge({ health }: { health: HealthBody }) {
 }
 
 function HealthPanel({ health }: { health: HealthBody }) {
+  const zone = useZone();
   return (
     <div data-testid="health">
       <p class="toolbar">
         <HealthBadge health={health} />
         <Badge tone={health.market.open ? 'ok' : 'muted'}>{health.market.open ? 'market open' : 'market closed'}</Badge>
-        <span class="muted small">as of {bogotaDateTime(health.time)}</span>
+        <span class="muted small">as of {zonedDateTime(zone, health.time)}</span>
       </p>
       <div class="table-wrap">
       <table>
@@ -114,13 +116,14 @@ function HealthPanel({ health }: { health: HealthBody }) {
 }
 
 function VersionsPanel({ status }: { status: StatusBody }) {
+  const zone = useZone();
   const rows: Array<[string, string]> = [
     ['Tasa', status.version],
     ['store', status.system?.store ?? 'unknown'],
     ['bus', status.system?.bus ?? 'unknown'],
     ['upstream', status.system?.upstream ?? 'unknown'],
     ['ingest status from', status.note],
-    ['server clock', bogotaDateTime(status.time)],
+    ['server clock', zonedDateTime(zone, status.time)],
     ['open alerts', integer(status.jobs.openAlerts)],
   ];
   return (

@@ -8,13 +8,13 @@
  * fills and positions come on the same socket (the symbol's stream): the trading panel reloads.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { SYMBOL } from '../api.ts';
 import type { Candle, ChartHandle } from '../components/candle-chart.tsx';
 import { anchorServerTime, browserNow } from '../clock.ts';
-import { bogotaDateOf } from '../format.ts';
 import type { BarData, QuoteData, ServerMessage } from '../../contracts/ws-protocol.ts';
 import { LiveSocket, type SocketState } from '../live-socket.ts';
-import { bucketStart, foldBucket, foldTick, inSessionHours, type Interval } from './candles.ts';
+import { inSessionHours, sessionDateOf, type SessionRules } from '../market-time.ts';
+import type { Market } from '../selected-symbol.ts';
+import { bucketStart, foldBucket, foldTick, type Interval } from './candles.ts';
 
 export interface LiveQuote extends QuoteData {
   price: number;
@@ -44,13 +44,15 @@ export interface LiveState {
   attach: (h: ChartHandle) => void;
 }
 
-function candleOf(d: BarData): Candle | null {
+function candleOf(d: BarData, rules: SessionRules): Candle | null {
   if (d.empty || d.open === null || d.high === null || d.low === null || d.close === null) return null;
   const time = Date.parse(d.time);
-  return Number.isNaN(time) ? null : { time, open: d.open, high: d.high, low: d.low, close: d.close, session: bogotaDateOf(time), simulated: d.simulated === true, source: d.simulated === true ? 'simulated' : d.partial ? 'partial' : 'vendor' };
+  return Number.isNaN(time) ? null : { time, open: d.open, high: d.high, low: d.low, close: d.close, session: sessionDateOf(rules, time), simulated: d.simulated === true, source: d.simulated === true ? 'simulated' : d.partial ? 'partial' : 'vendor' };
 }
 
-export function useLive(history: Candle[], interval: Interval, callbacks: LiveCallbacks): LiveState {
+/** The socket of the market's symbol; the view is rebuilt for another symbol, so `market` is fixed for its life. */
+export function useLive(market: Market, history: Candle[], interval: Interval, callbacks: LiveCallbacks): LiveState {
+  const rules = market.session;
   const [quote, setQuote] = useState<LiveQuote | null>(null);
   const [socket, setSocket] = useState<SocketState>('connecting');
   const [lastDataAt, setLastDataAt] = useState<number | null>(null);
@@ -72,7 +74,7 @@ export function useLive(history: Candle[], interval: Interval, callbacks: LiveCa
   useEffect(() => {
     const onBar = (d: BarData) => {
       setBarMessages((n) => n + 1);
-      const candle = candleOf(d);
+      const candle = candleOf(d, rules);
       // An empty slot closing is news, but not fresh prices: it does not make the data fresh.
       if (candle !== null) setLastDataAt(browserNow());
       const { interval: iv, history: stored, callbacks: cb } = current.current;
@@ -81,10 +83,10 @@ export function useLive(history: Candle[], interval: Interval, callbacks: LiveCa
         if (iv === '5min') chart.current?.update(candle);
         else {
           liveBars.current.set(candle.time, candle);
-          const start = bucketStart(candle.time, iv);
-          const inBucket = [...liveBars.current.values()].filter((k) => bucketStart(k.time, iv) === start);
+          const start = bucketStart(candle.time, iv, rules);
+          const inBucket = [...liveBars.current.values()].filter((k) => bucketStart(k.time, iv, rules) === start);
           // The bucket's latest stored candle: a bucket split where the provenance changed holds two.
-          const folded = foldBucket(start, stored.filter((k) => bucketStart(k.time, iv) === start).at(-1), inBucket);
+          const folded = foldBucket(start, stored.filter((k) => bucketStart(k.time, iv, rules) === start).at(-1), inBucket);
           if (folded) chart.current?.update(folded);
         }
       }
@@ -92,11 +94,11 @@ export function useLive(history: Candle[], interval: Interval, callbacks: LiveCa
     };
     const onMinuteTick = (price: number, at: number) => {
       const { history: stored, callbacks: cb } = current.current;
-      if (Number.isNaN(at) || !inSessionHours(at) || cb.marketOpen === false) return;
-      const minute = bucketStart(at, '1min');
+      if (Number.isNaN(at) || !inSessionHours(rules, at) || cb.marketOpen === false) return;
+      const minute = bucketStart(at, '1min', rules);
       const last = stored.at(-1);
-      const held = liveMinute.current !== undefined && bucketStart(liveMinute.current.time, '1min') === minute ? liveMinute.current : stored.findLast((k) => bucketStart(k.time, '1min') === minute);
-      const folded = foldTick(held, price, at, barSimulated.current ?? last?.simulated ?? false);
+      const held = liveMinute.current !== undefined && bucketStart(liveMinute.current.time, '1min', rules) === minute ? liveMinute.current : stored.findLast((k) => bucketStart(k.time, '1min', rules) === minute);
+      const folded = foldTick(held, price, at, barSimulated.current ?? last?.simulated ?? false, rules);
       // The chart only moves forward: a late tick of a minute already passed is left to the next reload.
       if (folded.time < Math.max(last?.time ?? -Infinity, liveMinute.current?.time ?? -Infinity)) return;
       liveMinute.current = folded;
@@ -119,7 +121,7 @@ export function useLive(history: Candle[], interval: Interval, callbacks: LiveCa
       else if (m.type === 'order' || m.type === 'fill' || m.type === 'position') cb.onTrading();
     };
     const live = new LiveSocket({
-      symbols: [SYMBOL],
+      symbols: [market.symbol],
       channels: ['ticks', 'bars', 'status', 'predictions', 'orders', 'fills', 'positions'],
       onMessage,
       onState: setSocket,

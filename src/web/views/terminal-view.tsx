@@ -1,5 +1,6 @@
 /**
- * Terminal: the live USD/COP chart and ticker. History comes from REST, paged as the chart scrolls
+ * Terminal: the live chart and ticker of the selected instrument (selected-symbol.ts), times in
+ * its market's zone. History comes from REST, paged as the chart scrolls
  * back and on a jump to a date (chart-history.ts), with indicators at every interval;
  * the WebSocket then moves the forming candle tick by tick and replaces a bar when a final or
  * revised one arrives; each final bar reloads the stored figures. The page says when the feed
@@ -11,12 +12,12 @@
  * orders, fills, positions).
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { SYMBOL, SYMBOL_PATH } from '../api.ts';
 import { CandleChart, type ChartHandle } from '../components/candle-chart.tsx';
 import { MarketStatusBadge } from '../components/market-status.tsx';
 import { browserNow, serverNow, serverRate } from '../clock.ts';
-import { bogotaDateTime, cop, decimal, duration, integer, percent, signed } from '../format.ts';
+import { decimal, duration, integer, percent, price, signed, zonedDateTime } from '../format.ts';
 import type { SocketState } from '../live-socket.ts';
+import { useMarket, type Market } from '../selected-symbol.ts';
 import { useApi } from '../use-api.ts';
 import { indicatorSeries, isDailyOrLonger, minuteCoverageText, type Interval, INTERVALS } from './candles.ts';
 import { useChartHistory } from './chart-history.ts';
@@ -46,12 +47,13 @@ export function TerminalView() {
   const [interval, setChartInterval] = useState<Interval>('5min');
   const [overlays, setOverlays] = useState(true);
   const [oscillators, setOscillators] = useState(true);
-  const history = useChartHistory(interval);
-  const stats = useApi<StatsResponse>(`/api/stats/${SYMBOL_PATH}`, 30_000);
-  const market = useApi<MarketStatusBody>('/market/status', 10_000);
+  const selected = useMarket();
+  const history = useChartHistory(selected, interval);
+  const stats = useApi<StatsResponse>(`/api/stats/${selected.path}`, 30_000);
+  const market = useApi<MarketStatusBody>(`/market/status?symbol=${selected.path}`, 10_000);
   const status = useApi<StatusBody>('/status', 30_000);
-  const latest = useApi<LatestBody>(mayHaveLatest(status.data) ? `/market/latest?symbol=${SYMBOL_PATH}` : null);
-  const prediction = useApi<PredictionList>(`/api/predictions/latest?symbol=${SYMBOL_PATH}&limit=${SIGNALS}`, 60_000);
+  const latest = useApi<LatestBody>(mayHaveLatest(status.data, selected.symbol) ? `/market/latest?symbol=${selected.path}` : null);
+  const prediction = useApi<PredictionList>(`/api/predictions/latest?symbol=${selected.path}&limit=${SIGNALS}`, 60_000);
   const candles = history.candles;
   const indicators = useMemo(() => indicatorSeries(candles, history.indicators), [candles, history.indicators]);
   const lastReload = useRef(0);
@@ -62,8 +64,8 @@ export function TerminalView() {
     stats.reload();
   };
   const firstCandle = candles[0];
-  const trading = useTrading(firstCandle === undefined ? null : new Date(firstCandle.time).toISOString());
-  const live = useLive(candles, interval, {
+  const trading = useTrading(selected.path, firstCandle === undefined ? null : new Date(firstCandle.time).toISOString());
+  const live = useLive(selected, candles, interval, {
     onFinalBar: reloadStored,
     onMarketStatus: market.reload,
     onPrediction: prediction.reload,
@@ -78,7 +80,7 @@ export function TerminalView() {
   const quote = live.quote ?? latestQuote(latest.data);
   useEffect(() => trading.onPrice(), [live.quote]);
   const marks = useMemo(
-    () => [...fillMarkers(trading.fills.data?.fills ?? [], interval), ...signalMarkers(prediction.data?.items ?? [], interval)],
+    () => [...fillMarkers(trading.fills.data?.fills ?? [], interval, selected.session), ...signalMarkers(prediction.data?.items ?? [], interval, selected.session)],
     [trading.fills.data, prediction.data, interval],
   );
   const upstream = status.data?.system?.upstream ?? null;
@@ -86,7 +88,7 @@ export function TerminalView() {
   return (
     <>
       <section class="panel" aria-label="Price">
-        <Ticker quote={quote} stats={stats.data} />
+        <Ticker market={selected} quote={quote} stats={stats.data} />
         <div class="toolbar status-line">
           {upstream?.startsWith('simulator') === true && <SimulatedBadge />}
           <LiveBadge state={live.socket} lastAt={live.lastDataAt} open={market.data?.open === true} />
@@ -94,9 +96,9 @@ export function TerminalView() {
           {market.error && <span class="badge bad">market status unavailable: {market.error}</span>}
         </div>
         <p class="muted small">
-          Last tick {bogotaDateTime(quote?.at ?? null)} · prices in COP per USD · session {stats.data?.session.date ?? '—'}
+          Last tick {zonedDateTime(selected.zone, quote?.at ?? null)} · prices in {selected.quote} per {selected.base} · {selected.name} · session {stats.data?.session.date ?? '—'}
           {stats.data && stats.data.session.bars === 0 && ' · no bars yet'}
-          {stats.data && stats.data.session.bars > 0 && ` · range ${cop(stats.data.session.low)} – ${cop(stats.data.session.high)} · realized vol (annualized) ${percent(stats.data.realizedVolatility.value)}`}
+          {stats.data && stats.data.session.bars > 0 && ` · range ${price(stats.data.session.low, selected.decimals)} – ${price(stats.data.session.high, selected.decimals)} · realized vol (annualized) ${percent(stats.data.realizedVolatility.value)}`}
           {stats.data?.provenance && stats.data.provenance.excludedBars > 0 && (
             <span data-testid="stats-provenance">
               {` · figures over ${stats.data.provenance.simulated === true ? 'simulated' : 'real'} bars only (${integer(stats.data.provenance.excludedBars)} ${stats.data.provenance.simulated === true ? 'real' : 'simulated'} bars left out)`}
@@ -126,7 +128,7 @@ export function TerminalView() {
           <p class="empty">{interval === '1min' ? 'No ticks stored here: 1-minute candles are built from stored ticks only.' : 'No bars stored yet: live bars appear here as the session runs.'}</p>
         )}
         <p class="muted small" data-testid="chart-window">
-          {interval === '1min' && <span data-testid="minute-coverage">{minuteCoverageText(history.ticksFrom)} · </span>}
+          {interval === '1min' && <span data-testid="minute-coverage">{minuteCoverageText(history.ticksFrom, selected.zone)} · </span>}
           {history.atStart ? (interval === '1min' ? 'from the first stored tick' : 'From the first stored bar') : 'Scroll or zoom out for older bars'}
           {history.loading ? ' · loading…' : ''}
           {!history.atLatest && (
@@ -156,14 +158,14 @@ export function TerminalView() {
       </section>
       <section class="panel" aria-label="Policy">
         <h2>Latest policy prediction</h2>
-        <PredictionLine prediction={prediction.data?.items[0] ?? null} error={prediction.error} />
+        <PredictionLine prediction={prediction.data?.items[0] ?? null} error={prediction.error} zone={selected.zone} />
       </section>
       <TradingPanel trading={trading} />
     </>
   );
 }
 
-/** A date field and a button: the chart jumps to that session (Bogota date). */
+/** A date field and a button: the chart jumps to that session (a date in the market's zone). */
 function GoToDate({ onGo }: { onGo: (date: string) => void }) {
   const [date, setDate] = useState('');
   return (
@@ -189,43 +191,45 @@ function GoToDate({ onGo }: { onGo: (date: string) => void }) {
  * GET /market/latest answers 404 until a tick is cached (a fresh store, a restart while the market
  * is closed): ask once the ingest status shows a tick, or when no ingest process reports here.
  */
-function mayHaveLatest(s: StatusBody | null): boolean {
+function mayHaveLatest(s: StatusBody | null, symbol: string): boolean {
   if (s === null) return false;
-  return s.ingest === null || s.ingest.symbols.some((c) => c.symbol === SYMBOL && c.lastTickAt !== null);
+  return s.ingest === null || s.ingest.symbols.some((c) => c.symbol === symbol && c.lastTickAt !== null);
 }
 
 function latestQuote(l: LatestBody | null): LiveQuote | null {
   return l === null ? null : { price: l.price, bid: l.bid, ask: l.ask, spread: l.spread, at: Date.parse(l.timestamp) };
 }
 
-function Ticker({ quote, stats }: { quote: LiveQuote | null; stats: StatsResponse | null }) {
+function Ticker({ market, quote, stats }: { market: Market; quote: LiveQuote | null; stats: StatsResponse | null }) {
+  const money = (v: number | null | undefined) => price(v, market.decimals);
   const last = quote?.price ?? stats?.last ?? null;
   const previous = stats?.previousClose ?? null;
   const change = last !== null && previous !== null ? last - previous : null;
   const cls = change === null ? 'muted' : change >= 0 ? 'up' : 'down';
   return (
     <div class="ticker">
-      <strong>{SYMBOL}</strong>
+      <strong data-testid="terminal-symbol">{market.symbol}</strong>
       <span class="last" data-testid="last-price">
-        {cop(last)}
+        {money(last)}
       </span>
-      <span class={cls} title={`Change vs the close of the previous session (${stats?.previousSession ?? '—'}: ${cop(previous)})`} data-testid="change">
-        {signed(change)} ({change !== null && previous !== null ? percent(change / previous) : '—'})
-      </span>
-      <span>
-        bid <b class="num">{cop(quote?.bid)}</b>
+      <span class={cls} title={`Change vs the close of the previous session (${stats?.previousSession ?? '—'}: ${money(previous)})`} data-testid="change">
+        {signed(change, market.decimals)} ({change !== null && previous !== null ? percent(change / previous) : '—'})
       </span>
       <span>
-        ask <b class="num">{cop(quote?.ask)}</b>
+        bid <b class="num">{money(quote?.bid)}</b>
       </span>
       <span>
-        spread <b class="num">{cop(quote?.spread)}</b>
+        ask <b class="num">{money(quote?.ask)}</b>
+      </span>
+      <span>
+        spread <b class="num">{money(quote?.spread)}</b>
       </span>
     </div>
   );
 }
 
 function SimulatedBadge() {
+  const { zone } = useMarket();
   const [now, setNow] = useState(serverNow());
   useEffect(() => {
     // A fast simulated clock moves a minute per real second: refresh often enough to read it.
@@ -235,7 +239,7 @@ function SimulatedBadge() {
   const rate = serverRate();
   return (
     <span class="badge warn" data-testid="simulated" title="No TwelveData key is set: the built-in simulator is the feed, on its own clock">
-      simulated feed · clock {bogotaDateTime(now)}
+      simulated feed · clock {zonedDateTime(zone, now)}
       {rate !== 1 && ` · ×${decimal(rate, rate >= 10 ? 0 : 1)}`}
     </span>
   );
@@ -261,7 +265,7 @@ function LiveBadge({ state, lastAt, open }: { state: SocketState; lastAt: number
   return <span class="badge ok" data-testid="live-state">{open ? 'live' : 'live · market closed'}</span>;
 }
 
-function PredictionLine({ prediction, error }: { prediction: PredictionView | null; error: string | null }) {
+function PredictionLine({ prediction, error, zone }: { prediction: PredictionView | null; error: string | null; zone: string }) {
   if (prediction === null) {
     if (error !== null) return <p class="empty">Predictions are unavailable: {error}</p>;
     return <p class="empty">No prediction yet: a policy predicts on every final bar in session once one is promoted to production (Research view).</p>;
@@ -269,7 +273,7 @@ function PredictionLine({ prediction, error }: { prediction: PredictionView | nu
   const label = prediction.position > 0 ? 'long' : prediction.position < 0 ? 'short' : 'flat';
   return (
     <p data-testid="prediction">
-      <b class={prediction.position > 0 ? 'up' : prediction.position < 0 ? 'down' : ''}>{label}</b> · model {prediction.modelId} · at the close of the {bogotaDateTime(prediction.barTime)} bar ·
+      <b class={prediction.position > 0 ? 'up' : prediction.position < 0 ? 'down' : ''}>{label}</b> · model {prediction.modelId} · at the close of the {zonedDateTime(zone, prediction.barTime)} bar ·
       p(short / flat / long) {decimal(prediction.probabilities.short, 2)} / {decimal(prediction.probabilities.flat, 2)} / {decimal(prediction.probabilities.long, 2)} · {decimal(prediction.latencyMs, 1)} ms
       to decide
     </p>

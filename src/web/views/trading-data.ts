@@ -12,7 +12,6 @@
  * /api/trading/positions, /api/trading/fills, /api/trading/strategies, /api/trading/parity.
  */
 import { useEffect, useRef } from 'preact/hooks';
-import { SYMBOL_PATH } from '../api.ts';
 import { browserNow } from '../clock.ts';
 import { isZero } from '../decimal-text.ts';
 import { useApi, type Resource } from '../use-api.ts';
@@ -36,10 +35,10 @@ export interface TradingData {
 }
 
 /** `fillsFrom`: ISO time of the first fill wanted (the chart's first candle); null = the oldest ones. */
-export function useTrading(fillsFrom: string | null): TradingData {
+export function useTrading(symbolPath: string, fillsFrom: string | null): TradingData {
   const account = useApi<AccountJson>('/api/trading/account');
   const pnl = useApi<PnlSeries>('/api/trading/pnl');
-  const openOrders = useApi<OrderList>(`/api/trading/orders?status=open&symbol=${SYMBOL_PATH}`);
+  const openOrders = useApi<OrderList>(`/api/trading/orders?status=open&symbol=${symbolPath}`);
   const positions = useApi<PositionList>('/api/trading/positions');
   const fills = useApi<FillList>(`/api/trading/fills${fillsFrom === null ? '' : `?from=${encodeURIComponent(fillsFrom)}`}`);
   const strategies = useApi<StrategyList>('/api/trading/strategies');

@@ -10,7 +10,8 @@ import { OrderTicket } from '../components/order-ticket.tsx';
 import { StrategyTable } from '../components/strategy-table.tsx';
 import { FillsBlotter, OpenOrders, Positions } from '../components/trading-tables.tsx';
 import { amount, signClass } from '../decimal-text.ts';
-import { bogotaDateTime } from '../format.ts';
+import { zonedDateTime } from '../format.ts';
+import { useZone } from '../selected-symbol.ts';
 import type { AccountJson, PnlSeries, TradingStateJson } from '../../contracts/api/trading.ts';
 import type { TradingData } from './trading-data.ts';
 
@@ -58,8 +59,9 @@ export function TradingPanel({ trading }: { trading: TradingData }) {
 }
 
 function TradingStateBadge({ state }: { state: TradingStateJson }) {
+  const zone = useZone();
   return (
-    <span class={`badge ${STATE_BADGE[state.mode]}`} data-testid="trading-state" data-mode={state.mode} title={`Since ${bogotaDateTime(state.since)}, set by ${state.actor}`}>
+    <span class={`badge ${STATE_BADGE[state.mode]}`} data-testid="trading-state" data-mode={state.mode} title={`Since ${zonedDateTime(zone, state.since)}, set by ${state.actor}`}>
       {state.mode}
     </span>
   );

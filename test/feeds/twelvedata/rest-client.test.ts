@@ -98,7 +98,8 @@ describe('TwelveDataRest', () => {
 
   it('a range with no data (a weekend) is an empty result, not an error', async () => {
     const { rest } = await rig();
-    const result = await rest.timeSeries({ symbol: 'USD/COP', start: Date.UTC(2024, 2, 2), end: Date.UTC(2024, 2, 4) });
+    // Saturday to Sunday 17:00 New York (22:00Z in March before DST), when the FX week reopens.
+    const result = await rest.timeSeries({ symbol: 'USD/COP', start: Date.UTC(2024, 2, 2), end: Date.UTC(2024, 2, 3, 22, 0) });
     assert.deepEqual(result.bars, []);
     assert.deepEqual(result.pages, []);
   });

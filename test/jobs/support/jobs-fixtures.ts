@@ -51,9 +51,9 @@ export interface SimBar {
 }
 
 /** The simulator's own answer for [from, to), read directly (another key, so no credit is shared). */
-export async function simulatorBars(sim: RunningSimulator, from: number, to: number): Promise<Map<number, SimBar>> {
+export async function simulatorBars(sim: RunningSimulator, from: number, to: number, symbol = SYMBOL): Promise<Map<number, SimBar>> {
   const params = new URLSearchParams({
-    symbol: SYMBOL,
+    symbol,
     interval: '5min',
     start_date: new Date(from).toISOString().slice(0, 19),
     end_date: new Date(to).toISOString().slice(0, 19),
