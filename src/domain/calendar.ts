@@ -315,6 +315,17 @@ export class MarketCalendar implements Calendars {
     return { open, close, opensDayBefore, timeZone: this.zone };
   }
 
+  /**
+   * The instants market dates `from`..`to` (inclusive) span: from the earlier of the first date's
+   * midnight in the market's zone and its session's open (a 24-hour week session opens the evening
+   * before), to the later of the midnight after `to` and `to`'s session close.
+   */
+  instantsOfDates(from: IsoDate, to: IsoDate): { from: number; to: number } {
+    const start = zonedWallTime(this.zone, from, 0);
+    const end = zonedWallTime(this.zone, addDays(to, 1), 0);
+    return { from: Math.min(start, this.sessionFor(from)?.open ?? start), to: Math.max(end, this.sessionFor(to)?.close ?? end) };
+  }
+
   /** The market's calendar date of an instant (its wall date, not necessarily a session's date). */
   localDate(t: number): IsoDate {
     assertInstant(t);

@@ -3,12 +3,12 @@
  * answer for the CLI (`tasa up`'s banner) and the API (`GET /market/status`). Pure: the caller
  * passes the time.
  */
-import type { DayInfo, MarketCalendar, Session } from './calendar.ts';
+import { sessionDateOf, type DayInfo, type MarketCalendar, type Session } from './calendar.ts';
 
 export interface MarketStatus {
   now: number;
   open: boolean;
-  /** The market's calendar day of `now`. */
+  /** The market's day of `now`: the session's trade date while one is open, else its calendar date. */
   today: DayInfo;
   weekend: boolean;
   /** The session open at `now`, or null. */
@@ -24,7 +24,8 @@ export interface MarketStatus {
 }
 
 export function marketStatus(calendar: MarketCalendar, now: number): MarketStatus {
-  const today = calendar.dayInfo(calendar.localDate(now));
+  // The trade date while a session is open (EUR/USD's Monday session opens on Sunday evening), else the market's date.
+  const today = calendar.dayInfo(sessionDateOf(calendar, now));
   const current = calendar.sessionAt(now);
   // While open, nextSession(now) is the current session: the next one starts after its close.
   const next = current ? calendar.nextSession(current.close) : calendar.nextSession(now);

@@ -13,7 +13,7 @@ import { BAR_MS, isFlat, type Bar, type BarFlag } from './bar.ts';
 import type { MarketCalendar, Session } from './calendar.ts';
 import type { ParsedRawBar } from './raw-bar.ts';
 import type { SymbolCode } from './symbol.ts';
-import { DAY_MS, HOUR_MS, toIsoUtc, type IsoDate } from './time.ts';
+import { DAY_MS, HOUR_MS, addDays, toIsoUtc, type IsoDate } from './time.ts';
 
 export type DropReason = 'non_trading_day' | 'off_session' | 'off_grid' | 'duplicate' | 'mislabelled_duplicate';
 
@@ -73,7 +73,7 @@ export function standardizeBars(
 ): StandardizeResult {
   const result: StandardizeResult = { bars: [], counts: emptyCounts(), repairs: [], outcomes: new Map() };
   result.counts.input = rows.length;
-  for (const [date, dayRows] of groupByUtcDate(rows)) {
+  for (const [date, dayRows] of groupBySessionDate(rows, calendar)) {
     standardizeDay(date, dayRows, symbol, calendar, options, result);
   }
   result.bars.sort((a, b) => a.time - b.time);
@@ -81,20 +81,36 @@ export function standardizeBars(
   return result;
 }
 
-function groupByUtcDate(rows: readonly ParsedRawBar[]): Map<IsoDate, ParsedRawBar[]> {
-  const byDay = new Map<number, ParsedRawBar[]>();
-  for (const row of rows) {
-    const day = Math.floor(row.time / DAY_MS);
-    const list = byDay.get(day);
-    if (list) list.push(row);
-    else byDay.set(day, [row]);
-  }
+/**
+ * Groups rows by the date of the session that holds them (a 24-hour FX session dated D opens on
+ * the evening of D-1). A row outside every session falls back to its UTC date: a session recorded
+ * in wall-clock time but labelled UTC carries its open date as the UTC date, so the mislabelled
+ * rows meet their session's date; the rest are counted as off-session or non-trading-day rows.
+ * For a same-day session inside one UTC date (USD/COP: 13:00-18:00Z) this is the UTC date.
+ */
+function groupBySessionDate(rows: readonly ParsedRawBar[], calendar: MarketCalendar): Map<IsoDate, ParsedRawBar[]> {
   const byDate = new Map<IsoDate, ParsedRawBar[]>();
-  for (const [day, list] of byDay) byDate.set(toIsoUtc(day * DAY_MS).slice(0, 10), list);
+  const utcDates = new Map<number, IsoDate>();
+  for (const row of rows) {
+    const date = calendar.sessionAt(row.time)?.date ?? utcDateOf(row.time, utcDates);
+    const list = byDate.get(date);
+    if (list) list.push(row);
+    else byDate.set(date, [row]);
+  }
   return byDate;
 }
 
-/** Rows of one UTC date, split into one row per grid slot. */
+function utcDateOf(t: number, cache: Map<number, IsoDate>): IsoDate {
+  const day = Math.floor(t / DAY_MS);
+  let date = cache.get(day);
+  if (date === undefined) {
+    date = toIsoUtc(day * DAY_MS).slice(0, 10);
+    cache.set(day, date);
+  }
+  return date;
+}
+
+/** Rows of one session date, split into one row per grid slot. */
 interface DaySlots {
   /** Correctly labelled rows inside the session, by open time. */
   session: Map<number, ParsedRawBar>;
@@ -121,7 +137,7 @@ function standardizeDay(
     for (const row of rows) drop(out, row, 'non_trading_day');
     return;
   }
-  const shift = wallClockShift(session, date, calendar.sessionHours().open);
+  const shift = wallClockShift(session, wallClockOpenDate(date, calendar), calendar.sessionHours().open);
   const slots = splitDay(rows, session, shift, out);
   for (const row of slots.session.values()) keep(out, toBar(row, symbol, row.time, false), row);
 
@@ -146,9 +162,14 @@ function standardizeDay(
   out.repairs.push({ date, shiftedBars: shifted, droppedCopies: copies, evidence });
 }
 
+/** The date a session opens on in its own wall clock: the day before its date for a 24-hour FX session. */
+function wallClockOpenDate(date: IsoDate, calendar: MarketCalendar): IsoDate {
+  return calendar.sessionHours().opensDayBefore ? addDays(date, -1) : date;
+}
+
 /** How far the market's wall-clock time labelled UTC sits before the true UTC instant (USD/COP: 5 h). */
-function wallClockShift(session: Session, date: IsoDate, openAt: string): number {
-  const wallClockOpen = Date.parse(`${date}T${openAt}:00Z`);
+function wallClockShift(session: Session, openDate: IsoDate, openAt: string): number {
+  const wallClockOpen = Date.parse(`${openDate}T${openAt}:00Z`);
   return session.open - wallClockOpen;
 }
 

@@ -7,6 +7,7 @@
 import { TasaError } from '../errors.ts';
 import SHIPPED from './instruments.json' with { type: 'json' };
 import { isIsoDate } from './time.ts';
+import HOLIDAY_COUNTRIES from './holiday-countries.json' with { type: 'json' };
 
 export type SymbolCode = string;
 
@@ -62,8 +63,6 @@ export interface InstrumentCosts {
 }
 
 export interface Instrument extends InstrumentInfo {
-  /** The symbol as TwelveData spells it (REST `symbol=`, WebSocket subscribe). */
-  twelveDataSymbol: string;
   /**
    * Prices outside [min, max] (quote units per base unit) are not this instrument's: a unit
    * error, a corrupt field, a wrong symbol. Imports reject such rows and live validation such ticks.
@@ -161,7 +160,6 @@ function validateInstrument(entry: unknown, check: Check): Instrument {
   check(typeof e.base === 'string' && CURRENCY.test(e.base), '"base" must be a three-letter currency code such as USD');
   check(typeof e.quote === 'string' && CURRENCY.test(e.quote), '"quote" must be a three-letter currency code such as COP');
   check(e.symbol === `${String(e.base)}/${String(e.quote)}`, '"symbol" must be "BASE/QUOTE", e.g. "USD/COP"');
-  check(typeof e.twelveDataSymbol === 'string' && e.twelveDataSymbol.trim() !== '', '"twelveDataSymbol" must be a non-empty string');
   check(Number.isInteger(e.decimals) && (e.decimals as number) >= 0 && (e.decimals as number) <= 8, '"decimals" must be an integer from 0 to 8');
   const band = e.priceBand as { min?: unknown; max?: unknown } | undefined;
   check(isRecord(band) && isPositive(band.min) && isPositive(band.max) && (band.min as number) < (band.max as number), '"priceBand" must be {"min","max"} with 0 < min < max');
@@ -173,7 +171,6 @@ function validateInstrument(entry: unknown, check: Check): Instrument {
     base: e.base as string,
     quote: e.quote as string,
     decimals: e.decimals as number,
-    twelveDataSymbol: e.twelveDataSymbol as string,
     priceBand: { min: band?.min as number, max: band?.max as number },
     market,
     costs: { spreadBps: costs?.spreadBps as number, feeBps: costs?.feeBps as number, slippageBps: costs?.slippageBps as number },
@@ -193,7 +190,8 @@ function validateMarket(input: unknown, check: Check): MarketRules {
   check(minuteOf(String(s?.open)) % 5 === 0 && minuteOf(String(s?.close)) % 5 === 0, '"market.session" must open and close on the 5-minute bar grid');
   const weekdays = m.weekdays;
   check(Array.isArray(weekdays) && weekdays.length > 0 && weekdays.every((d) => Number.isInteger(d) && d >= 1 && d <= 7), '"market.weekdays" must list ISO weekdays, 1 (Monday) to 7');
-  check(m.settlementHolidays === undefined || (typeof m.settlementHolidays === 'string' && /^[A-Z]{2}$/.test(m.settlementHolidays)), '"market.settlementHolidays" must be a two-letter country code');
+  check(m.settlementHolidays === undefined || m.settlementHolidays === 'US', '"market.settlementHolidays" can only be "US" (US federal holidays: next-day settlement, as USD/COP has)');
+  check(!opensDayBefore || String(s?.open) >= String(s?.close), '"market.session" with "opensDayBefore" must open at or after its close time of day (at most 24 hours)');
   return {
     name: m.name as string,
     zone: m.zone as string,
@@ -207,12 +205,12 @@ function validateMarket(input: unknown, check: Check): MarketRules {
 function validateHolidays(input: unknown, check: Check): HolidayRules {
   check(isRecord(input), '"market.holidays" must be an object');
   const h = input as Record<string, unknown>;
-  check(h.country === undefined || (typeof h.country === 'string' && /^[A-Z]{2}$/.test(h.country)), '"market.holidays.country" must be a two-letter country code');
+  check(h.country === undefined || (typeof h.country === 'string' && HOLIDAY_COUNTRIES.includes(h.country)), `"market.holidays.country" must be one of the countries whose holiday rules are kept: ${HOLIDAY_COUNTRIES.join(', ')} (src/domain/holiday-countries.json)`);
   for (const key of ['types', 'alsoNamed', 'excludeNamed', 'remove'] as const) {
     check(h[key] === undefined || (Array.isArray(h[key]) && (h[key] as unknown[]).every((x) => typeof x === 'string')), `"market.holidays.${key}" must be an array of strings`);
   }
   check(h.remove === undefined || (h.remove as string[]).every(isIsoDate), '"market.holidays.remove" must list dates as YYYY-MM-DD');
-  check(h.fixed === undefined || (Array.isArray(h.fixed) && h.fixed.every((f: unknown) => isRecord(f) && typeof f.monthDay === 'string' && MONTH_DAY.test(f.monthDay) && isName(f.name))), '"market.holidays.fixed" must be [{"monthDay":"MM-DD","name":"..."}]');
+  check(h.fixed === undefined || (Array.isArray(h.fixed) && h.fixed.every((f: unknown) => isRecord(f) && isMonthDay(f.monthDay) && isName(f.name))), '"market.holidays.fixed" must be [{"monthDay":"MM-DD","name":"..."}] with real days (a leap year counts)');
   check(h.add === undefined || (Array.isArray(h.add) && h.add.every((a: unknown) => isRecord(a) && typeof a.date === 'string' && isIsoDate(a.date) && isName(a.name))), '"market.holidays.add" must be [{"date":"YYYY-MM-DD","name":"..."}]');
   return { ...(h as HolidayRules) };
 }
@@ -227,6 +225,10 @@ function isPositive(x: unknown): boolean {
 
 function isBps(x: unknown): boolean {
   return typeof x === 'number' && Number.isFinite(x) && x >= 0 && x <= 10_000;
+}
+
+function isMonthDay(x: unknown): boolean {
+  return typeof x === 'string' && MONTH_DAY.test(x) && isIsoDate(`2024-${x}`);
 }
 
 function isName(x: unknown): boolean {

@@ -240,12 +240,14 @@ export class IngestService {
     while (!this.stopped) {
       const now = this.opts.clock.now();
       const served = this.servedAt(now);
-      if (served.length > 0 && (await this.holdLeases()) === 'held') {
+      const leases = served.length > 0 ? await this.holdLeases() : null;
+      if (leases === 'held') {
         this.lifecycle.transition('ACTIVE', `markets open: ${served.join(', ')}`);
         await this.stream(served);
         this.lifecycle.transition('READY', this.stopped ? 'stopping' : 'markets closed, feed stopped or lease lost');
       } else {
-        const next = served.length > 0 ? now + this.leaseTtlMs : nextChangeOfAny(this.opts.calendar, this.opts.symbols, now, this.graceMs);
+        if (leases === 'lost') await this.yieldHeldLeases();
+        const next = served.length > 0 ? now + this.leaseTtlMs * (1 + Math.random() / 2) : nextChangeOfAny(this.opts.calendar, this.opts.symbols, now, this.graceMs);
         await this.sleepUntil(next);
       }
     }
@@ -329,6 +331,18 @@ export class IngestService {
     this.leaseUnknown = unknown;
     if (lost) return 'lost';
     return unknown ? 'unknown' : 'held';
+  }
+
+  /**
+   * Another process holds some of our symbols' leases: give back the ones we hold, so that one
+   * process can take them all. Two processes that each got part of the leases (started together,
+   * or a lease lapsed during a database outage) would otherwise both wait forever with every
+   * market dark. The retry waits a lease's time with jitter, so one of them goes first.
+   */
+  private async yieldHeldLeases(): Promise<void> {
+    if (this.held.size === 0) return;
+    this.opts.logger.warn({ held: [...this.held.keys()] }, 'another process holds some of the leases: releasing ours so one process can hold them all');
+    await this.releaseLeases();
   }
 
   private async releaseLeases(): Promise<void> {

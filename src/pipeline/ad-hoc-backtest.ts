@@ -11,9 +11,9 @@
  */
 import type { Clock } from '../clock.ts';
 import { isSimulatedSource, type Bar } from '../domain/bar.ts';
-import type { Calendars } from '../domain/calendar.ts';
+import { sessionDateOf, type Calendars } from '../domain/calendar.ts';
 import { instrumentOf, normalizeSymbol } from '../domain/symbol.ts';
-import { bogotaDate, type IsoDate } from '../domain/time.ts';
+import type { IsoDate } from '../domain/time.ts';
 import { TasaError } from '../errors.ts';
 import { computeFeatures } from '../research/features.ts';
 import { computeIndicators } from '../research/indicators.ts';
@@ -57,10 +57,11 @@ export async function backtestOverRange(o: AdHocBacktestOptions): Promise<AdHocB
   const config = resolveBacktestConfig({ ...o.backtest, ...researchBacktest(o.research), gates: { ...o.research?.config.gates, ...o.backtest?.gates } });
   const stored = await storedBarsSummary(o.db, o.symbol);
   if (stored.first === null) throw new TasaError('not_found', `No bars of ${o.symbol} are stored; import history first (tasa import).`, { input: o.symbol });
-  const first = bogotaDate(stored.first);
+  const calendar = o.calendar.of(o.symbol);
+  const first = sessionDateOf(calendar, stored.first);
   if (o.to < first) throw new TasaError('not_found', `The stored bars of ${o.symbol} start on ${first}, after --to ${o.to}.`, { input: o.to });
-  const bars = oneProvenance(await loadBars(o.db, o.symbol, timeRange(first, o.to)), timeRange(o.from, o.to).fromMs, o);
-  const series = toSeries(bars, o.calendar.of(o.symbol));
+  const bars = oneProvenance(await loadBars(o.db, o.symbol, timeRange(calendar, first, o.to)), timeRange(calendar, o.from, o.to).fromMs, o);
+  const series = toSeries(bars, calendar);
   const indicators = computeIndicators(series);
   // Only a model reads features; the baselines read the bar, their indicators and their position.
   const features = loaded.inputs === null ? noFeatures(series) : computeFeatures(series, indicators, loaded.inputs.featureOptions);

@@ -200,7 +200,7 @@ class PipelineInvocation {
     featureNames(this.config.features);
     this.data.datasetConfig = mergedDatasetConfig(this.setup, this.config.dataset);
     resolveRlDatasetConfig(this.data.datasetConfig);
-    if (this.has('L0') || this.has('L1')) this.range = await resolveRange(o.db, o.symbol, o.from, o.to);
+    if (this.has('L0') || this.has('L1')) this.range = await resolveRange(o.db, o.calendar.of(o.symbol), o.symbol, o.from, o.to);
     else if (o.from !== undefined || o.to !== undefined) {
       throw new TasaError('bad_argument', '--from/--to choose the range of L0/L1; select L0 or L1 too, or leave them out (later layers use the range of the L1 run they build on).', {
         input: 'from/to',

@@ -27,7 +27,9 @@ export function sessionOnDate(calendar: MarketCalendar, date: IsoDate, now: numb
   const day = calendar.dayInfo(date);
   const session = calendar.sessionFor(date);
   if (session === null) {
-    const why = day.holiday !== null ? `a Colombian holiday (${day.holiday})` : `a ${WEEKDAY_NAMES[day.weekday] ?? 'weekend day'}; the market trades Monday to Friday`;
+    const { name, weekdays } = calendar.instrument.market;
+    const days = weekdays.map((d) => WEEKDAY_NAMES[d]).join(', ');
+    const why = day.holiday !== null ? `a holiday of ${name} (${day.holiday})` : `a ${WEEKDAY_NAMES[day.weekday] ?? 'weekend day'}; ${name} has sessions dated ${days}`;
     throw new TasaError('not_found', `${date} is not a trading day: ${why}.`, { input: `date=${date}` });
   }
   if (session.open > now) {

@@ -4,6 +4,7 @@
  * naming the parameter.
  */
 import { Type } from 'typebox';
+import type { MarketCalendar } from '../domain/calendar.ts';
 import { TasaError } from '../errors.ts';
 import type { DateRange } from '../store/query-rows.ts';
 import { calendarDate, inCalendarYears, instantParam, outsideCalendar } from './request-inputs.ts';
@@ -24,9 +25,9 @@ export function calendarDateRange(from: string, to: string | undefined): DateRan
   return range;
 }
 
-/** An instant (see instantParam: a date or an ISO time with a zone) in the years the calendar covers. */
-export function calendarInstant(name: string, value: string, bound: 'start' | 'end'): number {
-  const t = instantParam(name, value, bound);
+/** An instant (see instantParam: a market date of `calendar` or an ISO time with a zone) in the years the calendar covers. */
+export function calendarInstant(name: string, value: string, bound: 'start' | 'end', calendar: MarketCalendar): number {
+  const t = instantParam(name, value, bound, calendar);
   if (!inCalendarYears(new Date(t).getUTCFullYear())) throw outsideCalendar(name, value);
   return t;
 }

@@ -5,7 +5,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from './auth.ts';
-import { FIRST_CALENDAR_YEAR, LAST_CALENDAR_YEAR } from '../domain/calendar.ts';
+import { FIRST_CALENDAR_YEAR, LAST_CALENDAR_YEAR, type MarketCalendar } from '../domain/calendar.ts';
 import { normalizeSymbol, type SymbolCode } from '../domain/symbol.ts';
 import { addDays, bogotaWallTime, DAY_MS, isIsoDate, type IsoDate } from '../domain/time.ts';
 import { errorMessage, TasaError } from '../errors.ts';
@@ -41,7 +41,7 @@ export function servedOrDefault(served: readonly string[], input: string | undef
   return first;
 }
 
-/** Bogota session dates from..to (inclusive) and the instants they span: [start of from, start of the day after to). */
+/** Market dates from..to (inclusive) and the instants they span (see `datePeriod`). */
 export interface DatePeriod {
   from: IsoDate;
   to: IsoDate;
@@ -67,26 +67,48 @@ export function calendarDate(name: string, value: string): IsoDate {
   return value;
 }
 
-export function datePeriod(from: string, to: string, maxDays: number, names: { from: string; to: string } = { from: 'from', to: 'to' }): DatePeriod {
+/**
+ * Inclusive dates and the instants they span. With a calendar, they are that market's dates and
+ * span its sessions (EUR/USD's session dated D opens the evening before); with `null`, Bogota
+ * days (the desk's own dates: P&L days).
+ */
+export function datePeriod(
+  from: string,
+  to: string,
+  maxDays: number,
+  calendar: MarketCalendar | null,
+  names: { from: string; to: string } = { from: 'from', to: 'to' },
+): DatePeriod {
   calendarDate(names.from, from);
   calendarDate(names.to, to);
   if (to < from) throw new TasaError('bad_argument', `${names.to} ${to} is before ${names.from} ${from}.`, { input: names.to });
-  const fromMs = bogotaWallTime(from, 0);
-  const toMs = bogotaWallTime(addDays(to, 1), 0);
-  const days = Math.round((toMs - fromMs) / DAY_MS);
+  const { from: fromMs, to: toMs } = instantsOfDates(calendar, from, to);
+  const days = Math.round((Date.parse(addDays(to, 1)) - Date.parse(from)) / DAY_MS);
   if (days > maxDays) throw new TasaError('bad_argument', `${names.from}..${names.to} spans ${days} days; at most ${maxDays} are allowed per request.`, { input: names.to });
   return { from, to, fromMs, toMs, days };
 }
 
 const DATE_TIME_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 
+/** The instants inclusive dates span: the market's (session-aware), or Bogota days without a calendar. */
+function instantsOfDates(calendar: MarketCalendar | null, from: IsoDate, to: IsoDate): { from: number; to: number } {
+  if (calendar !== null) return calendar.instantsOfDates(from, to);
+  return { from: bogotaWallTime(from, 0), to: bogotaWallTime(addDays(to, 1), 0) };
+}
+
 /**
- * An instant: ISO 8601 date-time with `Z` or an offset, or a Bogota date, which means the start
- * of that day for a `start` bound and the start of the next day for an (exclusive) `end` bound,
- * so that `to=2024-01-31` includes all of the 31st.
+ * An instant: ISO 8601 date-time with `Z` or an offset, or a date, which means the start of that
+ * day for a `start` bound and the start of the next day for an (exclusive) `end` bound, so that
+ * `to=2024-01-31` includes all of the 31st. A date is the calendar's market date (all of its
+ * session, which for EUR/USD opens the evening before), or a Bogota date with `null` (fills, audit).
  */
-export function instantParam(name: string, value: string, bound: 'start' | 'end'): number {
-  if (isIsoDate(value)) return bogotaWallTime(bound === 'start' ? value : addDays(value, 1), 0);
+export function instantParam(name: string, value: string, bound: 'start' | 'end', calendar: MarketCalendar | null): number {
+  if (isIsoDate(value)) {
+    // A market calendar answers only for the years it covers.
+    if (calendar !== null && !inCalendarYears(Number(value.slice(0, 4)))) throw outsideCalendar(name, value);
+    const span = instantsOfDates(calendar, value, value);
+    return bound === 'start' ? span.from : span.to;
+  }
   const t = DATE_TIME_WITH_ZONE.test(value) ? Date.parse(value) : Number.NaN;
   if (Number.isNaN(t)) {
     throw new TasaError('bad_argument', `${name} must be a date (YYYY-MM-DD, Bogota) or an ISO 8601 time with Z or an offset, not "${value}".`, { input: name });

@@ -8,21 +8,24 @@ import type { Bar } from '../domain/bar.ts';
 import type { MarketCalendar } from '../domain/calendar.ts';
 import { findGaps } from '../domain/gaps.ts';
 import type { SymbolCode } from '../domain/symbol.ts';
-import { addDays, bogotaWallTime, toIsoUtc, type IsoDate } from '../domain/time.ts';
+import { toIsoUtc, type IsoDate } from '../domain/time.ts';
 import type { Column } from '../row-writer.ts';
 import { barTimesBetween } from './bars-repo.ts';
 import type { Db } from './db.ts';
 import { sessionsBetween } from './sessions-repo.ts';
 
-/** Inclusive Bogota dates. */
+/** Inclusive market dates (the instrument's session dates). */
 export interface DateRange {
   from: IsoDate;
   to: IsoDate;
 }
 
-/** UTC bounds of inclusive Bogota dates: [from 00:00 Bogota, day after `to` 00:00 Bogota). */
-export function utcBounds(range: DateRange): { from: number; to: number } {
-  return { from: bogotaWallTime(range.from, 0), to: bogotaWallTime(addDays(range.to, 1), 0) };
+/**
+ * UTC bounds [from, to) of inclusive market dates: their sessions and local days. USD/COP: from
+ * 00:00 Bogota to 00:00 Bogota after `to`; EUR/USD: from the evening before `from` (its session opens then).
+ */
+export function utcBounds(calendar: MarketCalendar, range: DateRange): { from: number; to: number } {
+  return calendar.instantsOfDates(range.from, range.to);
 }
 
 export const BAR_COLUMNS: readonly Column[] = [
@@ -84,7 +87,7 @@ export const GAP_COLUMNS: readonly Column[] = [{ key: 'date' }, { key: 'from' },
 
 /** Missing bars inside the range's sessions, merged into intervals, by time. */
 export async function gapRows(db: Db, calendar: MarketCalendar, symbol: SymbolCode, range: DateRange): Promise<GapRow[]> {
-  const { from, to } = utcBounds(range);
+  const { from, to } = utcBounds(calendar, range);
   const present = new Set(await barTimesBetween(db, symbol, from, to));
   return calendar
     .sessionsBetween(range.from, range.to)

@@ -92,7 +92,6 @@ describe('loadMarketCalendar: TASA_INSTRUMENTS and TASA_CALENDAR_OVERRIDES', () 
   it('serves a single custom instrument from TASA_INSTRUMENTS', () => {
     const gbp = {
       symbol: 'GBP/USD',
-      twelveDataSymbol: 'GBP/USD',
       base: 'GBP',
       quote: 'USD',
       decimals: 5,

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { MarketCalendar } from '../../src/domain/calendar.ts';
 import type { ParsedRawBar } from '../../src/domain/raw-bar.ts';
 import { standardizeBars } from '../../src/domain/standardize.ts';
+import { shippedInstrument, type SymbolCode } from '../../src/domain/symbol.ts';
 
 const calendar = new MarketCalendar();
 const MIN = 60_000;
@@ -176,5 +177,61 @@ describe('standardizeBars: a mislabelled session that shares its date with off-s
     const conflict = rows[75];
     const outcome = conflict === undefined ? undefined : r.outcomes.get(conflict);
     assert.ok(outcome?.kind === 'dropped' && outcome.keptRow === rows[72], 'the duplicate names the row that holds the slot');
+  });
+});
+
+describe('standardizeBars: instruments whose sessions do not sit inside one UTC date', () => {
+  /** `count` 5-minute rows from `startIso` inside the instrument's price band, walking a little around its middle. */
+  function bandBlock(symbol: SymbolCode, startIso: string, count: number): ParsedRawBar[] {
+    const { min, max } = shippedInstrument(symbol).priceBand;
+    const mid = (min + max) / 2;
+    const step = (max - min) / 10_000;
+    const start = Date.parse(startIso);
+    return Array.from({ length: count }, (_, i) => {
+      const close = mid + ((i % 20) - 10) * step;
+      return { lineNo: ++line, time: start + i * 5 * MIN, open: close, high: close + step, low: close - step, close, volume: 0, sourceLabel: 'twelvedata' };
+    });
+  }
+
+  it('keeps an EUR/USD stream whole across the Sunday open and the 21:00Z daily boundary', () => {
+    const eurusd = new MarketCalendar({}, shippedInstrument('EUR/USD'));
+    // Summer (EDT): Monday 2024-06-03's session opens Sunday 17:00 New York = 21:00Z, closes Monday 21:00Z.
+    const beforeOpen = bandBlock('EUR/USD', '2024-06-02T20:00:00Z', 12); // Sunday 16:00-16:55 New York: no session
+    const stream = bandBlock('EUR/USD', '2024-06-02T21:00:00Z', 360); // to Tuesday 02:55Z, across Monday's 21:00Z close
+    const r = standardizeBars([...beforeOpen, ...stream], 'EUR/USD', eurusd);
+    assert.equal(r.bars.length, 360);
+    assert.deepEqual(
+      r.bars.map((b) => b.time),
+      stream.map((s) => s.time),
+    );
+    assert.equal(r.counts.repaired, 0);
+    assert.deepEqual(r.repairs, []);
+    assert.deepEqual(r.counts.dropped, { non_trading_day: 12, off_session: 0, off_grid: 0, duplicate: 0, mislabelled_duplicate: 0 });
+    const sundayEvening = stream.filter((s) => s.time < Date.parse('2024-06-03T00:00:00Z'));
+    assert.equal(sundayEvening.length, 36);
+    for (const s of sundayEvening) assert.deepEqual(r.outcomes.get(s), { kind: 'kept', repaired: false });
+  });
+
+  it('keeps an EUR/USD winter session whole: 22:00Z to 22:00Z the next day', () => {
+    const eurusd = new MarketCalendar({}, shippedInstrument('EUR/USD'));
+    const session = bandBlock('EUR/USD', '2024-01-15T22:00:00Z', 288); // Tuesday 2024-01-16's session
+    const afterClose = bandBlock('EUR/USD', '2024-01-16T22:00:00Z', 6); // Wednesday's session: kept too
+    const r = standardizeBars([...session, ...afterClose], 'EUR/USD', eurusd);
+    assert.equal(r.bars.length, 294);
+    assert.equal(r.counts.dropped.off_session + r.counts.dropped.non_trading_day, 0);
+  });
+
+  it('keeps USD/BRL rows in São Paulo hours and drops the ones outside them', () => {
+    const usdbrl = new MarketCalendar({}, shippedInstrument('USD/BRL'));
+    // 09:00-17:00 São Paulo (UTC-3) = 12:00-20:00Z on Tuesday 2024-06-04.
+    const session = bandBlock('USD/BRL', '2024-06-04T12:00:00Z', 96);
+    const outside = [...bandBlock('USD/BRL', '2024-06-04T11:00:00Z', 12), ...bandBlock('USD/BRL', '2024-06-04T20:00:00Z', 12)];
+    const r = standardizeBars([...outside, ...session], 'USD/BRL', usdbrl);
+    assert.deepEqual(
+      r.bars.map((b) => b.time),
+      session.map((s) => s.time),
+    );
+    assert.equal(r.counts.dropped.off_session, 24);
+    assert.equal(r.counts.repaired, 0);
   });
 });

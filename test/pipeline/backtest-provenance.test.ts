@@ -60,23 +60,23 @@ for (const target of databaseTargets()) {
     });
 
     it('the pipeline takes the real history as its default range, the simulated bars only when there is none', async () => {
-      const real = await resolveRange(db, SYMBOL, undefined, undefined);
+      const real = await resolveRange(db, calendar, SYMBOL, undefined, undefined);
       assert.deepEqual([real.from, real.to], ['2024-01-02', '2024-01-31']);
-      const simulated = await resolveRange(simulatedOnly, SYMBOL, undefined, undefined);
+      const simulated = await resolveRange(simulatedOnly, calendar, SYMBOL, undefined, undefined);
       assert.deepEqual([simulated.from, simulated.to], ['2024-02-01', '2024-02-29']);
     });
 
     it('the pipeline refuses an L1 range that holds both, and accepts one of either', async () => {
-      const mixed = timeRange('2024-01-29', '2024-02-02');
+      const mixed = timeRange(calendar, '2024-01-29', '2024-02-02');
       const state = await barSourceState(db, SYMBOL, mixed);
       assert.deepEqual([state.bars, state.simulated], [5 * 60, 2 * 60]);
       assert.throws(() => assertOneProvenance(SYMBOL, mixed, state), /holds 120 simulated bars \(source simulator\) and 180 real ones; a pipeline run uses one of the two/);
-      for (const range of [timeRange('2024-01-02', '2024-01-31'), timeRange('2024-02-01', '2024-02-29')]) {
+      for (const range of [timeRange(calendar, '2024-01-02', '2024-01-31'), timeRange(calendar, '2024-02-01', '2024-02-29')]) {
         assert.doesNotThrow(() => assertOneProvenance(SYMBOL, range, { bars: 1, simulated: 0, revisions: 1, first: null, last: null }));
       }
-      const february = await barSourceState(db, SYMBOL, timeRange('2024-02-01', '2024-02-29'));
+      const february = await barSourceState(db, SYMBOL, timeRange(calendar, '2024-02-01', '2024-02-29'));
       assert.equal(february.simulated, february.bars);
-      assert.doesNotThrow(() => assertOneProvenance(SYMBOL, timeRange('2024-02-01', '2024-02-29'), february));
+      assert.doesNotThrow(() => assertOneProvenance(SYMBOL, timeRange(calendar, '2024-02-01', '2024-02-29'), february));
     });
   });
 }

@@ -128,7 +128,7 @@ for (const target of databaseTargets()) {
       assert.equal(holiday.statusCode, 404);
       const name = calendar.dayInfo('2024-01-01').holiday;
       assert.ok(name);
-      assert.equal(holiday.json<ErrorBody>().error.message, `2024-01-01 is not a trading day: a Colombian holiday (${name}).`);
+      assert.equal(holiday.json<ErrorBody>().error.message, `2024-01-01 is not a trading day: a holiday of SET-FX spot (T+0) (${name}).`);
       const saturday = await get('/market/session?symbol=USDCOP&date=2023-12-30');
       assert.equal(saturday.statusCode, 404);
       assert.match(saturday.json<ErrorBody>().error.message, /2023-12-30 is not a trading day: a Saturday/);

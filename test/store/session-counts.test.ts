@@ -37,7 +37,7 @@ async function liveRun(db: Db, bars: readonly Bar[]): Promise<void> {
 
 /** What `tasa bars` prints for the day: the stored bars of its Bogota bounds. */
 async function barsOfDay(db: Db): Promise<number> {
-  const { from, to } = utcBounds({ from: DAY, to: DAY });
+  const { from, to } = utcBounds(calendar, { from: DAY, to: DAY });
   let n = 0;
   for await (const page of streamBars(db, 'USD/COP', from, to)) n += page.length;
   return n;

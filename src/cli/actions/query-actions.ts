@@ -17,10 +17,11 @@ function writerFor(format: string | undefined, columns: readonly Column[]): RowW
 }
 
 export async function printBars(o: RangeOptions): Promise<void> {
+  const ctx = createContext();
   const symbol = parseSymbolArg(o.symbol);
-  const { from, to } = utcBounds(parseDateRange(o.from, o.to));
+  const { from, to } = utcBounds(ctx.calendar.of(symbol), parseDateRange(o.from, o.to));
   const writer = writerFor(o.format, BAR_COLUMNS);
-  await withStore(createContext(), async (db) => {
+  await withStore(ctx, async (db) => {
     for await (const page of streamBars(db, symbol, from, to, 10_000)) {
       await writer.write(page.map(barRow));
     }

@@ -12,7 +12,8 @@
  * PostgreSQL. float8 text is exact (shortest round-trip form, PostgreSQL 12+), times are epoch ms.
  */
 import type { Bar, BarFlag, BarSource } from '../../domain/bar.ts';
-import { addDays, bogotaDate, bogotaWallTime, isIsoDate, type IsoDate } from '../../domain/time.ts';
+import { sessionDateOf, type MarketCalendar } from '../../domain/calendar.ts';
+import { isIsoDate, type IsoDate } from '../../domain/time.ts';
 import { TasaError } from '../../errors.ts';
 import { storedBarsSummary } from '../../store/bars-repo.ts';
 import type { Db } from '../../store/db.ts';
@@ -22,7 +23,7 @@ import type { LayerOutput, LayerSpec } from '../layer-runner.ts';
 import type { ParentRun } from '../manifest.ts';
 import { monthlyPartitions } from './monthly.ts';
 
-/** Inclusive Bogota dates and the instants they span: [fromMs, toMs). */
+/** Inclusive market (session) dates and the instants they span: [fromMs, toMs). */
 export interface TimeRange {
   from: IsoDate;
   to: IsoDate;
@@ -30,12 +31,14 @@ export interface TimeRange {
   toMs: number;
 }
 
-export function timeRange(from: IsoDate, to: IsoDate): TimeRange {
+/** The instants come from the symbol's calendar: USD/COP's Bogota days; EUR/USD's from the evening before `from`. */
+export function timeRange(calendar: MarketCalendar, from: IsoDate, to: IsoDate): TimeRange {
   for (const [name, date] of [['from', from], ['to', to]] as const) {
     if (!isIsoDate(date)) throw new TasaError('bad_argument', `The pipeline's ${name} must be a date YYYY-MM-DD, got "${date}".`, { input: name });
   }
   if (to < from) throw new TasaError('bad_argument', `The pipeline's to ${to} is before its from ${from}.`, { input: `${from}..${to}` });
-  return { from, to, fromMs: bogotaWallTime(from, 0), toMs: bogotaWallTime(addDays(to, 1), 0) };
+  const span = calendar.instantsOfDates(from, to);
+  return { from, to, fromMs: span.from, toMs: span.to };
 }
 
 /**
@@ -43,14 +46,14 @@ export function timeRange(from: IsoDate, to: IsoDate): TimeRange {
  * the real history when there is any, else of the simulated bars, since a dataset never mixes the
  * two (`assertOneProvenance`).
  */
-export async function resolveRange(db: Db, symbol: string, from: IsoDate | undefined, to: IsoDate | undefined): Promise<TimeRange> {
-  if (from !== undefined && to !== undefined) return timeRange(from, to);
+export async function resolveRange(db: Db, calendar: MarketCalendar, symbol: string, from: IsoDate | undefined, to: IsoDate | undefined): Promise<TimeRange> {
+  if (from !== undefined && to !== undefined) return timeRange(calendar, from, to);
   const real = await storedBarsSummary(db, symbol, 'real');
   const stored = real.count > 0 ? real : await storedBarsSummary(db, symbol, 'simulated');
   if (stored.first === null || stored.last === null) {
     throw new TasaError('not_found', `No bars of ${symbol} are stored; import history first (tasa import).`, { input: symbol });
   }
-  return timeRange(from ?? bogotaDate(stored.first), to ?? bogotaDate(stored.last));
+  return timeRange(calendar, from ?? sessionDateOf(calendar, stored.first), to ?? sessionDateOf(calendar, stored.last));
 }
 
 export interface BarSourceState {

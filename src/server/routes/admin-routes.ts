@@ -85,7 +85,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) =>
       const { body } = request;
       const principal = principalOf(request);
       const symbol = servedSymbol(deps.symbols, body.symbol);
-      const period = datePeriod(body.from, body.to, MAX_BACKFILL_DAYS);
+      const period = datePeriod(body.from, body.to, MAX_BACKFILL_DAYS, deps.calendar.of(symbol));
       const data: BackfillJobData = { symbol, from: period.from, to: period.to, ...(body.maxRequests === undefined ? {} : { maxRequests: body.maxRequests }), requestedBy: principal.id };
       return queueJob(reply, deps, { queue: 'backfill', data, action: 'admin.backfill', actor: principal.id });
     },

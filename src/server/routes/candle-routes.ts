@@ -67,8 +67,8 @@ export const candleRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) =
       const symbol = servedSymbol(deps.symbols, request.params.symbol);
       const q = request.query;
       const indicators = q.indicators === undefined || q.indicators.trim() === '' ? [] : parseIndicatorNames(q.indicators);
-      const to = q.to === undefined ? deps.clock.now() : calendarInstant('to', q.to, 'end');
-      const from = q.from === undefined ? null : calendarInstant('from', q.from, 'start');
+      const to = q.to === undefined ? deps.clock.now() : calendarInstant('to', q.to, 'end', deps.calendar.of(symbol));
+      const from = q.from === undefined ? null : calendarInstant('from', q.from, 'start', deps.calendar.of(symbol));
       if (from !== null && from >= to) throw new TasaError('bad_argument', `from ${q.from} is not before to ${q.to ?? 'now'}.`, { input: `from=${q.from}` });
       const interval = q.interval;
       // 1min is built from ticks, not from the window's bars: always from the store.

@@ -42,8 +42,8 @@ export const complianceRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, dep
     },
     async (request) => {
       const q = request.query;
-      const from = q.from === undefined ? undefined : instantParam('from', q.from, 'start');
-      const to = q.to === undefined ? undefined : instantParam('to', q.to, 'end');
+      const from = q.from === undefined ? undefined : instantParam('from', q.from, 'start', null);
+      const to = q.to === undefined ? undefined : instantParam('to', q.to, 'end', null);
       const entries = await listAudit(deps.db, { action: q.action, entity: q.entity, from, to, limit: q.limit, beforeId: q.beforeId, newestFirst: true });
       return { entries: entries.map(auditView), nextBeforeId: entries.length === q.limit ? (entries.at(-1)?.id ?? null) : null };
     },
@@ -90,10 +90,14 @@ export const complianceRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, dep
     async (request) => {
       const principal = principalOf(request);
       const { body } = request;
-      const period = datePeriod(body.from, body.to, MAX_REPORT_DAYS);
+      const period = datePeriod(body.from, body.to, MAX_REPORT_DAYS, null);
       const symbols = body.symbol === undefined ? deps.symbols : [servedSymbol(deps.symbols, body.symbol)];
       const reports = [];
-      for (const symbol of symbols) reports.push(await symbolCompliance(deps.db, deps.calendar.of(symbol), symbol, period));
+      for (const symbol of symbols) {
+        // Each symbol's dates span its own sessions (EUR/USD's open the evening before).
+        const calendar = deps.calendar.of(symbol);
+        reports.push(await symbolCompliance(deps.db, calendar, symbol, datePeriod(body.from, body.to, MAX_REPORT_DAYS, calendar)));
+      }
       const at = deps.clock.now();
       await appendAudit(deps.db, [{ actor: principal.id, action: 'compliance.report', entity: `report:${period.from}..${period.to}`, details: { symbols }, at }]);
       return { generatedAt: toIsoUtc(at), generatedFor: principal.id, from: period.from, to: period.to, symbols: reports };

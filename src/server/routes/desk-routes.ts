@@ -53,8 +53,8 @@ export const deskRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) => 
       const symbol = servedSymbol(deps.symbols, request.params.symbol);
       const q = request.query;
       const names = parseIndicatorNames(q.indicators);
-      const to = q.to === undefined ? deps.clock.now() : calendarInstant('to', q.to, 'end');
-      const from = q.from === undefined ? null : calendarInstant('from', q.from, 'start');
+      const to = q.to === undefined ? deps.clock.now() : calendarInstant('to', q.to, 'end', deps.calendar.of(symbol));
+      const from = q.from === undefined ? null : calendarInstant('from', q.from, 'start', deps.calendar.of(symbol));
       if (from !== null && from >= to) throw new TasaError('bad_argument', `from ${q.from} is not before to ${q.to ?? 'now'}.`, { input: `from=${q.from}` });
       const { candles } = await loadCandles(deps.db, deps.calendar.of(symbol), { symbol, interval: q.interval, from, to, limit: q.limit, now: deps.clock.now() });
       const rows = await indicatorValues(deps.db, deps.calendar.of(symbol), symbol, q.interval, candles, names);

@@ -113,7 +113,7 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps)
     },
     async (request) => {
       const symbol = servedSymbol(deps.symbols, request.query.symbol);
-      return dataQuality(deps.db, deps.calendar.of(symbol), symbol, datePeriod(request.query.from, request.query.to, MAX_QUALITY_DAYS));
+      return dataQuality(deps.db, deps.calendar.of(symbol), symbol, datePeriod(request.query.from, request.query.to, MAX_QUALITY_DAYS, deps.calendar.of(symbol)));
     },
   );
 

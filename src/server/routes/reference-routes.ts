@@ -7,6 +7,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import type { MarketCalendar } from '../../domain/calendar.ts';
 import type { SymbolCode } from '../../domain/symbol.ts';
 import { createRowFormatter } from '../../row-writer.ts';
 import { streamBars } from '../../store/bars-repo.ts';
@@ -54,7 +55,7 @@ export const referenceRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps
       const q = request.query;
       const symbol = servedSymbol(deps.symbols, q.symbol);
       const range = calendarDateRange(q.from, q.to);
-      const body = await historicalStream(deps.db, symbol, range, q.format);
+      const body = await historicalStream(deps.db, deps.calendar.of(symbol), symbol, range, q.format);
       if (q.format === 'csv') {
         reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${symbol.replace('/', '')}_${range.from}_${range.to}.csv"`);
       } else {
@@ -133,8 +134,8 @@ export const referenceRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps
  * down gives an error status rather than a 200 cut short; later pages are read as the client
  * consumes the stream (back-pressure), and closing the connection stops the reading.
  */
-async function historicalStream(db: Db, symbol: SymbolCode, range: DateRange, format: 'json' | 'csv'): Promise<Readable> {
-  const { from, to } = utcBounds(range);
+async function historicalStream(db: Db, calendar: MarketCalendar, symbol: SymbolCode, range: DateRange, format: 'json' | 'csv'): Promise<Readable> {
+  const { from, to } = utcBounds(calendar, range);
   const pages = streamBars(db, symbol, from, to, HISTORICAL_PAGE_BARS)[Symbol.asyncIterator]();
   const first = await pages.next();
   const formatter = createRowFormatter(format, BAR_COLUMNS);

@@ -177,8 +177,8 @@ export const tradingRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) 
       const limit = q.limit ?? 1000;
       const fills = await listFills(deps.db, {
         limit,
-        ...(q.from === undefined ? {} : { from: instantParam('from', q.from, 'start') }),
-        ...(q.to === undefined ? {} : { to: instantParam('to', q.to, 'end') }),
+        ...(q.from === undefined ? {} : { from: instantParam('from', q.from, 'start', null) }),
+        ...(q.to === undefined ? {} : { to: instantParam('to', q.to, 'end', null) }),
         ...(q.after === undefined ? {} : { after: fillCursorOf(q.after) }),
       });
       const last = fills.at(-1);
@@ -227,7 +227,7 @@ export const tradingRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) 
     },
     async (request) => {
       const to = request.query.to ?? bogotaDate(deps.clock.now());
-      const period = datePeriod(request.query.from ?? addDays(to, -30), to, MAX_PNL_DAYS);
+      const period = datePeriod(request.query.from ?? addDays(to, -30), to, MAX_PNL_DAYS, null);
       const stored = await dayOpeningEquities(deps.db, period.from, period.days + 1);
       const account = await openTradingAccount(deps.db, settings.service.initialCash, deps.clock.now());
       const equityNow = valuation(account, await marks())?.equity ?? null;
