@@ -6,7 +6,7 @@
  */
 import { TasaError } from '../errors.ts';
 import SHIPPED from './instruments.json' with { type: 'json' };
-import { isIsoDate } from './time.ts';
+import { isIsoDate, isKnownZone } from './time.ts';
 import HOLIDAY_COUNTRIES from './holiday-countries.json' with { type: 'json' };
 
 export type SymbolCode = string;
@@ -241,13 +241,4 @@ function isHhMm(x: unknown): boolean {
 
 function minuteOf(hhmm: string): number {
   return Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
-}
-
-function isKnownZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
 }

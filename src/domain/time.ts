@@ -89,6 +89,16 @@ export function zonedDate(zone: string, t: number): IsoDate {
   return DateTime.fromMillis(t, { zone }).toISODate() as IsoDate;
 }
 
+/** True when `zone` is an IANA time zone this runtime knows, e.g. America/Bogota. */
+export function isKnownZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** `YYYY-MM-DD` plus `days`. */
 export function addDays(date: IsoDate, days: number): IsoDate {
   return new Date(utcMidnight(date) + days * DAY_MS).toISOString().slice(0, 10);

@@ -7,6 +7,7 @@
  */
 import { basename } from 'node:path';
 import type { RawBarRecord } from '../../domain/raw-bar.ts';
+import { isKnownZone } from '../../domain/time.ts';
 import { TasaError } from '../../errors.ts';
 import { matchColumns, normalizeColumnName, type ColumnIndex } from './columns.ts';
 import { detectDelimiter, pickFields, splitLine, type CsvDelimiter } from './csv-fields.ts';
@@ -95,15 +96,6 @@ function checkChunkSize(size: number | undefined): number {
   if (size === undefined) return DEFAULT_CHUNK_SIZE;
   if (Number.isInteger(size) && size > 0) return size;
   throw new TasaError('bad_argument', `Chunk size ${size} is not a positive whole number.`, { input: String(size) });
-}
-
-function isKnownZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function openSource(path: string): Promise<TextSource> {
