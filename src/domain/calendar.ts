@@ -22,7 +22,7 @@ import { TasaError } from '../errors.ts';
 import { BAR_MS } from './bar.ts';
 import HOLIDAY_COUNTRIES from './holiday-countries.json' with { type: 'json' };
 import { shippedInstrument, type Instrument, type SymbolCode } from './symbol.ts';
-import { DAY_MS, MINUTE_MS, addDays, datesBetween, isIsoDate, weekday, zonedDate, zonedWallTime, type IsoDate } from './time.ts';
+import { DAY_MS, MINUTE_MS, addDays, datesBetween, isIsoDate, minuteOfDay, weekday, zonedDate, zonedWallTime, type IsoDate } from './time.ts';
 
 /**
  * Years the calendar answers for. The holiday rules are pinned by tests for 2015-2035 and the
@@ -296,8 +296,7 @@ export class MarketCalendar implements Calendars {
   /** Bars in a session as the market states its hours (a session's own `barCount` is the truth for that date). */
   nominalBarCount(): number {
     const { open, close, opensDayBefore } = this.instrument.market.session;
-    const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
-    const length = minutes(close) - minutes(open) + (opensDayBefore === true ? 24 * 60 : 0);
+    const length = minuteOfDay(close) - minuteOfDay(open) + (opensDayBefore === true ? 24 * 60 : 0);
     return (length * MINUTE_MS) / BAR_MS;
   }
 
@@ -508,7 +507,7 @@ export class MarketCalendar implements Calendars {
 }
 
 function wallTime(zone: string, date: IsoDate, hhmm: string): number {
-  return zonedWallTime(zone, date, Number(hhmm.slice(0, 2)), Number(hhmm.slice(3, 5)));
+  return zonedWallTime(zone, date, 0, minuteOfDay(hhmm));
 }
 
 /** The bar grid needs sessions on 5-minute UTC boundaries and a positive length; fail loudly if tzdata ever says otherwise. */

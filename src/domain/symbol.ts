@@ -6,7 +6,7 @@
  */
 import { TasaError } from '../errors.ts';
 import SHIPPED from './instruments.json' with { type: 'json' };
-import { isIsoDate, isKnownZone } from './time.ts';
+import { isIsoDate, isKnownZone, minuteOfDay } from './time.ts';
 import HOLIDAY_COUNTRIES from './holiday-countries.json' with { type: 'json' };
 
 export type SymbolCode = string;
@@ -187,7 +187,7 @@ function validateMarket(input: unknown, check: Check): MarketRules {
   const opensDayBefore = s?.opensDayBefore === true;
   check(s?.opensDayBefore === undefined || typeof s.opensDayBefore === 'boolean', '"market.session.opensDayBefore" must be true or false');
   check(opensDayBefore || String(s?.open) < String(s?.close), '"market.session" must open before it closes (or set "opensDayBefore")');
-  check(minuteOf(String(s?.open)) % 5 === 0 && minuteOf(String(s?.close)) % 5 === 0, '"market.session" must open and close on the 5-minute bar grid');
+  check(minuteOfDay(String(s?.open)) % 5 === 0 && minuteOfDay(String(s?.close)) % 5 === 0, '"market.session" must open and close on the 5-minute bar grid');
   const weekdays = m.weekdays;
   check(Array.isArray(weekdays) && weekdays.length > 0 && weekdays.every((d) => Number.isInteger(d) && d >= 1 && d <= 7), '"market.weekdays" must list ISO weekdays, 1 (Monday) to 7');
   check(m.settlementHolidays === undefined || m.settlementHolidays === 'US', '"market.settlementHolidays" can only be "US" (US federal holidays: next-day settlement, as USD/COP has)');
@@ -237,8 +237,4 @@ function isName(x: unknown): boolean {
 
 function isHhMm(x: unknown): boolean {
   return typeof x === 'string' && HH_MM.test(x);
-}
-
-function minuteOf(hhmm: string): number {
-  return Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 }

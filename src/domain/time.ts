@@ -89,6 +89,11 @@ export function zonedDate(zone: string, t: number): IsoDate {
   return DateTime.fromMillis(t, { zone }).toISODate() as IsoDate;
 }
 
+/** Minutes since midnight of a wall time `HH:MM`, e.g. `08:30` -> 510. */
+export function minuteOfDay(hhmm: string): number {
+  return Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+}
+
 /** True when `zone` is an IANA time zone this runtime knows, e.g. America/Bogota. */
 export function isKnownZone(zone: string): boolean {
   try {

@@ -29,7 +29,7 @@ import type { Db } from '../store/db.ts';
 import { acquireLease, ingestLeaseName, releaseLease } from '../store/leases-repo.ts';
 import { DurableWriter, type WriteFence, type WriterStats } from './durable-writer.ts';
 import { Lifecycle, type LifecycleState, type Transition } from './lifecycle.ts';
-import { nextChangeOfAny, servedSymbols } from './market-hours.ts';
+import { nextChangeOfAny, symbolsServedAt } from './market-hours.ts';
 import { checkData, DEFAULT_READINESS, historyEvidence, type DataCheck, type ReadinessOptions } from './readiness.ts';
 import { TickProcessor, type TickCounters } from './tick-processor.ts';
 
@@ -254,7 +254,7 @@ export class IngestService {
   }
 
   private servedAt(t: number): string[] {
-    return servedSymbols(this.opts.calendar, this.opts.symbols, t, this.graceMs);
+    return symbolsServedAt(this.opts.calendar, this.opts.symbols, t, this.graceMs);
   }
 
   private async waitForHistory(): Promise<void> {

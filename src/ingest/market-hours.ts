@@ -25,7 +25,7 @@ export function nextServiceChange(calendar: MarketCalendar, t: number, graceMs: 
 }
 
 /** The symbols served at `t`, in the given order. */
-export function servedSymbols(calendars: Calendars, symbols: readonly string[], t: number, graceMs: number): string[] {
+export function symbolsServedAt(calendars: Calendars, symbols: readonly string[], t: number, graceMs: number): string[] {
   return symbols.filter((symbol) => isServed(calendars.of(symbol), t, graceMs));
 }
 

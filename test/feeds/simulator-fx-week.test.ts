@@ -10,6 +10,7 @@ import { WebSocket } from 'ws';
 import { ManualClock } from '../../src/clock.ts';
 import { BAR_MS } from '../../src/domain/bar.ts';
 import { startSimulator, type RunningSimulator } from '../../src/feeds/simulator/index.ts';
+import type { SeriesValue } from '../support/twelvedata-series.ts';
 
 const SYMBOLS = ['USD/COP', 'USD/BRL', 'USD/MXN', 'USD/CLP', 'EUR/USD'];
 const KEY = 'fx-week-test-key';
@@ -24,14 +25,6 @@ const WINTER_NOW = Date.UTC(2025, 0, 7, 15, 0);
  * computed by this test against the simulator before it printed the FX week.
  */
 const COP_IN_SESSION_SHA256 = 'e67f80827ef1142bfbff0e54d7998ea4c6ff3e700373a242c2f3595464c8a0e7';
-
-interface SeriesValue {
-  datetime: string;
-  open: string;
-  high: string;
-  low: string;
-  close: string;
-}
 
 type Json = Record<string, unknown>;
 

@@ -15,6 +15,7 @@ import { resolveInstruments, type SimInstrument } from '../../src/feeds/simulato
 import { ModelPriceSource, isWeekendDay } from '../../src/feeds/simulator/price-model.ts';
 import { TickPath } from '../../src/feeds/simulator/tick-path.ts';
 import { VolatilityProfile } from '../../src/feeds/simulator/volatility-profile.ts';
+import type { SeriesValue } from '../support/twelvedata-series.ts';
 
 const SYMBOLS = ['USD/COP', 'USD/BRL', 'USD/MXN', 'USD/CLP', 'EUR/USD'];
 const KEY = 'instruments-test-key';
@@ -37,14 +38,6 @@ async function getJson(sim: RunningSimulator, path: string): Promise<{ status: n
 
 function batchPath(outputsize: number): string {
   return `/time_series?symbol=${SYMBOLS.join(',')}&interval=5min&outputsize=${outputsize}&timezone=UTC`;
-}
-
-interface SeriesValue {
-  datetime: string;
-  open: string;
-  high: string;
-  low: string;
-  close: string;
 }
 
 function seriesOf(body: Json, symbol: string): { meta: Json; values: SeriesValue[] } {

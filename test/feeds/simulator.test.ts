@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.ts';
 import { MINUTE_MS } from '../../src/domain/time.ts';
 import { keyId, startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/feeds/simulator/index.ts';
+import type { SeriesValue } from '../support/twelvedata-series.ts';
 
 /** Tuesday 2024-03-05 15:00Z = 10:00 Bogota. */
 const NOW = Date.UTC(2024, 2, 5, 15, 0);
@@ -18,14 +19,6 @@ interface Reply {
   headers: Headers;
   text: string;
   body: Record<string, unknown>;
-}
-
-interface SeriesValue {
-  datetime: string;
-  open: string;
-  high: string;
-  low: string;
-  close: string;
 }
 
 async function start(overrides: Partial<SimulatorOptions> = {}): Promise<{ sim: RunningSimulator; clock: ManualClock }> {

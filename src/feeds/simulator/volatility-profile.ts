@@ -14,7 +14,7 @@
  */
 import { DateTime } from 'luxon';
 import { BAR_MS } from '../../domain/bar.ts';
-import { DAY_MS, MINUTE_MS } from '../../domain/time.ts';
+import { DAY_MS, MINUTE_MS, minuteOfDay } from '../../domain/time.ts';
 import type { SimSession } from './instruments.ts';
 
 const MINUTES_PER_DAY = DAY_MS / MINUTE_MS;
@@ -111,10 +111,6 @@ function localMinuteTable(session: SimSession, offSessionMultiplier: number): Fl
 /** Sets the band's minutes (relative to `origin`, wrapping past midnight) to its multiplier. */
 function paint(table: Float64Array, origin: number, [from, to, multiplier]: Band): void {
   for (let m = Math.max(0, from); m < to; m++) table[(origin + m) % MINUTES_PER_DAY] = multiplier;
-}
-
-function minuteOfDay(hhmm: string): number {
-  return Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 }
 
 function localMinuteOf(t: number, offsetMinutes: number): number {
