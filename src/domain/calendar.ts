@@ -21,8 +21,8 @@ import type { HolidaysTypes } from 'date-holidays';
 import { TasaError } from '../errors.ts';
 import { BAR_MS } from './bar.ts';
 import HOLIDAY_COUNTRIES from './holiday-countries.json' with { type: 'json' };
-import { shippedInstrument, type Instrument, type SymbolCode } from './symbol.ts';
-import { DAY_MS, MINUTE_MS, addDays, datesBetween, isIsoDate, minuteOfDay, weekday, zonedDate, zonedWallTime, type IsoDate } from './time.ts';
+import { instrumentOf, shippedInstrument, type Instrument, type SymbolCode } from './symbol.ts';
+import { DAY_MS, MINUTE_MS, addDays, datesBetween, isIsoDate, minuteOfDay, weekday, zonedDate, zonedHour, zonedWallTime, type IsoDate } from './time.ts';
 
 /**
  * Years the calendar answers for. The holiday rules are pinned by tests for 2015-2035 and the
@@ -256,6 +256,8 @@ export class MarketCalendar implements Calendars {
   private readonly byDate = new Map<IsoDate, DayEntry>();
   /** The last `sessionAt` answer and the span of instants it holds for: ticks come in time order, so nearly every call hits it. */
   private lastAnswer: { from: number; to: number; session: Session | null } = { from: 0, to: 0, session: null };
+  /** The last `localHour` answer and the instants it holds for: fills come in time order. */
+  private lastHour: { from: number; to: number; hour: number } = { from: 0, to: 0, hour: 0 };
 
   /**
    * Overrides apply to the library's holidays: `remove` drops the library's holiday on a date,
@@ -329,6 +331,14 @@ export class MarketCalendar implements Calendars {
   localDate(t: number): IsoDate {
     assertInstant(t);
     return zonedDate(this.zone, t);
+  }
+
+  /** The market's wall-clock hour of day (0-23) of an instant: any instant, holidays and sessions aside. */
+  localHour(t: number): number {
+    const last = this.lastHour;
+    if (t >= last.from && t < last.to) return last.hour;
+    this.lastHour = zonedHour(this.zone, t);
+    return this.lastHour.hour;
   }
 
   isTradingDay(date: IsoDate): boolean {
@@ -562,6 +572,23 @@ export class CalendarSet implements Calendars {
 /** The session (trade) date a bar or tick at `t` belongs to; the market's own date outside sessions. */
 export function sessionDateOf(calendar: MarketCalendar, t: number): IsoDate {
   return calendar.sessionAt(t)?.date ?? calendar.localDate(t);
+}
+
+const instrumentCalendars = new Map<SymbolCode, MarketCalendar>();
+
+/**
+ * A configured instrument's calendar without decree overrides, built once per symbol: for pure
+ * code that knows only a symbol and needs its market's hours of day, which no override moves,
+ * and the default (`instrumentCalendar('USD/COP')`) of the research and archive helpers that
+ * predate the other instruments: USD/COP's session dates are its Bogota dates, overrides or not.
+ */
+export function instrumentCalendar(symbol: SymbolCode): MarketCalendar {
+  let calendar = instrumentCalendars.get(symbol);
+  if (calendar === undefined) {
+    calendar = new MarketCalendar({}, instrumentOf(symbol));
+    instrumentCalendars.set(symbol, calendar);
+  }
+  return calendar;
 }
 
 /** True when any of the symbols' markets is open at `t`. */

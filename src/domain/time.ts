@@ -89,6 +89,22 @@ export function zonedDate(zone: string, t: number): IsoDate {
   return DateTime.fromMillis(t, { zone }).toISODate() as IsoDate;
 }
 
+/**
+ * The wall-clock hour (0-23) of an instant in a zone, with the instants [from, to) that hour of
+ * the clock spans: one zone lookup, the span from the minutes past the hour. Right for zones that
+ * change offset on a whole hour of the clock, as every market zone does.
+ */
+export function zonedHour(zone: string, t: number): { hour: number; from: number; to: number } {
+  const wall = DateTime.fromMillis(t, { zone });
+  const from = t - (wall.minute * MINUTE_MS + wall.second * 1000 + wall.millisecond);
+  return { hour: wall.hour, from, to: from + HOUR_MS };
+}
+
+/** The city an IANA zone is named after, for people: `America/Sao_Paulo` -> `Sao Paulo`. */
+export function zoneCity(zone: string): string {
+  return zone.slice(zone.lastIndexOf('/') + 1).replace(/_/g, ' ');
+}
+
 /** Minutes since midnight of a wall time `HH:MM`, e.g. `08:30` -> 510. */
 export function minuteOfDay(hhmm: string): number {
   return Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));

@@ -40,13 +40,18 @@ export interface StatusEvent {
   delayMs?: number;
   /** Short hash of the key in use (connecting). */
   keyId?: string;
-  /** Epoch ms of the last frame received (disconnected): a stall carried no data since then. */
-  lastFrameAt?: number;
+  /**
+   * (disconnected) Up to when the connection is known to have delivered every price: its last
+   * frame, but no later than its last price's own time. Prices stamped after that may have been
+   * printed and lost; the outage counts from here.
+   */
+  deliveredUntil?: number;
 }
 
 /**
  * The socket stayed open but carried nothing, not even heartbeat replies, over [from, to): a
  * stall that ended before the silence timeout closed the socket. Ticks of that span may be lost.
+ * `from` is no later than the last price's own time, as `deliveredUntil` is.
  */
 export interface SilenceEvent {
   type: 'silence';

@@ -74,6 +74,8 @@ export interface SymbolMarketStatus {
   session: { date: IsoDate; open: string; close: string } | null;
   /** When it entered `state` (ISO 8601 UTC). */
   since: string | null;
+  /** Why it entered `state`, e.g. `market open`, `market closed`, `feed stopped or lease lost`. */
+  reason: string | null;
   /** Ticks stamped while its market was closed: dropped, never aggregated. */
   ignoredMarketClosed: number;
 }
@@ -102,6 +104,9 @@ interface SymbolState {
   ignoredMarketClosed: number;
 }
 
+/** The longest the feed's subscriptions go without being derived again from the calendars. */
+const RECONCILE_EVERY_MS = 60_000;
+
 export class IngestService {
   /** ACTIVE while any symbol is active. */
   readonly lifecycle: Lifecycle;
@@ -118,13 +123,13 @@ export class IngestService {
   private readonly held = new Map<string, number>();
   /** Whether the last lease renewal failed on the database (logged once per outage). */
   private leaseUnknown = false;
+  /** The stream's lease renewal on its way to the database, if any: waited for before the release at the stop. */
+  private renewal: Promise<unknown> = Promise.resolve();
   private readonly feedStatus: IngestStatus['feed'] = { state: 'stopped', detail: null, connects: 0, problems: {}, failedSymbols: [] };
   private dataChecks: DataCheck[] = [];
   private feed: LiveFeed | null = null;
   /** Whether the current feed has connected once: its later connections are reconnects. */
   private feedConnected = false;
-  /** Whether the current feed is connected now: a symbol subscribed meanwhile is covered from then. */
-  private connected = false;
   private stopped = false;
   private wake: (() => void) | null = null;
   private running: Promise<void> | null = null;
@@ -177,6 +182,7 @@ export class IngestService {
       p.stop();
     }
     await this.writer.close();
+    await this.renewal;
     await this.releaseLeases();
     this.transitionAll('SHUTDOWN', 'stopped');
   }
@@ -209,6 +215,7 @@ export class IngestService {
         marketOpen: calendar.isMarketOpen(now),
         subscribed: this.served.has(symbol),
         since: sinceOf(market.lifecycle),
+        reason: market.lifecycle.transitions().at(-1)?.reason ?? null,
         session: { date: session.date, open: new Date(session.open).toISOString(), close: new Date(session.close).toISOString() },
         ignoredMarketClosed: market.ignoredMarketClosed,
       };
@@ -368,12 +375,11 @@ export class IngestService {
    */
   private async stream(served: readonly string[]): Promise<void> {
     await this.ensureProcessors();
-    // Not connected yet: slots count as covered from the 'connected' event (bars know their coverage).
+    // Not subscribed yet: a symbol's slots count as covered from its confirmed subscription (bars know their coverage).
     for (const p of this.processors.values()) p.feedDown();
     const feed = this.opts.openFeed([...served]);
     this.feed = feed;
     this.feedConnected = false;
-    this.connected = false;
     this.feedStatus.connects++;
     for (const symbol of served) this.startServing(symbol, 'market open');
     const timers = [this.followMarketHours(feed), this.renewLeasesWhile(feed)];
@@ -384,7 +390,6 @@ export class IngestService {
     } finally {
       for (const cancel of timers) cancel();
       this.feed = null;
-      this.connected = false;
       this.feedStatus.state = 'stopped';
       for (const symbol of [...this.served]) this.stopServing(symbol, this.stopped ? 'stopping' : 'feed stopped or lease lost');
       for (const p of this.processors.values()) p.feedDown();
@@ -393,8 +398,10 @@ export class IngestService {
 
   /**
    * At each market's open and close (+ grace), subscribes or unsubscribes that symbol; closes the
-   * feed when none is left. Reconciles at once too: a market may have opened while the feed was
-   * being set up (lease, processors).
+   * feed when none is left. Reconciles at once too (a market may have opened while the feed was
+   * being set up), and at least once a minute: the subscriptions are derived again from the
+   * calendars each time, so a change whose timer came late or not at all (a starved process, a
+   * wall clock stepped under a scaled one) costs at most a minute, never the rest of a session.
    */
   private followMarketHours(feed: LiveFeed): CancelTimer {
     let cancel: CancelTimer = () => undefined;
@@ -405,7 +412,7 @@ export class IngestService {
         return;
       }
       const now = this.opts.clock.now();
-      const at = nextChangeOfAny(this.opts.calendar, this.opts.symbols, now, this.graceMs);
+      const at = Math.min(nextChangeOfAny(this.opts.calendar, this.opts.symbols, now, this.graceMs), now + RECONCILE_EVERY_MS);
       cancel = this.opts.clock.setTimer(Math.max(0, at - now), follow);
     };
     follow();
@@ -431,11 +438,10 @@ export class IngestService {
     return wanted.size;
   }
 
-  /** The symbol is tracked by the feed from now: ACTIVE, and covered from now when connected. */
+  /** The symbol is tracked by the feed from now: ACTIVE; covered once the server confirms its subscription. */
   private startServing(symbol: string, reason: string): void {
     this.served.add(symbol);
     this.symbolLifecycle(symbol)?.transition('ACTIVE', reason);
-    if (this.connected) this.processors.get(symbol)?.feedUp();
   }
 
   /** The symbol is no longer tracked: READY, its slots (none open any more) no longer covered. */
@@ -445,19 +451,29 @@ export class IngestService {
     this.processors.get(symbol)?.feedDown();
   }
 
+  /**
+   * Renews the leases every third of their time while the feed streams. Cancelling also stops a
+   * renewal already on its way to the database: re-arming after it would renew (or take again,
+   * after a release at the stop) leases this stream no longer uses.
+   */
   private renewLeasesWhile(feed: LiveFeed): CancelTimer {
+    let live = true;
     let cancel: CancelTimer = () => undefined;
     const renew = (): void => {
       cancel = this.opts.clock.setTimer(this.leaseTtlMs / 3, () => {
-        void this.holdLeases().then((leases) => {
+        this.renewal = this.holdLeases().then((leases) => {
+          if (!live) return;
           if (leases !== 'lost') return renew();
           this.opts.logger.warn({ holder: this.opts.holder }, 'ingest lease lost; another process writes now');
           return feed.close();
-        });
+        }).catch((err: unknown) => this.opts.logger.error({ err: errorMessage(err) }, 'lease renewal failed unexpectedly'));
       });
     };
     renew();
-    return () => cancel();
+    return () => {
+      live = false;
+      cancel();
+    };
   }
 
   private onFeedEvent(event: FeedEvent): void {
@@ -469,11 +485,11 @@ export class IngestService {
         this.feedStatus.detail = event.detail ?? null;
         if (event.state === 'connected') this.onConnected();
         if (event.state === 'disconnected' || event.state === 'stopped') {
-          this.connected = false;
-          for (const p of this.processors.values()) p.feedDown(event.lastFrameAt);
+          for (const p of this.processors.values()) p.feedDown(event.deliveredUntil);
         }
         return;
       case 'subscription':
+        this.coverConfirmed(event.success);
         // Subscriptions come one market at a time: a later answer does not clear an earlier failure.
         this.feedStatus.failedSymbols = [...this.feedStatus.failedSymbols.filter((s) => !event.success.includes(s) && !event.failed.includes(s)), ...event.failed];
         for (const symbol of event.failed) this.opts.metrics?.subscriptionFailures.inc({ symbol });
@@ -503,13 +519,19 @@ export class IngestService {
     market.ignoredMarketClosed++;
   }
 
-  /** The connection subscribed to the served symbols: they are covered from now. */
   private onConnected(): void {
     // A feed's first connection is expected; every later one is a reconnect.
     if (this.feedConnected) this.opts.metrics?.feedReconnects.inc();
     this.feedConnected = true;
-    this.connected = true;
-    for (const symbol of this.served) this.processors.get(symbol)?.feedUp();
+  }
+
+  /**
+   * The server confirmed these subscriptions: their prices flow from now, so their slots count
+   * as covered from now. Not from the connection's open: prices printed between the open and
+   * the server taking the subscribe were never sent, and a bar counted whole would miss them.
+   */
+  private coverConfirmed(symbols: readonly string[]): void {
+    for (const symbol of symbols) if (this.served.has(symbol)) this.processors.get(symbol)?.feedUp();
   }
 
   private async ensureProcessors(): Promise<void> {

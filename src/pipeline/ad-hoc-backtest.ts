@@ -72,14 +72,15 @@ export async function backtestOverRange(o: AdHocBacktestOptions): Promise<AdHocB
     initialEquity: config.initialEquity,
     flatAtSessionEnd: config.flatAtSessionEnd,
     thresholds: config.gates,
-    barsPerYear: sessionBarsPerYear(o.calendar.of(o.symbol), o.from, o.to),
+    barsPerYear: sessionBarsPerYear(calendar, o.from, o.to),
+    calendar,
     generatedAt: o.clock.now(),
     datasetHash: null,
     reportConfig: { range: `${o.from}..${o.to}`, source: 'tasa backtest', costs: costSource },
     ...(config.trials === null ? {} : { trials: config.trials }),
   });
   const lineage = o.research === undefined ? {} : { research: { hash: o.research.hash, source: o.research.source }, ...(spread === null ? {} : { spread: spread.note }) };
-  const [backtestId] = await storeBacktests(o.db, o.clock, o.symbol, [evaluation], { pipelineRunId: null, datasetHash: null, config: { gates: config.gates, source: 'tasa backtest', ...lineage } });
+  const [backtestId] = await storeBacktests(o.db, o.clock, o.symbol, [evaluation], { pipelineRunId: null, datasetHash: null, config: { gates: config.gates, source: 'tasa backtest', ...lineage } }, calendar);
   return { evaluation, backtestId: backtestId!, costs, costSource };
 }
 
@@ -101,7 +102,7 @@ async function costsOf(o: AdHocBacktestOptions, loaded: LoadedPolicy): Promise<{
   }
   const symbol = normalizeSymbol(o.symbol);
   const costsConfig = researchConfigFor(research, instrumentOf(symbol).costs).config.costs;
-  const spread = await chooseSpread(o.db, symbol, costsConfig);
+  const spread = await chooseSpread(o.db, symbol, costsConfig, null, o.calendar.of(symbol));
   return { costs: tradingCostsOf(costsConfig, spread), costSource: `research config (${research.source}): ${spread.note}`, spread };
 }
 

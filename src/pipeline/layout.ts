@@ -1,12 +1,15 @@
 /**
  * Where each layer's files live in the archive:
  *
- *   <layer>/<SYMBOL>/<YYYY>/<YYYY-MM>.parquet          one file per month of Bogota session dates
+ *   <layer>/<SYMBOL>/<YYYY>/<YYYY-MM>.parquet          one file per month of session dates
  *   <layer>/<SYMBOL>/<name>                            a layer's unpartitioned files (e.g. a model)
  *   <layer>/<SYMBOL>/manifests/<datasetHash>.json      one manifest per dataset
  *
- * SYMBOL is the symbol without its slash (`USD/COP` -> `USDCOP`). A session (08:00-13:00
- * Bogota) lies inside one Bogota date, so a bar's Bogota date is its session date.
+ * SYMBOL is the symbol without its slash (`USD/COP` -> `USDCOP`). L1..L6 go by the month of each
+ * row's session date in the symbol's market (layers/monthly.ts `monthlyPartitions`): an EUR/USD
+ * session dated D opens at 17:00 New York on D-1, so its evening bars belong to D's month. A
+ * USD/COP session (08:00-13:00 Bogota) lies inside one Bogota date, so there the session month is
+ * the Bogota month that `bogotaMonth` and `monthlyTables` give (L0's inventory, by Bogota month).
  */
 import type { IsoDate } from '../domain/time.ts';
 import { bogotaDate } from '../domain/time.ts';

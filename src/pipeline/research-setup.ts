@@ -5,6 +5,7 @@
  * sha256 and a change rebuilds L4-L6; its gates and trials become L6's. The config's hash goes
  * into L6's config and each stored backtest's (the lineage of what a result was judged by).
  */
+import { instrumentCalendar, type MarketCalendar } from '../domain/calendar.ts';
 import { instrumentOf, type SymbolCode } from '../domain/symbol.ts';
 import { researchConfigFor, type ResolvedResearchConfig } from '../research/research-config.ts';
 import type { RlDatasetConfig } from '../research/rl-dataset.ts';
@@ -20,10 +21,11 @@ export interface ResearchSetup {
   lineage: { hash: string; source: string; config: ResolvedResearchConfig['config'] };
 }
 
-export async function researchSetup(db: Db, symbol: SymbolCode, shared: ResolvedResearchConfig): Promise<ResearchSetup> {
+/** `calendar`: the symbol's market (its hours group the quotes of a spread from ticks). */
+export async function researchSetup(db: Db, symbol: SymbolCode, shared: ResolvedResearchConfig, calendar: MarketCalendar = instrumentCalendar(symbol)): Promise<ResearchSetup> {
   const research = researchConfigFor(shared, instrumentOf(symbol).costs);
   const c = research.config;
-  const spread = await chooseSpread(db, symbol, c.costs);
+  const spread = await chooseSpread(db, symbol, c.costs, null, calendar);
   return {
     dataset: {
       trainFraction: c.split.train,

@@ -16,7 +16,7 @@
  */
 import type { Clock } from '../clock.ts';
 import type { Bar } from '../domain/bar.ts';
-import { sessionDateOf, type Calendars } from '../domain/calendar.ts';
+import type { Calendars } from '../domain/calendar.ts';
 import type { IsoDate } from '../domain/time.ts';
 import { TasaError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -194,7 +194,7 @@ class PipelineInvocation {
     // Validate every config before the first run is recorded.
     // The research config's training section (seeds, validation interval, patience) under the explicit PPO options.
     const ppo = resolvePipelinePpo({ ...this.config.research?.config.training, ...this.config.ppo });
-    this.setup = this.config.research === undefined ? null : await researchSetup(o.db, o.symbol, this.config.research);
+    this.setup = this.config.research === undefined ? null : await researchSetup(o.db, o.symbol, this.config.research, o.calendar.of(o.symbol));
     this.spread = this.setup?.spread ?? null;
     const backtest = resolveBacktestConfig(mergedBacktestConfig(this.setup, this.config.backtest));
     featureNames(this.config.features);
@@ -237,7 +237,7 @@ class PipelineInvocation {
       const l0 = this.refs.get('L0');
       const source = await barSourceState(o.db, o.symbol, range);
       assertOneProvenance(o.symbol, range, source);
-      const result = await this.step(l1Spec(o.symbol, range, source, l0 ? [l0] : [], this.force, () => this.data.bars(), (t) => sessionDateOf(o.calendar.of(o.symbol), t)));
+      const result = await this.step(l1Spec(o.symbol, range, source, l0 ? [l0] : [], this.force, () => this.data.bars(), o.calendar.of(o.symbol)));
       if (result.status === 'skipped') this.data.setBarSource(() => this.barsOf(result.manifest));
       return;
     }
@@ -385,7 +385,7 @@ class PipelineInvocation {
       pipelineRunId: result.runId,
       datasetHash: done.rlDatasetHash,
       config: { split: config.split, gates: config.gates, l6DatasetHash: result.datasetHash, ...lineage, ...(this.spread === null ? {} : { spread: this.spread.note }) },
-    });
+    }, o.calendar);
   }
 }
 

@@ -135,6 +135,7 @@ export async function evaluateFoldOf(d: Pick<FoldDeps, 'clock' | 'calendar'>, da
     flatAtSessionEnd: c.flatAtSessionEnd,
     thresholds: c.gates,
     barsPerYear: sessionBarsPerYear(d.calendar.of(c.symbol), fold.test.from, fold.test.to),
+    calendar: d.calendar.of(c.symbol),
     generatedAt: d.clock.now(),
     datasetHash: c.datasetHash,
     reportConfig: {},

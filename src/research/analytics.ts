@@ -4,18 +4,22 @@
  * trades. Pure.
  *
  * Conventions:
+ * - A session is a trade date of the symbol's market calendar (`sessionDateOf`; USD/COP's is its
+ *   Bogota date, an EUR/USD session runs from 17:00 to 17:00 New York).
  * - A period is one session when the curve keeps every session close (`sessionsPerPoint` 1), else
  *   `sessionsPerPoint` whole sessions; its PnL is its closing equity minus the previous period's
  *   (the initial equity before the first), its return that PnL over the previous closing equity.
- * - Annualization: `periodsPerYear` = barsPerYear / (60 × sessionsPerPoint), barsPerYear being the
- *   run's session bars per calendar year (performance.ts), never 252.
+ * - Annualization: `periodsPerYear` = barsPerYear / (barsPerSession × sessionsPerPoint), barsPerYear
+ *   being the run's session bars per calendar year (performance.ts), never 252, and barsPerSession
+ *   the market's (`MarketCalendar.nominalBarCount`: 60 for USD/COP, 288 for EUR/USD).
  * - Volatility is the sample standard deviation (n - 1); Sortino = mean / DD × sqrt(periodsPerYear),
  *   DD = sqrt(Σ min(r, 0)² / n), as in performance.ts but over periods instead of bars.
  * - VaR and CVaR at 95% are historical: with the n period values sorted ascending and k = ceil(0.05 n),
  *   VaR = -(k-th smallest) and CVaR = -(mean of the k smallest); positive numbers are losses.
  * - Anything undefined (no period, one period, no losing period) is null, never 0.
  */
-import { bogotaDate, type IsoDate } from '../domain/time.ts';
+import { instrumentCalendar, sessionDateOf, type MarketCalendar } from '../domain/calendar.ts';
+import type { IsoDate } from '../domain/time.ts';
 import { TasaError } from '../errors.ts';
 import type { Trade } from './backtest.ts';
 import type { EquityPoint } from './equity-curve.ts';
@@ -27,7 +31,7 @@ export interface EquityCurveSummary {
 }
 
 export interface PeriodPnl {
-  /** Bogota date of the period's last session. */
+  /** Trade date of the period's last session in the market. */
   date: IsoDate;
   /** Open time of the period's last bar, epoch ms UTC (its close is the mark). */
   time: number;
@@ -36,18 +40,19 @@ export interface PeriodPnl {
   return: number;
 }
 
-/** PnL of each period (session, or group of `sessionsPerPoint` sessions), in time order. */
-export function periodPnl(curve: EquityCurveSummary): PeriodPnl[] {
+/** PnL of each period (session of `calendar`'s market, or group of `sessionsPerPoint` sessions), in time order. */
+export function periodPnl(curve: EquityCurveSummary, calendar: MarketCalendar = instrumentCalendar('USD/COP')): PeriodPnl[] {
+  const dateOf = (t: number): IsoDate => sessionDateOf(calendar, t);
   const closes: EquityPoint[] = [];
   for (let i = 0; i < curve.points.length; i++) {
     const point = curve.points[i]!;
     const next = curve.points[i + 1];
-    if (next === undefined || bogotaDate(next[0]) !== bogotaDate(point[0])) closes.push(point);
+    if (next === undefined || dateOf(next[0]) !== dateOf(point[0])) closes.push(point);
   }
   const out: PeriodPnl[] = [];
   let previous = curve.initialEquity;
   for (const [time, equity] of closes) {
-    out.push({ date: bogotaDate(time), time, equity, pnl: equity - previous, return: equity / previous - 1 });
+    out.push({ date: dateOf(time), time, equity, pnl: equity - previous, return: equity / previous - 1 });
     previous = equity;
   }
   return out;
@@ -91,10 +96,13 @@ export interface RiskMetrics {
   positiveShare: number | null;
 }
 
-/** Risk figures of the periods of a stored curve; `barsPerYear` from the run's metrics, `barsPerSession` from the instrument's market. */
-export function riskMetrics(curve: EquityCurveSummary, barsPerYear: number, barsPerSession: number): RiskMetrics {
+/**
+ * Risk figures of the periods of a stored curve; `barsPerYear` from the run's metrics,
+ * `barsPerSession` and the sessions from the instrument's market `calendar`.
+ */
+export function riskMetrics(curve: EquityCurveSummary, barsPerYear: number, barsPerSession: number, calendar: MarketCalendar = instrumentCalendar('USD/COP')): RiskMetrics {
   if (!(Number.isFinite(barsPerYear) && barsPerYear > 0)) throw new TasaError('bad_argument', `barsPerYear must be a finite number > 0, got ${barsPerYear}.`, { input: 'barsPerYear' });
-  const periods = periodPnl(curve);
+  const periods = periodPnl(curve, calendar);
   const n = periods.length;
   const periodsPerYear = barsPerYear / (barsPerSession * curve.sessionsPerPoint);
   const returns = periods.map((p) => p.return);

@@ -5,10 +5,11 @@
  * No script, no external asset, so it opens offline and can be archived as is. Pure: the caller
  * passes the generation instant (from its Clock).
  *
- * Display conventions: times in Bogota (UTC-5) and labelled so; prices with thousands separators
+ * Display conventions: times in the market's own zone (Bogota, UTC-5, for USD/COP) and labelled
+ * so, each with its offset where the zone changes offset over the run; prices with thousands separators
  * and 2 decimals (COP per USD); a metric that is undefined shows as "n/a". Every text is escaped.
  */
-import { toBogotaText } from '../domain/time.ts';
+import { DAY_MS, MARKET_ZONE, toZonedText, utcOffsetText, zoneCity } from '../domain/time.ts';
 import type { BacktestResult, Trade } from './backtest.ts';
 import type { GateReport, GateResult } from './gates.ts';
 import type { PerformanceMetrics } from './performance.ts';
@@ -16,6 +17,8 @@ import type { PerformanceMetrics } from './performance.ts';
 export interface BacktestReportInput {
   title: string;
   symbol: string;
+  /** The market's IANA zone, the times' zone (default America/Bogota, USD/COP's). */
+  zone?: string;
   policyId: string;
   /** When the report was made, epoch ms UTC (from a Clock). */
   generatedAt: number;
@@ -95,13 +98,43 @@ function money(x: number, initialEquity: number): string {
   return (initialEquity >= 1000 ? PRICE : UNITS).format(x);
 }
 
-function bogota(t: number): string {
-  return escapeHtml(toBogotaText(t));
+/** How the report shows times: in one zone, named once in the summary and in the ledger's headers. */
+interface TimeLabels {
+  /** Wall time with its offset. */
+  at(t: number): string;
+  /** Wall time to the minute, for table cells whose header carries the zone. */
+  minute(t: number): string;
+  /** The zone as the summary names it, e.g. `America/Bogota (UTC−5)`. */
+  zone: string;
+  /** The zone as a ledger header names it, e.g. `Bogotá, UTC−5`. */
+  place: string;
 }
 
-/** Bogota wall time to the minute, for table cells whose header carries the zone. */
-function bogotaMinute(t: number): string {
-  return escapeHtml(toBogotaText(t).slice(0, 16));
+/** Offsets sampled this often over a run to tell whether the zone keeps one (no DST) through it. */
+const OFFSET_SAMPLE_MS = 15 * DAY_MS;
+
+function timeLabels(zone: string, times: ArrayLike<number>, generatedAt: number): TimeLabels {
+  const offset = fixedOffset(zone, times, generatedAt);
+  const city = zone === MARKET_ZONE ? 'Bogotá' : zoneCity(zone);
+  return {
+    at: (t) => escapeHtml(toZonedText(zone, t)),
+    minute: (t) => escapeHtml(toZonedText(zone, t).slice(0, 16)),
+    zone: offset === null ? `${zone} (UTC offset shown with each time)` : `${zone} (${offset})`,
+    place: offset === null ? city : `${city}, ${offset}`,
+  };
+}
+
+/** `UTC−5` when the zone keeps one offset over `times` and at `generatedAt`, else null; `−` is the minus sign. */
+function fixedOffset(zone: string, times: ArrayLike<number>, generatedAt: number): string | null {
+  const first = times.length === 0 ? generatedAt : times[0]!;
+  const last = times.length === 0 ? generatedAt : times[times.length - 1]!;
+  const offsets = new Set<string>([utcOffsetText(zone, generatedAt)]);
+  for (let t = first; t < last; t += OFFSET_SAMPLE_MS) offsets.add(utcOffsetText(zone, t));
+  offsets.add(utcOffsetText(zone, last));
+  if (offsets.size > 1) return null;
+  const [text] = [...offsets] as [string];
+  const [hours, minutes] = [Number(text.slice(1, 3)), text.slice(4, 6)];
+  return `UTC${text.startsWith('-') ? '−' : '+'}${hours}${minutes === '00' ? '' : `:${minutes}`}`;
 }
 
 function duration(ms: number | null): string {
@@ -114,6 +147,7 @@ function duration(ms: number | null): string {
 
 export function renderBacktestReport(input: BacktestReportInput): string {
   const title = escapeHtml(input.title);
+  const labels = timeLabels(input.zone ?? MARKET_ZONE, input.result.times, input.generatedAt);
   return [
     '<!DOCTYPE html>',
     '<html lang="en">',
@@ -125,13 +159,13 @@ export function renderBacktestReport(input: BacktestReportInput): string {
     '</head>',
     '<body>',
     `<h1>${title}</h1>`,
-    summaryLine(input),
-    chartsSection(input.result),
+    summaryLine(input, labels),
+    chartsSection(input.result, labels),
     metricsSection(input.metrics),
     costsSection(input.metrics),
     gatesSection(input.gates ?? null),
     trainingSection(input.training ?? null),
-    ledgerSection(input.result, input.maxTrades ?? 40),
+    ledgerSection(input.result, input.maxTrades ?? 40, labels),
     configSection(input),
     '</body>',
     '</html>',
@@ -139,13 +173,13 @@ export function renderBacktestReport(input: BacktestReportInput): string {
   ].join('\n');
 }
 
-function summaryLine(input: BacktestReportInput): string {
+function summaryLine(input: BacktestReportInput, labels: TimeLabels): string {
   const { result } = input;
   const n = result.times.length;
-  const span = n === 0 ? 'no bars' : `${bogota(result.times[0]!)} to ${bogota(result.times[n - 1]!)}`;
+  const span = n === 0 ? 'no bars' : `${labels.at(result.times[0]!)} to ${labels.at(result.times[n - 1]!)}`;
   return (
     `<p class="summary">${escapeHtml(input.symbol)} · policy <code>${escapeHtml(input.policyId)}</code> · ${n.toLocaleString('en-US')} bars, ${span} ` +
-    `· generated ${bogota(input.generatedAt)} · all times America/Bogota (UTC−5)</p>`
+    `· generated ${labels.at(input.generatedAt)} · all times ${escapeHtml(labels.zone)}</p>`
   );
 }
 
@@ -214,7 +248,7 @@ function drawdowns(equity: Float64Array, initialEquity: number): Float64Array {
   return out;
 }
 
-function chart(label: string, values: Float64Array, times: Float64Array, format: (v: number) => string, area: boolean): string {
+function chart(label: string, values: Float64Array, times: Float64Array, format: (v: number) => string, area: boolean, labels: TimeLabels): string {
   const n = values.length;
   const [min, max] = area ? [Math.min(extent(values)[0], 0), 0] : extent(values);
   const s = scale(n, min, max);
@@ -228,19 +262,19 @@ function chart(label: string, values: Float64Array, times: Float64Array, format:
     `<path d="${path}" class="${area ? 'area' : 'line'}"/>`,
     `<text x="${PAD.left - 6}" y="${PAD.top + 10}" class="axis" text-anchor="end">${escapeHtml(format(max))}</text>`,
     `<text x="${PAD.left - 6}" y="${bottom}" class="axis" text-anchor="end">${escapeHtml(format(min))}</text>`,
-    `<text x="${PAD.left}" y="${CHART_HEIGHT - 8}" class="axis">${bogota(times[0]!)}</text>`,
-    `<text x="${CHART_WIDTH - PAD.right}" y="${CHART_HEIGHT - 8}" class="axis" text-anchor="end">${bogota(times[n - 1]!)}</text>`,
+    `<text x="${PAD.left}" y="${CHART_HEIGHT - 8}" class="axis">${labels.at(times[0]!)}</text>`,
+    `<text x="${CHART_WIDTH - PAD.right}" y="${CHART_HEIGHT - 8}" class="axis" text-anchor="end">${labels.at(times[n - 1]!)}</text>`,
     '</svg></figure>',
   ].join('\n');
 }
 
-function chartsSection(result: BacktestResult): string {
+function chartsSection(result: BacktestResult, labels: TimeLabels): string {
   if (result.equity.length === 0) return '<section><h2>Equity</h2><p>No bars.</p></section>';
   const equityFormat = (v: number): string => AXIS.format(v);
   return [
     '<section><h2>Equity and drawdown</h2>',
-    chart('Equity (marked at each bar close)', result.equity, result.times, equityFormat, false),
-    chart('Drawdown from the running peak', drawdowns(result.equity, result.initialEquity), result.times, (v) => `${(v * 100).toFixed(2)}%`, true),
+    chart('Equity (marked at each bar close)', result.equity, result.times, equityFormat, false, labels),
+    chart('Drawdown from the running peak', drawdowns(result.equity, result.initialEquity), result.times, (v) => `${(v * 100).toFixed(2)}%`, true, labels),
     '</section>',
   ].join('\n');
 }
@@ -336,13 +370,13 @@ function gatesSection(report: GateReport | null): string {
   return `<section><h2>Production gates</h2>${verdict}${table(['Gate', 'What', 'Threshold', 'Value', 'Result'], rows, 'gates')}</section>`;
 }
 
-function tradeRow(t: Trade, number: number, initialEquity: number): string[] {
+function tradeRow(t: Trade, number: number, initialEquity: number, labels: TimeLabels): string[] {
   return [
     String(number),
     t.side === 1 ? 'long' : 'short',
-    bogotaMinute(t.entryTime),
+    labels.minute(t.entryTime),
     formatPrice(t.entryPrice),
-    bogotaMinute(t.exitTime),
+    labels.minute(t.exitTime),
     formatPrice(t.exitPrice),
     escapeHtml(t.exitReason),
     String(t.barsHeld),
@@ -352,20 +386,20 @@ function tradeRow(t: Trade, number: number, initialEquity: number): string[] {
   ];
 }
 
-function ledgerSection(result: BacktestResult, maxTrades: number): string {
+function ledgerSection(result: BacktestResult, maxTrades: number, labels: TimeLabels): string {
   const trades = result.trades;
-  const head = ['#', 'Side', 'Entry (Bogotá, UTC−5)', 'Entry price (COP)', 'Exit (Bogotá, UTC−5)', 'Exit price (COP)', 'Exit', 'Bars', 'P&L (net)', 'Return', 'Costs'];
+  const head = ['#', 'Side', `Entry (${labels.place})`, 'Entry price (COP)', `Exit (${labels.place})`, 'Exit price (COP)', 'Exit', 'Bars', 'P&L (net)', 'Return', 'Costs'];
   if (trades.length === 0) return '<section><h2>Trades</h2><p>No trades.</p></section>';
   const shown = Math.max(2, Math.floor(maxTrades));
   const rows: string[][] = [];
   if (trades.length <= shown) {
-    trades.forEach((t, i) => rows.push(tradeRow(t, i + 1, result.initialEquity)));
+    trades.forEach((t, i) => rows.push(tradeRow(t, i + 1, result.initialEquity, labels)));
   } else {
     const first = Math.ceil(shown / 2);
     const last = shown - first;
-    for (let i = 0; i < first; i++) rows.push(tradeRow(trades[i]!, i + 1, result.initialEquity));
+    for (let i = 0; i < first; i++) rows.push(tradeRow(trades[i]!, i + 1, result.initialEquity, labels));
     rows.push([`… ${(trades.length - shown).toLocaleString('en-US')} trades not shown …`]);
-    for (let i = trades.length - last; i < trades.length; i++) rows.push(tradeRow(trades[i]!, i + 1, result.initialEquity));
+    for (let i = trades.length - last; i < trades.length; i++) rows.push(tradeRow(trades[i]!, i + 1, result.initialEquity, labels));
   }
   const note = `<p>${trades.length.toLocaleString('en-US')} trades; P&amp;L and costs in account units (initial equity ${escapeHtml(money(result.initialEquity, result.initialEquity))}).</p>`;
   return `<section><h2>Trades</h2>${note}<div class="scroll">${table(head, rows, 'ledger')}</div></section>`;

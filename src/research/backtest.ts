@@ -14,7 +14,7 @@
  *   the costs; the spread is modelled as a cost, not as a bid/ask price.
  * - Costs and sizing are the execution model's (execution-model.ts), shared with the RL
  *   environment: each execution pays |Δposition| × (spreadBps + feeBps + slippageBps) / 1e4 × the
- *   equity at that instant (spreadBps of the fill's Bogota hour when the costs carry one per hour) (a reversal +1 → -1 is |Δ| = 2); position ±1 is the whole equity after the entry
+ *   equity at that instant (spreadBps of the fill's hour in the market's zone when the costs carry one per hour) (a reversal +1 → -1 is |Δ| = 2); position ±1 is the whole equity after the entry
  *   cost, held at constant quantity until the next change. Equity is marked at every bar close.
  * - Units: equity is in the account currency, the price's quote currency (COP for USD/COP).
  *   `initialEquity` 1 (the default) makes the curve read as growth of one unit, i.e. returns;
@@ -23,6 +23,7 @@
  * Speed: one pass over typed arrays; the only allocations in the loop are the trades themselves.
  */
 import { BAR_MS } from '../domain/bar.ts';
+import type { MarketCalendar } from '../domain/calendar.ts';
 import type { Trade } from '../contracts/api/research.ts';
 import { TasaError } from '../errors.ts';
 import { Account, CostSchedule, assertSpreadByHour } from './execution-model.ts';
@@ -34,6 +35,8 @@ export interface BacktestOptions {
   initialEquity?: number;
   /** Close every position at its session's last bar close (default true). */
   flatAtSessionEnd?: boolean;
+  /** The series' market: its wall-clock hours index `costs.spreadBpsByHour` (USD/COP's by default). */
+  calendar?: MarketCalendar;
 }
 
 export type { Trade };
@@ -124,7 +127,7 @@ export function runBacktest(series: readonly SeriesBar[], targets: Int8Array, co
     returns: new Float64Array(n),
     positions: new Int8Array(n),
   };
-  const book = new Book(initialEquity, new CostSchedule(costs));
+  const book = new Book(initialEquity, new CostSchedule(costs, options.calendar));
   simulate(series, targets, flatAtSessionEnd, book, out);
   let exposure = 0;
   for (let i = 0; i < n; i++) exposure += Math.abs(out.positions[i]!);

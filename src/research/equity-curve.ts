@@ -3,7 +3,8 @@
  *
  * A five-year run has ~80,000 bar marks; the stored curve keeps at most `maxPoints` of them, chosen
  * so that three things survive exactly:
- * - session closes: buckets never straddle a session (Bogota trading date) while there are no more
+ * - session closes: buckets never straddle a session (its trade date in the symbol's market, from
+ *   the calendar: an EUR/USD session runs from 17:00 to 17:00 New York) while there are no more
  *   sessions than points, so the last point of each session is that session's closing equity and
  *   the PnL per session can be recomputed from the stored curve; with more sessions than points,
  *   each bucket holds `sessionsPerPoint` whole sessions and closes with the last of them;
@@ -17,7 +18,7 @@
  * mark, and the drawdown as a positive fraction of the running peak (the initial equity counts as a peak).
  */
 import type { EquityPoint, StoredEquity } from '../contracts/api/research.ts';
-import { bogotaDate } from '../domain/time.ts';
+import { instrumentCalendar, sessionDateOf, type MarketCalendar } from '../domain/calendar.ts';
 import { TasaError } from '../errors.ts';
 
 export const MAX_EQUITY_POINTS = 2000;
@@ -36,18 +37,27 @@ export interface EquityCurveInput {
   equity: ArrayLike<number>;
 }
 
-/** The curve as the backtests table stores it: downsampled to at most `maxPoints` points. */
-export function storedEquity(curve: EquityCurveInput, maxPoints = MAX_EQUITY_POINTS): StoredEquity {
-  const d = downsampleEquity(curve.times, curve.equity, maxPoints, curve.initialEquity);
+/** The curve as the backtests table stores it: downsampled to at most `maxPoints` points, split into the sessions of `calendar`'s market. */
+export function storedEquity(curve: EquityCurveInput, maxPoints = MAX_EQUITY_POINTS, calendar: MarketCalendar = instrumentCalendar('USD/COP')): StoredEquity {
+  const d = downsampleEquity(curve.times, curve.equity, maxPoints, curve.initialEquity, calendar);
   return { initialEquity: curve.initialEquity, bars: d.bars, sessions: d.sessions, sessionsPerPoint: d.sessionsPerPoint, points: d.points };
 }
 
-/** Reduces a curve to at most `maxPoints` points; see the module header. `initialEquity` defaults to the first mark. */
-export function downsampleEquity(times: ArrayLike<number>, equity: ArrayLike<number>, maxPoints = MAX_EQUITY_POINTS, initialEquity?: number): DownsampledEquity {
+/**
+ * Reduces a curve to at most `maxPoints` points; see the module header. `initialEquity` defaults
+ * to the first mark; the sessions are `calendar`'s (USD/COP's by default).
+ */
+export function downsampleEquity(
+  times: ArrayLike<number>,
+  equity: ArrayLike<number>,
+  maxPoints = MAX_EQUITY_POINTS,
+  initialEquity?: number,
+  calendar: MarketCalendar = instrumentCalendar('USD/COP'),
+): DownsampledEquity {
   validate(times, equity, maxPoints, initialEquity);
   const n = equity.length;
   if (n === 0) return { points: [], sessionsPerPoint: 1, bars: 0, sessions: 0 };
-  const sessionStarts = sessionStartIndexes(times);
+  const sessionStarts = sessionStartIndexes(times, calendar);
   const sessions = sessionStarts.length;
   const ends = bucketEnds(sessionStarts, n, maxPoints);
   const points: EquityPoint[] = [];
@@ -80,12 +90,12 @@ function validate(times: ArrayLike<number>, equity: ArrayLike<number>, maxPoints
   }
 }
 
-/** Index of the first bar of each session (a new Bogota date starts a session). */
-function sessionStartIndexes(times: ArrayLike<number>): number[] {
+/** Index of the first bar of each session (a new session date in the market starts a session). */
+function sessionStartIndexes(times: ArrayLike<number>, calendar: MarketCalendar): number[] {
   const starts: number[] = [];
   let previous = '';
   for (let i = 0; i < times.length; i++) {
-    const date = bogotaDate(times[i]!);
+    const date = sessionDateOf(calendar, times[i]!);
     if (date !== previous) starts.push(i);
     previous = date;
   }

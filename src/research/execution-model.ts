@@ -10,16 +10,17 @@
  *   carried across the overnight gap, marked at each close, and closed at the span's last close.
  * - Costs: each unit of |Δposition| pays `costRate` (half-spread + fee + slippage, in bps) x the
  *   equity at the fill price, before the fill (a reversal pays two such legs, both on the same
- *   pre-fill equity). When the costs carry a half-spread per Bogota hour of day
- *   (`spreadBpsByHour`, estimated from stored quotes), a fill pays the spread of the hour of its
- *   fill time (a bar's open time, or its close time for a session-end exit) instead of the one figure.
+ *   pre-fill equity). When the costs carry a half-spread per hour of day in the market's own zone
+ *   (`spreadBpsByHour`, estimated from stored quotes; Bogota for USD/COP, Sao Paulo for USD/BRL),
+ *   a fill pays the spread of the hour of its fill time (a bar's open time, or its close time for
+ *   a session-end exit) instead of the one figure.
  * - Sizing: position ±1 puts the whole equity left after the entry cost into a constant quantity,
  *   held until the next fill. It is not rebalanced per bar, so a short's equity over a holding is
  *   entry equity x (2 - price / entry price), not a sum of per-bar log returns: a per-bar
  *   reward has to be the log change of this account's equity, which sums to the holding's
  *   net log return.
  */
-import { bogotaHour } from '../domain/time.ts';
+import { instrumentCalendar, type MarketCalendar } from '../domain/calendar.ts';
 import { TasaError } from '../errors.ts';
 import type { Policy, Position, TradingCosts } from './types.ts';
 
@@ -49,17 +50,21 @@ export function withoutHourlySpread(costs: TradingCosts): TradingCosts {
 export function assertSpreadByHour(byHour: readonly number[] | undefined, input: string): void {
   if (byHour === undefined) return;
   if (byHour.length !== HOURS_PER_DAY || !byHour.every((bps) => Number.isFinite(bps) && bps >= 0)) {
-    throw new TasaError('bad_argument', `${input} must be 24 half-spreads in bps (Bogota hours 0-23), each a finite number >= 0.`, { input });
+    throw new TasaError('bad_argument', `${input} must be 24 half-spreads in bps (the market's hours 0-23), each a finite number >= 0.`, { input });
   }
 }
 
-/** What a fill pays per unit of position change at a given time: one rate, or one per Bogota hour. */
+/** What a fill pays per unit of position change at a given time: one rate, or one per hour of the market's zone. */
 export class CostSchedule {
   /** The rate with the one spread figure (every fill's rate when there is no per-hour spread). */
   readonly flatRate: number;
   private readonly hourlyRates: Float64Array | null;
 
-  constructor(costs: TradingCosts) {
+  /** `calendar`: the market whose wall-clock hours index `spreadBpsByHour` (USD/COP's by default). */
+  constructor(
+    costs: TradingCosts,
+    private readonly calendar: MarketCalendar = instrumentCalendar('USD/COP'),
+  ) {
     assertSpreadByHour(costs.spreadBpsByHour, 'costs.spreadBpsByHour');
     this.flatRate = costRate(costs);
     const byHour = costs.spreadBpsByHour;
@@ -68,7 +73,7 @@ export class CostSchedule {
 
   /** The rate of a fill at `time` (epoch ms UTC). */
   rateAt(time: number): number {
-    return this.hourlyRates === null ? this.flatRate : (this.hourlyRates[bogotaHour(time)] as number);
+    return this.hourlyRates === null ? this.flatRate : (this.hourlyRates[this.calendar.localHour(time)] as number);
   }
 }
 

@@ -9,6 +9,7 @@
  * so it can be evaluated on any dataset computed with its feature options. Baselines read only
  * the bar, the indicators and their position.
  */
+import type { MarketCalendar } from '../domain/calendar.ts';
 import type { IsoDate } from '../domain/time.ts';
 import { TasaError } from '../errors.ts';
 import { decideTargets, declaredIndicators, runBacktest, type BacktestResult } from './backtest.ts';
@@ -53,6 +54,8 @@ export interface EvaluationOptions {
   reportConfig: Readonly<Record<string, string | number | boolean | null>>;
   /** Configurations tried (policies, seeds), for the deflated Sharpe ratio; at least the policies evaluated together (the default). */
   trials?: number;
+  /** The symbol's market: the hours of a per-hour spread and the report's zone (USD/COP's by default). */
+  calendar?: MarketCalendar;
 }
 
 export interface PolicyEvaluation {
@@ -136,11 +139,11 @@ export function backtestPolicy(
   series: readonly SeriesBar[],
   indicators: IndicatorColumns,
   observe: (index: number) => Float32Array,
-  o: Pick<EvaluationOptions, 'costs' | 'initialEquity' | 'flatAtSessionEnd' | 'barsPerYear'>,
+  o: Pick<EvaluationOptions, 'costs' | 'initialEquity' | 'flatAtSessionEnd' | 'barsPerYear' | 'calendar'>,
 ): PolicyBacktest {
   const flatAtSessionEnd = flattensAtSessionEnd(o.flatAtSessionEnd, policy);
   const targets = decideTargets(policy, series, indicators, observe, { flatAtSessionEnd });
-  const result = runBacktest(series, targets, o.costs, { initialEquity: o.initialEquity, flatAtSessionEnd });
+  const result = runBacktest(series, targets, o.costs, { initialEquity: o.initialEquity, flatAtSessionEnd, calendar: o.calendar });
   return { targets, flatAtSessionEnd, result, metrics: computePerformance(result, o.barsPerYear) };
 }
 
@@ -155,7 +158,7 @@ function peersOf(runs: readonly PolicyRun[], trials: number | undefined): Peers 
 function judge(span: EvaluationSpan, run: PolicyRun, peers: Peers, o: EvaluationOptions): PolicyEvaluation {
   const { policy, series, result } = run;
   const metricsAt = (costs: TradingCosts): PerformanceMetrics =>
-    computePerformance(runBacktest(series, run.targets, costs, { initialEquity: o.initialEquity, flatAtSessionEnd: run.flatAtSessionEnd }), o.barsPerYear);
+    computePerformance(runBacktest(series, run.targets, costs, { initialEquity: o.initialEquity, flatAtSessionEnd: run.flatAtSessionEnd, calendar: o.calendar }), o.barsPerYear);
   const gates = evaluateGates({ policyId: policy.id, run: metricsAt, costs: o.costs, thresholds: o.thresholds, metrics: run.metrics, returns: result.returns, ...peers });
   const metrics: PerformanceMetrics = { ...run.metrics, grossReturn: metricsAt(scaleCosts(o.costs, 0)).totalReturn, costSensitivity: costSensitivity(run.metrics, o.costs, metricsAt) };
   const from = series[0]!.session;
@@ -163,6 +166,7 @@ function judge(span: EvaluationSpan, run: PolicyRun, peers: Peers, o: Evaluation
   const reportHtml = renderBacktestReport({
     title: `${policy.id} · ${span.symbol} · ${from} to ${to}`,
     symbol: span.symbol,
+    zone: o.calendar?.zone,
     policyId: policy.id,
     generatedAt: o.generatedAt,
     datasetHash: o.datasetHash,

@@ -2,13 +2,15 @@
  * The half-spread a backtest charges, from the research config: the configured number, or with
  * `spreadBps: "from-ticks"` the median half-spread of the symbol's stored quotes, (ask - bid) /
  * (ask + bid) in bps of the mid. From ticks, the execution model charges each fill the median of
- * its Bogota hour of day (`spreadBpsByHour`); an hour with fewer than `minSpreadTicks` quotes of
+ * its hour of day in the market's own zone (`spreadBpsByHour`; Bogota for USD/COP); an hour with fewer than `minSpreadTicks` quotes of
  * its own is charged the median over all of them. With fewer than `minSpreadTicks` quotes in all
  * the configured fallback is charged, one figure, and the choice says so. A configured spread
  * stays one figure. With `beforeMs` only the quotes stamped before it count: a walk-forward fold
  * estimates its spread from what preceded its test window, never from the window itself.
  */
+import { instrumentCalendar, type MarketCalendar } from '../domain/calendar.ts';
 import type { SymbolCode } from '../domain/symbol.ts';
+import { zoneCity } from '../domain/time.ts';
 import type { Db } from '../store/db.ts';
 import { halfSpreadMedians } from '../store/ticks-repo.ts';
 import { HOURS_PER_DAY } from './execution-model.ts';
@@ -22,7 +24,7 @@ export interface SpreadChoice {
   source: 'configured' | 'ticks' | 'fallback';
   /** Quotes the estimate used (0 when configured). */
   ticks: number;
-  /** Median half-spread per Bogota hour of day (empty when configured). */
+  /** Median half-spread per hour of day in the market's zone (empty when configured). */
   byHour: Array<{ hour: number; ticks: number; medianBps: number }>;
   /** One sentence for reports: the spread and where it came from. */
   note: string;
@@ -33,11 +35,18 @@ function roundBps(x: number): number {
   return Math.round(x * 100) / 100;
 }
 
-export async function chooseSpread(db: Db, symbol: SymbolCode, costs: ResearchCosts, beforeMs: number | null = null): Promise<SpreadChoice> {
+/** `calendar`: the symbol's market, whose zone's hours the quotes are grouped by (USD/COP's by default). */
+export async function chooseSpread(
+  db: Db,
+  symbol: SymbolCode,
+  costs: ResearchCosts,
+  beforeMs: number | null = null,
+  calendar: MarketCalendar = instrumentCalendar('USD/COP'),
+): Promise<SpreadChoice> {
   if (costs.spreadBps !== 'from-ticks') {
     return { spreadBps: costs.spreadBps, source: 'configured', ticks: 0, byHour: [], note: `half-spread ${costs.spreadBps} bps (configured)` };
   }
-  const medians = await halfSpreadMedians(db, symbol, beforeMs);
+  const medians = await halfSpreadMedians(db, symbol, beforeMs, calendar.zone);
   const all = medians.find((m) => m.hour === null);
   const ticks = all?.ticks ?? 0;
   const byHour = medians.flatMap((m) => (m.hour === null || m.medianBps === null ? [] : [{ hour: m.hour, ticks: m.ticks, medianBps: roundBps(m.medianBps) }]));
@@ -49,7 +58,7 @@ export async function chooseSpread(db: Db, symbol: SymbolCode, costs: ResearchCo
   const before = beforeMs === null ? '' : ` before ${new Date(beforeMs).toISOString()}`;
   const choice: SpreadChoice = { spreadBps, source: 'ticks', ticks, byHour, note: `half-spread ${spreadBps} bps (median of ${ticks} stored quotes of ${symbol}${before})` };
   const charged = hourlySpreads(choice, costs.minSpreadTicks);
-  if (charged !== null) choice.note += `, charged per Bogota hour where the hour has ${costs.minSpreadTicks} quotes: ${hourlyNote(charged, spreadBps)}`;
+  if (charged !== null) choice.note += `, charged per ${zoneCity(calendar.zone)} hour where the hour has ${costs.minSpreadTicks} quotes: ${hourlyNote(charged, spreadBps)}`;
   return choice;
 }
 

@@ -18,7 +18,7 @@ import type { IsoDate } from '../domain/time.ts';
 export interface SeriesBar {
   /** Open time, epoch ms UTC. */
   time: number;
-  /** The Bogota trading date of its session. */
+  /** The trade date of its session in the market's calendar (Bogota's date for USD/COP). */
   session: IsoDate;
   /** 1..60: position of the bar's slot in its session (by time, not by count: gaps keep numbers). */
   barOfSession: number;
@@ -68,7 +68,7 @@ export interface TradingCosts {
   /** The price moving against the fill (market impact), per unit of position change; absent is 0. */
   slippageBps?: number;
   /**
-   * The half-spread per Bogota hour of day (24 figures, hour 0 first), when estimated from stored
+   * The half-spread per hour of day in the market's zone (24 figures, hour 0 first), when estimated from stored
    * quotes: a fill pays its hour's instead of `spreadBps` (execution-model.ts). Absent: `spreadBps` always.
    */
   spreadBpsByHour?: number[];

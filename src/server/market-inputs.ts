@@ -16,9 +16,9 @@ export const SymbolString = Type.String({
   examples: ['USD/COP', 'USDCOP'],
 });
 
-export const DateString = Type.String({ description: 'A Bogota calendar date, YYYY-MM-DD', examples: ['2024-01-02'] });
+export const DateString = Type.String({ description: "A session date of the market's own calendar, YYYY-MM-DD (Bogota for USD/COP)", examples: ['2024-01-02'] });
 
-/** Inclusive Bogota dates; `to` defaults to `from`. */
+/** Inclusive market dates (the symbol's calendar's; Bogota for USD/COP); `to` defaults to `from`. */
 export function calendarDateRange(from: string, to: string | undefined): DateRange {
   const range = { from: calendarDate('from', from), to: calendarDate('to', to ?? from) };
   if (range.to < range.from) throw new TasaError('bad_argument', `to ${range.to} is before from ${range.from}.`, { input: `to=${range.to}` });

@@ -1,6 +1,7 @@
 /**
- * Request values that need more than a schema: a symbol this server serves, a range of Bogota
- * session dates, an instant given as a date or a date-time, the authenticated principal. Each bad
+ * Request values that need more than a schema: a symbol this server serves, a range of session
+ * dates (the market's own; Bogota for USD/COP and the desk's days), an instant given as a date or
+ * a date-time, the authenticated principal. Each bad
  * value is one TasaError that names the input.
  */
 import type { FastifyRequest } from 'fastify';
@@ -111,7 +112,8 @@ export function instantParam(name: string, value: string, bound: 'start' | 'end'
   }
   const t = DATE_TIME_WITH_ZONE.test(value) ? Date.parse(value) : Number.NaN;
   if (Number.isNaN(t)) {
-    throw new TasaError('bad_argument', `${name} must be a date (YYYY-MM-DD, Bogota) or an ISO 8601 time with Z or an offset, not "${value}".`, { input: name });
+    const date = calendar === null ? 'YYYY-MM-DD, Bogota' : `YYYY-MM-DD, a session date of ${calendar.symbol}'s market`;
+    throw new TasaError('bad_argument', `${name} must be a date (${date}) or an ISO 8601 time with Z or an offset, not "${value}".`, { input: name });
   }
   return t;
 }

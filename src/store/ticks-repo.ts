@@ -1,5 +1,6 @@
 /** Live ticks, stored in monthly partitions of `ticks` (ticks_yYYYYmMM, UTC months). */
 import type { SymbolCode } from '../domain/symbol.ts';
+import { MARKET_ZONE } from '../domain/time.ts';
 import type { Tick, TickSource } from '../domain/tick.ts';
 import type { Db } from './db.ts';
 import { chunked, isoTime } from './rows.ts';
@@ -100,7 +101,7 @@ export async function lastTickTimeBefore(db: Db, symbol: SymbolCode, beforeMs: n
 
 /** The median half-spread of a group of quotes, in bps of the mid: (ask - bid) / (ask + bid) x 1e4. */
 export interface HalfSpreadMedian {
-  /** Bogota hour of day (0-23) of the quotes; null for all of them together. */
+  /** Hour of day (0-23) of the quotes in the zone asked for; null for all of them together. */
   hour: number | null;
   ticks: number;
   /** null when there is no quote. */
@@ -109,18 +110,18 @@ export interface HalfSpreadMedian {
 
 /**
  * Median half-spreads of `symbol`'s stored quotes (ticks with a bid and an ask, ask >= bid > 0)
- * per Bogota hour of day, and over all of them (hour null, first). Simulated ticks are left out:
+ * per hour of day in `zone` (the market's own; Bogota for USD/COP), and over all of them (hour null, first). Simulated ticks are left out:
  * their spread is the simulator's setting, not the market's. With `beforeMs`, only quotes stamped
  * before it (a walk-forward fold estimates its spread from what preceded its test window).
  */
-export async function halfSpreadMedians(db: Db, symbol: SymbolCode, beforeMs: number | null = null): Promise<HalfSpreadMedian[]> {
+export async function halfSpreadMedians(db: Db, symbol: SymbolCode, beforeMs: number | null = null, zone = MARKET_ZONE): Promise<HalfSpreadMedian[]> {
   const rows = await db.query<{ hour: number | null; ticks: number; median_bps: number | null }>(
     `SELECT hour, count(*)::int AS ticks, percentile_cont(0.5) WITHIN GROUP (ORDER BY half_bps) AS median_bps
-     FROM (SELECT extract(hour FROM time AT TIME ZONE 'America/Bogota')::int AS hour, (ask - bid) / (ask + bid) * 1e4 AS half_bps
+     FROM (SELECT extract(hour FROM time AT TIME ZONE $3)::int AS hour, (ask - bid) / (ask + bid) * 1e4 AS half_bps
            FROM ticks WHERE symbol = $1 AND source <> 'simulator' AND bid > 0 AND ask >= bid AND ($2::timestamptz IS NULL OR time < $2)) AS quotes
      GROUP BY GROUPING SETS ((hour), ())
      ORDER BY hour NULLS FIRST`,
-    [symbol, beforeMs === null ? null : isoTime(beforeMs)],
+    [symbol, beforeMs === null ? null : isoTime(beforeMs), zone],
   );
   return rows.map((r) => ({ hour: r.hour, ticks: r.ticks, medianBps: r.median_bps }));
 }

@@ -223,6 +223,7 @@ for (const target of databaseTargets().filter((t) => t.name === 'postgres')) {
       assert.deepEqual(
         SYMBOLS.map((s) => markets?.[s]?.state),
         ['ACTIVE', 'ACTIVE', 'ACTIVE'],
+        `every market served at 13:40: ${JSON.stringify(markets)}`,
       );
       // USD/COP went ACTIVE at its open, not when the feed started with the other two.
       const copSince = Date.parse(markets?.['USD/COP']?.since ?? '');

@@ -2,9 +2,11 @@
  * The fault suite (`npm run test:faults`): one whole simulated session per fault, against a
  * private PostgreSQL cluster and a private Redis server (never the machine's shared ones), with
  * `tasa ingest` and `tasa serve` as real processes and the seeded simulator as the ground truth.
- * Each fault is its own test; each asserts 0 ticks lost, 0 duplicates, every bar equal to the
- * simulator's after the failsafe, and every hole in a WebSocket client's seq announced by a `gap`
- * frame. The fault table goes to artifacts/fault-table.json (and is printed at the end).
+ * Each session serves three symbols over one feed socket (USD/COP, USD/BRL, EUR/USD). Each fault
+ * is its own test; each asserts, for every symbol, 0 ticks lost, 0 duplicates, every bar equal to
+ * the simulator's after the failsafe, and every hole in a WebSocket client's seq announced by a
+ * `gap` frame. The fault table (one line per fault and symbol) goes to artifacts/fault-table.json
+ * (and is printed at the end).
  *
  * Not part of `npm test` (the file name does not end in .test.ts): `.ci/run` runs it after.
  * FAULTS=name,name runs a subset (names as in the table, case-insensitive substrings).

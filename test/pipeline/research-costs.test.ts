@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.ts';
-import { MarketCalendar } from '../../src/domain/calendar.ts';
+import { instrumentCalendar, MarketCalendar } from '../../src/domain/calendar.ts';
 import type { Tick, TickSource } from '../../src/domain/tick.ts';
 import { openLocalArchive } from '../../src/pipeline/archive/local-archive.ts';
 import { researchSetup, mergedDatasetConfig } from '../../src/pipeline/research-setup.ts';
@@ -96,6 +96,20 @@ for (const target of databaseTargets()) {
       assert.equal(spread.note, 'half-spread 5 bps (median of 5 stored quotes of USD/COP), charged per Bogota hour where the hour has 3 quotes: 08h 2.5 bps (other hours 5 bps)');
       const configured = await chooseSpread(db, SYMBOL, costs({ spreadBps: 4 }));
       assert.equal(tradingCostsOf(config, configured).spreadBpsByHour, undefined, 'a configured spread stays one figure');
+    });
+
+    it("groups a market's quotes by its own hours: USD/BRL's by Sao Paulo hour (UTC-3), not Bogota's", async () => {
+      // 10:10, 10:20 and 11:10 Sao Paulo (08:10, 08:20, 09:10 Bogota); half-spreads 2, 4 and 6 bps around a mid of 5.
+      const brl = (iso: string, bid: number, ask: number): Tick => ({ ...quote(iso, bid, ask, 'twelvedata_ws', 'USD/BRL'), price: 5 });
+      await insertTicks(db, [brl('2024-03-05T13:10:00Z', 4.999, 5.001), brl('2024-03-05T13:20:00Z', 4.998, 5.002), brl('2024-03-05T14:10:00Z', 4.997, 5.003)]);
+      const config = costs({ spreadBps: 'from-ticks', minSpreadTicks: 2 });
+      const spread = await chooseSpread(db, 'USD/BRL', config, null, instrumentCalendar('USD/BRL'));
+      assert.deepEqual(spread.byHour, [
+        { hour: 10, ticks: 2, medianBps: 3 },
+        { hour: 11, ticks: 1, medianBps: 6 },
+      ]);
+      assert.equal(spread.note, 'half-spread 4 bps (median of 3 stored quotes of USD/BRL), charged per Sao Paulo hour where the hour has 2 quotes: 10h 3 bps (other hours 4 bps)');
+      assert.deepEqual(tradingCostsOf(config, spread).spreadBpsByHour, Array.from({ length: 24 }, (_, hour) => (hour === 10 ? 3 : 4)));
     });
 
     it('puts the costs into the L4 dataset: a different cost is a different dataset sha256', async () => {

@@ -13,6 +13,7 @@ import { ManualClock } from '../../src/clock.ts';
 import { BAR_MS } from '../../src/domain/bar.ts';
 import { bogotaDate } from '../../src/domain/time.ts';
 import { MarketCalendar } from '../../src/domain/calendar.ts';
+import { shippedInstrument } from '../../src/domain/symbol.ts';
 import { TasaError } from '../../src/errors.ts';
 import { startJobs } from '../../src/jobs/boss.ts';
 import { pipelineJobHandler, runScheduled, schedulePipelineJobs, PIPELINE_SCHEDULES } from '../../src/jobs/pipeline-jobs.ts';
@@ -360,5 +361,32 @@ describe('monthly partitions of rows in time order', () => {
     assert.deepEqual(fast.map((t) => t.columns[0]!.values), reference.map((t) => t.columns[0]!.values));
     assert.deepEqual(bogotaDates(times), times.map((t) => bogotaDate(t)));
     assert.throws(() => monthlyPartitions('L2', SYMBOL, columns, [...times].reverse()), isCode('bad_input'));
+  });
+
+  test("go by the session date in the symbol's market: an EUR/USD bar after 17:00 New York on 31 March is April's", () => {
+    const eurUsd = new MarketCalendar({}, shippedInstrument('EUR/USD'));
+    // 16:55 New York (EDT) on 03-31: the session dated 03-31; 18:30 and the next morning: the session dated 04-01.
+    const times = ['2026-03-31T20:55:00Z', '2026-03-31T22:30:00Z', '2026-04-01T10:00:00Z'].map(Date.parse);
+    const columns = [timestampColumn('time', times)];
+    const parts = monthlyPartitions('L1', 'EUR/USD', columns, times, eurUsd);
+    assert.deepEqual(
+      parts.map((p) => [p.key, p.columns[0]!.values]),
+      [
+        ['L1/EURUSD/2026/2026-03.parquet', [times[0]]],
+        ['L1/EURUSD/2026/2026-04.parquet', [times[1], times[2]]],
+      ],
+    );
+    // In Bogota, 22:30Z on 03-31 is 17:30 the same day: the old key put it in March.
+    assert.equal(bogotaDate(times[1]!), '2026-03-31');
+    // A year end on a closed day (New Year's Day): 31 December's evening stays in December.
+    const yearEnd = ['2025-12-31T21:55:00Z', '2025-12-31T23:00:00Z', '2026-01-01T05:00:00Z', '2026-01-01T22:00:00Z'].map(Date.parse);
+    assert.deepEqual(
+      monthlyPartitions('L1', 'EUR/USD', [timestampColumn('time', yearEnd)], yearEnd, eurUsd).map((p) => [p.key, p.columns[0]!.values.length]),
+      [
+        ['L1/EURUSD/2025/2025-12.parquet', 2],
+        ['L1/EURUSD/2026/2026-01.parquet', 2],
+      ],
+    );
+    assert.throws(() => monthlyPartitions('L1', 'EUR/USD', columns, times), isCode('bad_argument'), "USD/COP's calendar refuses to place EUR/USD rows");
   });
 });

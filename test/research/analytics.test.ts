@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { BAR_MS } from '../../src/domain/bar.ts';
+import { instrumentCalendar } from '../../src/domain/calendar.ts';
 import { holdingBuckets, histogram, periodPnl, riskMetrics, tailRisk95, tradeOutcomes, type EquityCurveSummary } from '../../src/research/analytics.ts';
 import type { EquityPoint } from '../../src/research/equity-curve.ts';
 
@@ -123,5 +124,35 @@ describe('trade distribution', () => {
     ]);
     assert.deepEqual(o, { trades: 5, wins: 2, losses: 2, breakeven: 1, long: 3, short: 2, averageWin: 2, averageLoss: -1.5, totalPnl: 1 });
     assert.deepEqual(tradeOutcomes([]).averageWin, null);
+  });
+});
+
+describe('periods of another market', () => {
+  /** 16:55 and 17:55 New York (EDT) on 2026-03-31: the last bar of the session dated 03-31 and a bar of the one dated 04-01. */
+  const EUR_USD: EquityCurveSummary = {
+    initialEquity: 100,
+    sessionsPerPoint: 1,
+    points: [[Date.UTC(2026, 2, 31, 20, 55), 101, 0], [Date.UTC(2026, 2, 31, 21, 55), 99, 0.0198]],
+  };
+
+  it('dates EUR/USD periods by their New York session: 17:00 starts the next day', () => {
+    const eurUsd = instrumentCalendar('EUR/USD');
+    assert.deepEqual(
+      periodPnl(EUR_USD, eurUsd).map((p) => [p.date, p.pnl]),
+      [
+        ['2026-03-31', 1],
+        ['2026-04-01', -2],
+      ],
+    );
+    // In Bogota both marks fall on 2026-03-31 (15:55 and 16:55): one period.
+    assert.deepEqual(periodPnl(EUR_USD).map((p) => p.date), ['2026-03-31']);
+  });
+
+  it('annualizes EUR/USD periods with its 288-bar sessions', () => {
+    const eurUsd = instrumentCalendar('EUR/USD');
+    const r = riskMetrics(EUR_USD, 288 * 260, eurUsd.nominalBarCount(), eurUsd);
+    assert.equal(eurUsd.nominalBarCount(), 288);
+    assert.equal(r.periods, 2);
+    assert.equal(r.periodsPerYear, 260);
   });
 });

@@ -499,6 +499,19 @@ describe('renderBacktestReport', () => {
     assert.ok(html.includes('No trades.'));
     assert.ok(html.includes('Not evaluated.'));
   });
+
+  test("labels every time in the market's own zone: New York, whose offset changes between the run and the generation", () => {
+    const html = render({ symbol: 'EUR/USD', zone: 'America/New_York', generatedAt: Date.parse('2024-07-01T15:30:00Z') });
+    assert.ok(html.includes('generated 2024-07-01 11:30:00 -04:00'), 'EDT in July');
+    assert.ok(html.includes('all times America/New_York (UTC offset shown with each time)'));
+    const firstTrade = result.trades[0]!;
+    // January: EST, UTC-5, counted here without the zone database.
+    const entryInNewYork = new Date(firstTrade.entryTime - 5 * 3_600_000).toISOString().slice(0, 16).replace('T', ' ');
+    assert.ok(html.includes(`<th>Entry (New York)</th>`) && html.includes(`<td>${entryInNewYork}</td>`), 'ledger in New York time');
+    assert.doesNotMatch(html, /Bogot/);
+    const sameOffset = render({ zone: 'America/Sao_Paulo' });
+    assert.ok(sameOffset.includes('all times America/Sao_Paulo (UTC−3)') && sameOffset.includes('<th>Exit (Sao Paulo, UTC−3)</th>'));
+  });
 });
 
 describe('policies evaluated together: buy-and-hold, relative gates, trials, cost sensitivity', () => {

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { BAR_MS } from '../../src/domain/bar.ts';
+import { instrumentCalendar } from '../../src/domain/calendar.ts';
 import { bogotaDate } from '../../src/domain/time.ts';
 import { TasaError } from '../../src/errors.ts';
 import { runBacktest } from '../../src/research/backtest.ts';
@@ -94,5 +95,27 @@ describe('downsampleEquity', () => {
     assert.throws(() => downsampleEquity([1], [1], 0), (e: unknown) => e instanceof TasaError && e.input === 'maxPoints');
     assert.throws(() => downsampleEquity([2, 1], [1, 1], 10), (e: unknown) => e instanceof TasaError && e.input === 'times');
     assert.throws(() => downsampleEquity([1], [1], 10, 0), (e: unknown) => e instanceof TasaError && e.input === 'initialEquity');
+  });
+});
+
+describe('downsampleEquity in another market', () => {
+  /** EUR/USD's session dated 2026-04-01 opens at 17:00 New York (EDT) on 31 March: 21:00Z, 16:00 Bogota. */
+  const NEW_YORK_CLOSE = Date.UTC(2026, 2, 31, 21);
+
+  it('splits EUR/USD sessions at 17:00 New York, not at Bogota midnight', () => {
+    const t = times([NEW_YORK_CLOSE - 3 * BAR_MS, 3], [NEW_YORK_CLOSE, 3]);
+    const equity = [100, 101, 102, 103, 104, 105];
+    const eurUsd = downsampleEquity(t, equity, 2, 100, instrumentCalendar('EUR/USD'));
+    assert.equal(eurUsd.sessions, 2);
+    assert.deepEqual(
+      eurUsd.points.map((p) => [p[0], p[1]]),
+      [
+        [t[2], 102],
+        [t[5], 105],
+      ],
+      'each session closes a point: 16:55 and 17:10 New York',
+    );
+    // The same bars all lie on 2026-03-31 in Bogota: one USD/COP-style session.
+    assert.equal(downsampleEquity(t, equity, 2, 100).sessions, 1);
   });
 });

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { MarketCalendar } from '../../src/domain/calendar.ts';
+import { instrumentCalendar, MarketCalendar } from '../../src/domain/calendar.ts';
 import { runBacktest } from '../../src/research/backtest.ts';
 import { Account, CostSchedule, costRate, scaleCosts } from '../../src/research/execution-model.ts';
 import { computeFeatures } from '../../src/research/features.ts';
@@ -58,6 +58,17 @@ describe('execution model: the spread per Bogota hour', () => {
     assert.throws(() => new CostSchedule({ ...costs, spreadBpsByHour: HOURLY.slice(1) }), /24 half-spreads/);
     assert.throws(() => runBacktest([], new Int8Array(0), { ...costs, spreadBpsByHour: HOURLY.map(() => -1) }), /24 half-spreads/);
   });
+
+  it("charges USD/BRL fills the half-spread of their Sao Paulo hour (UTC-3), not Bogota's", () => {
+    const costs: TradingCosts = { spreadBps: 2, feeBps: 0.5, slippageBps: 0.25, spreadBpsByHour: HOURLY };
+    const saoPaulo = new CostSchedule(costs, instrumentCalendar('USD/BRL'));
+    near(saoPaulo.rateAt(Date.parse('2024-03-05T13:10:00Z')), (HOURLY[10]! + 0.75) * 1e-4, '10:10 Sao Paulo pays hour 10');
+    near(saoPaulo.rateAt(Date.parse('2024-03-06T02:59:59Z')), (HOURLY[23]! + 0.75) * 1e-4, '23:59 Sao Paulo pays hour 23');
+    near(saoPaulo.rateAt(Date.parse('2024-03-06T03:00:00Z')), (HOURLY[0]! + 0.75) * 1e-4, 'midnight Sao Paulo pays hour 0');
+    const newYork = new CostSchedule(costs, instrumentCalendar('EUR/USD'));
+    near(newYork.rateAt(Date.parse('2024-03-08T13:10:00Z')), (HOURLY[8]! + 0.75) * 1e-4, '08:10 New York in EST (UTC-5)');
+    near(newYork.rateAt(Date.parse('2024-03-11T13:10:00Z')), (HOURLY[9]! + 0.75) * 1e-4, '09:10 New York in EDT (UTC-4), the Monday after the change');
+  });
 });
 
 interface IdentityRun {
@@ -77,8 +88,8 @@ interface IdentityRun {
  * Plays random position paths through the environment in every episode, runs the backtest on the
  * same targets over the whole series, and compares session by session.
  */
-function compareWithBacktest(series: readonly SeriesBar[], config: RlDatasetConfig, seed: number, initialEquity: number): IdentityRun {
-  const dataset = buildRlDataset('USD/COP', series, computeFeatures(series, computeIndicators(series)), config);
+function compareWithBacktest(series: readonly SeriesBar[], config: RlDatasetConfig, seed: number, initialEquity: number, symbol = 'USD/COP'): IdentityRun {
+  const dataset = buildRlDataset(symbol, series, computeFeatures(series, computeIndicators(series)), config);
   const random = prng(seed);
   const randomPosition = (): Position => POSITIONS[Math.floor(random() * 3)]!;
   // Every row gets a random target: rows outside the episodes and each session's last target must not matter.
@@ -98,7 +109,7 @@ function compareWithBacktest(series: readonly SeriesBar[], config: RlDatasetConf
     }
     rewards.set(episode.session, stepRewards);
   }
-  const backtest = runBacktest(series, targets, dataset.costs, { initialEquity });
+  const backtest = runBacktest(series, targets, dataset.costs, { initialEquity, calendar: instrumentCalendar(symbol) });
   const equityBefore = (row: number) => (row === 0 ? initialEquity : backtest.equity[row - 1]!);
   const run: IdentityRun = { sessions: 0, maxError: 0, maxStepError: 0, maxCloseToCloseError: 0, totalCosts: backtest.totalCosts };
   for (const episode of dataset.episodes) {
@@ -163,6 +174,17 @@ describe('execution model: Σ training rewards = backtest net log return', () =>
     assertIdentity(t, 'synthetic, spread per hour + 0.5 + 0.5 bps', hourly);
     const single = compareWithBacktest(series, { costs: { spreadBps: 2, feeBps: 0.5, slippageBps: 0.5 } }, 4, 1);
     assert.ok(Math.abs(hourly.totalCosts - single.totalCosts) > 0.1 * single.totalCosts, `the same positions pay ${hourly.totalCosts} per hour vs ${single.totalCosts} at one figure`);
+  });
+
+  it('with the half-spread charged per Sao Paulo hour for USD/BRL: the environment and the backtest agree', (t) => {
+    const series = syntheticSeries(6000, { seed: 23, oneBarSessionRate: 0.05 });
+    // 0.01 bps until 11:00, 0.2 after: the synthetic sessions (08:00-13:00 Bogota) are 10:00-15:00 in Sao Paulo.
+    // Costs this small stay far from eating the equity, so the totals compare the hours charged.
+    const costs = { spreadBps: 0.1, feeBps: 0.01, spreadBpsByHour: Array.from({ length: 24 }, (_, hour) => (hour < 11 ? 0.01 : 0.2)) };
+    const brl = compareWithBacktest(series, { costs }, 4, 1, 'USD/BRL');
+    assertIdentity(t, 'synthetic USD/BRL, spread per Sao Paulo hour', brl);
+    const bogota = compareWithBacktest(series, { costs }, 4, 1);
+    assert.ok(Math.abs(brl.totalCosts - bogota.totalCosts) > 0.1 * bogota.totalCosts, `the same positions pay ${brl.totalCosts} in Sao Paulo hours vs ${bogota.totalCosts} in Bogota hours`);
   });
 
   it('on real USD/COP sessions', { skip: REAL_FILE_SKIP }, async (t) => {

@@ -8,8 +8,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createRedisBus, type Bus } from '../../src/bus/index.ts';
+import { CalendarSet, MarketCalendar } from '../../src/domain/calendar.ts';
+import { shippedInstrument } from '../../src/domain/symbol.ts';
 import { gatewayHub, HEARTBEAT_INTERVAL_MS, STALL_LIMIT_MS } from '../../src/server/ws/fanout.ts';
-import { MAX_BAD_MESSAGES } from '../../src/server/ws/connection.ts';
+import { MAX_BAD_MESSAGES, refetchUrl } from '../../src/server/ws/connection.ts';
 import type { Db } from '../../src/store/db.ts';
 import { waitFor, type AnyDataBus } from '../bus/helpers.ts';
 import { cleanupRedis, memoryTarget, redisScope, redisTarget, redisTestUrl, type BusTarget } from '../bus/targets.ts';
@@ -548,3 +550,16 @@ async function droppedCount(server: TestServer, reason: string): Promise<number>
   const { values } = await server.deps.metrics.wsMessagesDropped.get();
   return values.find((v) => v.labels['reason'] === reason)?.value ?? 0;
 }
+
+describe('refetch URLs', () => {
+  const calendars = new CalendarSet(['USD/COP', 'EUR/USD'].map((symbol) => new MarketCalendar({}, shippedInstrument(symbol))));
+
+  it("name the session dates of the symbol's own market, which the historical route reads", () => {
+    // 18:30 New York (EDT) on 2026-03-31: EUR/USD's session dated 04-01 has opened; in Bogota it is still 03-31.
+    const evening = Date.parse('2026-03-31T22:30:00Z');
+    assert.equal(refetchUrl(calendars, 'EUR/USD', evening), '/api/market/historical?symbol=EUR%2FUSD&from=2026-04-01&to=2026-04-01');
+    assert.equal(refetchUrl(calendars, 'USD/COP', evening), '/api/market/historical?symbol=USD%2FCOP&from=2026-03-31&to=2026-03-31');
+    const morning = Date.parse('2026-03-31T14:00:00Z');
+    assert.equal(refetchUrl(calendars, 'EUR/USD', evening, morning), '/api/market/historical?symbol=EUR%2FUSD&from=2026-03-31&to=2026-04-01');
+  });
+});

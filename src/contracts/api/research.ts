@@ -285,7 +285,7 @@ export type BacktestDetail = Static<typeof BacktestDetail>;
 // ---- analytics ----
 
 export const PeriodView = Type.Object({
-  date: Type.String({ description: 'Bogota date of the (last) session of the period' }),
+  date: Type.String({ description: "Trade date of the (last) session of the period in the market's own calendar (Bogota for USD/COP)" }),
   time: IsoTime('Open time of its last bar (the equity mark is at that bar\'s close)'),
   equity: Type.Number({ description: 'Equity at the period\'s close' }),
   pnl: Type.Number({ description: 'Account currency' }),

@@ -39,6 +39,7 @@ export const IngestBody = Type.Object({
       subscribed: Type.Boolean({ description: 'The live feed tracks it now' }),
       session: Nullable(Type.Object({ date: Type.String(), open: IsoTimeUtc, close: IsoTimeUtc }), 'The session open now, or else the next one'),
       since: Nullable(IsoTimeUtc),
+      reason: Nullable(Type.String({ description: 'Why it entered its state: market open, market closed, feed stopped or lease lost, ...' })),
       ignoredMarketClosed: Type.Integer({ description: 'Ticks stamped while its market was closed: dropped, never aggregated' }),
     }),
     { description: 'Each symbol in its own market hours (empty from an older ingest process that does not report them)' },

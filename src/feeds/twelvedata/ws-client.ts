@@ -159,7 +159,7 @@ export class TwelveDataStream {
         continue;
       }
       failures = this.session?.healthy === true ? 1 : failures + 1;
-      this.status({ type: 'status', state: 'disconnected', detail: end.detail, ...(this.session ? { lastFrameAt: this.session.lastFrameAt } : {}) });
+      this.status({ type: 'status', state: 'disconnected', detail: end.detail, ...(this.session ? { deliveredUntil: this.session.deliveredUntil } : {}) });
       if (!this.reconnectAllowed()) return 'not reconnecting: shouldReconnect() returned false';
       const delayMs = backoffDelay(failures, this.backoff, this.o.random);
       this.status({ type: 'status', state: 'reconnecting', attempt: failures, delayMs, detail: end.detail });

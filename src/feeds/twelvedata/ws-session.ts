@@ -54,6 +54,8 @@ export class StreamSession {
   private ws: WebSocket | null = null;
   private opened = false;
   private lastActivity: number;
+  /** The own time of the latest price received on this connection, if any yet. */
+  private lastPriceTime: number | null = null;
   /** Heartbeats sent since the last frame. */
   private unansweredHeartbeats = 0;
   private lastError: string | null = null;
@@ -65,9 +67,13 @@ export class StreamSession {
     this.lastActivity = o.clock.now();
   }
 
-  /** When the last frame (or the session's start) was: a stalled socket carried nothing since. */
-  get lastFrameAt(): number {
-    return this.lastActivity;
+  /**
+   * Up to when this connection is known to have delivered every price: its last frame (or its
+   * start), but no later than its last price's own time. A busy process reads its socket late:
+   * frames read at 13:26 may carry prices of 13:24, and a cut then loses those printed after them.
+   */
+  get deliveredUntil(): number {
+    return Math.min(this.lastActivity, this.lastPriceTime ?? this.lastActivity);
   }
 
   run(): Promise<SessionEnd> {
@@ -121,7 +127,7 @@ export class StreamSession {
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
-    const previous = this.lastActivity;
+    const previous = this.deliveredUntil;
     const receivedAt = this.touch();
     // A live server answers every heartbeat: unanswered ones mean it stalled, even if it resumed in
     // time. Counted in heartbeats sent, not in elapsed time, so a busy event loop (which delays the
@@ -133,6 +139,7 @@ export class StreamSession {
     const frame = parseFrame(rawText(data), receivedAt, this.o.source);
     if (frame.type === 'tick') {
       this.healthy = true;
+      this.lastPriceTime = Math.max(this.lastPriceTime ?? frame.tick.time, frame.tick.time);
       this.o.counters.ticks++;
       this.o.emit(frame);
     } else if (frame.type === 'problem') {

@@ -31,7 +31,8 @@ export class ChainData {
 
   constructor(
     readonly symbol: string,
-    private readonly calendar: MarketCalendar,
+    /** The symbol's market: its sessions make the series and partition the layers' files. */
+    readonly calendar: MarketCalendar,
   ) {}
 
   /** Where the bars come from; may change until something asks for them. */

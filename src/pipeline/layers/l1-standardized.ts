@@ -131,8 +131,8 @@ function parseBarLine(symbol: string, line: string): Bar {
   };
 }
 
-/** `sessionDateOf`: the session (trade) date of a bar's time in the instrument's market calendar. */
-export function l1Spec(symbol: string, range: TimeRange, source: BarSourceState, parents: readonly ParentRun[], force: boolean, load: () => Promise<Bar[]>, sessionDateOf: (t: number) => IsoDate): LayerSpec {
+/** `calendar`: the instrument's market calendar, whose session (trade) dates label and partition the bars. */
+export function l1Spec(symbol: string, range: TimeRange, source: BarSourceState, parents: readonly ParentRun[], force: boolean, load: () => Promise<Bar[]>, calendar: MarketCalendar): LayerSpec {
   return {
     layer: 'L1',
     symbol,
@@ -142,16 +142,17 @@ export function l1Spec(symbol: string, range: TimeRange, source: BarSourceState,
     compute: async (): Promise<LayerOutput> => {
       const bars = await load();
       if (bars.length === 0) throw new TasaError('not_found', `No bars of ${symbol} are stored from ${range.from} to ${range.to}.`, { input: `${range.from}..${range.to}` });
-      return { tables: barTables(symbol, bars, sessionDateOf), summary: { bars: bars.length, from: range.from, to: range.to }, rowsIn: bars.length, rowsOut: bars.length };
+      return { tables: barTables(calendar, bars), summary: { bars: bars.length, from: range.from, to: range.to }, rowsIn: bars.length, rowsOut: bars.length };
     },
   };
 }
 
-function barTables(symbol: string, bars: readonly Bar[], sessionDateOf: (t: number) => IsoDate): LayerOutput['tables'] {
+function barTables(calendar: MarketCalendar, bars: readonly Bar[]): LayerOutput['tables'] {
+  const symbol = calendar.symbol;
   const times = bars.map((b) => b.time);
   const columns = [
     timestampColumn('time', times),
-    stringColumn('session', times.map(sessionDateOf)),
+    stringColumn('session', times.map((t) => sessionDateOf(calendar, t))),
     doubleColumn('open', bars.map((b) => b.open)),
     doubleColumn('high', bars.map((b) => b.high)),
     doubleColumn('low', bars.map((b) => b.low)),
@@ -162,7 +163,7 @@ function barTables(symbol: string, bars: readonly Bar[], sessionDateOf: (t: numb
     int32Column('revision', bars.map((b) => b.revision)),
     stringColumn('flags', bars.map((b) => b.flags.join('|'))),
   ];
-  return monthlyPartitions('L1', symbol, columns, times).map((t) => ({ ...t, metadata: { layer: 'L1', symbol } }));
+  return monthlyPartitions('L1', symbol, columns, times, calendar).map((t) => ({ ...t, metadata: { layer: 'L1', symbol } }));
 }
 
 /** The bars of L1 tables read back from the archive (in key order, i.e. by month). */

@@ -24,7 +24,7 @@ export function l2Spec(data: ChainData, parents: readonly ParentRun[], force: bo
       const times = rows.map((r) => r.time);
       const columns = [timestampColumn('time', times), ...INDICATOR_NAMES.map((name) => doubleColumn(name, indicatorColumn(rows, name)))];
       return {
-        tables: monthlyPartitions('L2', data.symbol, columns, times).map((t) => ({ ...t, metadata: { layer: 'L2', symbol: data.symbol } })),
+        tables: monthlyPartitions('L2', data.symbol, columns, times, data.calendar).map((t) => ({ ...t, metadata: { layer: 'L2', symbol: data.symbol } })),
         summary: { rows: rows.length, indicators: INDICATOR_NAMES.length },
         rowsIn: rows.length,
         rowsOut: rows.length,

@@ -32,7 +32,7 @@ export function l3Spec(data: ChainData, parents: readonly ParentRun[], force: bo
         ...table.names.map((name, j) => doubleColumn(name, table.columns[j]!)),
       ];
       return {
-        tables: monthlyPartitions('L3', data.symbol, columns, table.times).map((t) => ({ ...t, metadata: { layer: 'L3', symbol: data.symbol } })),
+        tables: monthlyPartitions('L3', data.symbol, columns, table.times, data.calendar).map((t) => ({ ...t, metadata: { layer: 'L3', symbol: data.symbol } })),
         summary: { rows: table.times.length, features: table.names.length },
         rowsIn: table.times.length,
         rowsOut: table.times.length,

@@ -44,7 +44,7 @@ export function l4Spec(data: ChainData, parents: readonly ParentRun[], force: bo
       const rows = times.length;
       const header = datasetHeader(dataset);
       return {
-        tables: monthlyPartitions('L4', data.symbol, columns, times).map((t) => ({ ...t, metadata: { layer: 'L4', symbol: data.symbol, rlDatasetHash: dataset.hash } })),
+        tables: monthlyPartitions('L4', data.symbol, columns, times, data.calendar).map((t) => ({ ...t, metadata: { layer: 'L4', symbol: data.symbol, rlDatasetHash: dataset.hash } })),
         blobs: [{ key: layerFileKey('L4', data.symbol, 'dataset.json'), bytes: new TextEncoder().encode(`${JSON.stringify(header, null, 2)}\n`), rows: 1 }],
         summary: datasetSummary(dataset),
         rowsIn: (await data.series()).length,

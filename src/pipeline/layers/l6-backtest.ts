@@ -13,10 +13,10 @@
  * report (and a new hash) while the tables stay byte-identical.
  */
 import type { Clock } from '../../clock.ts';
-import type { Calendars } from '../../domain/calendar.ts';
+import { instrumentCalendar, type Calendars, type MarketCalendar } from '../../domain/calendar.ts';
 import { TasaError } from '../../errors.ts';
 import { BASELINE_IDS, baselinePolicy, isBaselineId } from '../../research/baselines.ts';
-import { storedEquity } from '../../research/equity-curve.ts';
+import { MAX_EQUITY_POINTS, storedEquity } from '../../research/equity-curve.ts';
 import { resolveGateThresholds, type GateThresholds } from '../../research/gates.ts';
 import { featureNames } from '../../research/features.ts';
 import { sessionBarsPerYear } from '../../research/performance.ts';
@@ -172,6 +172,7 @@ export function l6Spec(data: ChainData, config: ResolvedBacktestConfig, tested: 
         flatAtSessionEnd: config.flatAtSessionEnd,
         thresholds: config.gates,
         barsPerYear: sessionBarsPerYear(hooks.calendar.of(data.symbol), split.from, split.to),
+        calendar: hooks.calendar.of(data.symbol),
         generatedAt: hooks.clock.now(),
         datasetHash: dataset.hash,
         reportConfig: { split: config.split, from: split.from, to: split.to, ...(hooks.spread ? { spread: hooks.spread.note } : {}) },
@@ -181,7 +182,7 @@ export function l6Spec(data: ChainData, config: ResolvedBacktestConfig, tested: 
       const evaluations = evaluatePolicies(span, tested.policies, options);
       hooks.onEvaluated(evaluations, dataset.hash);
       return {
-        tables: backtestTables(data.symbol, evaluations),
+        tables: backtestTables(hooks.calendar.of(data.symbol), evaluations),
         blobs: evaluations.map((e) => ({ key: layerFileKey('L6', data.symbol, `report-${e.policyId}.html`), bytes: new TextEncoder().encode(e.reportHtml), rows: 1 })),
         summary: {
           split: config.split,
@@ -217,9 +218,10 @@ function policySummary(e: PolicyEvaluation): Record<string, unknown> {
   };
 }
 
-function backtestTables(symbol: string, evaluations: readonly PolicyEvaluation[]): LayerOutput['tables'] {
+function backtestTables(calendar: MarketCalendar, evaluations: readonly PolicyEvaluation[]): LayerOutput['tables'] {
+  const symbol = calendar.symbol;
   const metadata = { layer: 'L6', symbol };
-  const equity = monthlyPartitions('L6', symbol, equityColumns(evaluations), evaluations[0]?.result.times ?? []).map((t) => ({ ...t, metadata }));
+  const equity = monthlyPartitions('L6', symbol, equityColumns(evaluations), evaluations[0]?.result.times ?? [], calendar).map((t) => ({ ...t, metadata }));
   return [
     { key: layerFileKey('L6', symbol, 'backtests.parquet'), columns: metricColumns(evaluations), metadata },
     { key: layerFileKey('L6', symbol, 'trades.parquet'), columns: tradeColumns(evaluations), metadata },
@@ -286,13 +288,14 @@ function equityColumns(evaluations: readonly PolicyEvaluation[]): TableColumn[] 
   ];
 }
 
-/** One `backtests` row per evaluation of a completed L6 run (or of `tasa backtest`, without a run). */
+/** One `backtests` row per evaluation of a completed L6 run (or of `tasa backtest`, without a run); `calendars` must hold the symbol's (its sessions split the stored curve). */
 export async function storeBacktests(
   db: Db,
   clock: Clock,
   symbol: string,
   evaluations: readonly PolicyEvaluation[],
   meta: { pipelineRunId: number | null; datasetHash: string | null; config: Record<string, unknown> },
+  calendars: Calendars = instrumentCalendar('USD/COP'),
 ): Promise<number[]> {
   const ids: number[] = [];
   for (const e of evaluations) {
@@ -306,7 +309,7 @@ export async function storeBacktests(
         metrics: e.metrics,
         gates: e.gates,
         passed: e.gates.passed,
-        equity: storedEquity(e.result),
+        equity: storedEquity(e.result, MAX_EQUITY_POINTS, calendars.of(symbol)),
         trades: e.result.trades,
         reportHtml: e.reportHtml,
         datasetHash: meta.datasetHash,

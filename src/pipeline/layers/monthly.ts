@@ -1,19 +1,24 @@
 /**
  * The archive layout's monthly partitions (layout.ts `monthlyTables`) and Bogota dates for rows
  * in time order, with one calendar conversion per month (or day) instead of one per row: on 5.5
- * years of bars that conversion was a second of the pipeline's time. Same keys, same slices.
+ * years of bars that conversion was a second of the pipeline's time. The partitions go by the
+ * month of each row's session date in the symbol's market (`sessionDateOf`): for USD/COP that is
+ * its Bogota date, the layout's key; an EUR/USD bar at 22:30Z on 31 March is in April's file,
+ * since its session (dated 1 April) opened at 17:00 New York.
  */
+import { instrumentCalendar, sessionDateOf, type Calendars, type MarketCalendar } from '../../domain/calendar.ts';
 import { addDays, bogotaDate, bogotaWallTime, type IsoDate } from '../../domain/time.ts';
 import { TasaError } from '../../errors.ts';
 import { sliceTable, type TableColumn } from '../archive/parquet-table.ts';
-import { bogotaMonth, monthKey, type LayerId } from '../layout.ts';
+import { monthKey, monthOfDate, type LayerId, type YearMonth } from '../layout.ts';
 
-/** The first instant of the Bogota month after `month` (YYYY-MM). */
-function nextMonthStart(month: string): number {
+/** The first instant whose session date is in the month after `month` (YYYY-MM) or later. */
+function nextMonthStart(calendar: MarketCalendar, month: YearMonth): number {
   const year = Number(month.slice(0, 4));
   const m = Number(month.slice(5, 7));
   const next = m === 12 ? `${year + 1}-01-01` : `${year}-${String(m + 1).padStart(2, '0')}-01`;
-  return bogotaWallTime(next, 0);
+  // From the session open when the 1st's session opens the day before, else from the 1st's midnight.
+  return calendar.instantsOfDates(next, next).from;
 }
 
 function assertOrdered(times: ArrayLike<number>, i: number): void {
@@ -22,14 +27,24 @@ function assertOrdered(times: ArrayLike<number>, i: number): void {
   if (i > 0 && t < times[i - 1]!) throw new TasaError('bad_input', `Row ${i} is earlier than row ${i - 1}: rows must be in time order to be split by month.`, { input: String(i) });
 }
 
-/** `columns` split into one archive file per Bogota month of `times` (epoch ms, ascending). */
-export function monthlyPartitions(layer: LayerId, symbol: string, columns: readonly TableColumn[], times: ArrayLike<number>): Array<{ key: string; columns: TableColumn[] }> {
+/**
+ * `columns` split into one archive file per month of the session dates of `times` (epoch ms,
+ * ascending) in `symbol`'s market; `calendars` must hold it (USD/COP's calendar by default).
+ */
+export function monthlyPartitions(
+  layer: LayerId,
+  symbol: string,
+  columns: readonly TableColumn[],
+  times: ArrayLike<number>,
+  calendars: Calendars = instrumentCalendar('USD/COP'),
+): Array<{ key: string; columns: TableColumn[] }> {
+  const calendar = calendars.of(symbol);
   const out: Array<{ key: string; columns: TableColumn[] }> = [];
   let start = 0;
   while (start < times.length) {
     assertOrdered(times, start);
-    const month = bogotaMonth(times[start]!);
-    const end = nextMonthStart(month);
+    const month = monthOfDate(sessionDateOf(calendar, times[start]!));
+    const end = nextMonthStart(calendar, month);
     let i = start + 1;
     for (; i < times.length; i++) {
       assertOrdered(times, i);

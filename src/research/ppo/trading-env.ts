@@ -17,6 +17,7 @@
  * position held going into the decision, one-hot (see actor-critic.ts).
  */
 import { BAR_MS } from '../../domain/bar.ts';
+import { instrumentCalendar } from '../../domain/calendar.ts';
 import { TasaError } from '../../errors.ts';
 import { Account, CostSchedule } from '../execution-model.ts';
 import { observationAt } from '../rl-dataset.ts';
@@ -52,7 +53,8 @@ export class TradingEnv {
       throw new TasaError('bad_input', `The RL dataset of ${dataset.symbol} has no ${split} episode with two bars or more.`, { input: split });
     }
     this.observationSize = inputSize({ featureNames: dataset.featureNames, window: dataset.window });
-    this.costs = new CostSchedule(dataset.costs);
+    // The hours of a per-hour spread are the market's own; a dataset knows only its symbol.
+    this.costs = new CostSchedule(dataset.costs, dataset.costs.spreadBpsByHour === undefined ? undefined : instrumentCalendar(dataset.symbol));
     this.account = new Account(1, this.costs);
   }
 

@@ -303,7 +303,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<ServerDeps> = async (app
     },
     async (request) => {
       const b = await backtestOf(request.query);
-      return { backtest: backtestRef(b), initialEquity: b.equity.initialEquity, sessionsPerPeriod: b.equity.sessionsPerPoint, periods: periodPnl(b.equity).map(periodView) };
+      return { backtest: backtestRef(b), initialEquity: b.equity.initialEquity, sessionsPerPeriod: b.equity.sessionsPerPoint, periods: periodPnl(b.equity, deps.calendar.of(b.symbol)).map(periodView) };
     },
   );
 
@@ -340,7 +340,8 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<ServerDeps> = async (app
     },
     async (request) => {
       const b = await backtestOf(request.query);
-      const r = riskMetrics(b.equity, b.metrics.barsPerYear, deps.calendar.of(b.symbol).nominalBarCount());
+      const calendar = deps.calendar.of(b.symbol);
+      const r = riskMetrics(b.equity, b.metrics.barsPerYear, calendar.nominalBarCount(), calendar);
       return {
         backtest: backtestRef(b),
         ...r,

@@ -35,8 +35,8 @@ const CandleQuerystring = Type.Object({
     CANDLESTICK_INTERVALS.map((i) => Type.Literal(i)),
     { default: '5min', description: `Bucket size. ${CANDLE_INTERVALS_TEXT} ${MINUTE_CANDLES_TEXT}` },
   ),
-  from: Type.Optional(Type.String({ description: 'First bucket open: a Bogota date (YYYY-MM-DD) or an ISO 8601 time with Z/offset. With it, the first `limit` candles from there.', examples: ['2024-01-02', '2024-01-02T13:00:00Z'] })),
-  to: Type.Optional(Type.String({ description: 'Buckets opening before this (a date means through that Bogota day). Default: now.', examples: ['2024-01-31'] })),
+  from: Type.Optional(Type.String({ description: "First bucket open: a session date of the market's own calendar (YYYY-MM-DD; Bogota for USD/COP, EUR/USD's opens 17:00 New York the day before) or an ISO 8601 time with Z/offset. With it, the first `limit` candles from there.", examples: ['2024-01-02', '2024-01-02T13:00:00Z'] })),
+  to: Type.Optional(Type.String({ description: "Buckets opening before this (a date means through that session date of the market's own calendar; Bogota for USD/COP). Default: now.", examples: ['2024-01-31'] })),
   limit: Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT, description: 'Most candles returned; without `from`, the latest ones' }),
   indicators: Type.Optional(
     Type.String({
@@ -57,7 +57,8 @@ export const candleRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) =
         tags: ['market'],
         summary: 'Candles (OHLC) from the stored 5-minute bars (1min: from the stored ticks)',
         description:
-          'Resampled inside sessions: buckets open at the session open (08:00 Bogota) and never span two sessions; 4h is 08:00-12:00 and 12:00-13:00, 1day is the session, 1w the Bogota trading week (Monday start; see interval). 1min is built from the stored ticks, so it exists only where ticks are kept (ticksFrom: the oldest), one candle per minute with ticks (gaps stay gaps). Each candle says how many 5-minute bars it holds and whether it is complete. Without `from`: the latest `limit` candles before `to`. Provenance: a candle holds only simulated (source simulator) or only real bars; a bucket where the provenance changes is split at the change (the second candle opens at its first bar), `segments` lists the runs of each, and indicators restart at each change (warm-up only from bars of the same provenance).',
+          "Resampled inside sessions, in the market's own zone: buckets open at the session open (USD/COP: 08:00 Bogota) and never span two sessions; USD/COP's 4h is 08:00-12:00 and 12:00-13:00, 1day is the session, 1w the market's trading week (Monday start; see interval)." +
+          ' 1min is built from the stored ticks, so it exists only where ticks are kept (ticksFrom: the oldest), one candle per minute with ticks (gaps stay gaps). Each candle says how many 5-minute bars it holds and whether it is complete. Without `from`: the latest `limit` candles before `to`. Provenance: a candle holds only simulated (source simulator) or only real bars; a bucket where the provenance changes is split at the change (the second candle opens at its first bar), `segments` lists the runs of each, and indicators restart at each change (warm-up only from bars of the same provenance).',
         params: SymbolPath,
         querystring: CandleQuerystring,
         response: { ...COMMON_ERRORS, 200: CandlesResponse, 404: ErrorBody },

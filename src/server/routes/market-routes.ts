@@ -25,7 +25,7 @@ const DefaultSymbolQuery = Type.Object({ symbol: Type.Optional(SymbolString) });
 const SessionBody = Type.Object(
   {
     symbol: Type.String(),
-    date: Type.String({ description: 'Bogota date of the session' }),
+    date: Type.String({ description: "The session's date in the market's own calendar (its trade date; Bogota for USD/COP)" }),
     open: IsoTimeUtc,
     close: IsoTimeUtc,
     inProgress: Type.Boolean({ description: 'The session is open now: figures are so far' }),

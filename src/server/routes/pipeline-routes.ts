@@ -102,11 +102,11 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps)
       schema: {
         tags: TAGS,
         summary: 'Data quality of a period: coverage, flat share, repairs, gaps',
-        description: `From the stored bars (L1) and the session quality table, per day and per hour of the session (Bogota). At most ${MAX_QUALITY_DAYS} days per request.`,
+        description: `From the stored bars (L1) and the session quality table, per session date and per hour of the session, in the market's own zone (Bogota for USD/COP). At most ${MAX_QUALITY_DAYS} days per request.`,
         querystring: Type.Object({
           symbol: Type.String({ description: 'USD/COP, USD%2FCOP or USDCOP; unknown symbols are 404' }),
-          from: Type.String({ format: 'date', description: 'First session date, YYYY-MM-DD (Bogota), inclusive' }),
-          to: Type.String({ format: 'date', description: 'Last session date, YYYY-MM-DD (Bogota), inclusive' }),
+          from: Type.String({ format: 'date', description: "First session date of the market's own calendar, YYYY-MM-DD (Bogota for USD/COP), inclusive" }),
+          to: Type.String({ format: 'date', description: "Last session date of the market's own calendar, YYYY-MM-DD (Bogota for USD/COP), inclusive" }),
         }),
         response: { 200: DataQualityReport, ...ERRORS },
       },

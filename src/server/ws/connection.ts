@@ -5,7 +5,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import { bogotaDate } from '../../domain/time.ts';
+import { sessionDateOf, type Calendars } from '../../domain/calendar.ts';
 import { errorMessage } from '../../errors.ts';
 import type { ServerDeps } from '../deps.ts';
 import { servedSymbol } from '../request-inputs.ts';
@@ -19,13 +19,16 @@ export const MAX_BAD_MESSAGES = 20;
 export const POLICY_VIOLATION = 1008;
 
 /**
- * Where a client gets over REST what the gateway cannot send it: the bars of the Bogota dates
- * from `fromTime` to `toTime` (epoch ms). A client beyond the replay window gets today's bars (a
- * client that was away longer widens `from`); a gap gets the dates of the events either side of it.
+ * Where a client gets over REST what the gateway cannot send it: the bars of the session dates
+ * in the symbol's market (Bogota dates for USD/COP; an EUR/USD evening after 17:00 New York is
+ * the next day's session) from `fromTime` to `toTime` (epoch ms), the dates the historical route
+ * reads. A client beyond the replay window gets the current session's bars (a client that was
+ * away longer widens `from`); a gap gets the dates of the events either side of it.
  */
-export function refetchUrl(symbol: string, fromTime: number, toTime = fromTime): string {
-  const from = bogotaDate(Math.min(fromTime, toTime));
-  const to = bogotaDate(Math.max(fromTime, toTime));
+export function refetchUrl(calendars: Calendars, symbol: string, fromTime: number, toTime = fromTime): string {
+  const calendar = calendars.of(symbol);
+  const from = sessionDateOf(calendar, Math.min(fromTime, toTime));
+  const to = sessionDateOf(calendar, Math.max(fromTime, toTime));
   return `/api/market/historical?symbol=${encodeURIComponent(symbol)}&from=${from}&to=${to}`;
 }
 
@@ -40,7 +43,8 @@ export interface ConnectionOptions {
 
 /** Starts the session of an accepted socket; it stops when the socket closes. */
 export function openConnection(ws: WebSocket, request: FastifyRequest, o: ConnectionOptions): ClientSession {
-  const session = new ClientSession({ ws, socket: request.raw.socket, hub: o.hub, deps: o.deps, frequency: o.frequency, tickMessage: o.tickMessage, refetchUrl });
+  const refetch = (symbol: string, fromTime: number, toTime?: number): string => refetchUrl(o.deps.calendar, symbol, fromTime, toTime);
+  const session = new ClientSession({ ws, socket: request.raw.socket, hub: o.hub, deps: o.deps, frequency: o.frequency, tickMessage: o.tickMessage, refetchUrl: refetch });
   session.start();
   let badMessages = 0;
   let inbox = Promise.resolve();

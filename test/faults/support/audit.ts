@@ -1,23 +1,30 @@
 /**
  * The checker: what was stored against what the simulator delivered (ticks) and what its REST
  * history says (bars). Definitions (docs/reliability.md):
+ * - every figure is of one symbol over its audit window: the part of the run in which its market
+ *   is open (the slots from the clock's start to USD/COP's close, cut to the symbol's session);
  * - delivered: distinct ticks (symbol, exchange second, price, bid, ask) the simulator wrote to a
- *   live ingest connection, with exchange time inside the session;
+ *   live ingest connection, with exchange time inside the window;
  * - lost: delivered, not in the ticks table, and not in flight at a kill -9;
  * - in flight: delivered to a process within IN_FLIGHT_MS (wall time) of its kill -9: it may have
  *   died before making them durable. They are counted apart; the bar repair must cover their bars;
  * - duplicates: rows beyond the first for one tick; unexpected: stored ticks never delivered.
  */
 import { BAR_MS, type Bar } from '../../../src/domain/bar.ts';
-import type { Session } from '../../../src/domain/calendar.ts';
 import { barsBetween } from '../../../src/store/bars-repo.ts';
 import type { Db } from '../../../src/store/db.ts';
 import { ticksBetween } from '../../../src/store/ticks-repo.ts';
 import { tickKey, type TickLedger } from './tick-ledger.ts';
 
 const IN_FLIGHT_MS = 1_000;
-const SYMBOL = 'USD/COP';
 const API_KEY = 'fault-suite-truth';
+
+/** One symbol's audited slots: [from, to), both on the 5-minute grid. */
+export interface AuditWindow {
+  symbol: string;
+  from: number;
+  to: number;
+}
 
 export interface TickAudit {
   delivered: number;
@@ -51,10 +58,10 @@ export interface BarAudit {
   partialBeforeTimes: string[];
 }
 
-export async function auditTicks(db: Db, ledger: TickLedger, session: Session, kills: readonly number[], atClient: ReadonlySet<string>): Promise<TickAudit> {
-  const delivered = ledger.between(session.open, session.close);
+export async function auditTicks(db: Db, ledger: TickLedger, window: AuditWindow, kills: readonly number[], atClient: ReadonlySet<string>): Promise<TickAudit> {
+  const delivered = ledger.between(window.symbol, window.from, window.to);
   const counts = new Map<string, number>();
-  for (const t of await ticksBetween(db, SYMBOL, session.open, session.close)) {
+  for (const t of await ticksBetween(db, window.symbol, window.from, window.to)) {
     const key = tickKey(t.symbol, t.time, t.price, t.bid, t.ask);
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
@@ -80,13 +87,13 @@ export async function auditTicks(db: Db, ledger: TickLedger, session: Session, k
   };
 }
 
-export async function snapshotBars(db: Db, session: Session): Promise<Bar[]> {
-  return barsBetween(db, SYMBOL, session.open, session.close);
+export async function snapshotBars(db: Db, window: AuditWindow): Promise<Bar[]> {
+  return barsBetween(db, window.symbol, window.from, window.to);
 }
 
-export async function auditBars(db: Db, session: Session, before: readonly Bar[], restUrl: string): Promise<BarAudit> {
-  const truth = await simulatorBars(restUrl, session);
-  const after = new Map((await snapshotBars(db, session)).map((b) => [b.time, b]));
+export async function auditBars(db: Db, window: AuditWindow, before: readonly Bar[], restUrl: string): Promise<BarAudit> {
+  const truth = await simulatorBars(restUrl, window);
+  const after = new Map((await snapshotBars(db, window)).map((b) => [b.time, b]));
   const beforeByTime = new Map(before.map((b) => [b.time, b]));
   const slots = [...truth.keys()].sort((a, b) => a - b);
   const wrongSample: string[] = [];
@@ -126,13 +133,13 @@ export async function auditBars(db: Db, session: Session, before: readonly Bar[]
 
 type Ohlc4 = [number, number, number, number];
 
-/** The simulator's own bars for the session, straight from its REST /time_series (retrying a 429). */
-async function simulatorBars(restUrl: string, session: Session): Promise<Map<number, Ohlc4>> {
+/** The simulator's own bars for the window, straight from its REST /time_series (retrying a 429). */
+async function simulatorBars(restUrl: string, window: AuditWindow): Promise<Map<number, Ohlc4>> {
   const params = new URLSearchParams({
-    symbol: SYMBOL,
+    symbol: window.symbol,
     interval: '5min',
-    start_date: tdTime(session.open),
-    end_date: tdTime(session.close),
+    start_date: tdTime(window.from),
+    end_date: tdTime(window.to),
     timezone: 'UTC',
     order: 'ASC',
     outputsize: '5000',
@@ -149,7 +156,7 @@ async function simulatorBars(restUrl: string, session: Session): Promise<Map<num
     const bars = new Map<number, Ohlc4>();
     for (const v of body.values) {
       const time = Date.parse(`${v.datetime.replace(' ', 'T')}Z`);
-      if (time >= session.open && time < session.close && time % BAR_MS === 0) bars.set(time, [Number(v.open), Number(v.high), Number(v.low), Number(v.close)]);
+      if (time >= window.from && time < window.to && time % BAR_MS === 0) bars.set(time, [Number(v.open), Number(v.high), Number(v.low), Number(v.close)]);
     }
     return bars;
   }

@@ -4,9 +4,14 @@
  * PostgreSQL and Redis, the simulator in this process (it is the outside world, and the ground
  * truth: it records every tick it delivers), and a WebSocket client on the gateway.
  *
- * Every process shares one simulated timeline (TASA_CLOCK_START/SPEED/ANCHOR). After the close
- * the ingest processes stop, the failsafe runs, and the audit compares the store and the client
- * with the simulator (see docs/reliability.md for the definitions).
+ * Three instruments are served at once over the one feed socket: USD/COP, whose session is the
+ * run (its open to its close, with margins), and USD/BRL and EUR/USD, open all through it (the
+ * processes start in the middle of their sessions). Every check is made per symbol, over the part
+ * of the run in which its market is open.
+ *
+ * Every process shares one simulated timeline (TASA_CLOCK_START/SPEED/ANCHOR). After USD/COP's
+ * close the ingest processes stop, the failsafe runs for every symbol, and the audit compares the
+ * store and the client with the simulator (see docs/reliability.md for the definitions).
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,25 +19,31 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { ScaledClock } from '../../../src/clock.ts';
-import { MarketCalendar, type Session } from '../../../src/domain/calendar.ts';
+import { BAR_MS } from '../../../src/domain/bar.ts';
+import { CalendarSet, MarketCalendar, type Session } from '../../../src/domain/calendar.ts';
+import { BAR_DUE_GRACE_MS, recentSessions } from '../../../src/domain/gaps.ts';
+import { shippedInstrument } from '../../../src/domain/symbol.ts';
 import { startSimulator, type RunningSimulator } from '../../../src/feeds/simulator/index.ts';
 import { runFailsafe } from '../../../src/jobs/failsafe.ts';
 import { createRestSource } from '../../../src/jobs/history-source.ts';
 import type { Db } from '../../../src/store/db.ts';
+import { ingestLeaseName } from '../../../src/store/leases-repo.ts';
 import { openDb } from '../../../src/store/open-db.ts';
 import { freePort } from '../../support/free-port.ts';
 import type { PrivatePostgres } from '../../support/private-postgres.ts';
 import type { PrivateRedis } from '../../support/private-redis.ts';
-import { auditBars, auditTicks, snapshotBars, type BarAudit, type TickAudit } from './audit.ts';
+import { auditBars, auditTicks, snapshotBars, type AuditWindow, type BarAudit, type TickAudit } from './audit.ts';
 import { startTasa, type TasaProcess } from './processes.ts';
 import { TickLedger } from './tick-ledger.ts';
 import { WsRecorder, type SeqAudit } from './ws-recorder.ts';
 
-export const SYMBOL = 'USD/COP';
+/** USD/COP first: its session is the run, its lease the one the kill faults aim at. */
+export const SYMBOLS = ['USD/COP', 'USD/BRL', 'EUR/USD'] as const;
+const LEAD = SYMBOLS[0];
 export const MIN = 60_000;
 const API_KEY = 'fault-suite-key';
 const logger = pino({ level: 'silent' });
-const calendar = new MarketCalendar();
+const calendars = new CalendarSet(SYMBOLS.map((symbol) => new MarketCalendar({}, shippedInstrument(symbol))));
 /** A Tuesday: an ordinary session, no holiday on either side. */
 const SESSION_DATE = '2026-03-03';
 /** Simulated time between the clock's anchor and the open: the processes start meanwhile. */
@@ -41,7 +52,7 @@ const PRE_OPEN_MS = 2 * MIN;
 const STARTUP_REAL_MS = 16_000;
 /** After the close: the watermark, the last bar's write, then the failsafe's grace. */
 const AFTER_CLOSE_MS = 8 * MIN;
-/** Ticks per second in session (the simulator's own rate model); ~60 ticks per bar. */
+/** Ticks per second in session, per symbol (the simulator's own rate model); ~60 ticks per bar. */
 const TICKS_PER_SECOND = 0.2;
 const WAIT_ACTIVE_REAL_MS = 60_000;
 /**
@@ -97,15 +108,24 @@ export interface FaultContext {
   note(text: string): void;
 }
 
+/** The audit of one symbol over its window (ISO times in `from`, `to`). */
+export interface SymbolResult {
+  symbol: string;
+  from: string;
+  to: string;
+  ticks: TickAudit;
+  bars: BarAudit;
+  client: SeqAudit;
+  failsafe: { status: string; error: string | null };
+}
+
 export interface FaultResult {
   fault: string;
   injected: string;
   speed: number;
   realSeconds: number;
-  ticks: TickAudit;
-  bars: BarAudit;
-  client: SeqAudit;
-  failsafe: { status: string; error: string | null };
+  /** In the order of SYMBOLS. */
+  symbols: SymbolResult[];
   notes: string[];
   logDir: string;
 }
@@ -118,8 +138,8 @@ interface IngestHandle {
 /** Runs the session with the fault; always tears everything down. */
 export async function runFaultSession(world: World, spec: FaultSpec, index: number): Promise<FaultResult> {
   const started = performance.now();
-  const session = calendar.sessionFor(SESSION_DATE);
-  if (!session) throw new Error(`${SESSION_DATE} is not a session`);
+  const session = calendars.of(LEAD).sessionFor(SESSION_DATE);
+  if (!session) throw new Error(`${SESSION_DATE} is not a session of ${LEAD}`);
   const logDir = join(world.dir, `${index}-${spec.fault.replace(/[^a-z0-9]+/gi, '-')}`);
   await mkdir(logDir, { recursive: true });
   const dbName = `fault_${index}`;
@@ -139,9 +159,19 @@ export async function runFaultSession(world: World, spec: FaultSpec, index: numb
   let sim: RunningSimulator | null = null;
   let db: Db | null = null;
   try {
-    sim = await startSimulator({ clock, seed: spec.seed, ticksPerSecond: TICKS_PER_SECOND, plan: { perMinute: 10_000, perDay: 1_000_000 }, logger, onPriceFrame: ledger.record });
+    sim = await startSimulator({
+      clock,
+      symbols: [...SYMBOLS],
+      seed: spec.seed,
+      ticksPerSecond: TICKS_PER_SECOND,
+      plan: { perMinute: 10_000, perDay: 1_000_000 },
+      // Bars are compared with REST's: every tick is sent however long this busy process stalls.
+      maxBacklogMs: Number.POSITIVE_INFINITY,
+      logger,
+      onPriceFrame: ledger.record,
+    });
     const httpPort = await freePort();
-    const env = tasaEnv({ databaseUrl, redisUrl, sim, speed: spec.speed, clockStart, anchor, httpPort });
+    const env = tasaEnv({ databaseUrl, redisUrl, sim, symbols: SYMBOLS, speed: spec.speed, clockStart, anchor, httpPort });
     const spawnIngest = (reuse?: TasaProcess): TasaProcess => {
       const previous = ingests.find((i) => i.process === reuse);
       const dataDir = previous?.dataDir ?? join(logDir, `ingest-data-${ingests.length + 1}`);
@@ -157,7 +187,7 @@ export async function runFaultSession(world: World, spec: FaultSpec, index: numb
     if (spec.standby) spawnIngest();
     await serve.waitForLine(/API and dashboard on/, STARTUP_REAL_MS * 3);
     db = await openDb({ databaseUrl });
-    recorder = new WsRecorder(`ws://127.0.0.1:${httpPort}/ws`, SYMBOL);
+    recorder = new WsRecorder(`ws://127.0.0.1:${httpPort}/ws`, SYMBOLS);
     await recorder.start();
     const ctx = faultContext({ world, clock, speed: spec.speed, session, sim, db, ingests, kills, notes, spawnIngest });
     await waitActive(ingests, true, clock, session);
@@ -166,8 +196,9 @@ export async function runFaultSession(world: World, spec: FaultSpec, index: numb
     await ctx.until(session.close + AFTER_CLOSE_MS);
     for (const i of ingests) await i.process.stop();
     await spec.beforeFailsafe?.(ctx);
-    const audit = await failsafeAndAudit({ db, clock, speed: spec.speed, session, restUrl: sim.restUrl, ledger, kills, recorder });
-    return { fault: spec.fault, injected: spec.injected, speed: spec.speed, realSeconds: (performance.now() - started) / 1000, ...audit, notes, logDir };
+    const windows = SYMBOLS.map((symbol) => auditWindow(symbol, clockStart, session));
+    const symbols = await failsafeAndAudit({ db, clock, speed: spec.speed, windows, restUrl: sim.restUrl, ledger, kills, recorder });
+    return { fault: spec.fault, injected: spec.injected, speed: spec.speed, realSeconds: (performance.now() - started) / 1000, symbols, notes, logDir };
   } finally {
     await recorder?.close().catch(() => undefined);
     for (const i of ingests) await i.process.kill9().catch(() => undefined);
@@ -181,6 +212,8 @@ export interface EnvParts {
   databaseUrl: string;
   redisUrl: string;
   sim: RunningSimulator;
+  /** The symbols to ingest and serve (the simulator must serve them); default USD/COP. */
+  symbols?: readonly string[];
   speed: number;
   clockStart: number;
   anchor: number;
@@ -197,7 +230,7 @@ export function tasaEnv(o: EnvParts): Record<string, string> {
     TWELVEDATA_REST_URL: o.sim.restUrl,
     TWELVEDATA_PLAN_PER_MINUTE: '10000',
     TWELVEDATA_PLAN_PER_DAY: '1000000',
-    TASA_SYMBOLS: SYMBOL,
+    TASA_SYMBOLS: (o.symbols ?? [LEAD]).join(','),
     TASA_CLOCK_START: new Date(o.clockStart).toISOString(),
     TASA_CLOCK_SPEED: String(o.speed),
     TASA_CLOCK_ANCHOR: String(o.anchor),
@@ -211,25 +244,43 @@ export function tasaEnv(o: EnvParts): Record<string, string> {
   };
 }
 
+/**
+ * The slots of the run in which the symbol's market is open: from the slot of the clock's start
+ * to USD/COP's close (the last slot the failsafe, run after it, finds due), cut to the session.
+ */
+function auditWindow(symbol: string, clockStart: number, lead: Session): AuditWindow {
+  const session = calendars.of(symbol).sessionFor(SESSION_DATE);
+  if (!session) throw new Error(`${SESSION_DATE} is not a session of ${symbol}`);
+  const runStart = clockStart - (clockStart % BAR_MS);
+  return { symbol, from: Math.max(session.open, runStart), to: Math.min(session.close, lead.close) };
+}
+
 interface AuditParts {
   db: Db;
   clock: ScaledClock;
   speed: number;
-  session: Session;
+  windows: readonly AuditWindow[];
   restUrl: string;
   ledger: TickLedger;
   kills: number[];
   recorder: WsRecorder;
 }
 
-/** The failsafe as the worker runs it, then the checker: store and client against the simulator. */
-async function failsafeAndAudit(o: AuditParts): Promise<Pick<FaultResult, 'ticks' | 'bars' | 'client' | 'failsafe'>> {
-  const before = await snapshotBars(o.db, o.session);
-  const failsafe = await failsafeRun(o.db, o.clock, o.speed, o.restUrl);
-  const bars = await auditBars(o.db, o.session, before, o.restUrl);
+/** The failsafe of every symbol as the worker runs it, then the checker per symbol: store and client against the simulator. */
+async function failsafeAndAudit(o: AuditParts): Promise<SymbolResult[]> {
+  const repaired: Array<Pick<SymbolResult, 'bars' | 'failsafe'> & { window: AuditWindow }> = [];
+  for (const window of o.windows) {
+    const before = await snapshotBars(o.db, window);
+    const failsafe = await failsafeRun(o.db, o.clock, o.speed, o.restUrl, window.symbol);
+    repaired.push({ window, failsafe, bars: await auditBars(o.db, window, before, o.restUrl) });
+  }
   await sleep(500); // the last frames reach the client
-  const ticks = await auditTicks(o.db, o.ledger, o.session, o.kills, o.recorder.receivedTicks());
-  return { ticks, bars, client: o.recorder.audit(), failsafe };
+  const results: SymbolResult[] = [];
+  for (const { window: w, bars, failsafe } of repaired) {
+    const ticks = await auditTicks(o.db, o.ledger, w, o.kills, o.recorder.receivedTicks(w.symbol));
+    results.push({ symbol: w.symbol, from: new Date(w.from).toISOString(), to: new Date(w.to).toISOString(), ticks, bars, client: o.recorder.audit(w.symbol), failsafe });
+  }
+  return results;
 }
 
 interface ContextParts {
@@ -265,11 +316,11 @@ function faultContext(p: ContextParts): FaultContext {
   };
 }
 
-/** The process whose holder (`host:pid`) holds the symbol's lease. */
+/** The process whose holder (`host:pid`) holds USD/COP's lease. */
 async function activeIngest(db: Db, ingests: IngestHandle[]): Promise<TasaProcess> {
   const deadline = performance.now() + 30_000;
   for (;;) {
-    const rows = await db.query<{ holder: string }>('SELECT holder FROM ingest_leases WHERE name = $1', [`ingest:${SYMBOL}`]);
+    const rows = await db.query<{ holder: string }>('SELECT holder FROM ingest_leases WHERE name = $1', [ingestLeaseName(LEAD)]);
     const pid = Number(rows[0]?.holder.split(':').at(-1));
     const found = ingests.find((i) => i.process.pid === pid && !i.process.exited());
     if (found) return found.process;
@@ -304,11 +355,25 @@ export async function untilClock(clock: ScaledClock, speed: number, t: number): 
 }
 
 /** The failsafe job as the worker runs it; its request timeout is 10 real seconds, whatever the clock's speed. */
-async function failsafeRun(db: Db, clock: ScaledClock, speed: number, restUrl: string): Promise<{ status: string; error: string | null }> {
+async function failsafeRun(db: Db, clock: ScaledClock, speed: number, restUrl: string, symbol: string): Promise<SymbolResult['failsafe']> {
   const plan = { perMinute: 10_000, perDay: 1_000_000 };
   const rest = createRestSource({ db, clock, keys: [API_KEY], baseUrl: restUrl, simulated: true, plan, logger, timeoutMs: 10_000 * speed });
-  const result = await runFailsafe({ db, calendar, source: rest.source, symbol: SYMBOL, clock, sessions: 1 });
+  const result = await runFailsafe({ db, calendar: calendars, source: rest.source, symbol, clock, sessions: sessionsBackToAudited(symbol, clock.now()) });
   return { status: result.status, error: result.fillError };
+}
+
+/**
+ * How many of the symbol's recent sessions the failsafe must check to reach the audited one: 1,
+ * unless a slow stop (SIGTERM's grace is 150 simulated minutes at 600x) carried the clock past a
+ * close (EUR/USD's day ends at 22:00 UTC). Counted a few minutes ahead, so that a session starting
+ * while the failsafe runs does not push the audited one out of its reach.
+ */
+function sessionsBackToAudited(symbol: string, now: number): number {
+  const calendar = calendars.of(symbol);
+  const dueBy = now - BAR_DUE_GRACE_MS + 10 * MIN;
+  let count = 1;
+  while (count < 5 && !recentSessions(calendar, dueBy, count).some((s) => s.date === SESSION_DATE)) count++;
+  return count;
 }
 
 async function createDatabase(adminUrl: string, name: string): Promise<void> {
@@ -324,5 +389,3 @@ async function createDatabase(adminUrl: string, name: string): Promise<void> {
 function toClock(clock: ScaledClock): string {
   return new Date(clock.now()).toISOString().slice(11, 19) + 'Z';
 }
-
-export { calendar };

@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 
 export interface DeliveredTick {
   key: string;
+  symbol: string;
   /** Exchange time, epoch ms (whole seconds, as on the wire). */
   time: number;
   /** performance.now() when the frame was written; the first delivery counts. */
@@ -25,12 +26,12 @@ export class TickLedger {
     const f = JSON.parse(frame) as { symbol: string; timestamp: number; price: number; bid: number | null; ask: number | null };
     const time = f.timestamp * 1000;
     const key = tickKey(f.symbol, time, f.price, f.bid, f.ask);
-    if (!this.ticks.has(key)) this.ticks.set(key, { key, time, sentAt: performance.now(), connection });
+    if (!this.ticks.has(key)) this.ticks.set(key, { key, symbol: f.symbol, time, sentAt: performance.now(), connection });
   };
 
-  /** Distinct ticks delivered with exchange time in [from, to). */
-  between(from: number, to: number): DeliveredTick[] {
-    return [...this.ticks.values()].filter((t) => t.time >= from && t.time < to);
+  /** Distinct ticks of `symbol` delivered with exchange time in [from, to). */
+  between(symbol: string, from: number, to: number): DeliveredTick[] {
+    return [...this.ticks.values()].filter((t) => t.symbol === symbol && t.time >= from && t.time < to);
   }
 }
 

@@ -1,8 +1,10 @@
 /**
- * A WebSocket client of the gateway that records every frame it receives for one symbol, every
- * channel, at full rate (`tick` frequency). Its checker says which sequence numbers it never saw
- * and whether each such hole was announced by a `gap` frame (from, to), and counts the seqs it
- * saw twice. A dropped connection is resumed with `since` = the last seq seen, as a client should.
+ * A WebSocket client of the gateway that records every frame it receives for several symbols on
+ * one connection, every channel, at full rate (`tick` frequency). Sequence numbers are per symbol,
+ * so is its checker: which seqs of a symbol it never saw and whether each such hole was announced
+ * by a `gap` frame (from, to) of that symbol, and the seqs it saw twice. Each symbol is subscribed
+ * on its own (`since` takes one) with `since` = the last seq seen: 0 at first, so that the client
+ * gets every event from the bus's first, and a dropped connection resumes, as a client should.
  */
 import WebSocket from 'ws';
 import { tickKey } from './tick-ledger.ts';
@@ -24,7 +26,7 @@ export interface SeqAudit {
   holes: Array<{ from: number; to: number }>;
   /** Price ticks (market_data) received. */
   ticks: number;
-  /** `error` frames received, by code. */
+  /** `error` frames received (of this symbol, or of none), by code. */
   errors: Record<string, number>;
 }
 
@@ -32,6 +34,8 @@ interface Frame {
   type?: string;
   seq?: number;
   symbol?: string;
+  /** Of a `subscribed` frame. */
+  symbols?: string[];
   timestamp?: string;
   code?: string;
   from?: number;
@@ -39,35 +43,15 @@ interface Frame {
   data?: { from?: number; to?: number; price?: number | null; bid?: number | null; ask?: number | null };
 }
 
-export class WsRecorder {
-  private ws: WebSocket | null = null;
-  private closed = false;
-  private readonly seqs: number[] = [];
-  private readonly gaps: Array<{ from: number; to: number }> = [];
-  private readonly errors: Record<string, number> = {};
-  private ticks = 0;
-  private readonly tickKeys = new Set<string>();
-  private lastSeq = 0;
-
-  constructor(
-    private readonly wsUrl: string,
-    private readonly symbol: string,
-  ) {}
-
-  /** Connects and subscribes; resolves once the gateway confirmed the subscription. */
-  async start(timeoutMs = 15_000): Promise<void> {
-    await this.connect(timeoutMs);
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    const ws = this.ws;
-    if (!ws || ws.readyState === WebSocket.CLOSED) return;
-    await new Promise<void>((resolve) => {
-      ws.once('close', () => resolve());
-      ws.terminate();
-    });
-  }
+/** What the client received of one symbol. */
+class SymbolRecord {
+  readonly seqs: number[] = [];
+  readonly gaps: Array<{ from: number; to: number }> = [];
+  readonly errors: Record<string, number> = {};
+  readonly tickKeys = new Set<string>();
+  ticks = 0;
+  lastSeq = 0;
+  subscribed = false;
 
   audit(): SeqAudit {
     const seen = new Set<number>();
@@ -106,50 +90,7 @@ export class WsRecorder {
     };
   }
 
-  /** Distinct ticks received, keyed as the ledger keys them (symbol, exchange time, price, bid, ask). */
-  receivedTicks(): ReadonlySet<string> {
-    return this.tickKeys;
-  }
-
-  private announced(seq: number): boolean {
-    return this.gaps.some((g) => seq >= g.from && seq <= g.to);
-  }
-
-  private connect(timeoutMs: number): Promise<void> {
-    const ws = new WebSocket(this.wsUrl);
-    this.ws = ws;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        ws.terminate();
-        reject(new Error(`the gateway at ${this.wsUrl} did not confirm a subscription within ${timeoutMs} ms`));
-      }, timeoutMs);
-      ws.on('open', () => {
-        const since = this.lastSeq > 0 ? { since: this.lastSeq } : {};
-        ws.send(JSON.stringify({ action: 'subscribe', symbols: [this.symbol], ...since }));
-      });
-      ws.on('message', (raw: WebSocket.RawData) => {
-        const frame = JSON.parse(rawText(raw)) as Frame;
-        if (frame.type === 'subscribed') {
-          clearTimeout(timer);
-          resolve();
-        }
-        this.onFrame(frame);
-      });
-      ws.on('error', () => undefined);
-      ws.on('close', () => {
-        clearTimeout(timer);
-        if (!this.closed) setTimeout(() => void this.connect(timeoutMs).catch(() => undefined), 200);
-      });
-    });
-  }
-
-  private recordTick(frame: Frame): void {
-    this.ticks++;
-    const key = tickOf(frame);
-    if (key !== null) this.tickKeys.add(key);
-  }
-
-  private onFrame(frame: Frame): void {
+  onFrame(frame: Frame): void {
     if (frame.type === 'gap') {
       const from = frame.from ?? frame.data?.from;
       const to = frame.to ?? frame.data?.to;
@@ -164,7 +105,120 @@ export class WsRecorder {
     if (typeof frame.seq !== 'number') return;
     this.seqs.push(frame.seq);
     this.lastSeq = Math.max(this.lastSeq, frame.seq);
-    if (frame.type === 'market_data') this.recordTick(frame);
+    if (frame.type !== 'market_data') return;
+    this.ticks++;
+    const key = tickOf(frame);
+    if (key !== null) this.tickKeys.add(key);
+  }
+
+  private announced(seq: number): boolean {
+    return this.gaps.some((g) => seq >= g.from && seq <= g.to);
+  }
+}
+
+export class WsRecorder {
+  private ws: WebSocket | null = null;
+  private closed = false;
+  private readonly records: ReadonlyMap<string, SymbolRecord>;
+
+  constructor(
+    private readonly wsUrl: string,
+    symbols: readonly string[],
+  ) {
+    this.records = new Map(symbols.map((s) => [s, new SymbolRecord()]));
+  }
+
+  /** Connects and subscribes; resolves once the gateway confirmed the subscription of every symbol. */
+  async start(timeoutMs = 15_000): Promise<void> {
+    await this.connect(timeoutMs);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const ws = this.ws;
+    if (!ws || ws.readyState === WebSocket.CLOSED) return;
+    await new Promise<void>((resolve) => {
+      ws.once('close', () => resolve());
+      ws.terminate();
+    });
+  }
+
+  audit(symbol: string): SeqAudit {
+    return this.record(symbol).audit();
+  }
+
+  /** Distinct ticks of `symbol` received, keyed as the ledger keys them (symbol, exchange time, price, bid, ask). */
+  receivedTicks(symbol: string): ReadonlySet<string> {
+    return this.record(symbol).tickKeys;
+  }
+
+  private record(symbol: string): SymbolRecord {
+    const record = this.records.get(symbol);
+    if (!record) throw new Error(`the recorder is not subscribed to ${symbol}`);
+    return record;
+  }
+
+  private connect(timeoutMs: number): Promise<void> {
+    const ws = new WebSocket(this.wsUrl);
+    this.ws = ws;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        ws.terminate();
+        reject(new Error(`the gateway at ${this.wsUrl} did not confirm the subscriptions of ${this.unconfirmed().join(', ')} within ${timeoutMs} ms (errors: ${this.errorsSeen()})`));
+      }, timeoutMs);
+      const subscribe = (symbol: string, record: SymbolRecord): void => {
+        // Since 0 at the first connection: USD/BRL and EUR/USD stream before `tasa serve` is up
+        // (and USD/COP, on a loaded machine), so the client starts with a replay of every event.
+        ws.send(JSON.stringify({ action: 'subscribe', symbols: [symbol], since: record.lastSeq }));
+      };
+      ws.on('open', () => {
+        for (const [symbol, record] of this.records) {
+          record.subscribed = false;
+          subscribe(symbol, record);
+        }
+      });
+      ws.on('message', (raw: WebSocket.RawData) => {
+        const frame = JSON.parse(rawText(raw)) as Frame;
+        if (frame.type === 'subscribed') {
+          for (const symbol of frame.symbols ?? []) {
+            const record = this.records.get(symbol);
+            if (record) record.subscribed = true;
+          }
+          if ([...this.records.values()].every((r) => r.subscribed)) {
+            clearTimeout(timer);
+            resolve();
+          }
+          return;
+        }
+        // The gateway could not attach the symbol to the bus ("try again"): as a client would.
+        const record = frame.symbol === undefined ? undefined : this.records.get(frame.symbol);
+        if (frame.type === 'error' && frame.code === 'unavailable' && record && !record.subscribed && frame.symbol !== undefined) {
+          const symbol = frame.symbol;
+          setTimeout(() => ws.readyState === WebSocket.OPEN && subscribe(symbol, record), 200);
+        }
+        this.onFrame(frame);
+      });
+      ws.on('error', () => undefined);
+      ws.on('close', () => {
+        clearTimeout(timer);
+        if (!this.closed) setTimeout(() => void this.connect(timeoutMs).catch(() => undefined), 200);
+      });
+    });
+  }
+
+  private unconfirmed(): string[] {
+    return [...this.records].filter(([, r]) => !r.subscribed).map(([symbol]) => symbol);
+  }
+
+  private errorsSeen(): string {
+    return JSON.stringify(Object.fromEntries([...this.records].map(([symbol, r]) => [symbol, r.errors])));
+  }
+
+  /** A frame of one symbol goes to its record; one of none (an error about the connection) to every record. */
+  private onFrame(frame: Frame): void {
+    const record = frame.symbol === undefined ? undefined : this.records.get(frame.symbol);
+    if (record) record.onFrame(frame);
+    else if (frame.symbol === undefined) for (const r of this.records.values()) r.onFrame(frame);
   }
 }
 

@@ -7,7 +7,7 @@ import { afterEach, describe, it } from 'node:test';
 import { ManualClock } from '../../../src/clock.ts';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../../src/feeds/simulator/index.ts';
 import { KeyPool, TwelveDataStream, type FeedEvent, type TwelveDataStreamOptions } from '../../../src/feeds/twelvedata/index.ts';
-import { advance, captureLogger, EventLog, SESSION_TIME, waitFor } from './helpers.ts';
+import { advance, captureLogger, EventLog, realDelay, SESSION_TIME, waitFor } from './helpers.ts';
 
 const KEY = 'ws-good-key-0001';
 
@@ -89,8 +89,8 @@ describe('TwelveDataStream', () => {
     await log.waitFor((l) => l.states().includes('reconnecting'), 'reconnecting');
     const lost = log.ofType('status').find((e) => e.state === 'disconnected');
     assert.match(lost?.detail ?? '', /silent for 3\d{4} ms/);
-    const lastFrameAt = lost?.lastFrameAt ?? NaN;
-    assert.ok(lastFrameAt <= stallStart && lastFrameAt > stallStart - 2_000, `the last frame (${lastFrameAt - stallStart} ms) came just before the stall`);
+    const deliveredUntil = lost?.deliveredUntil ?? NaN;
+    assert.ok(deliveredUntil <= stallStart && deliveredUntil > stallStart - 2_000, `the last frame (${deliveredUntil - stallStart} ms) came just before the stall`);
     await waitFor(() => sim.stats().connectionsTotal === 2, 'second connection');
     await advance(clock, 20_000);
     await log.waitFor((l) => l.ofType('tick').some((e) => e.tick.receivedAt > stallStart + 45_000), 'ticks after the stall');
@@ -111,6 +111,26 @@ describe('TwelveDataStream', () => {
     assert.ok(silence.to >= stallStart + 25_000 && silence.to <= stallStart + 27_000, 'to the first frame after it');
     assert.ok(!log.states().includes('disconnected'), 'the socket was kept');
     assert.equal(sim.stats().connectionsTotal, 1);
+  });
+
+  it("dates a cut connection's outage from its last price's own time, however late it read its last frame", async () => {
+    // A quiet market: heartbeat replies arrive long after the last price. Prices printed after
+    // that price may be lost at the cut, so the outage must start there, not at the last reply
+    // (the same holds for a busy reader that reads 13:24's prices at 13:26).
+    const { clock, sim, log } = await rig({ sim: { ticksPerSecond: 0.02 } });
+    await log.waitFor((l) => subscribedCount(l) === 1, 'subscribed');
+    await advance(clock, 40_000);
+    await log.waitFor((l) => l.ofType('tick').length > 0, 'a price');
+    const lastPrice = Math.max(...log.ofType('tick').map((e) => e.tick.time));
+    await advance(clock, 25_000);
+    await realDelay(20);
+    const silentSince = Math.max(...log.ofType('tick').map((e) => e.tick.time));
+    sim.faults.dropAll();
+    await log.waitFor((l) => l.states().includes('disconnected'), 'the cut');
+    const lost = log.ofType('status').find((e) => e.state === 'disconnected');
+    assert.ok(sim.stats().faults.connectionsDropped === 1 && clock.now() - silentSince > 10_000, 'heartbeat replies came after the last price');
+    assert.ok(lastPrice <= silentSince);
+    assert.equal(lost?.deliveredUntil, silentSince, 'delivered until the last price');
   });
 
   it('reports no silence while the server answers heartbeats, however quiet', async () => {
