@@ -133,6 +133,7 @@ export function backtestTrades(
     flatAtSessionEnd: true,
     thresholds: DEFAULT_GATE_THRESHOLDS,
     barsPerYear: sessionBarsPerYear(o.calendar.of(o.symbol), o.from, o.to),
+    calendar: o.calendar.of(o.symbol),
     generatedAt: 0,
     datasetHash: null,
     reportConfig: { source: 'tasa paper replay' },

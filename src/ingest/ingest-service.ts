@@ -113,6 +113,8 @@ export class IngestService {
   private readonly markets = new Map<string, SymbolState>();
   /** The symbols the current feed tracks. */
   private readonly served = new Set<string>();
+  /** The served symbols whose subscription the server confirmed on the current connection: they are covered. */
+  private readonly covered = new Set<string>();
   /** Late ticks of a market's last bar still count this long after its close. */
   private readonly graceMs: number;
   private readonly writer: DurableWriter;
@@ -393,6 +395,8 @@ export class IngestService {
       this.feedStatus.state = 'stopped';
       for (const symbol of [...this.served]) this.stopServing(symbol, this.stopped ? 'stopping' : 'feed stopped or lease lost');
       for (const p of this.processors.values()) p.feedDown();
+      // A renewal still on its way must not take a lease again after the run loop released it.
+      await this.renewal;
     }
   }
 
@@ -447,6 +451,7 @@ export class IngestService {
   /** The symbol is no longer tracked: READY, its slots (none open any more) no longer covered. */
   private stopServing(symbol: string, reason: string): void {
     this.served.delete(symbol);
+    this.covered.delete(symbol);
     this.symbolLifecycle(symbol)?.transition('READY', reason);
     this.processors.get(symbol)?.feedDown();
   }
@@ -485,6 +490,7 @@ export class IngestService {
         this.feedStatus.detail = event.detail ?? null;
         if (event.state === 'connected') this.onConnected();
         if (event.state === 'disconnected' || event.state === 'stopped') {
+          this.covered.clear();
           for (const p of this.processors.values()) p.feedDown(event.deliveredUntil);
         }
         return;
@@ -499,7 +505,8 @@ export class IngestService {
         this.feedStatus.problems[event.kind] = (this.feedStatus.problems[event.kind] ?? 0) + 1;
         return;
       case 'silence':
-        for (const symbol of this.served) this.processors.get(symbol)?.silent(event.from, event.to);
+        // Only covered symbols: one not yet confirmed is down already, and a silence's end must not cover it.
+        for (const symbol of this.covered) this.processors.get(symbol)?.silent(event.from, event.to);
         return;
     }
   }
@@ -531,7 +538,11 @@ export class IngestService {
    * the server taking the subscribe were never sent, and a bar counted whole would miss them.
    */
   private coverConfirmed(symbols: readonly string[]): void {
-    for (const symbol of symbols) if (this.served.has(symbol)) this.processors.get(symbol)?.feedUp();
+    for (const symbol of symbols) {
+      if (!this.served.has(symbol)) continue;
+      this.covered.add(symbol);
+      this.processors.get(symbol)?.feedUp();
+    }
   }
 
   private async ensureProcessors(): Promise<void> {
