@@ -7,8 +7,10 @@
  *
  * Display conventions: times in the market's own zone (Bogota, UTC-5, for USD/COP) and labelled
  * so, each with its offset where the zone changes offset over the run; prices with thousands separators
- * and 2 decimals (COP per USD); a metric that is undefined shows as "n/a". Every text is escaped.
+ * and the instrument's own decimals, labelled with its quote currency (2, COP per USD, for USD/COP;
+ * 5, USD per EUR, for EUR/USD); a metric that is undefined shows as "n/a". Every text is escaped.
  */
+import { instruments } from '../domain/symbol.ts';
 import { DAY_MS, MARKET_ZONE, toZonedText, utcOffsetText, zoneCity } from '../domain/time.ts';
 import type { BacktestResult, Trade } from './backtest.ts';
 import type { GateReport, GateResult } from './gates.ts';
@@ -71,9 +73,19 @@ const UNITS = new Intl.NumberFormat('en-US', { minimumFractionDigits: 6, maximum
 const AXIS = new Intl.NumberFormat('en-US', { notation: 'compact', maximumSignificantDigits: 5 });
 const COUNT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
 
-/** A COP price: thousands separators, 2 decimals. */
-export function formatPrice(x: number): string {
-  return PRICE.format(x);
+/** How the ledger shows the symbol's prices: in its quote currency, with its own decimals. */
+interface PriceStyle {
+  quote: string;
+  format(x: number): string;
+}
+
+function priceStyle(symbol: string): PriceStyle {
+  // A symbol outside the configured instruments (a research file of another market) keeps the
+  // quote its name gives and 2 decimals.
+  const instrument = instruments().find((i) => i.symbol === symbol);
+  const decimals = instrument?.decimals ?? 2;
+  const formatter = new Intl.NumberFormat('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+  return { quote: instrument?.quote ?? symbol.split('/')[1] ?? symbol, format: (x) => formatter.format(x) };
 }
 
 function percent(x: number | null): string {
@@ -165,7 +177,7 @@ export function renderBacktestReport(input: BacktestReportInput): string {
     costsSection(input.metrics),
     gatesSection(input.gates ?? null),
     trainingSection(input.training ?? null),
-    ledgerSection(input.result, input.maxTrades ?? 40, labels),
+    ledgerSection(input.result, input.maxTrades ?? 40, labels, priceStyle(input.symbol)),
     configSection(input),
     '</body>',
     '</html>',
@@ -370,14 +382,14 @@ function gatesSection(report: GateReport | null): string {
   return `<section><h2>Production gates</h2>${verdict}${table(['Gate', 'What', 'Threshold', 'Value', 'Result'], rows, 'gates')}</section>`;
 }
 
-function tradeRow(t: Trade, number: number, initialEquity: number, labels: TimeLabels): string[] {
+function tradeRow(t: Trade, number: number, initialEquity: number, labels: TimeLabels, price: PriceStyle): string[] {
   return [
     String(number),
     t.side === 1 ? 'long' : 'short',
     labels.minute(t.entryTime),
-    formatPrice(t.entryPrice),
+    price.format(t.entryPrice),
     labels.minute(t.exitTime),
-    formatPrice(t.exitPrice),
+    price.format(t.exitPrice),
     escapeHtml(t.exitReason),
     String(t.barsHeld),
     money(t.pnl, initialEquity),
@@ -386,20 +398,21 @@ function tradeRow(t: Trade, number: number, initialEquity: number, labels: TimeL
   ];
 }
 
-function ledgerSection(result: BacktestResult, maxTrades: number, labels: TimeLabels): string {
+function ledgerSection(result: BacktestResult, maxTrades: number, labels: TimeLabels, price: PriceStyle): string {
   const trades = result.trades;
-  const head = ['#', 'Side', `Entry (${labels.place})`, 'Entry price (COP)', `Exit (${labels.place})`, 'Exit price (COP)', 'Exit', 'Bars', 'P&L (net)', 'Return', 'Costs'];
+  const quote = escapeHtml(price.quote);
+  const head = ['#', 'Side', `Entry (${labels.place})`, `Entry price (${quote})`, `Exit (${labels.place})`, `Exit price (${quote})`, 'Exit', 'Bars', 'P&L (net)', 'Return', 'Costs'];
   if (trades.length === 0) return '<section><h2>Trades</h2><p>No trades.</p></section>';
   const shown = Math.max(2, Math.floor(maxTrades));
   const rows: string[][] = [];
   if (trades.length <= shown) {
-    trades.forEach((t, i) => rows.push(tradeRow(t, i + 1, result.initialEquity, labels)));
+    trades.forEach((t, i) => rows.push(tradeRow(t, i + 1, result.initialEquity, labels, price)));
   } else {
     const first = Math.ceil(shown / 2);
     const last = shown - first;
-    for (let i = 0; i < first; i++) rows.push(tradeRow(trades[i]!, i + 1, result.initialEquity, labels));
+    for (let i = 0; i < first; i++) rows.push(tradeRow(trades[i]!, i + 1, result.initialEquity, labels, price));
     rows.push([`… ${(trades.length - shown).toLocaleString('en-US')} trades not shown …`]);
-    for (let i = trades.length - last; i < trades.length; i++) rows.push(tradeRow(trades[i]!, i + 1, result.initialEquity, labels));
+    for (let i = trades.length - last; i < trades.length; i++) rows.push(tradeRow(trades[i]!, i + 1, result.initialEquity, labels, price));
   }
   const note = `<p>${trades.length.toLocaleString('en-US')} trades; P&amp;L and costs in account units (initial equity ${escapeHtml(money(result.initialEquity, result.initialEquity))}).</p>`;
   return `<section><h2>Trades</h2>${note}<div class="scroll">${table(head, rows, 'ledger')}</div></section>`;

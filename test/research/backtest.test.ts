@@ -509,6 +509,10 @@ describe('renderBacktestReport', () => {
     const entryInNewYork = new Date(firstTrade.entryTime - 5 * 3_600_000).toISOString().slice(0, 16).replace('T', ' ');
     assert.ok(html.includes(`<th>Entry (New York)</th>`) && html.includes(`<td>${entryInNewYork}</td>`), 'ledger in New York time');
     assert.doesNotMatch(html, /Bogot/);
+    // Prices in its quote currency with its own 5 decimals (the series' prices stand in for EUR/USD's here).
+    const fiveDecimals = firstTrade.entryPrice.toLocaleString('en-US', { minimumFractionDigits: 5, maximumFractionDigits: 5 });
+    assert.ok(html.includes('<th>Entry price (USD)</th>') && html.includes(`<td>${fiveDecimals}</td>`), 'EUR/USD prices in USD, 5 decimals');
+    assert.doesNotMatch(html, /\(COP\)/);
     const sameOffset = render({ zone: 'America/Sao_Paulo' });
     assert.ok(sameOffset.includes('all times America/Sao_Paulo (UTC−3)') && sameOffset.includes('<th>Exit (Sao Paulo, UTC−3)</th>'));
   });
