@@ -125,7 +125,7 @@ export class IngestService {
   private readonly held = new Map<string, number>();
   /** Whether the last lease renewal failed on the database (logged once per outage). */
   private leaseUnknown = false;
-  /** The stream's lease renewal on its way to the database, if any: waited for before the release at the stop. */
+  /** The stream's lease renewal on its way to the database, if any: the stream's end waits for it. */
   private renewal: Promise<unknown> = Promise.resolve();
   private readonly feedStatus: IngestStatus['feed'] = { state: 'stopped', detail: null, connects: 0, problems: {}, failedSymbols: [] };
   private dataChecks: DataCheck[] = [];
@@ -184,7 +184,6 @@ export class IngestService {
       p.stop();
     }
     await this.writer.close();
-    await this.renewal;
     await this.releaseLeases();
     this.transitionAll('SHUTDOWN', 'stopped');
   }
@@ -216,8 +215,7 @@ export class IngestService {
         state: market.lifecycle.state,
         marketOpen: calendar.isMarketOpen(now),
         subscribed: this.served.has(symbol),
-        since: sinceOf(market.lifecycle),
-        reason: market.lifecycle.transitions().at(-1)?.reason ?? null,
+        ...lastTransition(market.lifecycle),
         session: { date: session.date, open: new Date(session.open).toISOString(), close: new Date(session.close).toISOString() },
         ignoredMarketClosed: market.ignoredMarketClosed,
       };
@@ -595,7 +593,8 @@ export class IngestService {
   }
 }
 
-function sinceOf(lifecycle: Lifecycle): string | null {
+/** When the lifecycle entered its state, and why. */
+function lastTransition(lifecycle: Lifecycle): { since: string | null; reason: string | null } {
   const last = lifecycle.transitions().at(-1);
-  return last === undefined ? null : new Date(last.at).toISOString();
+  return last === undefined ? { since: null, reason: null } : { since: new Date(last.at).toISOString(), reason: last.reason };
 }
