@@ -15,7 +15,7 @@ export function parseIsoDateArg(flag: string, value: string): IsoDate {
   return value;
 }
 
-/** Inclusive Bogota dates; `to` defaults to `from`. */
+/** Inclusive session dates of a symbol's market, as the caller reads them; `to` defaults to `from`. */
 export function parseDateRange(from: string, to: string | undefined): DateRange {
   const range = { from: parseIsoDateArg('--from', from), to: parseIsoDateArg('--to', to ?? from) };
   if (range.to < range.from) {

@@ -85,7 +85,7 @@ const forwarded = <T extends TSchema>(message: T, what: string) => Type.Unsafe<S
 
 export const MarketStatusData = Type.Object({
   market_open: Type.Boolean(),
-  /** Bogota date of the session open now, or of the next one. */
+  /** The market's date (its own calendar) of the session open now, or of the next one. */
   session_date: Type.String(),
   next_open: Iso,
   next_close: Iso,

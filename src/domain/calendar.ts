@@ -578,9 +578,8 @@ const instrumentCalendars = new Map<SymbolCode, MarketCalendar>();
 
 /**
  * A configured instrument's calendar without decree overrides, built once per symbol: for pure
- * code that knows only a symbol and needs its market's hours of day, which no override moves,
- * and the default (`instrumentCalendar('USD/COP')`) of the research and archive helpers that
- * predate the other instruments: USD/COP's session dates are its Bogota dates, overrides or not.
+ * code that knows only a symbol and needs its market's hours of day, which no override moves
+ * (and `runBacktest`'s default, USD/COP's: its session dates are its Bogota dates, overrides or not).
  */
 export function instrumentCalendar(symbol: SymbolCode): MarketCalendar {
   let calendar = instrumentCalendars.get(symbol);

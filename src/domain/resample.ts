@@ -1,9 +1,10 @@
 /**
- * 5-minute bars -> candles of a coarser interval, inside sessions only. Buckets are aligned to
- * the session open (08:00 Bogota), so an hour candle is 08:00-09:00, 09:00-10:00, ... and never
- * spans two sessions; `1day` is the whole session. `4h` is session-aligned too: 08:00-12:00 and
- * 12:00-13:00 (the session's last hour; its candle expects 12 bars, not 48). `1w` is the Bogota
- * trading week (Monday to Sunday in America/Bogota): its candle opens at the week's first session
+ * 5-minute bars -> candles of a coarser interval, inside sessions only, in the market's own zone.
+ * Buckets are aligned to the session open (USD/COP: 08:00 Bogota), so an hour candle is
+ * 08:00-09:00, 09:00-10:00, ... and never spans two sessions; `1day` is the whole session. `4h` is
+ * session-aligned too: USD/COP's are 08:00-12:00 and 12:00-13:00 (the session's last hour; its
+ * candle expects 12 bars, not 48). `1w` is the market's trading week (Monday to Sunday by session
+ * date): its candle opens at the week's first session
  * open, closes at its last session's close, and expects the bars of the week's sessions only
  * (a holiday week expects fewer); its `session` is the week's first session. Missing bars are not filled: a candle holds
  * the bars present, says how many, and is `complete` only when every bar of its bucket is there
@@ -25,13 +26,13 @@ import { CANDLESTICK_INTERVALS, type CandlestickInterval } from '../contracts/ca
 export type CandleInterval = Exclude<CandlestickInterval, '1min'>;
 export const CANDLE_INTERVALS: readonly CandleInterval[] = CANDLESTICK_INTERVALS.filter((i): i is CandleInterval => i !== '1min');
 
-/** 5-minute bars per bucket inside one session; `session` = the whole session, `week` = the Bogota week's sessions. */
+/** 5-minute bars per bucket inside one session; `session` = the whole session, `week` = the market week's sessions. */
 const BARS_PER_BUCKET: Record<CandleInterval, number | 'session' | 'week'> = { '5min': 1, '15min': 3, '30min': 6, '1h': 12, '4h': 48, '1day': 'session', '1w': 'week' };
 /** What the intervals mean, for the API docs. */
 export const CANDLE_INTERVALS_TEXT =
-  'Buckets are defined in the market zone (America/Bogota) by session (08:00-13:00 Bogota): they align to the session open and never span two sessions, except 1w. ' +
-  '5min, 15min, 30min, 1h: fixed buckets from 08:00; 4h: 08:00-12:00 and 12:00-13:00 (the short last one expects 12 bars); 1day: the session; ' +
-  '1w: the Bogota trading week, Monday to Sunday: from its first session open to its last session close, expecting the bars of its sessions only.';
+  "Buckets are defined by session in the market's own zone: they align to the session open and never span two sessions, except 1w. " +
+  '5min, 15min, 30min, 1h: fixed buckets from the open; 4h: from the open, the last one cut at the close (USD/COP, 08:00-13:00 Bogota: 08:00-12:00 and 12:00-13:00, the short last one expecting 12 bars); 1day: the session; ' +
+  "1w: the market's trading week, Monday to Sunday by session date: from its first session open to its last session close, expecting the bars of its sessions only.";
 /** Trading days in a week at most (Monday to Friday). */
 const SESSIONS_PER_WEEK = 5;
 

@@ -80,20 +80,19 @@ const REPLAY_ACTOR = 'paper-replay';
 const DEFAULT_NOTIONAL: UsdCents = 1_000_000n;
 /** Under one bar, so the flatten order goes out after the last bar's open print and before the closing one. */
 const REPLAY_FLATTEN_LEAD_MS = 1_000;
-const BOGOTA_OFFSET = '-05:00';
-const DAY_MS = 86_400_000;
 
 /**
  * A scratch store for a replay from `source`: in memory, migrated, holding the symbol's bars up to
- * the end of `to` and the policy's model (a baseline needs none). The caller closes it.
+ * the end of session date `to` in the symbol's market (`calendars`) and the policy's model (a
+ * baseline needs none). The caller closes it.
  */
-export async function openReplayStore(source: Db, symbol: SymbolCode, policyId: string, to: IsoDate): Promise<Db> {
+export async function openReplayStore(source: Db, calendars: Calendars, symbol: SymbolCode, policyId: string, to: IsoDate): Promise<Db> {
   const model = isBaselineId(policyId) ? null : await getModel(source, policyId);
   if (model === null && !isBaselineId(policyId)) throw unknownPolicy(policyId);
   const scratch = await openPglite({});
   try {
     await migrate(scratch);
-    for await (const batch of streamBars(source, symbol, 0, endOfDay(to))) await upsertBars(scratch, batch);
+    for await (const batch of streamBars(source, symbol, 0, endOfSessionDate(calendars, symbol, to))) await upsertBars(scratch, batch);
     if (model !== null) await insertModel(scratch, model);
     return scratch;
   } catch (err) {
@@ -106,7 +105,7 @@ export async function runPaperReplay(o: PaperReplayOptions): Promise<PaperReplay
   const under = await loadPolicy(o.db, o.policyId);
   // The paper broker takes one fee figure: a per-hour spread (from stored quotes) is replayed, on both sides, as its one overall figure.
   const costs = withoutHourlySpread(o.costs ?? policyCosts(under));
-  const bars = await barsBetween(o.db, o.symbol, 0, endOfDay(o.to));
+  const bars = await barsBetween(o.db, o.symbol, 0, endOfSessionDate(o.calendar, o.symbol, o.to));
   const series = toSeries(bars, o.calendar.of(o.symbol));
   const { start, end } = rowsOfSessions(series, o.from, o.to);
   const expected = backtestParityTrades(backtestTrades(o, series, start, end, under, costs));
@@ -205,9 +204,9 @@ async function closeSession(rig: ReplayRig, o: PaperReplayOptions, last: SeriesB
   await settle();
 }
 
-/** The end of a Bogota date (Colombia keeps UTC-5 all year). */
-function endOfDay(date: IsoDate): number {
-  return Date.parse(`${date}T00:00:00${BOGOTA_OFFSET}`) + DAY_MS;
+/** The end of session date `date` in the symbol's market: its session's close, or its local midnight if later. */
+function endOfSessionDate(calendars: Calendars, symbol: SymbolCode, date: IsoDate): number {
+  return calendars.of(symbol).instantsOfDates(date, date).to;
 }
 
 function finalBarEvent(bar: SeriesBar): BarUpdate {

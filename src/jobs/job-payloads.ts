@@ -14,8 +14,8 @@ const IsoDateText = (description: string) => Type.String({ pattern: '^\\d{4}-\\d
 export const BackfillJobData = Type.Object(
   {
     symbol: Type.String({ description: 'Normalized symbol, e.g. USD/COP' }),
-    from: IsoDateText('First Bogota session date, inclusive'),
-    to: IsoDateText('Last Bogota session date, inclusive'),
+    from: IsoDateText("First session date of the symbol's market calendar, inclusive"),
+    to: IsoDateText("Last session date of the symbol's market calendar, inclusive"),
     maxRequests: Type.Optional(Type.Integer({ minimum: 1, description: 'Stop after this many REST requests (a later job continues)' })),
     requestedBy: Type.String({ description: 'Who asked: the API principal id (token id or JWT subject), or cli' }),
   },
@@ -25,8 +25,8 @@ export type BackfillJobData = Static<typeof BackfillJobData>;
 
 /**
  * `pipeline`: run pipeline layers. The handler runs the listed layers (all it knows, in order,
- * when `layers` is null) for each symbol over the Bogota session dates from..to (null = all the
- * data there is on that side).
+ * when `layers` is null) for each symbol over the session dates from..to of its market calendar
+ * (null = all the data there is on that side).
  */
 export const PipelineJobData = Type.Object(
   {
@@ -34,8 +34,8 @@ export const PipelineJobData = Type.Object(
       description: 'Layers to run, in L0..L6 order; null = every layer the pipeline handler runs',
     }),
     symbols: Type.Array(Type.String(), { minItems: 1, description: 'Normalized symbols, e.g. ["USD/COP"]' }),
-    from: Type.Union([IsoDateText('First Bogota session date, inclusive'), Type.Null()]),
-    to: Type.Union([IsoDateText('Last Bogota session date, inclusive'), Type.Null()]),
+    from: Type.Union([IsoDateText("First session date of each symbol's market calendar, inclusive"), Type.Null()]),
+    to: Type.Union([IsoDateText("Last session date of each symbol's market calendar, inclusive"), Type.Null()]),
     requestedBy: Type.String({ description: 'Who asked: the API principal id (token id or JWT subject), or cli' }),
   },
   { description: 'Data of a pipeline job' },

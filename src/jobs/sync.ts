@@ -3,7 +3,7 @@
  * that nothing the stream carried is missing from `ticks` or `bars` (e.g. a batch lost when the
  * ingest process died between publishing and writing). It reads every event the bus still keeps
  * for the symbol (its replay window) and writes what is missing:
- * - ticks: inserted unless the same (symbol, time, price, received_at) is stored;
+ * - ticks: inserted unless the same quote (symbol, time, price, bid, ask) is stored;
  * - final bars: the latest revision per slot, written (with history, see upsertBars) only when the
  *   stored bar is older, i.e. has a lower revision, or is a REST backfill, which always gives way
  *   to the live bar. A stored bar at the same or a higher revision is never overwritten.

@@ -102,7 +102,7 @@ async function costsOf(o: AdHocBacktestOptions, loaded: LoadedPolicy): Promise<{
   }
   const symbol = normalizeSymbol(o.symbol);
   const costsConfig = researchConfigFor(research, instrumentOf(symbol).costs).config.costs;
-  const spread = await chooseSpread(o.db, symbol, costsConfig, null, o.calendar.of(symbol));
+  const spread = await chooseSpread(o.db, symbol, costsConfig, o.calendar.of(symbol));
   return { costs: tradingCostsOf(costsConfig, spread), costSource: `research config (${research.source}): ${spread.note}`, spread };
 }
 

@@ -5,14 +5,12 @@
  *   <layer>/<SYMBOL>/<name>                            a layer's unpartitioned files (e.g. a model)
  *   <layer>/<SYMBOL>/manifests/<datasetHash>.json      one manifest per dataset
  *
- * SYMBOL is the symbol without its slash (`USD/COP` -> `USDCOP`). L1..L6 go by the month of each
- * row's session date in the symbol's market (layers/monthly.ts `monthlyPartitions`): an EUR/USD
- * session dated D opens at 17:00 New York on D-1, so its evening bars belong to D's month. A
- * USD/COP session (08:00-13:00 Bogota) lies inside one Bogota date, so there the session month is
- * the Bogota month that `bogotaMonth` and `monthlyTables` give (L0's inventory, by Bogota month).
+ * SYMBOL is the symbol without its slash (`USD/COP` -> `USDCOP`). Every layer goes by the month of
+ * each row's session date in the symbol's market (layers/monthly.ts): an EUR/USD session dated D
+ * opens at 17:00 New York on D-1, so its evening bars belong to D's month; a USD/COP session
+ * (08:00-13:00 Bogota) lies inside one Bogota date, so there the month is the Bogota month.
  */
 import type { IsoDate } from '../domain/time.ts';
-import { bogotaDate } from '../domain/time.ts';
 import { TasaError } from '../errors.ts';
 import { LAYERS } from '../contracts/api/pipeline.ts';
 import { sliceTable, tableRows, type TableColumn } from './archive/parquet-table.ts';
@@ -58,11 +56,6 @@ export function monthOfDate(date: IsoDate): YearMonth {
   return date.slice(0, 7);
 }
 
-/** The Bogota month of an instant (epoch ms). */
-export function bogotaMonth(time: number): YearMonth {
-  return bogotaDate(time).slice(0, 7);
-}
-
 export interface MonthRange {
   month: YearMonth;
   /** Row range [start, end). */
@@ -83,23 +76,12 @@ export function monthRanges(months: ArrayLike<YearMonth>): MonthRange[] {
   return out;
 }
 
-/** Rows grouped by the Bogota month of `timeOf(row)`, in time order. */
-export function partitionRowsByMonth<T>(rows: readonly T[], timeOf: (row: T) => number): Array<{ month: YearMonth; rows: T[] }> {
-  return monthRanges(rows.map((r) => bogotaMonth(timeOf(r)))).map((r) => ({ month: r.month, rows: rows.slice(r.start, r.end) }));
-}
-
 /**
- * A column table split into one archive file per Bogota month of its timestamp column
- * (`timeColumn`, epoch ms), keyed `<layer>/<SYMBOL>/<YYYY>/<YYYY-MM>.parquet`: what a layer's
- * `compute` returns to the runner. A row without a time cannot be placed and is refused.
+ * A column table split into one archive file per month, `months` giving each row's (rows grouped
+ * by month, the months in order), keyed `<layer>/<SYMBOL>/<YYYY>/<YYYY-MM>.parquet`: what a
+ * layer's `compute` returns to the runner.
  */
-export function monthlyTables(layer: LayerId, symbol: string, columns: readonly TableColumn[], timeColumn = 'time'): Array<{ key: string; columns: TableColumn[] }> {
-  tableRows(columns);
-  const times = columns.find((c) => c.name === timeColumn);
-  if (!times || times.type === 'string' || times.type === 'boolean') throw new TasaError('bad_input', `The table has no numeric time column "${timeColumn}".`, { input: timeColumn });
-  const months = Array.from(times.values as ArrayLike<number | null>, (t, i) => {
-    if (t === null || !Number.isFinite(t)) throw new TasaError('bad_input', `Row ${i} has no ${timeColumn}, so it has no month.`, { input: `${timeColumn}[${i}]` });
-    return bogotaMonth(t);
-  });
+export function tablesByMonth(layer: LayerId, symbol: string, columns: readonly TableColumn[], months: ArrayLike<YearMonth>): Array<{ key: string; columns: TableColumn[] }> {
+  if (tableRows(columns) !== months.length) throw new TasaError('internal', `The table has ${tableRows(columns)} rows but ${months.length} months.`);
   return monthRanges(months).map((r) => ({ key: monthKey(layer, symbol, r.month), columns: sliceTable(columns, r.start, r.end) }));
 }

@@ -25,7 +25,7 @@ export interface ResearchSetup {
 export async function researchSetup(db: Db, symbol: SymbolCode, shared: ResolvedResearchConfig, calendar: MarketCalendar = instrumentCalendar(symbol)): Promise<ResearchSetup> {
   const research = researchConfigFor(shared, instrumentOf(symbol).costs);
   const c = research.config;
-  const spread = await chooseSpread(db, symbol, c.costs, null, calendar);
+  const spread = await chooseSpread(db, symbol, c.costs, calendar);
   return {
     dataset: {
       trainFraction: c.split.train,

@@ -206,7 +206,7 @@ class PipelineInvocation {
         input: 'from/to',
       });
     }
-    if (this.has('L0')) await this.step(l0Spec(o.db, o.symbol, this.range!, await rawSourceState(o.db, o.symbol, this.range!), this.force));
+    if (this.has('L0')) await this.step(l0Spec(o.db, o.symbol, o.calendar.of(o.symbol), this.range!, await rawSourceState(o.db, o.symbol, this.range!), this.force));
     await this.prepareChain();
     const parent = (layer: LayerId): ParentRun[] => {
       const ref = this.refs.get(layer);

@@ -97,7 +97,7 @@ export async function foldCosts(d: Pick<FoldDeps, 'db' | 'calendar'>, symbol: st
   for (const fold of folds) {
     const session = d.calendar.of(symbol).sessionFor(fold.test.from);
     if (session === null) throw new TasaError('internal', `Walk-forward fold ${fold.index + 1} of ${symbol} tests from ${fold.test.from}, which is not a session.`, { input: fold.test.from });
-    perFold.push(tradingCostsOf(costs, await chooseSpread(d.db, symbol, costs, session.open, d.calendar.of(symbol))));
+    perFold.push(tradingCostsOf(costs, await chooseSpread(d.db, symbol, costs, d.calendar.of(symbol), session.open)));
   }
   return perFold;
 }

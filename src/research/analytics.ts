@@ -18,7 +18,7 @@
  *   VaR = -(k-th smallest) and CVaR = -(mean of the k smallest); positive numbers are losses.
  * - Anything undefined (no period, one period, no losing period) is null, never 0.
  */
-import { instrumentCalendar, sessionDateOf, type MarketCalendar } from '../domain/calendar.ts';
+import { sessionDateOf, type MarketCalendar } from '../domain/calendar.ts';
 import type { IsoDate } from '../domain/time.ts';
 import { TasaError } from '../errors.ts';
 import type { Trade } from './backtest.ts';
@@ -41,7 +41,7 @@ export interface PeriodPnl {
 }
 
 /** PnL of each period (session of `calendar`'s market, or group of `sessionsPerPoint` sessions), in time order. */
-export function periodPnl(curve: EquityCurveSummary, calendar: MarketCalendar = instrumentCalendar('USD/COP')): PeriodPnl[] {
+export function periodPnl(curve: EquityCurveSummary, calendar: MarketCalendar): PeriodPnl[] {
   const dateOf = (t: number): IsoDate => sessionDateOf(calendar, t);
   const closes: EquityPoint[] = [];
   for (let i = 0; i < curve.points.length; i++) {
@@ -100,7 +100,7 @@ export interface RiskMetrics {
  * Risk figures of the periods of a stored curve; `barsPerYear` from the run's metrics,
  * `barsPerSession` and the sessions from the instrument's market `calendar`.
  */
-export function riskMetrics(curve: EquityCurveSummary, barsPerYear: number, barsPerSession: number, calendar: MarketCalendar = instrumentCalendar('USD/COP')): RiskMetrics {
+export function riskMetrics(curve: EquityCurveSummary, barsPerYear: number, barsPerSession: number, calendar: MarketCalendar): RiskMetrics {
   if (!(Number.isFinite(barsPerYear) && barsPerYear > 0)) throw new TasaError('bad_argument', `barsPerYear must be a finite number > 0, got ${barsPerYear}.`, { input: 'barsPerYear' });
   const periods = periodPnl(curve, calendar);
   const n = periods.length;

@@ -35,7 +35,7 @@ export interface BacktestOptions {
   initialEquity?: number;
   /** Close every position at its session's last bar close (default true). */
   flatAtSessionEnd?: boolean;
-  /** The series' market: its wall-clock hours index `costs.spreadBpsByHour` (USD/COP's by default). */
+  /** The series' market: its wall-clock hours index `costs.spreadBpsByHour` (required with them). */
   calendar?: MarketCalendar;
 }
 
@@ -127,7 +127,7 @@ export function runBacktest(series: readonly SeriesBar[], targets: Int8Array, co
     returns: new Float64Array(n),
     positions: new Int8Array(n),
   };
-  const book = new Book(initialEquity, new CostSchedule(costs, options.calendar));
+  const book = new Book(initialEquity, new CostSchedule(costs, options.calendar ?? null));
   simulate(series, targets, flatAtSessionEnd, book, out);
   let exposure = 0;
   for (let i = 0; i < n; i++) exposure += Math.abs(out.positions[i]!);

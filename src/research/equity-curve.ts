@@ -18,7 +18,7 @@
  * mark, and the drawdown as a positive fraction of the running peak (the initial equity counts as a peak).
  */
 import type { EquityPoint, StoredEquity } from '../contracts/api/research.ts';
-import { instrumentCalendar, sessionDateOf, type MarketCalendar } from '../domain/calendar.ts';
+import { sessionDateOf, type MarketCalendar } from '../domain/calendar.ts';
 import { TasaError } from '../errors.ts';
 
 export const MAX_EQUITY_POINTS = 2000;
@@ -38,21 +38,21 @@ export interface EquityCurveInput {
 }
 
 /** The curve as the backtests table stores it: downsampled to at most `maxPoints` points, split into the sessions of `calendar`'s market. */
-export function storedEquity(curve: EquityCurveInput, maxPoints = MAX_EQUITY_POINTS, calendar: MarketCalendar = instrumentCalendar('USD/COP')): StoredEquity {
-  const d = downsampleEquity(curve.times, curve.equity, maxPoints, curve.initialEquity, calendar);
+export function storedEquity(curve: EquityCurveInput, calendar: MarketCalendar, maxPoints = MAX_EQUITY_POINTS): StoredEquity {
+  const d = downsampleEquity(curve.times, curve.equity, calendar, maxPoints, curve.initialEquity);
   return { initialEquity: curve.initialEquity, bars: d.bars, sessions: d.sessions, sessionsPerPoint: d.sessionsPerPoint, points: d.points };
 }
 
 /**
  * Reduces a curve to at most `maxPoints` points; see the module header. `initialEquity` defaults
- * to the first mark; the sessions are `calendar`'s (USD/COP's by default).
+ * to the first mark; the sessions are `calendar`'s.
  */
 export function downsampleEquity(
   times: ArrayLike<number>,
   equity: ArrayLike<number>,
+  calendar: MarketCalendar,
   maxPoints = MAX_EQUITY_POINTS,
   initialEquity?: number,
-  calendar: MarketCalendar = instrumentCalendar('USD/COP'),
 ): DownsampledEquity {
   validate(times, equity, maxPoints, initialEquity);
   const n = equity.length;

@@ -20,7 +20,7 @@
  *   reward has to be the log change of this account's equity, which sums to the holding's
  *   net log return.
  */
-import { instrumentCalendar, type MarketCalendar } from '../domain/calendar.ts';
+import type { MarketCalendar } from '../domain/calendar.ts';
 import { TasaError } from '../errors.ts';
 import type { Policy, Position, TradingCosts } from './types.ts';
 
@@ -58,22 +58,29 @@ export function assertSpreadByHour(byHour: readonly number[] | undefined, input:
 export class CostSchedule {
   /** The rate with the one spread figure (every fill's rate when there is no per-hour spread). */
   readonly flatRate: number;
-  private readonly hourlyRates: Float64Array | null;
+  /** The rate of each hour and the market whose wall-clock hours index them, when the spread is per hour. */
+  private readonly hourly: { rates: Float64Array; calendar: MarketCalendar } | null;
 
-  /** `calendar`: the market whose wall-clock hours index `spreadBpsByHour` (USD/COP's by default). */
-  constructor(
-    costs: TradingCosts,
-    private readonly calendar: MarketCalendar = instrumentCalendar('USD/COP'),
-  ) {
+  /**
+   * `calendar`: the market whose wall-clock hours index `spreadBpsByHour`; null only for costs
+   * without a per-hour spread (a flat rate has no hours, and a caller such as the RL env over a
+   * synthetic symbol may have no market to name).
+   */
+  constructor(costs: TradingCosts, calendar: MarketCalendar | null) {
     assertSpreadByHour(costs.spreadBpsByHour, 'costs.spreadBpsByHour');
     this.flatRate = costRate(costs);
     const byHour = costs.spreadBpsByHour;
-    this.hourlyRates = byHour === undefined ? null : Float64Array.from(byHour, (spreadBps) => costRate({ ...costs, spreadBps }));
+    if (byHour === undefined) {
+      this.hourly = null;
+      return;
+    }
+    if (calendar === null) throw new TasaError('bad_argument', 'A per-hour spread needs the calendar of the market whose hours index it.', { input: 'calendar' });
+    this.hourly = { rates: Float64Array.from(byHour, (spreadBps) => costRate({ ...costs, spreadBps })), calendar };
   }
 
   /** The rate of a fill at `time` (epoch ms UTC). */
   rateAt(time: number): number {
-    return this.hourlyRates === null ? this.flatRate : (this.hourlyRates[this.calendar.localHour(time)] as number);
+    return this.hourly === null ? this.flatRate : (this.hourly.rates[this.hourly.calendar.localHour(time)] as number);
   }
 }
 

@@ -54,7 +54,7 @@ export interface EvaluationOptions {
   reportConfig: Readonly<Record<string, string | number | boolean | null>>;
   /** Configurations tried (policies, seeds), for the deflated Sharpe ratio; at least the policies evaluated together (the default). */
   trials?: number;
-  /** The symbol's market: the hours of a per-hour spread and the report's zone (USD/COP's by default). */
+  /** The symbol's market: the hours of a per-hour spread (required with one) and the report's zone (Bogota without it). */
   calendar?: MarketCalendar;
 }
 

@@ -8,7 +8,7 @@
  * stays one figure. With `beforeMs` only the quotes stamped before it count: a walk-forward fold
  * estimates its spread from what preceded its test window, never from the window itself.
  */
-import { instrumentCalendar, type MarketCalendar } from '../domain/calendar.ts';
+import type { MarketCalendar } from '../domain/calendar.ts';
 import type { SymbolCode } from '../domain/symbol.ts';
 import { zoneCity } from '../domain/time.ts';
 import type { Db } from '../store/db.ts';
@@ -35,13 +35,13 @@ function roundBps(x: number): number {
   return Math.round(x * 100) / 100;
 }
 
-/** `calendar`: the symbol's market, whose zone's hours the quotes are grouped by (USD/COP's by default). */
+/** `calendar`: the symbol's market, whose zone's hours the quotes are grouped by. */
 export async function chooseSpread(
   db: Db,
   symbol: SymbolCode,
   costs: ResearchCosts,
+  calendar: MarketCalendar,
   beforeMs: number | null = null,
-  calendar: MarketCalendar = instrumentCalendar('USD/COP'),
 ): Promise<SpreadChoice> {
   if (costs.spreadBps !== 'from-ticks') {
     return { spreadBps: costs.spreadBps, source: 'configured', ticks: 0, byHour: [], note: `half-spread ${costs.spreadBps} bps (configured)` };

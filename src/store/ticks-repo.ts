@@ -32,7 +32,7 @@ export async function ensureTickPartitions(db: Db, fromMs: number, toMs: number)
   return rows.map((r) => r.name);
 }
 
-/** Stores ticks; one identical in every field (a second delivery) is ignored. Returns how many were new. */
+/** Stores ticks; the same quote again (symbol, time, price, bid, ask: a second delivery or receipt) is ignored. Returns how many were new. */
 export async function insertTicks(db: Db, ticks: readonly Tick[]): Promise<number> {
   let inserted = 0;
   for (const chunk of chunked(ticks)) {

@@ -84,7 +84,7 @@ describe('paper replay of the pipeline test split on the real history', { skip: 
   async function assertReplayEqualsL6(policyId: string, minTrades: number): Promise<void> {
     const l6 = await l6Trades(policyId);
     assert.ok(l6.length >= minTrades, `L6 made ${l6.length} ${policyId} trades`);
-    const scratch = await openReplayStore(db, SYMBOL, policyId, split.to);
+    const scratch = await openReplayStore(db, calendar, SYMBOL, policyId, split.to);
     try {
       const result = await runPaperReplay({ db: scratch, calendar, logger: createLogger('silent'), symbol: SYMBOL, policyId, from: split.from, to: split.to, costs: split.costs });
       assert.equal(result.sessions, split.sessions);

@@ -9,7 +9,7 @@ import type { ArchiveStore } from '../../src/pipeline/archive/archive-store.ts';
 import { openLocalArchive } from '../../src/pipeline/archive/local-archive.ts';
 import { doubleColumn, float64Of, stringColumn, timestampColumn, type TableColumn } from '../../src/pipeline/archive/parquet-table.ts';
 import { loadLayerTables, runLayer, type LayerContext, type LayerOutput, type LayerProgress, type LayerSpec } from '../../src/pipeline/layer-runner.ts';
-import { bogotaMonth, layerFileKey, monthKey, monthlyTables, monthRanges, partitionRowsByMonth, symbolSegment } from '../../src/pipeline/layout.ts';
+import { layerFileKey, monthKey, monthRanges, symbolSegment, tablesByMonth } from '../../src/pipeline/layout.ts';
 import { loadManifest, parseManifest, readCodeVersion, verifyManifest, type ParentRun } from '../../src/pipeline/manifest.ts';
 import type { Db } from '../../src/store/db.ts';
 import { listRuns, type PipelineRun } from '../../src/store/pipeline-runs-repo.ts';
@@ -23,6 +23,12 @@ const L1_PARENT: ParentRun = { layer: 'L1', runId: 1, datasetHash: '1'.repeat(64
 /** Two bars on a few session days in January-March 2024 (13:00Z = 08:00 Bogota). */
 function barTimes(): number[] {
   return ['2024-01-02', '2024-01-31', '2024-02-01', '2024-02-29', '2024-03-01'].flatMap((d) => [Date.parse(`${d}T13:00:00Z`), Date.parse(`${d}T13:05:00Z`)]);
+}
+
+/** The table split by the month of each row's date (its `session` column, as the layers file them). */
+function byMonth(columns: TableColumn[]): Array<{ key: string; columns: TableColumn[] }> {
+  const sessions = columns.find((c) => c.name === 'session')?.values as readonly string[];
+  return tablesByMonth('L2', SYMBOL, columns, sessions.map((d) => d.slice(0, 7)));
 }
 
 /** An L2-like table whose values depend on the config's `scale`; the first value is missing (warm-up). */
@@ -61,7 +67,7 @@ function harness(db: Db, archive: ArchiveStore): Harness {
           h.computeCalls++;
           await clock.advance(1_500);
           const columns = indicatorColumns(Number(config['scale']));
-          return { tables: monthlyTables('L2', SYMBOL, columns), summary: { indicators: 1 }, rowsIn: 10, rowsOut: 10 };
+          return { tables: byMonth(columns), summary: { indicators: 1 }, rowsIn: 10, rowsOut: 10 };
         },
         ...overrides,
       };
@@ -260,7 +266,7 @@ for (const target of databaseTargets()) {
       const h = harness(db, archive);
       const config = { scale: 9, case: 'force' };
       const blob = { key: layerFileKey('L2', SYMBOL, 'notes.json'), bytes: new TextEncoder().encode('{"a":1}'), rows: 0 };
-      const withBlob = (): Promise<LayerOutput> => Promise.resolve({ tables: monthlyTables('L2', SYMBOL, indicatorColumns(9)), blobs: [blob], summary: {}, rowsIn: 10, rowsOut: 10 });
+      const withBlob = (): Promise<LayerOutput> => Promise.resolve({ tables: byMonth(indicatorColumns(9)), blobs: [blob], summary: {}, rowsIn: 10, rowsOut: 10 });
       const first = await runLayer(h.ctx, h.spec({ config, compute: withBlob }));
       const forced = await runLayer(h.ctx, h.spec({ config, compute: withBlob, force: true }));
       assert.equal(forced.status, 'completed');
@@ -289,11 +295,6 @@ describe('layout', () => {
     assert.throws(() => layerFileKey('L5', 'USD/COP', '../x'), TasaError);
   });
 
-  test('months are Bogota months: 02:00Z on the 1st is still the previous month in Bogota', () => {
-    assert.equal(bogotaMonth(Date.parse('2024-02-01T02:00:00Z')), '2024-01');
-    assert.equal(bogotaMonth(Date.parse('2024-02-01T05:00:00Z')), '2024-02');
-  });
-
   test('rows split into consecutive monthly ranges; rows out of time order are refused', () => {
     assert.deepEqual(monthRanges(['2024-01', '2024-01', '2024-02', '2024-04']), [
       { month: '2024-01', start: 0, end: 2 },
@@ -301,19 +302,16 @@ describe('layout', () => {
       { month: '2024-04', start: 3, end: 4 },
     ]);
     assert.throws(() => monthRanges(['2024-02', '2024-01']), /Row 1 \(2024-01\) comes after 2024-02/);
-    const rows = barTimes().map((time) => ({ time }));
-    assert.deepEqual(partitionRowsByMonth(rows, (r) => r.time).map((p) => [p.month, p.rows.length]), [['2024-01', 4], ['2024-02', 4], ['2024-03', 2]]);
   });
 
-  test('monthlyTables slices every column and refuses a row without a time', () => {
-    const parts = monthlyTables('L2', SYMBOL, indicatorColumns(1));
+  test('tablesByMonth slices every column by the months given and refuses a month count that is not the row count', () => {
+    const parts = byMonth(indicatorColumns(1));
     assert.deepEqual(parts.map((p) => [p.key, p.columns[2]?.values]), [
       ['L2/USDCOP/2024/2024-01.parquet', ['2024-01-02', '2024-01-02', '2024-01-31', '2024-01-31']],
       ['L2/USDCOP/2024/2024-02.parquet', ['2024-02-01', '2024-02-01', '2024-02-29', '2024-02-29']],
       ['L2/USDCOP/2024/2024-03.parquet', ['2024-03-01', '2024-03-01']],
     ]);
-    assert.throws(() => monthlyTables('L2', SYMBOL, [timestampColumn('time', [NaN])]), /Row 0 has no time/);
-    assert.throws(() => monthlyTables('L2', SYMBOL, [doubleColumn('x', [1])]), /no numeric time column "time"/);
+    assert.throws(() => tablesByMonth('L2', SYMBOL, indicatorColumns(1), ['2024-01']), /10 rows but 1 months/);
   });
 
   test('readCodeVersion reads package.json and the checkout commit without running git', async () => {

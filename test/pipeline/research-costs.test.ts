@@ -27,6 +27,7 @@ import { syntheticSeries, toBars } from '../research/synthetic-series.ts';
 import { databaseTargets } from '../support/test-db.ts';
 
 const SYMBOL = 'USD/COP';
+const USD_COP = instrumentCalendar(SYMBOL);
 
 function quote(iso: string, bid: number | null, ask: number | null, source: TickSource = 'twelvedata_ws', symbol = SYMBOL): Tick {
   const time = Date.parse(iso);
@@ -65,7 +66,7 @@ for (const target of databaseTargets()) {
     });
 
     it('estimates the half-spread from the stored quotes: the median over all, and per Bogota hour', async () => {
-      const spread = await chooseSpread(db, SYMBOL, costs({ spreadBps: 'from-ticks', minSpreadTicks: 5 }));
+      const spread = await chooseSpread(db, SYMBOL, costs({ spreadBps: 'from-ticks', minSpreadTicks: 5 }), USD_COP);
       assert.equal(spread.source, 'ticks');
       assert.equal(spread.spreadBps, 5);
       assert.equal(spread.ticks, 5);
@@ -77,24 +78,24 @@ for (const target of databaseTargets()) {
     });
 
     it('falls back to the configured spread, and says so, when the quotes are too few', async () => {
-      const spread = await chooseSpread(db, SYMBOL, costs({ spreadBps: 'from-ticks', minSpreadTicks: 6, fallbackSpreadBps: 3 }));
+      const spread = await chooseSpread(db, SYMBOL, costs({ spreadBps: 'from-ticks', minSpreadTicks: 6, fallbackSpreadBps: 3 }), USD_COP);
       assert.equal(spread.source, 'fallback');
       assert.equal(spread.spreadBps, 3);
       assert.match(spread.note, /^half-spread 3 bps \(configured fallback: 5 stored quotes of USD\/COP, fewer than the 6 "from-ticks" needs\)$/);
-      const none = await chooseSpread(db, 'GBP/USD', costs({ spreadBps: 'from-ticks' }));
+      const none = await chooseSpread(db, 'GBP/USD', costs({ spreadBps: 'from-ticks' }), USD_COP);
       assert.deepEqual([none.source, none.spreadBps, none.ticks], ['fallback', 2, 0]);
-      const configured = await chooseSpread(db, SYMBOL, costs({ spreadBps: 4 }));
+      const configured = await chooseSpread(db, SYMBOL, costs({ spreadBps: 4 }), USD_COP);
       assert.deepEqual([configured.source, configured.spreadBps], ['configured', 4]);
     });
 
     it('charges each Bogota hour its own median where the hour has enough quotes, the overall median elsewhere', async () => {
       const config = costs({ spreadBps: 'from-ticks', minSpreadTicks: 3, feeBps: 0.5, slippageBps: 0.25 });
-      const spread = await chooseSpread(db, SYMBOL, config);
+      const spread = await chooseSpread(db, SYMBOL, config, USD_COP);
       const charged = tradingCostsOf(config, spread);
       const expected = Array.from({ length: 24 }, (_, hour) => (hour === 8 ? 2.5 : 5));
       assert.deepEqual(charged, { spreadBps: 5, feeBps: 0.5, slippageBps: 0.25, spreadBpsByHour: expected }, 'hour 8 has 3 quotes, hour 9 only 2');
       assert.equal(spread.note, 'half-spread 5 bps (median of 5 stored quotes of USD/COP), charged per Bogota hour where the hour has 3 quotes: 08h 2.5 bps (other hours 5 bps)');
-      const configured = await chooseSpread(db, SYMBOL, costs({ spreadBps: 4 }));
+      const configured = await chooseSpread(db, SYMBOL, costs({ spreadBps: 4 }), USD_COP);
       assert.equal(tradingCostsOf(config, configured).spreadBpsByHour, undefined, 'a configured spread stays one figure');
     });
 
@@ -103,7 +104,7 @@ for (const target of databaseTargets()) {
       const brl = (iso: string, bid: number, ask: number): Tick => ({ ...quote(iso, bid, ask, 'twelvedata_ws', 'USD/BRL'), price: 5 });
       await insertTicks(db, [brl('2024-03-05T13:10:00Z', 4.999, 5.001), brl('2024-03-05T13:20:00Z', 4.998, 5.002), brl('2024-03-05T14:10:00Z', 4.997, 5.003)]);
       const config = costs({ spreadBps: 'from-ticks', minSpreadTicks: 2 });
-      const spread = await chooseSpread(db, 'USD/BRL', config, null, instrumentCalendar('USD/BRL'));
+      const spread = await chooseSpread(db, 'USD/BRL', config, instrumentCalendar('USD/BRL'));
       assert.deepEqual(spread.byHour, [
         { hour: 10, ticks: 2, medianBps: 3 },
         { hour: 11, ticks: 1, medianBps: 6 },

@@ -24,8 +24,8 @@ import type { ArchiveStore } from '../../src/pipeline/archive/archive-store.ts';
 import { openLocalArchive } from '../../src/pipeline/archive/local-archive.ts';
 import { loadLayerTables } from '../../src/pipeline/layer-runner.ts';
 import { barsFromTables } from '../../src/pipeline/layers/l1-standardized.ts';
-import { bogotaDates, monthlyPartitions } from '../../src/pipeline/layers/monthly.ts';
-import { monthlyTables } from '../../src/pipeline/layout.ts';
+import { bogotaDates, monthlyPartitions, sessionMonthStarts } from '../../src/pipeline/layers/monthly.ts';
+import { tablesByMonth } from '../../src/pipeline/layout.ts';
 import { doubleColumn, timestampColumn } from '../../src/pipeline/archive/parquet-table.ts';
 import { loadManifest, verifyManifest } from '../../src/pipeline/manifest.ts';
 import { parseLayerList, runPipeline, type PipelineConfig, type PipelineResult, type RunPipelineOptions } from '../../src/pipeline/run-pipeline.ts';
@@ -355,12 +355,13 @@ describe('monthly partitions of rows in time order', () => {
     const edges = ['2024-01-31T04:59:59.999Z', '2024-01-31T05:00:00Z', '2024-02-01T04:59:00Z', '2024-02-01T05:00:00Z', '2024-12-31T23:00:00Z', '2025-01-01T05:00:00Z'].map(Date.parse);
     const times = [...syntheticSeries(3000, { seed: 9, from: Date.parse('2024-01-25T00:00:00Z') }).map((b) => b.time), ...edges].sort((a, b) => a - b);
     const columns = [timestampColumn('time', times), doubleColumn('x', times.map((t) => t / 1000))];
-    const fast = monthlyPartitions('L2', SYMBOL, columns, times);
-    const reference = monthlyTables('L2', SYMBOL, columns);
+    const calendar = new MarketCalendar();
+    const fast = monthlyPartitions('L2', SYMBOL, columns, times, calendar);
+    const reference = tablesByMonth('L2', SYMBOL, columns, times.map((t) => bogotaDate(t).slice(0, 7)));
     assert.deepEqual(fast.map((t) => t.key), reference.map((t) => t.key));
     assert.deepEqual(fast.map((t) => t.columns[0]!.values), reference.map((t) => t.columns[0]!.values));
     assert.deepEqual(bogotaDates(times), times.map((t) => bogotaDate(t)));
-    assert.throws(() => monthlyPartitions('L2', SYMBOL, columns, [...times].reverse()), isCode('bad_input'));
+    assert.throws(() => monthlyPartitions('L2', SYMBOL, columns, [...times].reverse(), calendar), isCode('bad_input'));
   });
 
   test("go by the session date in the symbol's market: an EUR/USD bar after 17:00 New York on 31 March is April's", () => {
@@ -387,6 +388,16 @@ describe('monthly partitions of rows in time order', () => {
         ['L1/EURUSD/2026/2026-01.parquet', 2],
       ],
     );
-    assert.throws(() => monthlyPartitions('L1', 'EUR/USD', columns, times), isCode('bad_argument'), "USD/COP's calendar refuses to place EUR/USD rows");
+    assert.throws(() => monthlyPartitions('L1', 'EUR/USD', columns, times, new MarketCalendar()), isCode('bad_argument'), "USD/COP's calendar refuses to place EUR/USD rows");
+    // The month bounds L0 groups its inventory by: April's begins at the open of the session dated 04-01.
+    assert.deepEqual(
+      sessionMonthStarts(eurUsd, Date.parse('2026-03-15T00:00:00Z'), Date.parse('2026-05-01T00:00:00Z')).map((m) => [m.month, new Date(m.from).toISOString()]),
+      [
+        ['2026-03', '2026-03-01T05:00:00.000Z'],
+        ['2026-04', '2026-03-31T21:00:00.000Z'],
+        // The session dated 05-01 opens before the range ends (17:00 New York on 04-30).
+        ['2026-05', '2026-04-30T21:00:00.000Z'],
+      ],
+    );
   });
 });

@@ -9,6 +9,7 @@ import type { EquityPoint } from '../../src/research/equity-curve.ts';
 const D1 = Date.UTC(2024, 0, 2, 13);
 const D2 = Date.UTC(2024, 0, 3, 13);
 const D3 = Date.UTC(2024, 0, 4, 13);
+const USD_COP = instrumentCalendar('USD/COP');
 
 function close(time: number, equity: number, drawdown = 0): EquityPoint {
   return [time + 59 * BAR_MS, equity, drawdown];
@@ -27,7 +28,7 @@ function near(actual: number | null, expected: number, what: string): void {
 
 describe('periodPnl', () => {
   it('takes the last point of each session as its close (hand-checked)', () => {
-    const p = periodPnl(CURVE);
+    const p = periodPnl(CURVE, USD_COP);
     assert.deepEqual(
       p.map((x) => x.date),
       ['2024-01-02', '2024-01-03', '2024-01-04'],
@@ -42,7 +43,7 @@ describe('periodPnl', () => {
   });
 
   it('is empty for an empty curve', () => {
-    assert.deepEqual(periodPnl({ initialEquity: 1, sessionsPerPoint: 1, points: [] }), []);
+    assert.deepEqual(periodPnl({ initialEquity: 1, sessionsPerPoint: 1, points: [] }, USD_COP), []);
   });
 });
 
@@ -60,7 +61,7 @@ describe('tailRisk95', () => {
 
 describe('riskMetrics', () => {
   it('computes the session figures by hand', () => {
-    const r = riskMetrics(CURVE, 60 * 250, 60);
+    const r = riskMetrics(CURVE, 60 * 250, 60, USD_COP);
     assert.equal(r.periods, 3);
     assert.equal(r.periodsPerYear, 250);
     const mean = 0.1 / 3;
@@ -79,18 +80,18 @@ describe('riskMetrics', () => {
   });
 
   it('annualizes per group of sessions and leaves undefined figures null', () => {
-    const grouped = riskMetrics({ ...CURVE, sessionsPerPoint: 5 }, 60 * 250, 60);
+    const grouped = riskMetrics({ ...CURVE, sessionsPerPoint: 5 }, 60 * 250, 60, USD_COP);
     assert.equal(grouped.periodsPerYear, 50);
-    const gainsOnly = riskMetrics({ initialEquity: 100, sessionsPerPoint: 1, points: [close(D1, 101)] }, 15000, 60);
+    const gainsOnly = riskMetrics({ initialEquity: 100, sessionsPerPoint: 1, points: [close(D1, 101)] }, 15000, 60, USD_COP);
     assert.equal(gainsOnly.volatility, null);
     assert.equal(gainsOnly.sortino, null);
-    const empty = riskMetrics({ initialEquity: 100, sessionsPerPoint: 1, points: [] }, 15000, 60);
+    const empty = riskMetrics({ initialEquity: 100, sessionsPerPoint: 1, points: [] }, 15000, 60, USD_COP);
     assert.equal(empty.meanReturn, null);
     assert.equal(empty.maxDrawdown, null);
     assert.equal(empty.worstPeriod, null);
-    assert.throws(() => riskMetrics(CURVE, 0, 60), /barsPerYear/);
+    assert.throws(() => riskMetrics(CURVE, 0, 60, USD_COP), /barsPerYear/);
     // A 24-hour market's sessions hold 288 bars: the same bars per year are fewer sessions.
-    assert.equal(riskMetrics(CURVE, 288 * 250, 288).periodsPerYear, 250);
+    assert.equal(riskMetrics(CURVE, 288 * 250, 288, USD_COP).periodsPerYear, 250);
   });
 });
 
@@ -145,7 +146,7 @@ describe('periods of another market', () => {
       ],
     );
     // In Bogota both marks fall on 2026-03-31 (15:55 and 16:55): one period.
-    assert.deepEqual(periodPnl(EUR_USD).map((p) => p.date), ['2026-03-31']);
+    assert.deepEqual(periodPnl(EUR_USD, USD_COP).map((p) => p.date), ['2026-03-31']);
   });
 
   it('annualizes EUR/USD periods with its 288-bar sessions', () => {

@@ -12,6 +12,7 @@ import { prng, syntheticSeries } from './synthetic-series.ts';
 /** 2024-01-02 and 2024-01-03, 08:00 Bogota (13:00Z). */
 const DAY1 = Date.UTC(2024, 0, 2, 13);
 const DAY2 = Date.UTC(2024, 0, 3, 13);
+const USD_COP = instrumentCalendar('USD/COP');
 
 function times(...starts: Array<[number, number]>): Float64Array {
   const out: number[] = [];
@@ -22,7 +23,7 @@ function times(...starts: Array<[number, number]>): Float64Array {
 describe('downsampleEquity', () => {
   it('keeps every bar when they fit, with the drawdown from the initial equity as first peak', () => {
     const t = times([DAY1, 3]);
-    const d = downsampleEquity(t, [95, 100, 90], 10, 100);
+    const d = downsampleEquity(t, [95, 100, 90], USD_COP, 10, 100);
     assert.deepEqual(d.points, [
       [t[0], 95, 1 - 95 / 100],
       [t[1], 100, 0],
@@ -35,7 +36,7 @@ describe('downsampleEquity', () => {
 
   it('ends a bucket at each session close and keeps the deepest drawdown inside it (hand-checked)', () => {
     const t = times([DAY1, 4], [DAY2, 2]);
-    const d = downsampleEquity(t, [100, 110, 99, 105, 120, 90], 2, 100);
+    const d = downsampleEquity(t, [100, 110, 99, 105, 120, 90], USD_COP, 2, 100);
     assert.equal(d.points.length, 2);
     assert.deepEqual(d.points[0], [t[3], 105, 1 - 99 / 110]);
     assert.deepEqual(d.points[1], [t[5], 90, 1 - 90 / 120]);
@@ -45,7 +46,7 @@ describe('downsampleEquity', () => {
   it('groups whole sessions when there are more sessions than points', () => {
     const t = times([DAY1, 2], [DAY2, 2], [Date.UTC(2024, 0, 4, 13), 2], [Date.UTC(2024, 0, 5, 13), 2], [Date.UTC(2024, 0, 8, 13), 2]);
     const equity = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-    const d = downsampleEquity(t, equity, 2, 1);
+    const d = downsampleEquity(t, equity, USD_COP, 2, 1);
     assert.equal(d.sessionsPerPoint, 3);
     assert.deepEqual(
       d.points.map((p) => p[1]),
@@ -60,7 +61,7 @@ describe('downsampleEquity', () => {
     const targets = Int8Array.from(series, () => Math.floor(random() * 3) - 1);
     const run = runBacktest(series, targets, { spreadBps: 1, feeBps: 0.5 });
     const maxPoints = 400;
-    const d = downsampleEquity(run.times, run.equity, maxPoints, run.initialEquity);
+    const d = downsampleEquity(run.times, run.equity, USD_COP, maxPoints, run.initialEquity);
     assert.ok(d.points.length <= maxPoints && d.points.length > maxPoints / 2, `${d.points.length} points`);
     const metrics = computePerformance(run, 60 * 250);
     assert.equal(Math.max(...d.points.map((p) => p[2])), metrics.maxDrawdown);
@@ -77,7 +78,7 @@ describe('downsampleEquity', () => {
 
   it('keeps the first bar as a point of its own only while there are fewer sessions than points', () => {
     const t = times([DAY1, 4], [DAY2, 2]);
-    const d = downsampleEquity(t, [100, 110, 99, 105, 120, 90], 3, 100);
+    const d = downsampleEquity(t, [100, 110, 99, 105, 120, 90], USD_COP, 3, 100);
     assert.deepEqual(
       d.points.map((p) => [p[0], p[1]]),
       [
@@ -90,11 +91,11 @@ describe('downsampleEquity', () => {
   });
 
   it('returns nothing for an empty curve and names bad input', () => {
-    assert.deepEqual(downsampleEquity([], [], 10).points, []);
-    assert.throws(() => downsampleEquity([1, 2], [1], 10), (e: unknown) => e instanceof TasaError && /one time per mark/.test(e.message));
-    assert.throws(() => downsampleEquity([1], [1], 0), (e: unknown) => e instanceof TasaError && e.input === 'maxPoints');
-    assert.throws(() => downsampleEquity([2, 1], [1, 1], 10), (e: unknown) => e instanceof TasaError && e.input === 'times');
-    assert.throws(() => downsampleEquity([1], [1], 10, 0), (e: unknown) => e instanceof TasaError && e.input === 'initialEquity');
+    assert.deepEqual(downsampleEquity([], [], USD_COP, 10).points, []);
+    assert.throws(() => downsampleEquity([1, 2], [1], USD_COP, 10), (e: unknown) => e instanceof TasaError && /one time per mark/.test(e.message));
+    assert.throws(() => downsampleEquity([1], [1], USD_COP, 0), (e: unknown) => e instanceof TasaError && e.input === 'maxPoints');
+    assert.throws(() => downsampleEquity([2, 1], [1, 1], USD_COP, 10), (e: unknown) => e instanceof TasaError && e.input === 'times');
+    assert.throws(() => downsampleEquity([1], [1], USD_COP, 10, 0), (e: unknown) => e instanceof TasaError && e.input === 'initialEquity');
   });
 });
 
@@ -105,7 +106,7 @@ describe('downsampleEquity in another market', () => {
   it('splits EUR/USD sessions at 17:00 New York, not at Bogota midnight', () => {
     const t = times([NEW_YORK_CLOSE - 3 * BAR_MS, 3], [NEW_YORK_CLOSE, 3]);
     const equity = [100, 101, 102, 103, 104, 105];
-    const eurUsd = downsampleEquity(t, equity, 2, 100, instrumentCalendar('EUR/USD'));
+    const eurUsd = downsampleEquity(t, equity, instrumentCalendar('EUR/USD'), 2, 100);
     assert.equal(eurUsd.sessions, 2);
     assert.deepEqual(
       eurUsd.points.map((p) => [p[0], p[1]]),
@@ -116,6 +117,6 @@ describe('downsampleEquity in another market', () => {
       'each session closes a point: 16:55 and 17:10 New York',
     );
     // The same bars all lie on 2026-03-31 in Bogota: one USD/COP-style session.
-    assert.equal(downsampleEquity(t, equity, 2, 100).sessions, 1);
+    assert.equal(downsampleEquity(t, equity, USD_COP, 2, 100).sessions, 1);
   });
 });

@@ -17,6 +17,7 @@ import { realBars, REAL_FILE_SKIP } from '../support/real-history.ts';
 import { prng, syntheticSeries } from './synthetic-series.ts';
 
 const TOLERANCE = 1e-12;
+const USD_COP = instrumentCalendar('USD/COP');
 
 /** Equal to 1e-14 relative (the account works in floating point). */
 function near(actual: number, expected: number, what: string): void {
@@ -26,7 +27,7 @@ function near(actual: number, expected: number, what: string): void {
 describe('execution model: the account', () => {
   it('charges (spread + fee) bps of the pre-fill equity per unit of position change', () => {
     assert.equal(costRate({ spreadBps: 2, feeBps: 0.5 }), 2.5e-4);
-    const account = new Account(1000, new CostSchedule({ spreadBps: 7, feeBps: 2, slippageBps: 1 }));
+    const account = new Account(1000, new CostSchedule({ spreadBps: 7, feeBps: 2, slippageBps: 1 }, USD_COP));
     account.fill(1, 50, 0);
     near(account.equityAt(50), 999, 'one leg: 1 of 1000');
     near(account.quantity, 999 / 50, 'all the equity left after the cost, at constant quantity');
@@ -49,13 +50,15 @@ const HOURLY = Array.from({ length: 24 }, (_, hour) => 1 + (hour % 5) * 3);
 describe('execution model: the spread per Bogota hour', () => {
   it("charges each fill its Bogota hour's half-spread; without per-hour figures, the one spread", () => {
     const costs: TradingCosts = { spreadBps: 2, feeBps: 0.5, slippageBps: 0.25, spreadBpsByHour: HOURLY };
-    const schedule = new CostSchedule(costs);
+    const schedule = new CostSchedule(costs, USD_COP);
     near(schedule.rateAt(Date.parse('2024-03-05T13:10:00Z')), (HOURLY[8]! + 0.75) * 1e-4, '08:10 Bogota pays hour 8');
     near(schedule.rateAt(Date.parse('2024-03-05T14:00:00Z')), (HOURLY[9]! + 0.75) * 1e-4, '09:00 Bogota pays hour 9');
     near(schedule.rateAt(Date.parse('2024-03-06T04:59:59Z')), (HOURLY[23]! + 0.75) * 1e-4, '23:59 Bogota, the next UTC day, pays hour 23');
-    near(new CostSchedule({ spreadBps: 2, feeBps: 0.5 }).rateAt(Date.parse('2024-03-05T13:10:00Z')), 2.5e-4, 'one figure at every hour');
+    near(new CostSchedule({ spreadBps: 2, feeBps: 0.5 }, USD_COP).rateAt(Date.parse('2024-03-05T13:10:00Z')), 2.5e-4, 'one figure at every hour');
+    near(new CostSchedule({ spreadBps: 2, feeBps: 0.5 }, null).rateAt(Date.parse('2024-03-05T13:10:00Z')), 2.5e-4, 'one figure needs no market');
+    assert.throws(() => new CostSchedule(costs, null), /needs the calendar of the market/, 'per-hour figures need the market whose hours index them');
     assert.deepEqual(scaleCosts(costs, 2).spreadBpsByHour, HOURLY.map((x) => 2 * x), 'cost stress scales every hour');
-    assert.throws(() => new CostSchedule({ ...costs, spreadBpsByHour: HOURLY.slice(1) }), /24 half-spreads/);
+    assert.throws(() => new CostSchedule({ ...costs, spreadBpsByHour: HOURLY.slice(1) }, USD_COP), /24 half-spreads/);
     assert.throws(() => runBacktest([], new Int8Array(0), { ...costs, spreadBpsByHour: HOURLY.map(() => -1) }), /24 half-spreads/);
   });
 

@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { instrumentCalendar } from '../../src/domain/calendar.ts';
 import { TasaError } from '../../src/errors.ts';
 import { downsampleEquity, storedEquity } from '../../src/research/equity-curve.ts';
 import { backtestReport, getBacktest, insertBacktest, latestBacktestsOfPolicies, listBacktests } from '../../src/store/backtests-repo.ts';
@@ -9,6 +10,7 @@ import { backtestFixture } from '../support/backtest-fixture.ts';
 import { databaseTargets } from '../support/test-db.ts';
 
 const T0 = Date.UTC(2025, 0, 6, 13);
+const USD_COP = instrumentCalendar('USD/COP');
 
 for (const target of databaseTargets()) {
   describe(`backtests repository on ${target.name}`, () => {
@@ -24,7 +26,7 @@ for (const target of databaseTargets()) {
       const { input, result } = backtestFixture();
       const runId = await startRun(db, { layer: 'L6', symbol: 'USD/COP', params: {} });
       assert.ok(result.trades.length > 20, `${result.trades.length} trades`);
-      const id = await insertBacktest(db, { ...input, pipelineRunId: runId, equity: storedEquity(result, 50), maxTrades: 20, createdAt: T0 });
+      const id = await insertBacktest(db, { ...input, pipelineRunId: runId, equity: storedEquity(result, USD_COP, 50), maxTrades: 20, createdAt: T0 });
       const stored = await getBacktest(db, id);
       assert.ok(stored);
       assert.equal(stored.policyId, 'ppo-test');
@@ -39,7 +41,7 @@ for (const target of databaseTargets()) {
       assert.equal(stored.createdAt, T0);
       assert.equal(stored.hasReport, true);
 
-      const expected = downsampleEquity(result.times, result.equity, 50, result.initialEquity);
+      const expected = downsampleEquity(result.times, result.equity, USD_COP, 50, result.initialEquity);
       assert.ok(stored.equity.points.length <= 50);
       assert.deepEqual(stored.equity.points, expected.points);
       assert.deepEqual(

@@ -79,6 +79,30 @@ for (const target of databaseTargets()) {
       }
     });
 
+    it('018 keeps the first receipt of a quote stored twice and makes the quote the key', async () => {
+      const db = await target.open({ blank: true });
+      try {
+        const migrations = await loadMigrations();
+        for (const m of migrations.filter((x) => x.version < 18)) await db.exec(m.sql);
+        const quote = "'USD/COP', '2024-05-02T13:00:00Z', 4100.5, 4100, 4101";
+        await db.exec(`INSERT INTO ticks (symbol, time, price, bid, ask, received_at, source) VALUES
+          (${quote}, '2024-05-02T13:00:00.300Z', 'twelvedata_ws'),
+          (${quote}, '2024-05-02T13:00:00.200Z', 'twelvedata_ws'),
+          ('USD/COP', '2024-05-02T13:00:00Z', 4100.5, 4100, NULL, '2024-05-02T13:00:00.400Z', 'twelvedata_ws')`);
+        const m18 = migrations.find((x) => x.version === 18);
+        assert.ok(m18, 'migration 018 ships');
+        await db.exec(m18.sql);
+        const kept = await db.query<{ received: string; ask: number | null }>("SELECT to_char(received_at AT TIME ZONE 'UTC', 'SS.MS') AS received, ask FROM ticks ORDER BY received_at");
+        assert.deepEqual(kept, [
+          { received: '00.200', ask: 4101 },
+          { received: '00.400', ask: null },
+        ]);
+        await assert.rejects(db.exec(`INSERT INTO ticks (symbol, time, price, bid, ask, received_at, source) VALUES (${quote}, '2024-05-02T13:00:01Z', 'twelvedata_ws')`), /ticks_dedup_key|duplicate key/);
+      } finally {
+        await db.close();
+      }
+    });
+
     it('refuses to run when an applied migration was edited', async () => {
       const db = await target.open();
       try {

@@ -143,6 +143,18 @@ for (const target of databaseTargets()) {
         tick('2024-03-31T13:00:00Z', 4002),
       ]);
     });
+
+    it('ticks: the same quote received twice (two ingest processes in a handover) is stored once: the row stored first stays', async () => {
+      const first = tick('2024-05-02T13:00:00Z', 4100);
+      const again = { ...first, receivedAt: first.receivedAt + 40 };
+      assert.equal(await insertTicks(db, [first]), 1);
+      assert.equal(await insertTicks(db, [again, { ...again, bid: null }]), 1, 'another receipt of the stored quote is ignored; another bid is another tick');
+      const stored = await ticksBetween(db, 'USD/COP', Date.parse('2024-05-02T00:00:00Z'), Date.parse('2024-05-03T00:00:00Z'));
+      assert.deepEqual(stored.map((t) => [t.bid, t.receivedAt]), [
+        [first.bid, first.receivedAt],
+        [null, again.receivedAt],
+      ]);
+    });
   });
 }
 

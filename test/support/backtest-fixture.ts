@@ -67,7 +67,7 @@ export function backtestFixture(o: FixtureOptions = {}): BacktestFixture {
       metrics,
       gates,
       passed: gates.passed,
-      equity: storedEquity(result),
+      equity: storedEquity(result, calendar),
       trades: result.trades,
       reportHtml,
       datasetHash: 'd'.repeat(64),

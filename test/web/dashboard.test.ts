@@ -63,6 +63,25 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${SHOTS}/${name}.png` });
 }
 
+/**
+ * Waits until the terminal's live badge matches `wanted`; on a timeout, fails saying what the badge
+ * and the market badge showed and what the server's /status said of the feed and the markets.
+ */
+async function waitForLiveBadge(page: Page, wanted: 'live' | 'stale', base: string, timeout = 30_000): Promise<void> {
+  const market = (await (await fetch(`${base}/market/status?symbol=USD%2FCOP`)).json()) as { open: boolean };
+  assert.ok(market.open, `the simulated session closed before this step (the tests ran slower than the session at 60x): ${JSON.stringify(market)}`);
+  try {
+    await page.waitForFunction((w) => {
+      const text = document.querySelector('[data-testid=live-state]')?.textContent ?? '';
+      return w === 'live' ? text === 'live' : /stale data/.test(text);
+    }, wanted, { timeout });
+  } catch (err) {
+    const badge = await page.textContent('[data-testid=live-state]').catch(() => null);
+    const status = await fetch(`${base}/status`).then((r) => r.text()).catch((e: unknown) => String(e));
+    assert.fail(`the live badge did not say ${wanted} within ${timeout} ms: it says ${JSON.stringify(badge)}; /status: ${status.slice(0, 3000)} (${String(err)})`);
+  }
+}
+
 /** Tabs from the top of the page to the link of `view` and follows it with Enter. */
 async function openWithKeyboard(page: Page, view: string): Promise<void> {
   // The first stop of the page (the skip link), as after loading it and pressing Tab once.
@@ -87,7 +106,9 @@ describe('dashboard in chromium against a live simulated session', { skip: CHROM
     assert.ok(CHROMIUM, 'CI needs chromium at /usr/bin/chromium (.ci/run installs it)');
     mkdirSync(SHOTS, { recursive: true });
     bundle = await buildDashboard();
-    dash = await startLiveDashboard({ speed: 60 });
+    // From 08:20: the session's 4 h 40 min are 280 real seconds at 60x, room for every test on a
+    // loaded machine (the last ones need the market open).
+    dash = await startLiveDashboard({ speed: 60, startMinute: 20 });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   });
 
@@ -404,12 +425,12 @@ describe('dashboard in chromium against a live simulated session', { skip: CHROM
     const page = await browser.newPage({ viewport: LAPTOP });
     try {
       await page.goto(`http://127.0.0.1:${proxy.listenPort}/#/terminal`);
-      await page.waitForFunction(() => document.querySelector('[data-testid=live-state]')?.textContent === 'live');
+      await waitForLiveBadge(page, 'live', dash.url);
       await proxy.cut();
       await page.waitForFunction(() => /reconnecting/.test(document.querySelector('[data-testid=live-state]')?.textContent ?? ''));
       await shot(page, 'terminal-reconnecting');
       await proxy.restore();
-      await page.waitForFunction(() => document.querySelector('[data-testid=live-state]')?.textContent === 'live', null, { timeout: 30_000 });
+      await waitForLiveBadge(page, 'live', dash.url);
       const updates = await chartNumber(page, 'data-live-updates');
       await page.waitForFunction(([sel, n]) => Number(document.querySelector(sel as string)?.getAttribute('data-live-updates')) > Number(n), [CHART, updates] as const);
     } finally {
@@ -423,12 +444,12 @@ describe('dashboard in chromium against a live simulated session', { skip: CHROM
     assert.ok(simulator, 'the system runs the built-in simulator');
     const page = await browser.newPage({ viewport: LAPTOP });
     await page.goto(`${dash.url}/#/terminal`);
-    await page.waitForFunction(() => document.querySelector('[data-testid=live-state]')?.textContent === 'live');
+    await waitForLiveBadge(page, 'live', dash.url);
     // 12 real seconds of silence from the feed (the simulator's clock runs 60x).
     simulator.faults.stall(12_000 * 60);
-    await page.waitForFunction(() => /stale data/.test(document.querySelector('[data-testid=live-state]')?.textContent ?? ''), null, { timeout: 20_000 });
+    await waitForLiveBadge(page, 'stale', dash.url, 20_000);
     await shot(page, 'terminal-stale');
-    await page.waitForFunction(() => document.querySelector('[data-testid=live-state]')?.textContent === 'live', null, { timeout: 60_000 });
+    await waitForLiveBadge(page, 'live', dash.url, 60_000);
     await page.close();
   });
 });

@@ -14,12 +14,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { pino } from 'pino';
 import { ManualClock } from '../../src/clock.ts';
 import { loadMarketCalendar } from '../../src/calendar-config.ts';
 import { loadConfig } from '../../src/config.ts';
 import { MarketCalendar, type Session } from '../../src/domain/calendar.ts';
 import { startSimulator } from '../../src/feeds/simulator/index.ts';
-import { createLogger } from '../../src/log.ts';
+import { createLogger, type Logger } from '../../src/log.ts';
 import { backtestOverRange } from '../../src/pipeline/ad-hoc-backtest.ts';
 import { importBarFile } from '../../src/pipeline/import-bars.ts';
 import { storeBacktests } from '../../src/pipeline/layers/l6-backtest.ts';
@@ -149,7 +150,7 @@ async function startOn(dataDir: string, calendar: MarketCalendar, session: Sessi
   const config = loadConfig(env);
   // Several symbols: every configured instrument's calendar, as `tasa up` builds them; `calendar` stays USD/COP's.
   const calendars = o.symbols === undefined ? calendar : loadMarketCalendar(config);
-  const system = await startSystem({ config, calendar: calendars, logger: createLogger(config.TASA_LOG_LEVEL), roles: { ingest: true, jobs: true, api: true }, env });
+  const system = await startSystem({ config, calendar: calendars, logger: systemLogger(config.TASA_LOG_LEVEL), roles: { ingest: true, jobs: true, api: true }, env });
   if (system.apiUrl === null) throw new Error('the system serves no API');
   const { token } = await createApiToken(system.db, { name: 'browser-test-admin', role: 'admin' });
   return {
@@ -163,6 +164,12 @@ async function startOn(dataDir: string, calendar: MarketCalendar, session: Sessi
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The system's logger: WEB_DEBUG_LOG=<file> keeps its info log in that file (to read after a failure). */
+function systemLogger(level: string): Logger {
+  const file = process.env['WEB_DEBUG_LOG'];
+  return file ? pino({ level: 'info' }, pino.destination({ dest: file, append: true })) : createLogger(level);
 }
 
 /** The baseline registered as a model (so the registry has one to promote) and backtested. */
@@ -208,7 +215,7 @@ async function seedHistory(dataDir: string, calendar: MarketCalendar, session: S
       const run = await backtestOverRange({ db, calendar, clock, symbol: 'USD/COP', policyId, ...range });
       backtestIds.push(run.backtestId);
       // The model's run stored again as an L6 pipeline run stores it: the registry's test-split metrics.
-      if (policyId === MODEL_ID) await storeAsPipelineRun(db, clock, run.evaluation);
+      if (policyId === MODEL_ID) await storeAsPipelineRun(db, clock, calendar, run.evaluation);
     }
     await insertModel(db, { id: MODEL_ID, kind: 'baseline', symbol: 'USD/COP', datasetHash: null, config: { baseline: MODEL_ID }, metrics: {}, trainingCurve: [], weights: null, createdAt: start });
     return { flaws, research: { backtestIds, modelId: MODEL_ID } };
@@ -217,9 +224,9 @@ async function seedHistory(dataDir: string, calendar: MarketCalendar, session: S
   }
 }
 
-async function storeAsPipelineRun(db: Db, clock: ManualClock, evaluation: PolicyEvaluation): Promise<void> {
+async function storeAsPipelineRun(db: Db, clock: ManualClock, calendar: MarketCalendar, evaluation: PolicyEvaluation): Promise<void> {
   const runId = await startRun(db, { layer: 'L6', symbol: 'USD/COP', params: {}, at: clock.now() });
-  await storeBacktests(db, clock, 'USD/COP', [evaluation], { pipelineRunId: runId, datasetHash: null, config: { source: 'browser-test-seed' } });
+  await storeBacktests(db, clock, 'USD/COP', [evaluation], { pipelineRunId: runId, datasetHash: null, config: { source: 'browser-test-seed' } }, calendar);
   await finishRun(db, runId, { status: 'completed', rowsIn: null, rowsOut: null, summary: {}, at: clock.now() });
 }
 

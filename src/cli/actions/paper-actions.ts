@@ -26,7 +26,7 @@ export async function replay(o: ReplayCliOptions): Promise<void> {
   const logger = createLogger('silent');
   const result = await withStore(ctx, async (source) => {
     const span = await replaySpan(source, symbol, o);
-    const db = await openReplayStore(source, symbol, o.policy, span.to);
+    const db = await openReplayStore(source, ctx.calendar, symbol, o.policy, span.to);
     try {
       return await runPaperReplay({ db, calendar: ctx.calendar, logger, symbol, policyId: o.policy, targetNotional, ...span });
     } finally {

@@ -13,7 +13,7 @@ export function registerJobsCommands(program: Command): void {
   program
     .command('backfill')
     .description('Fill missing 5-minute bars from TwelveData REST (empty slots, and partial bars the live feed covered only in part; resumable; stops when the day\'s API credits are spent)')
-    .requiredOption('--from <date>', 'first Bogota session date, YYYY-MM-DD')
+    .requiredOption('--from <date>', "first session date, YYYY-MM-DD, of the symbol's market calendar (Bogota for USD/COP; EUR/USD's opens 17:00 New York the day before)")
     .option('--to <date>', 'last session date (default: --from)')
     .option('--symbol <symbol>', 'instrument', 'USD/COP')
     .option('--max-requests <n>', 'stop after this many REST requests (run again to continue)')
@@ -21,7 +21,7 @@ export function registerJobsCommands(program: Command): void {
     .action(async (o: BackfillCliOptions) => (await actions()).runBackfill(o));
   program
     .command('worker')
-    .description('Run the scheduled jobs until SIGINT/SIGTERM: failsafe backfill hourly and at 13:05, stream sync every 5 minutes in session, tick retention at 18:00 (Bogota time)')
+    .description('Run the scheduled jobs for every served symbol until SIGINT/SIGTERM, on weekdays in Bogota time (a run is skipped when no served market has a trading day): failsafe backfill hourly and at 13:05, stream sync every 5 minutes 08:00-12:55 (the USD/COP session), the live/backtest parity check at 13:20, tick retention at 18:00')
     .option('--simulator-url <url>', 'REST URL of a running `tasa simulate` instead of TWELVEDATA_REST_URL')
     .action(async (o: WorkerCliOptions) => (await actions()).runWorker(o));
 }

@@ -23,8 +23,8 @@ export function registerPipelineCommands(program: Command): void {
     .description('Run pipeline layers in order; a layer whose inputs, config and code are unchanged is skipped')
     .option('--symbol <symbol>', 'instrument', 'USD/COP')
     .option('--layers <list>', 'layers to run, e.g. L2-L6 or L2-L4,L6', 'L0-L6')
-    .option('--from <date>', 'first Bogota session date of L0/L1 (default: the first stored bar)')
-    .option('--to <date>', 'last Bogota session date of L0/L1 (default: the last stored bar)')
+    .option('--from <date>', "first session date of L0/L1 in the symbol's market calendar (Bogota for USD/COP; EUR/USD's opens 17:00 New York the day before; default: the first stored bar)")
+    .option('--to <date>', "last session date of L0/L1 in the symbol's market calendar (default: the last stored bar)")
     .option('--steps <n>', 'PPO training steps for L5')
     .option('--seed <n>', 'PPO seed for L5 (the first of --seeds)')
     .option('--seeds <n>', 'PPO seeds trained in L5; the best on the validation split is kept (default: the research config\'s training.seeds)')
@@ -45,8 +45,8 @@ export function registerPipelineCommands(program: Command): void {
     .command('backtest')
     .description('Backtest a registered model or a baseline over a range of sessions; stores the result and can write its HTML report')
     .requiredOption('--policy <id>', 'model id (tasa models list) or baseline: flat, buy-and-hold, always-long, sma-crossover, rsi-mean-reversion')
-    .requiredOption('--from <date>', 'first Bogota session date')
-    .option('--to <date>', 'last Bogota session date (default: --from)')
+    .requiredOption('--from <date>', "first session date of the symbol's market calendar (Bogota for USD/COP; EUR/USD's opens 17:00 New York the day before)")
+    .option('--to <date>', "last session date of the symbol's market calendar (default: --from)")
     .option('--symbol <symbol>', 'instrument', 'USD/COP')
     .option('--report <file>', 'write the self-contained HTML report to this file');
   withCostOptions(backtest).action(async (o: BacktestCliOptions) => (await actions()).backtest(o));

@@ -24,7 +24,7 @@ export function registerSimulateCommand(program: Command): void {
     .option('--speed <x>', 'run the clock x times faster than real time')
     .option('--start <iso>', 'simulated time to start at, e.g. 2024-03-05T13:00:00Z (default: now)')
     .option('--replay-from-store', `replay stored bars (${REPLAY.daysBefore} days before --start to ${REPLAY.daysAfter} after) instead of the model`)
-    .option('--ticks-per-second <n>', 'average tick rate in the Bogota session (a third outside it)')
+    .option('--ticks-per-second <n>', "average tick rate in each pair's busy hours (its market's session; EUR/USD: 03:00-12:00 New York), a third outside them")
     .option('--null-arrays', 'send null for empty arrays in subscribe-status, like the real server (default)')
     .option('--no-null-arrays', 'send [] for empty arrays in subscribe-status, like the docs')
     .option('--errors-as-200', 'send error bodies with HTTP 200 instead of their status code')

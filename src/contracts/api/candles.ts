@@ -69,7 +69,7 @@ export const StatsResponse = Type.Object(
     source: Nullable(Type.Union([Type.Literal('latest_price'), Type.Literal('stored_bar')]), 'latest_price = the live cache; stored_bar = the close of the last stored bar'),
     lastAt: Nullable(IsoTimeUtc, 'Exchange time of the latest price, or open time of the stored bar'),
     previousClose: Nullable(Type.Number(), "The previous session's close (its last stored bar)"),
-    previousSession: Type.String({ description: 'Bogota date of the previous session' }),
+    previousSession: Type.String({ description: "The previous session's date in the market's own calendar (Bogota for USD/COP)" }),
     change: Nullable(Type.Number(), 'last - previousClose'),
     changePct: Nullable(Type.Number(), '100 * change / previousClose'),
     session: Type.Object({

@@ -34,7 +34,7 @@ export const DayQuality = Type.Object({
 export type DayQuality = Static<typeof DayQuality>;
 
 export const HourQuality = Type.Object({
-  hour: Type.String({ description: 'Start of the session hour, Bogota wall time (HH:00)' }),
+  hour: Type.String({ description: "Start of the session hour in the market's wall time, HH:MM (Bogota for USD/COP)" }),
   ...qualityFields,
 });
 

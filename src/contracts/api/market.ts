@@ -40,7 +40,7 @@ export const LatestBody = Type.Object(
 export type LatestBody = Static<typeof LatestBody>;
 
 export const SessionRef = Type.Object({
-  date: Type.String({ description: 'Bogota date' }),
+  date: Type.String({ description: "The session's date in the market's own calendar (Bogota for USD/COP)" }),
   open: IsoTimeUtc,
   close: IsoTimeUtc,
   nextDaySettlement: Type.Boolean({ description: 'A US holiday: trades settle the next day' }),

@@ -195,7 +195,7 @@ export const BacktestRef = Type.Object(
     id: Type.Integer(),
     policyId: Type.String({ description: 'Model id or baseline id' }),
     symbol: Type.String(),
-    fromDate: Type.String({ description: 'First session, YYYY-MM-DD (Bogota)' }),
+    fromDate: Type.String({ description: "First session, YYYY-MM-DD of the market's own calendar (Bogota for USD/COP)" }),
     toDate: Type.String({ description: 'Last session, inclusive' }),
     createdAt: IsoTime('Stored'),
   },

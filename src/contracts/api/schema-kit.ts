@@ -12,5 +12,6 @@ export const IsoTime = (description: string) => Type.String({ format: 'date-time
 /** An instant, with an example. */
 export const IsoTimeUtc = Type.String({ format: 'date-time', description: 'UTC, ISO 8601 with Z', examples: ['2024-01-02T13:00:00.000Z'] });
 
-/** A Bogota calendar date, saying what it is. */
-export const IsoDateText = (description: string) => Type.String({ format: 'date', description: `${description} (YYYY-MM-DD, Bogota)` });
+/** A calendar date, saying what it is and whose: by default a date of the instrument's market calendar (the desk's P&L days are Bogota's). */
+export const IsoDateText = (description: string, whose = "the market's own calendar; Bogota for USD/COP") =>
+  Type.String({ format: 'date', description: `${description} (YYYY-MM-DD, ${whose})` });

@@ -105,12 +105,12 @@ export const AccountJson = Type.Object({
 export type AccountJson = Static<typeof AccountJson>;
 
 export const PnlDay = Type.Object({
-  date: IsoDateText('Trading day'),
+  date: IsoDateText('Trading day', 'Bogota'),
   openingEquity: decimalText('COP at the day’s first price'),
   closingEquity: Nullable(decimalText('COP: the next day’s opening, or now for the latest day'), 'Null when unknown'),
   pnl: Nullable(decimalText('COP')),
 });
-export const PnlSeries = Type.Object({ from: IsoDateText('First day'), to: IsoDateText('Last day'), days: Type.Array(PnlDay) });
+export const PnlSeries = Type.Object({ from: IsoDateText('First day', 'Bogota'), to: IsoDateText('Last day', 'Bogota'), days: Type.Array(PnlDay) });
 export type PnlSeries = Static<typeof PnlSeries>;
 
 export const HaltBody = Type.Object(
@@ -153,7 +153,7 @@ export const ParityJson = Type.Object({
   sessionsMismatched: Type.Integer({ description: 'Compared sessions with a trade that differs from the backtest' }),
   tradesCompared: Type.Integer({ description: 'Round trips compared, the longer of live and backtest, over every session' }),
   tradesMatched: Type.Integer({ description: 'Round trips whose side and entry and exit bars equal the backtest' }),
-  lastSession: Type.String({ format: 'date', description: 'The last session compared (Bogota date)' }),
+  lastSession: Type.String({ format: 'date', description: "The last session compared (its date in the market's own calendar; Bogota for USD/COP)" }),
   lastSessionMatched: Type.Boolean(),
   lastPriceDiffBps: Nullable(Type.Number(), 'Mean absolute live-vs-backtest fill price difference in the last session, bps; null when no trade agreed'),
 });

@@ -13,10 +13,10 @@
  * report (and a new hash) while the tables stay byte-identical.
  */
 import type { Clock } from '../../clock.ts';
-import { instrumentCalendar, type Calendars, type MarketCalendar } from '../../domain/calendar.ts';
+import type { Calendars, MarketCalendar } from '../../domain/calendar.ts';
 import { TasaError } from '../../errors.ts';
 import { BASELINE_IDS, baselinePolicy, isBaselineId } from '../../research/baselines.ts';
-import { MAX_EQUITY_POINTS, storedEquity } from '../../research/equity-curve.ts';
+import { storedEquity } from '../../research/equity-curve.ts';
 import { resolveGateThresholds, type GateThresholds } from '../../research/gates.ts';
 import { featureNames } from '../../research/features.ts';
 import { sessionBarsPerYear } from '../../research/performance.ts';
@@ -295,7 +295,7 @@ export async function storeBacktests(
   symbol: string,
   evaluations: readonly PolicyEvaluation[],
   meta: { pipelineRunId: number | null; datasetHash: string | null; config: Record<string, unknown> },
-  calendars: Calendars = instrumentCalendar('USD/COP'),
+  calendars: Calendars,
 ): Promise<number[]> {
   const ids: number[] = [];
   for (const e of evaluations) {
@@ -309,7 +309,7 @@ export async function storeBacktests(
         metrics: e.metrics,
         gates: e.gates,
         passed: e.gates.passed,
-        equity: storedEquity(e.result, MAX_EQUITY_POINTS, calendars.of(symbol)),
+        equity: storedEquity(e.result, calendars.of(symbol)),
         trades: e.result.trades,
         reportHtml: e.reportHtml,
         datasetHash: meta.datasetHash,

@@ -53,8 +53,9 @@ export class TradingEnv {
       throw new TasaError('bad_input', `The RL dataset of ${dataset.symbol} has no ${split} episode with two bars or more.`, { input: split });
     }
     this.observationSize = inputSize({ featureNames: dataset.featureNames, window: dataset.window });
-    // The hours of a per-hour spread are the market's own; a dataset knows only its symbol.
-    this.costs = new CostSchedule(dataset.costs, dataset.costs.spreadBpsByHour === undefined ? undefined : instrumentCalendar(dataset.symbol));
+    // The hours of a per-hour spread are the market's own; a dataset knows only its symbol (a synthetic one
+    // has no market, which a flat spread does not need).
+    this.costs = new CostSchedule(dataset.costs, dataset.costs.spreadBpsByHour === undefined ? null : instrumentCalendar(dataset.symbol));
     this.account = new Account(1, this.costs);
   }
 

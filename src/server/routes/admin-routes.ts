@@ -29,7 +29,8 @@ const MAX_BACKFILL_REQUESTS = 1_000_000;
 
 const ERRORS = { ...COMMON_ERRORS, 401: ErrorBody, 403: ErrorBody };
 
-const DateText = (description: string) => Type.String({ format: 'date', description: `${description}, YYYY-MM-DD (Bogota)` });
+const DateText = (description: string) =>
+  Type.String({ format: 'date', description: `${description}, YYYY-MM-DD, of each symbol's market calendar (Bogota for USD/COP; EUR/USD's opens 17:00 New York the day before)` });
 
 const TokenView = Type.Object({
   id: Type.String({ description: 't_ + 12 hex digits; never the secret' }),
@@ -99,7 +100,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) =>
         tags: TAGS,
         summary: 'Queue a pipeline run',
         description:
-          'Queues a `pipeline` job with data {layers: L0..L6 in order, or null for every layer the pipeline handler runs; symbols; from/to: Bogota dates or null; requestedBy}. A worker without a pipeline handler fails the job. 503 when this process has no job queue.',
+          "Queues a `pipeline` job with data {layers: L0..L6 in order, or null for every layer the pipeline handler runs; symbols; from/to: session dates of each symbol's market calendar, or null; requestedBy}. A worker without a pipeline handler fails the job. 503 when this process has no job queue.",
         security: TOKEN_SECURITY,
         body: Type.Object({
           layers: Type.Optional(Type.Array(LayerIdSchema, { minItems: 1, uniqueItems: true, description: 'Layers to run; default all' })),

@@ -55,7 +55,7 @@ export const complianceRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, dep
       schema: {
         tags: TAGS,
         summary: 'Market rules and data policies in force',
-        description: 'Session hours and bar grid, time zone, the holiday calendar\'s source, overrides and fingerprint, a year\'s holidays (default: this year in Bogota), and data retention.',
+        description: 'Session hours and bar grid, time zone, the holiday calendar\'s source, overrides and fingerprint, a year\'s holidays (default: this year in the market\'s zone), and data retention.',
         querystring: Type.Object({
           symbol: Type.Optional(SymbolString),
           year: Type.Optional(Type.Integer({ minimum: 1994, maximum: 2099, description: 'Year of the holiday lists' })),
@@ -80,8 +80,8 @@ export const complianceRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, dep
         description: `Per symbol: bars by source, flags, repairs and backfills (bars, audit entries, runs), gaps, raw origins (files and REST answers with sha256 and row counts), sessions complete/partial/missing. Needs a reader or admin token; at most ${MAX_REPORT_DAYS} days. Recorded in the audit log (compliance.report).`,
         security: TOKEN_SECURITY,
         body: Type.Object({
-          from: Type.String({ format: 'date', description: 'First session date, YYYY-MM-DD (Bogota), inclusive' }),
-          to: Type.String({ format: 'date', description: 'Last session date, YYYY-MM-DD (Bogota), inclusive' }),
+          from: Type.String({ format: 'date', description: "First session date of each symbol's market calendar, YYYY-MM-DD (Bogota for USD/COP; EUR/USD's opens 17:00 New York the day before), inclusive" }),
+          to: Type.String({ format: 'date', description: "Last session date of each symbol's market calendar, YYYY-MM-DD (Bogota for USD/COP), inclusive" }),
           symbol: Type.Optional(Type.String({ description: 'One symbol (USD/COP or USDCOP); default every symbol this server serves' })),
         }),
         response: { 200: ComplianceReport, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, ...COMMON_ERRORS },

@@ -24,7 +24,7 @@ const HISTORICAL_PAGE_BARS = 5000;
 
 const RangeQuery = {
   from: DateString,
-  to: Type.Optional(Type.String({ description: 'Last Bogota date, inclusive, YYYY-MM-DD (default: from)', examples: ['2024-01-31'] })),
+  to: Type.Optional(Type.String({ description: "Last date of the market's own calendar, inclusive, YYYY-MM-DD (Bogota for USD/COP; default: from)", examples: ['2024-01-31'] })),
 };
 
 export const referenceRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps) => {
@@ -35,7 +35,7 @@ export const referenceRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps
         tags: ['data'],
         summary: 'Stored 5-minute bars, streamed',
         description:
-          'The bars of the inclusive Bogota dates from..to, as `tasa bars` prints them. Streamed page by page (JSON array or CSV with a header), so any range answers in constant memory; CSV comes as an attachment.',
+          "The bars of the market's own dates from..to (inclusive; Bogota for USD/COP): each date's session (EUR/USD's opens 17:00 New York the day before) and the rest of its day in the market's zone, as `tasa bars` prints them. Streamed page by page (JSON array or CSV with a header), so any range answers in constant memory; CSV comes as an attachment.",
         querystring: Type.Object({
           symbol: SymbolString,
           ...RangeQuery,
@@ -72,7 +72,7 @@ export const referenceRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps
       schema: {
         tags: ['data'],
         summary: 'Data quality per session',
-        description: 'One row per trading day of from..to (inclusive Bogota dates), as `tasa sessions` prints it: expected, present and missing bars, flat share, repaired bars, status.',
+        description: "One row per session of from..to (inclusive session dates of the market's own calendar; Bogota for USD/COP), as `tasa sessions` prints it: expected, present and missing bars, flat share, repaired bars, status.",
         querystring: Type.Object({ symbol: SymbolString, ...RangeQuery }),
         response: { ...COMMON_ERRORS, 200: Type.Object({ symbol: Type.String(), from: Type.String(), to: Type.String(), sessions: Type.Array(SessionRow) }), 404: ErrorBody },
       },
