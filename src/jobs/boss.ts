@@ -11,8 +11,8 @@
  *   worker has the archive to write to.
  * - Queues are `stately` (at most one job queued and one running each): a slow run never piles
  *   up behind itself, and with several workers on one database each cron fires once.
- * - Every dispatch first asks the calendar: on a day without a session nothing runs, whatever
- *   cron says (cron knows weekdays, not Colombian holidays).
+ * - Every dispatch first asks the calendars: when no served market has a trading day today nor
+ *   a session open now, nothing runs, whatever cron says (cron knows weekdays, not holidays).
  * - pg-boss decides when cron fires by the wall clock (its own timers); the handlers get the
  *   injected clock's time.
  * - On-demand queues (`backfill`, `pipeline`) have no cron: they run what `send` queued (e.g. an
@@ -77,10 +77,13 @@ export const JOB_TIME_ZONE = MARKET_ZONE;
 export const JOB_SCHEDULES: readonly ScheduledQueue[] = [
   // The live parity monitor, after the 13:05 failsafe has stored the session's final bars (those L6 backtests).
   { queue: 'parity', job: 'parity', cron: '20 13 * * 1-5' },
-  { queue: 'failsafe', job: 'failsafe', cron: '0 * * * 1-5' },
-  // Five minutes after the 13:00 close: the session's last bar is due by then.
+  // Every hour and every 5 minutes of every day: the markets' hours differ (EUR/USD's week opens
+  // Sunday 17:00 New York, USD/BRL trades to 18:00 Sao Paulo); `dispatch` skips an hour in which
+  // no market has a session, and the sync only reads the symbols whose market is (or just was) open.
+  { queue: 'failsafe', job: 'failsafe', cron: '0 * * * *' },
+  // Five minutes after USD/COP's 13:00 close: the session's last bar is due by then.
   { queue: 'failsafe-at-close', job: 'failsafe', cron: '5 13 * * 1-5' },
-  { queue: 'sync', job: 'sync', cron: '*/5 8-12 * * 1-5' },
+  { queue: 'sync', job: 'sync', cron: '*/5 * * * *' },
   // Tick retention (retention/retention.ts), in the evening: archive, verify and drop old tick partitions.
   { queue: 'retention', job: 'retention', cron: '0 18 * * 1-5' },
 ];
@@ -310,11 +313,12 @@ export async function dispatchOnDemand(
   }
 }
 
-/** Runs the queue's handler unless the market has no session today; the result is the job's output. */
+/** Runs the queue's handler unless no market has a session today or open now; the result is the job's output. */
 export async function dispatch(s: ScheduledQueue, o: Pick<StartJobsOptions, 'clock' | 'calendar' | 'logger' | 'handlers' | 'metrics'>): Promise<unknown> {
   const firedAt = o.clock.now();
   const date = bogotaDate(firedAt);
-  if (!o.calendar.all().some((calendar) => calendar.isTradingDay(calendar.localDate(firedAt)))) {
+  // A session open now counts on a day that is not a trading day: EUR/USD's Monday session opens on Sunday.
+  if (!o.calendar.all().some((calendar) => calendar.isTradingDay(calendar.localDate(firedAt)) || calendar.sessionAt(firedAt) !== null)) {
     o.logger.info({ queue: s.queue, date }, 'jobs: no session today, nothing to do');
     o.metrics?.jobRuns.inc({ job: s.job, outcome: 'skipped' });
     return { skipped: 'non_trading_day', date };

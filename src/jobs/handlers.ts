@@ -45,10 +45,11 @@ export interface JobDependencies {
 export function jobHandlers(d: JobDependencies): JobHandlers {
   return {
     failsafe: () => runFailsafe(d),
-    sync: async () => {
+    sync: async (ctx) => {
       const bus = d.bus;
       if (bus === null) return { skipped: 'no shared stream (REDIS_URL is not set)' };
-      return perSymbol(d.symbols, (symbol) => runSync({ db: d.db, bus, symbol, clock: d.clock, calendar: d.calendar }));
+      const streaming = d.symbols.filter((symbol) => streamedLately(d.calendar, symbol, ctx.firedAt));
+      return perSymbol(streaming, (symbol) => runSync({ db: d.db, bus, symbol, clock: d.clock, calendar: d.calendar }));
     },
     parity: () => runParityMonitor({ db: d.db, calendar: d.calendar, clock: d.clock }),
     backfill: (ctx) => runBackfillJob(d, ctx),
@@ -74,6 +75,15 @@ async function runBackfillJob(d: JobDependencies, ctx: OnDemandJobContext): Prom
   if (data.to < data.from) throw new TasaError('bad_input', `The backfill job's to ${data.to} is before its from ${data.from}.`, { input: 'to' });
   const symbol = normalizeSymbol(data.symbol);
   return fillGaps({ db: d.db, calendar: d.calendar, source: d.source, symbol, from: data.from, to: data.to, clock: d.clock, maxRequests: data.maxRequests, actor: data.requestedBy });
+}
+
+/** After a market's close the sync reads its stream this long more, for the session's last events. */
+const SYNC_AFTER_CLOSE_MS = 30 * 60_000;
+
+/** Whether the symbol's market is open at `t` or was within SYNC_AFTER_CLOSE_MS: its stream has events to sync. */
+export function streamedLately(calendar: Calendars, symbol: SymbolCode, t: number): boolean {
+  const market = calendar.of(symbol);
+  return market.sessionAt(t) !== null || market.sessionAt(t - SYNC_AFTER_CLOSE_MS) !== null;
 }
 
 /** One symbol after the other; results keyed by symbol. */
