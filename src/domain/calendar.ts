@@ -319,11 +319,13 @@ export class MarketCalendar implements Calendars {
   /**
    * The instants market dates `from`..`to` (inclusive) span: from the earlier of the first date's
    * midnight in the market's zone and its session's open (a 24-hour week session opens the evening
-   * before), to the later of the midnight after `to` and `to`'s session close.
+   * before), to the midnight after `to` (or the later close of `to`'s session); but an evening that
+   * belongs to the next date's session (it opens the evening before) is left to that date.
    */
   instantsOfDates(from: IsoDate, to: IsoDate): { from: number; to: number } {
     const start = zonedWallTime(this.zone, from, 0);
-    const end = zonedWallTime(this.zone, addDays(to, 1), 0);
+    const midnight = zonedWallTime(this.zone, addDays(to, 1), 0);
+    const end = Math.min(midnight, this.sessionFor(addDays(to, 1))?.open ?? midnight);
     return { from: Math.min(start, this.sessionFor(from)?.open ?? start), to: Math.max(end, this.sessionFor(to)?.close ?? end) };
   }
 

@@ -169,6 +169,15 @@ describe('Instrument calendars: EUR/USD, the 24-hour week', () => {
     assert.equal(eur.isTradingDay('2025-01-19'), false);
   });
 
+  it("spans a date's instants from its session's open to its close: the evening after belongs to the next date", () => {
+    const span = (from: string, to: string) => Object.values(eur.instantsOfDates(from, to)).map((t) => new Date(t).toISOString());
+    assert.deepEqual(span('2026-03-31', '2026-03-31'), ['2026-03-30T21:00:00.000Z', '2026-03-31T21:00:00.000Z']);
+    // A Friday: nothing opens that evening, so the date runs to its midnight in New York.
+    assert.deepEqual(span('2026-03-06', '2026-03-06'), ['2026-03-05T22:00:00.000Z', '2026-03-07T05:00:00.000Z']);
+    // USD/COP's sessions lie inside their Bogota date: midnight to midnight.
+    assert.deepEqual(Object.values(calendarOf('USD/COP').instantsOfDates('2026-03-03', '2026-03-04')).map((t) => new Date(t).toISOString()), ['2026-03-03T05:00:00.000Z', '2026-03-05T05:00:00.000Z']);
+  });
+
   it('rolls to the next trade date at the New York close on a weekday', () => {
     assert.equal(eur.sessionAt(at('2025-01-15T21:59:59Z'))?.date, '2025-01-15');
     assert.equal(eur.sessionAt(at('2025-01-15T22:00:00Z'))?.date, '2025-01-16');

@@ -122,7 +122,8 @@ for (const target of databaseTargets()) {
         return !arrivals.has(key) && arrivals.add(key) !== undefined;
       });
       await ensureTickPartitions(db, at('2024-01-01T00:00:00Z'), at('2024-02-01T00:00:00Z'));
-      assert.equal(await insertTicks(db, ticks), ticks.length);
+      // The simulator repeats a quote now and then (a second delivery): the store keeps one (its key is the quote).
+      assert.equal(await insertTicks(db, ticks), new Set(ticks.map((t) => `${t.time}|${t.price}|${t.bid}|${t.ask}`)).size);
       truth = groundTruth(ticks);
       // The 5-minute bars of the same ticks, as the live path stores them; one slot partial, one backfilled, one reconciled, one missing.
       // A backfilled or reconciled bar is the vendor's (history-source.ts `vendorBar`): no tick count.

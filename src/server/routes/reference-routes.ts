@@ -35,7 +35,7 @@ export const referenceRoutes: FastifyPluginAsyncTypebox<ServerDeps> = (app, deps
         tags: ['data'],
         summary: 'Stored 5-minute bars, streamed',
         description:
-          "The bars of the market's own dates from..to (inclusive; Bogota for USD/COP): each date's session (EUR/USD's opens 17:00 New York the day before) and the rest of its day in the market's zone, as `tasa bars` prints them. Streamed page by page (JSON array or CSV with a header), so any range answers in constant memory; CSV comes as an attachment.",
+          "The bars of the market's own dates from..to (inclusive; Bogota for USD/COP): each date's session (EUR/USD's opens 17:00 New York the day before) and the rest of its day in the market's zone up to the next session's open, as `tasa bars` prints them. Streamed page by page (JSON array or CSV with a header), so any range answers in constant memory; CSV comes as an attachment.",
         querystring: Type.Object({
           symbol: SymbolString,
           ...RangeQuery,
