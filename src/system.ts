@@ -236,6 +236,7 @@ function startWorkers(o: SystemOptions, { db, bus, clock, rest, metrics, symbols
     clock,
     metrics,
     calendar: o.calendar,
+    symbols,
     logger: o.logger,
     ...(o.config.DATABASE_URL === undefined ? {} : { databaseUrl: o.config.DATABASE_URL }),
     // The stream to reconcile: Redis's, or the in-process bus when ingestion runs in this process.

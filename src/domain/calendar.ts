@@ -324,8 +324,11 @@ export class MarketCalendar implements Calendars {
    */
   instantsOfDates(from: IsoDate, to: IsoDate): { from: number; to: number } {
     const start = zonedWallTime(this.zone, from, 0);
-    const midnight = zonedWallTime(this.zone, addDays(to, 1), 0);
-    const end = Math.min(midnight, this.sessionFor(addDays(to, 1))?.open ?? midnight);
+    const next = addDays(to, 1);
+    const midnight = zonedWallTime(this.zone, next, 0);
+    // Past the calendar's last year there is no next session to ask about.
+    const nextOpen = inCalendar(Number(next.slice(0, 4))) ? this.sessionFor(next)?.open : undefined;
+    const end = Math.min(midnight, nextOpen ?? midnight);
     return { from: Math.min(start, this.sessionFor(from)?.open ?? start), to: Math.max(end, this.sessionFor(to)?.close ?? end) };
   }
 
@@ -345,6 +348,11 @@ export class MarketCalendar implements Calendars {
 
   isTradingDay(date: IsoDate): boolean {
     return this.entry(date).info.tradingDay;
+  }
+
+  /** Whether the market trades on the local date of `t` or has a session open at `t` (the 24-hour week's Monday session opens on Sunday). */
+  tradesOnDayOf(t: number): boolean {
+    return this.isTradingDay(this.localDate(t)) || this.sessionAt(t) !== null;
   }
 
   /** The session of a date, or null on days without one (weekends, holidays). */

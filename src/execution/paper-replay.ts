@@ -204,7 +204,7 @@ async function closeSession(rig: ReplayRig, o: PaperReplayOptions, last: SeriesB
   await settle();
 }
 
-/** The end of session date `date` in the symbol's market: its session's close, or its local midnight if later. */
+/** The end of session date `date` in the symbol's market (`MarketCalendar.instantsOfDates`): its session's close, or its local midnight unless the next session opens before it. */
 function endOfSessionDate(calendars: Calendars, symbol: SymbolCode, date: IsoDate): number {
   return calendars.of(symbol).instantsOfDates(date, date).to;
 }

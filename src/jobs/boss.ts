@@ -12,7 +12,8 @@
  * - Queues are `stately` (at most one job queued and one running each): a slow run never piles
  *   up behind itself, and with several workers on one database each cron fires once.
  * - Every dispatch first asks the calendars: when no served market has a trading day today nor
- *   a session open now, nothing runs, whatever cron says (cron knows weekdays, not holidays).
+ *   a session open now (EUR/USD's Monday session opens on Sunday), nothing runs, whatever cron
+ *   says (cron knows weekdays, not holidays).
  * - pg-boss decides when cron fires by the wall clock (its own timers); the handlers get the
  *   injected clock's time.
  * - On-demand queues (`backfill`, `pipeline`) have no cron: they run what `send` queued (e.g. an
@@ -22,6 +23,7 @@
 import PgBoss from 'pg-boss';
 import type { Clock } from '../clock.ts';
 import type { Calendars } from '../domain/calendar.ts';
+import type { SymbolCode } from '../domain/symbol.ts';
 import { bogotaDate, MARKET_ZONE } from '../domain/time.ts';
 import { errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -124,6 +126,8 @@ export interface StartJobsOptions {
   databaseUrl?: string;
   clock: Clock;
   calendar: Calendars;
+  /** The symbols served: a scheduled job runs on a day one of their markets trades (default: every market of `calendar`). */
+  symbols?: readonly SymbolCode[];
   logger: Logger;
   handlers: JobHandlers;
   /** How often workers look for due jobs; default 2 s (pg-boss's minimum is 0.5 s). */
@@ -314,11 +318,11 @@ export async function dispatchOnDemand(
 }
 
 /** Runs the queue's handler unless no market has a session today or open now; the result is the job's output. */
-export async function dispatch(s: ScheduledQueue, o: Pick<StartJobsOptions, 'clock' | 'calendar' | 'logger' | 'handlers' | 'metrics'>): Promise<unknown> {
+export async function dispatch(s: ScheduledQueue, o: Pick<StartJobsOptions, 'clock' | 'calendar' | 'symbols' | 'logger' | 'handlers' | 'metrics'>): Promise<unknown> {
   const firedAt = o.clock.now();
   const date = bogotaDate(firedAt);
-  // A session open now counts on a day that is not a trading day: EUR/USD's Monday session opens on Sunday.
-  if (!o.calendar.all().some((calendar) => calendar.isTradingDay(calendar.localDate(firedAt)) || calendar.sessionAt(firedAt) !== null)) {
+  const markets = o.symbols === undefined ? o.calendar.all() : o.symbols.map((symbol) => o.calendar.of(symbol));
+  if (!markets.some((market) => market.tradesOnDayOf(firedAt))) {
     o.logger.info({ queue: s.queue, date }, 'jobs: no session today, nothing to do');
     o.metrics?.jobRuns.inc({ job: s.job, outcome: 'skipped' });
     return { skipped: 'non_trading_day', date };

@@ -90,8 +90,7 @@ export function missingAfter(r: FailsafeResult): number {
 }
 
 function isSessionDay(o: Pick<FailsafeOptions, 'calendar' | 'symbol'>, now: number): boolean {
-  const calendar = o.calendar.of(o.symbol);
-  return calendar.isTradingDay(calendar.localDate(now));
+  return o.calendar.of(o.symbol).tradesOnDayOf(now);
 }
 
 export async function runFailsafe(o: FailsafeOptions): Promise<FailsafeResult> {

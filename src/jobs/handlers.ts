@@ -49,6 +49,7 @@ export function jobHandlers(d: JobDependencies): JobHandlers {
       const bus = d.bus;
       if (bus === null) return { skipped: 'no shared stream (REDIS_URL is not set)' };
       const streaming = d.symbols.filter((symbol) => streamedLately(d.calendar, symbol, ctx.firedAt));
+      if (streaming.length === 0) return { skipped: 'no served market open in the last 30 minutes' };
       return perSymbol(streaming, (symbol) => runSync({ db: d.db, bus, symbol, clock: d.clock, calendar: d.calendar }));
     },
     parity: () => runParityMonitor({ db: d.db, calendar: d.calendar, clock: d.clock }),

@@ -176,6 +176,8 @@ describe('Instrument calendars: EUR/USD, the 24-hour week', () => {
     assert.deepEqual(span('2026-03-06', '2026-03-06'), ['2026-03-05T22:00:00.000Z', '2026-03-07T05:00:00.000Z']);
     // USD/COP's sessions lie inside their Bogota date: midnight to midnight.
     assert.deepEqual(Object.values(calendarOf('USD/COP').instantsOfDates('2026-03-03', '2026-03-04')).map((t) => new Date(t).toISOString()), ['2026-03-03T05:00:00.000Z', '2026-03-05T05:00:00.000Z']);
+    // The calendar's last date: no next session to ask about, so its midnight.
+    assert.equal(new Date(calendarOf('USD/COP').instantsOfDates('2099-12-31', '2099-12-31').to).toISOString(), '2100-01-01T05:00:00.000Z');
   });
 
   it('rolls to the next trade date at the New York close on a weekday', () => {

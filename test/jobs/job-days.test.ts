@@ -14,12 +14,14 @@ import { streamedLately } from '../../src/jobs/handlers.ts';
 
 const calendars = (symbols: string[]) => new CalendarSet(symbols.map((s) => new MarketCalendar({}, shippedInstrument(s))));
 const logger = pino({ enabled: false });
+const SHIPPED = ['USD/COP', 'USD/BRL', 'USD/MXN', 'USD/CLP', 'EUR/USD'];
 
-async function dispatchedAt(symbols: string[], iso: string): Promise<unknown> {
+/** A failsafe dispatched at `iso` by a worker serving `served`, with every shipped market's calendar (as `tasa worker` loads them). */
+async function dispatchedAt(served: string[], iso: string): Promise<unknown> {
   const schedule = JOB_SCHEDULES.find((s) => s.queue === 'failsafe');
   assert.ok(schedule);
   const handlers = { failsafe: () => Promise.resolve('ran'), sync: () => Promise.resolve('ran') };
-  return dispatch(schedule, { clock: new ManualClock(Date.parse(iso)), calendar: calendars(symbols), logger, handlers });
+  return dispatch(schedule, { clock: new ManualClock(Date.parse(iso)), calendar: calendars(SHIPPED), symbols: served, logger, handlers });
 }
 
 describe('scheduled jobs across markets', () => {
@@ -27,8 +29,15 @@ describe('scheduled jobs across markets', () => {
     // Sunday 2026-03-01: 17:00 New York (EST) is 22:00Z.
     assert.equal(await dispatchedAt(['USD/COP', 'EUR/USD'], '2026-03-01T22:30:00Z'), 'ran');
     assert.deepEqual(await dispatchedAt(['USD/COP', 'EUR/USD'], '2026-03-01T21:30:00Z'), { skipped: 'non_trading_day', date: '2026-03-01' });
-    assert.deepEqual(await dispatchedAt(['USD/COP'], '2026-03-01T22:30:00Z'), { skipped: 'non_trading_day', date: '2026-03-01' });
+    assert.deepEqual(await dispatchedAt(['USD/COP'], '2026-03-01T22:30:00Z'), { skipped: 'non_trading_day', date: '2026-03-01' }, 'a worker serving USD/COP alone');
     assert.deepEqual(await dispatchedAt(['USD/COP', 'EUR/USD'], '2026-02-28T15:00:00Z'), { skipped: 'non_trading_day', date: '2026-02-28' });
+  });
+
+  it("counts EUR/USD's Sunday evening as a day of its market, for the dispatch and the failsafe alike", () => {
+    const eur = calendars(['EUR/USD']).of('EUR/USD');
+    assert.equal(eur.tradesOnDayOf(Date.parse('2026-03-01T22:30:00Z')), true, 'Sunday 17:30 New York: the Monday session is open');
+    assert.equal(eur.tradesOnDayOf(Date.parse('2026-03-01T21:30:00Z')), false, 'Sunday 16:30 New York');
+    assert.equal(eur.tradesOnDayOf(Date.parse('2026-03-06T23:00:00Z')), true, 'Friday 18:00 New York: a trading day, closed since 17:00');
   });
 
   it('syncs a market while it is open and for 30 minutes after its close', () => {

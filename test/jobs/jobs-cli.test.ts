@@ -92,7 +92,7 @@ describe('tasa backfill and tasa worker (embedded store, simulator)', { concurre
       if (waited > 30_000 || child.exitCode !== null) assert.fail(`the worker did not start: ${stderr}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    assert.match(stdout, /failsafe \(0 \* \* \* 1-5\), failsafe-at-close \(5 13 \* \* 1-5\), sync \(\*\/5 8-12 \* \* 1-5\), retention \(0 18 \* \* 1-5\) in America\/Bogota/);
+    assert.match(stdout, /failsafe \(0 \* \* \* \*\), failsafe-at-close \(5 13 \* \* 1-5\), sync \(\*\/5 \* \* \* \*\), retention \(0 18 \* \* 1-5\) in America\/Bogota/);
     child.kill('SIGTERM');
     const [code, signal] = (await exited) as [number | null, NodeJS.Signals | null];
     assert.equal(code, 0, `exit ${code} signal ${signal}; stdout: ${stdout}; stderr: ${stderr}`);

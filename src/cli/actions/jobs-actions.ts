@@ -81,7 +81,7 @@ export async function runWorker(o: WorkerCliOptions): Promise<void> {
       const walkForwardFold = walkForwardFoldHandler({ db, archive, clock, calendar: ctx.calendar });
       const handlers = jobHandlers({ db, calendar: ctx.calendar, clock, source, pool, logger, bus, symbols, retention, walkForwardFold });
       const metrics = await workerMetrics(ctx, db, bus, symbols, logger);
-      const jobs = await startJobs({ db, databaseUrl: ctx.config.DATABASE_URL, clock, calendar: ctx.calendar, logger, handlers, metrics: metrics?.metrics });
+      const jobs = await startJobs({ db, databaseUrl: ctx.config.DATABASE_URL, clock, calendar: ctx.calendar, symbols, logger, handlers, metrics: metrics?.metrics });
       // Listen before saying so: stdout to a pipe is synchronous, so a supervisor may signal at once.
       const signalled = untilShutdownSignal();
       console.log(`worker: ${scheduledQueues(handlers).map((s) => `${s.queue} (${s.cron})`).join(', ')} in ${JOB_TIME_ZONE} for ${symbols.join(', ')} on ${db.target}; Ctrl-C to stop`);

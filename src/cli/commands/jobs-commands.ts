@@ -21,7 +21,7 @@ export function registerJobsCommands(program: Command): void {
     .action(async (o: BackfillCliOptions) => (await actions()).runBackfill(o));
   program
     .command('worker')
-    .description('Run the scheduled jobs for every served symbol until SIGINT/SIGTERM, in Bogota time; a run is skipped when no served market has a trading day or a session open: failsafe backfill every hour and at 13:05, stream sync every 5 minutes for each market open or closed within 30 minutes, and on weekdays the live/backtest parity check at 13:20 and tick retention at 18:00')
+    .description('Run the scheduled jobs for every served symbol until SIGINT/SIGTERM, in Bogota time; a run is skipped when no served market has a trading day or a session open: failsafe backfill every hour, stream sync every 5 minutes for each market open or closed within 30 minutes, and on weekdays a failsafe at 13:05 (after the USD/COP close), the live/backtest parity check at 13:20 and tick retention at 18:00')
     .option('--simulator-url <url>', 'REST URL of a running `tasa simulate` instead of TWELVEDATA_REST_URL')
     .action(async (o: WorkerCliOptions) => (await actions()).runWorker(o));
 }
