@@ -98,15 +98,20 @@ export function useInstruments(list: readonly Instrument[]): void {
   configured = list;
 }
 
+/** The configured instrument of `symbol`, or undefined when none is configured. */
+export function findInstrument(symbol: string): Instrument | undefined {
+  return configured.find((i) => i.symbol === symbol);
+}
+
 export function instrumentOf(symbol: SymbolCode): Instrument {
-  const found = configured.find((i) => i.symbol === symbol);
+  const found = findInstrument(symbol);
   if (found === undefined) throw unknownSymbol(symbol);
   return found;
 }
 
 /** Why `price` cannot be a price of `symbol` (outside its band), or null; null for an unknown symbol. */
 export function priceBandViolation(symbol: SymbolCode, price: number): string | null {
-  const band = configured.find((i) => i.symbol === symbol)?.priceBand;
+  const band = findInstrument(symbol)?.priceBand;
   if (band === undefined || (price >= band.min && price <= band.max)) return null;
   const n = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 6 });
   return `${price} is outside the plausible band of ${symbol}, ${n(band.min)}-${n(band.max)}`;

@@ -10,7 +10,7 @@
  * and the instrument's own decimals, labelled with its quote currency (2, COP per USD, for USD/COP;
  * 5, USD per EUR, for EUR/USD); a metric that is undefined shows as "n/a". Every text is escaped.
  */
-import { instruments } from '../domain/symbol.ts';
+import { findInstrument } from '../domain/symbol.ts';
 import { DAY_MS, MARKET_ZONE, toZonedText, utcOffsetText, zoneCity } from '../domain/time.ts';
 import type { BacktestResult, Trade } from './backtest.ts';
 import type { GateReport, GateResult } from './gates.ts';
@@ -82,7 +82,7 @@ interface PriceStyle {
 function priceStyle(symbol: string): PriceStyle {
   // A symbol outside the configured instruments (a research file of another market) keeps the
   // quote its name gives and 2 decimals.
-  const instrument = instruments().find((i) => i.symbol === symbol);
+  const instrument = findInstrument(symbol);
   const decimals = instrument?.decimals ?? 2;
   const formatter = new Intl.NumberFormat('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
   return { quote: instrument?.quote ?? symbol.split('/')[1] ?? symbol, format: (x) => formatter.format(x) };

@@ -6,7 +6,7 @@
  * ms, passed in) and a reason where one applies; a step the table does not allow throws.
  */
 import { TasaError } from '../errors.ts';
-import { instruments, type SymbolCode } from '../domain/symbol.ts';
+import { findInstrument, type SymbolCode } from '../domain/symbol.ts';
 import { abs, ACCOUNT_CURRENCY, BPS_WHOLE, formatBps, formatPrice, NOTIONAL_CURRENCY, type Bps, type Price, type UsdCents } from './money.ts';
 
 export type OrderSide = 'buy' | 'sell';
@@ -130,7 +130,7 @@ function checkIdentity(request: OrderRequest): OrderProblem | null {
   if (!CLIENT_ORDER_ID.test(request.clientOrderId)) {
     return { code: 'bad_client_order_id', reason: `client order id "${request.clientOrderId}" must be 1-64 letters, digits or . _ : -` };
   }
-  const instrument = instruments().find((i) => i.symbol === request.symbol);
+  const instrument = findInstrument(request.symbol);
   if (instrument === undefined) return { code: 'unknown_symbol', reason: `unknown symbol "${request.symbol}"` };
   if (instrument.base !== NOTIONAL_CURRENCY || instrument.quote !== ACCOUNT_CURRENCY) {
     return {

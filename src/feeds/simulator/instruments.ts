@@ -4,7 +4,7 @@
  * USD/CLP, EUR/USD), so multi-symbol clients (batch requests, several subscriptions) see them all.
  */
 import { TasaError } from '../../errors.ts';
-import { instruments } from '../../domain/symbol.ts';
+import { findInstrument } from '../../domain/symbol.ts';
 
 /** The hours of the market a pair's volatility follows, in that market's wall time. */
 export interface SimSession {
@@ -90,7 +90,7 @@ export function resolveInstruments(symbols: readonly string[]): SimInstrument[] 
 
 /** The hours of the configured instrument of that symbol (instrumentOf(symbol).market), else the catalog's own. */
 function configuredSession(entry: SimInstrument): SimSession {
-  const market = instruments().find((i) => i.symbol === entry.symbol)?.market;
+  const market = findInstrument(entry.symbol)?.market;
   if (market === undefined) return entry.session;
   return { zone: market.zone, open: market.session.open, close: market.session.close, opensDayBefore: market.session.opensDayBefore === true };
 }
